@@ -1,0 +1,17 @@
+import { exitWithStartupError, loadConfig } from '@bulkhead/config';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { existsSync } from 'node:fs';
+import { ApiModule } from './api.module';
+import { configureHttp } from './http.setup';
+
+async function main(): Promise<void> {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  const config = loadConfig();
+  const app = await NestFactory.create<NestExpressApplication>(ApiModule, { bufferLogs: true, bodyParser: false, abortOnError: false });
+  configureHttp(app, config);
+  app.enableShutdownHooks();
+  await app.listen(config.PORT);
+}
+
+main().catch(exitWithStartupError);

@@ -1,0 +1,135 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  ArrayNotEmpty,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  validateSync,
+} from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+const toBool = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : value === true || value === 'true' || value === '1';
+const toList = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter(Boolean) : value;
+
+const POSTGRES_URL = /^postgres(ql)?:\/\/[^\s]+$/;
+const REDIS_URL = /^rediss?:\/\/[^\s]+$/;
+
+/**
+ * Every setting the platform reads, validated once at start. Defaults exist only where a local
+ * developer machine needs them; nothing security-relevant defaults to open (the development
+ * token issuer is off unless DEV_ISSUER=true).
+ */
+export class BulkheadConfig {
+  @IsIn(['development', 'test', 'production'])
+  NODE_ENV: 'development' | 'test' | 'production' = 'development';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @Matches(POSTGRES_URL, { message: 'DATABASE_URL must be a postgres:// URL for the runtime role' })
+  DATABASE_URL = 'postgres://bulkhead_app:bulkhead_app@127.0.0.1:5432/bulkhead';
+
+  @Matches(POSTGRES_URL, { message: 'DATABASE_OWNER_URL must be a postgres:// URL for the owner role that runs migrations' })
+  DATABASE_OWNER_URL = 'postgres://bulkhead_owner:bulkhead_owner@127.0.0.1:5432/bulkhead';
+
+  @Matches(POSTGRES_URL, { message: 'DATABASE_ADMIN_URL must be a postgres:// URL for a role that may create roles and databases' })
+  DATABASE_ADMIN_URL = 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  DATABASE_POOL_MAX = 10;
+
+  @Matches(REDIS_URL, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @IsString()
+  @Matches(/^\S+$/, { message: 'AUTH_ISSUER must be the exact iss claim your identity provider signs' })
+  AUTH_ISSUER = 'http://localhost:3000/';
+
+  @IsString()
+  @Matches(/^\S+$/, { message: 'AUTH_AUDIENCE must be the exact aud claim tokens are issued for' })
+  AUTH_AUDIENCE = 'bulkhead-api';
+
+  @IsOptional()
+  @Matches(/^https?:\/\/\S+$/, { message: 'AUTH_JWKS_URI must be an http(s) URL of a JSON Web Key Set' })
+  AUTH_JWKS_URI?: string;
+
+  @Transform(toList)
+  @IsArray()
+  @ArrayNotEmpty()
+  @IsIn(['RS256', 'ES256'], { each: true, message: 'AUTH_ALGORITHMS may only list RS256 and ES256' })
+  AUTH_ALGORITHMS: Array<'RS256' | 'ES256'> = ['RS256', 'ES256'];
+
+  @Matches(/^[A-Za-z_][A-Za-z0-9_:./-]{0,127}$/, { message: 'AUTH_TENANT_CLAIM must be a claim name such as tenant_id or org_id' })
+  AUTH_TENANT_CLAIM = 'tenant_id';
+
+  @IsIn(['id', 'external_ref'], { message: 'AUTH_TENANT_CLAIM_REFERS_TO must be id (the tenant uuid) or external_ref (e.g. an Auth0 org_id)' })
+  AUTH_TENANT_CLAIM_REFERS_TO: 'id' | 'external_ref' = 'id';
+
+  @Matches(/^[A-Za-z0-9_:./-]{1,128}$/, { message: 'AUTH_OPERATOR_SCOPE must be a single scope value' })
+  AUTH_OPERATOR_SCOPE = 'bulkhead:operator';
+
+  @Transform(toBool)
+  @IsBoolean()
+  DEV_ISSUER = false;
+
+  @IsString()
+  DEV_ISSUER_KEY_FILE = '.data/dev-issuer-key.json';
+
+  @IsOptional()
+  @Matches(/^([a-z0-9-]+\.)+[a-z0-9-]+$/, { message: 'TENANT_BASE_DOMAIN must be a lower-case domain such as bulkhead.localhost' })
+  TENANT_BASE_DOMAIN?: string;
+
+  @Matches(/^[a-z0-9-]{2,32}$/, { message: 'REGION must be a region key such as local or eu-west-1' })
+  REGION = 'local';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(60000)
+  TENANT_CACHE_TTL_MS = 1000;
+
+  @Matches(/^\d+(b|kb|mb)$/, { message: 'BODY_LIMIT must look like 100kb' })
+  BODY_LIMIT = '100kb';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+}
+
+export class ConfigError extends Error {
+  readonly code = 'invalid_configuration';
+}
+
+/** Parses and validates the environment; throws one error naming every bad setting. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): BulkheadConfig {
+  const known = Object.keys(new BulkheadConfig());
+  const input: Record<string, unknown> = {};
+  for (const key of [...known, 'AUTH_JWKS_URI', 'TENANT_BASE_DOMAIN']) {
+    if (env[key] !== undefined && env[key] !== '') input[key] = env[key];
+  }
+  const config = plainToInstance(BulkheadConfig, input, { exposeDefaultValues: true });
+  const errors = validateSync(config, { whitelist: false, forbidUnknownValues: true });
+  if (errors.length > 0) {
+    const lines = errors.flatMap((error) => Object.values(error.constraints ?? {}).map((text) => `  - ${error.property}: ${text}`));
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  if (!config.AUTH_JWKS_URI && !config.DEV_ISSUER) {
+    throw new ConfigError(
+      'Invalid configuration:\n  - AUTH_JWKS_URI: set it to your identity provider\'s JWKS URL, or set DEV_ISSUER=true to use the built-in development issuer',
+    );
+  }
+  return Object.freeze(config);
+}

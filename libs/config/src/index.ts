@@ -1,0 +1,3 @@
+export { BulkheadConfig, ConfigError, loadConfig } from './bulkhead-config';
+export { ConfigModule } from './config.module';
+export { exitWithStartupError } from './startup-error';

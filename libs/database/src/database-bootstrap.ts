@@ -1,0 +1,68 @@
+import { Client } from 'pg';
+import { parsePgUrl, quoteIdent, quoteLiteral, withPg } from './pg-client';
+
+const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+const DATABASE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export interface BootstrapUrls {
+  adminUrl: string;
+  ownerUrl: string;
+  runtimeUrl: string;
+}
+
+/**
+ * Creates the two roles and the database, idempotently. The owner runs migrations and owns every
+ * object; the runtime role is created without SUPERUSER, BYPASSRLS, CREATEDB or CREATEROLE and,
+ * if it already exists, is stripped of them, so no configuration mistake leaves the API able to
+ * step around row-level security.
+ */
+export async function bootstrapDatabase(urls: BootstrapUrls, options: { recreate?: boolean } = {}): Promise<void> {
+  const owner = parsePgUrl(urls.ownerUrl);
+  const runtime = parsePgUrl(urls.runtimeUrl);
+  for (const name of [owner.user, runtime.user]) {
+    if (!ROLE_NAME.test(name)) throw new Error(`Role name "${name}" must match ${ROLE_NAME}`);
+  }
+  if (owner.user === runtime.user) throw new Error('DATABASE_OWNER_URL and DATABASE_URL must use different roles');
+  if (owner.database !== runtime.database) throw new Error('DATABASE_OWNER_URL and DATABASE_URL must name the same database');
+  if (!DATABASE_NAME.test(owner.database)) throw new Error(`Database name "${owner.database}" must match ${DATABASE_NAME}`);
+
+  await withPg(urls.adminUrl, 'bulkhead-bootstrap', async (admin) => {
+    // Roles are cluster-wide: serialise concurrent bootstraps (parallel test runs, two setups).
+    await admin.query('SELECT pg_advisory_lock(hashtext($1))', ['bulkhead-bootstrap']);
+    try {
+      await ensureRole(admin, owner.user, owner.password, 'NOSUPERUSER NOBYPASSRLS NOCREATEROLE CREATEDB INHERIT');
+      await ensureRole(admin, runtime.user, runtime.password, 'NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB NOINHERIT');
+      // Membership would let the runtime role act as the owner (and owners can switch FORCE off).
+      const member = await admin.query(
+        `SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member
+          WHERE u.rolname = $1`,
+        [runtime.user],
+      );
+      if (member.rowCount) throw new Error(`Runtime role ${runtime.user} is a member of another role; revoke that membership`);
+
+      if (options.recreate) {
+        await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(owner.database)} WITH (FORCE)`);
+      }
+      const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [owner.database]);
+      if (!exists.rowCount) {
+        await admin.query(`CREATE DATABASE ${quoteIdent(owner.database)} OWNER ${quoteIdent(owner.user)}`);
+      }
+      await admin.query(`REVOKE ALL ON DATABASE ${quoteIdent(owner.database)} FROM PUBLIC`);
+      await admin.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${quoteIdent(owner.database)} TO ${quoteIdent(runtime.user)}`);
+    } finally {
+      await admin.query('SELECT pg_advisory_unlock(hashtext($1))', ['bulkhead-bootstrap']);
+    }
+  });
+
+  await withPg(urls.ownerUrl, 'bulkhead-bootstrap', async (ownerClient) => {
+    await ownerClient.query('REVOKE CREATE ON SCHEMA public FROM PUBLIC');
+    await ownerClient.query(`GRANT USAGE ON SCHEMA public TO ${quoteIdent(runtime.user)}`);
+  });
+}
+
+async function ensureRole(admin: Client, name: string, password: string, attributes: string): Promise<void> {
+  const found = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name]);
+  const passwordClause = password ? ` PASSWORD ${quoteLiteral(password)}` : '';
+  const verb = found.rowCount ? 'ALTER' : 'CREATE';
+  await admin.query(`${verb} ROLE ${quoteIdent(name)} WITH LOGIN ${attributes}${passwordClause}`);
+}

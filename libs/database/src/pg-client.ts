@@ -1,0 +1,47 @@
+import { Client } from 'pg';
+import { hostOf, isConnectionFailure, ServiceUnreachableError } from './service-unavailable.error';
+
+/** A single short-lived connection for administrative work (bootstrap, migrations, doctor). */
+export async function connectPg(url: string, applicationName: string): Promise<Client> {
+  const client = new Client({ connectionString: url, application_name: applicationName, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    if (isConnectionFailure(error)) throw new ServiceUnreachableError('PostgreSQL', hostOf(url));
+    throw error;
+  }
+  return client;
+}
+
+export async function withPg<T>(url: string, applicationName: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = await connectPg(url, applicationName);
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export function quoteIdent(name: string): string {
+  return '"' + name.replace(/"/g, '""') + '"';
+}
+
+export function quoteLiteral(value: string): string {
+  return "'" + value.replace(/'/g, "''") + "'";
+}
+
+export interface PgUrlParts {
+  user: string;
+  password: string;
+  database: string;
+}
+
+export function parsePgUrl(url: string): PgUrlParts {
+  const parsed = new URL(url);
+  return {
+    user: decodeURIComponent(parsed.username),
+    password: decodeURIComponent(parsed.password),
+    database: decodeURIComponent(parsed.pathname.replace(/^\//, '')),
+  };
+}

@@ -1,0 +1,29 @@
+import { BulkheadConfig } from '@bulkhead/config';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import Redis from 'ioredis';
+
+/** A dedicated connection for readiness, failing fast rather than queueing while Redis is down. */
+@Injectable()
+export class RedisProbe implements OnApplicationShutdown {
+  private readonly client: Redis;
+
+  constructor(config: BulkheadConfig) {
+    this.client = new Redis(config.REDIS_URL, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2000,
+      connectionName: 'bulkhead-readiness',
+    });
+    this.client.on('error', () => undefined);
+  }
+
+  async ping(): Promise<void> {
+    if (this.client.status === 'wait' || this.client.status === 'end') await this.client.connect();
+    await this.client.ping();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.client.disconnect();
+  }
+}

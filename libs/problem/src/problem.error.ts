@@ -1,0 +1,28 @@
+/**
+ * Base of every error the platform reports to a client. `code` is stable and documented: clients
+ * branch on it, so it never changes once shipped. `detail` must not reveal anything the caller
+ * may not know (another tenant's data, constraint names, SQL).
+ */
+export class ProblemError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly title: string,
+    readonly detail?: string,
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(detail ?? title);
+    this.name = new.target.name;
+  }
+}
+
+export interface FieldProblem {
+  field: string;
+  messages: string[];
+}
+
+export class ValidationProblem extends ProblemError {
+  constructor(readonly fields: FieldProblem[]) {
+    super(400, 'validation_failed', 'Request validation failed', 'One or more fields are invalid.', { errors: fields });
+  }
+}

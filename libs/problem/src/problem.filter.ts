@@ -1,0 +1,111 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { ProblemError } from './problem.error';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+export const PROBLEM_TYPE_BASE = 'https://bulkhead.dev/problems/';
+
+/** Stable codes for errors raised by the framework itself rather than by our own code. */
+const HTTP_CODES: Record<number, [code: string, title: string]> = {
+  400: ['bad_request', 'Bad request'],
+  401: ['unauthenticated', 'Authentication required'],
+  403: ['forbidden', 'Forbidden'],
+  404: ['not_found', 'Not found'],
+  405: ['method_not_allowed', 'Method not allowed'],
+  406: ['not_acceptable', 'Not acceptable'],
+  409: ['conflict', 'Conflict'],
+  413: ['payload_too_large', 'Payload too large'],
+  415: ['unsupported_media_type', 'Unsupported media type'],
+  422: ['unprocessable', 'Unprocessable request'],
+  429: ['rate_limited', 'Too many requests'],
+  503: ['unavailable', 'Service unavailable'],
+};
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  code: string;
+  detail?: string;
+  [extension: string]: unknown;
+}
+
+/** Turns any error into an RFC 9457 body; unknown errors become an opaque 500. */
+export function toProblem(error: unknown): ProblemBody {
+  if (error instanceof ProblemError) {
+    return {
+      type: PROBLEM_TYPE_BASE + error.code,
+      title: error.title,
+      status: error.status,
+      code: error.code,
+      ...(error.detail ? { detail: error.detail } : {}),
+      ...error.extensions,
+    };
+  }
+  const status = httpStatusOf(error);
+  if (status !== undefined && status < 500) {
+    const [code, title] = HTTP_CODES[status] ?? ['client_error', 'Client error'];
+    return { type: PROBLEM_TYPE_BASE + code, title, status, code, detail: clientDetail(error, status) };
+  }
+  if (status === 503) {
+    const [code, title] = HTTP_CODES[503];
+    return { type: PROBLEM_TYPE_BASE + code, title, status, code };
+  }
+  return {
+    type: PROBLEM_TYPE_BASE + 'internal_error',
+    title: 'Internal server error',
+    status: 500,
+    code: 'internal_error',
+  };
+}
+
+function httpStatusOf(error: unknown): number | undefined {
+  if (error instanceof HttpException) return error.getStatus();
+  // body-parser and other express middleware report client errors as `status`/`statusCode` with `expose`.
+  if (typeof error === 'object' && error !== null && (error as { expose?: unknown }).expose === true) {
+    const status = (error as { status?: unknown; statusCode?: unknown }).status ?? (error as { statusCode?: unknown }).statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) return status;
+  }
+  return undefined;
+}
+
+function clientDetail(error: unknown, status: number): string {
+  const type = (error as { type?: unknown }).type;
+  if (type === 'entity.parse.failed') return 'The request body is not valid JSON.';
+  if (type === 'entity.too.large') return 'The request body exceeds the size limit.';
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return 'The request body encoding is not supported.';
+  if (status === 404) return 'The requested resource does not exist.';
+  if (error instanceof HttpException) {
+    const response = error.getResponse();
+    if (typeof response === 'string') return response;
+    const message = (response as { message?: unknown }).message;
+    if (typeof message === 'string') return message;
+  }
+  return HTTP_CODES[status]?.[1] ?? 'The request could not be processed.';
+}
+
+export function sendProblem(response: Response, problem: ProblemBody): void {
+  if (response.headersSent) return;
+  response.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+}
+
+/** The one place errors become HTTP responses. */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ProblemFilter');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw error;
+    const http = host.switchToHttp();
+    const request = http.getRequest<Request>();
+    const response = http.getResponse<Response>();
+    const problem = toProblem(error);
+    if (problem.status >= 500) {
+      this.logger.error({ err: error, method: request.method, path: request.path }, 'request failed');
+    }
+    if (error instanceof ProblemError && error.status === 503 && typeof error.extensions.retryAfterSeconds === 'number') {
+      response.setHeader('Retry-After', String(error.extensions.retryAfterSeconds));
+    }
+    sendProblem(response, problem);
+  }
+}

@@ -1,0 +1,41 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { pageOf, PageQuery } from '../page.dto';
+import { CreateCustomerDto, CustomerPage, CustomerView, UpdateCustomerDto } from './customer.dto';
+import { CustomersService } from './customers.service';
+
+@ApiTags('customers')
+@ApiBearerAuth()
+@Controller('v1/customers')
+export class CustomersController {
+  constructor(private readonly customers: CustomersService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a customer (email unique within the tenant)' })
+  async create(@Body() body: CreateCustomerDto): Promise<CustomerView> {
+    return CustomerView.of(await this.customers.create(body));
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List customers in creation order (cursor pagination)' })
+  async list(@Query() query: PageQuery): Promise<CustomerPage> {
+    const limit = query.limit ?? 20;
+    return pageOf(await this.customers.list({ ...query, limit }), limit, CustomerView.of);
+  }
+
+  @Get(':id')
+  async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<CustomerView> {
+    return CustomerView.of(await this.customers.get(id));
+  }
+
+  @Patch(':id')
+  async update(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: UpdateCustomerDto): Promise<CustomerView> {
+    return CustomerView.of(await this.customers.update(id, body));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+    await this.customers.remove(id);
+  }
+}

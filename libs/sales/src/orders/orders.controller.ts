@@ -1,0 +1,41 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { pageOf } from '../page.dto';
+import { CreateOrderDto, ListOrdersQuery, OrderPage, OrderView, UpdateOrderDto } from './order.dto';
+import { OrdersService } from './orders.service';
+
+@ApiTags('orders')
+@ApiBearerAuth()
+@Controller('v1/orders')
+export class OrdersController {
+  constructor(private readonly orders: OrdersService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create an order for a customer of the same tenant' })
+  async create(@Body() body: CreateOrderDto): Promise<OrderView> {
+    return OrderView.of(await this.orders.create(body));
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List orders in creation order, optionally of one customer (cursor pagination)' })
+  async list(@Query() query: ListOrdersQuery): Promise<OrderPage> {
+    const limit = query.limit ?? 20;
+    return pageOf(await this.orders.list({ ...query, limit }), limit, OrderView.of);
+  }
+
+  @Get(':id')
+  async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<OrderView> {
+    return OrderView.of(await this.orders.get(id));
+  }
+
+  @Patch(':id')
+  async update(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: UpdateOrderDto): Promise<OrderView> {
+    return OrderView.of(await this.orders.update(id, body));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+    await this.orders.remove(id);
+  }
+}

@@ -1,0 +1,65 @@
+import { isForeignKeyViolation, TenantData } from '@bulkhead/tenancy';
+import { Injectable } from '@nestjs/common';
+import { Customer } from '../customers/customer.entity';
+import { definedOnly } from '../defined-only';
+import { OrderNotFoundProblem, UnknownCustomerReferenceProblem } from '../sales.errors';
+import { CreateOrderDto, ListOrdersQuery, UpdateOrderDto } from './order.dto';
+import { Order } from './order.entity';
+
+@Injectable()
+export class OrdersService {
+  constructor(private readonly data: TenantData) {}
+
+  /**
+   * The customer is looked up through the scoped repository first, so a customer of another
+   * tenant and a random id fail the same way; the composite foreign key catches a concurrent
+   * delete and maps to the same error.
+   */
+  async create(input: CreateOrderDto): Promise<Order> {
+    try {
+      return await this.data.transaction(async (tx) => {
+        const customer = await tx.repository(Customer).findById(input.customerId);
+        if (!customer) throw new UnknownCustomerReferenceProblem();
+        return tx.repository(Order).insert({
+          customerId: customer.id,
+          status: input.status ?? 'pending',
+          totalCents: input.totalCents,
+          currency: input.currency,
+          note: input.note ?? null,
+        });
+      });
+    } catch (error) {
+      if (isForeignKeyViolation(error, 'orders_customer_fkey')) throw new UnknownCustomerReferenceProblem();
+      throw error;
+    }
+  }
+
+  async get(id: string): Promise<Order> {
+    const found = await this.data.transaction((tx) => tx.repository(Order).findById(id), { readOnly: true });
+    if (!found) throw new OrderNotFoundProblem();
+    return found;
+  }
+
+  list(query: ListOrdersQuery & { limit: number }): Promise<Order[]> {
+    return this.data.transaction(
+      (tx) =>
+        tx.repository(Order).findPage({
+          where: query.customerId ? { customerId: query.customerId } : {},
+          after: query.after,
+          limit: query.limit,
+        }),
+      { readOnly: true },
+    );
+  }
+
+  async update(id: string, patch: UpdateOrderDto): Promise<Order> {
+    const updated = await this.data.transaction((tx) => tx.repository(Order).update(id, { ...definedOnly(patch), updatedAt: () => 'now()' }));
+    if (!updated) throw new OrderNotFoundProblem();
+    return updated;
+  }
+
+  async remove(id: string): Promise<void> {
+    const deleted = await this.data.transaction((tx) => tx.repository(Order).delete(id));
+    if (!deleted) throw new OrderNotFoundProblem();
+  }
+}

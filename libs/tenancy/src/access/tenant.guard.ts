@@ -1,0 +1,80 @@
+import { BulkheadConfig } from '@bulkhead/config';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { establishTenant } from '../context/tenant-context.store';
+import { Principal } from '../identity/principal';
+import { TenantRegistry } from '../registry/tenant-registry';
+import {
+  OperatorRequiredProblem,
+  TenantMismatchProblem,
+  TenantRequiredProblem,
+  TenantSuspendedProblem,
+  TenantUnavailableProblem,
+} from '../tenancy.errors';
+import { OPERATOR_ROUTE } from './operator.decorator';
+import { PUBLIC_ROUTE } from './public.decorator';
+
+export const TENANT_HEADER = 'x-tenant-id';
+
+/**
+ * Global and second, after authentication. Operator routes need the operator scope and no
+ * tenant; every other route needs a token whose tenant exists and is active. A tenant named by
+ * the request itself (subdomain of the base domain, or the X-Tenant-Id header) must be the token's
+ * tenant. Only then is the tenant context established, once, for the rest of the request.
+ */
+@Injectable()
+export class TenantGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly registry: TenantRegistry,
+    private readonly config: BulkheadConfig,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
+    const request = context.switchToHttp().getRequest<Request & { user?: Principal; id?: unknown }>();
+    const principal = request.user;
+    if (!principal) throw new TenantRequiredProblem();
+
+    if (this.reflector.getAllAndOverride<boolean>(OPERATOR_ROUTE, targets)) {
+      if (!principal.operator || principal.tenantId !== undefined) throw new OperatorRequiredProblem();
+      return true;
+    }
+
+    if (principal.tenantId === undefined) throw new TenantRequiredProblem();
+    const tenant = await this.registry.resolveClaim(principal.tenantId);
+    if (!tenant || tenant.status === 'deleted' || tenant.status === 'provisioning') throw new TenantUnavailableProblem();
+    if (tenant.status === 'suspended') throw new TenantSuspendedProblem();
+    if (tenant.region !== this.config.REGION) throw new TenantUnavailableProblem();
+
+    const header = request.headers[TENANT_HEADER];
+    if (header !== undefined) {
+      const named = Array.isArray(header) ? header : [header];
+      if (named.some((value) => value.toLowerCase() !== tenant.id && value !== tenant.slug)) throw new TenantMismatchProblem();
+    }
+    const subdomain = this.subdomainOf(request.hostname);
+    if (subdomain !== undefined && subdomain !== tenant.slug) throw new TenantMismatchProblem();
+
+    establishTenant({
+      tenantId: tenant.id,
+      slug: tenant.slug,
+      tier: tenant.tier,
+      isolation: tenant.isolation,
+      region: tenant.region,
+      userId: principal.subject,
+      requestId: typeof request.id === 'string' ? request.id : undefined,
+    });
+    return true;
+  }
+
+  /** The tenant label of `<slug>.<base domain>`, or undefined when the host names no tenant. */
+  private subdomainOf(hostname: string | undefined): string | undefined {
+    const base = this.config.TENANT_BASE_DOMAIN;
+    if (!base || !hostname) return undefined;
+    const host = hostname.toLowerCase();
+    if (!host.endsWith('.' + base)) return undefined;
+    return host.slice(0, -(base.length + 1));
+  }
+}

@@ -1,0 +1,101 @@
+import { DeepPartial, EntityManager, EntityTarget, FindOptionsOrder, FindOptionsWhere, MoreThan, ObjectLiteral } from 'typeorm';
+import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { TenantBoundaryViolationError } from '../tenancy.errors';
+import { TenantOwnedEntity } from './tenant-owned.entity';
+
+/** A filter a caller may give: anything but the tenant, which is always ours. */
+export type ScopedWhere<E extends TenantOwnedEntity> = Omit<FindOptionsWhere<E>, 'tenantId'>;
+export type ScopedValues<E extends TenantOwnedEntity> = Omit<DeepPartial<E>, 'tenantId' | 'id'>;
+export type ScopedPatch<E extends TenantOwnedEntity> = Omit<QueryDeepPartialEntity<E>, 'tenantId' | 'id'>;
+
+export interface PageRequest<E extends TenantOwnedEntity> {
+  where?: ScopedWhere<E>;
+  /** The id of the last row of the previous page. */
+  after?: string;
+  limit: number;
+}
+
+/**
+ * Tenant-table access for one tenant transaction. Every statement it builds carries
+ * `tenant_id = <this transaction's tenant>` whatever the caller passes; RLS enforces the same
+ * predicate underneath, and the predicate is also what makes the `(tenant_id, ...)` indexes usable.
+ */
+export class ScopedRepository<E extends TenantOwnedEntity> {
+  constructor(
+    private readonly manager: EntityManager,
+    private readonly target: EntityTarget<E>,
+    private readonly tenantId: string,
+  ) {}
+
+  findById(id: string): Promise<E | null> {
+    return this.manager.findOne(this.target, { where: this.scoped({ id } as ScopedWhere<E>) });
+  }
+
+  findOneBy(where: ScopedWhere<E>): Promise<E | null> {
+    return this.manager.findOne(this.target, { where: this.scoped(where) });
+  }
+
+  /** Keyset pagination in creation order (ids are UUIDv7). */
+  findPage(page: PageRequest<E>): Promise<E[]> {
+    const where = this.scoped({ ...(page.where ?? {}), ...(page.after ? { id: MoreThan(page.after) } : {}) } as ScopedWhere<E>);
+    return this.manager.find(this.target, { where, order: { id: 'ASC' } as FindOptionsOrder<E>, take: page.limit });
+  }
+
+  count(where: ScopedWhere<E> = {} as ScopedWhere<E>): Promise<number> {
+    return this.manager.count(this.target, { where: this.scoped(where) });
+  }
+
+  /** One INSERT ... RETURNING; the subscriber stamps the tenant and mints the id. */
+  async insert(values: ScopedValues<E>): Promise<E> {
+    this.refuseTenantIn(values);
+    const entity = this.manager.create(this.target, values as DeepPartial<E>);
+    await this.manager.insert(this.target, entity as QueryDeepPartialEntity<E>);
+    return entity;
+  }
+
+  /** One UPDATE ... RETURNING, or null when no such row exists for this tenant. */
+  async update(id: string, patch: ScopedPatch<E>): Promise<E | null> {
+    this.refuseTenantIn(patch);
+    const result = await this.manager
+      .createQueryBuilder()
+      .update(this.target)
+      .set(patch as QueryDeepPartialEntity<E>)
+      .where('tenant_id = :tenantId AND id = :id', { tenantId: this.tenantId, id })
+      .returning('*')
+      .execute();
+    const [row] = result.raw as ObjectLiteral[];
+    if (!row) return null;
+    return this.manager.create(this.target, this.fromRaw(row));
+  }
+
+  /** True when a row was deleted; false when this tenant has no such row. */
+  async delete(id: string): Promise<boolean> {
+    const result = await this.manager
+      .createQueryBuilder()
+      .delete()
+      .from(this.target)
+      .where('tenant_id = :tenantId AND id = :id', { tenantId: this.tenantId, id })
+      .execute();
+    return (result.affected ?? 0) > 0;
+  }
+
+  private scoped(where: ScopedWhere<E>): FindOptionsWhere<E> {
+    this.refuseTenantIn(where);
+    return { ...where, tenantId: this.tenantId } as FindOptionsWhere<E>;
+  }
+
+  private refuseTenantIn(values: object): void {
+    if ('tenantId' in values || 'tenant_id' in values) {
+      throw new TenantBoundaryViolationError('callers may not name a tenant');
+    }
+  }
+
+  private fromRaw(row: ObjectLiteral): DeepPartial<E> {
+    const metadata = this.manager.connection.getMetadata(this.target);
+    const entity: ObjectLiteral = {};
+    for (const column of metadata.columns) {
+      if (column.databaseName in row) entity[column.propertyName] = row[column.databaseName];
+    }
+    return entity as DeepPartial<E>;
+  }
+}

@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import { EntityTarget } from 'typeorm';
+import { currentTenant } from '../context/tenant-context.store';
+import { DataSourceRouter } from '../placement/data-source.router';
+import { ScopedRepository } from './scoped-repository';
+import { TenantOwnedEntity } from './tenant-owned.entity';
+import { TenantQueryRunner } from './tenant-query-runner';
+
+/** One unit of work on the current tenant's data. */
+export class TenantTransaction {
+  constructor(
+    private readonly runner: TenantQueryRunner,
+    readonly tenantId: string,
+  ) {}
+
+  repository<E extends TenantOwnedEntity>(target: EntityTarget<E>): ScopedRepository<E> {
+    return new ScopedRepository(this.runner.manager, target, this.tenantId);
+  }
+}
+
+export interface TenantTransactionOptions {
+  readOnly?: boolean;
+}
+
+/**
+ * The only way to tenant tables. It takes the tenant from the current context (never from a
+ * caller), asks the router where that tenant lives, and runs the work in one transaction that
+ * opened by setting the tenant. With no tenant context it throws before touching the database.
+ */
+@Injectable()
+export class TenantData {
+  constructor(private readonly router: DataSourceRouter) {}
+
+  async transaction<T>(work: (tx: TenantTransaction) => Promise<T>, options: TenantTransactionOptions = {}): Promise<T> {
+    const tenant = currentTenant();
+    const placement = await this.router.placementOf(tenant);
+    const runner = TenantQueryRunner.create(placement.dataSource, {
+      tenantId: tenant.tenantId,
+      searchPath: placement.searchPath,
+      readOnly: options.readOnly,
+    });
+    try {
+      await runner.startTransaction();
+      const result = await work(new TenantTransaction(runner, tenant.tenantId));
+      await runner.commitTransaction();
+      return result;
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release();
+    }
+  }
+}

@@ -1,0 +1,8 @@
+/** The verified caller. Built only from a token whose signature, issuer, audience and lifetime checked out. */
+export interface Principal {
+  readonly subject: string;
+  /** The tenant claim, if the token carries one; it still has to pass the tenant guard. */
+  readonly tenantId?: string;
+  readonly scopes: readonly string[];
+  readonly operator: boolean;
+}

@@ -1,0 +1,23 @@
+import { IsolationModel, TenantTier } from '../context/tenant-context';
+
+export type TenantStatus = 'provisioning' | 'active' | 'suspended' | 'deleted';
+
+export const TENANT_TIERS: readonly TenantTier[] = ['free', 'pro', 'enterprise'];
+export const ISOLATION_MODELS: readonly IsolationModel[] = ['pool', 'schema', 'silo'];
+export const TENANT_STATUSES: readonly TenantStatus[] = ['provisioning', 'active', 'suspended', 'deleted'];
+
+/** Lower-case letters, digits and single hyphens; usable as a subdomain label. */
+export const TENANT_SLUG_PATTERN = /^[a-z](?:[a-z0-9]|-(?!-)){1,38}[a-z0-9]$/;
+
+export interface TenantRecord {
+  id: string;
+  slug: string;
+  name: string;
+  tier: TenantTier;
+  isolation: IsolationModel;
+  status: TenantStatus;
+  region: string;
+  externalRef: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}

@@ -1,0 +1,14 @@
+import { loadConfig } from '../libs/config/src';
+import { bootstrapDatabase, migrateDatabase } from '../libs/database/src';
+import { applyTestEnv } from './test-env';
+
+/** A fresh test database, built by the same bootstrap and migrations a user runs. */
+export default async function globalSetup(): Promise<void> {
+  applyTestEnv();
+  const config = loadConfig();
+  await bootstrapDatabase(
+    { adminUrl: config.DATABASE_ADMIN_URL, ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL },
+    { recreate: true },
+  );
+  await migrateDatabase({ ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL });
+}

@@ -1,0 +1,56 @@
+import { BulkheadConfig, loadConfig } from '@bulkhead/config';
+import { CreateTenantDto, DevIssuer, TenantAdmin, TenantRecord } from '@bulkhead/tenancy';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { Test } from '@nestjs/testing';
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import { ApiModule } from '../../apps/api/src/api.module';
+import { configureHttp } from '../../apps/api/src/http.setup';
+
+export interface TestApi {
+  app: NestExpressApplication;
+  server: Server;
+  config: BulkheadConfig;
+  issuer: DevIssuer;
+  admin: TenantAdmin;
+  close(): Promise<void>;
+}
+
+/** The real API module and HTTP stack, against the real test database and Redis. */
+export async function startTestApi(env: Record<string, string> = {}): Promise<TestApi> {
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  const config = loadConfig();
+  const moduleRef = await Test.createTestingModule({ imports: [ApiModule] })
+    .overrideProvider(BulkheadConfig)
+    .useValue(config)
+    .compile();
+  process.env = saved;
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
+  configureHttp(app, config, { docs: false });
+  await app.init();
+  return {
+    app,
+    server: app.getHttpServer() as Server,
+    config,
+    issuer: new DevIssuer(config),
+    admin: app.get(TenantAdmin),
+    close: () => app.close(),
+  };
+}
+
+export function uniqueSlug(prefix = 't'): string {
+  return `${prefix}-${randomBytes(6).toString('hex')}`;
+}
+
+export async function createTenant(api: TestApi, overrides: Partial<CreateTenantDto> = {}): Promise<TenantRecord> {
+  return api.admin.create({ slug: uniqueSlug(), name: 'Test tenant', tier: 'free', ...overrides });
+}
+
+export function tokenFor(api: TestApi, tenant: Pick<TenantRecord, 'id'>, subject = 'user-1'): string {
+  return api.issuer.mint({ subject, tenantId: tenant.id });
+}
+
+export function operatorToken(api: TestApi): string {
+  return api.issuer.mint({ subject: 'operator-1', scopes: [api.config.AUTH_OPERATOR_SCOPE] });
+}

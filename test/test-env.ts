@@ -1,0 +1,21 @@
+/** The test database and settings; applied in every jest worker and in globalSetup. */
+const TEST_ENV: Record<string, string> = {
+  NODE_ENV: 'test',
+  DATABASE_URL: 'postgres://bulkhead_app:bulkhead_app@127.0.0.1:5432/bulkhead_test',
+  DATABASE_OWNER_URL: 'postgres://bulkhead_owner:bulkhead_owner@127.0.0.1:5432/bulkhead_test',
+  DATABASE_ADMIN_URL: process.env.DATABASE_ADMIN_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres',
+  REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  DEV_ISSUER: 'true',
+  DEV_ISSUER_KEY_FILE: '.data/test-issuer-key.json',
+  AUTH_ISSUER: 'https://issuer.test/',
+  AUTH_AUDIENCE: 'bulkhead-test',
+  TENANT_BASE_DOMAIN: 'bulkhead.test',
+  TENANT_CACHE_TTL_MS: '1000',
+  LOG_LEVEL: 'silent',
+};
+
+export function applyTestEnv(): void {
+  for (const [key, value] of Object.entries(TEST_ENV)) process.env[key] = value;
+}
+
+applyTestEnv();
