@@ -8,7 +8,7 @@ import { configureHttp } from './http.setup';
 async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const config = loadConfig();
-  const app = await NestFactory.create<NestExpressApplication>(ApiModule, { bufferLogs: true, bodyParser: false, abortOnError: false });
+  const app = await NestFactory.create<NestExpressApplication>(ApiModule, { logger: false, bodyParser: false, abortOnError: false });
   configureHttp(app, config);
   app.enableShutdownHooks();
   await app.listen(config.PORT);

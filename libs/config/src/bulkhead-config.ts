@@ -126,10 +126,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BulkheadConfig
     const lines = errors.flatMap((error) => Object.values(error.constraints ?? {}).map((text) => `  - ${error.property}: ${text}`));
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
-  if (!config.AUTH_JWKS_URI && !config.DEV_ISSUER) {
-    throw new ConfigError(
-      'Invalid configuration:\n  - AUTH_JWKS_URI: set it to your identity provider\'s JWKS URL, or set DEV_ISSUER=true to use the built-in development issuer',
-    );
-  }
   return Object.freeze(config);
 }

@@ -3,3 +3,4 @@ export { migrateDatabase, type MigrationOutcome, type MigrateOptions } from './m
 export { loadMigrations, migrationsRoot, type MigrationFile, type MigrationSet } from './migration-files';
 export { connectPg, withPg, quoteIdent, parsePgUrl } from './pg-client';
 export { ServiceUnreachableError, isConnectionFailure, hostOf } from './service-unavailable.error';
+export { assertRedisReachable } from './redis-reachable';

@@ -8,7 +8,7 @@ export class ServiceUnreachableError extends Error {
   constructor(service: 'PostgreSQL' | 'Redis', target: string) {
     super(
       `${service} is not reachable at ${target}. Start it with \`docker compose up -d\` ` +
-        `(or start your local ${service} service) and check ${service === 'PostgreSQL' ? 'DATABASE_URL' : 'REDIS_URL'}.`,
+        `(or start your local ${service} service) and check ${service === 'PostgreSQL' ? 'the DATABASE_*_URL settings' : 'REDIS_URL'}.`,
     );
     this.name = 'ServiceUnreachableError';
   }

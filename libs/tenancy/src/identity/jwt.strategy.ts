@@ -1,4 +1,4 @@
-import { BulkheadConfig } from '@bulkhead/config';
+import { BulkheadConfig, ConfigError } from '@bulkhead/config';
 import { Inject, Injectable, Optional, UnauthorizedException } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { passportJwtSecret } from 'jwks-rsa';
@@ -20,6 +20,11 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     private readonly config: BulkheadConfig,
     @Optional() @Inject(DevIssuer) devIssuer?: DevIssuer | null,
   ) {
+    if (!config.AUTH_JWKS_URI && !config.DEV_ISSUER) {
+      throw new ConfigError(
+        'Invalid configuration:\n  - AUTH_JWKS_URI: set it to your identity provider\'s JWKS URL, or set DEV_ISSUER=true to use the built-in development issuer',
+      );
+    }
     const devKeys = !config.AUTH_JWKS_URI && config.DEV_ISSUER ? devIssuer : null;
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),

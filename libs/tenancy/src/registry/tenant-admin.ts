@@ -48,6 +48,13 @@ export class TenantAdmin {
     return found;
   }
 
+  /** By id or slug, for operators typing at a terminal. */
+  async find(reference: string): Promise<TenantRecord> {
+    const found = (await this.registry.findById(reference)) ?? (await this.tenants.findBySlug(reference));
+    if (!found) throw new TenantNotFoundProblem();
+    return found;
+  }
+
   list(query: ListTenantsQuery): Promise<TenantRecord[]> {
     return this.tenants.list({ after: query.after, limit: query.limit ?? 50, status: query.status });
   }

@@ -54,6 +54,11 @@ export class TenantRepository {
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
+  async findBySlug(slug: string): Promise<TenantRecord | null> {
+    const rows: TenantRow[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM tenants WHERE slug = $1`, [slug]);
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
   async findByExternalRef(ref: string): Promise<TenantRecord | null> {
     const rows: TenantRow[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM tenants WHERE external_ref = $1`, [ref]);
     return rows[0] ? toRecord(rows[0]) : null;

@@ -1,0 +1,102 @@
+import { loadConfig } from '@bulkhead/config';
+import { CustomersService, OrdersService } from '@bulkhead/sales';
+import { DevIssuer, runWithTenant, TenantAdmin, TenantRecord, TenantTier } from '@bulkhead/tenancy';
+import { INestApplicationContext } from '@nestjs/common';
+import { ChildProcess, spawn } from 'node:child_process';
+import { Command } from 'commander';
+import { print, withCliContext } from '../cli-context';
+import { setupDatabase } from './database.commands';
+
+const DEMO_TENANTS: Array<{ slug: string; name: string; tier: TenantTier }> = [
+  { slug: 'acme', name: 'Acme Corp', tier: 'enterprise' },
+  { slug: 'globex', name: 'Globex', tier: 'pro' },
+  { slug: 'initech', name: 'Initech', tier: 'free' },
+];
+
+/** Creates the demo tenants and their data once; running it again reuses them. */
+async function seedDemo(context: INestApplicationContext): Promise<TenantRecord[]> {
+  const admin = context.get(TenantAdmin);
+  const tenants: TenantRecord[] = [];
+  for (const demo of DEMO_TENANTS) {
+    const existing = await admin.find(demo.slug).catch(() => null);
+    if (existing) {
+      tenants.push(existing);
+      continue;
+    }
+    const tenant = await admin.create(demo);
+    tenants.push(tenant);
+    await runWithTenant(
+      { tenantId: tenant.id, slug: tenant.slug, tier: tenant.tier, isolation: tenant.isolation, region: tenant.region, userId: 'demo-seed' },
+      async () => {
+        for (let i = 1; i <= 3; i++) {
+          const customer = await context.get(CustomersService).create({ email: `customer${i}@${demo.slug}.example`, name: `${demo.name} customer ${i}` });
+          await context.get(OrdersService).create({ customerId: customer.id, totalCents: 1000 * i, currency: 'EUR' });
+        }
+      },
+    );
+  }
+  return tenants;
+}
+
+function printWelcome(tenants: TenantRecord[], issuer: DevIssuer, port: number): void {
+  const base = `http://localhost:${port}`;
+  print('');
+  print('Bulkhead demo. The development token issuer is ON: never run this configuration in production.');
+  print(`API ${base}   OpenAPI ${base}/docs   readiness ${base}/health/ready`);
+  print('');
+  for (const tenant of tenants) {
+    const token = issuer.mint({ subject: `${tenant.slug}-admin`, tenantId: tenant.id, expiresInSeconds: 12 * 3600 });
+    print(`${tenant.slug} (${tenant.tier}, ${tenant.isolation}) ${tenant.id}`);
+    print(`  export TOKEN_${tenant.slug.toUpperCase()}=${token}`);
+  }
+  const operator = issuer.mint({ subject: 'demo-operator', scopes: [loadConfig().AUTH_OPERATOR_SCOPE], expiresInSeconds: 12 * 3600 });
+  print(`operator`);
+  print(`  export TOKEN_OPERATOR=${operator}`);
+  print('');
+  print('Try:');
+  print(`  curl -s ${base}/v1/customers -H "Authorization: Bearer $TOKEN_ACME"`);
+  print(`  curl -s ${base}/v1/orders -H "Authorization: Bearer $TOKEN_GLOBEX"`);
+  print(`  curl -s -X POST ${base}/v1/customers -H "Authorization: Bearer $TOKEN_INITECH" -H 'Content-Type: application/json' -d '{"email":"new@initech.example","name":"New"}'`);
+  print(`  curl -s ${base}/v1/admin/tenants -H "Authorization: Bearer $TOKEN_OPERATOR"`);
+  print(`  # another tenant's id answers 404, exactly like a missing one:`);
+  print(`  curl -s ${base}/v1/customers/$(curl -s ${base}/v1/customers -H "Authorization: Bearer $TOKEN_ACME" | node -pe 'JSON.parse(require("fs").readFileSync(0)).items[0].id') -H "Authorization: Bearer $TOKEN_GLOBEX"`);
+  print('');
+}
+
+function startProcess(entry: string): ChildProcess {
+  return spawn(process.execPath, [...process.execArgv, require.resolve(entry)], { stdio: 'inherit', env: process.env });
+}
+
+export function registerDemoCommands(program: Command): void {
+  program
+    .command('seed-demo')
+    .description('Create the demo tenants (one per tier) with a few customers and orders, and print tokens.')
+    .action(async () => {
+      const config = loadConfig();
+      const tenants = await withCliContext(seedDemo);
+      printWelcome(tenants, new DevIssuer(config), config.PORT);
+    });
+
+  program
+    .command('demo')
+    .description('Set up the database, seed the demo, then run the API and the worker until Ctrl-C.')
+    .action(async () => {
+      process.env.DEV_ISSUER ??= 'true';
+      process.env.LOG_LEVEL ??= 'warn';
+      await setupDatabase();
+      const config = loadConfig();
+      const tenants = await withCliContext(seedDemo);
+      const children = [startProcess('../../../api/src/main'), startProcess('../../../worker/src/main')];
+      printWelcome(tenants, new DevIssuer(config), config.PORT);
+      const stop = () => children.forEach((child) => child.kill('SIGTERM'));
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      await Promise.all(
+        children.map((child) => new Promise<void>((resolve) => child.on('exit', (code) => {
+          if (code) process.exitCode = code;
+          stop();
+          resolve();
+        }))),
+      );
+    });
+}

@@ -1,0 +1,17 @@
+import { exitWithStartupError, loadConfig } from '@bulkhead/config';
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import { existsSync } from 'node:fs';
+import { WorkerModule } from './worker.module';
+
+async function main(): Promise<void> {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  loadConfig();
+  const app = await NestFactory.createApplicationContext(WorkerModule, { logger: false, abortOnError: false });
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+  await app.init();
+  app.get(Logger).log('worker started');
+}
+
+main().catch(exitWithStartupError);
