@@ -86,6 +86,7 @@ function clientDetail(error: unknown, status: number): string {
 
 export function sendProblem(response: Response, problem: ProblemBody): void {
   if (response.headersSent) return;
+  if (problem.status === 401) response.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
   response.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
 }
 

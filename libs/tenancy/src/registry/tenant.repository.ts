@@ -88,7 +88,8 @@ export class TenantRepository {
 
   /** Moves a tenant between statuses only from the expected one, so concurrent operators cannot race. */
   async transition(id: string, from: TenantStatus, to: TenantStatus): Promise<TenantRecord | null> {
-    const rows: TenantRow[] = await this.dataSource.query(
+    // TypeORM answers an UPDATE with [rows, rowCount] rather than the rows alone.
+    const [rows]: [TenantRow[], number] = await this.dataSource.query(
       `UPDATE tenants SET status = $3, updated_at = now() WHERE id = $1 AND status = $2 RETURNING ${COLUMNS}`,
       [id, from, to],
     );
