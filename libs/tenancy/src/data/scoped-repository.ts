@@ -27,21 +27,21 @@ export class ScopedRepository<E extends TenantOwnedEntity> {
     private readonly tenantId: string,
   ) {}
 
-  findById(id: string): Promise<E | null> {
+  async findById(id: string): Promise<E | null> {
     return this.manager.findOne(this.target, { where: this.scoped({ id } as ScopedWhere<E>) });
   }
 
-  findOneBy(where: ScopedWhere<E>): Promise<E | null> {
+  async findOneBy(where: ScopedWhere<E>): Promise<E | null> {
     return this.manager.findOne(this.target, { where: this.scoped(where) });
   }
 
   /** Keyset pagination in creation order (ids are UUIDv7). */
-  findPage(page: PageRequest<E>): Promise<E[]> {
+  async findPage(page: PageRequest<E>): Promise<E[]> {
     const where = this.scoped({ ...(page.where ?? {}), ...(page.after ? { id: MoreThan(page.after) } : {}) } as ScopedWhere<E>);
     return this.manager.find(this.target, { where, order: { id: 'ASC' } as FindOptionsOrder<E>, take: page.limit });
   }
 
-  count(where: ScopedWhere<E> = {} as ScopedWhere<E>): Promise<number> {
+  async count(where: ScopedWhere<E> = {} as ScopedWhere<E>): Promise<number> {
     return this.manager.count(this.target, { where: this.scoped(where) });
   }
 

@@ -1,0 +1,105 @@
+import { TenantBoundaryViolationError } from '../src/tenancy.errors';
+import { runWithTenant } from '../src/context/tenant-context.store';
+import { TenantData } from '../src/data/tenant-data';
+import { TenantContext } from '../src/context/tenant-context';
+import { Account, anEmail, Harness, startHarness } from './tenancy-harness';
+
+class DeliberateRollback extends Error {}
+
+/**
+ * Thousands of interleaved units of work from many tenants over a pool of one and of two
+ * connections, a third of them failing and rolling back. Every read sees only its own tenant's
+ * rows, each tenant ends with exactly the rows it committed, and a connection handed back to the
+ * pool carries no tenant.
+ */
+describe.each([1, 2])('pool bleed with a pool of %i connection(s)', (poolMax) => {
+  let harness: Harness;
+  let data: TenantData;
+  let tenants: TenantContext[];
+
+  beforeAll(async () => {
+    harness = await startHarness({ DATABASE_POOL_MAX: String(poolMax) });
+    data = harness.context.get(TenantData);
+    tenants = [];
+    for (let i = 0; i < 12; i++) tenants.push(await harness.newTenant());
+  });
+  afterAll(() => harness.close());
+
+  it('keeps every tenant to its own rows under concurrency and failure', async () => {
+    const committed = new Map<string, Set<string>>(tenants.map((t) => [t.tenantId, new Set<string>()]));
+    const leaks: string[] = [];
+    const operations = 2400;
+
+    const operation = (i: number) => {
+      const tenant = tenants[(i * 7) % tenants.length];
+      return runWithTenant(tenant, async () => {
+        const kind = i % 6;
+        try {
+          if (kind === 0 || kind === 1) {
+            const row = await data.transaction((tx) => tx.repository(Account).insert({ email: anEmail(), name: `n${i}` }));
+            committed.get(tenant.tenantId)?.add(row.id);
+          } else if (kind === 2) {
+            await data.transaction(async (tx) => {
+              await tx.repository(Account).insert({ email: anEmail(), name: 'rolled back' });
+              throw new DeliberateRollback();
+            });
+          } else if (kind === 3) {
+            const email = anEmail();
+            await data.transaction(async (tx) => {
+              await tx.repository(Account).insert({ email, name: 'first' });
+              await tx.repository(Account).insert({ email, name: 'duplicate' });
+            });
+          } else {
+            const page = await data.transaction((tx) => tx.repository(Account).findPage({ limit: 1000 }), { readOnly: true });
+            for (const row of page) if (row.tenantId !== tenant.tenantId) leaks.push(`${tenant.tenantId} saw ${row.tenantId}`);
+          }
+        } catch (error) {
+          if (error instanceof DeliberateRollback) return;
+          if (kind === 3 && (error as { driverError?: { code?: string } }).driverError?.code === '23505') return;
+          throw error;
+        }
+      });
+    };
+    // 300 units of work in flight at once: deep enough to interleave every tenant on each
+    // connection, shallow enough that none waits out the pool's connection timeout.
+    let next = 0;
+    const lanes = Array.from({ length: 300 }, async () => {
+      while (next < operations) await operation(next++);
+    });
+    await Promise.all(lanes);
+
+    expect(leaks).toEqual([]);
+    for (const tenant of tenants) {
+      const rows = await runWithTenant(tenant, () => data.transaction((tx) => tx.repository(Account).findPage({ limit: 10_000 })));
+      expect(new Set(rows.map((row) => row.id))).toEqual(committed.get(tenant.tenantId));
+      expect(rows.every((row) => row.tenantId === tenant.tenantId)).toBe(true);
+      expect(rows.some((row) => row.name === 'rolled back' || row.name === 'first')).toBe(false);
+    }
+  });
+
+  it('hands back connections that carry no tenant and see no rows', async () => {
+    const runners = Array.from({ length: poolMax }, () => harness.dataSource.createQueryRunner());
+    try {
+      await Promise.all(runners.map((runner) => runner.connect()));
+      for (const runner of runners) {
+        const [state] = await runner.query(
+          "SELECT nullif(current_setting('app.tenant_id', true), '') AS tenant, current_setting('search_path') AS path, (SELECT count(*) FROM customers)::int AS visible",
+        );
+        expect(state).toEqual({ tenant: null, path: '"$user", public', visible: 0 });
+      }
+    } finally {
+      await Promise.all(runners.map((runner) => runner.release()));
+    }
+  });
+
+  it('refuses a transaction object carried into another tenant’s context', async () => {
+    const [a, b] = tenants;
+    await expect(
+      runWithTenant(a, () =>
+        data.transaction(async (tx) => {
+          await runWithTenant(b, () => tx.repository(Account).insert({ email: anEmail(), name: 'smuggled' }));
+        }),
+      ),
+    ).rejects.toBeInstanceOf(TenantBoundaryViolationError);
+  });
+});
