@@ -1,5 +1,5 @@
 import { BulkheadConfig } from '@bulkhead/config';
-import { ProblemError, ProblemFilter, problemValidationPipe, sendProblem, toProblem } from '@bulkhead/problem';
+import { ProblemError, ProblemFilter, problemValidationPipe, refuseNulCharacters, sendProblem, toProblem } from '@bulkhead/problem';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
@@ -15,7 +15,7 @@ export function configureHttp(app: NestExpressApplication, config: BulkheadConfi
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
   app.use(requireJsonBody);
-  app.useBodyParser('json', { limit: config.BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] });
+  app.useBodyParser('json', { limit: config.BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'], reviver: refuseNulCharacters });
   // Errors raised by body-parser never reach Nest's filters: answer them here, in the same format.
   app.use((error: unknown, _request: Request, response: Response, next: NextFunction) => {
     if (response.headersSent) return next(error);

@@ -21,6 +21,14 @@ const HTTP_CODES: Record<number, [code: string, title: string]> = {
   503: ['unavailable', 'Service unavailable'],
 };
 
+export const NUL_IN_JSON = 'nul_character_in_json';
+
+/** A JSON.parse reviver for request bodies: PostgreSQL text cannot hold U+0000, so refuse it at the edge. */
+export function refuseNulCharacters(_key: string, value: unknown): unknown {
+  if (typeof value === 'string' && value.includes('\u0000')) throw new SyntaxError(NUL_IN_JSON);
+  return value;
+}
+
 export interface ProblemBody {
   type: string;
   title: string;
@@ -42,6 +50,17 @@ export function toProblem(error: unknown): ProblemBody {
       ...error.extensions,
     };
   }
+  if (isDataException(error)) {
+    // Input that passed validation but that the database still refused as a value (out of range,
+    // check constraint): the caller's fault, reported without echoing the database's message.
+    return {
+      type: PROBLEM_TYPE_BASE + 'invalid_value',
+      title: 'Invalid value',
+      status: 400,
+      code: 'invalid_value',
+      detail: 'A value in the request is out of range or not allowed.',
+    };
+  }
   const status = httpStatusOf(error);
   if (status !== undefined && status < 500) {
     const [code, title] = HTTP_CODES[status] ?? ['client_error', 'Client error'];
@@ -59,6 +78,14 @@ export function toProblem(error: unknown): ProblemBody {
   };
 }
 
+/** SQLSTATE class 22 (data exception) and 23514 (check violation), from pg through TypeORM or directly. */
+function isDataException(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const driver = (error as { driverError?: { code?: unknown } }).driverError;
+  const code = driver?.code ?? (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^(22[0-9A-Z]{3}|23514)$/.test(code) && 'severity' in (driver ?? error);
+}
+
 function httpStatusOf(error: unknown): number | undefined {
   if (error instanceof HttpException) return error.getStatus();
   // body-parser and other express middleware report client errors as `status`/`statusCode` with `expose`.
@@ -71,7 +98,9 @@ function httpStatusOf(error: unknown): number | undefined {
 
 function clientDetail(error: unknown, status: number): string {
   const type = (error as { type?: unknown }).type;
-  if (type === 'entity.parse.failed') return 'The request body is not valid JSON.';
+  if (type === 'entity.parse.failed') {
+    return (error as Error).message === NUL_IN_JSON ? 'Strings in the request body may not contain the NUL character.' : 'The request body is not valid JSON.';
+  }
   if (type === 'entity.too.large') return 'The request body exceeds the size limit.';
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') return 'The request body encoding is not supported.';
   if (status === 404) return 'The requested resource does not exist.';
