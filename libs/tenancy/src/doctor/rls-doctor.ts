@@ -84,7 +84,7 @@ export async function runDoctor(client: Client, runtimeRole: string): Promise<Do
   const role = await client.query<{ rolsuper: boolean; rolbypassrls: boolean; owns: boolean; member_of: string[] }>(
     `SELECT r.rolsuper, r.rolbypassrls,
             EXISTS (SELECT 1 FROM pg_class c WHERE c.relowner = r.oid) AS owns,
-            ARRAY(SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid) AS member_of
+            ARRAY(SELECT g.rolname::text FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid) AS member_of
        FROM pg_roles r WHERE r.rolname = $1`,
     [runtimeRole],
   );

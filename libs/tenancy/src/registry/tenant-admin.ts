@@ -74,6 +74,6 @@ export class TenantAdmin {
       return moved;
     }
     const current = await this.get(id);
-    throw new TenantStateProblem(`The tenant is ${current.status}; only a ${from} tenant can become ${to}.`);
+    throw new TenantStateProblem(`The tenant is ${current.status}; it must be ${from} to become ${to}.`);
   }
 }

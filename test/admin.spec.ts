@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import { call, expectProblem } from './support/http';
+import { runCli } from './support/cli';
+import { operatorToken, startTestApi, TestApi, uniqueSlug } from './support/test-app';
+
+describe('operator API and CLI', () => {
+  let api: TestApi;
+  let operator: string;
+
+  beforeAll(async () => {
+    api = await startTestApi();
+    operator = operatorToken(api);
+  });
+  afterAll(() => api.close());
+
+  it('creates, gets, lists, suspends and reactivates a tenant, and suspension bites at once', async () => {
+    const slug = uniqueSlug('adm');
+    const created = await call(api.server, 'post', '/v1/admin/tenants', operator, { slug, name: 'Admin test', tier: 'pro' });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ slug, tier: 'pro', isolation: 'pool', status: 'active', region: 'local' });
+    const id = created.body.id as string;
+
+    expect((await call(api.server, 'get', `/v1/admin/tenants/${id}`, operator)).body.slug).toBe(slug);
+    const listed = await call(api.server, 'get', '/v1/admin/tenants?limit=200&status=active', operator);
+    expect(listed.body.items.map((t: { id: string }) => t.id)).toContain(id);
+
+    const token = api.issuer.mint({ subject: 'u', tenantId: id });
+    expect((await call(api.server, 'get', '/v1/customers', token)).status).toBe(200);
+
+    const suspended = await call(api.server, 'post', `/v1/admin/tenants/${id}/suspend`, operator);
+    expect(suspended.body.status).toBe('suspended');
+    expectProblem(await call(api.server, 'get', '/v1/customers', token), 403, 'tenant_suspended');
+    expectProblem(await call(api.server, 'post', `/v1/admin/tenants/${id}/suspend`, operator), 409, 'tenant_state_conflict');
+
+    const reactivated = await call(api.server, 'post', `/v1/admin/tenants/${id}/reactivate`, operator);
+    expect(reactivated.body.status).toBe('active');
+    expect((await call(api.server, 'get', '/v1/customers', token)).status).toBe(200);
+  });
+
+  it('refuses a duplicate slug, a model or region this deployment does not serve, and unknown ids', async () => {
+    const slug = uniqueSlug('dup');
+    expect((await call(api.server, 'post', '/v1/admin/tenants', operator, { slug, name: 'One', tier: 'free' })).status).toBe(201);
+    expectProblem(await call(api.server, 'post', '/v1/admin/tenants', operator, { slug, name: 'Two', tier: 'free' }), 409, 'tenant_slug_taken');
+    expectProblem(
+      await call(api.server, 'post', '/v1/admin/tenants', operator, { slug: uniqueSlug(), name: 'S', tier: 'pro', isolation: 'silo' }),
+      422,
+      'isolation_not_served',
+    );
+    expectProblem(
+      await call(api.server, 'post', '/v1/admin/tenants', operator, { slug: uniqueSlug(), name: 'R', tier: 'pro', region: 'mars-1' }),
+      422,
+      'region_not_served',
+    );
+    expectProblem(await call(api.server, 'post', '/v1/admin/tenants', operator, { slug: uniqueSlug(), name: 'T', tier: 'platinum' }), 400, 'validation_failed');
+    expectProblem(await call(api.server, 'get', `/v1/admin/tenants/${randomUUID()}`, operator), 404, 'tenant_not_found');
+    expectProblem(await call(api.server, 'post', `/v1/admin/tenants/${randomUUID()}/suspend`, operator), 404, 'tenant_not_found');
+  });
+
+  it('runs the same operations from the CLI, and a CLI-minted token works against the API', async () => {
+    const slug = uniqueSlug('cli');
+    const created = runCli(['tenant', 'create', '--slug', slug, '--name', 'From CLI', '--tier', 'enterprise', '--json']);
+    expect(created.stderr).toBe('');
+    expect(created.status).toBe(0);
+    const tenant = JSON.parse(created.stdout);
+    expect(tenant).toMatchObject({ slug, tier: 'enterprise', status: 'active' });
+
+    const token = runCli(['token', '--tenant', slug, '--user', 'cli-user']);
+    expect(token.status).toBe(0);
+    const response = await call(api.server, 'post', '/v1/customers', token.stdout.trim(), { email: 'cli@x.test', name: 'CLI' });
+    expect(response.status).toBe(201);
+
+    const suspend = runCli(['tenant', 'suspend', slug]);
+    expect(suspend.status).toBe(0);
+    expect(suspend.stdout).toContain('suspended');
+
+    const list = runCli(['tenant', 'list', '--status', 'suspended', '--json']);
+    expect(JSON.parse(list.stdout).map((t: { slug: string }) => t.slug)).toContain(slug);
+
+    const again = runCli(['tenant', 'suspend', slug]);
+    expect(again.status).toBe(2);
+    expect(again.stderr).toMatch(/it must be active to become suspended/);
+
+    const bad = runCli(['tenant', 'create', '--slug', 'Bad Slug', '--name', 'x']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/slug must be/);
+  }, 60_000);
+});

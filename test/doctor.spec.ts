@@ -1,0 +1,60 @@
+import { loadConfig } from '@bulkhead/config';
+import { parsePgUrl, withPg } from '@bulkhead/database';
+import { runDoctor } from '@bulkhead/tenancy';
+import { doctorUrl } from '../apps/cli/src/commands/doctor.command';
+import { runCli } from './support/cli';
+
+/** `doctor` passes on the migrated database and names each deliberately broken table. */
+describe('doctor', () => {
+  const config = loadConfig();
+  const runtimeRole = parsePgUrl(config.DATABASE_URL).user;
+  const adminUrl = doctorUrl(config.DATABASE_ADMIN_URL, config.DATABASE_URL);
+
+  it('passes on the migrated database', async () => {
+    const report = await withPg(adminUrl, 'doctor-test', (client) => runDoctor(client, runtimeRole));
+    expect(report.violations).toEqual([]);
+    expect(report.tables.map((t) => t.table).sort()).toEqual(['public.customers', 'public.orders']);
+    for (const table of report.tables) {
+      expect(table).toMatchObject({ rlsEnabled: true, rlsForced: true, commands: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'] });
+      expect(table.tenantIndex).not.toBeNull();
+    }
+  });
+
+  it('fails, naming each problem, on tables deliberately left unprotected', async () => {
+    await withPg(config.DATABASE_OWNER_URL, 'doctor-test', async (owner) => {
+      await owner.query('CREATE SCHEMA doctor_probe');
+      try {
+        await owner.query('CREATE TABLE doctor_probe.leaky (tenant_id uuid NOT NULL, id int)');
+        await owner.query('CREATE TABLE doctor_probe.half (tenant_id uuid NOT NULL, id int, PRIMARY KEY (tenant_id, id))');
+        await owner.query('ALTER TABLE doctor_probe.half ENABLE ROW LEVEL SECURITY');
+        await owner.query(
+          "CREATE POLICY half_select ON doctor_probe.half FOR SELECT USING (tenant_id = (SELECT nullif(current_setting('app.tenant_id', true), '')::uuid))",
+        );
+        await owner.query('CREATE POLICY half_open ON doctor_probe.half FOR UPDATE USING (true)');
+
+        const report = await withPg(adminUrl, 'doctor-test', (client) => runDoctor(client, runtimeRole));
+        expect(report.violations).toEqual(
+          expect.arrayContaining([
+            'doctor_probe.leaky: row-level security is not enabled',
+            'doctor_probe.leaky: row-level security is not forced (the owner bypasses it)',
+            'doctor_probe.leaky: no tenant policy for SELECT',
+            'doctor_probe.leaky: no index leads with tenant_id',
+            'doctor_probe.half: row-level security is not forced (the owner bypasses it)',
+            'doctor_probe.half: a permissive UPDATE policy does not compare tenant_id with app.tenant_id',
+            'doctor_probe.half: no tenant policy for INSERT',
+          ]),
+        );
+        expect(report.violations.some((v) => v.startsWith('public.'))).toBe(false);
+
+        const cli = runCli(['doctor']);
+        expect(cli.status).toBe(1);
+        expect(cli.stdout).toContain('doctor_probe.leaky: row-level security is not enabled');
+      } finally {
+        await owner.query('DROP SCHEMA doctor_probe CASCADE');
+      }
+    });
+    const clean = runCli(['doctor']);
+    expect(clean.status).toBe(0);
+    expect(clean.stdout).toContain('No violations.');
+  });
+});

@@ -1,0 +1,99 @@
+import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { loadConfig } from '@bulkhead/config';
+import { DevIssuer, TenantRecord } from '@bulkhead/tenancy';
+import { runCli } from './support/cli';
+
+const ROOT = join(__dirname, '..');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function startApi(env: Record<string, string>): { child: ChildProcessWithoutNullStreams; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/api/src/main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function waitFor(url: string): Promise<void> {
+  for (let attempt = 0; attempt < 120; attempt++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${url} never answered`);
+}
+
+/** The real `main.ts` as a process: its logs, its health endpoints and its refusals at start. */
+describe('the API process', () => {
+  it('logs JSON lines carrying the tenant id and request id, and answers health checks', async () => {
+    const port = await freePort();
+    const api = startApi({ PORT: String(port), LOG_LEVEL: 'info' });
+    try {
+      await waitFor(`http://127.0.0.1:${port}/health/live`);
+      const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ status: 'ok', info: { postgres: { status: 'up' }, redis: { status: 'up' } } });
+
+      const created = runCli(['tenant', 'create', '--slug', `log-${Date.now().toString(36)}`, '--name', 'Logs', '--json']);
+      const tenant = JSON.parse(created.stdout) as TenantRecord;
+      const token = new DevIssuer(loadConfig()).mint({ subject: 'log-user', tenantId: tenant.id });
+      const response = await fetch(`http://127.0.0.1:${port}/v1/customers`, {
+        headers: { Authorization: `Bearer ${token}`, 'X-Request-Id': 'req-abcdef123456' },
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('x-request-id')).toBe('req-abcdef123456');
+
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const lines = api
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      const completed = lines.find((line) => (line.req as { id?: string } | undefined)?.id === 'req-abcdef123456');
+      expect(completed).toMatchObject({ tenantId: tenant.id, msg: 'request completed' });
+      expect(api.output()).not.toContain(token);
+    } finally {
+      api.child.kill('SIGTERM');
+      await api.exited;
+    }
+  }, 60_000);
+
+  it('refuses to start, with one sentence, when the runtime role could bypass RLS', async () => {
+    const api = startApi({ PORT: String(await freePort()), DATABASE_URL: loadConfig().DATABASE_OWNER_URL });
+    expect(await api.exited).toBe(1);
+    expect(api.output()).toMatch(/^bulkhead: Refusing to start: the runtime database role could bypass row-level security/m);
+  }, 60_000);
+
+  it('says how to start PostgreSQL when it is unreachable', async () => {
+    const api = startApi({ PORT: String(await freePort()), DATABASE_URL: 'postgres://bulkhead_app:x@127.0.0.1:1/bulkhead_test' });
+    expect(await api.exited).toBe(1);
+    expect(api.output().trim()).toBe(
+      'bulkhead: PostgreSQL is not reachable at 127.0.0.1:1. Start it with `docker compose up -d` (or start your local PostgreSQL service) and check the DATABASE_*_URL settings.',
+    );
+  }, 60_000);
+
+  it('names every bad setting at start', async () => {
+    const api = startApi({ PORT: 'eighty', AUTH_ALGORITHMS: 'HS256', REDIS_URL: 'localhost' });
+    expect(await api.exited).toBe(1);
+    expect(api.output()).toMatch(/PORT/);
+    expect(api.output()).toMatch(/AUTH_ALGORITHMS may only list RS256 and ES256/);
+    expect(api.output()).toMatch(/REDIS_URL must be a redis/);
+  }, 60_000);
+});
