@@ -1,0 +1,86 @@
+import { InvalidKeyError } from './invalid-key.error';
+
+/** Tenant ids are UUIDs in practice; anything outside this set could forge another key. */
+const KEY_PART = /^[A-Za-z0-9_-]{1,64}$/;
+const JOB_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+export function assertTenantKey(tenant: string): void {
+  if (typeof tenant !== 'string' || !KEY_PART.test(tenant)) throw new InvalidKeyError('tenant', String(tenant));
+}
+
+export function assertJobId(jobId: string): void {
+  if (typeof jobId !== 'string' || !JOB_ID.test(jobId)) throw new InvalidKeyError('jobId', String(jobId));
+}
+
+export function assertQueueName(name: string): void {
+  if (typeof name !== 'string' || !KEY_PART.test(name)) throw new InvalidKeyError('queue', String(name));
+}
+
+/**
+ * Every key of one fair queue, scheduler and BullMQ alike, starts with the hash tag `{fq:<name>}`
+ * so that Redis Cluster puts them in one slot and every Lua script may touch all of them.
+ * The Lua scripts derive per-tenant keys from `tag` + role + tenant, so this layout and the
+ * scripts must change together.
+ */
+export class FairQueueKeys {
+  /** `{fq:<name>}:` — the shared prefix of all scheduler keys. */
+  readonly tag: string;
+  /** BullMQ `prefix` option; BullMQ appends `:<queueName>:...`. */
+  readonly bullPrefix: string;
+  /** The one BullMQ queue the dispatcher admits into. */
+  readonly queueName: string;
+  /** BullMQ stores job `<id>` as a hash at `<bullJobPrefix><id>`; the reconciler reads it. */
+  readonly bullJobPrefix: string;
+
+  readonly active: string;
+  readonly parked: string;
+  readonly lastPass: string;
+  readonly virtualTime: string;
+  readonly paused: string;
+  readonly busy: string;
+  readonly inflightTotal: string;
+  readonly staged: string;
+  readonly dedupe: string;
+  readonly wake: string;
+  readonly refill: string;
+
+  constructor(name: string) {
+    assertQueueName(name);
+    this.tag = `{fq:${name}}:`;
+    this.bullPrefix = `{fq:${name}}:bull`;
+    this.queueName = name;
+    this.bullJobPrefix = `${this.bullPrefix}:${name}:`;
+    this.active = `${this.tag}active`;
+    this.parked = `${this.tag}parked`;
+    this.lastPass = `${this.tag}lastpass`;
+    this.virtualTime = `${this.tag}vt`;
+    this.paused = `${this.tag}paused`;
+    this.busy = `${this.tag}busy`;
+    this.inflightTotal = `${this.tag}inflight-total`;
+    this.staged = `${this.tag}staged`;
+    this.dedupe = `${this.tag}dedupe`;
+    this.wake = `${this.tag}wake`;
+    this.refill = `${this.tag}refill`;
+  }
+
+  buffer(tenant: string): string {
+    return `${this.tag}buf:${tenant}`;
+  }
+
+  inflight(tenant: string): string {
+    return `${this.tag}inflight:${tenant}`;
+  }
+
+  policy(tenant: string): string {
+    return `${this.tag}policy:${tenant}`;
+  }
+
+  tokens(tenant: string): string {
+    return `${this.tag}tokens:${tenant}`;
+  }
+
+  /** SCAN pattern matching every key of the queue, scheduler and BullMQ alike. */
+  pattern(): string {
+    return `${this.tag.replace(/[{}[\]*?\\]/g, (c) => `\\${c}`)}*`;
+  }
+}

@@ -1,0 +1,241 @@
+import { randomUUID } from 'node:crypto';
+import { Queue, type Job, type JobsOptions, type QueueOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { BacklogFullError } from './backlog-full.error';
+import { encodeEntry, fairJobId, decodeEntry, type FairJobData, type FairJobInput } from './fair-job';
+import { assertJobId, assertTenantKey, FairQueueKeys } from './fair-queue.keys';
+import { FairScripts } from './fair-scripts';
+import {
+  DEFAULT_TENANT_POLICY,
+  decodePolicy,
+  encodePolicy,
+  resolvePolicy,
+  type TenantPolicy,
+} from './tenant-policy';
+import type { FairQueueStats, TenantStats } from './tenant-stats';
+
+export interface FairQueueOptions {
+  /** 1-64 of [A-Za-z0-9_-]; names the hash tag `{fq:<name>}` and the BullMQ queue. */
+  name: string;
+  /** Used for scheduler commands and the BullMQ Queue; never closed by the FairQueue. */
+  connection: Redis;
+  /** Applies to tenants without a stored override. Every process of one queue must agree. */
+  defaultPolicy?: Partial<TenantPolicy>;
+  /** Options of every job admitted into BullMQ; `jobId` is always the scheduler's. */
+  jobOptions?: Omit<JobsOptions, 'jobId'>;
+  /** Extra BullMQ Queue options; `connection` and `prefix` are fixed by the scheduler. */
+  queueOptions?: Omit<QueueOptions, 'connection' | 'prefix'>;
+}
+
+export interface EnqueueResult {
+  /** The BullMQ job id the job will carry. */
+  jobId: string;
+  status: 'added' | 'duplicate';
+}
+
+export interface BulkEnqueueResult {
+  jobId: string;
+  status: 'added' | 'duplicate' | 'backlog_full';
+}
+
+export type TenantJobInput<T = unknown> = FairJobInput<T> & { tenant: string };
+
+/** Anything that identifies an admitted job: a BullMQ job of this queue or its id and tenant. */
+export type ReleasableJob = Pick<Job<FairJobData>, 'id' | 'data'> | { tenant: string; id: string };
+
+const BULK_CHUNK = 1000;
+
+/**
+ * Per-tenant buffers in front of one ordinary BullMQ queue. Producers `enqueue` here; a
+ * `FairDispatcher` moves jobs into BullMQ in weighted fair order; workers consume the BullMQ
+ * queue and release each finished job's slot (see `attachFairRelease`).
+ */
+export class FairQueue {
+  readonly keys: FairQueueKeys;
+  readonly defaultPolicy: TenantPolicy;
+  readonly jobOptions: JobsOptions;
+  readonly connection: Redis;
+  /** @internal shared with the dispatcher */
+  readonly scripts: FairScripts;
+  private readonly queueOptions: Omit<QueueOptions, 'connection' | 'prefix'>;
+  private bullQueue: Queue<FairJobData> | undefined;
+
+  constructor(options: FairQueueOptions) {
+    this.keys = new FairQueueKeys(options.name);
+    this.defaultPolicy = resolvePolicy(DEFAULT_TENANT_POLICY, options.defaultPolicy ?? {});
+    this.jobOptions = { removeOnComplete: true, removeOnFail: 1000, ...options.jobOptions };
+    this.queueOptions = options.queueOptions ?? {};
+    this.connection = options.connection;
+    this.scripts = new FairScripts(options.connection, this.keys.active, this.keys.tag);
+  }
+
+  get name(): string {
+    return this.keys.queueName;
+  }
+
+  /** Workers must use this name and `prefix: keys.bullPrefix` (or `createFairWorker`). */
+  get queue(): Queue<FairJobData> {
+    this.bullQueue ??= new Queue<FairJobData>(this.keys.queueName, {
+      ...this.queueOptions,
+      connection: this.connection,
+      prefix: this.keys.bullPrefix,
+    });
+    return this.bullQueue;
+  }
+
+  /** Appends to the tenant's buffer. Throws `BacklogFullError` when its backlog is at the max. */
+  async enqueue<T>(tenant: string, job: FairJobInput<T>): Promise<EnqueueResult> {
+    const [result] = await this.enqueueBulk([{ ...job, tenant }]);
+    if (result.status === 'backlog_full') {
+      const policy = await this.getPolicy(tenant);
+      throw new BacklogFullError(tenant, policy.maxBacklog);
+    }
+    return { jobId: result.jobId, status: result.status };
+  }
+
+  /** Many jobs in few round trips; a full backlog is reported per job, not thrown. */
+  async enqueueBulk<T>(jobs: readonly TenantJobInput<T>[]): Promise<BulkEnqueueResult[]> {
+    const now = Date.now();
+    const prepared = jobs.map((job) => {
+      assertTenantKey(job.tenant);
+      if (job.jobId !== undefined) assertJobId(job.jobId);
+      const id = fairJobId(job.tenant, job.jobId, randomUUID);
+      const data: FairJobData<T> = { tenant: job.tenant, name: job.name, payload: job.data, enqueuedAt: now };
+      return { id, args: [job.tenant, id, encodeEntry(id, data), job.jobId === undefined ? '0' : '1'] };
+    });
+    const results: BulkEnqueueResult[] = [];
+    for (let start = 0; start < prepared.length; start += BULK_CHUNK) {
+      const chunk = prepared.slice(start, start + BULK_CHUNK);
+      const statuses = await this.scripts.enqueue(
+        this.defaultPolicy.maxBacklog,
+        chunk.flatMap((p) => p.args),
+      );
+      statuses.forEach((status, i) => {
+        results.push({ jobId: chunk[i].id, status: status === 1 ? 'added' : status === 0 ? 'duplicate' : 'backlog_full' });
+      });
+    }
+    return results;
+  }
+
+  /** Stores overrides for one tenant; unset fields keep following the defaults. */
+  async setPolicy(tenant: string, patch: Partial<TenantPolicy>): Promise<void> {
+    assertTenantKey(tenant);
+    resolvePolicy(this.defaultPolicy, patch);
+    await this.scripts.setPolicy(tenant, 'set', encodePolicy(patch));
+  }
+
+  async clearPolicy(tenant: string): Promise<void> {
+    assertTenantKey(tenant);
+    await this.scripts.setPolicy(tenant, 'clear', {});
+  }
+
+  async getPolicy(tenant: string): Promise<TenantPolicy> {
+    assertTenantKey(tenant);
+    return decodePolicy(this.defaultPolicy, await this.connection.hgetall(this.keys.policy(tenant)));
+  }
+
+  /** Stops admitting the tenant's jobs; enqueue still buffers them, and jobs in flight finish. */
+  async pause(tenant: string): Promise<void> {
+    assertTenantKey(tenant);
+    await this.scripts.pause(tenant);
+  }
+
+  async resume(tenant: string): Promise<void> {
+    assertTenantKey(tenant);
+    await this.scripts.resume(tenant);
+  }
+
+  /**
+   * Frees the in-flight slots of finished jobs (completed, or failed with no attempt left).
+   * Idempotent. Calling it for a job that will be retried would let the tenant exceed its cap.
+   */
+  async release(jobs: ReleasableJob | readonly ReleasableJob[]): Promise<number> {
+    const list = Array.isArray(jobs) ? (jobs as readonly ReleasableJob[]) : [jobs as ReleasableJob];
+    const pairs: string[] = [];
+    for (const job of list) {
+      const tenant = 'tenant' in job ? job.tenant : job.data.tenant;
+      if (job.id === undefined) continue;
+      pairs.push(tenant, job.id);
+    }
+    if (pairs.length === 0) return 0;
+    return this.scripts.release(pairs);
+  }
+
+  async tenantStats(tenant: string): Promise<TenantStats> {
+    assertTenantKey(tenant);
+    const k = this.keys;
+    const [backlog, inFlight, head, paused, parked, policy] = (await this.connection
+      .multi()
+      .llen(k.buffer(tenant))
+      .scard(k.inflight(tenant))
+      .lindex(k.buffer(tenant), 0)
+      .sismember(k.paused, tenant)
+      .zscore(k.parked, tenant)
+      .hgetall(k.policy(tenant))
+      .exec())!.map(([error, value]) => {
+      if (error) throw error;
+      return value;
+    }) as [number, number, string | null, number, string | null, Record<string, string>];
+    return {
+      tenant,
+      backlog,
+      inFlight,
+      oldestWaitMs: head ? Math.max(0, Date.now() - decodeEntry(head).data.enqueuedAt) : 0,
+      paused: paused === 1,
+      parked: parked !== null,
+      policy: decodePolicy(this.defaultPolicy, policy),
+    };
+  }
+
+  /**
+   * Tenants with a backlog: competing (in fair order), then parked, then paused. O(limit log N)
+   * for the first two; paused tenants are few by nature.
+   */
+  async backloggedTenants(limit = 1000): Promise<string[]> {
+    const k = this.keys;
+    const active = await this.connection.zrange(k.active, 0, limit - 1);
+    const parked = active.length < limit ? await this.connection.zrange(k.parked, 0, limit - active.length - 1) : [];
+    const out = [...active, ...parked];
+    if (out.length < limit) {
+      for (const tenant of await this.connection.smembers(k.paused)) {
+        if (out.length >= limit) break;
+        if ((await this.connection.llen(k.buffer(tenant))) > 0) out.push(tenant);
+      }
+    }
+    return out;
+  }
+
+  async stats(): Promise<FairQueueStats> {
+    const k = this.keys;
+    const [active, parked, paused, total, staged] = await Promise.all([
+      this.connection.zcard(k.active),
+      this.connection.zcard(k.parked),
+      this.connection.smembers(k.paused),
+      this.connection.get(k.inflightTotal),
+      this.connection.hlen(k.staged),
+    ]);
+    let pausedWithBacklog = 0;
+    for (const tenant of paused) if ((await this.connection.llen(k.buffer(tenant))) > 0) pausedWithBacklog++;
+    return { backloggedTenants: active + parked + pausedWithBacklog, inFlight: Number(total ?? 0), staged };
+  }
+
+  /** Closes the BullMQ Queue handle; the shared connection stays open. */
+  async close(): Promise<void> {
+    await this.bullQueue?.close();
+    this.bullQueue = undefined;
+  }
+
+  /**
+   * Deletes every key of this queue, scheduler and BullMQ, including policies. For tests,
+   * benchmarks and decommissioning; never while workers or dispatchers run.
+   */
+  async obliterate(): Promise<void> {
+    const pattern = this.keys.pattern();
+    let cursor = '0';
+    do {
+      const [next, found] = await this.connection.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (found.length > 0) await this.connection.unlink(...found);
+    } while (cursor !== '0');
+  }
+}

@@ -1,0 +1,13 @@
+export { BacklogFullError } from './backlog-full.error';
+export { InvalidKeyError } from './invalid-key.error';
+export { FairQueue } from './fair-queue';
+export type { FairQueueOptions, EnqueueResult, BulkEnqueueResult, TenantJobInput, ReleasableJob } from './fair-queue';
+export { FairDispatcher } from './fair-dispatcher';
+export type { FairDispatcherOptions, DispatchResult } from './fair-dispatcher';
+export { attachFairRelease, createFairWorker, FairReleaser, isFinallyFailed } from './fair-release';
+export type { FairWorker, FairWorkerOptions } from './fair-release';
+export type { FairJobData, FairJobInput, AdmittedJob } from './fair-job';
+export { FairQueueKeys, assertTenantKey } from './fair-queue.keys';
+export { DEFAULT_TENANT_POLICY, DEFAULT_TIER_WEIGHTS, weightForTier } from './tenant-policy';
+export type { TenantPolicy, RateLimit } from './tenant-policy';
+export type { TenantStats, FairQueueStats } from './tenant-stats';

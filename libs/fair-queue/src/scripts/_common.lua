@@ -1,0 +1,97 @@
+-- Prepended to every script. ARGV[1] is always the hash-tagged prefix `{fq:<name>}:`; all
+-- per-tenant keys are derived from it so one script call can serve many tenants in one slot.
+local rcall = redis.call
+local tag = ARGV[1]
+local activeKey = tag .. 'active'
+local parkedKey = tag .. 'parked'
+local lastPassKey = tag .. 'lastpass'
+local vtKey = tag .. 'vt'
+local pausedKey = tag .. 'paused'
+local busyKey = tag .. 'busy'
+local totalKey = tag .. 'inflight-total'
+local stagedKey = tag .. 'staged'
+local dedupeKey = tag .. 'dedupe'
+local wakeKey = tag .. 'wake'
+local refillKey = tag .. 'refill'
+
+-- Redis' clock, so every dispatcher and worker host agrees on token refills and staging ages.
+local function nowMs()
+  local t = rcall('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- A tenant (re)joins the competition at max(its own pass, global virtual time): it cannot bank
+-- credit while idle or parked, and it goes ahead of every busy tenant's next turn.
+local function activate(tenant)
+  local vt = tonumber(rcall('GET', vtKey) or '0')
+  local pass = vt
+  local last = rcall('ZSCORE', lastPassKey, tenant)
+  if last then
+    if tonumber(last) > vt then pass = tonumber(last) end
+    rcall('ZREM', lastPassKey, tenant)
+  end
+  rcall('ZADD', activeKey, pass, tenant)
+end
+
+local function isWaiting(tenant)
+  return rcall('ZSCORE', activeKey, tenant) or rcall('ZSCORE', parkedKey, tenant)
+end
+
+-- At most one token: it only says "look again", and it expires so an idle queue keeps no key.
+local function wake()
+  if rcall('LLEN', wakeKey) == 0 then
+    rcall('RPUSH', wakeKey, '1')
+    rcall('PEXPIRE', wakeKey, 1000)
+  end
+end
+
+-- Variadic commands in slices, well inside Lua's stack limit for unpack.
+local function inSlices(command, key, list)
+  for i = 1, #list, 1000 do
+    rcall(command, key, unpack(list, i, math.min(i + 999, #list)))
+  end
+end
+
+-- Idempotent: the SET makes a second release of the same job a no-op for the counters.
+-- A tenant parked at its concurrency cap competes again as soon as one of its slots frees.
+-- Returns how many were released and whether a parked tenant was made eligible.
+local function releaseIds(tenant, ids)
+  local inflightKey = tag .. 'inflight:' .. tenant
+  local released = 0
+  for i = 1, #ids, 1000 do
+    released = released + rcall('SREM', inflightKey, unpack(ids, i, math.min(i + 999, #ids)))
+  end
+  local unparked = false
+  if released > 0 then
+    if rcall('SCARD', inflightKey) == 0 then rcall('SREM', busyKey, tenant) end
+    if rcall('ZSCORE', parkedKey, tenant) then
+      rcall('ZREM', parkedKey, tenant)
+      activate(tenant)
+      unparked = true
+    end
+  end
+  return released, unparked
+end
+
+-- Released or not, a finished job is neither staged nor a duplicate any more.
+local function forgetIds(ids)
+  inSlices('HDEL', stagedKey, ids)
+  -- Generated ids (with '~') never enter the dedupe hash.
+  local callerIds = {}
+  for _, id in ipairs(ids) do
+    if not string.find(id, '~', 1, true) then callerIds[#callerIds + 1] = id end
+  end
+  if #callerIds > 0 then inSlices('HDEL', dedupeKey, callerIds) end
+end
+
+-- Wake dispatchers only when in-flight drops to their refill level (see admit.lua), or when a
+-- parked tenant became eligible: one wake per refill, not one per finished job.
+local function afterRelease(released, mustWake)
+  if released > 0 then
+    local left = rcall('DECRBY', totalKey, released)
+    if left <= 0 then rcall('DEL', totalKey) end
+    local refill = tonumber(rcall('GET', refillKey) or '-1')
+    if refill < 0 or (left <= refill and left + released > refill) then mustWake = true end
+  end
+  if mustWake then wake() end
+end
