@@ -32,9 +32,12 @@ export interface MintOptions {
 @Injectable()
 export class DevIssuer {
   private readonly key: StoredKey;
+  private readonly publicSet: { keys: PublicJwk[] };
 
   constructor(private readonly config: BulkheadConfig) {
     this.key = loadOrCreateKey(config.DEV_ISSUER_KEY_FILE);
+    const publicJwk = createPublicKey({ key: this.key.privateJwk, format: 'jwk' }).export({ format: 'jwk' });
+    this.publicSet = { keys: [{ ...publicJwk, kid: this.key.kid, alg: 'RS256', use: 'sig' }] };
   }
 
   get kid(): string {
@@ -42,8 +45,7 @@ export class DevIssuer {
   }
 
   jwks(): { keys: PublicJwk[] } {
-    const publicJwk = createPublicKey({ key: this.key.privateJwk, format: 'jwk' }).export({ format: 'jwk' });
-    return { keys: [{ ...publicJwk, kid: this.key.kid, alg: 'RS256', use: 'sig' }] };
+    return this.publicSet;
   }
 
   mint(options: MintOptions): string {

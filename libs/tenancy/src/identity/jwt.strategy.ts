@@ -2,6 +2,7 @@ import { BulkheadConfig, ConfigError } from '@bulkhead/config';
 import { Inject, Injectable, Optional, UnauthorizedException } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { passportJwtSecret } from 'jwks-rsa';
+import { createPublicKey, KeyObject } from 'node:crypto';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { DevIssuer } from './dev-issuer';
 import { Principal } from './principal';
@@ -26,20 +27,26 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       );
     }
     const devKeys = !config.AUTH_JWKS_URI && config.DEV_ISSUER ? devIssuer : null;
+    const keys = passportJwtSecret({
+      jwksUri: config.AUTH_JWKS_URI ?? DEV_JWKS_URI,
+      cache: true,
+      cacheMaxEntries: 10,
+      cacheMaxAge: 10 * 60 * 1000,
+      // An unknown `kid` makes jwks-rsa refetch the set; the limit keeps forged tokens from
+      // turning into a flood against the identity provider.
+      rateLimit: true,
+      jwksRequestsPerMinute: 10,
+      timeout: 5000,
+      ...(devKeys ? { fetcher: async () => devKeys.jwks() } : {}),
+    });
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKeyProvider: passportJwtSecret({
-        jwksUri: config.AUTH_JWKS_URI ?? DEV_JWKS_URI,
-        cache: true,
-        cacheMaxEntries: 10,
-        cacheMaxAge: 10 * 60 * 1000,
-        // An unknown `kid` makes jwks-rsa refetch the set; the limit keeps forged tokens from
-        // turning into a flood against the identity provider.
-        rateLimit: true,
-        jwksRequestsPerMinute: 10,
-        timeout: 5000,
-        ...(devKeys ? { getKeysInterceptor: async () => devKeys.jwks().keys } : {}),
-      }),
+      secretOrKeyProvider: (request: unknown, rawToken: string, done: (error: unknown, key?: string | Buffer) => void) =>
+        keys(request, rawToken, (error, pem) => {
+          if (error || !pem) return done(error, undefined);
+          // jsonwebtoken parses a PEM string into a KeyObject on every verify; parse each key once.
+          done(null, parsedKey(pem) as unknown as string);
+        }),
       algorithms: config.AUTH_ALGORITHMS,
       issuer: config.AUTH_ISSUER,
       audience: config.AUTH_AUDIENCE,
@@ -65,6 +72,20 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       operator: scopes.includes(this.config.AUTH_OPERATOR_SCOPE),
     };
   }
+}
+
+const parsedKeys = new Map<string, KeyObject>();
+
+function parsedKey(pem: string | Buffer): KeyObject {
+  const text = pem.toString();
+  let key = parsedKeys.get(text);
+  if (!key) {
+    // Key sets are small and rotate rarely; the bound only guards against unbounded growth.
+    if (parsedKeys.size >= 64) parsedKeys.clear();
+    key = createPublicKey(text);
+    parsedKeys.set(text, key);
+  }
+  return key;
 }
 
 /** OAuth `scope` (space-separated), Azure/Okta `scp`, Auth0 `permissions`. */

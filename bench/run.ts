@@ -1,0 +1,52 @@
+/**
+ * `npm run bench [scenario...]`: runs the named scenarios (default: all) and rewrites their
+ * sections of docs/benchmarks.md, keeping the others.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BenchSection } from './bench-section';
+import { fairQueueBench } from './scenarios/fair-queue';
+import { scopingBench } from './scenarios/scoping';
+
+const SCENARIOS: Record<string, () => Promise<BenchSection>> = {
+  scoping: scopingBench,
+  'fair-queue': fairQueueBench,
+};
+
+const DOC = join(__dirname, '..', '..', 'docs', 'benchmarks.md');
+const HEADER = `# Benchmarks
+
+Reproduce with \`npm run bench\` (all scenarios) or \`npm run bench -- <scenario>\` (${Object.keys(SCENARIOS).join(', ')}).
+\`BENCH_SCALE=0.1\` makes a quick smoke run. Needs the same PostgreSQL and Redis as the tests; the scoping scenario
+rebuilds its own \`bulkhead_bench\` database. Figures are ratios measured side by side in one run: these machines
+(2 cores, shared) are noisy, so compare ratios, not absolute numbers.
+`;
+
+async function main(): Promise<void> {
+  const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(SCENARIOS);
+  for (const name of names) if (!SCENARIOS[name]) throw new Error(`Unknown scenario ${name}; choose from ${Object.keys(SCENARIOS).join(', ')}`);
+  const sections = new Map<string, string>();
+  if (existsSync(DOC)) {
+    for (const part of readFileSync(DOC, 'utf8').split(/^<!-- scenario: /m).slice(1)) {
+      const name = part.slice(0, part.indexOf(' -->'));
+      sections.set(name, '<!-- scenario: ' + part.trimEnd() + '\n');
+    }
+  }
+  for (const name of names) {
+    process.stderr.write(`bench: running ${name}...\n`);
+    const section = await SCENARIOS[name]();
+    const stamp = new Date().toISOString().slice(0, 10);
+    sections.set(name, `<!-- scenario: ${name} -->\n## ${section.title}\n\nMeasured ${stamp}, \`npm run bench -- ${name}\`.\n\n${section.markdown}\n`);
+    process.stdout.write(`## ${section.title}\n\n${section.markdown}\n\n`);
+  }
+  const ordered = Object.keys(SCENARIOS).filter((name) => sections.has(name)).map((name) => sections.get(name));
+  writeFileSync(DOC, [HEADER, ...ordered].join('\n'));
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    process.stderr.write(`${(error as Error).stack ?? error}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,167 @@
+/**
+ * Tenant scoping overhead, side by side in one process against one database: the scoped routes
+ * (verified JWT, tenant guard, transaction that sets the tenant, RLS, scoped repository) against
+ * an unscoped control running the same query with none of that, plus the same read route with a
+ * plain Scope.REQUEST tenant provider. Sizes scale with BENCH_SCALE.
+ */
+import { BulkheadConfig, loadConfig } from '@bulkhead/config';
+import { bootstrapDatabase, migrateDatabase, withPg } from '@bulkhead/database';
+import { DevIssuer, TenantAdmin, TenantRecord } from '@bulkhead/tenancy';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import autocannon from 'autocannon';
+import type { AddressInfo } from 'node:net';
+import { configureHttp } from '../../apps/api/src/http.setup';
+import { BenchSection } from '../bench-section';
+import { ScopingBenchModule } from '../scoping/scoping.bench-module';
+
+const SCALE = Number(process.env.BENCH_SCALE ?? '1') > 0 ? Number(process.env.BENCH_SCALE ?? '1') : 1;
+const DURATION_S = Math.max(2, Math.round(6 * SCALE));
+const ROUNDS = 2;
+const CONNECTIONS = 16;
+const TENANTS = 50;
+const ORDERS_PER_TENANT = Math.max(100, Math.round(2000 * SCALE));
+
+const BENCH_ENV: Record<string, string> = {
+  DATABASE_URL: 'postgres://bulkhead_app:bulkhead_app@127.0.0.1:5432/bulkhead_bench',
+  DATABASE_OWNER_URL: 'postgres://bulkhead_owner:bulkhead_owner@127.0.0.1:5432/bulkhead_bench',
+  DEV_ISSUER: 'true',
+  DEV_ISSUER_KEY_FILE: '.data/bench-issuer-key.json',
+  // Per-request access logs off for every route alike: the comparison is about scoping.
+  LOG_LEVEL: 'warn',
+  TENANT_CACHE_TTL_MS: '1000',
+  DATABASE_POOL_MAX: '10',
+};
+
+interface Measured {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function seed(config: BulkheadConfig, admin: TenantAdmin): Promise<{ tenantId: string; orderIds: string[] }> {
+  const tenants: TenantRecord[] = [];
+  for (let i = 0; i < TENANTS; i++) {
+    tenants.push(await admin.create({ slug: `bench-${i}-${Date.now().toString(36)}`, name: `Bench ${i}`, tier: 'free' }));
+  }
+  const superuser = new URL(config.DATABASE_ADMIN_URL);
+  superuser.pathname = '/bulkhead_bench';
+  // Bulk rows through a superuser: RLS would (rightly) refuse an owner writing without a tenant.
+  await withPg(superuser.toString(), 'bench-seed', async (client) => {
+    for (const tenant of tenants) {
+      await client.query(
+        `INSERT INTO customers (tenant_id, id, email, name)
+           SELECT $1, gen_random_uuid(), 'c' || g || '@bench.test', 'Customer ' || g FROM generate_series(1, 20) g`,
+        [tenant.id],
+      );
+      await client.query(
+        `INSERT INTO orders (tenant_id, id, customer_id, status, total_cents, currency)
+           SELECT $1, gen_random_uuid(), c.id, 'paid', (random() * 10000)::int, 'EUR'
+             FROM generate_series(1, $2::int) g
+             CROSS JOIN LATERAL (SELECT id FROM customers WHERE tenant_id = $1 OFFSET (g % 20) LIMIT 1) c`,
+        [tenant.id, ORDERS_PER_TENANT],
+      );
+    }
+    await client.query('ANALYZE customers');
+    await client.query('ANALYZE orders');
+  });
+  const target = tenants[Math.floor(TENANTS / 2)];
+  const rows = await withPg(superuser.toString(), 'bench-seed', (client) =>
+    client.query<{ id: string }>('SELECT id FROM orders WHERE tenant_id = $1 ORDER BY random() LIMIT 200', [target.id]),
+  );
+  return { tenantId: target.id, orderIds: rows.rows.map((row) => row.id) };
+}
+
+function load(url: string, paths: string[], headers: Record<string, string>): Promise<autocannon.Result> {
+  let next = 0;
+  return autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: DURATION_S,
+    headers,
+    requests: [{ setupRequest: (request) => ({ ...request, path: paths[next++ % paths.length] }) }],
+  });
+}
+
+export async function scopingBench(): Promise<BenchSection> {
+  Object.assign(process.env, BENCH_ENV);
+  const config = loadConfig();
+  await bootstrapDatabase({ adminUrl: config.DATABASE_ADMIN_URL, ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL }, { recreate: true });
+  await migrateDatabase({ ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL });
+
+  const app = await NestFactory.create<NestExpressApplication>(ScopingBenchModule, { logger: false, bodyParser: false });
+  configureHttp(app, config, { docs: false });
+  await app.listen(0, '127.0.0.1');
+  const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  try {
+    const { tenantId, orderIds } = await seed(config, app.get(TenantAdmin));
+    const token = new DevIssuer(config).mint({ subject: 'bench', tenantId, expiresInSeconds: 3600 });
+    const auth = { Authorization: `Bearer ${token}` };
+    const scenarios: Array<{ name: string; paths: string[]; headers: Record<string, string> }> = [
+      { name: 'control: GET order (no guard, no RLS, no tx)', paths: orderIds.map((id) => `/bench/control/orders/${id}?tenant=${tenantId}`), headers: {} },
+      { name: 'scoped: GET /v1/orders/:id', paths: orderIds.map((id) => `/v1/orders/${id}`), headers: auth },
+      { name: 'scoped, RequestTenant (ALS singleton)', paths: orderIds.map((id) => `/bench/context-tenant/orders/${id}`), headers: auth },
+      { name: 'scoped, plain Scope.REQUEST provider', paths: orderIds.map((id) => `/bench/request-scoped/orders/${id}`), headers: auth },
+      { name: 'control: list 20 orders', paths: [`/bench/control/orders?tenant=${tenantId}`], headers: {} },
+      { name: 'scoped: GET /v1/orders (list 20)', paths: ['/v1/orders'], headers: auth },
+    ];
+    // Warm every route (JIT, caches, pool) before measuring.
+    for (const scenario of scenarios) {
+      await autocannon({ url: base + scenario.paths[0], connections: 4, amount: 500, headers: scenario.headers });
+    }
+    const results = new Map<string, Measured[]>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const scenario of scenarios) {
+        const result = await load(base, scenario.paths, scenario.headers);
+        const measured = {
+          name: scenario.name,
+          rps: result.requests.average,
+          p50: result.latency.p50,
+          p99: result.latency.p99,
+          errors: result.errors + result.timeouts + result.non2xx,
+        };
+        results.set(scenario.name, [...(results.get(scenario.name) ?? []), measured]);
+      }
+    }
+    const best = scenarios.map((scenario) => {
+      const runs = results.get(scenario.name) ?? [];
+      return runs.reduce((a, b) => (b.rps > a.rps ? b : a));
+    });
+    const byName = new Map(best.map((m) => [m.name, m]));
+    const control = byName.get(scenarios[0].name) as Measured;
+    const listControl = byName.get(scenarios[4].name) as Measured;
+    const rows = best.map((m) => {
+      const base = m.name.includes('list') ? listControl : control;
+      return `| ${m.name} | ${Math.round(m.rps)} | ${m.p50.toFixed(1)} | ${m.p99.toFixed(1)} | ${(m.rps / base.rps).toFixed(2)}x | ${m.errors} |`;
+    });
+    const scoped = byName.get(scenarios[1].name) as Measured;
+    const requestScoped = byName.get(scenarios[3].name) as Measured;
+    const context = byName.get(scenarios[2].name) as Measured;
+    const markdown = [
+      `${TENANTS} tenants x ${ORDERS_PER_TENANT} orders; reads by primary key over ${orderIds.length} ids of one tenant; ` +
+        `autocannon in the same process, ${CONNECTIONS} connections, ${DURATION_S} s per run, best of ${ROUNDS} interleaved rounds; pool of ${config.DATABASE_POOL_MAX} connections.`,
+      '',
+      '| route | req/s | p50 ms | p99 ms | vs its control | errors |',
+      '|---|---|---|---|---|---|',
+      ...rows,
+      '',
+      `Scoped read at **${(scoped.rps / control.rps).toFixed(2)}x** of the unscoped control (target 0.85x). ` +
+        `RequestTenant (AsyncLocalStorage singleton) vs a plain Scope.REQUEST provider on the same route: ` +
+        `**${(context.rps / requestScoped.rps).toFixed(2)}x** the throughput.`,
+    ].join('\n');
+    return { title: 'Scoping: tenant-scoped reads vs an unscoped control', markdown };
+  } finally {
+    await app.close();
+  }
+}
+
+if (require.main === module) {
+  scopingBench()
+    .then((section) => process.stdout.write(`## ${section.title}\n\n${section.markdown}\n`))
+    .catch((error) => {
+      process.stderr.write(`${(error as Error).stack ?? error}\n`);
+      process.exit(1);
+    });
+}

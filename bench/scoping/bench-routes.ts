@@ -1,0 +1,89 @@
+import { Order } from '@bulkhead/sales';
+import { Public, RequestTenant, TenantData } from '@bulkhead/tenancy';
+import { Controller, Get, Inject, Injectable, NotFoundException, Param, Query, Scope } from '@nestjs/common';
+import { REQUEST } from '@nestjs/core';
+import { DataSource } from 'typeorm';
+
+export const CONTROL_DATA_SOURCE = Symbol('bench.control-data-source');
+
+/**
+ * The unscoped control: the same TypeORM query as GET /v1/orders/:id, through a superuser pool
+ * (RLS does not apply), with no guard, no tenant context and no transaction.
+ */
+@Controller('bench/control')
+export class ControlController {
+  constructor(@Inject(CONTROL_DATA_SOURCE) private readonly dataSource: DataSource) {}
+
+  @Public()
+  @Get('orders/:id')
+  async get(@Param('id') id: string, @Query('tenant') tenantId: string) {
+    const order = await this.dataSource.manager.findOne(Order, { where: { tenantId, id } });
+    if (!order) throw new NotFoundException();
+    return order;
+  }
+
+  @Public()
+  @Get('orders')
+  list(@Query('tenant') tenantId: string) {
+    return this.dataSource.manager.find(Order, { where: { tenantId }, order: { id: 'ASC' }, take: 20 });
+  }
+}
+
+/** The tenant as the design card first sketched it: a plain Scope.REQUEST provider. */
+@Injectable({ scope: Scope.REQUEST })
+export class RequestScopedTenant {
+  constructor(@Inject(REQUEST) private readonly request: { user?: { tenantId?: string } }) {}
+
+  // Read on use: Nest builds request-scoped instances before the guards authenticate the request.
+  get tenantId(): string {
+    return this.request.user?.tenantId ?? '';
+  }
+}
+
+/** Depends on the Scope.REQUEST provider: Nest rebuilds it, and this controller, on every request. */
+@Injectable()
+export class RequestScopedOrders {
+  constructor(
+    private readonly tenant: RequestScopedTenant,
+    private readonly data: TenantData,
+  ) {}
+
+  get(id: string) {
+    if (!this.tenant.tenantId) throw new NotFoundException();
+    return this.data.transaction((tx) => tx.repository(Order).findById(id), { readOnly: true });
+  }
+}
+
+@Controller('bench/request-scoped')
+export class RequestScopedController {
+  constructor(private readonly orders: RequestScopedOrders) {}
+
+  @Get('orders/:id')
+  get(@Param('id') id: string) {
+    return this.orders.get(id);
+  }
+}
+
+/** The same shape with Bulkhead's RequestTenant: a singleton reading AsyncLocalStorage. */
+@Injectable()
+export class ContextTenantOrders {
+  constructor(
+    private readonly tenant: RequestTenant,
+    private readonly data: TenantData,
+  ) {}
+
+  get(id: string) {
+    if (!this.tenant.tenantId) throw new NotFoundException();
+    return this.data.transaction((tx) => tx.repository(Order).findById(id), { readOnly: true });
+  }
+}
+
+@Controller('bench/context-tenant')
+export class ContextTenantController {
+  constructor(private readonly orders: ContextTenantOrders) {}
+
+  @Get('orders/:id')
+  get(@Param('id') id: string) {
+    return this.orders.get(id);
+  }
+}
