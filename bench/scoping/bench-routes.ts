@@ -50,7 +50,7 @@ export class RequestScopedOrders {
 
   get(id: string) {
     if (!this.tenant.tenantId) throw new NotFoundException();
-    return this.data.transaction((tx) => tx.repository(Order).findById(id), { readOnly: true });
+    return this.data.read(Order).findById(id);
   }
 }
 
@@ -74,7 +74,7 @@ export class ContextTenantOrders {
 
   get(id: string) {
     if (!this.tenant.tenantId) throw new NotFoundException();
-    return this.data.transaction((tx) => tx.repository(Order).findById(id), { readOnly: true });
+    return this.data.read(Order).findById(id);
   }
 }
 

@@ -1,4 +1,4 @@
-import { TenantBoundaryViolationError } from '../src/tenancy.errors';
+import { TenantBoundaryViolationError, TenantContextMissingError } from '../src/tenancy.errors';
 import { runWithTenant } from '../src/context/tenant-context.store';
 import { TenantData } from '../src/data/tenant-data';
 import { TenantContext } from '../src/context/tenant-context';
@@ -101,5 +101,44 @@ describe.each([1, 2])('pool bleed with a pool of %i connection(s)', (poolMax) =>
         }),
       ),
     ).rejects.toBeInstanceOf(TenantBoundaryViolationError);
+  });
+});
+
+describe('one-round-trip reads', () => {
+  let harness: Harness;
+  let data: TenantData;
+
+  beforeAll(async () => {
+    harness = await startHarness({ DATABASE_POOL_MAX: '1' });
+    data = harness.context.get(TenantData);
+  });
+  afterAll(() => harness.close());
+
+  it('see exactly what a transaction sees, and leave nothing set on the connection', async () => {
+    const [a, b] = [await harness.newTenant(), await harness.newTenant()];
+    const hostile = "O'Hara \\'; SELECT 1; --";
+    await runWithTenant(a, () => data.transaction((tx) => tx.repository(Account).insert({ email: anEmail(), name: hostile })));
+    await runWithTenant(b, () => data.transaction((tx) => tx.repository(Account).insert({ email: anEmail(), name: 'b' })));
+
+    const viaReader = await runWithTenant(a, () => data.read(Account).findPage({ limit: 10 }));
+    const viaTransaction = await runWithTenant(a, () => data.transaction((tx) => tx.repository(Account).findPage({ limit: 10 })));
+    expect(viaReader).toEqual(viaTransaction);
+    expect(viaReader.map((row) => row.name)).toEqual([hostile]);
+    expect(await runWithTenant(a, () => data.read(Account).findOneBy({ name: hostile }))).toMatchObject({ name: hostile, tenantId: a.tenantId });
+    expect(await runWithTenant(b, () => data.read(Account).findById(viaReader[0].id))).toBeNull();
+
+    const [state] = await harness.dataSource.query("SELECT nullif(current_setting('app.tenant_id', true), '') AS tenant");
+    expect(state.tenant).toBeNull();
+  });
+
+  it('a failing read leaves the connection clean and usable', async () => {
+    const a = await harness.newTenant();
+    await expect(runWithTenant(a, () => data.read(Account).findById('not-a-uuid'))).rejects.toMatchObject({ code: '22P02' });
+    const [state] = await harness.dataSource.query("SELECT nullif(current_setting('app.tenant_id', true), '') AS tenant, (SELECT count(*) FROM customers)::int AS visible");
+    expect(state).toEqual({ tenant: null, visible: 0 });
+  });
+
+  it('throws before touching the database when there is no tenant context', () => {
+    expect(() => data.read(Account)).toThrow(TenantContextMissingError);
   });
 });

@@ -20,13 +20,13 @@ export class CustomersService {
   }
 
   async get(id: string): Promise<Customer> {
-    const found = await this.data.transaction((tx) => tx.repository(Customer).findById(id), { readOnly: true });
+    const found = await this.data.read(Customer).findById(id);
     if (!found) throw new CustomerNotFoundProblem();
     return found;
   }
 
   list(query: PageQuery & { limit: number }): Promise<Customer[]> {
-    return this.data.transaction((tx) => tx.repository(Customer).findPage({ after: query.after, limit: query.limit }), { readOnly: true });
+    return this.data.read(Customer).findPage({ after: query.after, limit: query.limit });
   }
 
   async update(id: string, patch: UpdateCustomerDto): Promise<Customer> {

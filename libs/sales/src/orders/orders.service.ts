@@ -35,21 +35,17 @@ export class OrdersService {
   }
 
   async get(id: string): Promise<Order> {
-    const found = await this.data.transaction((tx) => tx.repository(Order).findById(id), { readOnly: true });
+    const found = await this.data.read(Order).findById(id);
     if (!found) throw new OrderNotFoundProblem();
     return found;
   }
 
   list(query: ListOrdersQuery & { limit: number }): Promise<Order[]> {
-    return this.data.transaction(
-      (tx) =>
-        tx.repository(Order).findPage({
-          where: query.customerId ? { customerId: query.customerId } : {},
-          after: query.after,
-          limit: query.limit,
-        }),
-      { readOnly: true },
-    );
+    return this.data.read(Order).findPage({
+      where: query.customerId ? { customerId: query.customerId } : {},
+      after: query.after,
+      limit: query.limit,
+    });
   }
 
   async update(id: string, patch: UpdateOrderDto): Promise<Order> {

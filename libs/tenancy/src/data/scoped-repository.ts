@@ -1,19 +1,10 @@
-import { DeepPartial, EntityManager, EntityTarget, FindOptionsOrder, FindOptionsWhere, MoreThan, ObjectLiteral } from 'typeorm';
+import { DeepPartial, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { TenantBoundaryViolationError } from '../tenancy.errors';
+import { PageRequest, refuseTenantIn, scopedSelect, scopedWhere, ScopedWhere } from './scoped-query';
 import { TenantOwnedEntity } from './tenant-owned.entity';
 
-/** A filter a caller may give: anything but the tenant, which is always ours. */
-export type ScopedWhere<E extends TenantOwnedEntity> = Omit<FindOptionsWhere<E>, 'tenantId'>;
 export type ScopedValues<E extends TenantOwnedEntity> = Omit<DeepPartial<E>, 'tenantId' | 'id'>;
 export type ScopedPatch<E extends TenantOwnedEntity> = Omit<QueryDeepPartialEntity<E>, 'tenantId' | 'id'>;
-
-export interface PageRequest<E extends TenantOwnedEntity> {
-  where?: ScopedWhere<E>;
-  /** The id of the last row of the previous page. */
-  after?: string;
-  limit: number;
-}
 
 /**
  * Tenant-table access for one tenant transaction. Every statement it builds carries
@@ -28,26 +19,25 @@ export class ScopedRepository<E extends TenantOwnedEntity> {
   ) {}
 
   async findById(id: string): Promise<E | null> {
-    return this.manager.findOne(this.target, { where: this.scoped({ id } as ScopedWhere<E>) });
+    return scopedSelect(this.manager, this.target, this.tenantId, { where: { id } as ScopedWhere<E>, limit: 1 }).getOne();
   }
 
   async findOneBy(where: ScopedWhere<E>): Promise<E | null> {
-    return this.manager.findOne(this.target, { where: this.scoped(where) });
+    return scopedSelect(this.manager, this.target, this.tenantId, { where, limit: 1 }).getOne();
   }
 
   /** Keyset pagination in creation order (ids are UUIDv7). */
   async findPage(page: PageRequest<E>): Promise<E[]> {
-    const where = this.scoped({ ...(page.where ?? {}), ...(page.after ? { id: MoreThan(page.after) } : {}) } as ScopedWhere<E>);
-    return this.manager.find(this.target, { where, order: { id: 'ASC' } as FindOptionsOrder<E>, take: page.limit });
+    return scopedSelect(this.manager, this.target, this.tenantId, page).getMany();
   }
 
   async count(where: ScopedWhere<E> = {} as ScopedWhere<E>): Promise<number> {
-    return this.manager.count(this.target, { where: this.scoped(where) });
+    return this.manager.count(this.target, { where: scopedWhere(where, this.tenantId) });
   }
 
   /** One INSERT ... RETURNING; the subscriber stamps the tenant and mints the id. */
   async insert(values: ScopedValues<E>): Promise<E> {
-    this.refuseTenantIn(values);
+    refuseTenantIn(values);
     const entity = this.manager.create(this.target, values as DeepPartial<E>);
     await this.manager.insert(this.target, entity as QueryDeepPartialEntity<E>);
     return entity;
@@ -55,7 +45,7 @@ export class ScopedRepository<E extends TenantOwnedEntity> {
 
   /** One UPDATE ... RETURNING, or null when no such row exists for this tenant. */
   async update(id: string, patch: ScopedPatch<E>): Promise<E | null> {
-    this.refuseTenantIn(patch);
+    refuseTenantIn(patch);
     const result = await this.manager
       .createQueryBuilder()
       .update(this.target)
@@ -77,17 +67,6 @@ export class ScopedRepository<E extends TenantOwnedEntity> {
       .where('tenant_id = :tenantId AND id = :id', { tenantId: this.tenantId, id })
       .execute();
     return (result.affected ?? 0) > 0;
-  }
-
-  private scoped(where: ScopedWhere<E>): FindOptionsWhere<E> {
-    this.refuseTenantIn(where);
-    return { ...where, tenantId: this.tenantId } as FindOptionsWhere<E>;
-  }
-
-  private refuseTenantIn(values: object): void {
-    if ('tenantId' in values || 'tenant_id' in values) {
-      throw new TenantBoundaryViolationError('callers may not name a tenant');
-    }
   }
 
   private fromRaw(row: ObjectLiteral): DeepPartial<E> {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityTarget } from 'typeorm';
 import { currentTenant } from '../context/tenant-context.store';
 import { DataSourceRouter } from '../placement/data-source.router';
+import { ScopedReader } from './scoped-reader';
 import { ScopedRepository } from './scoped-repository';
 import { TenantOwnedEntity } from './tenant-owned.entity';
 import { TenantQueryRunner } from './tenant-query-runner';
@@ -30,6 +31,11 @@ export interface TenantTransactionOptions {
 @Injectable()
 export class TenantData {
   constructor(private readonly router: DataSourceRouter) {}
+
+  /** Single-statement reads of the current tenant's data, each in one round trip. */
+  read<E extends TenantOwnedEntity>(target: EntityTarget<E>): ScopedReader<E> {
+    return new ScopedReader(this.router, currentTenant(), target);
+  }
 
   async transaction<T>(work: (tx: TenantTransaction) => Promise<T>, options: TenantTransactionOptions = {}): Promise<T> {
     const tenant = currentTenant();

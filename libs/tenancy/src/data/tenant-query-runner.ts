@@ -3,6 +3,7 @@ import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 import { TenantBoundaryViolationError } from '../tenancy.errors';
+import { inlineParameters } from './sql-literal';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SEARCH_PATH = /^"[a-z_][a-z0-9_]{0,62}"(, ?"?[a-z_][a-z0-9_]{0,62}"?)*$/;
@@ -40,6 +41,20 @@ export class TenantQueryRunner extends PostgresQueryRunner {
     return runner;
   }
 
+  /**
+   * One SELECT with the tenant set, in one round trip and one implicit transaction: the message
+   * `SELECT set_config(...); <query>` carries no bind parameters, so they are inlined as literals.
+   * A failure anywhere rolls the whole message back and leaves nothing set on the connection.
+   */
+  async readOnce(sql: string, parameters: readonly unknown[]): Promise<unknown[]> {
+    if (this.isTransactionActive) throw new TenantBoundaryViolationError('readOnce runs outside explicit transactions');
+    const connection = (await this.connect()) as { query(text: string): Promise<Array<{ rows: unknown[] }> | { rows: unknown[] }> };
+    const text = `SELECT ${this.settings()}; ${inlineParameters(sql, parameters)}`;
+    const results = await connection.query(text);
+    if (!Array.isArray(results) || results.length !== 2) throw new TenantBoundaryViolationError('readOnce expects exactly one statement');
+    return results[1].rows;
+  }
+
   override async startTransaction(isolationLevel?: IsolationLevel): Promise<void> {
     // Nested transactions (SAVEPOINTs) inherit the outer transaction's settings.
     if (this.transactionDepth > 0) return super.startTransaction(isolationLevel);
@@ -56,15 +71,20 @@ export class TenantQueryRunner extends PostgresQueryRunner {
     const mode = [isolationLevel ? `ISOLATION LEVEL ${isolationLevel}` : '', this.scope.readOnly ? 'READ ONLY' : '']
       .filter(Boolean)
       .join(' ');
-    const settings = [`set_config('app.tenant_id', '${this.scope.tenantId}', true)`];
-    if (this.scope.searchPath) settings.push(`set_config('search_path', '${this.scope.searchPath.replace(/'/g, "''")}', true)`);
     try {
-      await this.query(`START TRANSACTION ${mode}; SELECT ${settings.join(', ')}`);
+      await this.query(`START TRANSACTION ${mode}; SELECT ${this.settings()}`);
     } catch (error) {
       this.isTransactionActive = false;
       throw error;
     }
     this.transactionDepth += 1;
     await this.broadcaster.broadcast('AfterTransactionStart');
+  }
+
+  /** The transaction-local settings; values were validated against strict patterns in create(). */
+  private settings(): string {
+    const settings = [`set_config('app.tenant_id', '${this.scope.tenantId}', true)`];
+    if (this.scope.searchPath) settings.push(`set_config('search_path', '${this.scope.searchPath.replace(/'/g, "''")}', true)`);
+    return settings.join(', ');
   }
 }
