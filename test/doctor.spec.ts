@@ -13,7 +13,7 @@ describe('doctor', () => {
   it('passes on the migrated database', async () => {
     const report = await withPg(adminUrl, 'doctor-test', (client) => runDoctor(client, runtimeRole));
     expect(report.violations).toEqual([]);
-    expect(report.tables.map((t) => t.table).sort()).toEqual(['public.customers', 'public.orders']);
+    expect(report.tables.map((t) => t.table).sort()).toEqual(['public.customer_order_totals', 'public.customers', 'public.order_exports', 'public.orders']);
     for (const table of report.tables) {
       expect(table).toMatchObject({ rlsEnabled: true, rlsForced: true, commands: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'] });
       expect(table.tenantIndex).not.toBeNull();

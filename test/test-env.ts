@@ -12,6 +12,7 @@ const TEST_ENV: Record<string, string> = {
   TENANT_BASE_DOMAIN: 'bulkhead.test',
   TENANT_CACHE_TTL_MS: '1000',
   LOG_LEVEL: 'silent',
+  JOBS_QUEUE_NAME: 'jobs-test',
 };
 
 export function applyTestEnv(): void {

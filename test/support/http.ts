@@ -1,7 +1,7 @@
 import request, { Response } from 'supertest';
 import type { Server } from 'node:http';
 
-export type Method = 'get' | 'post' | 'patch' | 'delete';
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /** One authenticated call; the response body is parsed whatever the content type. */
 export async function call(server: Server, method: Method, path: string, token: string | undefined, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {

@@ -1,4 +1,5 @@
 import { ConfigModule } from '@bulkhead/config';
+import { JobsModule } from '@bulkhead/jobs';
 import { HealthModule, LoggingModule } from '@bulkhead/observability';
 import { SALES_ENTITIES, SalesModule } from '@bulkhead/sales';
 import { TenancyModule } from '@bulkhead/tenancy';
@@ -9,6 +10,7 @@ import { Module } from '@nestjs/common';
     ConfigModule,
     LoggingModule,
     TenancyModule.forRoot({ entities: SALES_ENTITIES, applicationName: 'bulkhead-api', http: true }),
+    JobsModule.forRoot({ worker: false, http: true }),
     SalesModule,
     HealthModule,
   ],

@@ -1,4 +1,5 @@
 import { exitWithStartupError, loadConfig } from '@bulkhead/config';
+import { assertRedisReachable } from '@bulkhead/database';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { existsSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { configureHttp } from './http.setup';
 async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const config = loadConfig();
+  await assertRedisReachable(config.REDIS_URL);
   const app = await NestFactory.create<NestExpressApplication>(ApiModule, { logger: false, bodyParser: false, abortOnError: false });
   configureHttp(app, config);
   app.enableShutdownHooks();

@@ -1,4 +1,5 @@
 import { exitWithStartupError, loadConfig } from '@bulkhead/config';
+import { assertRedisReachable } from '@bulkhead/database';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { existsSync } from 'node:fs';
@@ -6,7 +7,7 @@ import { WorkerModule } from './worker.module';
 
 async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
-  loadConfig();
+  await assertRedisReachable(loadConfig().REDIS_URL);
   const app = await NestFactory.createApplicationContext(WorkerModule, { logger: false, abortOnError: false });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();

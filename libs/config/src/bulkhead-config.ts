@@ -102,6 +102,32 @@ export class BulkheadConfig {
   @Max(60000)
   TENANT_CACHE_TTL_MS = 1000;
 
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'JOBS_QUEUE_NAME must be 1-64 letters, digits, _ or -' })
+  JOBS_QUEUE_NAME = 'jobs';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  JOBS_WORKER_CONCURRENCY = 16;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  JOBS_TENANT_MAX_CONCURRENCY = 4;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  JOBS_TENANT_MAX_BACKLOG = 10_000;
+
+  @Matches(/^free:\d+(\.\d+)?,pro:\d+(\.\d+)?,enterprise:\d+(\.\d+)?$/, {
+    message: 'JOBS_TIER_WEIGHTS must look like free:1,pro:2,enterprise:4',
+  })
+  JOBS_TIER_WEIGHTS = 'free:1,pro:2,enterprise:4';
+
   @Matches(/^\d+(b|kb|mb)$/, { message: 'BODY_LIMIT must look like 100kb' })
   BODY_LIMIT = '100kb';
 

@@ -124,6 +124,16 @@ export class FairQueue {
     await this.scripts.setPolicy(tenant, 'set', encodePolicy(patch));
   }
 
+  /**
+   * Sets the given fields only where the tenant has no value yet: a producer can apply a
+   * tier-derived weight on every enqueue without undoing an operator's override.
+   */
+  async setPolicyDefaults(tenant: string, patch: Partial<TenantPolicy>): Promise<void> {
+    assertTenantKey(tenant);
+    resolvePolicy(this.defaultPolicy, patch);
+    await this.scripts.setPolicy(tenant, 'default', encodePolicy(patch));
+  }
+
   async clearPolicy(tenant: string): Promise<void> {
     assertTenantKey(tenant);
     await this.scripts.setPolicy(tenant, 'clear', {});

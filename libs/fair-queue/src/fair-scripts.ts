@@ -99,7 +99,7 @@ export class FairScripts {
     await this.run('fairQueueResume', [tenant]);
   }
 
-  async setPolicy(tenant: string, mode: 'set' | 'clear', fields: Record<string, string>): Promise<void> {
+  async setPolicy(tenant: string, mode: 'set' | 'default' | 'clear', fields: Record<string, string>): Promise<void> {
     await this.run('fairQueueSetPolicy', [tenant, mode, ...Object.entries(fields).flat()]);
   }
 }

@@ -97,6 +97,15 @@ describe('FairQueue admission order (stride scheduling)', () => {
     expect((await capped.tenantStats('big')).backlog).toBe(5);
   });
 
+  it('applies policy defaults only where the tenant has no override', async () => {
+    await fq.setPolicyDefaults('t1', { weight: 2 });
+    expect((await fq.getPolicy('t1')).weight).toBe(2);
+    await fq.setPolicy('t1', { weight: 7 });
+    await fq.setPolicyDefaults('t1', { weight: 2, maxBacklog: 5 });
+    expect(await fq.getPolicy('t1')).toMatchObject({ weight: 7, maxBacklog: 5 });
+    await fq.clearPolicy('t1');
+  });
+
   it('makes enqueue idempotent per tenant with a caller jobId, while buffered and in flight', async () => {
     expect((await fq.enqueue('t1', { name: 'j', data: 1, jobId: 'order-1' })).status).toBe('added');
     expect((await fq.enqueue('t1', { name: 'j', data: 2, jobId: 'order-1' })).status).toBe('duplicate');

@@ -5,4 +5,8 @@ export { CustomersService } from './customers/customers.service';
 export { OrdersService } from './orders/orders.service';
 export { CreateCustomerDto } from './customers/customer.dto';
 export { CreateOrderDto } from './orders/order.dto';
+export { OrderExport } from './exports/order-export.entity';
+export { OrderExportsService, EXPORT_ORDERS_JOB } from './exports/order-exports.service';
+export { CustomerTotals } from './totals/customer-totals.entity';
+export { RECALCULATE_TOTALS_JOB } from './totals/recalculate-totals.handler';
 export * from './sales.errors';

@@ -33,3 +33,15 @@ export class UnknownCustomerReferenceProblem extends ProblemError {
     });
   }
 }
+
+export class ExportNotFoundProblem extends ProblemError {
+  constructor() {
+    super(404, 'export_not_found', 'Export not found', 'No export with that id exists.');
+  }
+}
+
+export class ExportNotReadyProblem extends ProblemError {
+  constructor() {
+    super(409, 'export_not_ready', 'Export not ready', 'The export has not completed yet; poll it until its status is completed.');
+  }
+}

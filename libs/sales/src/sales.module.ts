@@ -2,16 +2,24 @@ import { Module } from '@nestjs/common';
 import { CustomersController } from './customers/customers.controller';
 import { Customer } from './customers/customer.entity';
 import { CustomersService } from './customers/customers.service';
+import { ExportOrdersHandler } from './exports/export-orders.handler';
+import { OrderExport } from './exports/order-export.entity';
+import { OrderExportsController } from './exports/order-exports.controller';
+import { OrderExportsService } from './exports/order-exports.service';
 import { OrdersController } from './orders/orders.controller';
 import { Order } from './orders/order.entity';
 import { OrdersService } from './orders/orders.service';
+import { CustomerTotals } from './totals/customer-totals.entity';
+import { CustomerTotalsController } from './totals/customer-totals.controller';
+import { RecalculateTotalsHandler } from './totals/recalculate-totals.handler';
 
 /** Entities the app hands to TenancyModule.forRoot. */
-export const SALES_ENTITIES = [Customer, Order];
+export const SALES_ENTITIES = [Customer, Order, OrderExport, CustomerTotals];
 
+/** Needs JobsModule (global) for TenantJobs; its job handlers are discovered by the worker. */
 @Module({
-  controllers: [CustomersController, OrdersController],
-  providers: [CustomersService, OrdersService],
-  exports: [CustomersService, OrdersService],
+  controllers: [CustomersController, OrdersController, OrderExportsController, CustomerTotalsController],
+  providers: [CustomersService, OrdersService, OrderExportsService, ExportOrdersHandler, RecalculateTotalsHandler],
+  exports: [CustomersService, OrdersService, OrderExportsService],
 })
 export class SalesModule {}

@@ -1,9 +1,9 @@
-import { DeepPartial, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import { DeepPartial, EntityManager, EntityTarget, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { PageRequest, refuseTenantIn, scopedSelect, scopedWhere, ScopedWhere } from './scoped-query';
 import { TenantOwnedEntity } from './tenant-owned.entity';
 
-export type ScopedValues<E extends TenantOwnedEntity> = Omit<DeepPartial<E>, 'tenantId' | 'id'>;
+export type ScopedValues<E extends TenantOwnedEntity> = Omit<DeepPartial<E>, 'tenantId'>;
 export type ScopedPatch<E extends TenantOwnedEntity> = Omit<QueryDeepPartialEntity<E>, 'tenantId' | 'id'>;
 
 /**
@@ -41,6 +41,29 @@ export class ScopedRepository<E extends TenantOwnedEntity> {
     const entity = this.manager.create(this.target, values as DeepPartial<E>);
     await this.manager.insert(this.target, entity as QueryDeepPartialEntity<E>);
     return entity;
+  }
+
+  /** One multi-row INSERT; each row stamped with this transaction's tenant. */
+  async insertMany(values: ScopedValues<E>[]): Promise<void> {
+    if (values.length === 0) return;
+    values.forEach(refuseTenantIn);
+    const entities = values.map((value) => this.manager.create(this.target, value as DeepPartial<E>));
+    await this.manager.insert(this.target, entities as QueryDeepPartialEntity<E>[]);
+  }
+
+  /**
+   * An aggregate query over this tenant's rows. The tenant predicate is added after `build` has
+   * shaped the query, so nothing `build` does (even a `.where`) can drop it.
+   */
+  async aggregate<R>(build: (query: SelectQueryBuilder<E>) => SelectQueryBuilder<E>): Promise<R[]> {
+    const query = build(this.manager.createQueryBuilder(this.target, 'e'));
+    return query.andWhere('e.tenant_id = :bulkheadTenantId', { bulkheadTenantId: this.tenantId }).getRawMany<R>();
+  }
+
+  /** Deletes this tenant's rows matching `where`; returns how many. */
+  async deleteWhere(where: ScopedWhere<E>): Promise<number> {
+    const result = await this.manager.delete(this.target, scopedWhere(where, this.tenantId));
+    return result.affected ?? 0;
   }
 
   /** One UPDATE ... RETURNING, or null when no such row exists for this tenant. */

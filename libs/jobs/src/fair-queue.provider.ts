@@ -1,0 +1,37 @@
+import { BulkheadConfig } from '@bulkhead/config';
+import { FairQueue } from '@bulkhead/fair-queue';
+import { Inject, Injectable, OnApplicationShutdown, Provider } from '@nestjs/common';
+import Redis from 'ioredis';
+import { FAIR_QUEUE, JOBS_QUEUE, JOBS_REDIS } from './jobs.constants';
+
+export const jobsRedisProvider: Provider = {
+  provide: JOBS_REDIS,
+  inject: [BulkheadConfig],
+  // BullMQ needs maxRetriesPerRequest: null so blocking commands survive reconnects.
+  useFactory: (config: BulkheadConfig) => new Redis(config.REDIS_URL, { maxRetriesPerRequest: null, connectionName: 'bulkhead-jobs' }),
+};
+
+export const fairQueueProvider: Provider = {
+  provide: FAIR_QUEUE,
+  inject: [JOBS_REDIS, BulkheadConfig],
+  useFactory: (redis: Redis, config: BulkheadConfig) =>
+    new FairQueue({
+      name: JOBS_QUEUE,
+      connection: redis,
+      defaultPolicy: { weight: 1, maxConcurrency: config.JOBS_TENANT_MAX_CONCURRENCY, maxBacklog: config.JOBS_TENANT_MAX_BACKLOG },
+      jobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: 1000, removeOnFail: 5000 },
+    }),
+};
+
+@Injectable()
+export class JobsConnectionLifecycle implements OnApplicationShutdown {
+  constructor(
+    @Inject(FAIR_QUEUE) private readonly queue: FairQueue,
+    @Inject(JOBS_REDIS) private readonly redis: Redis,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.queue.close();
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}

@@ -1,0 +1,31 @@
+import { BulkheadConfig } from '@bulkhead/config';
+import { FairDispatcher, FairQueue } from '@bulkhead/fair-queue';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { FAIR_QUEUE } from './jobs.constants';
+
+/**
+ * Moves jobs from the per-tenant buffers into BullMQ in weighted fair order. Every worker process
+ * runs one; they coordinate through Redis, so more workers never break the order or the caps.
+ */
+@Injectable()
+export class JobDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('JobDispatcher');
+  private readonly dispatcher: FairDispatcher;
+
+  constructor(@Inject(FAIR_QUEUE) queue: FairQueue, config: BulkheadConfig) {
+    this.dispatcher = new FairDispatcher(queue, {
+      // A short BullMQ wait list is what lets a newly active tenant overtake a flood.
+      window: config.JOBS_WORKER_CONCURRENCY * 4,
+      batchSize: 100,
+      onError: (error) => this.logger.error({ err: error }, 'dispatch failed'),
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    this.dispatcher.start();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.dispatcher.stop();
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * What a job carries besides its payload: who enqueued it for which tenant. Set by the producer
+ * from the request's tenant context, never by the caller; a platform job has no tenant.
+ */
+export interface JobEnvelope<P = unknown> {
+  v: 1;
+  tenantId: string | null;
+  userId: string;
+  requestId?: string;
+  payload: P;
+}
+
+export function isJobEnvelope(value: unknown): value is JobEnvelope {
+  if (typeof value !== 'object' || value === null) return false;
+  const envelope = value as Partial<JobEnvelope>;
+  return envelope.v === 1 && (envelope.tenantId === null || typeof envelope.tenantId === 'string') && typeof envelope.userId === 'string';
+}

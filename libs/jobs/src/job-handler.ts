@@ -1,0 +1,18 @@
+/** What a handler learns about the job besides its payload. */
+export interface JobInfo {
+  /** Stable across retries: use it to make the handler idempotent. */
+  id: string;
+  attempt: number;
+  userId: string;
+}
+
+/**
+ * A handler of one job name. Tenant handlers run inside the job's tenant context (so
+ * `TenantData` and the logger see that tenant); platform handlers run with none. Delivery is at
+ * least once: a handler must be safe to run twice.
+ */
+export interface JobHandler<P = unknown> {
+  readonly name: string;
+  readonly scope: 'tenant' | 'platform';
+  handle(payload: P, job: JobInfo): Promise<void>;
+}

@@ -1,0 +1,56 @@
+import { FairQueue, TenantPolicy } from '@bulkhead/fair-queue';
+import { OperatorOnly } from '@bulkhead/tenancy';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { JobPolicyDto } from './jobs.admin.dto';
+import { FAIR_QUEUE } from './jobs.constants';
+
+/** The operator's view of background work: backlog, in flight and oldest wait per tenant. */
+@ApiTags('admin')
+@ApiBearerAuth()
+@OperatorOnly()
+@Controller('v1/admin/jobs')
+export class JobsAdminController {
+  constructor(@Inject(FAIR_QUEUE) private readonly queue: FairQueue) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Queue totals and the 100 most backlogged tenants' })
+  async overview() {
+    const [totals, tenants] = await Promise.all([this.queue.stats(), this.queue.backloggedTenants(100)]);
+    return { totals, tenants: await Promise.all(tenants.map((tenant) => this.queue.tenantStats(tenant))) };
+  }
+
+  @Get('tenants/:id')
+  tenant(@Param('id', new ParseUUIDPipe()) id: string) {
+    return this.queue.tenantStats(id);
+  }
+
+  @Put('tenants/:id/policy')
+  @ApiOperation({ summary: "Override a tenant's weight, concurrency cap, rate limit or backlog limit" })
+  async setPolicy(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: JobPolicyDto) {
+    const patch = Object.fromEntries(Object.entries(body).filter(([, value]) => value !== undefined)) as Partial<TenantPolicy>;
+    await this.queue.setPolicy(id, patch);
+    return this.queue.tenantStats(id);
+  }
+
+  @Delete('tenants/:id/policy')
+  @ApiOperation({ summary: 'Drop the overrides: the tenant follows its tier again from its next job' })
+  async clearPolicy(@Param('id', new ParseUUIDPipe()) id: string) {
+    await this.queue.clearPolicy(id);
+    return this.queue.tenantStats(id);
+  }
+
+  @Post('tenants/:id/pause')
+  @HttpCode(200)
+  async pause(@Param('id', new ParseUUIDPipe()) id: string) {
+    await this.queue.pause(id);
+    return this.queue.tenantStats(id);
+  }
+
+  @Post('tenants/:id/resume')
+  @HttpCode(200)
+  async resume(@Param('id', new ParseUUIDPipe()) id: string) {
+    await this.queue.resume(id);
+    return this.queue.tenantStats(id);
+  }
+}

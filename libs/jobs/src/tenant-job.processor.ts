@@ -1,0 +1,72 @@
+import { BulkheadConfig } from '@bulkhead/config';
+import { attachFairRelease, FairJobData, FairQueue, FairReleaser } from '@bulkhead/fair-queue';
+import { runWithTenant, TenantRegistry } from '@bulkhead/tenancy';
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
+import { Job, UnrecoverableError } from 'bullmq';
+import { isJobEnvelope } from './job-envelope';
+import { JobHandler } from './job-handler';
+import { JobHandlerProvider } from './job-handler.decorator';
+import { FAIR_QUEUE, JOBS_KEYS, PLATFORM_KEY } from './jobs.constants';
+
+/**
+ * Runs every job of the fair queue. Before a tenant handler runs, the tenant is looked up afresh
+ * (a job of a missing, deleted or suspended tenant is refused, not retried) and a new tenant
+ * context is opened for exactly that job, so nothing of one job's tenant reaches the next.
+ */
+// The BullMQ prefix (a Redis Cluster hash tag) comes from the queue registration in JobsModule.
+@Processor(JOBS_KEYS.queueName)
+export class TenantJobProcessor extends WorkerHost implements OnApplicationBootstrap {
+  private readonly logger = new Logger('TenantJobProcessor');
+  private readonly handlers = new Map<string, JobHandler>();
+  private releaser: FairReleaser | undefined;
+
+  constructor(
+    @Inject(FAIR_QUEUE) private readonly queue: FairQueue,
+    private readonly registry: TenantRegistry,
+    private readonly discovery: DiscoveryService,
+    private readonly config: BulkheadConfig,
+  ) {
+    super();
+  }
+
+  onApplicationBootstrap(): void {
+    for (const wrapper of this.discovery.getProviders({ metadataKey: JobHandlerProvider.KEY })) {
+      const handler = wrapper.instance as JobHandler;
+      if (this.handlers.has(handler.name)) throw new Error(`Two handlers for job ${handler.name}`);
+      this.handlers.set(handler.name, handler);
+    }
+    this.worker.concurrency = this.config.JOBS_WORKER_CONCURRENCY;
+    this.releaser = attachFairRelease(this.worker as never, this.queue, (error) => this.logger.error({ err: error }, 'slot release failed'));
+  }
+
+  async process(job: Job<FairJobData>): Promise<void> {
+    const { tenant: key, name, payload: envelope } = job.data;
+    if (!isJobEnvelope(envelope)) throw new UnrecoverableError('malformed job envelope');
+    const handler = this.handlers.get(name);
+    if (!handler) throw new UnrecoverableError(`no handler for job ${name}`);
+    const info = { id: String(job.id), attempt: job.attemptsMade + 1, userId: envelope.userId };
+
+    if (envelope.tenantId === null) {
+      if (handler.scope !== 'platform' || key !== PLATFORM_KEY) throw new UnrecoverableError('a platform job must name no tenant');
+      return handler.handle(envelope.payload, info);
+    }
+    if (handler.scope !== 'tenant' || key !== envelope.tenantId) throw new UnrecoverableError('job tenant does not match its queue');
+    const tenant = await this.registry.findById(envelope.tenantId);
+    if (!tenant || tenant.status === 'deleted' || tenant.status === 'provisioning') throw new UnrecoverableError('tenant unknown');
+    if (tenant.status === 'suspended') throw new UnrecoverableError('tenant suspended');
+    return runWithTenant(
+      {
+        tenantId: tenant.id,
+        slug: tenant.slug,
+        tier: tenant.tier,
+        isolation: tenant.isolation,
+        region: tenant.region,
+        userId: envelope.userId,
+        requestId: envelope.requestId,
+      },
+      () => handler.handle(envelope.payload, info),
+    );
+  }
+}

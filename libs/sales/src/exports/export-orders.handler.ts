@@ -1,0 +1,54 @@
+import { JobHandler, JobHandlerProvider } from '@bulkhead/jobs';
+import { TenantData } from '@bulkhead/tenancy';
+import { Injectable } from '@nestjs/common';
+import { Order } from '../orders/order.entity';
+import { OrderExport } from './order-export.entity';
+import { EXPORT_ORDERS_JOB } from './order-exports.service';
+
+const PAGE = 1000;
+const HEADER = 'id,customer_id,status,total_cents,currency,created_at';
+
+/** Quotes a CSV field when it needs it, and defuses spreadsheet formulas. */
+function csvField(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+/**
+ * Writes the tenant's orders as CSV into its export row. Runs inside the job's tenant context;
+ * one transaction reads a consistent snapshot and completes the row, and a completed export is
+ * left alone, so a second delivery of the same job changes nothing.
+ */
+@JobHandlerProvider()
+@Injectable()
+export class ExportOrdersHandler implements JobHandler<{ exportId: string }> {
+  readonly name = EXPORT_ORDERS_JOB;
+  readonly scope = 'tenant' as const;
+
+  constructor(private readonly data: TenantData) {}
+
+  async handle(payload: { exportId: string }): Promise<void> {
+    await this.data.transaction(async (tx) => {
+      const exports = tx.repository(OrderExport);
+      const row = await exports.findById(payload.exportId);
+      // Enqueued before its row commits: not there yet means retry, not done.
+      if (!row) throw new Error(`export ${payload.exportId} is not recorded yet`);
+      if (row.status === 'completed') return;
+      const lines = [HEADER];
+      let after: string | undefined;
+      for (;;) {
+        const page = await tx.repository(Order).findPage({ after, limit: PAGE });
+        for (const order of page) {
+          lines.push(
+            [order.id, order.customerId, order.status, String(order.totalCents), order.currency, new Date(order.createdAt).toISOString()]
+              .map(csvField)
+              .join(','),
+          );
+        }
+        if (page.length < PAGE) break;
+        after = page[page.length - 1].id;
+      }
+      await exports.update(row.id, { status: 'completed', rowCount: lines.length - 1, content: lines.join('\n') + '\n', completedAt: () => 'now()' });
+    });
+  }
+}

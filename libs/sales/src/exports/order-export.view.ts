@@ -1,0 +1,22 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { ExportStatus, OrderExport } from './order-export.entity';
+
+export class OrderExportView {
+  @ApiProperty() id!: string;
+  @ApiProperty({ enum: ['pending', 'completed', 'failed'] }) status!: ExportStatus;
+  @ApiProperty({ nullable: true, type: Number }) rowCount!: number | null;
+  @ApiProperty() createdAt!: string;
+  @ApiProperty({ nullable: true, type: String }) completedAt!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Where to fetch the CSV once completed.' }) download!: string | null;
+
+  static of(row: OrderExport): OrderExportView {
+    return {
+      id: row.id,
+      status: row.status,
+      rowCount: row.rowCount ?? null,
+      createdAt: new Date(row.createdAt).toISOString(),
+      completedAt: row.completedAt ? new Date(row.completedAt).toISOString() : null,
+      download: row.status === 'completed' ? `/v1/exports/${row.id}/content` : null,
+    };
+  }
+}

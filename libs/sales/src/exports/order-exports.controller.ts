@@ -1,0 +1,30 @@
+import { Controller, Get, Header, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { OrderExportView } from './order-export.view';
+import { OrderExportsService } from './order-exports.service';
+
+@ApiTags('exports')
+@ApiBearerAuth()
+@Controller('v1/exports')
+export class OrderExportsController {
+  constructor(private readonly exports: OrderExportsService) {}
+
+  @Post()
+  @HttpCode(202)
+  @ApiOperation({ summary: "Export this tenant's orders as CSV in the background; poll the export, then fetch its content" })
+  async request(): Promise<OrderExportView> {
+    return OrderExportView.of(await this.exports.request());
+  }
+
+  @Get(':id')
+  async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<OrderExportView> {
+    return OrderExportView.of(await this.exports.get(id));
+  }
+
+  @Get(':id/content')
+  @Header('Content-Type', 'text/csv; charset=utf-8')
+  @ApiProduces('text/csv')
+  content(@Param('id', new ParseUUIDPipe()) id: string): Promise<string> {
+    return this.exports.content(id);
+  }
+}

@@ -1,0 +1,39 @@
+import { TenantJobs } from '@bulkhead/jobs';
+import { currentTenant, TenantData } from '@bulkhead/tenancy';
+import { Injectable } from '@nestjs/common';
+import { v7 as uuidv7 } from 'uuid';
+import { ExportNotFoundProblem, ExportNotReadyProblem } from '../sales.errors';
+import { OrderExport } from './order-export.entity';
+
+export const EXPORT_ORDERS_JOB = 'orders.export';
+
+@Injectable()
+export class OrderExportsService {
+  constructor(
+    private readonly data: TenantData,
+    private readonly jobs: TenantJobs,
+  ) {}
+
+  /**
+   * Enqueues the job first (its id is the export's id, so it is idempotent), then records the
+   * export. A refused enqueue (backlog full) therefore writes nothing; a job that runs before the
+   * row commits finds no row and is retried.
+   */
+  async request(): Promise<OrderExport> {
+    const id = uuidv7();
+    await this.jobs.enqueue(EXPORT_ORDERS_JOB, { exportId: id }, { jobId: id });
+    return this.data.transaction((tx) => tx.repository(OrderExport).insert({ id, status: 'pending', requestedBy: currentTenant().userId }));
+  }
+
+  async get(id: string): Promise<OrderExport> {
+    const found = await this.data.read(OrderExport).findById(id);
+    if (!found) throw new ExportNotFoundProblem();
+    return found;
+  }
+
+  async content(id: string): Promise<string> {
+    const found = await this.get(id);
+    if (found.status !== 'completed' || found.content === null) throw new ExportNotReadyProblem();
+    return found.content;
+  }
+}

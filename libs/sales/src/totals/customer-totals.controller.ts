@@ -1,0 +1,36 @@
+import { TenantJobs } from '@bulkhead/jobs';
+import { TenantData } from '@bulkhead/tenancy';
+import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { pageOf, PageQuery } from '../page.dto';
+import { CustomerTotals } from './customer-totals.entity';
+import { RECALCULATE_TOTALS_JOB } from './recalculate-totals.handler';
+
+@ApiTags('customers')
+@ApiBearerAuth()
+@Controller('v1/customer-totals')
+export class CustomerTotalsController {
+  constructor(
+    private readonly data: TenantData,
+    private readonly jobs: TenantJobs,
+  ) {}
+
+  @Post('recalculate')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Recalculate per-customer order totals in the background (coalesced while one is pending)' })
+  async recalculate(): Promise<{ jobId: string; duplicate: boolean }> {
+    return this.jobs.enqueue(RECALCULATE_TOTALS_JOB, {}, { jobId: 'recalculate-totals' });
+  }
+
+  @Get()
+  async list(@Query() query: PageQuery) {
+    const limit = query.limit ?? 20;
+    const rows = await this.data.read(CustomerTotals).findPage({ after: query.after, limit });
+    return pageOf(rows, limit, (row) => ({
+      customerId: row.id,
+      orderCount: row.orderCount,
+      totalCents: row.totalCents,
+      recalculatedAt: new Date(row.recalculatedAt).toISOString(),
+    }));
+  }
+}

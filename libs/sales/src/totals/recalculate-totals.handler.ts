@@ -1,0 +1,36 @@
+import { JobHandler, JobHandlerProvider } from '@bulkhead/jobs';
+import { TenantData } from '@bulkhead/tenancy';
+import { Injectable } from '@nestjs/common';
+import { Order } from '../orders/order.entity';
+import { CustomerTotals } from './customer-totals.entity';
+
+export const RECALCULATE_TOTALS_JOB = 'customers.recalculate-totals';
+
+/** Rebuilds the tenant's per-customer totals from its orders in one transaction: idempotent by construction. */
+@JobHandlerProvider()
+@Injectable()
+export class RecalculateTotalsHandler implements JobHandler<Record<string, never>> {
+  readonly name = RECALCULATE_TOTALS_JOB;
+  readonly scope = 'tenant' as const;
+
+  constructor(private readonly data: TenantData) {}
+
+  async handle(): Promise<void> {
+    await this.data.transaction(async (tx) => {
+      const sums = await tx
+        .repository(Order)
+        .aggregate<{ customer_id: string; order_count: string; total_cents: string }>((query) =>
+          query
+            .select('e.customer_id', 'customer_id')
+            .addSelect('count(*)', 'order_count')
+            .addSelect('sum(e.total_cents)', 'total_cents')
+            .groupBy('e.customer_id'),
+        );
+      const totals = tx.repository(CustomerTotals);
+      await totals.deleteWhere({});
+      await totals.insertMany(
+        sums.map((row) => ({ id: row.customer_id, orderCount: Number(row.order_count), totalCents: Number(row.total_cents) })),
+      );
+    });
+  }
+}

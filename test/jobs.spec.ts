@@ -1,0 +1,138 @@
+import { FairQueue } from '@bulkhead/fair-queue';
+import { JOBS_KEYS } from '@bulkhead/jobs';
+import { TenantRecord } from '@bulkhead/tenancy';
+import { INestApplicationContext } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import Redis from 'ioredis';
+import { call, expectProblem } from './support/http';
+import { createTenant, operatorToken, startTestApi, TestApi, tokenFor } from './support/test-app';
+import { eventually, startTestWorker } from './support/test-worker';
+
+/** Tenant-aware background jobs end to end: API enqueues, the real worker runs them. */
+describe('tenant jobs', () => {
+  let api: TestApi;
+  let worker: INestApplicationContext | undefined;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    redis = new Redis(process.env.REDIS_URL as string, { maxRetriesPerRequest: null });
+    // Leftovers of an earlier, interrupted run must not be mistaken for this run's jobs.
+    const stale = new FairQueue({ name: JOBS_KEYS.queueName, connection: redis });
+    await stale.obliterate();
+    await stale.close();
+    api = await startTestApi();
+  });
+  afterAll(async () => {
+    await worker?.close();
+    await api.close();
+    await redis.quit();
+  });
+
+  async function seedTenant(orders: number): Promise<{ tenant: TenantRecord; token: string; orderIds: string[]; customerId: string }> {
+    const tenant = await createTenant(api, { tier: (['free', 'pro', 'enterprise'] as const)[orders % 3] });
+    const token = tokenFor(api, tenant);
+    const customer = await call(api.server, 'post', '/v1/customers', token, { email: 'jobs@x.test', name: 'Jobs' });
+    const orderIds: string[] = [];
+    for (let i = 0; i < orders; i++) {
+      const order = await call(api.server, 'post', '/v1/orders', token, { customerId: customer.body.id, totalCents: 100 * (i + 1), currency: 'EUR' });
+      orderIds.push(order.body.id);
+    }
+    return { tenant, token, orderIds, customerId: customer.body.id };
+  }
+
+  it('runs each job in its own tenant: exports and totals see only that tenant’s rows', async () => {
+    const tenants = await Promise.all([2, 3, 4, 5, 6, 7].map(seedTenant));
+    const exports: Array<{ token: string; id: string; orderIds: string[] }> = [];
+    // Interleaved: every tenant asks for three exports and a recalculation before any job runs.
+    for (let round = 0; round < 3; round++) {
+      for (const t of tenants) {
+        const response = await call(api.server, 'post', '/v1/exports', t.token);
+        expect(response.status).toBe(202);
+        expect(response.body.status).toBe('pending');
+        exports.push({ token: t.token, id: response.body.id, orderIds: t.orderIds });
+        if (round === 0) expect((await call(api.server, 'post', '/v1/customer-totals/recalculate', t.token)).status).toBe(202);
+      }
+    }
+
+    worker = await startTestWorker();
+
+    for (const job of exports) {
+      const done = await eventually(async () => {
+        const response = await call(api.server, 'get', `/v1/exports/${job.id}`, job.token);
+        return response.body.status === 'completed' ? response.body : undefined;
+      }, `export ${job.id}`);
+      expect(done.rowCount).toBe(job.orderIds.length);
+      const csv = await call(api.server, 'get', done.download, job.token);
+      expect(csv.headers['content-type']).toMatch(/^text\/csv/);
+      const ids = csv.text.trim().split('\n').slice(1).map((line) => line.split(',')[0]);
+      expect(ids.sort()).toEqual([...job.orderIds].sort());
+    }
+    for (const t of tenants) {
+      const totals = await eventually(async () => {
+        const response = await call(api.server, 'get', '/v1/customer-totals', t.token);
+        return response.body.items.length ? response.body.items : undefined;
+      }, 'totals');
+      const expected = (t.orderIds.length * (t.orderIds.length + 1) * 100) / 2;
+      expect(totals).toEqual([expect.objectContaining({ customerId: t.customerId, orderCount: t.orderIds.length, totalCents: expected })]);
+    }
+  });
+
+  it("another tenant's export is a 404 like a missing one, also for its content", async () => {
+    const [a, b] = await Promise.all([seedTenant(1), seedTenant(1)]);
+    const requested = await call(api.server, 'post', '/v1/exports', a.token);
+    for (const path of [`/v1/exports/${requested.body.id}`, `/v1/exports/${requested.body.id}/content`]) {
+      expectProblem(await call(api.server, 'get', path, b.token), 404, 'export_not_found');
+    }
+  });
+
+  it('refuses, without running it, a job whose tenant was suspended after it was enqueued', async () => {
+    const t = await seedTenant(1);
+    await call(api.server, 'post', `/v1/admin/jobs/tenants/${t.tenant.id}/pause`, operatorToken(api));
+    const requested = await call(api.server, 'post', '/v1/exports', t.token);
+    await api.admin.suspend(t.tenant.id);
+    await call(api.server, 'post', `/v1/admin/jobs/tenants/${t.tenant.id}/resume`, operatorToken(api));
+
+    const bull = new Queue(JOBS_KEYS.queueName, { connection: redis, prefix: JOBS_KEYS.bullPrefix });
+    try {
+      const failed = await eventually(async () => {
+        const job = await bull.getJob(`${t.tenant.id}.${requested.body.id}`);
+        return job && (await job.getState()) === 'failed' ? job : undefined;
+      }, 'the refused job');
+      expect(failed.failedReason).toBe('tenant suspended');
+      expect(failed.attemptsMade).toBeLessThanOrEqual(1);
+    } finally {
+      await bull.close();
+    }
+    await api.admin.reactivate(t.tenant.id);
+    const still = await call(api.server, 'get', `/v1/exports/${requested.body.id}`, t.token);
+    expect(still.body.status).toBe('pending');
+  });
+
+  it('shows backlog to the operator, pauses and resumes a tenant, and refuses past the backlog limit with 429 and no write', async () => {
+    const t = await seedTenant(1);
+    const operator = operatorToken(api);
+    const paused = await call(api.server, 'post', `/v1/admin/jobs/tenants/${t.tenant.id}/pause`, operator);
+    expect(paused.body.paused).toBe(true);
+    await call(api.server, 'post', '/v1/exports', t.token);
+    await call(api.server, 'post', '/v1/exports', t.token);
+
+    const overview = await call(api.server, 'get', '/v1/admin/jobs', operator);
+    const mine = overview.body.tenants.find((s: { tenant: string }) => s.tenant === t.tenant.id);
+    expect(mine).toMatchObject({ backlog: 2, paused: true });
+    expect(mine.oldestWaitMs).toBeGreaterThanOrEqual(0);
+
+    const limited = await call(api.server, 'put', `/v1/admin/jobs/tenants/${t.tenant.id}/policy`, operator, { maxBacklog: 2 });
+    expect(limited.status).toBe(200);
+    const before = await call(api.server, 'get', '/v1/exports/00000000-0000-7000-8000-000000000000', t.token);
+    expect(before.status).toBe(404);
+    const refused = await call(api.server, 'post', '/v1/exports', t.token);
+    expectProblem(refused, 429, 'job_backlog_full');
+
+    expectProblem(await call(api.server, 'put', `/v1/admin/jobs/tenants/${t.tenant.id}/policy`, operator, { weight: -1 }), 400, 'validation_failed');
+    expectProblem(await call(api.server, 'get', `/v1/admin/jobs/tenants/${t.tenant.id}`, t.token), 403, 'operator_required');
+
+    await call(api.server, 'delete', `/v1/admin/jobs/tenants/${t.tenant.id}/policy`, operator);
+    const resumed = await call(api.server, 'post', `/v1/admin/jobs/tenants/${t.tenant.id}/resume`, operator);
+    expect(resumed.body.paused).toBe(false);
+  });
+});

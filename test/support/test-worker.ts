@@ -1,0 +1,25 @@
+import { BulkheadConfig, loadConfig } from '@bulkhead/config';
+import { INestApplicationContext } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { WorkerModule } from '../../apps/worker/src/worker.module';
+
+/** The real worker module (dispatcher + processor + handlers) in this process. */
+export async function startTestWorker(env: Record<string, string> = {}): Promise<INestApplicationContext> {
+  const config = loadConfig({ ...process.env, ...env });
+  const moduleRef = await Test.createTestingModule({ imports: [WorkerModule] })
+    .overrideProvider(BulkheadConfig)
+    .useValue(config)
+    .compile();
+  const context = moduleRef.createNestApplication({ logger: false });
+  await context.init();
+  return context;
+}
+
+export async function eventually<T>(probe: () => Promise<T | undefined>, what: string, attempts = 200): Promise<T> {
+  for (let i = 0; i < attempts; i++) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
