@@ -1,5 +1,7 @@
 import { FairQueue } from '@bulkhead/fair-queue';
-import { JOBS_KEYS } from '@bulkhead/jobs';
+import { JobHandler, JobHandlerProvider, JOBS_KEYS, PLATFORM_KEY } from '@bulkhead/jobs';
+import { peekTenantId } from '@bulkhead/tenancy';
+import { Injectable } from '@nestjs/common';
 import { TenantRecord } from '@bulkhead/tenancy';
 import { INestApplicationContext } from '@nestjs/common';
 import { Queue } from 'bullmq';
@@ -7,6 +9,21 @@ import Redis from 'ioredis';
 import { call, expectProblem } from './support/http';
 import { createTenant, operatorToken, startTestApi, TestApi, tokenFor } from './support/test-app';
 import { eventually, startTestWorker } from './support/test-worker';
+
+const PROBE_JOB = 'test.platform-probe';
+const platformRuns: Array<{ marker: string; tenant: string }> = [];
+
+/** A platform job handler that records whether any tenant context was visible to it. */
+@JobHandlerProvider()
+@Injectable()
+class PlatformProbeHandler implements JobHandler<{ marker: string }> {
+  readonly name = PROBE_JOB;
+  readonly scope = 'platform' as const;
+
+  async handle(payload: { marker: string }): Promise<void> {
+    platformRuns.push({ marker: payload.marker, tenant: peekTenantId() ?? 'none' });
+  }
+}
 
 /** Tenant-aware background jobs end to end: API enqueues, the real worker runs them. */
 describe('tenant jobs', () => {
@@ -54,7 +71,7 @@ describe('tenant jobs', () => {
       }
     }
 
-    worker = await startTestWorker();
+    worker = await startTestWorker({}, [PlatformProbeHandler]);
 
     for (const job of exports) {
       const done = await eventually(async () => {
@@ -85,7 +102,7 @@ describe('tenant jobs', () => {
     }
   });
 
-  it('refuses, without running it, a job whose tenant was suspended after it was enqueued', async () => {
+  it('does not run a suspended tenant’s job, and runs it once the tenant is reactivated', async () => {
     const t = await seedTenant(1);
     await call(api.server, 'post', `/v1/admin/jobs/tenants/${t.tenant.id}/pause`, operatorToken(api));
     const requested = await call(api.server, 'post', '/v1/exports', t.token);
@@ -94,18 +111,46 @@ describe('tenant jobs', () => {
 
     const bull = new Queue(JOBS_KEYS.queueName, { connection: redis, prefix: JOBS_KEYS.bullPrefix });
     try {
-      const failed = await eventually(async () => {
+      await eventually(async () => {
         const job = await bull.getJob(`${t.tenant.id}.${requested.body.id}`);
-        return job && (await job.getState()) === 'failed' ? job : undefined;
-      }, 'the refused job');
-      expect(failed.failedReason).toBe('tenant suspended');
-      expect(failed.attemptsMade).toBeLessThanOrEqual(1);
+        return job && (await job.getState()) === 'delayed' ? job : undefined;
+      }, 'the parked job');
     } finally {
       await bull.close();
     }
     await api.admin.reactivate(t.tenant.id);
-    const still = await call(api.server, 'get', `/v1/exports/${requested.body.id}`, t.token);
-    expect(still.body.status).toBe('pending');
+    const pending = await call(api.server, 'get', `/v1/exports/${requested.body.id}`, t.token);
+    expect(pending.body.status).toBe('pending');
+    const done = await eventually(async () => {
+      const response = await call(api.server, 'get', `/v1/exports/${requested.body.id}`, t.token);
+      return response.body.status === 'completed' ? response.body : undefined;
+    }, 'the export after reactivation');
+    expect(done.rowCount).toBe(1);
+  });
+
+  it('runs a platform job with no tenant context, and refuses a job whose envelope names another tenant', async () => {
+    const [a, b] = await Promise.all([seedTenant(1), seedTenant(1)]);
+    const fq = new FairQueue({ name: JOBS_KEYS.queueName, connection: redis });
+    try {
+      await fq.enqueue(PLATFORM_KEY, { name: PROBE_JOB, data: { v: 1, tenantId: null, userId: 'ops', payload: { marker: 'p1' } }, jobId: 'probe-p1' });
+      const seen = await eventually(async () => platformRuns.find((run) => run.marker === 'p1'), 'the platform job');
+      expect(seen.tenant).toBe('none');
+
+      // A job buffered under A whose envelope claims B must not run as either.
+      await fq.enqueue(a.tenant.id, { name: 'orders.export', data: { v: 1, tenantId: b.tenant.id, userId: 'forged', payload: { exportId: a.orderIds[0] } }, jobId: 'forged-1' });
+      const bull = new Queue(JOBS_KEYS.queueName, { connection: redis, prefix: JOBS_KEYS.bullPrefix });
+      try {
+        const failed = await eventually(async () => {
+          const job = await bull.getJob(`${a.tenant.id}.forged-1`);
+          return job && (await job.getState()) === 'failed' ? job : undefined;
+        }, 'the forged job');
+        expect(failed.failedReason).toBe('job tenant does not match its queue');
+      } finally {
+        await bull.close();
+      }
+    } finally {
+      await fq.close();
+    }
   });
 
   it('shows backlog to the operator, pauses and resumes a tenant, and refuses past the backlog limit with 429 and no write', async () => {

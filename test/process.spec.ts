@@ -43,6 +43,9 @@ async function waitFor(url: string): Promise<void> {
 /** The real `main.ts` as a process: its logs, its health endpoints and its refusals at start. */
 describe('the API process', () => {
   it('logs JSON lines carrying the tenant id and request id, and answers health checks', async () => {
+    // The tenant first: a slow CLI run between two requests would outlive the server's keep-alive.
+    const created = runCli(['tenant', 'create', '--slug', `log-${Date.now().toString(36)}`, '--name', 'Logs', '--json']);
+    const tenant = JSON.parse(created.stdout) as TenantRecord;
     const port = await freePort();
     const api = startApi({ PORT: String(port), LOG_LEVEL: 'info' });
     try {
@@ -51,13 +54,11 @@ describe('the API process', () => {
       expect(ready.status).toBe(200);
       expect(await ready.json()).toMatchObject({ status: 'ok', info: { postgres: { status: 'up' }, redis: { status: 'up' } } });
 
-      const created = runCli(['tenant', 'create', '--slug', `log-${Date.now().toString(36)}`, '--name', 'Logs', '--json']);
-      const tenant = JSON.parse(created.stdout) as TenantRecord;
       const token = new DevIssuer(loadConfig()).mint({ subject: 'log-user', tenantId: tenant.id });
       const response = await fetch(`http://127.0.0.1:${port}/v1/customers`, {
         headers: { Authorization: `Bearer ${token}`, 'X-Request-Id': 'req-abcdef123456' },
       });
-      expect(response.status).toBe(200);
+      expect({ status: response.status, output: response.status === 200 ? '' : api.output() }).toEqual({ status: 200, output: '' });
       expect(response.headers.get('x-request-id')).toBe('req-abcdef123456');
 
       await new Promise((resolve) => setTimeout(resolve, 200));

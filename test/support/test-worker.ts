@@ -1,12 +1,12 @@
 import { BulkheadConfig, loadConfig } from '@bulkhead/config';
-import { INestApplicationContext } from '@nestjs/common';
+import { INestApplicationContext, Provider } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
 
 /** The real worker module (dispatcher + processor + handlers) in this process. */
-export async function startTestWorker(env: Record<string, string> = {}): Promise<INestApplicationContext> {
+export async function startTestWorker(env: Record<string, string> = {}, extraProviders: Provider[] = []): Promise<INestApplicationContext> {
   const config = loadConfig({ ...process.env, ...env });
-  const moduleRef = await Test.createTestingModule({ imports: [WorkerModule] })
+  const moduleRef = await Test.createTestingModule({ imports: [WorkerModule], providers: extraProviders })
     .overrideProvider(BulkheadConfig)
     .useValue(config)
     .compile();

@@ -114,6 +114,12 @@ export class BulkheadConfig {
   @Transform(toInt)
   @IsInt()
   @Min(1)
+  @Max(100_000)
+  JOBS_ADMISSION_WINDOW = 64;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
   @Max(1000)
   JOBS_TENANT_MAX_CONCURRENCY = 4;
 

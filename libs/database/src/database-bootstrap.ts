@@ -48,7 +48,7 @@ export async function bootstrapDatabase(urls: BootstrapUrls, options: { recreate
         await admin.query(`CREATE DATABASE ${quoteIdent(owner.database)} OWNER ${quoteIdent(owner.user)}`);
       }
       await admin.query(`REVOKE ALL ON DATABASE ${quoteIdent(owner.database)} FROM PUBLIC`);
-      await admin.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${quoteIdent(owner.database)} TO ${quoteIdent(runtime.user)}`);
+      await admin.query(`GRANT CONNECT ON DATABASE ${quoteIdent(owner.database)} TO ${quoteIdent(runtime.user)}`);
     } finally {
       await admin.query('SELECT pg_advisory_unlock(hashtext($1))', ['bulkhead-bootstrap']);
     }

@@ -4,12 +4,21 @@ import { Inject, Injectable, OnApplicationShutdown, Provider } from '@nestjs/com
 import Redis from 'ioredis';
 import { FAIR_QUEUE, JOBS_QUEUE, JOBS_REDIS } from './jobs.constants';
 
-export const jobsRedisProvider: Provider = {
-  provide: JOBS_REDIS,
-  inject: [BulkheadConfig],
-  // BullMQ needs maxRetriesPerRequest: null so blocking commands survive reconnects.
-  useFactory: (config: BulkheadConfig) => new Redis(config.REDIS_URL, { maxRetriesPerRequest: null, connectionName: 'bulkhead-jobs' }),
-};
+/**
+ * The worker's connection waits out Redis restarts (BullMQ and the dispatcher's blocking reads
+ * need maxRetriesPerRequest: null); a producer's fails fast, so a request answers 503 instead of
+ * hanging while Redis is down.
+ */
+export function jobsRedisProvider(worker: boolean): Provider {
+  return {
+    provide: JOBS_REDIS,
+    inject: [BulkheadConfig],
+    useFactory: (config: BulkheadConfig) =>
+      worker
+        ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: null, connectionName: 'bulkhead-jobs-worker' })
+        : new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, commandTimeout: 5000, connectionName: 'bulkhead-jobs-producer' }),
+  };
+}
 
 export const fairQueueProvider: Provider = {
   provide: FAIR_QUEUE,

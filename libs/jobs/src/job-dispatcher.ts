@@ -14,8 +14,9 @@ export class JobDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(@Inject(FAIR_QUEUE) queue: FairQueue, config: BulkheadConfig) {
     this.dispatcher = new FairDispatcher(queue, {
-      // A short BullMQ wait list is what lets a newly active tenant overtake a flood.
-      window: config.JOBS_WORKER_CONCURRENCY * 4,
+      // Cluster-wide: jobs admitted into BullMQ and unfinished, across every worker. Kept short so
+      // a newly active tenant overtakes a flood; size it to a few times the total concurrency.
+      window: config.JOBS_ADMISSION_WINDOW,
       batchSize: 100,
       onError: (error) => this.logger.error({ err: error }, 'dispatch failed'),
     });

@@ -8,8 +8,10 @@ export class JobBacklogFullProblem extends ProblemError {
   }
 }
 
-export class UnknownJobProblem extends ProblemError {
-  constructor(name: string) {
-    super(500, 'unknown_job', 'Unknown job', `No handler is registered for job ${name}.`);
+export class JobsUnavailableProblem extends ProblemError {
+  constructor() {
+    super(503, 'jobs_unavailable', 'Background jobs unavailable', 'The job queue cannot be reached right now; nothing was enqueued.', {
+      retryAfterSeconds: 5,
+    });
   }
 }

@@ -46,7 +46,7 @@ export class JobsModule {
           ]
         : [],
       controllers: options.http ? [JobsAdminController] : [],
-      providers: [jobsRedisProvider, fairQueueProvider, JobsConnectionLifecycle, TenantJobs, ...(options.worker ? [TenantJobProcessor, JobDispatcher] : [])],
+      providers: [jobsRedisProvider(options.worker), fairQueueProvider, JobsConnectionLifecycle, TenantJobs, ...(options.worker ? [TenantJobProcessor, JobDispatcher] : [])],
       exports: [TenantJobs],
     };
   }

@@ -2,22 +2,25 @@ import { BulkheadConfig } from '@bulkhead/config';
 import { attachFairRelease, FairJobData, FairQueue, FairReleaser } from '@bulkhead/fair-queue';
 import { runWithTenant, TenantRegistry } from '@bulkhead/tenancy';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { Job, UnrecoverableError } from 'bullmq';
+import { DelayedError, Job, UnrecoverableError } from 'bullmq';
 import { isJobEnvelope } from './job-envelope';
 import { JobHandler } from './job-handler';
 import { JobHandlerProvider } from './job-handler.decorator';
 import { FAIR_QUEUE, JOBS_KEYS, PLATFORM_KEY } from './jobs.constants';
 
+const SUSPENDED_RECHECK_MS = 5000;
+
 /**
  * Runs every job of the fair queue. Before a tenant handler runs, the tenant is looked up afresh
- * (a job of a missing, deleted or suspended tenant is refused, not retried) and a new tenant
+ * (a job of a missing or deleted tenant is refused; one of a suspended tenant waits, unrun, until
+ * the tenant is reactivated) and a new tenant
  * context is opened for exactly that job, so nothing of one job's tenant reaches the next.
  */
 // The BullMQ prefix (a Redis Cluster hash tag) comes from the queue registration in JobsModule.
 @Processor(JOBS_KEYS.queueName)
-export class TenantJobProcessor extends WorkerHost implements OnApplicationBootstrap {
+export class TenantJobProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('TenantJobProcessor');
   private readonly handlers = new Map<string, JobHandler>();
   private releaser: FairReleaser | undefined;
@@ -41,11 +44,18 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
     this.releaser = attachFairRelease(this.worker as never, this.queue, (error) => this.logger.error({ err: error }, 'slot release failed'));
   }
 
-  async process(job: Job<FairJobData>): Promise<void> {
+  /** Drains running jobs, then hands their slots back, before the connections close. */
+  async onModuleDestroy(): Promise<void> {
+    await this.worker.close();
+    await this.releaser?.flush();
+  }
+
+  async process(job: Job<FairJobData>, token?: string): Promise<void> {
     const { tenant: key, name, payload: envelope } = job.data;
     if (!isJobEnvelope(envelope)) throw new UnrecoverableError('malformed job envelope');
     const handler = this.handlers.get(name);
-    if (!handler) throw new UnrecoverableError(`no handler for job ${name}`);
+    // Retried, not dropped: during a rolling deploy an older worker may not know a newer job yet.
+    if (!handler) throw new Error(`no handler for job ${name} in this worker`);
     const info = { id: String(job.id), attempt: job.attemptsMade + 1, userId: envelope.userId };
 
     if (envelope.tenantId === null) {
@@ -54,8 +64,12 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
     }
     if (handler.scope !== 'tenant' || key !== envelope.tenantId) throw new UnrecoverableError('job tenant does not match its queue');
     const tenant = await this.registry.findById(envelope.tenantId);
-    if (!tenant || tenant.status === 'deleted' || tenant.status === 'provisioning') throw new UnrecoverableError('tenant unknown');
-    if (tenant.status === 'suspended') throw new UnrecoverableError('tenant suspended');
+    if (!tenant || tenant.status === 'deleted') throw new UnrecoverableError('tenant unknown');
+    if (tenant.status === 'suspended' || tenant.status === 'provisioning') {
+      // Not run, and not lost: parked without spending an attempt until the tenant is active.
+      await job.moveToDelayed(Date.now() + SUSPENDED_RECHECK_MS, token);
+      throw new DelayedError();
+    }
     return runWithTenant(
       {
         tenantId: tenant.id,

@@ -4,7 +4,7 @@ import { currentTenant, TenantTier } from '@bulkhead/tenancy';
 import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { FAIR_QUEUE, PLATFORM_KEY } from './jobs.constants';
-import { JobBacklogFullProblem } from './jobs.errors';
+import { JobBacklogFullProblem, JobsUnavailableProblem } from './jobs.errors';
 import { JobEnvelope } from './job-envelope';
 
 export interface EnqueuedJob {
@@ -41,7 +41,9 @@ export class TenantJobs {
   async enqueue<P>(name: string, payload: P, options: { jobId?: string } = {}): Promise<EnqueuedJob> {
     const tenant = currentTenant();
     if (!this.applied.has(tenant.tenantId)) {
-      await this.queue.setPolicyDefaults(tenant.tenantId, { weight: this.weights[tenant.tier] });
+      await this.queue.setPolicyDefaults(tenant.tenantId, { weight: this.weights[tenant.tier] }).catch(() => {
+        throw new JobsUnavailableProblem();
+      });
       this.applied.set(tenant.tenantId, true);
     }
     const envelope: JobEnvelope<P> = { v: 1, tenantId: tenant.tenantId, userId: tenant.userId, requestId: tenant.requestId, payload };
@@ -60,6 +62,7 @@ export class TenantJobs {
       return { jobId: result.jobId, duplicate: result.status === 'duplicate' };
     } catch (error) {
       if (error instanceof BacklogFullError) throw new JobBacklogFullProblem();
+      if (error instanceof Error && !('status' in error)) throw new JobsUnavailableProblem();
       throw error;
     }
   }

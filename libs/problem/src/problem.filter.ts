@@ -133,7 +133,7 @@ export class ProblemFilter implements ExceptionFilter {
     if (problem.status >= 500) {
       this.logger.error({ err: error, method: request.method, path: request.path }, 'request failed');
     }
-    if (error instanceof ProblemError && error.status === 503 && typeof error.extensions.retryAfterSeconds === 'number') {
+    if (error instanceof ProblemError && typeof error.extensions.retryAfterSeconds === 'number') {
       response.setHeader('Retry-After', String(error.extensions.retryAfterSeconds));
     }
     sendProblem(response, problem);

@@ -3,6 +3,7 @@ import { CustomersController } from './customers/customers.controller';
 import { Customer } from './customers/customer.entity';
 import { CustomersService } from './customers/customers.service';
 import { ExportOrdersHandler } from './exports/export-orders.handler';
+import { OrderExportContent } from './exports/order-export-content.entity';
 import { OrderExport } from './exports/order-export.entity';
 import { OrderExportsController } from './exports/order-exports.controller';
 import { OrderExportsService } from './exports/order-exports.service';
@@ -14,7 +15,7 @@ import { CustomerTotalsController } from './totals/customer-totals.controller';
 import { RecalculateTotalsHandler } from './totals/recalculate-totals.handler';
 
 /** Entities the app hands to TenancyModule.forRoot. */
-export const SALES_ENTITIES = [Customer, Order, OrderExport, CustomerTotals];
+export const SALES_ENTITIES = [Customer, Order, OrderExport, OrderExportContent, CustomerTotals];
 
 /** Needs JobsModule (global) for TenantJobs; its job handlers are discovered by the worker. */
 @Module({

@@ -13,7 +13,6 @@ export { ScopedReader } from './data/scoped-reader';
 export type { ScopedWhere, PageRequest } from './data/scoped-query';
 export { isUniqueViolation, isForeignKeyViolation } from './data/database-errors';
 export { DatabaseProbe } from './placement/database-probe';
-export { DataSourceRouter } from './placement/data-source.router';
 export type { Placement } from './placement/placement';
 export { TenantRegistry } from './registry/tenant-registry';
 export { TenantAdmin } from './registry/tenant-admin';

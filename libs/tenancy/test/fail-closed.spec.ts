@@ -128,6 +128,20 @@ describe('fail closed', () => {
     );
   });
 
+  it('an aggregate cannot be widened past the tenant, and an undefined filter value throws instead of matching all', async () => {
+    await runWithTenant(a, () =>
+      data.transaction(async (tx) => {
+        const rows = await tx
+          .repository(Account)
+          .aggregate<{ tenant_id: string }>((query) => query.select('e.tenant_id', 'tenant_id').where('1 = 1 OR e.tenant_id IS NOT NULL').orWhere('true'));
+        expect(rows.map((row) => row.tenant_id)).toEqual([a.tenantId]);
+        await expect(tx.repository(Account).findById(undefined as unknown as string)).rejects.toThrow();
+        await expect(tx.repository(Account).deleteWhere({ id: undefined } as never)).rejects.toThrow();
+      }),
+    );
+    await expect(runWithTenant(a, () => data.read(Account).findById(undefined as unknown as string))).rejects.toThrow();
+  });
+
   it('refuses hostile values before they can reach the inlined SET', () => {
     expect(() => TenantQueryRunner.create(harness.dataSource, { tenantId: "x', true); DROP TABLE customers; --" })).toThrow(TenantBoundaryViolationError);
     expect(() => TenantQueryRunner.create(harness.dataSource, { tenantId: a.tenantId, searchPath: '"t"; DROP TABLE x' })).toThrow(TenantBoundaryViolationError);

@@ -11,6 +11,8 @@ describe('inlining bind parameters for the one-round-trip read', () => {
   it('renders scalars and refuses anything else', () => {
     expect(toSqlLiteral(null)).toBe('NULL');
     expect(toSqlLiteral(42)).toBe('42');
+    expect(toSqlLiteral(-1)).toBe('(-1)');
+    expect(inlineParameters('SELECT 1 -$1', [-1])).toBe('SELECT 1 -(-1)');
     expect(toSqlLiteral(true)).toBe('TRUE');
     expect(toSqlLiteral(new Date('2026-01-02T03:04:05.000Z'))).toBe("'2026-01-02T03:04:05.000Z'");
     expect(() => toSqlLiteral(Number.NaN)).toThrow(TenantBoundaryViolationError);

@@ -2,6 +2,7 @@ import { JobHandler, JobHandlerProvider } from '@bulkhead/jobs';
 import { TenantData } from '@bulkhead/tenancy';
 import { Injectable } from '@nestjs/common';
 import { Order } from '../orders/order.entity';
+import { OrderExportContent } from './order-export-content.entity';
 import { OrderExport } from './order-export.entity';
 import { EXPORT_ORDERS_JOB } from './order-exports.service';
 
@@ -15,9 +16,9 @@ function csvField(value: string): string {
 }
 
 /**
- * Writes the tenant's orders as CSV into its export row. Runs inside the job's tenant context;
- * one transaction reads a consistent snapshot and completes the row, and a completed export is
- * left alone, so a second delivery of the same job changes nothing.
+ * Writes the tenant's orders as CSV into its export row. Runs inside the job's tenant context, in
+ * one REPEATABLE READ transaction (every page from one snapshot) that locks the export row first:
+ * a second delivery of the same job waits, then finds the export completed and changes nothing.
  */
 @JobHandlerProvider()
 @Injectable()
@@ -30,7 +31,7 @@ export class ExportOrdersHandler implements JobHandler<{ exportId: string }> {
   async handle(payload: { exportId: string }): Promise<void> {
     await this.data.transaction(async (tx) => {
       const exports = tx.repository(OrderExport);
-      const row = await exports.findById(payload.exportId);
+      const row = await exports.findByIdForUpdate(payload.exportId);
       // Enqueued before its row commits: not there yet means retry, not done.
       if (!row) throw new Error(`export ${payload.exportId} is not recorded yet`);
       if (row.status === 'completed') return;
@@ -48,7 +49,8 @@ export class ExportOrdersHandler implements JobHandler<{ exportId: string }> {
         if (page.length < PAGE) break;
         after = page[page.length - 1].id;
       }
-      await exports.update(row.id, { status: 'completed', rowCount: lines.length - 1, content: lines.join('\n') + '\n', completedAt: () => 'now()' });
-    });
+      await tx.repository(OrderExportContent).update(row.id, { content: lines.join('\n') + '\n' });
+      await exports.update(row.id, { status: 'completed', rowCount: lines.length - 1, completedAt: () => 'now()' });
+    }, { isolationLevel: 'REPEATABLE READ' });
   }
 }

@@ -3,6 +3,7 @@ import { currentTenant, TenantData } from '@bulkhead/tenancy';
 import { Injectable } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
 import { ExportNotFoundProblem, ExportNotReadyProblem } from '../sales.errors';
+import { OrderExportContent } from './order-export-content.entity';
 import { OrderExport } from './order-export.entity';
 
 export const EXPORT_ORDERS_JOB = 'orders.export';
@@ -33,7 +34,9 @@ export class OrderExportsService {
 
   async content(id: string): Promise<string> {
     const found = await this.get(id);
-    if (found.status !== 'completed' || found.content === null) throw new ExportNotReadyProblem();
-    return found.content;
+    if (found.status !== 'completed') throw new ExportNotReadyProblem();
+    const body = await this.data.read(OrderExportContent).findById(id);
+    if (!body || body.content === null) throw new ExportNotReadyProblem();
+    return body.content;
   }
 }

@@ -17,9 +17,11 @@ export class CustomerTotalsController {
 
   @Post('recalculate')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Recalculate per-customer order totals in the background (coalesced while one is pending)' })
+  @ApiOperation({ summary: 'Recalculate per-customer order totals in the background' })
   async recalculate(): Promise<{ jobId: string; duplicate: boolean }> {
-    return this.jobs.enqueue(RECALCULATE_TOTALS_JOB, {}, { jobId: 'recalculate-totals' });
+    // No fixed job id: BullMQ keeps finished jobs for a while and would swallow a later request
+    // reusing it. Each request is its own job; the handler is idempotent.
+    return this.jobs.enqueue(RECALCULATE_TOTALS_JOB, {});
   }
 
   @Get()

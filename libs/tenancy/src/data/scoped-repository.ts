@@ -3,6 +3,8 @@ import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity
 import { PageRequest, refuseTenantIn, scopedSelect, scopedWhere, ScopedWhere } from './scoped-query';
 import { TenantOwnedEntity } from './tenant-owned.entity';
 
+const INSERT_CHUNK = 1000;
+
 export type ScopedValues<E extends TenantOwnedEntity> = Omit<DeepPartial<E>, 'tenantId'>;
 export type ScopedPatch<E extends TenantOwnedEntity> = Omit<QueryDeepPartialEntity<E>, 'tenantId' | 'id'>;
 
@@ -43,21 +45,32 @@ export class ScopedRepository<E extends TenantOwnedEntity> {
     return entity;
   }
 
-  /** One multi-row INSERT; each row stamped with this transaction's tenant. */
+  /** The row, locked until the transaction ends: concurrent deliveries of one job serialise here. */
+  async findByIdForUpdate(id: string): Promise<E | null> {
+    return scopedSelect(this.manager, this.target, this.tenantId, { where: { id } as ScopedWhere<E>, limit: 1 })
+      .setLock('pessimistic_write')
+      .getOne();
+  }
+
+  /** Multi-row INSERTs in chunks (PostgreSQL takes at most 65,535 bind parameters a statement). */
   async insertMany(values: ScopedValues<E>[]): Promise<void> {
-    if (values.length === 0) return;
     values.forEach(refuseTenantIn);
-    const entities = values.map((value) => this.manager.create(this.target, value as DeepPartial<E>));
-    await this.manager.insert(this.target, entities as QueryDeepPartialEntity<E>[]);
+    for (let start = 0; start < values.length; start += INSERT_CHUNK) {
+      const entities = values.slice(start, start + INSERT_CHUNK).map((value) => this.manager.create(this.target, value as DeepPartial<E>));
+      await this.manager.insert(this.target, entities as QueryDeepPartialEntity<E>[]);
+    }
   }
 
   /**
-   * An aggregate query over this tenant's rows. The tenant predicate is added after `build` has
-   * shaped the query, so nothing `build` does (even a `.where`) can drop it.
+   * An aggregate query over this tenant's rows. `build` gets a query whose FROM is a derived table
+   * holding only this tenant's rows (database column names, alias `e`), so nothing it adds (an
+   * OR, a replaced WHERE) can reach another tenant's rows.
    */
-  async aggregate<R>(build: (query: SelectQueryBuilder<E>) => SelectQueryBuilder<E>): Promise<R[]> {
-    const query = build(this.manager.createQueryBuilder(this.target, 'e'));
-    return query.andWhere('e.tenant_id = :bulkheadTenantId', { bulkheadTenantId: this.tenantId }).getRawMany<R>();
+  async aggregate<R>(build: (query: SelectQueryBuilder<ObjectLiteral>) => SelectQueryBuilder<ObjectLiteral>): Promise<R[]> {
+    const query = this.manager
+      .createQueryBuilder()
+      .from((sub) => sub.select('*').from(this.target, 't').where('t.tenant_id = :bulkheadTenantId', { bulkheadTenantId: this.tenantId }), 'e');
+    return build(query).getRawMany<R>();
   }
 
   /** Deletes this tenant's rows matching `where`; returns how many. */

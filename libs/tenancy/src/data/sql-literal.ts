@@ -7,9 +7,10 @@ export function toSqlLiteral(value: unknown): string {
   if (typeof value === 'string') return escapeLiteral(value);
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new TenantBoundaryViolationError('non-finite number in a query parameter');
-    return String(value);
+    // Parenthesised so `-$1` can never become `--1`, a comment.
+    return value < 0 ? `(${value})` : String(value);
   }
-  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'bigint') return value < 0n ? `(${value})` : value.toString();
   if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
   if (value instanceof Date) return escapeLiteral(value.toISOString());
   throw new TenantBoundaryViolationError(`unsupported query parameter of type ${typeof value}`);

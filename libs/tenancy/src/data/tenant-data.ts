@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityTarget } from 'typeorm';
+import { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 import { currentTenant } from '../context/tenant-context.store';
 import { DataSourceRouter } from '../placement/data-source.router';
 import { ScopedReader } from './scoped-reader';
@@ -21,6 +22,8 @@ export class TenantTransaction {
 
 export interface TenantTransactionOptions {
   readOnly?: boolean;
+  /** REPEATABLE READ gives a multi-statement read one snapshot (an export, a report). */
+  isolationLevel?: IsolationLevel;
 }
 
 /**
@@ -46,12 +49,12 @@ export class TenantData {
       readOnly: options.readOnly,
     });
     try {
-      await runner.startTransaction();
+      await runner.startTransaction(options.isolationLevel);
       const result = await work(new TenantTransaction(runner, tenant.tenantId));
       await runner.commitTransaction();
       return result;
     } catch (error) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch((rollbackError) => runner.discard(rollbackError));
       throw error;
     } finally {
       await runner.release();

@@ -6,7 +6,7 @@ import { TenantBoundaryViolationError } from '../tenancy.errors';
 import { inlineParameters } from './sql-literal';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const SEARCH_PATH = /^"[a-z_][a-z0-9_]{0,62}"(, ?"?[a-z_][a-z0-9_]{0,62}"?)*$/;
+const SEARCH_PATH = /^"[a-z_][a-z0-9_]{0,62}"(, "[a-z_][a-z0-9_]{0,62}")*$/;
 const ISOLATION_LEVELS = new Set<IsolationLevel>(['READ UNCOMMITTED', 'READ COMMITTED', 'REPEATABLE READ', 'SERIALIZABLE']);
 
 export interface TenantRunnerScope {
@@ -75,16 +75,26 @@ export class TenantQueryRunner extends PostgresQueryRunner {
       await this.query(`START TRANSACTION ${mode}; SELECT ${this.settings()}`);
     } catch (error) {
       this.isTransactionActive = false;
+      // START may have succeeded before the SELECT failed: never hand back an open transaction.
+      await this.query('ROLLBACK').catch(() => this.discard(error));
       throw error;
     }
     this.transactionDepth += 1;
     await this.broadcaster.broadcast('AfterTransactionStart');
   }
 
+  /**
+   * Returns the connection to the pool as broken, so the pool destroys it instead of lending out
+   * a session in an unknown state (for instance after a failed ROLLBACK).
+   */
+  async discard(error: unknown): Promise<void> {
+    await (this as unknown as { releasePostgresConnection(err: unknown): Promise<void> }).releasePostgresConnection(error);
+  }
+
   /** The transaction-local settings; values were validated against strict patterns in create(). */
   private settings(): string {
     const settings = [`set_config('app.tenant_id', '${this.scope.tenantId}', true)`];
-    if (this.scope.searchPath) settings.push(`set_config('search_path', '${this.scope.searchPath.replace(/'/g, "''")}', true)`);
+    if (this.scope.searchPath) settings.push(`set_config('search_path', '${this.scope.searchPath}', true)`);
     return settings.join(', ');
   }
 }

@@ -24,6 +24,8 @@ export async function openRuntimeDataSource(config: BulkheadConfig, entities: En
     migrationsRun: false,
     logging: false,
     applicationName,
+    // TypeORM drops undefined/null from a where object: `findById(undefined)` would match any row.
+    invalidWhereValuesBehavior: { undefined: 'throw', null: 'throw' },
     extra: { max: config.DATABASE_POOL_MAX, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 },
   });
   try {
