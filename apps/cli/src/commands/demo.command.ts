@@ -58,6 +58,9 @@ function printWelcome(tenants: TenantRecord[], issuer: DevIssuer, port: number):
   print(`  curl -s ${base}/v1/orders -H "Authorization: Bearer $TOKEN_GLOBEX"`);
   print(`  curl -s -X POST ${base}/v1/customers -H "Authorization: Bearer $TOKEN_INITECH" -H 'Content-Type: application/json' -d '{"email":"new@initech.example","name":"New"}'`);
   print(`  curl -s ${base}/v1/admin/tenants -H "Authorization: Bearer $TOKEN_OPERATOR"`);
+  print(`  # a background job: export acme's orders as CSV (the worker runs it in acme's tenant context)`);
+  print(`  curl -s -X POST ${base}/v1/exports -H "Authorization: Bearer $TOKEN_ACME"   # then GET /v1/exports/<id> and /v1/exports/<id>/content`);
+  print(`  curl -s ${base}/v1/admin/jobs -H "Authorization: Bearer $TOKEN_OPERATOR"   # per-tenant backlog, in flight, oldest wait`);
   print(`  # another tenant's id answers 404, exactly like a missing one:`);
   print(`  curl -s ${base}/v1/customers/$(curl -s ${base}/v1/customers -H "Authorization: Bearer $TOKEN_ACME" | node -pe 'JSON.parse(require("fs").readFileSync(0)).items[0].id') -H "Authorization: Bearer $TOKEN_GLOBEX"`);
   print('');
