@@ -20,8 +20,12 @@ class PlatformProbeHandler implements JobHandler<{ marker: string }> {
   readonly name = PROBE_JOB;
   readonly scope = 'platform' as const;
 
-  async handle(payload: { marker: string }): Promise<void> {
+  async handle(payload: { marker: string; sleepMs?: number }): Promise<void> {
     platformRuns.push({ marker: payload.marker, tenant: peekTenantId() ?? 'none' });
+    if (payload.sleepMs) {
+      await new Promise((resolve) => setTimeout(resolve, payload.sleepMs));
+      platformRuns.push({ marker: `${payload.marker}:done`, tenant: peekTenantId() ?? 'none' });
+    }
   }
 }
 
@@ -151,6 +155,20 @@ describe('tenant jobs', () => {
     } finally {
       await fq.close();
     }
+  });
+
+  it('drains a running job on graceful shutdown before the worker stops', async () => {
+    const fq = new FairQueue({ name: JOBS_KEYS.queueName, connection: redis });
+    try {
+      await fq.enqueue(PLATFORM_KEY, { name: PROBE_JOB, data: { v: 1, tenantId: null, userId: 'ops', payload: { marker: 'slow', sleepMs: 1500 } }, jobId: 'probe-slow' });
+      await eventually(async () => platformRuns.find((run) => run.marker === 'slow'), 'the slow job to start');
+      await worker?.close();
+      worker = undefined;
+      expect(platformRuns.map((run) => run.marker)).toContain('slow:done');
+    } finally {
+      await fq.close();
+    }
+    worker = await startTestWorker({}, [PlatformProbeHandler]);
   });
 
   it('shows backlog to the operator, pauses and resumes a tenant, and refuses past the backlog limit with 429 and no write', async () => {
