@@ -17,7 +17,8 @@ describe('operator API and CLI', () => {
     const slug = uniqueSlug('adm');
     const created = await call(api.server, 'post', '/v1/admin/tenants', operator, { slug, name: 'Admin test', tier: 'pro' });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ slug, tier: 'pro', isolation: 'pool', status: 'active', region: 'local' });
+    expect(created.body).toMatchObject({ slug, tier: 'pro', isolation: 'schema', status: 'active', region: 'local', cluster: 'main', dataVersion: 2 });
+    expect(created.body.schemaName).toMatch(/^t_[0-9a-f]{32}$/);
     const id = created.body.id as string;
 
     expect((await call(api.server, 'get', `/v1/admin/tenants/${id}`, operator)).body.slug).toBe(slug);
@@ -41,11 +42,6 @@ describe('operator API and CLI', () => {
     const slug = uniqueSlug('dup');
     expect((await call(api.server, 'post', '/v1/admin/tenants', operator, { slug, name: 'One', tier: 'free' })).status).toBe(201);
     expectProblem(await call(api.server, 'post', '/v1/admin/tenants', operator, { slug, name: 'Two', tier: 'free' }), 409, 'tenant_slug_taken');
-    expectProblem(
-      await call(api.server, 'post', '/v1/admin/tenants', operator, { slug: uniqueSlug(), name: 'S', tier: 'pro', isolation: 'silo' }),
-      422,
-      'isolation_not_served',
-    );
     expectProblem(
       await call(api.server, 'post', '/v1/admin/tenants', operator, { slug: uniqueSlug(), name: 'R', tier: 'pro', region: 'mars-1' }),
       422,

@@ -96,6 +96,49 @@ export class BulkheadConfig {
   @Matches(/^[a-z0-9-]{2,32}$/, { message: 'REGION must be a region key such as local or eu-west-1' })
   REGION = 'local';
 
+  /**
+   * Extra database clusters as JSON: {"<key>": {"region": "...", "url": "<runtime url>",
+   * "ownerUrl": "<owner url>"}}. The cluster `main` (DATABASE_URL, DATABASE_OWNER_URL, REGION)
+   * always exists.
+   */
+  @IsOptional()
+  @IsString()
+  DATABASE_CLUSTERS?: string;
+
+  @Matches(/^free:(pool|schema|silo),pro:(pool|schema|silo),enterprise:(pool|schema|silo)$/, {
+    message: 'TENANT_TIER_ISOLATION must look like free:pool,pro:schema,enterprise:silo',
+  })
+  TENANT_TIER_ISOLATION = 'free:pool,pro:schema,enterprise:silo';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(4)
+  @Max(10_000)
+  DATABASE_CONNECTION_BUDGET = 80;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  SILO_POOL_MAX = 5;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  SILO_IDLE_MS = 60_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  TENANT_MAX_CONNECTIONS = 4;
+
+  @Transform(({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @Min(0.1)
+  @Max(1)
+  POOL_SHED_THRESHOLD = 0.85;
+
   @Transform(toInt)
   @IsInt()
   @Min(0)

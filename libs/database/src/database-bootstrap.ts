@@ -41,6 +41,9 @@ export async function bootstrapDatabase(urls: BootstrapUrls, options: { recreate
       if (member.rowCount) throw new Error(`Runtime role ${runtime.user} is a member of another role; revoke that membership`);
 
       if (options.recreate) {
+        // Silo databases are named after their cluster database: drop them with it.
+        const silos = await admin.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE $1 || '\_t\_%'", [owner.database]);
+        for (const silo of silos.rows) await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(silo.datname)} WITH (FORCE)`);
         await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(owner.database)} WITH (FORCE)`);
       }
       const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [owner.database]);

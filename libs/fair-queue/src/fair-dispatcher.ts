@@ -33,7 +33,10 @@ export interface DispatchResult {
   admitted: AdmittedJob[];
   /** Milliseconds until a parked tenant is due again; -1 if none is parked. */
   nextDueMs: number;
-  /** The call stopped before its batch for a reason other than an empty backlog: call again. */
+  /**
+   * Call again at once: the call stopped at its batch or tenant limit with backlog and window
+   * room left, not because the window is full or the backlog empty.
+   */
   more: boolean;
 }
 
@@ -117,16 +120,22 @@ export class FairDispatcher {
       return { admitted: retry, nextDueMs: 0, more: true };
     }
     const confirm = this.confirmable;
-    const [nextDueMs, more, ...entries] = await this.queue.scripts.admit([
-      this.opts.batchSize,
-      this.opts.window,
-      ...this.policyArgs,
-      this.opts.capRecheckMs,
-      this.opts.refillThreshold,
-      confirm.length,
-      ...confirm,
-    ]);
+    let [nextDueMs, more, ...entries] = await this.admit(this.opts.batchSize, this.opts.refillThreshold, confirm);
     this.confirmable = [];
+    // A call stops at a bounded number of tenants so it never holds Redis for long; with many
+    // small backlogs, top the batch up in further short calls and still add it with one addBulk.
+    let failure: unknown;
+    while (Number(more) === 1 && entries.length > 0 && entries.length < this.opts.batchSize) {
+      try {
+        const [due, again, ...extra] = await this.admit(this.opts.batchSize - entries.length, -this.opts.refillThreshold, []);
+        [nextDueMs, more] = [due, again];
+        entries.push(...extra);
+        if (extra.length === 0) break;
+      } catch (error) {
+        failure = error;
+        break;
+      }
+    }
     const admitted = entries.map((entry) => decodeEntry(entry));
     if (admitted.length > 0) {
       try {
@@ -136,7 +145,20 @@ export class FairDispatcher {
         throw error;
       }
     }
+    if (failure !== undefined) throw failure;
     return { admitted, nextDueMs: Number(nextDueMs), more: Number(more) === 1 };
+  }
+
+  private admit(batch: number, refillThreshold: number, confirm: string[]): Promise<[number, number, ...string[]]> {
+    return this.queue.scripts.admit([
+      batch,
+      this.opts.window,
+      ...this.policyArgs,
+      this.opts.capRecheckMs,
+      refillThreshold,
+      confirm.length,
+      ...confirm,
+    ]);
   }
 
   /** Drops the staged copies of jobs already added. Part of the next admission otherwise. */
@@ -204,7 +226,10 @@ export class FairDispatcher {
         await this.guard(() => this.recoverStaged());
       }
       if (this.stopping) break;
-      if (result && (result.admitted.length > 0 || result.more || this.confirmable.length > 0)) continue;
+      // Otherwise the window is full or the backlog empty, and another call now would only
+      // confirm. Confirmations ride with the admission a release or enqueue wakes us for (at
+      // the latest after pollMs); a job that finishes first drops its staged copy itself.
+      if (result?.more) continue;
       const dueMs = result && result.nextDueMs >= 0 ? Math.max(1, result.nextDueMs) : this.opts.pollMs;
       await this.waitForWake(Math.min(dueMs, this.opts.pollMs), result === undefined);
     }

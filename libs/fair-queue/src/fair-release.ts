@@ -33,18 +33,24 @@ export class FairReleaser {
   /** Resolves once every release added so far has reached Redis (or failed). */
   flush(): Promise<void> {
     this.scheduled = false;
+    this.inFlight = this.inFlight.then(() => this.send());
+    return this.inFlight;
+  }
+
+  /**
+   * Takes what is pending when the previous call has returned, not when the flush was asked
+   * for: releases that finish during a round trip ride together in the next call, so a busy
+   * worker makes a few large release calls instead of one per tick.
+   */
+  private async send(): Promise<void> {
     const pairs = this.pending;
     this.pending = [];
-    const previous = this.inFlight;
-    this.inFlight = previous.then(async () => {
-      if (pairs.length === 0) return;
-      try {
-        await this.queue.scripts.release(pairs);
-      } catch (error) {
-        this.onError(error);
-      }
-    });
-    return this.inFlight;
+    if (pairs.length === 0) return;
+    try {
+      await this.queue.scripts.release(pairs);
+    } catch (error) {
+      this.onError(error);
+    }
   }
 }
 

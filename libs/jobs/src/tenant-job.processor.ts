@@ -1,6 +1,6 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { attachFairRelease, FairJobData, FairQueue, FairReleaser } from '@bulkhead/fair-queue';
-import { runWithTenant, TenantRegistry } from '@bulkhead/tenancy';
+import { runWithTenant, tenantContextOf, TenantRegistry } from '@bulkhead/tenancy';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
@@ -70,17 +70,6 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
       await job.moveToDelayed(Date.now() + SUSPENDED_RECHECK_MS, token);
       throw new DelayedError();
     }
-    return runWithTenant(
-      {
-        tenantId: tenant.id,
-        slug: tenant.slug,
-        tier: tenant.tier,
-        isolation: tenant.isolation,
-        region: tenant.region,
-        userId: envelope.userId,
-        requestId: envelope.requestId,
-      },
-      () => handler.handle(envelope.payload, info),
-    );
+    return runWithTenant(tenantContextOf(tenant, envelope.userId, envelope.requestId), () => handler.handle(envelope.payload, info));
   }
 }

@@ -1,4 +1,4 @@
-export type { TenantContext, TenantTier, IsolationModel } from './context/tenant-context';
+export { tenantContextOf, type TenantContext, type TenantTier, type IsolationModel } from './context/tenant-context';
 export { currentTenant, peekTenantId, runWithTenant } from './context/tenant-context.store';
 export { RequestTenant } from './context/request-tenant';
 export { Public } from './access/public.decorator';

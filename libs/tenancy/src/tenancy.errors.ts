@@ -69,10 +69,8 @@ export class TenantStateProblem extends ProblemError {
 }
 
 export class PlacementUnavailableProblem extends ProblemError {
-  constructor(model: string) {
-    super(503, 'placement_unavailable', 'Placement unavailable', `The ${model} isolation model is not served by this deployment yet.`, {
-      retryAfterSeconds: 30,
-    });
+  constructor(detail: string) {
+    super(503, 'placement_unavailable', 'Placement unavailable', detail, { retryAfterSeconds: 30 });
   }
 }
 
@@ -94,5 +92,12 @@ export class UnsafeDatabaseRoleError extends Error {
         'Point DATABASE_URL at the runtime role created by `npm run setup` (no SUPERUSER, no BYPASSRLS, owns nothing).',
     );
     this.name = 'UnsafeDatabaseRoleError';
+  }
+}
+
+/** Shed before queueing without bound: the caller should retry shortly. */
+export class OverloadedProblem extends ProblemError {
+  constructor(detail: string) {
+    super(503, 'overloaded', 'Temporarily overloaded', detail, { retryAfterSeconds: 1 });
   }
 }

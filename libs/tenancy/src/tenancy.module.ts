@@ -12,7 +12,11 @@ import { JwksController } from './identity/jwks.controller';
 import { JwtStrategy } from './identity/jwt.strategy';
 import { DatabaseProbe } from './placement/database-probe';
 import { DataSourceRouter } from './placement/data-source.router';
-import { EntityList, openRuntimeDataSource, RUNTIME_DATA_SOURCE } from './placement/runtime-data-source';
+import { APPLICATION_NAME, EntityList, openRuntimeDataSource, RUNTIME_DATA_SOURCE, TENANT_ENTITIES } from './placement/runtime-data-source';
+import { ClusterRegistry } from './placement/cluster-registry';
+import { SiloDataSources } from './placement/silo-data-sources';
+import { TenantConnectionGate } from './placement/tenant-connection-gate';
+import { TenantProvisioner } from './registry/tenant-provisioner';
 import { RuntimeDataSourceLifecycle } from './placement/runtime-data-source.lifecycle';
 import { TenantAdmin } from './registry/tenant-admin';
 import { TenantRegistry } from './registry/tenant-registry';
@@ -32,11 +36,17 @@ export interface TenancyOptions {
 export class TenancyModule {
   static forRoot(options: TenancyOptions): DynamicModule {
     const core: Provider[] = [
+      { provide: TENANT_ENTITIES, useValue: options.entities },
+      { provide: APPLICATION_NAME, useValue: options.applicationName },
       {
         provide: RUNTIME_DATA_SOURCE,
         inject: [BulkheadConfig],
         useFactory: (config: BulkheadConfig) => openRuntimeDataSource(config, options.entities, options.applicationName),
       },
+      ClusterRegistry,
+      TenantProvisioner,
+      SiloDataSources,
+      TenantConnectionGate,
       RuntimeDataSourceLifecycle,
       TenantRepository,
       TenantRegistry,
@@ -66,7 +76,7 @@ export class TenancyModule {
       ],
       controllers: options.http ? [TenantsAdminController, JwksController] : [],
       providers: [...core, ...(options.http ? http : [])],
-      exports: [TenantData, TenantRegistry, TenantAdmin, RequestTenant, DataSourceRouter, DatabaseProbe],
+      exports: [TenantData, TenantRegistry, TenantAdmin, RequestTenant, DataSourceRouter, DatabaseProbe, ClusterRegistry, TenantProvisioner, SiloDataSources],
     };
   }
 }

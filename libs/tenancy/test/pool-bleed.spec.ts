@@ -1,4 +1,4 @@
-import { TenantBoundaryViolationError, TenantContextMissingError } from '../src/tenancy.errors';
+import { OverloadedProblem, TenantBoundaryViolationError, TenantContextMissingError } from '../src/tenancy.errors';
 import { runWithTenant } from '../src/context/tenant-context.store';
 import { TenantData } from '../src/data/tenant-data';
 import { TenantContext } from '../src/context/tenant-context';
@@ -28,6 +28,8 @@ describe.each([1, 2])('pool bleed with a pool of %i connection(s)', (poolMax) =>
   it('keeps every tenant to its own rows under concurrency and failure', async () => {
     const committed = new Map<string, Set<string>>(tenants.map((t) => [t.tenantId, new Set<string>()]));
     const leaks: string[] = [];
+    let reads = 0;
+    let shed = 0;
     const operations = 2400;
 
     const operation = (i: number) => {
@@ -50,11 +52,20 @@ describe.each([1, 2])('pool bleed with a pool of %i connection(s)', (poolMax) =>
               await tx.repository(Account).insert({ email, name: 'duplicate' });
             });
           } else {
-            const page = await data.transaction((tx) => tx.repository(Account).findPage({ limit: 1000 }), { readOnly: true });
+            const page =
+              kind === 4
+                ? await data.transaction((tx) => tx.repository(Account).findPage({ limit: 1000 }), { readOnly: true })
+                : await data.read(Account).findPage({ limit: 1000 });
+            reads++;
             for (const row of page) if (row.tenantId !== tenant.tenantId) leaks.push(`${tenant.tenantId} saw ${row.tenantId}`);
           }
         } catch (error) {
           if (error instanceof DeliberateRollback) return;
+          // Reads are non-critical: with hundreds queued on one or two connections, some are shed.
+          if (kind >= 4 && error instanceof OverloadedProblem) {
+            shed++;
+            return;
+          }
           if (kind === 3 && (error as { driverError?: { code?: string } }).driverError?.code === '23505') return;
           throw error;
         }
@@ -69,6 +80,8 @@ describe.each([1, 2])('pool bleed with a pool of %i connection(s)', (poolMax) =>
     await Promise.all(lanes);
 
     expect(leaks).toEqual([]);
+    expect(reads).toBeGreaterThan(0);
+    expect(reads + shed).toBe(operations / 3);
     for (const tenant of tenants) {
       const rows = await runWithTenant(tenant, () => data.transaction((tx) => tx.repository(Account).findPage({ limit: 10_000 })));
       expect(new Set(rows.map((row) => row.id))).toEqual(committed.get(tenant.tenantId));

@@ -4,7 +4,7 @@ import { Test } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
 import { Column, DataSource, Entity } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
-import { TenantContext } from '../src/context/tenant-context';
+import { TenantContext, tenantContextOf } from '../src/context/tenant-context';
 import { TenantOwnedEntity } from '../src/data/tenant-owned.entity';
 import { RUNTIME_DATA_SOURCE } from '../src/placement/runtime-data-source';
 import { TenantAdmin } from '../src/registry/tenant-admin';
@@ -41,7 +41,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     admin,
     async newTenant() {
       const record = await admin.create({ slug: `h-${randomBytes(6).toString('hex')}`, name: 'Harness tenant', tier: 'free' });
-      return { tenantId: record.id, slug: record.slug, tier: record.tier, isolation: record.isolation, region: record.region, userId: 'harness' };
+      return tenantContextOf(record, 'harness');
     },
     close: () => context.close(),
   };

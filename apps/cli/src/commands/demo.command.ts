@@ -1,6 +1,6 @@
 import { loadConfig } from '@bulkhead/config';
 import { CustomersService, OrdersService } from '@bulkhead/sales';
-import { DevIssuer, runWithTenant, TenantAdmin, TenantRecord, TenantTier } from '@bulkhead/tenancy';
+import { DevIssuer, runWithTenant, TenantAdmin, tenantContextOf, TenantRecord, TenantTier } from '@bulkhead/tenancy';
 import { INestApplicationContext } from '@nestjs/common';
 import { ChildProcess, spawn } from 'node:child_process';
 import { Command } from 'commander';
@@ -26,7 +26,7 @@ async function seedDemo(context: INestApplicationContext): Promise<TenantRecord[
     const tenant = await admin.create(demo);
     tenants.push(tenant);
     await runWithTenant(
-      { tenantId: tenant.id, slug: tenant.slug, tier: tenant.tier, isolation: tenant.isolation, region: tenant.region, userId: 'demo-seed' },
+      tenantContextOf(tenant, 'demo-seed'),
       async () => {
         for (let i = 1; i <= 3; i++) {
           const customer = await context.get(CustomersService).create({ email: `customer${i}@${demo.slug}.example`, name: `${demo.name} customer ${i}` });

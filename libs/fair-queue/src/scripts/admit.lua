@@ -9,14 +9,18 @@
 -- ARGV: tag, batch, window, default weight, default cap (0 none), default rate max (0 none),
 --       default rate ms, cap recheck ms, refill threshold, n, then n staged ids the caller
 --       has added to BullMQ.
--- Returns { ms until the next parked tenant is due (-1 none), 1 if the call stopped at a
---           limit other than the batch (call again), entry, entry, ... }.
+-- Returns { ms until the next parked tenant is due (-1 none), 1 if the caller should call
+--           again at once (stopped at a limit other than the window and the backlog), entry, ... }.
 local batch = tonumber(ARGV[2])
 local window = tonumber(ARGV[3])
 local defWeight, defCap = tonumber(ARGV[4]), tonumber(ARGV[5])
 local defRateMax, defRateMs = tonumber(ARGV[6]), tonumber(ARGV[7])
 local capRecheckMs = tonumber(ARGV[8])
+-- Negative: the caller is topping up a batch a tenant-bounded call left short; the first call
+-- of that batch already checked the threshold and set the refill level.
 local refillThreshold = tonumber(ARGV[9])
+local topUp = refillThreshold < 0
+refillThreshold = math.abs(refillThreshold)
 local confirmed = tonumber(ARGV[10])
 
 for i = 11, 10 + confirmed, 1000 do
@@ -32,7 +36,7 @@ end
 local vt = tonumber(rcall('GET', vtKey) or '0')
 local free = window - tonumber(rcall('GET', totalKey) or '0')
 local budget = math.min(batch, free)
-if batch > 0 then
+if batch > 0 and not topUp then
   -- Refill in chunks of at least `refillThreshold`: releases wake a dispatcher only when
   -- in-flight falls to this level, and BullMQ gets a few large addBulk calls, not many tiny ones.
   rcall('SET', refillKey, window - refillThreshold, 'PX', 60000)
@@ -41,10 +45,14 @@ end
 
 local out = { -1, 0 }
 local parkBudget = 100
+-- Tenants looked at per call. Each costs a handful of Redis calls, and the script blocks Redis
+-- for everyone while it runs: with thousands of single-job tenants in front, a call serves at
+-- most this many and says "call again" rather than holding the server for milliseconds.
+local maxTenants = 128
 local heap, pass, state, visited = {}, {}, {}, {}
 local more, edgeTenant, edgePass = false, nil, nil
 if budget > 0 then
-  local limit = budget + parkBudget
+  local limit = math.min(budget + parkBudget, maxTenants)
   local front = rcall('ZRANGE', activeKey, 0, limit - 1, 'WITHSCORES')
   for i = 1, #front, 2 do
     heap[#heap + 1] = front[i]
@@ -165,6 +173,9 @@ while budget > 0 and #heap > 0 do
     end
   end
 end
+
+-- The batch, not the window or the backlog, ended the call: there is room for another now.
+if budget == 0 and batch > 0 and #heap > 0 and free - #sequence >= refillThreshold then out[2] = 1 end
 
 -- Write back once per tenant served or parked.
 local entriesOf, staged, admitted = {}, {}, 0

@@ -2,6 +2,7 @@ import { BulkheadConfig } from '@bulkhead/config';
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
+import { tenantContextOf } from '../context/tenant-context';
 import { establishTenant } from '../context/tenant-context.store';
 import { Principal } from '../identity/principal';
 import { TenantRegistry } from '../registry/tenant-registry';
@@ -57,15 +58,7 @@ export class TenantGuard implements CanActivate {
     const subdomain = this.subdomainOf(request.hostname);
     if (subdomain !== undefined && subdomain !== tenant.slug) throw new TenantMismatchProblem();
 
-    establishTenant({
-      tenantId: tenant.id,
-      slug: tenant.slug,
-      tier: tenant.tier,
-      isolation: tenant.isolation,
-      region: tenant.region,
-      userId: principal.subject,
-      requestId: typeof request.id === 'string' ? request.id : undefined,
-    });
+    establishTenant(tenantContextOf(tenant, principal.subject, typeof request.id === 'string' ? request.id : undefined));
     return true;
   }
 

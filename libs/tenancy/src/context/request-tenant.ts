@@ -26,6 +26,15 @@ export class RequestTenant implements TenantContext {
   get region(): string {
     return currentTenant().region;
   }
+  get cluster(): string {
+    return currentTenant().cluster;
+  }
+  get schemaName(): string | null {
+    return currentTenant().schemaName;
+  }
+  get databaseName(): string | null {
+    return currentTenant().databaseName;
+  }
   get userId(): string {
     return currentTenant().userId;
   }

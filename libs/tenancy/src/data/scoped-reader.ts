@@ -36,17 +36,22 @@ export class ScopedReader<E extends TenantOwnedEntity> {
     return found ?? null;
   }
 
-  private async run(page: PageRequest<E>): Promise<E[]> {
-    const placement = await this.router.placementOf(this.tenant);
-    const query = scopedSelect(placement.dataSource, this.target, this.tenant.tenantId, page);
-    const [sql, parameters] = query.getQueryAndParameters();
-    const runner = TenantQueryRunner.create(placement.dataSource, { tenantId: this.tenant.tenantId, searchPath: placement.searchPath });
-    try {
-      const rows = await runner.readOnce(sql, parameters);
-      const transformer = new RawSqlResultsToEntityTransformer(query.expressionMap, placement.dataSource.driver, [], [], runner);
-      return transformer.transform(rows as ObjectLiteral[], query.expressionMap.mainAlias!) as E[];
-    } finally {
-      await runner.release();
-    }
+  private run(page: PageRequest<E>): Promise<E[]> {
+    return this.router.use(
+      this.tenant,
+      async (placement) => {
+        const query = scopedSelect(placement.dataSource, this.target, this.tenant.tenantId, page);
+        const [sql, parameters] = query.getQueryAndParameters();
+        const runner = TenantQueryRunner.create(placement.dataSource, { tenantId: this.tenant.tenantId, searchPath: placement.searchPath });
+        try {
+          const rows = await runner.readOnce(sql, parameters);
+          const transformer = new RawSqlResultsToEntityTransformer(query.expressionMap, placement.dataSource.driver, [], [], runner);
+          return transformer.transform(rows as ObjectLiteral[], query.expressionMap.mainAlias!) as E[];
+        } finally {
+          await runner.release();
+        }
+      },
+      { critical: false },
+    );
   }
 }

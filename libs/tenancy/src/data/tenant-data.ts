@@ -42,22 +42,28 @@ export class TenantData {
 
   async transaction<T>(work: (tx: TenantTransaction) => Promise<T>, options: TenantTransactionOptions = {}): Promise<T> {
     const tenant = currentTenant();
-    const placement = await this.router.placementOf(tenant);
-    const runner = TenantQueryRunner.create(placement.dataSource, {
-      tenantId: tenant.tenantId,
-      searchPath: placement.searchPath,
-      readOnly: options.readOnly,
-    });
-    try {
-      await runner.startTransaction(options.isolationLevel);
-      const result = await work(new TenantTransaction(runner, tenant.tenantId));
-      await runner.commitTransaction();
-      return result;
-    } catch (error) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction().catch((rollbackError) => runner.discard(rollbackError));
-      throw error;
-    } finally {
-      await runner.release();
-    }
+    return this.router.use(
+      tenant,
+      async (placement) => {
+        const runner = TenantQueryRunner.create(placement.dataSource, {
+          tenantId: tenant.tenantId,
+          searchPath: placement.searchPath,
+          readOnly: options.readOnly,
+        });
+        try {
+          await runner.startTransaction(options.isolationLevel);
+          const result = await work(new TenantTransaction(runner, tenant.tenantId));
+          await runner.commitTransaction();
+          return result;
+        } catch (error) {
+          if (runner.isTransactionActive) await runner.rollbackTransaction().catch((rollbackError) => runner.discard(rollbackError));
+          throw error;
+        } finally {
+          await runner.release();
+        }
+      },
+      // Writes are never shed; a read-only unit of work may be, when its pool is saturated.
+      { critical: !options.readOnly },
+    );
   }
 }

@@ -1,25 +1,60 @@
+import { BulkheadConfig } from '@bulkhead/config';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { TenantContext } from '../context/tenant-context';
-import { PlacementUnavailableProblem } from '../tenancy.errors';
+import { OverloadedProblem, PlacementUnavailableProblem, TenantBoundaryViolationError } from '../tenancy.errors';
+import { ClusterRegistry } from './cluster-registry';
 import { Placement } from './placement';
+import { poolUtilisation } from './pool-utilisation';
 import { RUNTIME_DATA_SOURCE } from './runtime-data-source';
+import { SiloDataSources } from './silo-data-sources';
+import { TenantConnectionGate } from './tenant-connection-gate';
+
+const SCHEMA_NAME = /^t_[0-9a-f]{32}$/;
 
 /**
- * Maps a tenant to its placement. The tenant-scoped data access asks it on every unit of work, so
- * the schema and silo models plug in here without any caller changing. A model this deployment
- * does not serve fails closed with 503, never falls back to another placement.
+ * Maps a tenant to its placement, for every unit of work: the shared pool (pool model), the
+ * shared pool with the tenant's schema as the only search path (schema model), or the tenant's
+ * own database (silo model). The placement comes from the registry record, never a guess; a
+ * tenant without one fails closed. It also holds the tenant to its connection cap and sheds
+ * non-critical work when the pool it would use is past POOL_SHED_THRESHOLD.
  */
 @Injectable()
 export class DataSourceRouter {
-  private readonly pool: Placement;
+  constructor(
+    @Inject(RUNTIME_DATA_SOURCE) private readonly shared: DataSource,
+    private readonly silos: SiloDataSources,
+    private readonly gate: TenantConnectionGate,
+    private readonly clusters: ClusterRegistry,
+    private readonly config: BulkheadConfig,
+  ) {}
 
-  constructor(@Inject(RUNTIME_DATA_SOURCE) dataSource: DataSource) {
-    this.pool = Object.freeze({ model: 'pool', dataSource });
+  async use<T>(tenant: TenantContext, work: (placement: Placement) => Promise<T>, options: { critical: boolean }): Promise<T> {
+    await this.gate.enter(tenant.tenantId);
+    let release: (() => void) | undefined;
+    try {
+      let placement: Placement;
+      if (tenant.isolation === 'silo') {
+        const lease = await this.silos.acquire(tenant);
+        release = lease.release;
+        placement = { model: 'silo', dataSource: lease.dataSource };
+      } else {
+        // Shared pools of other clusters are not opened by this version: fail closed, never use main's.
+        if (tenant.cluster !== 'main') throw new PlacementUnavailableProblem(`Shared pools on cluster ${this.clusters.get(tenant.cluster).key} are not served yet.`);
+        placement = tenant.isolation === 'schema' ? { model: 'schema', dataSource: this.shared, searchPath: this.searchPathOf(tenant) } : { model: 'pool', dataSource: this.shared };
+      }
+      if (!options.critical && poolUtilisation(placement.dataSource) >= this.config.POOL_SHED_THRESHOLD) {
+        throw new OverloadedProblem('The database pool is busy; retry shortly.');
+      }
+      return await work(placement);
+    } finally {
+      release?.();
+      this.gate.leave(tenant.tenantId);
+    }
   }
 
-  async placementOf(tenant: TenantContext): Promise<Placement> {
-    if (tenant.isolation === 'pool') return this.pool;
-    throw new PlacementUnavailableProblem(tenant.isolation);
+  private searchPathOf(tenant: TenantContext): string {
+    if (!tenant.schemaName || !SCHEMA_NAME.test(tenant.schemaName)) throw new TenantBoundaryViolationError('schema tenant without a valid schema');
+    return `"${tenant.schemaName}"`;
   }
 }

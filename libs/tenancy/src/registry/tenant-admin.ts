@@ -1,6 +1,10 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { ProblemError } from '@bulkhead/problem';
-import { Injectable } from '@nestjs/common';
+import { databaseNameFor, schemaNameFor } from '@bulkhead/database';
+import { Injectable, Logger } from '@nestjs/common';
+import { IsolationModel, TenantTier } from '../context/tenant-context';
+import { ClusterRegistry } from '../placement/cluster-registry';
+import { TenantProvisioner } from './tenant-provisioner';
 import { v7 as uuidv7 } from 'uuid';
 import { TenantNotFoundProblem, TenantSlugTakenProblem, TenantStateProblem } from '../tenancy.errors';
 import { CreateTenantDto, ListTenantsQuery } from './tenant.dto';
@@ -11,35 +15,72 @@ import { TenantRepository } from './tenant.repository';
 /** Operator operations on the registry, shared by the admin API and the CLI. */
 @Injectable()
 export class TenantAdmin {
+  private readonly logger = new Logger('TenantAdmin');
+  private readonly tierIsolation: Record<TenantTier, IsolationModel>;
+
   constructor(
     private readonly tenants: TenantRepository,
     private readonly registry: TenantRegistry,
+    private readonly clusters: ClusterRegistry,
+    private readonly provisioner: TenantProvisioner,
     private readonly config: BulkheadConfig,
-  ) {}
+  ) {
+    this.tierIsolation = Object.fromEntries(config.TENANT_TIER_ISOLATION.split(',').map((pair) => pair.split(':'))) as Record<
+      TenantTier,
+      IsolationModel
+    >;
+  }
 
+  /**
+   * Records the tenant on a cluster of its region, in the model its tier (or the operator) asks
+   * for, then provisions its storage. A failure leaves it `provisioning`; `provision` resumes.
+   */
   async create(input: CreateTenantDto): Promise<TenantRecord> {
-    const isolation = input.isolation ?? 'pool';
-    if (isolation !== 'pool') {
-      throw new ProblemError(422, 'isolation_not_served', 'Isolation model not served', `The ${isolation} model is not served by this deployment yet; use pool.`);
-    }
+    const isolation = input.isolation ?? this.tierIsolation[input.tier];
     const region = input.region ?? this.config.REGION;
     if (region !== this.config.REGION) {
-      throw new ProblemError(422, 'region_not_served', 'Region not served', `No cluster serves region ${region}; this deployment serves ${this.config.REGION}.`);
+      throw new ProblemError(422, 'region_not_served', 'Region not served', `This deployment serves ${this.config.REGION}, not ${region}.`);
     }
-    // The pool needs no storage of its own, so a pool tenant is active as soon as it is recorded.
+    const cluster = this.clusters.forRegion(region);
+    const id = uuidv7();
     const created = await this.tenants.insert({
-      id: uuidv7(),
+      id,
       slug: input.slug,
       name: input.name,
       tier: input.tier,
       isolation,
-      status: 'active',
+      // The pool needs no storage of its own, so a pool tenant is active as soon as it is recorded.
+      status: isolation === 'pool' ? 'active' : 'provisioning',
       region,
       externalRef: input.externalRef ?? null,
+      cluster: cluster.key,
+      schemaName: isolation === 'schema' ? schemaNameFor(id) : null,
+      databaseName: isolation === 'silo' ? databaseNameFor(id, cluster.database) : null,
     });
     if (!created) throw new TenantSlugTakenProblem();
     this.registry.forget(created);
-    return created;
+    return created.status === 'provisioning' ? this.provision(created.id) : created;
+  }
+
+  /** Provisions (again) a tenant's storage and activates it; safe to repeat. */
+  async provision(id: string): Promise<TenantRecord> {
+    const tenant = await this.get(id);
+    if (tenant.status !== 'provisioning' && tenant.status !== 'active') {
+      throw new TenantStateProblem(`The tenant is ${tenant.status}; only a provisioning or active tenant can be provisioned.`);
+    }
+    let outcome;
+    try {
+      outcome = await this.provisioner.provision(tenant);
+    } catch (error) {
+      this.logger.error({ err: error, tenantId: tenant.id }, 'provisioning failed');
+      throw new ProblemError(503, 'provisioning_failed', 'Provisioning failed', 'The tenant was recorded but its storage is not ready; provision it again.', {
+        retryAfterSeconds: 10,
+      });
+    }
+    if (outcome) await this.tenants.recordDataVersion(tenant.id, outcome.version);
+    const active = tenant.status === 'provisioning' ? await this.tenants.transition(tenant.id, 'provisioning', 'active') : tenant;
+    this.registry.forget(tenant);
+    return active ?? this.get(id);
   }
 
   async get(id: string): Promise<TenantRecord> {

@@ -19,7 +19,7 @@ export class CreateTenantDto {
   @IsIn(TENANT_TIERS)
   tier!: TenantTier;
 
-  @ApiPropertyOptional({ enum: ISOLATION_MODELS, description: 'Overrides the tier policy. Only pool is served in this version.' })
+  @ApiPropertyOptional({ enum: ISOLATION_MODELS, description: 'Overrides the tier policy (TENANT_TIER_ISOLATION: free pool, pro schema, enterprise silo).' })
   @IsOptional()
   @IsIn(ISOLATION_MODELS)
   isolation?: IsolationModel;
@@ -65,6 +65,10 @@ export class TenantView {
   @ApiProperty({ enum: TENANT_STATUSES }) status!: TenantStatus;
   @ApiProperty() region!: string;
   @ApiProperty({ nullable: true, type: String }) externalRef!: string | null;
+  @ApiProperty() cluster!: string;
+  @ApiProperty({ nullable: true, type: String }) schemaName!: string | null;
+  @ApiProperty({ nullable: true, type: String }) databaseName!: string | null;
+  @ApiProperty() dataVersion!: number;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
 

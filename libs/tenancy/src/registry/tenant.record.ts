@@ -18,6 +18,12 @@ export interface TenantRecord {
   status: TenantStatus;
   region: string;
   externalRef: string | null;
+  /** Placement: the cluster, and the schema (schema model) or database (silo model). */
+  cluster: string;
+  schemaName: string | null;
+  databaseName: string | null;
+  /** The tenant data-set version its placement carries. */
+  dataVersion: number;
   createdAt: Date;
   updatedAt: Date;
 }

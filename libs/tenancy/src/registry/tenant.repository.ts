@@ -12,11 +12,15 @@ interface TenantRow {
   status: TenantStatus;
   region: string;
   external_ref: string | null;
+  cluster: string;
+  schema_name: string | null;
+  database_name: string | null;
+  data_version: number;
   created_at: Date;
   updated_at: Date;
 }
 
-const COLUMNS = 'id, slug, name, tier, isolation, status, region, external_ref, created_at, updated_at';
+const COLUMNS = 'id, slug, name, tier, isolation, status, region, external_ref, cluster, schema_name, database_name, data_version, created_at, updated_at';
 
 function toRecord(row: TenantRow): TenantRecord {
   return {
@@ -28,6 +32,10 @@ function toRecord(row: TenantRow): TenantRecord {
     status: row.status,
     region: row.region,
     externalRef: row.external_ref,
+    cluster: row.cluster,
+    schemaName: row.schema_name,
+    databaseName: row.database_name,
+    dataVersion: row.data_version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -42,6 +50,9 @@ export interface NewTenant {
   status: TenantStatus;
   region: string;
   externalRef: string | null;
+  cluster: string;
+  schemaName: string | null;
+  databaseName: string | null;
 }
 
 /** The control-plane table of tenants. Platform data: no tenant context, no RLS. */
@@ -77,13 +88,41 @@ export class TenantRepository {
   /** Inserts, or returns null when the slug or external reference is taken. */
   async insert(tenant: NewTenant): Promise<TenantRecord | null> {
     const rows: TenantRow[] = await this.dataSource.query(
-      `INSERT INTO tenants (id, slug, name, tier, isolation, status, region, external_ref)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+      `INSERT INTO tenants (id, slug, name, tier, isolation, status, region, external_ref, cluster, schema_name, database_name)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
        ON CONFLICT DO NOTHING
        RETURNING ${COLUMNS}`,
-      [tenant.id, tenant.slug, tenant.name, tenant.tier, tenant.isolation, tenant.status, tenant.region, tenant.externalRef],
+      [
+        tenant.id,
+        tenant.slug,
+        tenant.name,
+        tenant.tier,
+        tenant.isolation,
+        tenant.status,
+        tenant.region,
+        tenant.externalRef,
+        tenant.cluster,
+        tenant.schemaName,
+        tenant.databaseName,
+      ],
     );
     return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  /** Tenants whose data lives in their own schema or database, for fleet migrations. */
+  async listPlaced(options: { after?: string; limit: number; id?: string }): Promise<TenantRecord[]> {
+    const rows: TenantRow[] = await this.dataSource.query(
+      `SELECT ${COLUMNS} FROM tenants
+        WHERE isolation IN ('schema', 'silo') AND status <> 'deleted'
+          AND ($1::uuid IS NULL OR id > $1::uuid) AND ($2::uuid IS NULL OR id = $2::uuid)
+        ORDER BY id LIMIT $3`,
+      [options.after ?? null, options.id ?? null, options.limit],
+    );
+    return rows.map(toRecord);
+  }
+
+  async recordDataVersion(id: string, version: number): Promise<void> {
+    await this.dataSource.query('UPDATE tenants SET data_version = $2, updated_at = now() WHERE id = $1', [id, version]);
   }
 
   /** Moves a tenant between statuses only from the expected one, so concurrent operators cannot race. */

@@ -37,6 +37,13 @@ export class TenantsAdminController {
     return TenantView.of(await this.admin.suspend(id));
   }
 
+  @Post(':id/provision')
+  @HttpCode(200)
+  @ApiOperation({ summary: "Provision (again) a tenant's schema or database and bring it to the latest migration; idempotent" })
+  async provision(@Param('id', new ParseUUIDPipe()) id: string): Promise<TenantView> {
+    return TenantView.of(await this.admin.provision(id));
+  }
+
   @Post(':id/reactivate')
   @HttpCode(200)
   async reactivate(@Param('id', new ParseUUIDPipe()) id: string): Promise<TenantView> {
