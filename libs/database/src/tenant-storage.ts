@@ -1,3 +1,5 @@
+import { Client } from 'pg';
+import { loadMigrations } from './migration-files';
 import { applyMigrationSet, MigrationOutcome } from './migration-runner';
 import { connectPg, parsePgUrl, quoteIdent, withPg } from './pg-client';
 
@@ -30,21 +32,49 @@ export function withDatabase(url: string, database: string): string {
  * is IF NOT EXISTS or guarded by the ledger, so a second run, or a run after a crash half way,
  * ends in the same state.
  */
-export async function provisionSchema(ownerUrl: string, runtimeUrl: string, schemaName: string, tenantId: string): Promise<MigrationOutcome> {
+export async function provisionSchema(
+  ownerUrl: string,
+  runtimeUrl: string,
+  schemaName: string,
+  tenantId: string,
+  options: { dryRun?: boolean; client?: Client } = {},
+): Promise<MigrationOutcome> {
   if (!SCHEMA_NAME.test(schemaName)) throw new Error(`unsafe schema name ${schemaName}`);
   const runtimeRole = parsePgUrl(runtimeUrl).user;
-  return withPg(ownerUrl, 'bulkhead-provision', async (client) => {
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schemaName)}`);
-    await client.query(`REVOKE ALL ON SCHEMA ${quoteIdent(schemaName)} FROM PUBLIC`);
-    await client.query(`GRANT USAGE ON SCHEMA ${quoteIdent(schemaName)} TO ${quoteIdent(runtimeRole)}`);
-    return applyMigrationSet(client, 'tenant', { ledger: `schema:${tenantId}`, schema: quoteIdent(schemaName) }, runtimeRole, false);
-  });
+  const work = async (client: Client) => {
+    if (!options.dryRun) {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schemaName)}`);
+      await client.query(`REVOKE ALL ON SCHEMA ${quoteIdent(schemaName)} FROM PUBLIC`);
+      await client.query(`GRANT USAGE ON SCHEMA ${quoteIdent(schemaName)} TO ${quoteIdent(runtimeRole)}`);
+    }
+    return applyMigrationSet(client, 'tenant', { ledger: `schema:${tenantId}`, schema: quoteIdent(schemaName) }, runtimeRole, options.dryRun ?? false);
+  };
+  // A fleet run passes one owner connection per lane: a thousand schemas, a handful of connections.
+  return options.client ? work(options.client) : withPg(ownerUrl, 'bulkhead-provision', work);
 }
 
 /** Creates a tenant's own database on its cluster and brings it to the latest tenant migration. Idempotent. */
-export async function provisionSilo(ownerUrl: string, runtimeUrl: string, databaseName: string): Promise<MigrationOutcome> {
+export async function provisionSilo(
+  ownerUrl: string,
+  runtimeUrl: string,
+  databaseName: string,
+  options: { dryRun?: boolean } = {},
+): Promise<MigrationOutcome> {
   if (!DATABASE_NAME.test(databaseName)) throw new Error(`unsafe database name ${databaseName}`);
   const runtimeRole = parsePgUrl(runtimeUrl).user;
+  if (options.dryRun) {
+    const exists = await withPg(ownerUrl, 'bulkhead-provision', (client) => client.query('SELECT 1 FROM pg_database WHERE datname = $1', [databaseName]));
+    if (!exists.rowCount) {
+      const pending = loadMigrations('tenant').map((m) => ({ version: m.version, name: m.name }));
+      return { target: 'silo', applied: [], pending, version: pending.length ? pending[pending.length - 1].version : 0 };
+    }
+    const silo = await connectPg(withDatabase(ownerUrl, databaseName), 'bulkhead-provision');
+    try {
+      return await applyMigrationSet(silo, 'tenant', { ledger: 'silo' }, runtimeRole, true);
+    } finally {
+      await silo.end();
+    }
+  }
   await withPg(ownerUrl, 'bulkhead-provision', async (client) => {
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [databaseName]);
     if (!exists.rowCount) {

@@ -16,6 +16,8 @@ export { DatabaseProbe } from './placement/database-probe';
 export type { Placement } from './placement/placement';
 export { TenantRegistry } from './registry/tenant-registry';
 export { TenantAdmin } from './registry/tenant-admin';
+export { FleetMigrator, type FleetTenantReport, type FleetOptions } from './registry/fleet-migrator';
+export { SiloDataSources } from './placement/silo-data-sources';
 export { CreateTenantDto, ListTenantsQuery, TenantView } from './registry/tenant.dto';
 export type { TenantRecord, TenantStatus } from './registry/tenant.record';
 export { runDoctor, type DoctorReport } from './doctor/rls-doctor';

@@ -16,6 +16,7 @@ import { APPLICATION_NAME, EntityList, openRuntimeDataSource, RUNTIME_DATA_SOURC
 import { ClusterRegistry } from './placement/cluster-registry';
 import { SiloDataSources } from './placement/silo-data-sources';
 import { TenantConnectionGate } from './placement/tenant-connection-gate';
+import { FleetMigrator } from './registry/fleet-migrator';
 import { TenantProvisioner } from './registry/tenant-provisioner';
 import { RuntimeDataSourceLifecycle } from './placement/runtime-data-source.lifecycle';
 import { TenantAdmin } from './registry/tenant-admin';
@@ -45,6 +46,7 @@ export class TenancyModule {
       },
       ClusterRegistry,
       TenantProvisioner,
+      FleetMigrator,
       SiloDataSources,
       TenantConnectionGate,
       RuntimeDataSourceLifecycle,
@@ -76,7 +78,7 @@ export class TenancyModule {
       ],
       controllers: options.http ? [TenantsAdminController, JwksController] : [],
       providers: [...core, ...(options.http ? http : [])],
-      exports: [TenantData, TenantRegistry, TenantAdmin, RequestTenant, DataSourceRouter, DatabaseProbe, ClusterRegistry, TenantProvisioner, SiloDataSources],
+      exports: [TenantData, TenantRegistry, TenantAdmin, RequestTenant, DataSourceRouter, DatabaseProbe, ClusterRegistry, TenantProvisioner, SiloDataSources, FleetMigrator],
     };
   }
 }

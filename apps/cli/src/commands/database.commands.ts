@@ -1,7 +1,8 @@
 import { loadConfig } from '@bulkhead/config';
 import { assertRedisReachable, bootstrapDatabase, migrateDatabase, MigrationOutcome } from '@bulkhead/database';
 import { Command } from 'commander';
-import { print } from '../cli-context';
+import { FleetMigrator, TenantAdmin } from '@bulkhead/tenancy';
+import { print, withCliContext } from '../cli-context';
 
 export async function setupDatabase(): Promise<void> {
   const config = loadConfig();
@@ -27,10 +28,32 @@ export function registerDatabaseCommands(program: Command): void {
 
   program
     .command('migrate')
-    .description('Apply pending migrations as the owner role (DATABASE_OWNER_URL).')
+    .description(
+      'Apply pending migrations as the owner role: the control plane and the shared pool, then every schema and silo tenant ' +
+        '(bounded concurrency; a failing tenant is reported and the run goes on; exits 1 if any failed; re-run to resume).',
+    )
     .option('--dry-run', 'list what would be applied, change nothing')
-    .action(async (options: { dryRun?: boolean }) => {
+    .option('--tenant <tenant>', 'only this tenant (id or slug); skips the control plane and pool')
+    .option('--concurrency <n>', 'tenants migrated at once', '8')
+    .action(async (options: { dryRun?: boolean; tenant?: string; concurrency: string }) => {
       const config = loadConfig();
-      report(await migrateDatabase({ ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL, dryRun: options.dryRun }));
+      if (!options.tenant) report(await migrateDatabase({ ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL, dryRun: options.dryRun }));
+      const started = Date.now();
+      const reports = await withCliContext(async (context) => {
+        const tenantId = options.tenant ? (await context.get(TenantAdmin).find(options.tenant)).id : undefined;
+        return context.get(FleetMigrator).run({
+          concurrency: Number(options.concurrency),
+          dryRun: options.dryRun,
+          tenantId,
+          onReport: (r) => {
+            const what = r.ok ? (r.pending.length ? `would apply ${r.pending.join(', ')}` : r.applied.length ? `applied ${r.applied.join(', ')}` : 'up to date') : `FAILED: ${r.error}`;
+            print(`${r.model} ${r.slug} (${r.tenantId}): ${what} -> v${r.version}`);
+          },
+        });
+      });
+      const failed = reports.filter((r) => !r.ok);
+      print(`${reports.length} tenant placements, ${failed.length} failed, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      for (const r of failed) print(`  failed: ${r.slug} (${r.tenantId}): ${r.error}`);
+      if (failed.length) process.exitCode = 1;
     });
 }
