@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { IsolationModel } from '@bulkhead/tenancy';
 import { call, expectProblem, Method } from './support/http';
 import { createTenant, startTestApi, TestApi, tokenFor } from './support/test-app';
 
@@ -6,7 +7,16 @@ import { createTenant, startTestApi, TestApi, tokenFor } from './support/test-ap
  * Tenant A's token against tenant B's resources on every route and method. The answer must be
  * exactly what a random id gets (same status, same body), and B's data must be unchanged.
  */
-describe('isolation matrix', () => {
+const PAIRS: Array<[IsolationModel, IsolationModel]> = [
+  ['pool', 'pool'],
+  ['schema', 'schema'],
+  ['silo', 'silo'],
+  ['pool', 'silo'],
+  ['silo', 'schema'],
+  ['schema', 'pool'],
+];
+
+describe.each(PAIRS)('isolation matrix: A in %s, B in %s', (modelA, modelB) => {
   let api: TestApi;
   let tokenA: string;
   let tokenB: string;
@@ -16,7 +26,8 @@ describe('isolation matrix', () => {
 
   beforeAll(async () => {
     api = await startTestApi();
-    const [a, b] = await Promise.all([createTenant(api), createTenant(api)]);
+    const [a, b] = await Promise.all([createTenant(api, { isolation: modelA }), createTenant(api, { isolation: modelB })]);
+    expect([a.isolation, b.isolation]).toEqual([modelA, modelB]);
     tokenA = tokenFor(api, a);
     tokenB = tokenFor(api, b);
     customerA = (await call(api.server, 'post', '/v1/customers', tokenA, { email: 'a@a.test', name: 'A' })).body;

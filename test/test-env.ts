@@ -13,6 +13,10 @@ const TEST_ENV: Record<string, string> = {
   TENANT_CACHE_TTL_MS: '1000',
   LOG_LEVEL: 'silent',
   JOBS_QUEUE_NAME: 'jobs-test',
+  // Two jest workers share one PostgreSQL (max_connections 100): keep each process's budget small.
+  DATABASE_CONNECTION_BUDGET: '24',
+  SILO_POOL_MAX: '2',
+  SILO_IDLE_MS: '2000',
 };
 
 export function applyTestEnv(): void {

@@ -4,7 +4,10 @@ import { DataSource } from 'typeorm';
 import { TenantContext } from '../context/tenant-context';
 import { TenantProvisioner } from '../registry/tenant-provisioner';
 import { OverloadedProblem } from '../tenancy.errors';
-import { APPLICATION_NAME, EntityList, openRuntimeDataSource, TENANT_ENTITIES } from './runtime-data-source';
+import { randomUUID } from 'node:crypto';
+import { APPLICATION_NAME, EntityList, openRuntimeDataSource, RUNTIME_DATA_SOURCE, TENANT_ENTITIES } from './runtime-data-source';
+
+const ROOM_WAIT_MS = 5000;
 
 interface Entry {
   ready: Promise<DataSource>;
@@ -28,19 +31,25 @@ export class SiloDataSources implements OnApplicationShutdown {
   private readonly logger = new Logger('SiloDataSources');
   private readonly entries = new Map<string, Entry>();
   private readonly closing = new Set<Promise<void>>();
+  /** Woken when a silo becomes idle, for requests waiting for room under the budget. */
+  private idleWaiters: Array<() => void> = [];
   private readonly capacity: number;
   private readonly sweeper: NodeJS.Timeout;
+  /** Tags this process's silo connections, so an eviction can see its own backends leave. */
+  private readonly connectionTag: string;
 
   constructor(
     private readonly config: BulkheadConfig,
     private readonly provisioner: TenantProvisioner,
     @Inject(TENANT_ENTITIES) private readonly entities: EntityList,
-    @Inject(APPLICATION_NAME) private readonly applicationName: string,
+    @Inject(APPLICATION_NAME) applicationName: string,
+    @Inject(RUNTIME_DATA_SOURCE) private readonly shared: DataSource,
   ) {
     this.capacity = Math.floor((config.DATABASE_CONNECTION_BUDGET - config.DATABASE_POOL_MAX) / config.SILO_POOL_MAX);
     if (this.capacity < 1) {
       throw new Error('DATABASE_CONNECTION_BUDGET leaves no room for a silo pool: raise it or lower DATABASE_POOL_MAX / SILO_POOL_MAX');
     }
+    this.connectionTag = `${applicationName}-silo-${randomUUID().slice(0, 8)}`;
     this.sweeper = setInterval(() => this.closeIdle(), Math.max(config.SILO_IDLE_MS / 2, 50));
     this.sweeper.unref();
   }
@@ -55,14 +64,7 @@ export class SiloDataSources implements OnApplicationShutdown {
   }
 
   async acquire(tenant: TenantContext): Promise<SiloLease> {
-    let entry = this.entries.get(tenant.tenantId);
-    if (!entry) {
-      await this.makeRoom();
-      // Re-check: another request may have opened it while this one waited for room.
-      entry = this.entries.get(tenant.tenantId) ?? this.create(tenant);
-    }
-    entry.refs++;
-    entry.lastUsed = Date.now();
+    const entry = await this.reserve(tenant);
     try {
       const dataSource = await entry.ready;
       const held = entry;
@@ -74,6 +76,7 @@ export class SiloDataSources implements OnApplicationShutdown {
           released = true;
           held.refs--;
           held.lastUsed = Date.now();
+          if (held.refs === 0) this.wakeIdleWaiters();
         },
       };
     } catch (error) {
@@ -86,7 +89,7 @@ export class SiloDataSources implements OnApplicationShutdown {
     const entry: Entry = {
       refs: 0,
       lastUsed: Date.now(),
-      ready: openRuntimeDataSource(this.config, this.entities, this.applicationName, {
+      ready: openRuntimeDataSource(this.config, this.entities, this.connectionTag, {
         url: this.provisioner.siloUrl(tenant),
         poolMax: this.config.SILO_POOL_MAX,
       }),
@@ -98,27 +101,74 @@ export class SiloDataSources implements OnApplicationShutdown {
     return entry;
   }
 
-  /** Frees a slot by closing the least recently used idle silo; sheds when every silo is busy. */
-  private async makeRoom(): Promise<void> {
-    for (let attempt = 0; this.open >= this.capacity; attempt++) {
-      const idle = [...this.entries.entries()].filter(([, entry]) => entry.refs === 0).sort((a, b) => a[1].lastUsed - b[1].lastUsed)[0];
-      if (idle) {
-        this.close(idle[0], idle[1]);
-      } else if (this.closing.size === 0 || attempt > 50) {
-        throw new OverloadedProblem('Every dedicated database connection is in use.');
+  /**
+   * References the tenant's pool, opening it once there is room: the capacity check and the reservation happen
+   * with no await between them, so concurrent first requests can never overshoot the budget. To
+   * make room it closes the least recently used idle silo; when every silo is busy it waits
+   * (bounded) for one to go idle rather than failing the request, and past the bound it sheds.
+   */
+  private async reserve(tenant: TenantContext): Promise<Entry> {
+    const deadline = Date.now() + ROOM_WAIT_MS;
+    for (;;) {
+      // Found or created, the entry is referenced before any await, so it cannot be evicted under us.
+      const entry = this.entries.get(tenant.tenantId) ?? (this.open < this.capacity ? this.create(tenant) : undefined);
+      if (entry) {
+        entry.refs++;
+        entry.lastUsed = Date.now();
+        return entry;
       }
-      // A pool being closed still holds connections: wait until it has let them go.
-      await Promise.race(this.closing);
+      const idle = [...this.entries.entries()].filter(([, entry]) => entry.refs === 0).sort((a, b) => a[1].lastUsed - b[1].lastUsed)[0];
+      if (idle) this.close(idle[0], idle[1]);
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new OverloadedProblem('Every dedicated database connection is in use.');
+      // A pool being closed still holds connections: wait until it has let them go, or for a silo to go idle.
+      await Promise.race([...this.closing, this.nextIdle(remaining)]);
     }
+  }
+
+  private nextIdle(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private wakeIdleWaiters(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   private close(tenantId: string, entry: Entry): void {
     this.entries.delete(tenantId);
     const closed = entry.ready
-      .then((dataSource) => dataSource.destroy())
+      .then(async (dataSource) => {
+        const database = dataSource.driver.database;
+        await dataSource.destroy();
+        await this.untilGone(database);
+      })
       .catch((error) => this.logger.warn({ err: error, tenantId }, 'closing a silo pool failed'))
       .finally(() => this.closing.delete(closed));
     this.closing.add(closed);
+  }
+
+  /**
+   * A closed client's backend lingers a moment in the server; count it against the budget until
+   * PostgreSQL no longer lists it, so the budget holds as the server sees it.
+   */
+  private async untilGone(database: string | undefined): Promise<void> {
+    if (!database) return;
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const [row] = await this.shared.query(
+        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = $2',
+        [database, this.connectionTag],
+      );
+      if (row.n === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
 
   private closeIdle(): void {

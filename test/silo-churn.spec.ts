@@ -1,0 +1,66 @@
+import { loadConfig } from '@bulkhead/config';
+import { SiloDataSources, TenantRecord } from '@bulkhead/tenancy';
+import { withPg } from '@bulkhead/database';
+import request from 'supertest';
+import { createTenant, startTestApi, TestApi, tokenFor } from './support/test-app';
+
+/**
+ * Eight silo tenants served round-robin under a budget that fits three silo pools: pools are
+ * evicted and reopened constantly, and still no request fails, the silo connections never exceed
+ * the budget (read from pg_stat_activity), and none is left open after shutdown.
+ */
+describe('silo churn under a connection budget', () => {
+  let api: TestApi;
+  let tenants: TenantRecord[];
+  const admin = loadConfig().DATABASE_ADMIN_URL;
+
+  beforeAll(async () => {
+    api = await startTestApi({ DATABASE_CONNECTION_BUDGET: '16', DATABASE_POOL_MAX: '10', SILO_POOL_MAX: '2', TENANT_MAX_CONNECTIONS: '2', POOL_SHED_THRESHOLD: '1' });
+    tenants = [];
+    for (let i = 0; i < 8; i++) tenants.push(await createTenant(api, { isolation: 'silo' }));
+  }, 120_000);
+
+  async function siloConnections(names: string[]): Promise<number> {
+    const result = await withPg(admin, 'churn-probe', (client) =>
+      client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = ANY($1)', [names]),
+    );
+    return result.rows[0].n;
+  }
+
+  it('never fails a request and never exceeds the budget', async () => {
+    const silos = api.app.get(SiloDataSources);
+    expect(silos.maxConnections).toBe(6);
+    const names = tenants.map((t) => t.databaseName as string);
+    const tokens = tenants.map((t) => tokenFor(api, t));
+    let peak = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        peak = Math.max(peak, await siloConnections(names));
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    })();
+
+    const statuses = new Map<number, number>();
+    let next = 0;
+    const total = 480;
+    await Promise.all(
+      Array.from({ length: 24 }, async () => {
+        while (next < total) {
+          const i = next++;
+          const response = await request(api.server).get('/v1/customers').set('Authorization', `Bearer ${tokens[i % tokens.length]}`);
+          statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+        }
+      }),
+    );
+    sampling = false;
+    await sampler;
+
+    expect(Object.fromEntries(statuses)).toEqual({ 200: total });
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThanOrEqual(silos.maxConnections);
+
+    await api.close();
+    expect(await siloConnections(names)).toBe(0);
+  }, 120_000);
+});
