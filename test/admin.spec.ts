@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { call, expectProblem } from './support/http';
 import { runCli } from './support/cli';
 import { operatorToken, startTestApi, TestApi, uniqueSlug } from './support/test-app';
+import { eventually } from './support/test-worker';
 
 describe('operator API and CLI', () => {
   let api: TestApi;
@@ -80,4 +81,35 @@ describe('operator API and CLI', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/slug must be/);
   }, 60_000);
+});
+
+describe('tenant changes reach every instance', () => {
+  let a: TestApi;
+  let b: TestApi;
+
+  beforeAll(async () => {
+    // A cache TTL far longer than the test: only the change feed can make instance B notice.
+    a = await startTestApi({ TENANT_CACHE_TTL_MS: '60000' });
+    b = await startTestApi({ TENANT_CACHE_TTL_MS: '60000' });
+  });
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+  });
+
+  it('a suspension made through one instance is enforced by another, and so is the reactivation', async () => {
+    const tenant = await a.admin.create({ slug: uniqueSlug('feed'), name: 'Feed', tier: 'free' });
+    const token = b.issuer.mint({ subject: 'u', tenantId: tenant.id });
+    expect((await call(b.server, 'get', '/v1/customers', token)).status).toBe(200);
+
+    await call(a.server, 'post', `/v1/admin/tenants/${tenant.id}/suspend`, operatorToken(a));
+    const denied = await eventually(async () => {
+      const response = await call(b.server, 'get', '/v1/customers', token);
+      return response.status === 403 ? response : undefined;
+    }, 'instance B to see the suspension');
+    expectProblem(denied, 403, 'tenant_suspended');
+
+    await call(a.server, 'post', `/v1/admin/tenants/${tenant.id}/reactivate`, operatorToken(a));
+    await eventually(async () => ((await call(b.server, 'get', '/v1/customers', token)).status === 200 ? true : undefined), 'the reactivation');
+  });
 });

@@ -143,7 +143,7 @@ export class BulkheadConfig {
   @IsInt()
   @Min(0)
   @Max(60000)
-  TENANT_CACHE_TTL_MS = 1000;
+  TENANT_CACHE_TTL_MS = 5000;
 
   @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'JOBS_QUEUE_NAME must be 1-64 letters, digits, _ or -' })
   JOBS_QUEUE_NAME = 'jobs';

@@ -17,6 +17,7 @@ import { ClusterRegistry } from './placement/cluster-registry';
 import { SiloDataSources } from './placement/silo-data-sources';
 import { TenantConnectionGate } from './placement/tenant-connection-gate';
 import { FleetMigrator } from './registry/fleet-migrator';
+import { TenantChangeFeed } from './registry/tenant-change-feed';
 import { TenantProvisioner } from './registry/tenant-provisioner';
 import { RuntimeDataSourceLifecycle } from './placement/runtime-data-source.lifecycle';
 import { TenantAdmin } from './registry/tenant-admin';
@@ -52,6 +53,7 @@ export class TenancyModule {
       RuntimeDataSourceLifecycle,
       TenantRepository,
       TenantRegistry,
+      TenantChangeFeed,
       TenantAdmin,
       DataSourceRouter,
       TenantData,

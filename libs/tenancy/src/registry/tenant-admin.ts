@@ -4,6 +4,7 @@ import { databaseNameFor, schemaNameFor } from '@bulkhead/database';
 import { Injectable, Logger } from '@nestjs/common';
 import { IsolationModel, TenantTier } from '../context/tenant-context';
 import { ClusterRegistry } from '../placement/cluster-registry';
+import { TenantChangeFeed } from './tenant-change-feed';
 import { TenantProvisioner } from './tenant-provisioner';
 import { v7 as uuidv7 } from 'uuid';
 import { TenantNotFoundProblem, TenantSlugTakenProblem, TenantStateProblem } from '../tenancy.errors';
@@ -23,6 +24,7 @@ export class TenantAdmin {
     private readonly registry: TenantRegistry,
     private readonly clusters: ClusterRegistry,
     private readonly provisioner: TenantProvisioner,
+    private readonly changes: TenantChangeFeed,
     private readonly config: BulkheadConfig,
   ) {
     this.tierIsolation = Object.fromEntries(config.TENANT_TIER_ISOLATION.split(',').map((pair) => pair.split(':'))) as Record<
@@ -58,7 +60,7 @@ export class TenantAdmin {
       databaseName: isolation === 'silo' ? databaseNameFor(id, cluster.database) : null,
     });
     if (!created) throw new TenantSlugTakenProblem();
-    this.registry.forget(created);
+    await this.changes.publish(created);
     return created.status === 'provisioning' ? this.provision(created.id) : created;
   }
 
@@ -79,7 +81,7 @@ export class TenantAdmin {
     }
     if (outcome) await this.tenants.recordDataVersion(tenant.id, outcome.version);
     const active = tenant.status === 'provisioning' ? await this.tenants.transition(tenant.id, 'provisioning', 'active') : tenant;
-    this.registry.forget(tenant);
+    await this.changes.publish(tenant);
     return active ?? this.get(id);
   }
 
@@ -111,7 +113,7 @@ export class TenantAdmin {
   private async transition(id: string, from: TenantStatus, to: TenantStatus): Promise<TenantRecord> {
     const moved = await this.tenants.transition(id, from, to);
     if (moved) {
-      this.registry.forget(moved);
+      await this.changes.publish(moved);
       return moved;
     }
     const current = await this.get(id);

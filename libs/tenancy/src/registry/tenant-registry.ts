@@ -11,8 +11,8 @@ type Cached = TenantRecord | typeof ABSENT;
 /**
  * Resolves the tenant named by a token, on every authenticated request. Lookups are cached in
  * process (bounded LRU, short TTL) and single-flight, so a burst of requests costs one query; an
- * unknown tenant is cached too, so forged tenant ids cannot turn into a query flood. The TTL is
- * what bounds how long another instance may serve a tenant after it was suspended.
+ * unknown tenant is cached too, so forged tenant ids cannot turn into a query flood. Changes are
+ * announced to every instance (TenantChangeFeed); the TTL bounds staleness if a message is missed.
  */
 @Injectable()
 export class TenantRegistry {
