@@ -10,7 +10,7 @@ function withoutExp(claims: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** Every forged, stale or misdirected token gets 401 or 403, never a 500 and never data. */
-describe('token attacks', () => {
+describe.each(['pool', 'schema', 'silo'] as const)('token attacks against %s tenants', (model) => {
   let api: TestApi;
   let forge: TokenForge;
   let tenantA: TenantRecord;
@@ -20,7 +20,11 @@ describe('token attacks', () => {
   beforeAll(async () => {
     api = await startTestApi();
     forge = new TokenForge(api.config);
-    [tenantA, tenantB, suspended] = await Promise.all([createTenant(api), createTenant(api), createTenant(api)]);
+    [tenantA, tenantB, suspended] = await Promise.all([
+      createTenant(api, { isolation: model }),
+      createTenant(api, { isolation: model }),
+      createTenant(api, { isolation: model }),
+    ]);
     await call(api.server, 'post', '/v1/customers', tokenFor(api, tenantA), { email: 'secret@a.test', name: 'Secret' });
     await api.admin.suspend(suspended.id);
   });

@@ -1,7 +1,7 @@
 import { OverloadedProblem, TenantBoundaryViolationError, TenantContextMissingError } from '../src/tenancy.errors';
 import { runWithTenant } from '../src/context/tenant-context.store';
 import { TenantData } from '../src/data/tenant-data';
-import { TenantContext } from '../src/context/tenant-context';
+import { IsolationModel, TenantContext } from '../src/context/tenant-context';
 import { Account, anEmail, Harness, startHarness } from './tenancy-harness';
 
 class DeliberateRollback extends Error {}
@@ -12,7 +12,15 @@ class DeliberateRollback extends Error {}
  * rows, each tenant ends with exactly the rows it committed, and a connection handed back to the
  * pool carries no tenant.
  */
-describe.each([1, 2])('pool bleed with a pool of %i connection(s)', (poolMax) => {
+const CASES: Array<[number, IsolationModel]> = [
+  [1, 'pool'],
+  [2, 'pool'],
+  [1, 'schema'],
+  [2, 'schema'],
+];
+
+/** Same for schema tenants, which also set search_path per transaction on the shared pool. */
+describe.each(CASES)('pool bleed with a pool of %i connection(s), %s tenants', (poolMax, model) => {
   let harness: Harness;
   let data: TenantData;
   let tenants: TenantContext[];
@@ -21,7 +29,7 @@ describe.each([1, 2])('pool bleed with a pool of %i connection(s)', (poolMax) =>
     harness = await startHarness({ DATABASE_POOL_MAX: String(poolMax) });
     data = harness.context.get(TenantData);
     tenants = [];
-    for (let i = 0; i < 12; i++) tenants.push(await harness.newTenant());
+    for (let i = 0; i < 12; i++) tenants.push(await harness.newTenant(model));
   });
   afterAll(() => harness.close());
 
@@ -98,6 +106,7 @@ describe.each([1, 2])('pool bleed with a pool of %i connection(s)', (poolMax) =>
         const [state] = await runner.query(
           "SELECT nullif(current_setting('app.tenant_id', true), '') AS tenant, current_setting('search_path') AS path, (SELECT count(*) FROM customers)::int AS visible",
         );
+        // No tenant and no tenant schema survive on a connection handed back to the pool.
         expect(state).toEqual({ tenant: null, path: '"$user", public', visible: 0 });
       }
     } finally {

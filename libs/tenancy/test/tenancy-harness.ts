@@ -4,7 +4,7 @@ import { Test } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
 import { Column, DataSource, Entity } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
-import { TenantContext, tenantContextOf } from '../src/context/tenant-context';
+import { IsolationModel, TenantContext, tenantContextOf } from '../src/context/tenant-context';
 import { TenantOwnedEntity } from '../src/data/tenant-owned.entity';
 import { RUNTIME_DATA_SOURCE } from '../src/placement/runtime-data-source';
 import { TenantAdmin } from '../src/registry/tenant-admin';
@@ -21,7 +21,7 @@ export interface Harness {
   context: INestApplicationContext;
   dataSource: DataSource;
   admin: TenantAdmin;
-  newTenant(): Promise<TenantContext>;
+  newTenant(isolation?: IsolationModel): Promise<TenantContext>;
   close(): Promise<void>;
 }
 
@@ -39,8 +39,8 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     context,
     dataSource: context.get<DataSource>(RUNTIME_DATA_SOURCE),
     admin,
-    async newTenant() {
-      const record = await admin.create({ slug: `h-${randomBytes(6).toString('hex')}`, name: 'Harness tenant', tier: 'free' });
+    async newTenant(isolation: IsolationModel = 'pool') {
+      const record = await admin.create({ slug: `h-${randomBytes(6).toString('hex')}`, name: 'Harness tenant', tier: 'free', isolation });
       return tenantContextOf(record, 'harness');
     },
     close: () => context.close(),
