@@ -54,6 +54,17 @@ export function registerTenantCommands(program: Command): void {
       else table(tenants);
     });
 
+  tenant
+    .command('provision <tenant>')
+    .description("create (again) a tenant's schema or database and bring it to the latest migration; idempotent, resumes a tenant left provisioning")
+    .action(async (reference: string) => {
+      const provisioned = await withCliContext(async (context) => {
+        const admin = context.get(TenantAdmin);
+        return admin.provision((await admin.find(reference)).id);
+      });
+      table([provisioned]);
+    });
+
   for (const verb of ['suspend', 'reactivate'] as const) {
     tenant
       .command(`${verb} <tenant>`)
