@@ -19,7 +19,27 @@ export function registerDoctorCommand(program: Command): void {
     .action(async (options: { json?: boolean }) => {
       const config = loadConfig();
       const runtimeRole = parsePgUrl(config.DATABASE_URL).user;
-      const report = await withPg(doctorUrl(config.DATABASE_ADMIN_URL, config.DATABASE_URL), 'bulkhead-doctor', (client) => runDoctor(client, runtimeRole));
+      const mainUrl = doctorUrl(config.DATABASE_ADMIN_URL, config.DATABASE_URL);
+      const report = await withPg(mainUrl, 'bulkhead-doctor', (client) => runDoctor(client, runtimeRole));
+      // Every silo database is checked the same way; its findings are prefixed with the tenant.
+      const silos = await withPg(mainUrl, 'bulkhead-doctor', (client) =>
+        client.query<{ slug: string; database_name: string }>(
+          "SELECT slug, database_name FROM tenants WHERE isolation = 'silo' AND status IN ('active', 'suspended') ORDER BY id",
+        ),
+      );
+      for (const silo of silos.rows) {
+        const url = new URL(config.DATABASE_ADMIN_URL);
+        url.pathname = '/' + silo.database_name;
+        try {
+          const siloReport = await withPg(url.toString(), 'bulkhead-doctor', (client) => runDoctor(client, runtimeRole));
+          const label = `${silo.slug} (${silo.database_name})`;
+          report.violations.push(...siloReport.violations.map((v) => `${label}: ${v}`));
+          report.tables.push(...siloReport.tables.map((t) => ({ ...t, table: `${silo.database_name}.${t.table}` })));
+          report.rowsPerTenant.push(...siloReport.rowsPerTenant.map((r) => ({ ...r, table: `${silo.database_name}.${r.table}` })));
+        } catch (error) {
+          report.violations.push(`${silo.slug} (${silo.database_name}): cannot be checked: ${(error as Error).message}`);
+        }
+      }
       if (options.json) printJson(report);
       else {
         print('Tenant tables:');
