@@ -19,7 +19,7 @@ const CASES: Array<[number, IsolationModel]> = [
   [2, 'schema'],
 ];
 
-/** Same for schema tenants, which also set search_path per transaction on the shared pool. */
+/** Same for schema tenants, whose transactions also pin search_path to the tenant schema. */
 describe.each(CASES)('pool bleed with a pool of %i connection(s), %s tenants', (poolMax, model) => {
   let harness: Harness;
   let data: TenantData;
