@@ -7,10 +7,12 @@ import { join } from 'node:path';
 import { BenchSection } from './bench-section';
 import { fairQueueBench } from './scenarios/fair-queue';
 import { scopingBench } from './scenarios/scoping';
+import { tierRouterBench } from './scenarios/tier-router';
 
 const SCENARIOS: Record<string, () => Promise<BenchSection>> = {
   scoping: scopingBench,
   'fair-queue': fairQueueBench,
+  'tier-router': tierRouterBench,
 };
 
 const DOC = join(__dirname, '..', '..', 'docs', 'benchmarks.md');

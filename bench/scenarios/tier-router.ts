@@ -31,7 +31,7 @@ const DATABASE = 'bulkhead_routerbench';
 
 // 1. Routing overhead.
 const DURATION_S = Math.max(2, Math.round(6 * SCALE));
-const ROUNDS = 2;
+const ROUNDS = 3;
 const CONNECTIONS = 16;
 const ORDERS_PER_TENANT = Math.max(100, Math.round(2000 * SCALE));
 // 2. Registry.
@@ -72,6 +72,8 @@ const ROUTING_ENV: Record<string, string> = {
   SILO_POOL_MAX: '20',
   TENANT_MAX_CONNECTIONS: String(CONNECTIONS),
   TENANT_CACHE_TTL_MS: '60000',
+  // The step-1 silo's pool must not close as idle between its rounds.
+  SILO_IDLE_MS: '600000',
 };
 
 /** Phase 4: production-like churn settings under the budget. */
@@ -81,6 +83,7 @@ const CHURN_ENV: Record<string, string> = {
   // Two units per tenant on a two-connection silo pool: the second sees 1/2 busy, under 0.85.
   TENANT_MAX_CONNECTIONS: String(CHURN_SILO_POOL_MAX),
   TENANT_CACHE_TTL_MS: '1000',
+  SILO_IDLE_MS: '60000',
 };
 
 interface Measured {
@@ -137,6 +140,8 @@ async function routingOverhead(app: INestApplication, base: string, config: Bulk
     { name: 'schema: GET /v1/orders (list 20)', model: 'schema', kind: 'list', paths: ['/v1/orders'], headers: auth(schema) },
     { name: 'silo: GET /v1/orders (list 20)', model: 'silo', kind: 'list', paths: ['/v1/orders'], headers: auth(silo) },
   ];
+  // Recreating the database and its silos leaves a burst of writes behind: flush it before measuring.
+  await withPg(superuserUrl(config), 'routerbench-seed', (c) => c.query('CHECKPOINT'));
   log(`routing: ${scenarios.length} routes x ${ROUNDS} rounds x ${DURATION_S}s`);
   for (const scenario of scenarios) {
     const warm = await autocannon({ url: base + scenario.paths[0], connections: 4, amount: 500, headers: scenario.headers });
@@ -144,7 +149,9 @@ async function routingOverhead(app: INestApplication, base: string, config: Bulk
   }
   const runs = new Map<string, Measured[]>();
   for (let round = 0; round < ROUNDS; round++) {
-    for (const scenario of scenarios) {
+    // Each round starts at a different route, so a slow patch of the shared machine hits different routes.
+    const order = scenarios.map((_, i) => scenarios[(i + round * 3) % scenarios.length]);
+    for (const scenario of order) {
       let next = 0;
       const result = await autocannon({
         url: base,
@@ -188,7 +195,7 @@ async function routingOverhead(app: INestApplication, base: string, config: Bulk
     '### 1. Routing overhead: pool vs schema vs silo',
     '',
     `One tenant of each model with ${ORDERS_PER_TENANT} orders; reads by primary key over 200 ids of the tenant; ` +
-      `autocannon in the same process, ${CONNECTIONS} connections, ${DURATION_S} s per run, best of ${ROUNDS} interleaved rounds. ` +
+      `autocannon in the same process, ${CONNECTIONS} connections, ${DURATION_S} s per run, best of ${ROUNDS} interleaved rounds (each starting at a different route, after a CHECKPOINT). ` +
       `Shared pool and the silo's pool both ${config.DATABASE_POOL_MAX} connections (SILO_POOL_MAX=${config.SILO_POOL_MAX}), ` +
       `TENANT_MAX_CONNECTIONS=${config.TENANT_MAX_CONNECTIONS} so no model queues in the tenant gate, shedding at ${config.POOL_SHED_THRESHOLD} utilisation ` +
       `(${CONNECTIONS}/${config.DATABASE_POOL_MAX} in flight stays below it). The control reads the pool tenant's rows through a superuser pool with no guard, registry, router or tenant settings.`,
@@ -382,23 +389,45 @@ async function fleetMigration(app: INestApplication, config: BulkheadConfig): Pr
 // ---------------------------------------------------------------------------------------------
 // 4. Silo churn under the connection budget
 
-async function siloChurn(config: BulkheadConfig, silos: TenantRecord[], provisionNote: string): Promise<string> {
-  const { app, base } = await startApp(ApiModule, config);
+interface ChurnRun {
+  label: string;
+  tenants: number;
+  requests: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  codes: string;
+  peakSilo: number;
+  peakMain: number;
+  samples: number;
+  opened: bigint;
+  left: number;
+  share: number;
+}
+
+/**
+ * One load run on a fresh API instance: round-robin over `silos`, with a probe sampling the
+ * connections to the silo databases from pg_stat_activity, and the sessions the silo databases
+ * saw (pg_stat_database.sessions, flushed when the backends exit) counted across the run.
+ */
+async function churnRun(config: BulkheadConfig, silos: TenantRecord[], label: string): Promise<ChurnRun> {
   const prefix = `${DATABASE}\\_t\\_%`;
   const sampler = await connectPg(superuserUrl(config), 'routerbench-churn-probe');
-  const sessions = async () =>
-    (
-      await sampler.query<{ n: string }>("SELECT coalesce(sum(sessions), 0)::bigint AS n FROM pg_stat_database WHERE datname LIKE $1", [prefix])
-    ).rows[0].n;
-  let closed = false;
+  const sessions = async () => {
+    await sampler.query('SELECT pg_stat_clear_snapshot()');
+    const row = await sampler.query<{ n: string }>('SELECT coalesce(sum(sessions), 0)::bigint AS n FROM pg_stat_database WHERE datname LIKE $1', [prefix]);
+    return BigInt(row.rows[0].n);
+  };
+  let app: NestExpressApplication | undefined;
   try {
-    const siloPools = app.get(SiloDataSources);
-    const share = siloPools.maxConnections;
+    const sessionsBefore = await sessions();
+    const started = await startApp(ApiModule, config);
+    app = started.app;
+    const share = app.get(SiloDataSources).maxConnections;
     const issuer = new DevIssuer(config);
     const tokens = silos.map((t) => `Bearer ${issuer.mint({ subject: 'bench', tenantId: t.id, expiresInSeconds: 3600 })}`);
-    await sampler.query('SELECT pg_stat_clear_snapshot()');
-    const sessionsBefore = BigInt(await sessions());
-    let peak = 0;
+    let peakSilo = 0;
     let peakMain = 0;
     let samples = 0;
     let sampling = true;
@@ -409,17 +438,16 @@ async function siloChurn(config: BulkheadConfig, silos: TenantRecord[], provisio
              FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`,
           [prefix, DATABASE],
         );
-        peak = Math.max(peak, row.rows[0].silo);
+        peakSilo = Math.max(peakSilo, row.rows[0].silo);
         peakMain = Math.max(peakMain, row.rows[0].main);
         samples++;
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     })();
-    log(`churn: ${silos.length} silos round-robin, ${CHURN_CONNECTIONS} connections, ${CHURN_DURATION_S}s`);
+    log(`churn: ${label}: ${silos.length} silos round-robin, ${CHURN_CONNECTIONS} connections, ${CHURN_DURATION_S}s`);
     let next = 0;
-    const statuses = new Map<number, number>();
     const result = await autocannon({
-      url: base,
+      url: started.base,
       connections: CHURN_CONNECTIONS,
       duration: CHURN_DURATION_S,
       requests: [
@@ -431,44 +459,75 @@ async function siloChurn(config: BulkheadConfig, silos: TenantRecord[], provisio
         },
       ],
     });
+    // autocannon stops at the deadline with requests still in the server: let them finish first.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     sampling = false;
     await sample;
-    for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) statuses.set(Number(code), stat.count ?? 0);
     await app.close();
-    closed = true;
-    // Session counters are flushed when backends exit; give the server a moment.
+    app = undefined;
+    // Session counters are flushed when the backends exit; give the server a moment.
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    await sampler.query('SELECT pg_stat_clear_snapshot()');
-    const opened = BigInt(await sessions()) - sessionsBefore;
+    const opened = (await sessions()) - sessionsBefore;
     const left = (
       await sampler.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname LIKE $1 AND backend_type = 'client backend'", [prefix])
     ).rows[0].n;
-    const errors = result.errors + result.timeouts + result.non2xx;
-    const codes = [...statuses.entries()].map(([code, n]) => `${code}: ${n}`).join(', ');
-    const capacity = Math.floor((BUDGET - CHURN_POOL_MAX) / CHURN_SILO_POOL_MAX);
-    return [
-      '### 4. Silo churn under the connection budget',
-      '',
-      `${silos.length} silo tenants (${provisionNote}) served round-robin through \`GET /v1/orders\` by autocannon (${CHURN_CONNECTIONS} connections, ${CHURN_DURATION_S} s), one token per tenant, request i going to tenant i mod ${silos.length}. ` +
-        `This server has max_connections = 100, so DATABASE_CONNECTION_BUDGET=${BUDGET}: the shared pool takes DATABASE_POOL_MAX=${CHURN_POOL_MAX}, ` +
-        `leaving ${BUDGET - CHURN_POOL_MAX} for silo pools of SILO_POOL_MAX=${CHURN_SILO_POOL_MAX}, i.e. ${capacity} silo pools open at once (silo share ${share} connections) ` +
-        `for ${silos.length} tenants: pools are evicted and reopened continuously. TENANT_MAX_CONNECTIONS=${config.TENANT_MAX_CONNECTIONS}, TENANT_CACHE_TTL_MS=${config.TENANT_CACHE_TTL_MS}. ` +
-        `Connections sampled from pg_stat_activity every ~10 ms (${samples} samples, client backends only).`,
-      '',
-      '| requests | req/s | p50 ms | p99 ms | errors (non-2xx + socket) | peak silo connections | silo share of budget | peak connections to the main database | silo connections opened | left open after close |',
-      '|---|---|---|---|---|---|---|---|---|---|',
-      `| ${result.requests.total} | ${Math.round(result.requests.average)} | ${fmt(result.latency.p50)} | ${fmt(result.latency.p99)} | ${errors} | ${peak} | ${share} | ${peakMain} | ${opened} | ${left} |`,
-      '',
-      `Status codes: ${codes || 'none recorded'}. ` +
-        `Errors: ${errors === 0 ? '0 (target 0: met)' : `**${errors}** (target 0: missed)`}; ` +
-        `peak silo connections ${peak} ${peak <= share ? `<= the silo share ${share} (met)` : `**exceeds** the silo share ${share}`}; ` +
-        `about ${result.requests.total > 0 ? (Number(opened) / result.requests.total).toFixed(2) : 'n/a'} new silo connections per request. ` +
-        `"Peak connections to the main database" counts every client of ${DATABASE} (the shared pool, this probe excluded, and the eviction checks it runs), for context.`,
-    ].join('\n');
+    return {
+      label,
+      tenants: silos.length,
+      requests: result.requests.total,
+      rps: result.requests.average,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      errors: result.errors + result.timeouts + result.non2xx,
+      codes: Object.entries(result.statusCodeStats ?? {})
+        .map(([code, stat]) => `${code}: ${stat.count ?? 0}`)
+        .join(', '),
+      peakSilo,
+      peakMain,
+      samples,
+      opened,
+      left,
+      share,
+    };
   } finally {
-    if (!closed) await app.close().catch(() => undefined);
+    if (app) await app.close().catch(() => undefined);
     await sampler.end().catch(() => undefined);
   }
+}
+
+async function siloChurn(config: BulkheadConfig, silos: TenantRecord[], provisionNote: string): Promise<string> {
+  const capacity = Math.floor((BUDGET - CHURN_POOL_MAX) / CHURN_SILO_POOL_MAX);
+  // Baseline: the same load over fewer silos than fit, so every pool stays open (no churn).
+  const fit = Math.max(1, Math.min(silos.length, capacity - 6));
+  const baseline = await churnRun(config, silos.slice(0, fit), 'baseline');
+  const churn = await churnRun(config, silos, 'churn');
+  const row = (name: string, r: ChurnRun) =>
+    `| ${name} | ${r.tenants} | ${r.requests} | ${Math.round(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.errors} | ${r.peakSilo} | ${r.share} | ${r.peakMain} | ${r.opened} | ${r.left} |`;
+  const met = churn.errors === 0 && churn.peakSilo <= churn.share && baseline.errors === 0 && baseline.peakSilo <= baseline.share;
+  return [
+    '### 4. Silo churn under the connection budget',
+    '',
+    `${silos.length} silo tenants (${provisionNote}) served round-robin through \`GET /v1/orders\` (list; the churn silos hold no orders) by autocannon (${CHURN_CONNECTIONS} connections, ${CHURN_DURATION_S} s), one token per tenant, request i going to tenant i mod N. ` +
+      `This server has max_connections = 100, so DATABASE_CONNECTION_BUDGET=${BUDGET}: the shared pool takes DATABASE_POOL_MAX=${CHURN_POOL_MAX}, ` +
+      `leaving ${BUDGET - CHURN_POOL_MAX} for silo pools of SILO_POOL_MAX=${CHURN_SILO_POOL_MAX}, i.e. ${capacity} silo pools open at once (silo share ${churn.share} connections). ` +
+      `Round-robin over more tenants than that is the worst case for the LRU: almost every request finds its pool evicted and reopens it. ` +
+      `The baseline runs the same load over ${fit} silos, which all fit, so no pool is ever evicted. TENANT_MAX_CONNECTIONS=${config.TENANT_MAX_CONNECTIONS}, TENANT_CACHE_TTL_MS=${config.TENANT_CACHE_TTL_MS}, SILO_IDLE_MS=${config.SILO_IDLE_MS}. ` +
+      `Each run on a fresh API instance; connections sampled from pg_stat_activity about every 10 ms (client backends only: ${baseline.samples} and ${churn.samples} samples); ` +
+      `"silo connections opened" is the growth of pg_stat_database.sessions over the silo databases.`,
+    '',
+    '| run | silo tenants | requests | req/s | p50 ms | p99 ms | errors (non-2xx + socket) | peak silo connections | silo share of budget | peak connections to main db | silo connections opened | left open after close |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    row(`baseline: ${fit} silos, all pools fit`, baseline),
+    row(`churn: ${silos.length} silos round-robin`, churn),
+    '',
+    `Status codes: baseline ${baseline.codes || 'none'}; churn ${churn.codes || 'none'}. ` +
+      `Churn: ${churn.errors === 0 ? '0 errors (target 0: met)' : `**${churn.errors} errors** (target 0: missed)`}; ` +
+      `peak silo connections ${churn.peakSilo} ${churn.peakSilo <= churn.share ? `<= the silo share ${churn.share} (met)` : `**exceeds** the silo share ${churn.share}`}; ` +
+      `${churn.requests > 0 ? (Number(churn.opened) / churn.requests).toFixed(2) : 'n/a'} new silo connections per request, ` +
+      `throughput ${(churn.rps / baseline.rps).toFixed(2)}x the no-churn baseline. ${met ? '' : '**A target was missed.** '}` +
+      `Peak connections to the main database (the shared pool, DATABASE_POOL_MAX=${CHURN_POOL_MAX}, which also runs the eviction checks; this probe excluded): ${churn.peakMain}; ` +
+      `peak silo + peak main = ${churn.peakSilo + churn.peakMain} ${churn.peakSilo + churn.peakMain <= BUDGET ? '<=' : '**>**'} the budget of ${BUDGET} (an upper bound: the two peaks need not coincide).`,
+  ].join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------

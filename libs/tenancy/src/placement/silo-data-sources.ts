@@ -37,6 +37,8 @@ export class SiloDataSources implements OnApplicationShutdown {
   private readonly sweeper: NodeJS.Timeout;
   /** Tags this process's silo connections, so an eviction can see its own backends leave. */
   private readonly connectionTag: string;
+  /** At shutdown the shared pool closes concurrently: no more server-side checks then. */
+  private shuttingDown = false;
 
   constructor(
     private readonly config: BulkheadConfig,
@@ -161,7 +163,7 @@ export class SiloDataSources implements OnApplicationShutdown {
    */
   private async untilGone(database: string | undefined): Promise<void> {
     if (!database) return;
-    for (let attempt = 0; attempt < 100; attempt++) {
+    for (let attempt = 0; attempt < 100 && !this.shuttingDown; attempt++) {
       const [row] = await this.shared.query(
         'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = $2',
         [database, this.connectionTag],
@@ -179,6 +181,7 @@ export class SiloDataSources implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.shuttingDown = true;
     clearInterval(this.sweeper);
     for (const [tenantId, entry] of this.entries) this.close(tenantId, entry);
     await Promise.all(this.closing);
