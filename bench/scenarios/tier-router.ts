@@ -131,11 +131,11 @@ async function routingOverhead(app: INestApplication, base: string, config: Bulk
   const issuer = new DevIssuer(config);
   const auth = (tenant: TenantRecord) => ({ Authorization: `Bearer ${issuer.mint({ subject: 'bench', tenantId: tenant.id, expiresInSeconds: 3600 })}` });
   const scenarios: Array<Omit<Measured, 'rps' | 'p50' | 'p99' | 'non2xx' | 'errors'> & { paths: string[]; headers: Record<string, string> }> = [
-    { name: 'control: GET order (no guard, no router, no RLS)', model: 'control', kind: 'get', paths: ids.pool.map((id) => `/bench/router-control/orders/${id}?tenant=${pool.id}`), headers: {} },
+    { name: 'control: GET order (no guard, no router, no RLS)', model: 'control', kind: 'get', paths: ids.pool.map((id) => `/bench/control/orders/${id}?tenant=${pool.id}`), headers: {} },
     { name: 'pool: GET /v1/orders/:id', model: 'pool', kind: 'get', paths: ids.pool.map((id) => `/v1/orders/${id}`), headers: auth(pool) },
     { name: 'schema: GET /v1/orders/:id', model: 'schema', kind: 'get', paths: ids.schema.map((id) => `/v1/orders/${id}`), headers: auth(schema) },
     { name: 'silo: GET /v1/orders/:id', model: 'silo', kind: 'get', paths: ids.silo.map((id) => `/v1/orders/${id}`), headers: auth(silo) },
-    { name: 'control: list 20 orders', model: 'control', kind: 'list', paths: [`/bench/router-control/orders?tenant=${pool.id}`], headers: {} },
+    { name: 'control: list 20 orders', model: 'control', kind: 'list', paths: [`/bench/control/orders?tenant=${pool.id}`], headers: {} },
     { name: 'pool: GET /v1/orders (list 20)', model: 'pool', kind: 'list', paths: ['/v1/orders'], headers: auth(pool) },
     { name: 'schema: GET /v1/orders (list 20)', model: 'schema', kind: 'list', paths: ['/v1/orders'], headers: auth(schema) },
     { name: 'silo: GET /v1/orders (list 20)', model: 'silo', kind: 'list', paths: ['/v1/orders'], headers: auth(silo) },

@@ -1,33 +1,7 @@
 import { Order } from '@bulkhead/sales';
-import { Public, RequestTenant, TenantData } from '@bulkhead/tenancy';
-import { Controller, Get, Inject, Injectable, NotFoundException, Param, Query, Scope } from '@nestjs/common';
+import { RequestTenant, TenantData } from '@bulkhead/tenancy';
+import { Controller, Get, Inject, Injectable, NotFoundException, Param, Scope } from '@nestjs/common';
 import { REQUEST } from '@nestjs/core';
-import { DataSource } from 'typeorm';
-
-export const CONTROL_DATA_SOURCE = Symbol('bench.control-data-source');
-
-/**
- * The unscoped control: the same TypeORM query as GET /v1/orders/:id, through a superuser pool
- * (RLS does not apply), with no guard, no tenant context and no transaction.
- */
-@Controller('bench/control')
-export class ControlController {
-  constructor(@Inject(CONTROL_DATA_SOURCE) private readonly dataSource: DataSource) {}
-
-  @Public()
-  @Get('orders/:id')
-  async get(@Param('id') id: string, @Query('tenant') tenantId: string) {
-    const order = await this.dataSource.manager.findOne(Order, { where: { tenantId, id } });
-    if (!order) throw new NotFoundException();
-    return order;
-  }
-
-  @Public()
-  @Get('orders')
-  list(@Query('tenant') tenantId: string) {
-    return this.dataSource.manager.find(Order, { where: { tenantId }, order: { id: 'ASC' }, take: 20 });
-  }
-}
 
 /** The tenant as the design card first sketched it: a plain Scope.REQUEST provider. */
 @Injectable({ scope: Scope.REQUEST })
