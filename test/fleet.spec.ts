@@ -59,7 +59,7 @@ describe('fleet migrations', () => {
   it('provisions idempotently: running it again changes nothing, and a hostile slug never reaches DDL', async () => {
     const silo = await createTenant(api, { tier: 'enterprise', slug: 'drop-database-x' });
     expect(silo).toMatchObject({ isolation: 'silo', status: 'active', dataVersion: 2 });
-    expect(silo.databaseName).toMatch(/^bulkhead_test_t_[0-9a-f]{32}$/);
+    expect(silo.databaseName).toMatch(new RegExp(`^${config.DATABASE_URL.split('/').pop()}_t_[0-9a-f]{32}$`));
     expect(await api.admin.provision(silo.id)).toMatchObject({ status: 'active', dataVersion: 2 });
     const token = tokenFor(api, silo);
     expect((await call(api.server, 'post', '/v1/customers', token, { email: 's@silo.test', name: 'Silo' })).status).toBe(201);

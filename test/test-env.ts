@@ -1,8 +1,14 @@
-/** The test database and settings; applied in every jest worker and in globalSetup. */
+/**
+ * The test database and settings; applied in every jest worker and in globalSetup.
+ * BULKHEAD_TEST_DATABASE names another database (and queue), so two checkouts can run their
+ * suites side by side on one machine without dropping each other's database.
+ */
+const DATABASE = /^[a-z_][a-z0-9_]{0,30}$/.test(process.env.BULKHEAD_TEST_DATABASE ?? '') ? (process.env.BULKHEAD_TEST_DATABASE as string) : 'bulkhead_test';
+
 const TEST_ENV: Record<string, string> = {
   NODE_ENV: 'test',
-  DATABASE_URL: 'postgres://bulkhead_app:bulkhead_app@127.0.0.1:5432/bulkhead_test',
-  DATABASE_OWNER_URL: 'postgres://bulkhead_owner:bulkhead_owner@127.0.0.1:5432/bulkhead_test',
+  DATABASE_URL: `postgres://bulkhead_app:bulkhead_app@127.0.0.1:5432/${DATABASE}`,
+  DATABASE_OWNER_URL: `postgres://bulkhead_owner:bulkhead_owner@127.0.0.1:5432/${DATABASE}`,
   DATABASE_ADMIN_URL: process.env.DATABASE_ADMIN_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres',
   REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
   DEV_ISSUER: 'true',
@@ -12,7 +18,7 @@ const TEST_ENV: Record<string, string> = {
   TENANT_BASE_DOMAIN: 'bulkhead.test',
   TENANT_CACHE_TTL_MS: '1000',
   LOG_LEVEL: 'silent',
-  JOBS_QUEUE_NAME: 'jobs-test',
+  JOBS_QUEUE_NAME: DATABASE === 'bulkhead_test' ? 'jobs-test' : `jobs-${DATABASE}`,
   // Two jest workers share one PostgreSQL (max_connections 100): keep each process's budget small.
   DATABASE_CONNECTION_BUDGET: '24',
   SILO_POOL_MAX: '2',

@@ -149,7 +149,7 @@ describe('fail closed', () => {
 
   it('refuses to start with a role that could bypass RLS', async () => {
     const config = loadConfig();
-    const superuser = new DataSource({ type: 'postgres', url: config.DATABASE_ADMIN_URL.replace(/\/[^/]*$/, '/bulkhead_test') });
+    const superuser = new DataSource({ type: 'postgres', url: config.DATABASE_ADMIN_URL.replace(/\/[^/]*$/, '/' + config.DATABASE_URL.split('/').pop()) });
     await superuser.initialize();
     try {
       await expect(assertRuntimeRoleIsBound(superuser)).rejects.toBeInstanceOf(UnsafeDatabaseRoleError);
