@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { TenantRecord } from '@bulkhead/tenancy';
+import { TenantRecord } from '@bulkhead/control-plane';
 import { call, expectProblem } from './support/http';
 import { createTenant, operatorToken, startTestApi, TestApi, tokenFor } from './support/test-app';
 

@@ -1,20 +1,19 @@
 import { loadConfig } from '@bulkhead/config';
-import { parsePgUrl, withPg } from '@bulkhead/database';
+import { parsePgUrl, withDatabase, withPg } from '@bulkhead/database';
 import { runDoctor } from '@bulkhead/tenancy';
-import { doctorUrl } from '../apps/cli/src/commands/doctor.command';
 import { runCli } from './support/cli';
 
 /** `doctor` passes on the migrated database and names each deliberately broken table. */
 describe('doctor', () => {
   const config = loadConfig();
   const runtimeRole = parsePgUrl(config.DATABASE_URL).user;
-  const adminUrl = doctorUrl(config.DATABASE_ADMIN_URL, config.DATABASE_URL);
+  const adminUrl = withDatabase(config.DATABASE_ADMIN_URL, parsePgUrl(config.DATABASE_URL).database);
 
   it('passes on the migrated database', async () => {
     const report = await withPg(adminUrl, 'doctor-test', (client) => runDoctor(client, runtimeRole));
     expect(report.violations).toEqual([]);
     const pool = report.tables.map((t) => t.table).filter((name) => name.startsWith('public.'));
-    expect(pool.sort()).toEqual(['public.customer_order_totals', 'public.customers', 'public.order_exports', 'public.orders']);
+    expect(pool.sort()).toEqual(['public.customer_order_totals', 'public.customers', 'public.order_exports', 'public.orders', 'public.projects', 'public.tasks']);
     // Tenant schemas made by other suites are checked too, and hold to the same rules.
     expect(report.tables.every((t) => t.table.startsWith('public.') || /^t_[0-9a-f]{32}\./.test(t.table))).toBe(true);
     for (const table of report.tables) {

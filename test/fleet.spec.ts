@@ -1,5 +1,7 @@
 import { loadConfig } from '@bulkhead/config';
-import { withPg } from '@bulkhead/database';
+import { migrationsOf, withPg } from '@bulkhead/database';
+import { migrationSourcesFor } from '@bulkhead/tenancy';
+import { DOMAINS } from '../apps/domains';
 import { call, expectProblem } from './support/http';
 import { runCli } from './support/cli';
 import { createTenant, startTestApi, TestApi, tokenFor } from './support/test-app';
@@ -8,6 +10,8 @@ import { createTenant, startTestApi, TestApi, tokenFor } from './support/test-ap
 describe('fleet migrations', () => {
   let api: TestApi;
   const config = loadConfig();
+  /** Every tenant migration of every owner: the data version of a current placement. */
+  const CURRENT = migrationsOf(migrationSourcesFor(DOMAINS), 'tenant').length;
 
   beforeAll(async () => {
     api = await startTestApi();
@@ -18,7 +22,7 @@ describe('fleet migrations', () => {
   async function unapplyLatest(schema: string, tenantId: string, leaveConflict: boolean): Promise<void> {
     await withPg(config.DATABASE_OWNER_URL, 'fleet-test', async (owner) => {
       await owner.query(`DROP TABLE "${schema}".customer_order_totals, "${schema}".order_exports`);
-      await owner.query('DELETE FROM public.schema_migrations WHERE target = $1 AND version = 2', [`schema:${tenantId}`]);
+      await owner.query("DELETE FROM public.schema_migrations WHERE target = $1 AND owner = 'sales' AND version = 2", [`schema:${tenantId}`]);
       // Something in the way of the migration: its CREATE TABLE will fail.
       if (leaveConflict) await owner.query(`CREATE TABLE "${schema}".order_exports (id int)`);
     });
@@ -32,11 +36,11 @@ describe('fleet migrations', () => {
     await unapplyLatest(broken.schemaName as string, broken.id, true);
 
     const dry = runCli(['migrate', '--dry-run', '--tenant', healthy.id]);
-    expect(dry.stdout).toContain(`would apply 2_exports_and_totals`);
+    expect(dry.stdout).toContain(`would apply sales/2_exports_and_totals`);
 
     const first = runCli(['migrate', '--concurrency', '4']);
     expect(first.status).toBe(1);
-    expect(first.stdout).toContain(`${healthy.slug} (${healthy.id}): applied 2_exports_and_totals -> v2`);
+    expect(first.stdout).toContain(`${healthy.slug} (${healthy.id}): applied sales/2_exports_and_totals -> v${CURRENT}`);
     expect(first.stdout).toMatch(new RegExp(`failed: ${broken.slug} \\(${broken.id}\\): .*already exists`));
     expect(first.stdout).toMatch(/, 1 failed,/);
 
@@ -46,21 +50,21 @@ describe('fleet migrations', () => {
     const versions = await withPg(config.DATABASE_OWNER_URL, 'fleet-test', (owner) =>
       owner.query<{ data_version: number }>('SELECT data_version FROM tenants WHERE id = $1', [healthy.id]),
     );
-    expect(versions.rows[0].data_version).toBe(2);
+    expect(versions.rows[0].data_version).toBe(CURRENT);
 
     await withPg(config.DATABASE_OWNER_URL, 'fleet-test', (owner) => owner.query(`DROP TABLE "${broken.schemaName}".order_exports`));
     const second = runCli(['migrate', '--tenant', broken.slug]);
     expect(second.status).toBe(0);
-    expect(second.stdout).toContain(`${broken.slug} (${broken.id}): applied 2_exports_and_totals -> v2`);
+    expect(second.stdout).toContain(`${broken.slug} (${broken.id}): applied sales/2_exports_and_totals -> v${CURRENT}`);
     const again = runCli(['migrate', '--tenant', broken.slug]);
-    expect(again.stdout).toContain('up to date -> v2');
+    expect(again.stdout).toContain(`up to date -> v${CURRENT}`);
   }, 120_000);
 
   it('provisions idempotently: running it again changes nothing, and a hostile slug never reaches DDL', async () => {
     const silo = await createTenant(api, { tier: 'enterprise', slug: 'drop-database-x' });
-    expect(silo).toMatchObject({ isolation: 'silo', status: 'active', dataVersion: 2 });
+    expect(silo).toMatchObject({ isolation: 'silo', status: 'active', dataVersion: CURRENT });
     expect(silo.databaseName).toMatch(new RegExp(`^${config.DATABASE_URL.split('/').pop()}_t_[0-9a-f]{32}$`));
-    expect(await api.admin.provision(silo.id)).toMatchObject({ status: 'active', dataVersion: 2 });
+    expect(await api.admin.provision(silo.id)).toMatchObject({ status: 'active', dataVersion: CURRENT });
     const token = tokenFor(api, silo);
     expect((await call(api.server, 'post', '/v1/customers', token, { email: 's@silo.test', name: 'Silo' })).status).toBe(201);
     expectProblem(await call(api.server, 'post', '/v1/admin/tenants', tokenFor(api, silo), { slug: 'x', name: 'x', tier: 'free' }), 403);

@@ -1,5 +1,9 @@
+// globalSetup runs outside jest's module mapper: resolve @bulkhead/* through the tsconfig paths.
+import 'tsconfig-paths/register';
 import { loadConfig } from '../libs/config/src';
 import { bootstrapDatabase, migrateDatabase } from '../libs/database/src';
+import { migrationSourcesFor } from '../libs/tenancy/src';
+import { DOMAINS } from '../apps/domains';
 import { applyTestEnv } from './test-env';
 
 /** A fresh test database, built by the same bootstrap and migrations a user runs. */
@@ -10,5 +14,5 @@ export default async function globalSetup(): Promise<void> {
     { adminUrl: config.DATABASE_ADMIN_URL, ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL },
     { recreate: true },
   );
-  await migrateDatabase({ ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL });
+  await migrateDatabase({ ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL, sources: migrationSourcesFor(DOMAINS) });
 }

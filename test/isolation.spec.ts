@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { IsolationModel } from '@bulkhead/tenancy';
+import { IsolationModel } from '@bulkhead/config';
 import { call, expectProblem, Method } from './support/http';
 import { createTenant, startTestApi, TestApi, tokenFor } from './support/test-app';
 

@@ -1,8 +1,9 @@
 import { FairQueue } from '@bulkhead/fair-queue';
-import { JobHandler, JobHandlerProvider, JOBS_KEYS, PLATFORM_KEY } from '@bulkhead/jobs';
+import { loadConfig } from '@bulkhead/config';
+import { JobHandler, JobHandlerProvider, jobsQueueKeys, PLATFORM_KEY } from '@bulkhead/jobs';
 import { peekTenantId } from '@bulkhead/tenancy';
 import { Injectable } from '@nestjs/common';
-import { TenantRecord } from '@bulkhead/tenancy';
+import { TenantRecord } from '@bulkhead/control-plane';
 import { INestApplicationContext } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
@@ -11,6 +12,7 @@ import { createTenant, operatorToken, startTestApi, TestApi, tokenFor } from './
 import { eventually, startTestWorker } from './support/test-worker';
 
 const PROBE_JOB = 'test.platform-probe';
+const JOBS_KEYS = jobsQueueKeys(loadConfig());
 const platformRuns: Array<{ marker: string; tenant: string }> = [];
 
 /** A platform job handler that records whether any tenant context was visible to it. */
@@ -38,7 +40,7 @@ describe('tenant jobs', () => {
   beforeAll(async () => {
     redis = new Redis(process.env.REDIS_URL as string, { maxRetriesPerRequest: null });
     // Leftovers of an earlier, interrupted run must not be mistaken for this run's jobs.
-    const stale = new FairQueue({ name: JOBS_KEYS.queueName, connection: redis });
+    const stale = new FairQueue({ name: loadConfig().JOBS_QUEUE_NAME, bullQueueName: JOBS_KEYS.queueName, connection: redis });
     await stale.obliterate();
     await stale.close();
     api = await startTestApi();
@@ -134,7 +136,7 @@ describe('tenant jobs', () => {
 
   it('runs a platform job with no tenant context, and refuses a job whose envelope names another tenant', async () => {
     const [a, b] = await Promise.all([seedTenant(1), seedTenant(1)]);
-    const fq = new FairQueue({ name: JOBS_KEYS.queueName, connection: redis });
+    const fq = new FairQueue({ name: loadConfig().JOBS_QUEUE_NAME, bullQueueName: JOBS_KEYS.queueName, connection: redis });
     try {
       await fq.enqueue(PLATFORM_KEY, { name: PROBE_JOB, data: { v: 1, tenantId: null, userId: 'ops', payload: { marker: 'p1' } }, jobId: 'probe-p1' });
       const seen = await eventually(async () => platformRuns.find((run) => run.marker === 'p1'), 'the platform job');
@@ -158,7 +160,7 @@ describe('tenant jobs', () => {
   });
 
   it('drains a running job on graceful shutdown before the worker stops', async () => {
-    const fq = new FairQueue({ name: JOBS_KEYS.queueName, connection: redis });
+    const fq = new FairQueue({ name: loadConfig().JOBS_QUEUE_NAME, bullQueueName: JOBS_KEYS.queueName, connection: redis });
     try {
       await fq.enqueue(PLATFORM_KEY, { name: PROBE_JOB, data: { v: 1, tenantId: null, userId: 'ops', payload: { marker: 'slow', sleepMs: 1500 } }, jobId: 'probe-slow' });
       await eventually(async () => platformRuns.find((run) => run.marker === 'slow'), 'the slow job to start');

@@ -2,7 +2,8 @@ import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig } from '@bulkhead/config';
-import { DevIssuer, TenantRecord } from '@bulkhead/tenancy';
+import { TenantRecord } from '@bulkhead/control-plane';
+import { DevIssuer } from '@bulkhead/identity';
 import { runCli } from './support/cli';
 
 const ROOT = join(__dirname, '..');

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { TenantRecord } from '@bulkhead/tenancy';
+import { TenantRecord } from '@bulkhead/control-plane';
 import { call } from './support/http';
 import { createTenant, startTestApi, TestApi, tokenFor } from './support/test-app';
 

@@ -1,5 +1,5 @@
 import { loadConfig } from '@bulkhead/config';
-import { SiloDataSources, TenantRecord } from '@bulkhead/tenancy';
+import { SiloDataSources, TenantRecord } from '@bulkhead/control-plane';
 import { withPg } from '@bulkhead/database';
 import request from 'supertest';
 import { createTenant, startTestApi, TestApi, tokenFor } from './support/test-app';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { TenantRecord } from '@bulkhead/tenancy';
+import { TenantRecord } from '@bulkhead/control-plane';
 import { call, expectProblem } from './support/http';
 import { TokenForge } from './support/forged-tokens';
 import { createTenant, operatorToken, startTestApi, TestApi, tokenFor } from './support/test-app';

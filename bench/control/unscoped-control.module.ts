@@ -1,6 +1,6 @@
 import { BulkheadConfig } from '@bulkhead/config';
-import { Order, SALES_ENTITIES } from '@bulkhead/sales';
-import { Public } from '@bulkhead/tenancy';
+import { Public } from '@bulkhead/identity';
+import { Order, SALES_DOMAIN } from '@bulkhead/sales';
 import { Controller, Get, Inject, Injectable, Module, NotFoundException, OnApplicationShutdown, Param, Query } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
@@ -48,7 +48,7 @@ class ControlDataSourceCloser implements OnApplicationShutdown {
       useFactory: async (config: BulkheadConfig) => {
         const url = new URL(config.DATABASE_ADMIN_URL);
         url.pathname = new URL(config.DATABASE_URL).pathname;
-        const dataSource = new DataSource({ type: 'postgres', url: url.toString(), entities: SALES_ENTITIES, extra: { max: config.DATABASE_POOL_MAX } });
+        const dataSource = new DataSource({ type: 'postgres', url: url.toString(), entities: SALES_DOMAIN.entities, extra: { max: config.DATABASE_POOL_MAX } });
         return dataSource.initialize();
       },
     },

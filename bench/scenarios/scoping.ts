@@ -6,7 +6,10 @@
  */
 import { BulkheadConfig, loadConfig } from '@bulkhead/config';
 import { bootstrapDatabase, migrateDatabase, withPg } from '@bulkhead/database';
-import { DevIssuer, TenantAdmin, TenantRecord } from '@bulkhead/tenancy';
+import { TenantAdmin, TenantRecord } from '@bulkhead/control-plane';
+import { DevIssuer } from '@bulkhead/identity';
+import { migrationSourcesFor } from '@bulkhead/tenancy';
+import { DOMAINS } from '../../apps/domains';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import autocannon from 'autocannon';
@@ -89,7 +92,7 @@ export async function scopingBench(): Promise<BenchSection> {
   Object.assign(process.env, BENCH_ENV);
   const config = loadConfig();
   await bootstrapDatabase({ adminUrl: config.DATABASE_ADMIN_URL, ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL }, { recreate: true });
-  await migrateDatabase({ ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL });
+  await migrateDatabase({ ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL, sources: migrationSourcesFor(DOMAINS) });
 
   const app = await NestFactory.create<NestExpressApplication>(ScopingBenchModule, { logger: false, bodyParser: false });
   configureHttp(app, config, { docs: false });

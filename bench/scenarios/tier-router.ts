@@ -11,8 +11,11 @@
  * Sizes scale with BENCH_SCALE (BENCH_SCALE=0.05 is a quick smoke run).
  */
 import { BulkheadConfig, loadConfig } from '@bulkhead/config';
-import { bootstrapDatabase, connectPg, migrateDatabase, withDatabase, withPg } from '@bulkhead/database';
-import { DevIssuer, FleetMigrator, FleetTenantReport, SiloDataSources, TenantAdmin, TenantRecord, TenantRegistry } from '@bulkhead/tenancy';
+import { FleetMigrator, FleetTenantReport, SiloDataSources, TenantAdmin, TenantRecord, TenantRegistry } from '@bulkhead/control-plane';
+import { bootstrapDatabase, connectPg, migrateDatabase, migrationLabel, withDatabase, withPg } from '@bulkhead/database';
+import { DevIssuer } from '@bulkhead/identity';
+import { migrationSourcesFor } from '@bulkhead/tenancy';
+import { DOMAINS } from '../../apps/domains';
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
@@ -295,8 +298,8 @@ async function fleetMigration(app: INestApplication, config: BulkheadConfig): Pr
     `| silo (CREATE DATABASE + every tenant migration) | ${FLEET_SILOS} | ${silos.seconds.toFixed(1)} | ${(FLEET_SILOS / silos.seconds).toFixed(1)} |`,
   ];
 
-  const undo = latestMigrationUndo();
-  const label = `${undo.migration.version}_${undo.migration.name}`;
+  const undo = latestMigrationUndo(migrationSourcesFor(DOMAINS));
+  const label = migrationLabel(undo.migration);
   const header = [
     '### 3. Fleet migration',
     '',
@@ -335,7 +338,7 @@ async function fleetMigration(app: INestApplication, config: BulkheadConfig): Pr
           const client = owners[lane];
           await client.query('BEGIN');
           for (const statement of undo.statements(`"${tenant.schema_name}"`)) await client.query(statement);
-          await client.query('DELETE FROM public.schema_migrations WHERE target = $1 AND version = $2', [`schema:${tenant.id}`, undo.migration.version]);
+          await client.query('DELETE FROM public.schema_migrations WHERE target = $1 AND owner = $2 AND version = $3', [`schema:${tenant.id}`, undo.migration.owner, undo.migration.version]);
           await client.query('COMMIT');
         }
       }),
@@ -347,7 +350,7 @@ async function fleetMigration(app: INestApplication, config: BulkheadConfig): Pr
     withPg(withDatabase(config.DATABASE_OWNER_URL, tenant.database_name as string), 'routerbench-fleet-undo', async (client) => {
       await client.query('BEGIN');
       for (const statement of undo.statements('public')) await client.query(statement);
-      await client.query("DELETE FROM public.schema_migrations WHERE target = 'silo' AND version = $1", [undo.migration.version]);
+      await client.query("DELETE FROM public.schema_migrations WHERE target = 'silo' AND owner = $1 AND version = $2", [undo.migration.owner, undo.migration.version]);
       await client.query('COMMIT');
     }),
   );
@@ -541,7 +544,7 @@ export async function tierRouterBench(): Promise<BenchSection> {
     const config = loadConfig();
     log(`recreating ${DATABASE} (BENCH_SCALE=${SCALE})`);
     await bootstrapDatabase({ adminUrl: config.DATABASE_ADMIN_URL, ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL }, { recreate: true });
-    await migrateDatabase({ ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL });
+    await migrateDatabase({ ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL, sources: migrationSourcesFor(DOMAINS) });
 
     const sections: string[] = [];
     let churnSilos: TenantRecord[] = [];

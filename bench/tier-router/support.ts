@@ -1,4 +1,4 @@
-import { loadMigrations, MigrationFile, quoteIdent } from '@bulkhead/database';
+import { MigrationFile, migrationsOf, MigrationSource, quoteIdent } from '@bulkhead/database';
 import { Client } from 'pg';
 
 /** The p-th percentile (0-100) of unsorted samples, nearest rank. */
@@ -64,14 +64,14 @@ export interface LatestMigrationUndo {
 const IDENT = '([a-z_][a-z0-9_]*)';
 
 /**
- * Reads the latest file of migrations/tenant and works out what it created (tables, views,
+ * Reads the last tenant migration (of the last owner) and works out what it created (tables, views,
  * indexes, functions, types), so the fleet benchmark can drop exactly that and delete the ledger
  * row, leaving real work for FleetMigrator. Statements that change objects the migration did not
  * create (ALTER, INSERT, UPDATE, DELETE, DROP, TRUNCATE on older tables) cannot be undone
  * generically and are reported instead.
  */
-export function latestMigrationUndo(): LatestMigrationUndo {
-  const migrations = loadMigrations('tenant');
+export function latestMigrationUndo(sources: readonly MigrationSource[]): LatestMigrationUndo {
+  const migrations = migrationsOf(sources, 'tenant');
   const migration = migrations[migrations.length - 1];
   const sql = migration.sql
     .replace(/--[^\n]*/g, '')

@@ -1,5 +1,6 @@
 import { BulkheadConfig, loadConfig } from '@bulkhead/config';
-import { CreateTenantDto, DevIssuer, TenantAdmin, TenantRecord } from '@bulkhead/tenancy';
+import { CreateTenantDto, TenantAdmin, TenantRecord } from '@bulkhead/control-plane';
+import { DevIssuer } from '@bulkhead/identity';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';

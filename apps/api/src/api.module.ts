@@ -1,18 +1,18 @@
 import { ConfigModule } from '@bulkhead/config';
 import { JobsModule } from '@bulkhead/jobs';
 import { HealthModule, LoggingModule } from '@bulkhead/observability';
-import { SALES_ENTITIES, SalesModule } from '@bulkhead/sales';
 import { TenancyModule } from '@bulkhead/tenancy';
 import { Module } from '@nestjs/common';
+import { DOMAINS } from '../../domains';
 
 @Module({
   imports: [
     ConfigModule,
     LoggingModule,
-    TenancyModule.forRoot({ entities: SALES_ENTITIES, applicationName: 'bulkhead-api', http: true }),
+    TenancyModule.forRoot({ domains: DOMAINS, applicationName: 'bulkhead-api', http: true }),
     JobsModule.forRoot({ worker: false, http: true }),
-    SalesModule,
     HealthModule,
+    ...DOMAINS.map((domain) => domain.module),
   ],
 })
 export class ApiModule {}

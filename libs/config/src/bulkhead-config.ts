@@ -13,6 +13,9 @@ import {
   validateSync,
 } from 'class-validator';
 
+import { ClusterSettings, parseClusters } from './cluster-settings';
+import { IsolationModel, TenantTier } from './tenant-tiers';
+
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 const toBool = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : value === true || value === 'true' || value === '1';
@@ -23,7 +26,8 @@ const POSTGRES_URL = /^postgres(ql)?:\/\/[^\s]+$/;
 const REDIS_URL = /^rediss?:\/\/[^\s]+$/;
 
 /**
- * Every setting the platform reads, validated once at start. Defaults exist only where a local
+ * Every setting the platform reads, validated once at start; structured settings are parsed then
+ * too (`tierIsolation`, `jobsTierWeights`, `clusters`), so no consumer parses a string again. Defaults exist only where a local
  * developer machine needs them; nothing security-relevant defaults to open (the development
  * token issuer is off unless DEV_ISSUER=true).
  */
@@ -182,6 +186,17 @@ export class BulkheadConfig {
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
+
+  /** TENANT_TIER_ISOLATION, parsed. */
+  declare readonly tierIsolation: Readonly<Record<TenantTier, IsolationModel>>;
+  /** JOBS_TIER_WEIGHTS, parsed. */
+  declare readonly jobsTierWeights: Readonly<Record<TenantTier, number>>;
+  /** Cluster `main` first, then DATABASE_CLUSTERS, parsed and checked. */
+  declare readonly clusters: readonly ClusterSettings[];
+}
+
+function tierMap<V>(setting: string, value: (text: string) => V): Record<TenantTier, V> {
+  return Object.fromEntries(setting.split(',').map((pair) => pair.split(':')).map(([tier, text]) => [tier, value(text)])) as Record<TenantTier, V>;
 }
 
 export class ConfigError extends Error {
@@ -192,14 +207,22 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): BulkheadConfig {
   const known = Object.keys(new BulkheadConfig());
   const input: Record<string, unknown> = {};
-  for (const key of [...known, 'AUTH_JWKS_URI', 'TENANT_BASE_DOMAIN']) {
+  for (const key of new Set([...known, 'AUTH_JWKS_URI', 'TENANT_BASE_DOMAIN', 'DATABASE_CLUSTERS'])) {
     if (env[key] !== undefined && env[key] !== '') input[key] = env[key];
   }
   const config = plainToInstance(BulkheadConfig, input, { exposeDefaultValues: true });
   const errors = validateSync(config, { whitelist: false, forbidUnknownValues: true });
-  if (errors.length > 0) {
-    const lines = errors.flatMap((error) => Object.values(error.constraints ?? {}).map((text) => `  - ${error.property}: ${text}`));
-    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
-  }
+  const lines = errors.flatMap((error) => Object.values(error.constraints ?? {}).map((text) => `  - ${error.property}: ${text}`));
+  const { clusters, problems } = parseClusters(
+    { key: 'main', region: config.REGION, url: config.DATABASE_URL, ownerUrl: config.DATABASE_OWNER_URL },
+    config.DATABASE_CLUSTERS,
+  );
+  lines.push(...problems.map((text) => `  - ${text}`));
+  if (lines.length > 0) throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  Object.assign(config, {
+    tierIsolation: Object.freeze(tierMap(config.TENANT_TIER_ISOLATION, (model) => model as IsolationModel)),
+    jobsTierWeights: Object.freeze(tierMap(config.JOBS_TIER_WEIGHTS, Number)),
+    clusters: Object.freeze(clusters.map((cluster) => Object.freeze(cluster))),
+  });
   return Object.freeze(config);
 }

@@ -1,8 +1,6 @@
 import { Client } from 'pg';
 import { parsePgUrl, quoteIdent, quoteLiteral, withPg } from './pg-client';
-
-const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-const DATABASE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+import { isPlainIdentifier } from './tenant-names';
 
 export interface BootstrapUrls {
   adminUrl: string;
@@ -20,11 +18,11 @@ export async function bootstrapDatabase(urls: BootstrapUrls, options: { recreate
   const owner = parsePgUrl(urls.ownerUrl);
   const runtime = parsePgUrl(urls.runtimeUrl);
   for (const name of [owner.user, runtime.user]) {
-    if (!ROLE_NAME.test(name)) throw new Error(`Role name "${name}" must match ${ROLE_NAME}`);
+    if (!isPlainIdentifier(name)) throw new Error(`Role name "${name}" must be a lower-case identifier (letters, digits, _)`);
   }
   if (owner.user === runtime.user) throw new Error('DATABASE_OWNER_URL and DATABASE_URL must use different roles');
   if (owner.database !== runtime.database) throw new Error('DATABASE_OWNER_URL and DATABASE_URL must name the same database');
-  if (!DATABASE_NAME.test(owner.database)) throw new Error(`Database name "${owner.database}" must match ${DATABASE_NAME}`);
+  if (!isPlainIdentifier(owner.database)) throw new Error(`Database name "${owner.database}" must be a lower-case identifier (letters, digits, _)`);
 
   await withPg(urls.adminUrl, 'bulkhead-bootstrap', async (admin) => {
     // Roles are cluster-wide: serialise concurrent bootstraps (parallel test runs, two setups).

@@ -1,7 +1,9 @@
 export { bootstrapDatabase, type BootstrapUrls } from './database-bootstrap';
-export { migrateDatabase, applyMigrationSet, type MigrationOutcome, type MigrateOptions, type MigrationTarget } from './migration-runner';
-export { provisionSchema, provisionSilo, schemaNameFor, databaseNameFor, withDatabase } from './tenant-storage';
-export { loadMigrations, migrationsRoot, type MigrationFile, type MigrationSet } from './migration-files';
+export { migrateDatabase, applyMigrationSet, migrationsOf, type MigrationOutcome, type MigrateOptions, type MigrationTarget, type AppliedMigration } from './migration-runner';
+export { migrationSource, type MigrationSource, type MigrationSet } from './migration-source';
+export { loadMigrations, migrationLabel, type MigrationFile } from './migration-files';
+export { provisionSchema, provisionSilo, withDatabase, type StorageOptions } from './tenant-storage';
+export { isTenantId, isTenantIdAnyCase, isSchemaName, isDatabaseName, isSafeSearchPath, schemaNameFor, databaseNameFor } from './tenant-names';
 export { connectPg, withPg, quoteIdent, parsePgUrl } from './pg-client';
 export { ServiceUnreachableError, isConnectionFailure, hostOf } from './service-unavailable.error';
 export { assertRedisReachable } from './redis-reachable';

@@ -1,49 +1,52 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-
-/** `control` is the platform's own catalogue; `tenant` is the set every tenant placement carries. */
-export type MigrationSet = 'control' | 'tenant';
+import { join } from 'node:path';
+import { MigrationSet, MigrationSource } from './migration-source';
 
 export interface MigrationFile {
+  owner: string;
   set: MigrationSet;
   version: number;
   name: string;
   sql: string;
   checksum: string;
+  /**
+   * The entries of the pre-owner ledger (one global sequence per set) this file's content was
+   * applied under, so a database migrated before owners existed upgrades without re-applying it.
+   */
+  legacy: Array<{ set: MigrationSet; version: number }>;
 }
 
 const FILE_NAME = /^(\d{4})_([a-z0-9_]+)\.sql$/;
+const LEGACY = /^--\s*bulkhead:legacy\s+(control|tenant)\s+(\d+)\s*$/gm;
 
-/** The repository's `migrations/` folder, found from this file whether it runs from src or dist. */
-export function migrationsRoot(): string {
-  let dir = __dirname;
-  for (;;) {
-    const candidate = join(dir, 'migrations');
-    if (existsSync(join(candidate, 'control')) && existsSync(join(candidate, 'tenant'))) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('Cannot find the migrations/ folder above ' + __dirname);
-    dir = parent;
-  }
-}
-
-export function loadMigrations(set: MigrationSet, root = migrationsRoot()): MigrationFile[] {
-  const dir = join(root, set);
-  const files = readdirSync(dir).filter((file) => file.endsWith('.sql')).sort();
+/** One owner's migrations, in version order; versions must run 1, 2, 3, ... with no gap. */
+export function loadMigrations(source: MigrationSource): MigrationFile[] {
+  if (!existsSync(source.dir)) throw new Error(`Migrations of ${source.owner} not found at ${source.dir}`);
+  const files = readdirSync(source.dir).filter((file) => file.endsWith('.sql')).sort();
   const migrations = files.map((file) => {
     const match = FILE_NAME.exec(file);
-    if (!match) throw new Error(`Migration file ${set}/${file} must be named NNNN_snake_name.sql`);
-    const sql = readFileSync(join(dir, file), 'utf8');
+    if (!match) throw new Error(`Migration file ${source.owner}/${file} must be named NNNN_snake_name.sql`);
+    const sql = readFileSync(join(source.dir, file), 'utf8');
     return {
-      set,
+      owner: source.owner,
+      set: source.set,
       version: Number(match[1]),
       name: match[2],
       sql,
       checksum: createHash('sha256').update(sql).digest('hex'),
+      legacy: [...sql.matchAll(LEGACY)].map((claim) => ({ set: claim[1] as MigrationSet, version: Number(claim[2]) })),
     };
   });
   migrations.forEach((migration, index) => {
-    if (migration.version !== index + 1) throw new Error(`Migration ${set}/${migration.version} is out of sequence; versions must be 1, 2, 3, ...`);
+    if (migration.version !== index + 1) {
+      throw new Error(`Migration ${source.owner}/${migration.version} is out of sequence; an owner's versions must be 1, 2, 3, ...`);
+    }
   });
   return migrations;
+}
+
+/** How a migration is named in reports: `<owner>/<version>_<name>`. */
+export function migrationLabel(migration: { owner: string; version: number; name: string }): string {
+  return `${migration.owner}/${migration.version}_${migration.name}`;
 }

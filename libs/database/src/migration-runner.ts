@@ -1,18 +1,31 @@
 import { Client } from 'pg';
-import { loadMigrations, MigrationFile, MigrationSet } from './migration-files';
+import { loadMigrations, MigrationFile } from './migration-files';
+import { MigrationSet, MigrationSource, sourcesOf } from './migration-source';
+import { ensureLedger } from './migration-ledger';
 import { parsePgUrl, quoteIdent, withPg } from './pg-client';
+import { isSafeSearchPath } from './tenant-names';
+
+export interface AppliedMigration {
+  owner: string;
+  version: number;
+  name: string;
+}
 
 export interface MigrationOutcome {
   target: string;
-  applied: Array<{ version: number; name: string }>;
-  pending: Array<{ version: number; name: string }>;
-  /** The highest version the target carries after this run (or would, for a dry run). */
+  applied: AppliedMigration[];
+  pending: AppliedMigration[];
+  /**
+   * The target's data version: how many migrations of the set it carries after this run (or
+   * would, for a dry run). Owners apply in order, so equal to the set's size means current.
+   */
   version: number;
 }
 
 export interface MigrateOptions {
   ownerUrl: string;
   runtimeUrl: string;
+  sources: readonly MigrationSource[];
   dryRun?: boolean;
 }
 
@@ -24,18 +37,6 @@ export interface MigrationTarget {
   schema?: string;
 }
 
-const SAFE_SCHEMA = /^"[a-z_][a-z0-9_]{0,62}"$/;
-
-const LEDGER = `
-  CREATE TABLE IF NOT EXISTS public.schema_migrations (
-    target      text        NOT NULL,
-    version     integer     NOT NULL,
-    name        text        NOT NULL,
-    checksum    text        NOT NULL,
-    applied_at  timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (target, version)
-  )`;
-
 /**
  * Applies the control set, then the tenant set to the shared pool (the public schema). Each file
  * runs in its own transaction under an advisory lock for its target, so two concurrent runs apply
@@ -43,13 +44,15 @@ const LEDGER = `
  */
 export async function migrateDatabase(options: MigrateOptions): Promise<MigrationOutcome[]> {
   const runtimeRole = parsePgUrl(options.runtimeUrl).user;
-  return withPg(options.ownerUrl, 'bulkhead-migrate', async (client) => {
-    await client.query(LEDGER);
-    return [
-      await applyMigrationSet(client, 'control', { ledger: 'control' }, runtimeRole, options.dryRun ?? false),
-      await applyMigrationSet(client, 'tenant', { ledger: 'pool' }, runtimeRole, options.dryRun ?? false),
-    ];
-  });
+  return withPg(options.ownerUrl, 'bulkhead-migrate', async (client) => [
+    await applyMigrationSet(client, options.sources, 'control', { ledger: 'control' }, runtimeRole, options.dryRun ?? false),
+    await applyMigrationSet(client, options.sources, 'tenant', { ledger: 'pool' }, runtimeRole, options.dryRun ?? false),
+  ]);
+}
+
+/** Every migration of a set, in the order they apply: owners in registration order, then versions. */
+export function migrationsOf(sources: readonly MigrationSource[], set: MigrationSet): MigrationFile[] {
+  return sourcesOf(sources, set).flatMap(loadMigrations);
 }
 
 /**
@@ -59,51 +62,60 @@ export async function migrateDatabase(options: MigrateOptions): Promise<Migratio
  */
 export async function applyMigrationSet(
   client: Client,
+  sources: readonly MigrationSource[],
   set: MigrationSet,
   target: MigrationTarget,
   runtimeRole: string,
   dryRun: boolean,
 ): Promise<MigrationOutcome> {
-  if (target.schema !== undefined && !SAFE_SCHEMA.test(target.schema)) throw new Error(`Unsafe schema identifier ${target.schema}`);
-  await client.query(LEDGER);
+  if (target.schema !== undefined && !isSafeSearchPath(target.schema)) throw new Error(`Unsafe schema identifier ${target.schema}`);
+  // Only a dry run can still see a ledger from before owners: it reads it without upgrading it.
+  const legacy = await ensureLedger(client, sources, dryRun);
   const outcome: MigrationOutcome = { target: target.ledger, applied: [], pending: [], version: 0 };
-  for (const migration of loadMigrations(set)) {
+  for (const migration of migrationsOf(sources, set)) {
+    const entry = { owner: migration.owner, version: migration.version, name: migration.name };
     await client.query('BEGIN');
     try {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['bulkhead-migrate:' + target.ledger]);
-      const done = await client.query<{ checksum: string }>(
-        'SELECT checksum FROM public.schema_migrations WHERE target = $1 AND version = $2',
-        [target.ledger, migration.version],
-      );
+      const done = legacy
+        ? await legacyEntry(client, target.ledger, migration)
+        : await client.query<{ checksum: string }>(
+            'SELECT checksum FROM public.schema_migrations WHERE target = $1 AND owner = $2 AND version = $3',
+            [target.ledger, migration.owner, migration.version],
+          );
+      outcome.version += 1;
       if (done.rowCount) {
-        if (done.rows[0].checksum !== migration.checksum) {
-          throw new Error(`Migration ${set}/${migration.version}_${migration.name} changed after it was applied to ${target.ledger}; add a new migration instead`);
+        if (!legacy && done.rows[0].checksum !== migration.checksum) {
+          throw new Error(`Migration ${migration.owner}/${migration.version}_${migration.name} changed after it was applied to ${target.ledger}; add a new migration instead`);
         }
         await client.query('COMMIT');
-        outcome.version = migration.version;
         continue;
       }
       if (dryRun) {
-        outcome.pending.push({ version: migration.version, name: migration.name });
-        outcome.version = migration.version;
+        outcome.pending.push(entry);
         await client.query('ROLLBACK');
         continue;
       }
       if (target.schema) await client.query("SELECT set_config('search_path', $1, true)", [target.schema]);
       await client.query(render(migration, runtimeRole));
       await client.query(
-        'INSERT INTO public.schema_migrations (target, version, name, checksum) VALUES ($1, $2, $3, $4)',
-        [target.ledger, migration.version, migration.name, migration.checksum],
+        'INSERT INTO public.schema_migrations (target, owner, version, name, checksum) VALUES ($1, $2, $3, $4, $5)',
+        [target.ledger, migration.owner, migration.version, migration.name, migration.checksum],
       );
       await client.query('COMMIT');
-      outcome.applied.push({ version: migration.version, name: migration.name });
-      outcome.version = migration.version;
+      outcome.applied.push(entry);
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     }
   }
   return outcome;
+}
+
+/** In a ledger from before owners, a file counts as applied when an entry it claims is there. */
+async function legacyEntry(client: Client, target: string, migration: MigrationFile) {
+  const versions = migration.legacy.filter((claim) => claim.set === migration.set).map((claim) => claim.version);
+  return client.query<{ checksum: string }>('SELECT checksum FROM public.schema_migrations WHERE target = $1 AND version = ANY($2::int[])', [target, versions]);
 }
 
 function render(migration: MigrationFile, runtimeRole: string): string {

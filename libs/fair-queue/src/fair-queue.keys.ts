@@ -44,12 +44,18 @@ export class FairQueueKeys {
   readonly wake: string;
   readonly refill: string;
 
-  constructor(name: string) {
+  /**
+   * `bullQueue` names the BullMQ queue inside the tag; it defaults to the fair queue's name. A
+   * framework that needs the queue name before configuration is read (a decorator) can fix it and
+   * still keep deployments apart, since the tag carries the configured name.
+   */
+  constructor(name: string, bullQueue: string = name) {
     assertQueueName(name);
+    assertQueueName(bullQueue);
     this.tag = `{fq:${name}}:`;
     this.bullPrefix = `{fq:${name}}:bull`;
-    this.queueName = name;
-    this.bullJobPrefix = `${this.bullPrefix}:${name}:`;
+    this.queueName = bullQueue;
+    this.bullJobPrefix = `${this.bullPrefix}:${bullQueue}:`;
     this.active = `${this.tag}active`;
     this.parked = `${this.tag}parked`;
     this.lastPass = `${this.tag}lastpass`;

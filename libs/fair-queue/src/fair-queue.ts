@@ -17,6 +17,8 @@ import type { FairQueueStats, TenantStats } from './tenant-stats';
 export interface FairQueueOptions {
   /** 1-64 of [A-Za-z0-9_-]; names the hash tag `{fq:<name>}` and the BullMQ queue. */
   name: string;
+  /** The BullMQ queue's name inside the tag; defaults to `name`. */
+  bullQueueName?: string;
   /** Used for scheduler commands and the BullMQ Queue; never closed by the FairQueue. */
   connection: Redis;
   /** Applies to tenants without a stored override. Every process of one queue must agree. */
@@ -61,7 +63,7 @@ export class FairQueue {
   private bullQueue: Queue<FairJobData> | undefined;
 
   constructor(options: FairQueueOptions) {
-    this.keys = new FairQueueKeys(options.name);
+    this.keys = new FairQueueKeys(options.name, options.bullQueueName);
     this.defaultPolicy = resolvePolicy(DEFAULT_TENANT_POLICY, options.defaultPolicy ?? {});
     this.jobOptions = { removeOnComplete: true, removeOnFail: 1000, ...options.jobOptions };
     this.queueOptions = options.queueOptions ?? {};

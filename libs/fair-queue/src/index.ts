@@ -8,6 +8,6 @@ export { attachFairRelease, createFairWorker, FairReleaser, isFinallyFailed } fr
 export type { FairWorker, FairWorkerOptions } from './fair-release';
 export type { FairJobData, FairJobInput, AdmittedJob } from './fair-job';
 export { FairQueueKeys, assertTenantKey } from './fair-queue.keys';
-export { DEFAULT_TENANT_POLICY, DEFAULT_TIER_WEIGHTS, weightForTier } from './tenant-policy';
+export { DEFAULT_TENANT_POLICY } from './tenant-policy';
 export type { TenantPolicy, RateLimit } from './tenant-policy';
 export type { TenantStats, FairQueueStats } from './tenant-stats';

@@ -26,15 +26,6 @@ export const DEFAULT_TENANT_POLICY: TenantPolicy = {
   maxBacklog: 100_000,
 };
 
-/** The caller owns tiers; these are the conventional weights, overridable per call. */
-export const DEFAULT_TIER_WEIGHTS: Readonly<Record<string, number>> = { free: 1, pro: 2, enterprise: 4 };
-
-export function weightForTier(tier: string, overrides: Readonly<Record<string, number>> = {}): number {
-  const weight = overrides[tier] ?? DEFAULT_TIER_WEIGHTS[tier];
-  if (weight === undefined) throw new RangeError(`No weight for tier ${JSON.stringify(tier)}`);
-  return weight;
-}
-
 export function resolvePolicy(base: TenantPolicy, patch: Partial<TenantPolicy>): TenantPolicy {
   const policy: TenantPolicy = { ...base, ...patch };
   assertPolicy(policy);

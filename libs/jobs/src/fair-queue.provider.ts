@@ -2,7 +2,7 @@ import { BulkheadConfig } from '@bulkhead/config';
 import { FairQueue } from '@bulkhead/fair-queue';
 import { Inject, Injectable, OnApplicationShutdown, Provider } from '@nestjs/common';
 import Redis from 'ioredis';
-import { FAIR_QUEUE, JOBS_QUEUE, JOBS_REDIS } from './jobs.constants';
+import { FAIR_QUEUE, JOBS_BULL_QUEUE, JOBS_REDIS } from './jobs.constants';
 
 /**
  * The worker's connection waits out Redis restarts (BullMQ and the dispatcher's blocking reads
@@ -25,7 +25,8 @@ export const fairQueueProvider: Provider = {
   inject: [JOBS_REDIS, BulkheadConfig],
   useFactory: (redis: Redis, config: BulkheadConfig) =>
     new FairQueue({
-      name: JOBS_QUEUE,
+      name: config.JOBS_QUEUE_NAME,
+      bullQueueName: JOBS_BULL_QUEUE,
       connection: redis,
       defaultPolicy: { weight: 1, maxConcurrency: config.JOBS_TENANT_MAX_CONCURRENCY, maxBacklog: config.JOBS_TENANT_MAX_BACKLOG },
       jobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: 1000, removeOnFail: 5000 },

@@ -3,4 +3,4 @@ export { TenantJobs, type EnqueuedJob } from './tenant-jobs';
 export type { JobHandler, JobInfo } from './job-handler';
 export { JobHandlerProvider } from './job-handler.decorator';
 export { JobBacklogFullProblem } from './jobs.errors';
-export { JOBS_KEYS, PLATFORM_KEY } from './jobs.constants';
+export { jobsQueueKeys, PLATFORM_KEY } from './jobs.constants';

@@ -1,5 +1,5 @@
 import { FairQueue, TenantPolicy } from '@bulkhead/fair-queue';
-import { OperatorOnly } from '@bulkhead/tenancy';
+import { OperatorOnly } from '@bulkhead/identity';
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { JobPolicyDto } from './jobs.admin.dto';

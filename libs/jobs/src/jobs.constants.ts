@@ -1,16 +1,20 @@
+import { BulkheadConfig } from '@bulkhead/config';
 import { FairQueueKeys } from '@bulkhead/fair-queue';
 
 /**
- * One fair queue for all background work; tenants are fair-scheduled inside it. Read from the
- * environment at import because the @Processor decorator needs it before Nest starts; the config
- * validates the same setting (JOBS_QUEUE_NAME) with a clear message.
+ * The BullMQ queue's name. Fixed because `@Processor` needs it when the class is declared, before
+ * any configuration is read; deployments stay apart because every key lives under the hash tag
+ * of the configured JOBS_QUEUE_NAME.
  */
-export const JOBS_QUEUE = /^[A-Za-z0-9_-]{1,64}$/.test(process.env.JOBS_QUEUE_NAME ?? '') ? (process.env.JOBS_QUEUE_NAME as string) : 'jobs';
-export const JOBS_KEYS = new FairQueueKeys(JOBS_QUEUE);
+export const JOBS_BULL_QUEUE = 'jobs';
+
+/** Every Redis key of this deployment's fair queue. */
+export function jobsQueueKeys(config: BulkheadConfig): FairQueueKeys {
+  return new FairQueueKeys(config.JOBS_QUEUE_NAME, JOBS_BULL_QUEUE);
+}
 
 /** The scheduler key of work that belongs to no tenant; cannot collide with a tenant uuid. */
 export const PLATFORM_KEY = 'platform';
 
 export const FAIR_QUEUE = Symbol('bulkhead.fair-queue');
-export const JOB_HANDLERS = Symbol('bulkhead.job-handlers');
 export const JOBS_REDIS = Symbol('bulkhead.jobs-redis');

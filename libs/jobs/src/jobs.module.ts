@@ -4,7 +4,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { fairQueueProvider, JobsConnectionLifecycle, jobsRedisProvider } from './fair-queue.provider';
 import { JobDispatcher } from './job-dispatcher';
-import { JOBS_KEYS } from './jobs.constants';
+import { JOBS_BULL_QUEUE, jobsQueueKeys } from './jobs.constants';
 import { JobsAdminController } from './jobs.admin.controller';
 import { TenantJobProcessor } from './tenant-job.processor';
 import { TenantJobs } from './tenant-jobs';
@@ -42,7 +42,11 @@ export class JobsModule {
               inject: [BulkheadConfig],
               useFactory: (config: BulkheadConfig) => ({ connection: bullConnection(config.REDIS_URL) }),
             }),
-            BullModule.registerQueue({ name: JOBS_KEYS.queueName, prefix: JOBS_KEYS.bullPrefix }),
+            BullModule.registerQueueAsync({
+              name: JOBS_BULL_QUEUE,
+              inject: [BulkheadConfig],
+              useFactory: (config: BulkheadConfig) => ({ prefix: jobsQueueKeys(config).bullPrefix }),
+            }),
           ]
         : [],
       controllers: options.http ? [JobsAdminController] : [],

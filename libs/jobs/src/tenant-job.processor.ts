@@ -1,6 +1,7 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { attachFairRelease, FairJobData, FairQueue, FairReleaser } from '@bulkhead/fair-queue';
-import { runWithTenant, tenantContextOf, TenantRegistry } from '@bulkhead/tenancy';
+import { TenantRegistry } from '@bulkhead/control-plane';
+import { runWithTenant, tenantContextOf } from '@bulkhead/tenancy';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
@@ -8,7 +9,7 @@ import { DelayedError, Job, UnrecoverableError } from 'bullmq';
 import { isJobEnvelope } from './job-envelope';
 import { JobHandler } from './job-handler';
 import { JobHandlerProvider } from './job-handler.decorator';
-import { FAIR_QUEUE, JOBS_KEYS, PLATFORM_KEY } from './jobs.constants';
+import { FAIR_QUEUE, JOBS_BULL_QUEUE, PLATFORM_KEY } from './jobs.constants';
 
 const SUSPENDED_RECHECK_MS = 5000;
 
@@ -19,7 +20,7 @@ const SUSPENDED_RECHECK_MS = 5000;
  * context is opened for exactly that job, so nothing of one job's tenant reaches the next.
  */
 // The BullMQ prefix (a Redis Cluster hash tag) comes from the queue registration in JobsModule.
-@Processor(JOBS_KEYS.queueName)
+@Processor(JOBS_BULL_QUEUE)
 export class TenantJobProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('TenantJobProcessor');
   private readonly handlers = new Map<string, JobHandler>();

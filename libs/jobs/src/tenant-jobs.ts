@@ -1,6 +1,6 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { BacklogFullError, FairQueue } from '@bulkhead/fair-queue';
-import { currentTenant, TenantTier } from '@bulkhead/tenancy';
+import { currentTenant } from '@bulkhead/tenancy';
 import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { FAIR_QUEUE, PLATFORM_KEY } from './jobs.constants';
@@ -12,36 +12,25 @@ export interface EnqueuedJob {
   duplicate: boolean;
 }
 
-/** Parses JOBS_TIER_WEIGHTS (validated by the config) into a tier -> weight map. */
-export function tierWeights(setting: string): Record<TenantTier, number> {
-  return Object.fromEntries(setting.split(',').map((pair) => pair.split(':')).map(([tier, weight]) => [tier, Number(weight)])) as Record<
-    TenantTier,
-    number
-  >;
-}
-
 /**
  * The producer. The tenant, the acting user and the request id come from the current context,
  * never from the caller; a tenant's tier weight is applied as a default its override can beat.
  */
 @Injectable()
 export class TenantJobs {
-  private readonly weights: Record<TenantTier, number>;
   /** Tenants whose policy defaults this process has already written, so enqueue stays one call. */
   private readonly applied = new LRUCache<string, true>({ max: 10_000, ttl: 60_000 });
 
   constructor(
     @Inject(FAIR_QUEUE) private readonly queue: FairQueue,
-    config: BulkheadConfig,
-  ) {
-    this.weights = tierWeights(config.JOBS_TIER_WEIGHTS);
-  }
+    private readonly config: BulkheadConfig,
+  ) {}
 
   /** A job for the current tenant. `jobId` makes it idempotent (same id, one job). */
   async enqueue<P>(name: string, payload: P, options: { jobId?: string } = {}): Promise<EnqueuedJob> {
     const tenant = currentTenant();
     if (!this.applied.has(tenant.tenantId)) {
-      await this.queue.setPolicyDefaults(tenant.tenantId, { weight: this.weights[tenant.tier] }).catch(() => {
+      await this.queue.setPolicyDefaults(tenant.tenantId, { weight: this.config.jobsTierWeights[tenant.tier] }).catch(() => {
         throw new JobsUnavailableProblem();
       });
       this.applied.set(tenant.tenantId, true);

@@ -1,5 +1,6 @@
 import { ProblemError } from '@bulkhead/problem';
-import { DatabaseProbe, Public } from '@bulkhead/tenancy';
+import { DatabaseProbe } from '@bulkhead/control-plane';
+import { Public } from '@bulkhead/identity';
 import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';

@@ -1,4 +1,5 @@
-export { SalesModule, SALES_ENTITIES } from './sales.module';
+export { SALES_DOMAIN } from './sales.domain';
+export { SalesModule } from './sales.module';
 export { Customer } from './customers/customer.entity';
 export { Order, ORDER_STATUSES, type OrderStatus } from './orders/order.entity';
 export { CustomersService } from './customers/customers.service';

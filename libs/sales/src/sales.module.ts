@@ -14,7 +14,7 @@ import { CustomerTotals } from './totals/customer-totals.entity';
 import { CustomerTotalsController } from './totals/customer-totals.controller';
 import { RecalculateTotalsHandler } from './totals/recalculate-totals.handler';
 
-/** Entities the app hands to TenancyModule.forRoot. */
+/** The tables this domain maps; declared to the platform by SALES_DOMAIN. */
 export const SALES_ENTITIES = [Customer, Order, OrderExport, OrderExportContent, CustomerTotals];
 
 /** Needs JobsModule (global) for TenantJobs; its job handlers are discovered by the worker. */

@@ -1,74 +1,35 @@
-import { BulkheadConfig } from '@bulkhead/config';
+import { ControlPlaneModule } from '@bulkhead/control-plane';
+import { BulkheadDomain } from '@bulkhead/domain-kit';
+import { AuthenticationGuard, IdentityModule } from '@bulkhead/identity';
 import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { PassportModule } from '@nestjs/passport';
 import { ClsModule } from 'nestjs-cls';
-import { AuthenticationGuard } from './access/authentication.guard';
 import { TenantGuard } from './access/tenant.guard';
 import { RequestTenant } from './context/request-tenant';
 import { TenantData } from './data/tenant-data';
-import { DevIssuer } from './identity/dev-issuer';
-import { JwksController } from './identity/jwks.controller';
-import { JwtStrategy } from './identity/jwt.strategy';
-import { DatabaseProbe } from './placement/database-probe';
-import { DataSourceRouter } from './placement/data-source.router';
-import { APPLICATION_NAME, EntityList, openRuntimeDataSource, RUNTIME_DATA_SOURCE, TENANT_ENTITIES } from './placement/runtime-data-source';
-import { ClusterRegistry } from './placement/cluster-registry';
-import { SiloDataSources } from './placement/silo-data-sources';
-import { TenantConnectionGate } from './placement/tenant-connection-gate';
-import { FleetMigrator } from './registry/fleet-migrator';
-import { TenantChangeFeed } from './registry/tenant-change-feed';
-import { TenantProvisioner } from './registry/tenant-provisioner';
-import { RuntimeDataSourceLifecycle } from './placement/runtime-data-source.lifecycle';
-import { TenantAdmin } from './registry/tenant-admin';
-import { TenantRegistry } from './registry/tenant-registry';
-import { TenantRepository } from './registry/tenant.repository';
-import { TenantsAdminController } from './registry/tenants.admin.controller';
+import { TenantStampSubscriber } from './data/tenant-stamp.subscriber';
+import { FleetDoctor } from './doctor/fleet-doctor';
+import { migrationSourcesFor } from './tenancy.migrations';
 
 export interface TenancyOptions {
-  /** Every entity of every domain lib; tenant tables extend TenantOwnedEntity. */
-  entities: EntityList;
+  /** The domains this deployment runs (their entities join every tenant data source). */
+  domains: readonly BulkheadDomain[];
   /** `application_name` on the database connections, to tell processes apart in pg_stat_activity. */
   applicationName: string;
-  /** Mounts the per-request context, the global deny-by-default guards and the admin routes. */
+  /** Mounts the per-request context, the deny-by-default access chain and the operator routes. */
   http: boolean;
 }
 
+/**
+ * Composes the platform under every app: the control plane (registry, placements, router) with
+ * this lib's write-side checks on every data source, the tenant context, and on HTTP the access
+ * chain, authentication first, then tenant resolution.
+ */
 @Module({})
 export class TenancyModule {
   static forRoot(options: TenancyOptions): DynamicModule {
-    const core: Provider[] = [
-      { provide: TENANT_ENTITIES, useValue: options.entities },
-      { provide: APPLICATION_NAME, useValue: options.applicationName },
-      {
-        provide: RUNTIME_DATA_SOURCE,
-        inject: [BulkheadConfig],
-        useFactory: (config: BulkheadConfig) => openRuntimeDataSource(config, options.entities, options.applicationName),
-      },
-      ClusterRegistry,
-      TenantProvisioner,
-      FleetMigrator,
-      SiloDataSources,
-      TenantConnectionGate,
-      RuntimeDataSourceLifecycle,
-      TenantRepository,
-      TenantRegistry,
-      TenantChangeFeed,
-      TenantAdmin,
-      DataSourceRouter,
-      TenantData,
-      RequestTenant,
-      DatabaseProbe,
-    ];
-    const http: Provider[] = [
-      {
-        provide: DevIssuer,
-        inject: [BulkheadConfig],
-        useFactory: (config: BulkheadConfig) => (config.DEV_ISSUER ? new DevIssuer(config) : null),
-      },
-      JwtStrategy,
-      // Order matters: authenticate first, then resolve and bind the tenant.
-      { provide: APP_GUARD, useClass: AuthenticationGuard },
+    const access: Provider[] = [
+      { provide: APP_GUARD, useExisting: AuthenticationGuard },
       { provide: APP_GUARD, useClass: TenantGuard },
     ];
     return {
@@ -76,11 +37,17 @@ export class TenancyModule {
       global: true,
       imports: [
         ClsModule.forRoot({ global: true, middleware: { mount: options.http } }),
-        ...(options.http ? [PassportModule] : []),
+        ControlPlaneModule.forRoot({
+          entities: options.domains.flatMap((domain) => domain.entities as never[]),
+          subscribers: [TenantStampSubscriber],
+          migrations: migrationSourcesFor(options.domains),
+          applicationName: options.applicationName,
+          http: options.http,
+        }),
+        ...(options.http ? [IdentityModule.forRoot()] : []),
       ],
-      controllers: options.http ? [TenantsAdminController, JwksController] : [],
-      providers: [...core, ...(options.http ? http : [])],
-      exports: [TenantData, TenantRegistry, TenantAdmin, RequestTenant, DataSourceRouter, DatabaseProbe, ClusterRegistry, TenantProvisioner, SiloDataSources, FleetMigrator],
+      providers: [TenantData, RequestTenant, FleetDoctor, ...(options.http ? access : [])],
+      exports: [TenantData, RequestTenant, FleetDoctor],
     };
   }
 }

@@ -1,7 +1,10 @@
-import { OverloadedProblem, TenantBoundaryViolationError, TenantContextMissingError } from '../src/tenancy.errors';
+import { IsolationModel } from '@bulkhead/config';
+import { OverloadedProblem } from '@bulkhead/control-plane';
+import { TenantContextMissingError } from '../src/context/context.errors';
+import { TenantBoundaryViolationError } from '../src/data/boundary.errors';
 import { runWithTenant } from '../src/context/tenant-context.store';
 import { TenantData } from '../src/data/tenant-data';
-import { IsolationModel, TenantContext } from '../src/context/tenant-context';
+import { TenantContext } from '../src/context/tenant-context';
 import { Account, anEmail, Harness, startHarness } from './tenancy-harness';
 
 class DeliberateRollback extends Error {}

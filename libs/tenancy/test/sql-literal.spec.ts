@@ -1,5 +1,5 @@
 import { inlineParameters, toSqlLiteral } from '../src/data/sql-literal';
-import { TenantBoundaryViolationError } from '../src/tenancy.errors';
+import { TenantBoundaryViolationError } from '../src/data/boundary.errors';
 
 describe('inlining bind parameters for the one-round-trip read', () => {
   it('quotes strings so no value can end the literal', () => {

@@ -1,13 +1,15 @@
-import { BulkheadConfig, ConfigModule, loadConfig } from '@bulkhead/config';
+import { BulkheadConfig, ConfigModule, IsolationModel, loadConfig } from '@bulkhead/config';
+import { DataSourceRouter, TenantAdmin } from '@bulkhead/control-plane';
+import { defineDomain } from '@bulkhead/domain-kit';
 import { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { Column, DataSource, Entity } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
-import { IsolationModel, TenantContext, tenantContextOf } from '../src/context/tenant-context';
+import { Module } from '@nestjs/common';
+import { TenantContext, tenantContextOf } from '../src/context/tenant-context';
 import { TenantOwnedEntity } from '../src/data/tenant-owned.entity';
-import { RUNTIME_DATA_SOURCE } from '../src/placement/runtime-data-source';
-import { TenantAdmin } from '../src/registry/tenant-admin';
 import { TenancyModule } from '../src/tenancy.module';
 
 /** The lib's own view of the `customers` table, so its tests need no domain lib. */
@@ -16,6 +18,14 @@ export class Account extends TenantOwnedEntity {
   @Column('text') email!: string;
   @Column('text') name!: string;
 }
+
+/**
+ * The harness's domain: `Account` on the `customers` table, which the sales domain made in the
+ * shared pool and the harness's own migration makes in every schema or silo it provisions.
+ */
+@Module({})
+class HarnessModule {}
+const HARNESS_DOMAIN = defineDomain({ name: 'harness', module: HarnessModule, entities: [Account], migrations: join(__dirname, 'harness-migrations') });
 
 export interface Harness {
   context: INestApplicationContext;
@@ -28,16 +38,19 @@ export interface Harness {
 export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
   const config = loadConfig({ ...process.env, ...env });
   const moduleRef = await Test.createTestingModule({
-    imports: [ConfigModule, TenancyModule.forRoot({ entities: [Account], applicationName: 'bulkhead-tenancy-test', http: false })],
+    imports: [ConfigModule, TenancyModule.forRoot({ domains: [HARNESS_DOMAIN], applicationName: 'bulkhead-tenancy-test', http: false })],
   })
     .overrideProvider(BulkheadConfig)
     .useValue(config)
     .compile();
   const context = await moduleRef.init();
   const admin = context.get(TenantAdmin);
+  // The shared pool is private to the control plane; a pool tenant's placement is the way to it.
+  const probe = tenantContextOf(await admin.create({ slug: `h-${randomBytes(6).toString('hex')}`, name: 'Harness probe', tier: 'free', isolation: 'pool' }), 'harness');
+  const dataSource = await context.get(DataSourceRouter).use(probe, async (placement) => placement.dataSource, { critical: true });
   return {
     context,
-    dataSource: context.get<DataSource>(RUNTIME_DATA_SOURCE),
+    dataSource,
     admin,
     async newTenant(isolation: IsolationModel = 'pool') {
       const record = await admin.create({ slug: `h-${randomBytes(6).toString('hex')}`, name: 'Harness tenant', tier: 'free', isolation });

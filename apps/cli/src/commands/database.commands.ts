@@ -1,20 +1,22 @@
 import { loadConfig } from '@bulkhead/config';
-import { assertRedisReachable, bootstrapDatabase, migrateDatabase, MigrationOutcome } from '@bulkhead/database';
+import { FleetMigrator, TenantAdmin } from '@bulkhead/control-plane';
+import { assertRedisReachable, bootstrapDatabase, migrateDatabase, migrationLabel, MigrationOutcome } from '@bulkhead/database';
+import { migrationSourcesFor } from '@bulkhead/tenancy';
 import { Command } from 'commander';
-import { FleetMigrator, TenantAdmin } from '@bulkhead/tenancy';
+import { DOMAINS } from '../../../domains';
 import { print, withCliContext } from '../cli-context';
 
 export async function setupDatabase(): Promise<void> {
   const config = loadConfig();
   await assertRedisReachable(config.REDIS_URL);
   await bootstrapDatabase({ adminUrl: config.DATABASE_ADMIN_URL, ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL });
-  report(await migrateDatabase({ ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL }));
+  report(await migrateDatabase({ ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL, sources: migrationSourcesFor(DOMAINS) }));
 }
 
 function report(outcomes: MigrationOutcome[]): void {
   for (const outcome of outcomes) {
-    const applied = outcome.applied.map((m) => `${m.version}_${m.name}`);
-    const pending = outcome.pending.map((m) => `${m.version}_${m.name}`);
+    const applied = outcome.applied.map(migrationLabel);
+    const pending = outcome.pending.map(migrationLabel);
     if (pending.length) print(`${outcome.target}: would apply ${pending.join(', ')}`);
     else print(`${outcome.target}: ${applied.length ? 'applied ' + applied.join(', ') : 'up to date'}`);
   }
@@ -37,7 +39,9 @@ export function registerDatabaseCommands(program: Command): void {
     .option('--concurrency <n>', 'tenants migrated at once', '8')
     .action(async (options: { dryRun?: boolean; tenant?: string; concurrency: string }) => {
       const config = loadConfig();
-      if (!options.tenant) report(await migrateDatabase({ ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL, dryRun: options.dryRun }));
+      if (!options.tenant) {
+        report(await migrateDatabase({ ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL, sources: migrationSourcesFor(DOMAINS), dryRun: options.dryRun }));
+      }
       const started = Date.now();
       const reports = await withCliContext(async (context) => {
         const tenantId = options.tenant ? (await context.get(TenantAdmin).find(options.tenant)).id : undefined;

@@ -1,6 +1,9 @@
 import { loadConfig } from '@bulkhead/config';
+import { TenantTier } from '@bulkhead/config';
+import { TenantAdmin, TenantRecord } from '@bulkhead/control-plane';
+import { DevIssuer } from '@bulkhead/identity';
 import { CustomersService, OrdersService } from '@bulkhead/sales';
-import { DevIssuer, runWithTenant, TenantAdmin, tenantContextOf, TenantRecord, TenantTier } from '@bulkhead/tenancy';
+import { runWithTenant, tenantContextOf } from '@bulkhead/tenancy';
 import { INestApplicationContext } from '@nestjs/common';
 import { ChildProcess, spawn } from 'node:child_process';
 import { Command } from 'commander';

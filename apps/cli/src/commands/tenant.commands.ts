@@ -1,8 +1,7 @@
-import { TenantAdmin, TenantRecord, TenantView } from '@bulkhead/tenancy';
+import { CreateTenantDto, TenantAdmin, TenantRecord, TenantView } from '@bulkhead/control-plane';
 import { BadRequestException } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { CreateTenantDto } from '@bulkhead/tenancy';
 import { Command } from 'commander';
 import { print, printJson, withCliContext } from '../cli-context';
 
@@ -21,7 +20,7 @@ export function registerTenantCommands(program: Command): void {
     .requiredOption('--slug <slug>', 'lower-case letters, digits and single hyphens')
     .requiredOption('--name <name>', 'display name')
     .option('--tier <tier>', 'free | pro | enterprise', 'free')
-    .option('--isolation <model>', 'pool (schema and silo come with the tier router)')
+    .option('--isolation <model>', 'pool | schema | silo (default: from the tier, TENANT_TIER_ISOLATION)')
     .option('--region <region>', "defaults to this deployment's REGION")
     .option('--external-ref <ref>', "identity provider organisation id (e.g. Auth0 org_id)")
     .option('--json', 'print JSON')

@@ -1,5 +1,6 @@
 import { loadConfig } from '@bulkhead/config';
-import { DevIssuer, TenantAdmin } from '@bulkhead/tenancy';
+import { TenantAdmin } from '@bulkhead/control-plane';
+import { DevIssuer } from '@bulkhead/identity';
 import { ProblemError } from '@bulkhead/problem';
 import { Command } from 'commander';
 import { print, withCliContext } from '../cli-context';

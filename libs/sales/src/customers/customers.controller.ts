@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { pageOf, PageQuery } from '../page.dto';
+import { pageOf, PageQuery } from '@bulkhead/domain-kit';
 import { CreateCustomerDto, CustomerPage, CustomerView, UpdateCustomerDto } from './customer.dto';
 import { CustomersService } from './customers.service';
 

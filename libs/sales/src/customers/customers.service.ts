@@ -1,7 +1,6 @@
 import { isForeignKeyViolation, isUniqueViolation, TenantData } from '@bulkhead/tenancy';
 import { Injectable } from '@nestjs/common';
-import { definedOnly } from '../defined-only';
-import { PageQuery } from '../page.dto';
+import { definedOnly, PageQuery } from '@bulkhead/domain-kit';
 import { CustomerHasOrdersProblem, CustomerNotFoundProblem, EmailTakenProblem } from '../sales.errors';
 import { CreateCustomerDto, UpdateCustomerDto } from './customer.dto';
 import { Customer } from './customer.entity';

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
-import { PageQuery } from '../page.dto';
+import { PageQuery } from '@bulkhead/domain-kit';
 import { Order, ORDER_STATUSES, OrderStatus } from './order.entity';
 
 const MAX_TOTAL_CENTS = 1_000_000_000_000;

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { pageOf } from '../page.dto';
+import { pageOf } from '@bulkhead/domain-kit';
 import { CreateOrderDto, ListOrdersQuery, OrderPage, OrderView, UpdateOrderDto } from './order.dto';
 import { OrdersService } from './orders.service';
 

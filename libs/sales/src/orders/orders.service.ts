@@ -1,7 +1,7 @@
 import { isForeignKeyViolation, TenantData } from '@bulkhead/tenancy';
 import { Injectable } from '@nestjs/common';
 import { Customer } from '../customers/customer.entity';
-import { definedOnly } from '../defined-only';
+import { definedOnly } from '@bulkhead/domain-kit';
 import { OrderNotFoundProblem, UnknownCustomerReferenceProblem } from '../sales.errors';
 import { CreateOrderDto, ListOrdersQuery, UpdateOrderDto } from './order.dto';
 import { Order } from './order.entity';

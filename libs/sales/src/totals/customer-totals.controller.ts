@@ -2,7 +2,7 @@ import { TenantJobs } from '@bulkhead/jobs';
 import { TenantData } from '@bulkhead/tenancy';
 import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { pageOf, PageQuery } from '../page.dto';
+import { pageOf, PageQuery } from '@bulkhead/domain-kit';
 import { CustomerTotals } from './customer-totals.entity';
 import { RECALCULATE_TOTALS_JOB } from './recalculate-totals.handler';
 

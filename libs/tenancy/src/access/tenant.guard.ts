@@ -1,26 +1,19 @@
 import { BulkheadConfig } from '@bulkhead/config';
+import { TenantRegistry } from '@bulkhead/control-plane';
+import { OPERATOR_ROUTE, Principal, PUBLIC_ROUTE } from '@bulkhead/identity';
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { tenantContextOf } from '../context/tenant-context';
 import { establishTenant } from '../context/tenant-context.store';
-import { Principal } from '../identity/principal';
-import { TenantRegistry } from '../registry/tenant-registry';
-import {
-  OperatorRequiredProblem,
-  TenantMismatchProblem,
-  TenantRequiredProblem,
-  TenantSuspendedProblem,
-  TenantUnavailableProblem,
-} from '../tenancy.errors';
-import { OPERATOR_ROUTE } from './operator.decorator';
-import { PUBLIC_ROUTE } from './public.decorator';
+import { TenantMismatchProblem, TenantRequiredProblem, TenantSuspendedProblem, TenantUnavailableProblem } from './access.errors';
 
 export const TENANT_HEADER = 'x-tenant-id';
 
 /**
- * Global and second, after authentication. Operator routes need the operator scope and no
- * tenant; every other route needs a token whose tenant exists and is active. A tenant named by
+ * Global and second, after authentication (which also holds operator routes to operator tokens).
+ * Every route that is neither public nor an operator route needs a token whose tenant exists and
+ * is active. A tenant named by
  * the request itself (subdomain of the base domain, or the X-Tenant-Id header) must be the token's
  * tenant. Only then is the tenant context established, once, for the rest of the request.
  */
@@ -35,14 +28,10 @@ export class TenantGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
+    if (this.reflector.getAllAndOverride<boolean>(OPERATOR_ROUTE, targets)) return true;
     const request = context.switchToHttp().getRequest<Request & { user?: Principal; id?: unknown }>();
     const principal = request.user;
     if (!principal) throw new TenantRequiredProblem();
-
-    if (this.reflector.getAllAndOverride<boolean>(OPERATOR_ROUTE, targets)) {
-      if (!principal.operator || principal.tenantId !== undefined) throw new OperatorRequiredProblem();
-      return true;
-    }
 
     if (principal.tenantId === undefined) throw new TenantRequiredProblem();
     const tenant = await this.registry.resolveClaim(principal.tenantId);

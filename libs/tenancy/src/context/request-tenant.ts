@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { currentTenant } from './tenant-context.store';
-import { IsolationModel, TenantContext, TenantTier } from './tenant-context';
+import { IsolationModel, TenantTier } from '@bulkhead/config';
+import { TenantContext } from './tenant-context';
 
 /**
  * The request's tenant as an injectable provider. It is a singleton whose every read resolves

@@ -1,5 +1,5 @@
 import { ClsServiceManager } from 'nestjs-cls';
-import { TenantContextImmutableError, TenantContextMissingError } from '../tenancy.errors';
+import { TenantContextImmutableError, TenantContextMissingError } from './context.errors';
 import { TenantContext } from './tenant-context';
 
 const TENANT_KEY = Symbol.for('bulkhead.tenant');

@@ -1,8 +1,8 @@
-export type TenantTier = 'free' | 'pro' | 'enterprise';
-export type IsolationModel = 'pool' | 'schema' | 'silo';
+import { IsolationModel, TenantTier } from '@bulkhead/config';
+import type { PlacedTenant } from '@bulkhead/control-plane';
 
 /** Who is acting for which tenant, fixed for one request or one job. Never built from input. */
-export interface TenantContext {
+export interface TenantContext extends PlacedTenant {
   readonly tenantId: string;
   readonly slug: string;
   readonly tier: TenantTier;

@@ -1,5 +1,5 @@
 import { DataSource, EntityManager, EntityTarget, FindOptionsOrder, FindOptionsWhere, MoreThan, SelectQueryBuilder } from 'typeorm';
-import { TenantBoundaryViolationError } from '../tenancy.errors';
+import { TenantBoundaryViolationError } from './boundary.errors';
 import { TenantOwnedEntity } from './tenant-owned.entity';
 
 /** A filter a caller may give: anything but the tenant, which is always ours. */

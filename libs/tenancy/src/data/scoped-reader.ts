@@ -3,7 +3,7 @@ import { RawSqlResultsToEntityTransformer } from 'typeorm/query-builder/transfor
 import { PageRequest, scopedSelect, ScopedWhere } from './scoped-query';
 import { TenantOwnedEntity } from './tenant-owned.entity';
 import { TenantContext } from '../context/tenant-context';
-import { DataSourceRouter } from '../placement/data-source.router';
+import { DataSourceRouter } from '@bulkhead/control-plane';
 import { TenantQueryRunner } from './tenant-query-runner';
 
 /**

@@ -1,5 +1,5 @@
 import { escapeLiteral } from 'pg';
-import { TenantBoundaryViolationError } from '../tenancy.errors';
+import { TenantBoundaryViolationError } from './boundary.errors';
 
 /** One bind parameter as an SQL literal; anything but plain scalars is refused. */
 export function toSqlLiteral(value: unknown): string {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityTarget } from 'typeorm';
 import { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 import { currentTenant } from '../context/tenant-context.store';
-import { DataSourceRouter } from '../placement/data-source.router';
+import { DataSourceRouter } from '@bulkhead/control-plane';
 import { ScopedReader } from './scoped-reader';
 import { ScopedRepository } from './scoped-repository';
 import { TenantOwnedEntity } from './tenant-owned.entity';

@@ -2,11 +2,10 @@ import { DataSource } from 'typeorm';
 import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
-import { TenantBoundaryViolationError } from '../tenancy.errors';
+import { isSafeSearchPath, isTenantId } from '@bulkhead/database';
+import { TenantBoundaryViolationError } from './boundary.errors';
 import { inlineParameters } from './sql-literal';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const SEARCH_PATH = /^"[a-z_][a-z0-9_]{0,62}"(, "[a-z_][a-z0-9_]{0,62}")*$/;
 const ISOLATION_LEVELS = new Set<IsolationLevel>(['READ UNCOMMITTED', 'READ COMMITTED', 'REPEATABLE READ', 'SERIALIZABLE']);
 
 export interface TenantRunnerScope {
@@ -32,8 +31,8 @@ export class TenantQueryRunner extends PostgresQueryRunner {
   }
 
   static create(dataSource: DataSource, scope: TenantRunnerScope): TenantQueryRunner {
-    if (!UUID.test(scope.tenantId)) throw new TenantBoundaryViolationError('tenant id is not a canonical uuid');
-    if (scope.searchPath !== undefined && !SEARCH_PATH.test(scope.searchPath)) {
+    if (!isTenantId(scope.tenantId)) throw new TenantBoundaryViolationError('tenant id is not a canonical uuid');
+    if (scope.searchPath !== undefined && !isSafeSearchPath(scope.searchPath)) {
       throw new TenantBoundaryViolationError('search path is not a list of safe schema identifiers');
     }
     const runner = new TenantQueryRunner(dataSource.driver as PostgresDriver, scope);

@@ -1,7 +1,7 @@
 import { EntitySubscriberInterface, EventSubscriber, InsertEvent, QueryRunner, RemoveEvent, SoftRemoveEvent, UpdateEvent } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { currentTenant } from '../context/tenant-context.store';
-import { TenantBoundaryViolationError } from '../tenancy.errors';
+import { TenantBoundaryViolationError } from './boundary.errors';
 import { TenantOwnedEntity } from './tenant-owned.entity';
 
 /**

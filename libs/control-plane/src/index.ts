@@ -1,0 +1,17 @@
+export { ControlPlaneModule } from './control-plane.module';
+export type { ControlPlaneOptions, EntityList } from './control-plane.options';
+export { CONTROL_PLANE_MIGRATIONS } from './control-plane.migrations';
+export type { Placement, PlacedTenant } from './placement/placement';
+export { DataSourceRouter } from './placement/data-source.router';
+export { ClusterRegistry, type Cluster } from './placement/cluster-registry';
+export { SiloDataSources } from './placement/silo-data-sources';
+export { DatabaseProbe } from './placement/database-probe';
+export { OverloadedProblem, PlacementUnavailableProblem, RegionNotServedProblem, InvalidPlacementError, UnsafeDatabaseRoleError } from './placement/placement.errors';
+export { TenantRegistry } from './registry/tenant-registry';
+export { TenantRepository } from './registry/tenant.repository';
+export { TenantAdmin } from './registry/tenant-admin';
+export { TenantProvisioner } from './registry/tenant-provisioner';
+export { FleetMigrator, type FleetTenantReport, type FleetOptions } from './registry/fleet-migrator';
+export { CreateTenantDto, ListTenantsQuery, TenantView } from './registry/tenant.dto';
+export { TENANT_STATUSES, type TenantRecord, type TenantStatus } from './registry/tenant.record';
+export { TenantNotFoundProblem, TenantSlugTakenProblem, TenantStateProblem, ProvisioningFailedProblem } from './registry/registry.errors';

@@ -1,0 +1,111 @@
+import { BulkheadConfig } from '@bulkhead/config';
+import { databaseNameFor, schemaNameFor } from '@bulkhead/database';
+import { Injectable, Logger } from '@nestjs/common';
+import { v7 as uuidv7 } from 'uuid';
+import { ClusterRegistry } from '../placement/cluster-registry';
+import { RegionNotServedProblem } from '../placement/placement.errors';
+import { ProvisioningFailedProblem, TenantNotFoundProblem, TenantSlugTakenProblem, TenantStateProblem } from './registry.errors';
+import { TenantChangeFeed } from './tenant-change-feed';
+import { TenantProvisioner } from './tenant-provisioner';
+import { CreateTenantDto, ListTenantsQuery } from './tenant.dto';
+import { TenantRecord, TenantStatus } from './tenant.record';
+import { TenantRegistry } from './tenant-registry';
+import { TenantRepository } from './tenant.repository';
+
+/** Operator operations on the registry, shared by the admin API and the CLI. */
+@Injectable()
+export class TenantAdmin {
+  private readonly logger = new Logger('TenantAdmin');
+
+  constructor(
+    private readonly tenants: TenantRepository,
+    private readonly registry: TenantRegistry,
+    private readonly clusters: ClusterRegistry,
+    private readonly provisioner: TenantProvisioner,
+    private readonly changes: TenantChangeFeed,
+    private readonly config: BulkheadConfig,
+  ) {}
+
+  /**
+   * Records the tenant on a cluster of its region, in the model its tier (or the operator) asks
+   * for, then provisions its storage. A failure leaves it `provisioning`; `provision` resumes.
+   */
+  async create(input: CreateTenantDto): Promise<TenantRecord> {
+    const isolation = input.isolation ?? this.config.tierIsolation[input.tier];
+    const region = input.region ?? this.config.REGION;
+    if (region !== this.config.REGION) throw new RegionNotServedProblem(region);
+    const cluster = this.clusters.forRegion(region);
+    const id = uuidv7();
+    const created = await this.tenants.insert({
+      id,
+      slug: input.slug,
+      name: input.name,
+      tier: input.tier,
+      isolation,
+      // The pool needs no storage of its own, so a pool tenant is active as soon as it is recorded.
+      status: isolation === 'pool' ? 'active' : 'provisioning',
+      region,
+      externalRef: input.externalRef ?? null,
+      cluster: cluster.key,
+      schemaName: isolation === 'schema' ? schemaNameFor(id) : null,
+      databaseName: isolation === 'silo' ? databaseNameFor(id, cluster.database) : null,
+    });
+    if (!created) throw new TenantSlugTakenProblem();
+    await this.changes.publish(created);
+    return created.status === 'provisioning' ? this.provision(created.id) : created;
+  }
+
+  /** Provisions (again) a tenant's storage and activates it; safe to repeat. */
+  async provision(id: string): Promise<TenantRecord> {
+    const tenant = await this.get(id);
+    if (tenant.status !== 'provisioning' && tenant.status !== 'active') {
+      throw new TenantStateProblem(`The tenant is ${tenant.status}; only a provisioning or active tenant can be provisioned.`);
+    }
+    let outcome;
+    try {
+      outcome = await this.provisioner.provision(tenant);
+    } catch (error) {
+      this.logger.error({ err: error, tenantId: tenant.id }, 'provisioning failed');
+      throw new ProvisioningFailedProblem();
+    }
+    if (outcome) await this.tenants.recordDataVersion(tenant.id, outcome.version);
+    const active = tenant.status === 'provisioning' ? await this.tenants.transition(tenant.id, 'provisioning', 'active') : tenant;
+    await this.changes.publish(tenant);
+    return active ?? this.get(id);
+  }
+
+  async get(id: string): Promise<TenantRecord> {
+    const found = await this.registry.findById(id);
+    if (!found) throw new TenantNotFoundProblem();
+    return found;
+  }
+
+  /** By id or slug, for operators typing at a terminal. */
+  async find(reference: string): Promise<TenantRecord> {
+    const found = (await this.registry.findById(reference)) ?? (await this.tenants.findBySlug(reference));
+    if (!found) throw new TenantNotFoundProblem();
+    return found;
+  }
+
+  list(query: ListTenantsQuery): Promise<TenantRecord[]> {
+    return this.tenants.list({ after: query.after, limit: query.limit ?? 50, status: query.status });
+  }
+
+  suspend(id: string): Promise<TenantRecord> {
+    return this.transition(id, 'active', 'suspended');
+  }
+
+  reactivate(id: string): Promise<TenantRecord> {
+    return this.transition(id, 'suspended', 'active');
+  }
+
+  private async transition(id: string, from: TenantStatus, to: TenantStatus): Promise<TenantRecord> {
+    const moved = await this.tenants.transition(id, from, to);
+    if (moved) {
+      await this.changes.publish(moved);
+      return moved;
+    }
+    const current = await this.get(id);
+    throw new TenantStateProblem(`The tenant is ${current.status}; it must be ${from} to become ${to}.`);
+  }
+}

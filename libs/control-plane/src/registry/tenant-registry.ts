@@ -1,0 +1,60 @@
+import { BulkheadConfig } from '@bulkhead/config';
+import { Injectable } from '@nestjs/common';
+import { isTenantIdAnyCase } from '@bulkhead/database';
+import { LRUCache } from 'lru-cache';
+import { TenantRecord } from './tenant.record';
+import { TenantRepository } from './tenant.repository';
+
+const ABSENT = Symbol('absent');
+type Cached = TenantRecord | typeof ABSENT;
+
+/**
+ * Resolves the tenant named by a token, on every authenticated request. Lookups are cached in
+ * process (bounded LRU, short TTL) and single-flight, so a burst of requests costs one query; an
+ * unknown tenant is cached too, so forged tenant ids cannot turn into a query flood. Changes are
+ * announced to every instance (TenantChangeFeed); the TTL bounds staleness if a message is missed.
+ */
+@Injectable()
+export class TenantRegistry {
+  private readonly cache: LRUCache<string, Cached>;
+
+  constructor(
+    private readonly tenants: TenantRepository,
+    private readonly config: BulkheadConfig,
+  ) {
+    this.cache = new LRUCache<string, Cached>({
+      max: 10_000,
+      ttl: Math.max(config.TENANT_CACHE_TTL_MS, 1),
+      fetchMethod: (key) => this.load(key),
+    });
+  }
+
+  /** The tenant a token's tenant claim refers to, or null. Never guesses. */
+  async resolveClaim(claim: string): Promise<TenantRecord | null> {
+    if (this.config.AUTH_TENANT_CLAIM_REFERS_TO === 'id' && !isTenantIdAnyCase(claim)) return null;
+    const kind = this.config.AUTH_TENANT_CLAIM_REFERS_TO;
+    const key = `${kind}:${kind === 'id' ? claim.toLowerCase() : claim}`;
+    if (this.config.TENANT_CACHE_TTL_MS === 0) return this.load(key).then((found) => (found === ABSENT ? null : found));
+    const found = await this.cache.fetch(key);
+    return found === undefined || found === ABSENT ? null : found;
+  }
+
+  async findById(id: string): Promise<TenantRecord | null> {
+    if (!isTenantIdAnyCase(id)) return null;
+    return this.tenants.findById(id);
+  }
+
+  /** Drops what this instance knows of a tenant after an operator changed it. */
+  forget(tenant: Pick<TenantRecord, 'id' | 'externalRef'>): void {
+    this.cache.delete(`id:${tenant.id.toLowerCase()}`);
+    if (tenant.externalRef) this.cache.delete(`external_ref:${tenant.externalRef}`);
+  }
+
+  private async load(key: string): Promise<Cached> {
+    const separator = key.indexOf(':');
+    const kind = key.slice(0, separator);
+    const value = key.slice(separator + 1);
+    const found = kind === 'id' ? await this.tenants.findById(value) : await this.tenants.findByExternalRef(value);
+    return found ?? ABSENT;
+  }
+}

@@ -1,0 +1,145 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { RUNTIME_DATA_SOURCE } from '../control-plane.options';
+import { TenantRecord, TenantStatus } from './tenant.record';
+
+interface TenantRow {
+  id: string;
+  slug: string;
+  name: string;
+  tier: TenantRecord['tier'];
+  isolation: TenantRecord['isolation'];
+  status: TenantStatus;
+  region: string;
+  external_ref: string | null;
+  cluster: string;
+  schema_name: string | null;
+  database_name: string | null;
+  data_version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const COLUMNS = 'id, slug, name, tier, isolation, status, region, external_ref, cluster, schema_name, database_name, data_version, created_at, updated_at';
+
+function toRecord(row: TenantRow): TenantRecord {
+  return {
+    id: row.id,
+    slug: row.slug,
+    name: row.name,
+    tier: row.tier,
+    isolation: row.isolation,
+    status: row.status,
+    region: row.region,
+    externalRef: row.external_ref,
+    cluster: row.cluster,
+    schemaName: row.schema_name,
+    databaseName: row.database_name,
+    dataVersion: row.data_version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export interface NewTenant {
+  id: string;
+  slug: string;
+  name: string;
+  tier: TenantRecord['tier'];
+  isolation: TenantRecord['isolation'];
+  status: TenantStatus;
+  region: string;
+  externalRef: string | null;
+  cluster: string;
+  schemaName: string | null;
+  databaseName: string | null;
+}
+
+/** The control-plane table of tenants. Platform data: no tenant context, no RLS. */
+@Injectable()
+export class TenantRepository {
+  constructor(@Inject(RUNTIME_DATA_SOURCE) private readonly dataSource: DataSource) {}
+
+  async findById(id: string): Promise<TenantRecord | null> {
+    const rows: TenantRow[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM tenants WHERE id = $1`, [id]);
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  async findBySlug(slug: string): Promise<TenantRecord | null> {
+    const rows: TenantRow[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM tenants WHERE slug = $1`, [slug]);
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  async findByExternalRef(ref: string): Promise<TenantRecord | null> {
+    const rows: TenantRow[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM tenants WHERE external_ref = $1`, [ref]);
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  async list(options: { after?: string; limit: number; status?: TenantStatus }): Promise<TenantRecord[]> {
+    const rows: TenantRow[] = await this.dataSource.query(
+      `SELECT ${COLUMNS} FROM tenants
+        WHERE ($1::uuid IS NULL OR id > $1::uuid) AND ($2::text IS NULL OR status = $2)
+        ORDER BY id LIMIT $3`,
+      [options.after ?? null, options.status ?? null, options.limit],
+    );
+    return rows.map(toRecord);
+  }
+
+  /** Inserts, or returns null when the slug or external reference is taken. */
+  async insert(tenant: NewTenant): Promise<TenantRecord | null> {
+    const rows: TenantRow[] = await this.dataSource.query(
+      `INSERT INTO tenants (id, slug, name, tier, isolation, status, region, external_ref, cluster, schema_name, database_name)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       ON CONFLICT DO NOTHING
+       RETURNING ${COLUMNS}`,
+      [
+        tenant.id,
+        tenant.slug,
+        tenant.name,
+        tenant.tier,
+        tenant.isolation,
+        tenant.status,
+        tenant.region,
+        tenant.externalRef,
+        tenant.cluster,
+        tenant.schemaName,
+        tenant.databaseName,
+      ],
+    );
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  /** Tenants whose data lives in their own schema or database, for fleet migrations. */
+  async listPlaced(options: { after?: string; limit: number; id?: string }): Promise<TenantRecord[]> {
+    const rows: TenantRow[] = await this.dataSource.query(
+      `SELECT ${COLUMNS} FROM tenants
+        WHERE isolation IN ('schema', 'silo') AND status <> 'deleted'
+          AND ($1::uuid IS NULL OR id > $1::uuid) AND ($2::uuid IS NULL OR id = $2::uuid)
+        ORDER BY id LIMIT $3`,
+      [options.after ?? null, options.id ?? null, options.limit],
+    );
+    return rows.map(toRecord);
+  }
+
+  /** Silo tenants whose database should exist (not provisioning, not deleted), for the doctor. */
+  async listLiveSilos(): Promise<Array<{ slug: string; databaseName: string }>> {
+    const rows: Array<{ slug: string; database_name: string }> = await this.dataSource.query(
+      "SELECT slug, database_name FROM tenants WHERE isolation = 'silo' AND status IN ('active', 'suspended') ORDER BY id",
+    );
+    return rows.map((row) => ({ slug: row.slug, databaseName: row.database_name }));
+  }
+
+  async recordDataVersion(id: string, version: number): Promise<void> {
+    await this.dataSource.query('UPDATE tenants SET data_version = $2, updated_at = now() WHERE id = $1', [id, version]);
+  }
+
+  /** Moves a tenant between statuses only from the expected one, so concurrent operators cannot race. */
+  async transition(id: string, from: TenantStatus, to: TenantStatus): Promise<TenantRecord | null> {
+    // TypeORM answers an UPDATE with [rows, rowCount] rather than the rows alone.
+    const [rows]: [TenantRow[], number] = await this.dataSource.query(
+      `UPDATE tenants SET status = $3, updated_at = now() WHERE id = $1 AND status = $2 RETURNING ${COLUMNS}`,
+      [id, from, to],
+    );
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+}

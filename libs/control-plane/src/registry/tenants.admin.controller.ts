@@ -1,0 +1,52 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { OperatorOnly } from '@bulkhead/identity';
+import { CreateTenantDto, ListTenantsQuery, TenantPage, TenantView } from './tenant.dto';
+import { TenantAdmin } from './tenant-admin';
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@OperatorOnly()
+@Controller('v1/admin/tenants')
+export class TenantsAdminController {
+  constructor(private readonly admin: TenantAdmin) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a tenant and provision its placement' })
+  async create(@Body() body: CreateTenantDto): Promise<TenantView> {
+    return TenantView.of(await this.admin.create(body));
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List tenants (cursor pagination)' })
+  async list(@Query() query: ListTenantsQuery): Promise<TenantPage> {
+    const limit = query.limit ?? 50;
+    const items = await this.admin.list({ ...query, limit });
+    return { items: items.map(TenantView.of), next: items.length === limit ? items[items.length - 1].id : null };
+  }
+
+  @Get(':id')
+  async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<TenantView> {
+    return TenantView.of(await this.admin.get(id));
+  }
+
+  @Post(':id/suspend')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Suspend a tenant: its tokens get 403 on every instance within TENANT_CACHE_TTL_MS' })
+  async suspend(@Param('id', new ParseUUIDPipe()) id: string): Promise<TenantView> {
+    return TenantView.of(await this.admin.suspend(id));
+  }
+
+  @Post(':id/provision')
+  @HttpCode(200)
+  @ApiOperation({ summary: "Provision (again) a tenant's schema or database and bring it to the latest migration; idempotent" })
+  async provision(@Param('id', new ParseUUIDPipe()) id: string): Promise<TenantView> {
+    return TenantView.of(await this.admin.provision(id));
+  }
+
+  @Post(':id/reactivate')
+  @HttpCode(200)
+  async reactivate(@Param('id', new ParseUUIDPipe()) id: string): Promise<TenantView> {
+    return TenantView.of(await this.admin.reactivate(id));
+  }
+}

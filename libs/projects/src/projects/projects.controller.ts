@@ -1,0 +1,42 @@
+import { pageOf, PageQuery } from '@bulkhead/domain-kit';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CreateProjectDto, ProjectPage, ProjectView, UpdateProjectDto } from './project.dto';
+import { ProjectsService } from './projects.service';
+
+@ApiTags('projects')
+@ApiBearerAuth()
+@Controller('v1/projects')
+export class ProjectsController {
+  constructor(private readonly projects: ProjectsService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a project' })
+  async create(@Body() body: CreateProjectDto): Promise<ProjectView> {
+    return ProjectView.of(await this.projects.create(body));
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List projects in creation order (cursor pagination)' })
+  async list(@Query() query: PageQuery): Promise<ProjectPage> {
+    const limit = query.limit ?? 20;
+    return pageOf(await this.projects.list({ ...query, limit }), limit, ProjectView.of);
+  }
+
+  @Get(':id')
+  async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<ProjectView> {
+    return ProjectView.of(await this.projects.get(id));
+  }
+
+  @Patch(':id')
+  async update(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: UpdateProjectDto): Promise<ProjectView> {
+    return ProjectView.of(await this.projects.update(id, body));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a project and its tasks' })
+  async remove(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+    await this.projects.remove(id);
+  }
+}

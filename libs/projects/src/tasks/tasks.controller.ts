@@ -1,0 +1,41 @@
+import { pageOf } from '@bulkhead/domain-kit';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CreateTaskDto, ListTasksQuery, TaskPage, TaskView, UpdateTaskDto } from './task.dto';
+import { TasksService } from './tasks.service';
+
+@ApiTags('projects')
+@ApiBearerAuth()
+@Controller('v1/tasks')
+export class TasksController {
+  constructor(private readonly tasks: TasksService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a task in a project of the same tenant' })
+  async create(@Body() body: CreateTaskDto): Promise<TaskView> {
+    return TaskView.of(await this.tasks.create(body));
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List tasks in creation order, optionally of one project (cursor pagination)' })
+  async list(@Query() query: ListTasksQuery): Promise<TaskPage> {
+    const limit = query.limit ?? 20;
+    return pageOf(await this.tasks.list({ ...query, limit }), limit, TaskView.of);
+  }
+
+  @Get(':id')
+  async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<TaskView> {
+    return TaskView.of(await this.tasks.get(id));
+  }
+
+  @Patch(':id')
+  async update(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: UpdateTaskDto): Promise<TaskView> {
+    return TaskView.of(await this.tasks.update(id, body));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+    await this.tasks.remove(id);
+  }
+}
