@@ -1,5 +1,6 @@
 import { BulkheadConfig, ConfigModule, IsolationModel, loadConfig } from '@bulkhead/config';
 import { DataSourceRouter, TenantAdmin } from '@bulkhead/control-plane';
+import { withPg } from '@bulkhead/database';
 import { defineDomain } from '@bulkhead/domain-kit';
 import { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
@@ -45,6 +46,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     .compile();
   const context = await moduleRef.init();
   const admin = context.get(TenantAdmin);
+  const created: string[] = [];
   // The shared pool is private to the control plane; a pool tenant's placement is the way to it.
   const probe = tenantContextOf(await admin.create({ slug: `h-${randomBytes(6).toString('hex')}`, name: 'Harness probe', tier: 'free', isolation: 'pool' }), 'harness');
   const dataSource = await context.get(DataSourceRouter).use(probe, async (placement) => placement.dataSource, { critical: true });
@@ -54,9 +56,17 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     admin,
     async newTenant(isolation: IsolationModel = 'pool') {
       const record = await admin.create({ slug: `h-${randomBytes(6).toString('hex')}`, name: 'Harness tenant', tier: 'free', isolation });
+      created.push(record.id);
       return tenantContextOf(record, 'harness');
     },
-    close: () => context.close(),
+    async close() {
+      // Its placements carry the harness's table, not the deployment's domains: retire them so a
+      // fleet run of another suite does not try to migrate them.
+      await withPg(config.DATABASE_OWNER_URL, 'tenancy-harness', (owner) =>
+        owner.query("UPDATE tenants SET status = 'deleted', updated_at = now() WHERE id = ANY($1::uuid[])", [created]),
+      );
+      await context.close();
+    },
   };
 }
 
