@@ -26,6 +26,10 @@ export class TenantRegistry {
       max: 10_000,
       ttl: Math.max(config.TENANT_CACHE_TTL_MS, 1),
       fetchMethod: (key) => this.load(key),
+      // forget() deletes the key, and by default that aborts an in-flight lookup: every request awaiting
+      // it rejects with "deleted" (an opaque 500). Let the lookup answer its waiters instead; the deleted
+      // entry is not re-cached, so the next request still loads the changed tenant.
+      ignoreFetchAbort: true,
     });
   }
 
