@@ -1,9 +1,9 @@
 export { bootstrapDatabase, type BootstrapUrls } from './database-bootstrap';
-export { migrateDatabase, applyMigrationSet, migrationsOf, type MigrationOutcome, type MigrateOptions, type MigrationTarget, type AppliedMigration } from './migration-runner';
-export { migrationSource, type MigrationSource, type MigrationSet } from './migration-source';
-export { loadMigrations, migrationLabel, type MigrationFile } from './migration-files';
+export { migrateDatabase, migrationsOf, type MigrationOutcome, type MigrateOptions, type AppliedMigration } from './migration-runner';
+export { migrationSource, type MigrationSource } from './migration-source';
+export { migrationLabel, type MigrationFile } from './migration-files';
 export { provisionSchema, provisionSilo, withDatabase, type StorageOptions } from './tenant-storage';
-export { isTenantId, isTenantIdAnyCase, isSchemaName, isDatabaseName, isSafeSearchPath, schemaNameFor, databaseNameFor } from './tenant-names';
+export { isTenantId, isTenantIdAnyCase, isSchemaName, isSafeSearchPath, schemaNameFor, databaseNameFor } from './tenant-names';
 export { connectPg, withPg, quoteIdent, parsePgUrl } from './pg-client';
 export { ServiceUnreachableError, isConnectionFailure, hostOf } from './service-unavailable.error';
 export { assertRedisReachable } from './redis-reachable';

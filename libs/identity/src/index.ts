@@ -4,4 +4,3 @@ export { Public, PUBLIC_ROUTE } from './public.decorator';
 export { OperatorOnly, OPERATOR_ROUTE } from './operator.decorator';
 export { DevIssuer, type MintOptions } from './dev-issuer';
 export type { Principal } from './principal';
-export { OperatorRequiredProblem } from './identity.errors';
