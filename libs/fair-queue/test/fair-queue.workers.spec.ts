@@ -86,8 +86,9 @@ describe('FairQueue with real BullMQ workers in two processes', () => {
     expect(Number(await redis.get(`${stats}:started-by:${w1.pid}`))).toBeGreaterThan(0);
     expect(Number(await redis.get(`${stats}:started-by:${w2.pid}`))).toBeGreaterThan(0);
 
-    // Token bucket of 5 per 500 ms: at most 2 x 5 starts in any 500 ms (a full bucket plus a
-    // bucket's worth of refill), and the 10 starts after the first burst need ~1 s of refill.
+    // Token bucket of 5 per 500 ms: at most 2 x 5 admissions in any 500 ms (a full bucket plus a
+    // bucket's worth of refill), and the 10 after the first burst need ~1 s of refill. Admission
+    // times, not start times: a loaded machine may start admitted jobs late and bunched.
     const starts = (await redis.lrange(`${stats}:starts:rated`, 0, -1)).map(Number).sort((a, b) => a - b);
     expect(starts).toHaveLength(15);
     for (let i = 0; i < starts.length; i++) {
