@@ -1,3 +1,4 @@
+import { IsOmittable } from '@bulkhead/openapi';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { PageQuery } from '../page.dto';
@@ -34,18 +35,18 @@ export class CreateOrderDto {
 
 export class UpdateOrderDto {
   @ApiPropertyOptional({ enum: ORDER_STATUSES })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(ORDER_STATUSES)
   status?: OrderStatus;
 
   @ApiPropertyOptional({ minimum: 0, maximum: MAX_TOTAL_CENTS })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(0)
   @Max(MAX_TOTAL_CENTS)
   totalCents?: number;
 
-  @ApiPropertyOptional({ maxLength: 2000 })
+  @ApiPropertyOptional({ maxLength: 2000, description: 'null clears the note.' })
   @IsOptional()
   @IsString()
   @MaxLength(2000)
