@@ -2,5 +2,5 @@ export { JobsModule, type JobsOptions } from './jobs.module';
 export { TenantJobs, type EnqueuedJob } from './tenant-jobs';
 export type { JobHandler, JobInfo } from './job-handler';
 export { JobHandlerProvider } from './job-handler.decorator';
-export { JobBacklogFullProblem } from './jobs.errors';
+export { JobBacklogFullProblem, JobsUnavailableProblem } from './jobs.errors';
 export { JOBS_KEYS, PLATFORM_KEY } from './jobs.constants';

@@ -35,11 +35,11 @@ export class UpdateCustomerDto {
 }
 
 export class CustomerView {
-  @ApiProperty() id!: string;
-  @ApiProperty() email!: string;
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'email' }) email!: string;
   @ApiProperty() name!: string;
-  @ApiProperty() createdAt!: string;
-  @ApiProperty() updatedAt!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 
   static of(customer: Customer): CustomerView {
     return {
@@ -54,5 +54,5 @@ export class CustomerView {
 
 export class CustomerPage {
   @ApiProperty({ type: [CustomerView] }) items!: CustomerView[];
-  @ApiProperty({ nullable: true, type: String }) next!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'uuid' }) next!: string | null;
 }

@@ -61,14 +61,14 @@ export class ListOrdersQuery extends PageQuery {
 }
 
 export class OrderView {
-  @ApiProperty() id!: string;
-  @ApiProperty() customerId!: string;
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid' }) customerId!: string;
   @ApiProperty({ enum: ORDER_STATUSES }) status!: OrderStatus;
-  @ApiProperty() totalCents!: number;
-  @ApiProperty() currency!: string;
+  @ApiProperty({ type: 'integer', minimum: 0, example: 4999 }) totalCents!: number;
+  @ApiProperty({ pattern: '^[A-Z]{3}$', example: 'EUR' }) currency!: string;
   @ApiProperty({ nullable: true, type: String }) note!: string | null;
-  @ApiProperty() createdAt!: string;
-  @ApiProperty() updatedAt!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 
   static of(order: Order): OrderView {
     return {
@@ -86,5 +86,5 @@ export class OrderView {
 
 export class OrderPage {
   @ApiProperty({ type: [OrderView] }) items!: OrderView[];
-  @ApiProperty({ nullable: true, type: String }) next!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'uuid' }) next!: string | null;
 }
