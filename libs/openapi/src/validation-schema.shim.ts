@@ -6,7 +6,6 @@ import type { ValidationMetadata } from 'class-validator/types/metadata/Validati
 import { isPresent } from './omittable.decorator';
 
 // class-transformer does not export its storage from the package root; @Type lives there.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const transformerStorage = (require('class-transformer/cjs/storage') as { defaultMetadataStorage: TransformerStorage }).defaultMetadataStorage;
 
 export type DtoRole = 'body' | 'query';
@@ -109,6 +108,11 @@ function deriveProperty(type: Type<unknown>, property: string, rules: Validation
       default:
         break;
     }
+  }
+  // @Allow() alone whitelists a property without checking it: absent and null pass too.
+  if (rules.every((rule) => rule.type === ValidationTypes.WHITELIST)) {
+    optional = true;
+    nullable = true;
   }
   const options: Schema = { ...own, required: !optional };
   if (Object.keys(items).length || nestedEach) {
