@@ -1,6 +1,6 @@
 import { BulkheadConfig } from '@bulkhead/config';
-import { ProblemError, ProblemFilter, problemValidationPipe, refuseNulCharacters, sendProblem, toProblem } from '@bulkhead/problem';
 import { buildOpenApiDocument } from '@bulkhead/openapi';
+import { ProblemError, ProblemFilter, problemValidationPipe, refuseNulCharacters, sendProblem, toProblem } from '@bulkhead/problem';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
