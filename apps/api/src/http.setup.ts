@@ -1,7 +1,8 @@
 import { BulkheadConfig } from '@bulkhead/config';
+import { buildOpenApiDocument } from '@bulkhead/openapi';
 import { ProblemError, ProblemFilter, problemValidationPipe, refuseNulCharacters, sendProblem, toProblem } from '@bulkhead/problem';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import { Logger } from 'nestjs-pino';
 
@@ -24,16 +25,7 @@ export function configureHttp(app: NestExpressApplication, config: BulkheadConfi
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(problemValidationPipe());
   if (options.docs !== false) {
-    const document = SwaggerModule.createDocument(
-      app,
-      new DocumentBuilder()
-        .setTitle('Bulkhead API')
-        .setDescription('Tenant-scoped API: the tenant is always the one in your bearer token. Errors are RFC 9457 problem+json.')
-        .setVersion('1')
-        .addBearerAuth()
-        .build(),
-    );
-    SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+    SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs/openapi.json' });
   }
 }
 

@@ -1,3 +1,4 @@
+import { ApiProblem } from '@bulkhead/openapi';
 import { ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
@@ -12,6 +13,7 @@ import { PUBLIC_ROUTE } from './public.decorator';
  * `@OperatorOnly()` route needs the operator scope on a token that names no tenant.
  */
 @Injectable()
+@ApiProblem(OperatorRequiredProblem, { when: OPERATOR_ROUTE })
 export class AuthenticationGuard extends AuthGuard('jwt') {
   constructor(private readonly reflector: Reflector) {
     super();

@@ -2,4 +2,5 @@ export { JobsModule, type JobsOptions } from './jobs.module';
 export { TenantJobs, type EnqueuedJob } from './tenant-jobs';
 export type { JobHandler, JobInfo } from './job-handler';
 export { JobHandlerProvider } from './job-handler.decorator';
+export { JobBacklogFullProblem, JobsUnavailableProblem } from './jobs.errors';
 export { jobsQueueKeys, PLATFORM_KEY } from './jobs.constants';

@@ -1,3 +1,4 @@
+import { IsOmittable } from '@bulkhead/openapi';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsNumber, IsOptional, Max, Min, ValidateNested } from 'class-validator';
@@ -9,14 +10,14 @@ export class RateLimitDto {
 
 export class JobPolicyDto {
   @ApiPropertyOptional({ description: 'Share of dispatch under contention (tier default: free 1, pro 2, enterprise 4).' })
-  @IsOptional() @IsNumber() @Min(0.01) @Max(1000) weight?: number;
+  @IsOmittable() @IsNumber() @Min(0.01) @Max(1000) weight?: number;
 
   @ApiPropertyOptional({ description: 'Jobs admitted and unfinished at once, across all workers.' })
-  @IsOptional() @IsInt() @Min(1) @Max(10_000) maxConcurrency?: number;
+  @IsOmittable() @IsInt() @Min(1) @Max(10_000) maxConcurrency?: number;
 
   @ApiPropertyOptional({ description: 'Admissions per window, or null for none.', nullable: true, type: RateLimitDto })
   @IsOptional() @ValidateNested() @Type(() => RateLimitDto) rateLimit?: RateLimitDto | null;
 
   @ApiPropertyOptional({ description: 'Jobs buffered before enqueue answers 429.' })
-  @IsOptional() @IsInt() @Min(0) @Max(10_000_000) maxBacklog?: number;
+  @IsOmittable() @IsInt() @Min(0) @Max(10_000_000) maxBacklog?: number;
 }

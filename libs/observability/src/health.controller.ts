@@ -1,3 +1,4 @@
+import { ApiProblem } from '@bulkhead/openapi';
 import { ProblemError } from '@bulkhead/problem';
 import { DatabaseProbe } from '@bulkhead/control-plane';
 import { Public } from '@bulkhead/identity';
@@ -26,6 +27,7 @@ export class HealthController {
   /** Readiness: PostgreSQL (as the runtime role) and Redis both answer. */
   @Get('ready')
   @HealthCheck()
+  @ApiProblem(new ProblemError(503, 'not_ready', 'Not ready', 'A backing service is unavailable.', { checks: {}, retryAfterSeconds: 5 }))
   async ready(): Promise<HealthCheckResult> {
     try {
       return await this.health.check([() => this.probe('postgres', () => this.database.ping()), () => this.probe('redis', () => this.redis.ping())]);

@@ -29,7 +29,7 @@ export interface TenancyOptions {
 export class TenancyModule {
   static forRoot(options: TenancyOptions): DynamicModule {
     const access: Provider[] = [
-      { provide: APP_GUARD, useExisting: AuthenticationGuard },
+      { provide: APP_GUARD, useClass: AuthenticationGuard },
       { provide: APP_GUARD, useClass: TenantGuard },
     ];
     return {

@@ -57,8 +57,8 @@ export class ListTenantsQuery {
 }
 
 export class TenantView {
-  @ApiProperty() id!: string;
-  @ApiProperty() slug!: string;
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ pattern: TENANT_SLUG_PATTERN.source }) slug!: string;
   @ApiProperty() name!: string;
   @ApiProperty({ enum: TENANT_TIERS }) tier!: TenantTier;
   @ApiProperty({ enum: ISOLATION_MODELS }) isolation!: IsolationModel;
@@ -68,9 +68,9 @@ export class TenantView {
   @ApiProperty() cluster!: string;
   @ApiProperty({ nullable: true, type: String }) schemaName!: string | null;
   @ApiProperty({ nullable: true, type: String }) databaseName!: string | null;
-  @ApiProperty() dataVersion!: number;
-  @ApiProperty() createdAt!: string;
-  @ApiProperty() updatedAt!: string;
+  @ApiProperty({ type: 'integer', minimum: 0 }) dataVersion!: number;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 
   static of(record: TenantRecord): TenantView {
     return Object.assign(new TenantView(), {
@@ -83,6 +83,6 @@ export class TenantView {
 
 export class TenantPage {
   @ApiProperty({ type: [TenantView] }) items!: TenantView[];
-  @ApiProperty({ nullable: true, type: String, description: 'Pass as `after` to get the next page; null on the last page.' })
+  @ApiProperty({ nullable: true, type: String, format: 'uuid', description: 'Pass as `after` to get the next page; null on the last page.' })
   next!: string | null;
 }

@@ -1,6 +1,8 @@
+import { ApiProblem } from '@bulkhead/openapi';
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { OperatorOnly } from '@bulkhead/identity';
+import { TenantNotFoundProblem, TenantSlugTakenProblem, TenantStateProblem } from './registry.errors';
 import { CreateTenantDto, ListTenantsQuery, TenantPage, TenantView } from './tenant.dto';
 import { TenantAdmin } from './tenant-admin';
 
@@ -13,12 +15,17 @@ export class TenantsAdminController {
 
   @Post()
   @ApiOperation({ summary: 'Create a tenant and provision its placement' })
+  @ApiCreatedResponse({ type: TenantView })
+  @ApiProblem(TenantSlugTakenProblem)
+  @ApiProblem(422, 'region_not_served', 'Region not served')
+  @ApiProblem(503, 'provisioning_failed', 'Provisioning failed')
   async create(@Body() body: CreateTenantDto): Promise<TenantView> {
     return TenantView.of(await this.admin.create(body));
   }
 
   @Get()
   @ApiOperation({ summary: 'List tenants (cursor pagination)' })
+  @ApiOkResponse({ type: TenantPage })
   async list(@Query() query: ListTenantsQuery): Promise<TenantPage> {
     const limit = query.limit ?? 50;
     const items = await this.admin.list({ ...query, limit });
@@ -26,6 +33,8 @@ export class TenantsAdminController {
   }
 
   @Get(':id')
+  @ApiOkResponse({ type: TenantView })
+  @ApiProblem(TenantNotFoundProblem)
   async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<TenantView> {
     return TenantView.of(await this.admin.get(id));
   }
@@ -33,6 +42,9 @@ export class TenantsAdminController {
   @Post(':id/suspend')
   @HttpCode(200)
   @ApiOperation({ summary: 'Suspend a tenant: its tokens get 403 on every instance within TENANT_CACHE_TTL_MS' })
+  @ApiOkResponse({ type: TenantView })
+  @ApiProblem(TenantNotFoundProblem)
+  @ApiProblem(new TenantStateProblem('The tenant is suspended; it must be active to become suspended.'))
   async suspend(@Param('id', new ParseUUIDPipe()) id: string): Promise<TenantView> {
     return TenantView.of(await this.admin.suspend(id));
   }
@@ -40,12 +52,19 @@ export class TenantsAdminController {
   @Post(':id/provision')
   @HttpCode(200)
   @ApiOperation({ summary: "Provision (again) a tenant's schema or database and bring it to the latest migration; idempotent" })
+  @ApiOkResponse({ type: TenantView })
+  @ApiProblem(TenantNotFoundProblem)
+  @ApiProblem(new TenantStateProblem('The tenant is suspended; only a provisioning or active tenant can be provisioned.'))
+  @ApiProblem(503, 'provisioning_failed', 'Provisioning failed')
   async provision(@Param('id', new ParseUUIDPipe()) id: string): Promise<TenantView> {
     return TenantView.of(await this.admin.provision(id));
   }
 
   @Post(':id/reactivate')
   @HttpCode(200)
+  @ApiOkResponse({ type: TenantView })
+  @ApiProblem(TenantNotFoundProblem)
+  @ApiProblem(new TenantStateProblem('The tenant is active; it must be suspended to become active.'))
   async reactivate(@Param('id', new ParseUUIDPipe()) id: string): Promise<TenantView> {
     return TenantView.of(await this.admin.reactivate(id));
   }

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsOptional, IsString, Length } from 'class-validator';
+import { IsOmittable } from '@bulkhead/openapi';
+import { IsBoolean, IsString, Length } from 'class-validator';
 import { Project } from './project.entity';
 
 export class CreateProjectDto {
@@ -11,13 +12,13 @@ export class CreateProjectDto {
 
 export class UpdateProjectDto {
   @ApiPropertyOptional({ example: 'Website relaunch (phase 2)' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 200)
   name?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   archived?: boolean;
 }

@@ -1,4 +1,5 @@
 import { PageQuery } from '@bulkhead/domain-kit';
+import { IsOmittable } from '@bulkhead/openapi';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
 import { Task } from './task.entity';
@@ -23,18 +24,18 @@ export class CreateTaskDto {
 
 export class UpdateTaskDto {
   @ApiPropertyOptional({ example: 'Draft the landing page copy' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 200)
   title?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   done?: boolean;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 5, example: 1 })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(1)
   @Max(5)

@@ -1,6 +1,7 @@
+import { IsOmittable } from '@bulkhead/openapi';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { IsEmail, IsString, Length, MaxLength } from 'class-validator';
 import { Customer } from './customer.entity';
 
 const normaliseEmail = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
@@ -20,25 +21,25 @@ export class CreateCustomerDto {
 
 export class UpdateCustomerDto {
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOmittable()
   @Transform(normaliseEmail)
   @IsEmail()
   @MaxLength(254)
   email?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 200)
   name?: string;
 }
 
 export class CustomerView {
-  @ApiProperty() id!: string;
-  @ApiProperty() email!: string;
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'email' }) email!: string;
   @ApiProperty() name!: string;
-  @ApiProperty() createdAt!: string;
-  @ApiProperty() updatedAt!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 
   static of(customer: Customer): CustomerView {
     return {
@@ -53,5 +54,5 @@ export class CustomerView {
 
 export class CustomerPage {
   @ApiProperty({ type: [CustomerView] }) items!: CustomerView[];
-  @ApiProperty({ nullable: true, type: String }) next!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'uuid' }) next!: string | null;
 }

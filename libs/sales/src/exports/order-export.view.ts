@@ -2,11 +2,11 @@ import { ApiProperty } from '@nestjs/swagger';
 import { ExportStatus, OrderExport } from './order-export.entity';
 
 export class OrderExportView {
-  @ApiProperty() id!: string;
+  @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ enum: ['pending', 'completed', 'failed'] }) status!: ExportStatus;
-  @ApiProperty({ nullable: true, type: Number }) rowCount!: number | null;
-  @ApiProperty() createdAt!: string;
-  @ApiProperty({ nullable: true, type: String }) completedAt!: string | null;
+  @ApiProperty({ nullable: true, type: 'integer', minimum: 0 }) rowCount!: number | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) completedAt!: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'Where to fetch the CSV once completed.' }) download!: string | null;
 
   static of(row: OrderExport): OrderExportView {

@@ -1,5 +1,8 @@
+import { JobBacklogFullProblem, JobsUnavailableProblem } from '@bulkhead/jobs';
+import { ApiProblem } from '@bulkhead/openapi';
 import { Controller, Get, Header, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ExportNotFoundProblem, ExportNotReadyProblem } from '../sales.errors';
 import { OrderExportView } from './order-export.view';
 import { OrderExportsService } from './order-exports.service';
 
@@ -12,11 +15,16 @@ export class OrderExportsController {
   @Post()
   @HttpCode(202)
   @ApiOperation({ summary: "Export this tenant's orders as CSV in the background; poll the export, then fetch its content" })
+  @ApiAcceptedResponse({ type: OrderExportView })
+  @ApiProblem(JobBacklogFullProblem)
+  @ApiProblem(JobsUnavailableProblem)
   async request(): Promise<OrderExportView> {
     return OrderExportView.of(await this.exports.request());
   }
 
   @Get(':id')
+  @ApiOkResponse({ type: OrderExportView })
+  @ApiProblem(ExportNotFoundProblem)
   async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<OrderExportView> {
     return OrderExportView.of(await this.exports.get(id));
   }
@@ -24,6 +32,9 @@ export class OrderExportsController {
   @Get(':id/content')
   @Header('Content-Type', 'text/csv; charset=utf-8')
   @ApiProduces('text/csv')
+  @ApiOkResponse({ schema: { type: 'string', example: 'id,customer_id,status,total_cents,currency,created_at\n' } })
+  @ApiProblem(ExportNotFoundProblem)
+  @ApiProblem(ExportNotReadyProblem)
   content(@Param('id', new ParseUUIDPipe()) id: string): Promise<string> {
     return this.exports.content(id);
   }

@@ -1,3 +1,4 @@
+import { IsOmittable } from '@bulkhead/openapi';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { PageQuery } from '@bulkhead/domain-kit';
@@ -34,18 +35,18 @@ export class CreateOrderDto {
 
 export class UpdateOrderDto {
   @ApiPropertyOptional({ enum: ORDER_STATUSES })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(ORDER_STATUSES)
   status?: OrderStatus;
 
   @ApiPropertyOptional({ minimum: 0, maximum: MAX_TOTAL_CENTS })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(0)
   @Max(MAX_TOTAL_CENTS)
   totalCents?: number;
 
-  @ApiPropertyOptional({ maxLength: 2000 })
+  @ApiPropertyOptional({ maxLength: 2000, description: 'null clears the note.' })
   @IsOptional()
   @IsString()
   @MaxLength(2000)
@@ -60,14 +61,14 @@ export class ListOrdersQuery extends PageQuery {
 }
 
 export class OrderView {
-  @ApiProperty() id!: string;
-  @ApiProperty() customerId!: string;
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid' }) customerId!: string;
   @ApiProperty({ enum: ORDER_STATUSES }) status!: OrderStatus;
-  @ApiProperty() totalCents!: number;
-  @ApiProperty() currency!: string;
+  @ApiProperty({ type: 'integer', minimum: 0, example: 4999 }) totalCents!: number;
+  @ApiProperty({ pattern: '^[A-Z]{3}$', example: 'EUR' }) currency!: string;
   @ApiProperty({ nullable: true, type: String }) note!: string | null;
-  @ApiProperty() createdAt!: string;
-  @ApiProperty() updatedAt!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 
   static of(order: Order): OrderView {
     return {
@@ -85,5 +86,5 @@ export class OrderView {
 
 export class OrderPage {
   @ApiProperty({ type: [OrderView] }) items!: OrderView[];
-  @ApiProperty({ nullable: true, type: String }) next!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'uuid' }) next!: string | null;
 }

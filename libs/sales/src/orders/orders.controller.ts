@@ -1,6 +1,8 @@
+import { ApiProblem } from '@bulkhead/openapi';
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { pageOf } from '@bulkhead/domain-kit';
+import { OrderNotFoundProblem, UnknownCustomerReferenceProblem } from '../sales.errors';
 import { CreateOrderDto, ListOrdersQuery, OrderPage, OrderView, UpdateOrderDto } from './order.dto';
 import { OrdersService } from './orders.service';
 
@@ -12,29 +14,38 @@ export class OrdersController {
 
   @Post()
   @ApiOperation({ summary: 'Create an order for a customer of the same tenant' })
+  @ApiCreatedResponse({ type: OrderView })
+  @ApiProblem(UnknownCustomerReferenceProblem)
   async create(@Body() body: CreateOrderDto): Promise<OrderView> {
     return OrderView.of(await this.orders.create(body));
   }
 
   @Get()
   @ApiOperation({ summary: 'List orders in creation order, optionally of one customer (cursor pagination)' })
+  @ApiOkResponse({ type: OrderPage })
   async list(@Query() query: ListOrdersQuery): Promise<OrderPage> {
     const limit = query.limit ?? 20;
     return pageOf(await this.orders.list({ ...query, limit }), limit, OrderView.of);
   }
 
   @Get(':id')
+  @ApiOkResponse({ type: OrderView })
+  @ApiProblem(OrderNotFoundProblem)
   async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<OrderView> {
     return OrderView.of(await this.orders.get(id));
   }
 
   @Patch(':id')
+  @ApiOkResponse({ type: OrderView })
+  @ApiProblem(OrderNotFoundProblem)
   async update(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: UpdateOrderDto): Promise<OrderView> {
     return OrderView.of(await this.orders.update(id, body));
   }
 
   @Delete(':id')
   @HttpCode(204)
+  @ApiNoContentResponse()
+  @ApiProblem(OrderNotFoundProblem)
   async remove(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
     await this.orders.remove(id);
   }

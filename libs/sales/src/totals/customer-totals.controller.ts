@@ -1,9 +1,11 @@
-import { TenantJobs } from '@bulkhead/jobs';
+import { JobBacklogFullProblem, JobsUnavailableProblem, TenantJobs } from '@bulkhead/jobs';
+import { ApiProblem } from '@bulkhead/openapi';
 import { TenantData } from '@bulkhead/tenancy';
 import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { pageOf, PageQuery } from '@bulkhead/domain-kit';
 import { CustomerTotals } from './customer-totals.entity';
+import { CustomerTotalsPage, JobAcceptedView } from './customer-totals.view';
 import { RECALCULATE_TOTALS_JOB } from './recalculate-totals.handler';
 
 @ApiTags('customers')
@@ -18,6 +20,9 @@ export class CustomerTotalsController {
   @Post('recalculate')
   @HttpCode(202)
   @ApiOperation({ summary: 'Recalculate per-customer order totals in the background' })
+  @ApiAcceptedResponse({ type: JobAcceptedView })
+  @ApiProblem(JobBacklogFullProblem)
+  @ApiProblem(JobsUnavailableProblem)
   async recalculate(): Promise<{ jobId: string; duplicate: boolean }> {
     // No fixed job id: BullMQ keeps finished jobs for a while and would swallow a later request
     // reusing it. Each request is its own job; the handler is idempotent.
@@ -25,6 +30,7 @@ export class CustomerTotalsController {
   }
 
   @Get()
+  @ApiOkResponse({ type: CustomerTotalsPage })
   async list(@Query() query: PageQuery) {
     const limit = query.limit ?? 20;
     const rows = await this.data.read(CustomerTotals).findPage({ after: query.after, limit });

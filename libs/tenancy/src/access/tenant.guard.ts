@@ -1,6 +1,7 @@
 import { BulkheadConfig } from '@bulkhead/config';
-import { TenantRegistry } from '@bulkhead/control-plane';
+import { OverloadedProblem, TenantRegistry } from '@bulkhead/control-plane';
 import { OPERATOR_ROUTE, Principal, PUBLIC_ROUTE } from '@bulkhead/identity';
+import { ApiProblem } from '@bulkhead/openapi';
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
@@ -18,6 +19,12 @@ export const TENANT_HEADER = 'x-tenant-id';
  * tenant. Only then is the tenant context established, once, for the rest of the request.
  */
 @Injectable()
+@ApiProblem(TenantRequiredProblem, { unless: OPERATOR_ROUTE })
+@ApiProblem(TenantUnavailableProblem, { unless: OPERATOR_ROUTE })
+@ApiProblem(TenantSuspendedProblem, { unless: OPERATOR_ROUTE })
+@ApiProblem(TenantMismatchProblem, { unless: OPERATOR_ROUTE })
+// Not thrown here, but every request admitted into a tenant context takes its connections through the gated router.
+@ApiProblem(new OverloadedProblem('Too many concurrent requests for this tenant.'), { unless: OPERATOR_ROUTE })
 export class TenantGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,

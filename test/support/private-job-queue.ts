@@ -1,0 +1,24 @@
+import { FairQueue } from '@bulkhead/fair-queue';
+import Redis from 'ioredis';
+import { basename } from 'node:path';
+
+/**
+ * Import this first in a spec whose jobs must stay its own: another spec's worker, running at
+ * the same time in the other jest worker, would otherwise take them (or obliterate the queue
+ * under them). @bulkhead/jobs reads JOBS_QUEUE_NAME when it is imported, so this has to run
+ * before anything imports it; each spec file gets a fresh module registry and a fresh env.
+ */
+const spec = basename(expect.getState().testPath ?? 'spec').replace(/\.spec\.ts$/, '');
+process.env.JOBS_QUEUE_NAME = `${process.env.JOBS_QUEUE_NAME ?? 'jobs'}-${spec}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
+
+/** Drops every key of this spec's queue: before the run (leftovers of an interrupted one) and after it. */
+export async function clearPrivateJobQueue(): Promise<void> {
+  const redis = new Redis(process.env.REDIS_URL as string, { maxRetriesPerRequest: null });
+  try {
+    const queue = new FairQueue({ name: process.env.JOBS_QUEUE_NAME as string, connection: redis });
+    await queue.obliterate();
+    await queue.close();
+  } finally {
+    await redis.quit();
+  }
+}
