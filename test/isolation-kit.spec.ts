@@ -1,8 +1,7 @@
 import { clearPrivateJobQueue } from './support/private-job-queue';
-import { BulkheadConfig } from '@bulkhead/config';
 import { buildOpenApiDocument } from '@bulkhead/openapi';
 import { assertIsolated, IsolationKitError, IsolationReport, operationsOf, runIsolationMatrix } from '@bulkhead/testing';
-import { IsolationModel } from '@bulkhead/config';
+import { BulkheadConfig, IsolationModel } from '@bulkhead/config';
 import { TenantRecord } from '@bulkhead/control-plane';
 import { Body, Controller, Get, NotFoundException, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
