@@ -15,7 +15,7 @@ describe('silo churn under a connection budget', () => {
   const admin = loadConfig().DATABASE_ADMIN_URL;
 
   beforeAll(async () => {
-    api = await startTestApi({ DATABASE_CONNECTION_BUDGET: '16', DATABASE_POOL_MAX: '10', SILO_POOL_MAX: '2', TENANT_MAX_CONNECTIONS: '2', POOL_SHED_THRESHOLD: '1' });
+    api = await startTestApi({ DATABASE_CONNECTION_BUDGET: '16', DATABASE_POOL_MAX: '10', SILO_POOL_MAX: '2', TENANT_MAX_CONNECTIONS: '2' });
     tenants = [];
     for (let i = 0; i < 8; i++) tenants.push(await createTenant(api, { isolation: 'silo' }));
   }, 120_000);

@@ -200,8 +200,8 @@ async function routingOverhead(app: INestApplication, base: string, config: Bulk
     `One tenant of each model with ${ORDERS_PER_TENANT} orders; reads by primary key over 200 ids of the tenant; ` +
       `autocannon in the same process, ${CONNECTIONS} connections, ${DURATION_S} s per run, best of ${ROUNDS} interleaved rounds (each starting at a different route, after a CHECKPOINT). ` +
       `Shared pool and the silo's pool both ${config.DATABASE_POOL_MAX} connections (SILO_POOL_MAX=${config.SILO_POOL_MAX}), ` +
-      `TENANT_MAX_CONNECTIONS=${config.TENANT_MAX_CONNECTIONS} so no model queues in the tenant gate, shedding at ${config.POOL_SHED_THRESHOLD} utilisation ` +
-      `(${CONNECTIONS}/${config.DATABASE_POOL_MAX} in flight stays below it). The control reads the pool tenant's rows through a superuser pool with no guard, registry, router or tenant settings.`,
+      `TENANT_MAX_CONNECTIONS=${config.TENANT_MAX_CONNECTIONS} so no model queues in the tenant gate ` +
+      `(${CONNECTIONS} in flight, within the ${config.DATABASE_POOL_MAX}-connection pool). The control reads the pool tenant's rows through a superuser pool with no guard, registry, router or tenant settings.`,
     '',
     '| route | req/s | p50 ms | p99 ms | vs control | vs pool | non-2xx | errors |',
     '|---|---|---|---|---|---|---|---|',

@@ -138,10 +138,22 @@ export class BulkheadConfig {
   @Max(1000)
   TENANT_MAX_CONNECTIONS = 4;
 
-  @Transform(({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value)))
-  @Min(0.1)
-  @Max(1)
-  POOL_SHED_THRESHOLD = 0.85;
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  TENANT_MAX_QUEUE = 64;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(60_000)
+  POOL_QUEUE_BUDGET_MS = 1000;
+
+  @Matches(/^free:\d+(\.\d+)?,pro:\d+(\.\d+)?,enterprise:\d+(\.\d+)?$/, {
+    message: 'POOL_TIER_WEIGHTS must look like free:1,pro:2,enterprise:4',
+  })
+  POOL_TIER_WEIGHTS = 'free:1,pro:2,enterprise:4';
 
   @Transform(toInt)
   @IsInt()
@@ -189,6 +201,8 @@ export class BulkheadConfig {
 
   /** TENANT_TIER_ISOLATION, parsed. */
   declare readonly tierIsolation: Readonly<Record<TenantTier, IsolationModel>>;
+  /** POOL_TIER_WEIGHTS, parsed. */
+  declare readonly poolTierWeights: Readonly<Record<TenantTier, number>>;
   /** JOBS_TIER_WEIGHTS, parsed. */
   declare readonly jobsTierWeights: Readonly<Record<TenantTier, number>>;
   /** Cluster `main` first, then DATABASE_CLUSTERS, parsed and checked. */
@@ -222,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BulkheadConfig
   Object.assign(config, {
     tierIsolation: Object.freeze(tierMap(config.TENANT_TIER_ISOLATION, (model) => model as IsolationModel)),
     jobsTierWeights: Object.freeze(tierMap(config.JOBS_TIER_WEIGHTS, Number)),
+    poolTierWeights: Object.freeze(tierMap(config.POOL_TIER_WEIGHTS, (weight) => Math.max(Number(weight), 0.01))),
     clusters: Object.freeze(clusters.map((cluster) => Object.freeze(cluster))),
   });
   return Object.freeze(config);

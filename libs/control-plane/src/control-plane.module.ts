@@ -7,7 +7,7 @@ import { DataSourceRouter } from './placement/data-source.router';
 import { openRuntimeDataSource } from './placement/runtime-data-source';
 import { RuntimeDataSourceLifecycle } from './placement/runtime-data-source.lifecycle';
 import { SiloDataSources } from './placement/silo-data-sources';
-import { TenantConnectionGate } from './placement/tenant-connection-gate';
+import { FairPoolGate } from './placement/fair-pool-gate';
 import { FleetMigrator } from './registry/fleet-migrator';
 import { TenantAdmin } from './registry/tenant-admin';
 import { TenantChangeFeed } from './registry/tenant-change-feed';
@@ -35,7 +35,7 @@ export class ControlPlaneModule {
         TenantProvisioner,
         FleetMigrator,
         SiloDataSources,
-        TenantConnectionGate,
+        FairPoolGate,
         RuntimeDataSourceLifecycle,
         TenantRepository,
         TenantRegistry,

@@ -1,9 +1,11 @@
-import { IsolationModel } from '@bulkhead/config';
+import { IsolationModel, TenantTier } from '@bulkhead/config';
 import { DataSource } from 'typeorm';
 
 /** What the router needs to know of a tenant to find its data: the registry's placement, never a guess. */
 export interface PlacedTenant {
   readonly tenantId: string;
+  /** Its share of a pool's connections under contention (POOL_TIER_WEIGHTS). */
+  readonly tier: TenantTier;
   readonly isolation: IsolationModel;
   readonly cluster: string;
   readonly schemaName: string | null;

@@ -1,0 +1,142 @@
+import { BulkheadConfig } from '@bulkhead/config';
+import { Injectable } from '@nestjs/common';
+import { OverloadedProblem } from './placement.errors';
+
+/** Writes wait this much longer than reads before they give up: they are never shed for a read's budget. */
+const WRITE_WAIT_FACTOR = 10;
+
+interface Waiter {
+  readonly critical: boolean;
+  readonly since: number;
+  grant(): void;
+}
+
+interface Lane {
+  active: number;
+  weight: number;
+  waiting: Waiter[];
+}
+
+interface PoolLanes {
+  active: number;
+  readonly lanes: Map<string, Lane>;
+}
+
+export interface GateRequest {
+  /** Which pool the unit of work will draw from: the shared pool, or one silo's. */
+  pool: string;
+  /** That pool's size in this process: the gate never admits more, so the pool never queues. */
+  capacity: number;
+  tenantId: string;
+  weight: number;
+  /** Writes are never shed for the read budget; they wait longer. */
+  critical: boolean;
+}
+
+/**
+ * Admission to a pool's connections, fair between tenants. The gate admits at most as many units
+ * of work as the pool has connections, so the order in which waiters get a connection is the
+ * gate's, not the driver's FIFO: when a connection frees, it goes to the waiting tenant holding
+ * the fewest connections for its weight (tier), oldest request first among equals. A tenant never
+ * holds more than TENANT_MAX_CONNECTIONS. So a quiet tenant's request is served next, however many
+ * a noisy one has queued; the noisy tenant queues behind itself.
+ *
+ * Shedding is per tenant, never global: a tenant's waiters beyond TENANT_MAX_QUEUE are refused at
+ * once (its excess), and a read that waited POOL_QUEUE_BUDGET_MS without a connection is refused
+ * (503 with Retry-After) rather than served too late to matter; a write waits ten times as long.
+ */
+@Injectable()
+export class FairPoolGate {
+  private readonly pools = new Map<string, PoolLanes>();
+  private readonly tenantCap: number;
+  private readonly maxQueue: number;
+  private readonly budgetMs: number;
+
+  constructor(config: BulkheadConfig) {
+    this.tenantCap = config.TENANT_MAX_CONNECTIONS;
+    this.maxQueue = config.TENANT_MAX_QUEUE;
+    this.budgetMs = config.POOL_QUEUE_BUDGET_MS;
+  }
+
+  async enter(request: GateRequest): Promise<void> {
+    const pool = this.pools.get(request.pool) ?? this.open(request.pool);
+    const lane = pool.lanes.get(request.tenantId) ?? this.openLane(pool, request.tenantId);
+    lane.weight = request.weight;
+    if (pool.active < request.capacity && lane.active < this.tenantCap && lane.waiting.length === 0) {
+      pool.active++;
+      lane.active++;
+      return;
+    }
+    if (lane.waiting.length >= this.maxQueue) {
+      this.forgetIfIdle(request.pool, pool, request.tenantId, lane);
+      throw new OverloadedProblem('Too many concurrent requests for this tenant.');
+    }
+    await new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        critical: request.critical,
+        since: Date.now(),
+        grant: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(
+        () => {
+          const at = lane.waiting.indexOf(waiter);
+          if (at >= 0) lane.waiting.splice(at, 1);
+          this.forgetIfIdle(request.pool, pool, request.tenantId, lane);
+          reject(new OverloadedProblem('The database is busy for this tenant; retry shortly.'));
+        },
+        request.critical ? this.budgetMs * WRITE_WAIT_FACTOR : this.budgetMs,
+      );
+      lane.waiting.push(waiter);
+    });
+  }
+
+  leave(request: Pick<GateRequest, 'pool' | 'capacity' | 'tenantId'>): void {
+    const pool = this.pools.get(request.pool);
+    const lane = pool?.lanes.get(request.tenantId);
+    if (!pool || !lane) return;
+    pool.active--;
+    lane.active--;
+    this.dispatch(pool, request.capacity);
+    this.forgetIfIdle(request.pool, pool, request.tenantId, lane);
+  }
+
+  /** Hands free connections to waiters: the lane with the fewest held per weight first, then the oldest. */
+  private dispatch(pool: PoolLanes, capacity: number): void {
+    while (pool.active < capacity) {
+      let chosen: Lane | undefined;
+      for (const lane of pool.lanes.values()) {
+        if (lane.waiting.length === 0 || lane.active >= this.tenantCap) continue;
+        if (!chosen) chosen = lane;
+        else {
+          const share = lane.active / lane.weight - chosen.active / chosen.weight;
+          if (share < 0 || (share === 0 && lane.waiting[0].since < chosen.waiting[0].since)) chosen = lane;
+        }
+      }
+      if (!chosen) return;
+      const waiter = chosen.waiting.shift() as Waiter;
+      pool.active++;
+      chosen.active++;
+      waiter.grant();
+    }
+  }
+
+  private open(key: string): PoolLanes {
+    const pool: PoolLanes = { active: 0, lanes: new Map() };
+    this.pools.set(key, pool);
+    return pool;
+  }
+
+  private openLane(pool: PoolLanes, tenantId: string): Lane {
+    const lane: Lane = { active: 0, weight: 1, waiting: [] };
+    pool.lanes.set(tenantId, lane);
+    return lane;
+  }
+
+  private forgetIfIdle(key: string, pool: PoolLanes, tenantId: string, lane: Lane): void {
+    if (lane.active === 0 && lane.waiting.length === 0) pool.lanes.delete(tenantId);
+    if (pool.active === 0 && pool.lanes.size === 0) this.pools.delete(key);
+  }
+}

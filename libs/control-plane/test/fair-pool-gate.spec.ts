@@ -1,0 +1,68 @@
+import { loadConfig } from '@bulkhead/config';
+import { OverloadedProblem } from '../src/placement/placement.errors';
+import { FairPoolGate, GateRequest } from '../src/placement/fair-pool-gate';
+
+/** The gate's order and its shedding, decided by each tenant's share, never by global load. */
+describe('fair pool gate', () => {
+  const gateWith = (env: Record<string, string> = {}) =>
+    new FairPoolGate(loadConfig({ ...process.env, TENANT_MAX_CONNECTIONS: '4', TENANT_MAX_QUEUE: '8', POOL_QUEUE_BUDGET_MS: '60000', ...env }));
+  const on = (tenantId: string, weight = 1, critical = false): GateRequest => ({ pool: 'shared:main', capacity: 4, tenantId, weight, critical });
+
+  it('hands a freed connection to a quiet tenant before a noisy tenant’s queue', async () => {
+    const gate = gateWith();
+    const order: string[] = [];
+    for (let i = 0; i < 4; i++) await gate.enter(on('noisy'));
+    const waits = [
+      ...Array.from({ length: 6 }, (_, i) => gate.enter(on('noisy')).then(() => order.push(`noisy-${i}`))),
+      gate.enter(on('quiet')).then(() => order.push('quiet')),
+    ];
+    gate.leave(on('noisy'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(order).toEqual(['quiet']);
+    gate.leave(on('quiet'));
+    for (let i = 0; i < 6; i++) gate.leave(on('noisy'));
+    await Promise.all(waits);
+    expect(order).toEqual(['quiet', 'noisy-0', 'noisy-1', 'noisy-2', 'noisy-3', 'noisy-4', 'noisy-5']);
+  });
+
+  it('shares connections by weight: the heavier tier gets the next connection while it holds less per weight', async () => {
+    const gate = gateWith();
+    await gate.enter(on('free', 1));
+    await gate.enter(on('free', 1));
+    await gate.enter(on('enterprise', 4));
+    await gate.enter(on('enterprise', 4));
+    const order: string[] = [];
+    const waits = [gate.enter(on('free', 1)).then(() => order.push('free')), gate.enter(on('enterprise', 4)).then(() => order.push('enterprise'))];
+    gate.leave(on('free', 1));
+    await new Promise((resolve) => setImmediate(resolve));
+    // free holds 1 of weight 1 (1.0), enterprise 2 of weight 4 (0.5): enterprise is further below its share.
+    expect(order).toEqual(['enterprise']);
+    gate.leave(on('enterprise', 4));
+    await Promise.all(waits);
+    expect(order).toEqual(['enterprise', 'free']);
+  });
+
+  it('refuses only the noisy tenant’s excess, at once, and never another tenant', async () => {
+    const gate = gateWith();
+    for (let i = 0; i < 4; i++) await gate.enter(on('noisy'));
+    const queued = Array.from({ length: 8 }, () => gate.enter(on('noisy')));
+    await expect(gate.enter(on('noisy'))).rejects.toBeInstanceOf(OverloadedProblem);
+    const quiet = gate.enter(on('quiet'));
+    gate.leave(on('noisy'));
+    await expect(quiet).resolves.toBeUndefined();
+    gate.leave(on('quiet'));
+    for (let i = 0; i < 11; i++) gate.leave(on('noisy'));
+    await Promise.all(queued);
+  });
+
+  it('sheds a read that waited past the budget, while a write waits on', async () => {
+    const gate = gateWith({ POOL_QUEUE_BUDGET_MS: '30' });
+    for (let i = 0; i < 4; i++) await gate.enter(on('busy'));
+    const read = gate.enter(on('busy'));
+    const write = gate.enter(on('busy', 1, true));
+    await expect(read).rejects.toBeInstanceOf(OverloadedProblem);
+    gate.leave(on('busy'));
+    await expect(write).resolves.toBeUndefined();
+    for (let i = 0; i < 4; i++) gate.leave(on('busy'));
+  });
+});
