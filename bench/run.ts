@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchSection } from './bench-section';
 import { fairQueueBench } from './scenarios/fair-queue';
+import { fairnessBench } from './scenarios/fairness';
 import { scopingBench } from './scenarios/scoping';
 import { tierRouterBench } from './scenarios/tier-router';
 
@@ -13,6 +14,7 @@ const SCENARIOS: Record<string, () => Promise<BenchSection>> = {
   scoping: scopingBench,
   'fair-queue': fairQueueBench,
   'tier-router': tierRouterBench,
+  fairness: fairnessBench,
 };
 
 const DOC = join(__dirname, '..', '..', 'docs', 'benchmarks.md');
