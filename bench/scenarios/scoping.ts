@@ -12,10 +12,11 @@ import { migrationSourcesFor } from '@bulkhead/tenancy';
 import { DOMAINS } from '../../apps/domains';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import autocannon from 'autocannon';
 import type { AddressInfo } from 'node:net';
 import { configureHttp } from '../../apps/api/src/http.setup';
 import { BenchSection } from '../bench-section';
+import { startBareServer } from '../floor/bare-server';
+import { runLoad } from '../load/run-load';
 import { ScopingBenchModule } from '../scoping/scoping.bench-module';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1') > 0 ? Number(process.env.BENCH_SCALE ?? '1') : 1;
@@ -44,7 +45,7 @@ interface Measured {
   errors: number;
 }
 
-async function seed(config: BulkheadConfig, admin: TenantAdmin): Promise<{ tenantId: string; orderIds: string[] }> {
+async function seed(config: BulkheadConfig, admin: TenantAdmin): Promise<{ tenantId: string; orderIds: string[]; customerId: string }> {
   const tenants: TenantRecord[] = [];
   for (let i = 0; i < TENANTS; i++) {
     tenants.push(await admin.create({ slug: `bench-${i}-${Date.now().toString(36)}`, name: `Bench ${i}`, tier: 'free' }));
@@ -74,18 +75,10 @@ async function seed(config: BulkheadConfig, admin: TenantAdmin): Promise<{ tenan
   const rows = await withPg(superuser.toString(), 'bench-seed', (client) =>
     client.query<{ id: string }>('SELECT id FROM orders WHERE tenant_id = $1 ORDER BY random() LIMIT 200', [target.id]),
   );
-  return { tenantId: target.id, orderIds: rows.rows.map((row) => row.id) };
-}
-
-function load(url: string, paths: string[], headers: Record<string, string>): Promise<autocannon.Result> {
-  let next = 0;
-  return autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration: DURATION_S,
-    headers,
-    requests: [{ setupRequest: (request) => ({ ...request, path: paths[next++ % paths.length] }) }],
-  });
+  const customer = await withPg(superuser.toString(), 'bench-seed', (client) =>
+    client.query<{ id: string }>('SELECT id FROM customers WHERE tenant_id = $1 LIMIT 1', [target.id]),
+  );
+  return { tenantId: target.id, orderIds: rows.rows.map((row) => row.id), customerId: customer.rows[0].id };
 }
 
 export async function scopingBench(): Promise<BenchSection> {
@@ -98,64 +91,74 @@ export async function scopingBench(): Promise<BenchSection> {
   configureHttp(app, config, { docs: false });
   await app.listen(0, '127.0.0.1');
   const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  const bare = await startBareServer(config.DATABASE_URL, config.DATABASE_POOL_MAX);
   try {
-    const { tenantId, orderIds } = await seed(config, app.get(TenantAdmin));
+    const { tenantId, orderIds, customerId } = await seed(config, app.get(TenantAdmin));
     const token = new DevIssuer(config).mint({ subject: 'bench', tenantId, expiresInSeconds: 3600 });
     const auth = { Authorization: `Bearer ${token}` };
-    const scenarios: Array<{ name: string; paths: string[]; headers: Record<string, string> }> = [
-      { name: 'control: GET order (no guard, no RLS, no tx)', paths: orderIds.map((id) => `/bench/control/orders/${id}?tenant=${tenantId}`), headers: {} },
-      { name: 'scoped: GET /v1/orders/:id', paths: orderIds.map((id) => `/v1/orders/${id}`), headers: auth },
-      { name: 'scoped, RequestTenant (ALS singleton)', paths: orderIds.map((id) => `/bench/context-tenant/orders/${id}`), headers: auth },
-      { name: 'scoped, plain Scope.REQUEST provider', paths: orderIds.map((id) => `/bench/request-scoped/orders/${id}`), headers: auth },
-      { name: 'control: list 20 orders', paths: [`/bench/control/orders?tenant=${tenantId}`], headers: {} },
-      { name: 'scoped: GET /v1/orders (list 20)', paths: ['/v1/orders'], headers: auth },
+    const floor = { 'x-tenant': tenantId };
+    const write = JSON.stringify({ customerId, totalCents: 1000, currency: 'EUR', note: 'bench {{i}}' });
+    const bareWrite = JSON.stringify({ customerId, totalCents: 1000, currency: 'EUR' });
+    type Scenario = { name: string; group: 'read' | 'list' | 'write'; url: string; paths: string[]; headers: Record<string, string>; method?: 'POST'; body?: string };
+    const scenarios: Scenario[] = [
+      { name: 'bare floor: GET order (node:http + pg)', group: 'read', url: bare.url, paths: orderIds.map((id) => `/v1/orders/${id}`), headers: floor },
+      { name: 'control: GET order (no guard, no RLS, no tx)', group: 'read', url: base, paths: orderIds.map((id) => `/bench/control/orders/${id}?tenant=${tenantId}`), headers: {} },
+      { name: 'scoped: GET /v1/orders/:id', group: 'read', url: base, paths: orderIds.map((id) => `/v1/orders/${id}`), headers: auth },
+      { name: 'scoped, RequestTenant (ALS singleton)', group: 'read', url: base, paths: orderIds.map((id) => `/bench/context-tenant/orders/${id}`), headers: auth },
+      { name: 'scoped, plain Scope.REQUEST provider', group: 'read', url: base, paths: orderIds.map((id) => `/bench/request-scoped/orders/${id}`), headers: auth },
+      { name: 'bare floor: list 20 orders', group: 'list', url: bare.url, paths: ['/v1/orders?limit=20'], headers: floor },
+      { name: 'control: list 20 orders', group: 'list', url: base, paths: [`/bench/control/orders?tenant=${tenantId}`], headers: {} },
+      { name: 'scoped: GET /v1/orders (list 20)', group: 'list', url: base, paths: ['/v1/orders'], headers: auth },
+      { name: 'bare floor: POST order (tx: check customer, insert)', group: 'write', url: bare.url, paths: ['/v1/orders'], headers: floor, method: 'POST', body: bareWrite },
+      { name: 'scoped: POST /v1/orders', group: 'write', url: base, paths: ['/v1/orders'], headers: auth, method: 'POST', body: write },
     ];
     // Warm every route (JIT, caches, pool) before measuring.
     for (const scenario of scenarios) {
-      await autocannon({ url: base + scenario.paths[0], connections: 4, amount: 500, headers: scenario.headers });
+      await runLoad({ url: scenario.url, connections: 4, amount: 500, headers: scenario.headers, paths: scenario.paths, method: scenario.method, body: scenario.body });
     }
     const results = new Map<string, Measured[]>();
     for (let round = 0; round < ROUNDS; round++) {
       for (const scenario of scenarios) {
-        const result = await load(base, scenario.paths, scenario.headers);
-        const measured = {
-          name: scenario.name,
-          rps: result.requests.average,
-          p50: result.latency.p50,
-          p99: result.latency.p99,
-          errors: result.errors + result.timeouts + result.non2xx,
-        };
-        results.set(scenario.name, [...(results.get(scenario.name) ?? []), measured]);
+        const result = await runLoad({
+          url: scenario.url,
+          connections: CONNECTIONS,
+          durationS: DURATION_S,
+          headers: scenario.headers,
+          paths: scenario.paths,
+          method: scenario.method,
+          body: scenario.body,
+        });
+        results.set(scenario.name, [...(results.get(scenario.name) ?? []), { name: scenario.name, ...result }]);
       }
     }
-    const best = scenarios.map((scenario) => {
-      const runs = results.get(scenario.name) ?? [];
-      return runs.reduce((a, b) => (b.rps > a.rps ? b : a));
+    const best = new Map(
+      scenarios.map((scenario) => [scenario.name, (results.get(scenario.name) ?? []).reduce((a, b) => (b.rps > a.rps ? b : a))]),
+    );
+    const floorOf = (group: Scenario['group']) => best.get(scenarios.find((x) => x.group === group && x.name.startsWith('bare floor'))?.name ?? '') as Measured;
+    const rows = scenarios.map((scenario) => {
+      const m = best.get(scenario.name) as Measured;
+      return `| ${m.name} | ${Math.round(m.rps)} | ${m.p50.toFixed(1)} | ${m.p99.toFixed(1)} | ${(m.rps / floorOf(scenario.group).rps).toFixed(2)}x | ${m.errors} |`;
     });
-    const byName = new Map(best.map((m) => [m.name, m]));
-    const control = byName.get(scenarios[0].name) as Measured;
-    const listControl = byName.get(scenarios[4].name) as Measured;
-    const rows = best.map((m) => {
-      const base = m.name.includes('list') ? listControl : control;
-      return `| ${m.name} | ${Math.round(m.rps)} | ${m.p50.toFixed(1)} | ${m.p99.toFixed(1)} | ${(m.rps / base.rps).toFixed(2)}x | ${m.errors} |`;
-    });
-    const scoped = byName.get(scenarios[1].name) as Measured;
-    const requestScoped = byName.get(scenarios[3].name) as Measured;
-    const context = byName.get(scenarios[2].name) as Measured;
+    const ratio = (name: string, group: Scenario['group']) => ((best.get(name) as Measured).rps / floorOf(group).rps).toFixed(2);
+    const requestScoped = best.get('scoped, plain Scope.REQUEST provider') as Measured;
+    const context = best.get('scoped, RequestTenant (ALS singleton)') as Measured;
     const markdown = [
       `${TENANTS} tenants x ${ORDERS_PER_TENANT} orders; reads by primary key over ${orderIds.length} ids of one tenant; ` +
-        `autocannon in the same process, ${CONNECTIONS} connections, ${DURATION_S} s per run, best of ${ROUNDS} interleaved rounds; pool of ${config.DATABASE_POOL_MAX} connections.`,
+        `autocannon in a separate process, ${CONNECTIONS} connections, ${DURATION_S} s per run, best of ${ROUNDS} interleaved rounds; pool of ${config.DATABASE_POOL_MAX} connections. ` +
+        'The bare floor is node:http + pg doing the same scoped work as the runtime role with RLS on (bench/floor/bare-server.ts); the control is the same TypeORM query through a superuser pool with no guard.',
       '',
-      '| route | req/s | p50 ms | p99 ms | vs its control | errors |',
+      '| route | req/s | p50 ms | p99 ms | vs bare floor | errors |',
       '|---|---|---|---|---|---|',
       ...rows,
       '',
-      `Scoped read at **${(scoped.rps / control.rps).toFixed(2)}x** of the unscoped control (target 0.85x). ` +
+      `Scoped by-id read at **${ratio('scoped: GET /v1/orders/:id', 'read')}x** of the bare floor, list at **${ratio('scoped: GET /v1/orders (list 20)', 'list')}x**, ` +
+        `write at **${ratio('scoped: POST /v1/orders', 'write')}x** (target 0.5x). ` +
         `RequestTenant (AsyncLocalStorage singleton) vs a plain Scope.REQUEST provider on the same route: ` +
         `**${(context.rps / requestScoped.rps).toFixed(2)}x** the throughput.`,
     ].join('\n');
-    return { title: 'Scoping: tenant-scoped reads vs an unscoped control', markdown };
+    return { title: 'Scoping: tenant-scoped reads and writes vs the bare floor', markdown };
   } finally {
+    await bare.close();
     await app.close();
   }
 }

@@ -1,0 +1,54 @@
+/**
+ * Runs one autocannon load in its own process, so generating the load never competes with the
+ * server under test for its event loop. Reads the load as JSON from argv; prints the result.
+ */
+import autocannon from 'autocannon';
+
+export interface LoadSpec {
+  url: string;
+  connections: number;
+  durationS?: number;
+  amount?: number;
+  method?: 'GET' | 'POST';
+  headers: Record<string, string>;
+  /** Paths taken in turn, one per request. */
+  paths: string[];
+  /** A JSON body template for writes; `{{i}}` is replaced by a running number. */
+  body?: string;
+}
+
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function main(): Promise<void> {
+  const spec = JSON.parse(process.argv[2]) as LoadSpec;
+  let next = 0;
+  const result = await autocannon({
+    url: spec.url,
+    connections: spec.connections,
+    ...(spec.amount ? { amount: spec.amount } : { duration: spec.durationS ?? 5 }),
+    method: spec.method ?? 'GET',
+    headers: spec.body ? { ...spec.headers, 'content-type': 'application/json' } : spec.headers,
+    requests: [
+      {
+        setupRequest: (request) => {
+          const i = next++;
+          return { ...request, path: spec.paths[i % spec.paths.length], ...(spec.body ? { body: spec.body.replace(/\{\{i\}\}/g, String(i)) } : {}) };
+        },
+      },
+    ],
+  });
+  const measured: LoadResult = {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+  };
+  process.stdout.write(JSON.stringify(measured) + '\n');
+}
+
+void main().then(() => process.exit(0));
