@@ -76,6 +76,8 @@ export class TenantData {
    */
   async transactionScope<T>(work: (tx: TenantTransaction) => Promise<T>): Promise<T> {
     const tenant = currentTenant();
+    // Refused before taking a connection: a nested scope would otherwise wait for its own.
+    if (joinedScope(tenant.tenantId)) throw new TenantBoundaryViolationError('transaction scopes do not nest');
     return this.open({}, (runner) => runInScope({ tenantId: tenant.tenantId, runner }, () => work(new TenantTransaction(runner, tenant.tenantId))));
   }
 
