@@ -117,9 +117,18 @@ describe('OpenAPI document', () => {
     }
     expect(missing).toEqual([]);
     const orders = document.paths['/v1/orders'].post as { responses: Record<string, { content: Record<string, { examples: Record<string, unknown> }> }> };
-    expect(Object.keys(orders.responses['422'].content['application/problem+json'].examples)).toEqual(['customer_reference_unknown']);
+    expect(Object.keys(orders.responses['422'].content['application/problem+json'].examples)).toEqual(['idempotency_key_reused', 'customer_reference_unknown']);
     const customers = document.paths['/v1/customers'].post as typeof orders;
-    expect(Object.keys(customers.responses['409'].content['application/problem+json'].examples)).toEqual(['customer_email_taken']);
+    expect(Object.keys(customers.responses['409'].content['application/problem+json'].examples)).toEqual(['idempotency_key_in_progress', 'customer_email_taken']);
+  });
+
+  it('documents the Idempotency-Key header on every tenant POST, and on no other operation', () => {
+    const keyed = generator.operations
+      .filter((operation) => (document.paths[operation.path] as Record<string, { parameters?: Array<{ in: string; name: string }> }>)[operation.method].parameters?.some((parameter) => parameter.in === 'header' && parameter.name === 'Idempotency-Key'))
+      .map((operation) => operation.key);
+    const tenantPosts = generator.operations.filter((operation) => tenantRoute(operation) && operation.method === 'post').map((operation) => operation.key);
+    expect(tenantPosts.length).toBeGreaterThan(4);
+    expect(keyed.sort()).toEqual(tenantPosts.sort());
   });
 
   it('has only examples that are valid against their own schema', () => {

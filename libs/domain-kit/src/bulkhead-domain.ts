@@ -15,6 +15,11 @@ export interface BulkheadDomain {
   readonly entities: MixedList<Function | string | EntitySchema>;
   /** Absolute path of the domain's tenant migrations, or none. */
   readonly migrations?: string;
+  /**
+   * `platform`: a platform feature that owns tenant tables (e.g. idempotency keys), declared with
+   * `definePlatformFeature`; its migrations apply before every domain's. Domains leave it out.
+   */
+  readonly layer?: 'platform' | 'domain';
 }
 
 const NAME = /^[a-z][a-z0-9-]{1,31}$/;
@@ -25,4 +30,9 @@ export function defineDomain(domain: BulkheadDomain): BulkheadDomain {
   if (!NAME.test(domain.name)) throw new Error(`Domain name "${domain.name}" must be 2-32 lower-case letters, digits or hyphens`);
   if (RESERVED.has(domain.name)) throw new Error(`Domain name "${domain.name}" is reserved by the platform`);
   return Object.freeze({ ...domain });
+}
+
+/** A platform feature with tenant tables of its own, registered in the same list as the domains. */
+export function definePlatformFeature(feature: Omit<BulkheadDomain, 'layer'>): BulkheadDomain {
+  return Object.freeze({ ...defineDomain(feature), layer: 'platform' as const });
 }

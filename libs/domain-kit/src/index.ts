@@ -1,3 +1,3 @@
-export { defineDomain, type BulkheadDomain } from './bulkhead-domain';
+export { defineDomain, definePlatformFeature, type BulkheadDomain } from './bulkhead-domain';
 export { PageQuery, pageOf, type Page } from './pagination/page.dto';
 export { definedOnly } from './patch/defined-only';

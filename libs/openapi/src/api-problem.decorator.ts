@@ -14,6 +14,8 @@ export interface ProblemScope {
   when?: string;
   /** Only routes that do not carry it. */
   unless?: string;
+  /** Only operations of these HTTP methods (lower case), e.g. what an interceptor does on POST. */
+  methods?: readonly string[];
 }
 
 export interface DeclaredProblem {
@@ -23,7 +25,7 @@ export interface DeclaredProblem {
 
 /**
  * Declares a problem an operation (method), every operation of a controller (class), or every
- * operation a global guard protects (guard class) can answer. The documented example is the body
+ * operation a global guard or interceptor covers (its class) can answer. The documented example is the body
  * the platform really sends for it (`toProblem`), so title and detail are never written twice.
  *
  *   @ApiProblem(EmailTakenProblem)                          a ProblemError class with no arguments

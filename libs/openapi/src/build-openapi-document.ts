@@ -1,6 +1,7 @@
 import { INestApplication, Type } from '@nestjs/common';
 import { ApiExtension, DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { OperationObject, ParameterObject, ReferenceObject, RequestBodyObject, SchemaObject } from '@nestjs/swagger';
+import { RequestHeader } from './api-request-header.decorator';
 import { documentProblems, platformProblems, problemSchemas } from './problem-responses';
 import { discoverRoutes, inScope, RouteInfo } from './route-discovery';
 import { documentValidationRules, DtoRole } from './validation-schema.shim';
@@ -18,10 +19,11 @@ const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'
 /**
  * The API's OpenAPI document, derived from what the running application enforces: the DTOs'
  * class-validator rules, the parameter pipes, the JSON middleware and the problems declared with
- * `@ApiProblem` on routes, controllers and global guards.
+ * `@ApiProblem` on routes, controllers, global guards and interceptors, and the request headers
+ * those declare with `@ApiRequestHeader`.
  */
 export function buildOpenApiDocument(app: INestApplication, options: OpenApiDocumentOptions = {}): OpenAPIObject {
-  const { routes, guardProblems } = discoverRoutes(app);
+  const { routes, guardProblems, guardHeaders } = discoverRoutes(app);
   const dtos: Array<{ type: Type<unknown>; role: DtoRole }> = routes.flatMap((route) => [
     ...route.bodyTypes.map((type) => ({ type, role: 'body' as const })),
     ...route.queryTypes.map((type) => ({ type, role: 'query' as const })),
@@ -53,6 +55,7 @@ export function buildOpenApiDocument(app: INestApplication, options: OpenApiDocu
       const secured = (operation.security ?? document.security ?? []).length > 0;
       const generic = platformProblems({ method, operation, secured, inputName: firstInputName(document, operation) });
       const guarded = secured ? guardProblems.filter((declared) => inScope(declared, route)).map((declared) => declared.body) : [];
+      if (secured) documentRequestHeaders(operation, guardHeaders.filter((declared) => inScope(declared, route)).map((declared) => declared.header));
       documentProblems(operation, generic, [...guarded, ...route.problems]);
     }
   }
@@ -73,6 +76,16 @@ function documentPathParameters(operation: OperationObject, route: RouteInfo): v
     const shape = parameter.in === 'path' ? route.pathParameters.get(parameter.name) : undefined;
     if (shape) parameter.schema = { ...(parameter.schema as SchemaObject), ...shape };
   }
+}
+
+function documentRequestHeaders(operation: OperationObject, headers: RequestHeader[]): void {
+  if (!headers.length) return;
+  const parameters = (operation.parameters ?? []) as ParameterObject[];
+  for (const header of headers) {
+    if (parameters.some((parameter) => parameter.in === 'header' && parameter.name.toLowerCase() === header.name.toLowerCase())) continue;
+    parameters.push({ in: 'header', name: header.name, description: header.description, required: header.required ?? false, schema: header.schema, ...(header.example !== undefined ? { example: header.example } : {}) });
+  }
+  operation.parameters = parameters;
 }
 
 function firstInputName(document: OpenAPIObject, operation: OperationObject): string | undefined {

@@ -2,15 +2,19 @@ import { ProblemBody } from '@bulkhead/problem';
 import { INestApplication, ParseBoolPipe, ParseFloatPipe, ParseIntPipe, ParseUUIDPipe, PipeTransform, Type } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
-import { APP_GUARD, ModulesContainer } from '@nestjs/core';
+import { RequestMethod } from '@nestjs/common/enums/request-method.enum';
+import { APP_GUARD, APP_INTERCEPTOR, ModulesContainer } from '@nestjs/core';
 import type { SchemaObject } from '@nestjs/swagger';
-import { DeclaredProblem, declaredProblems } from './api-problem.decorator';
+import { DeclaredProblem, declaredProblems, ProblemScope } from './api-problem.decorator';
+import { DeclaredHeader, declaredHeaders } from './api-request-header.decorator';
 
 export interface RouteInfo {
   /** Unique per handler; carried through the generated document to find the route again. */
   key: string;
   controller: Type<unknown>;
   methodKey: string;
+  /** Lower-case HTTP method. */
+  method: string;
   handler: (...args: unknown[]) => unknown;
   bodyTypes: Array<Type<unknown>>;
   queryTypes: Array<Type<unknown>>;
@@ -22,8 +26,10 @@ export interface RouteInfo {
 
 export interface DiscoveredRoutes {
   routes: RouteInfo[];
-  /** Declared on global guards: answered by every operation those guards protect (within its scope). */
+  /** Declared on global guards and interceptors: answered by every operation they cover (within its scope). */
   guardProblems: DeclaredProblem[];
+  /** Request headers global guards and interceptors read (within their scope). */
+  guardHeaders: DeclaredHeader[];
 }
 
 const PIPE_SCHEMAS: Array<[Type<PipeTransform>, SchemaObject]> = [
@@ -46,13 +52,15 @@ export function discoverRoutes(app: INestApplication): DiscoveredRoutes {
   const modules = app.get(ModulesContainer, { strict: false });
   const routes: RouteInfo[] = [];
   const guardProblems: DeclaredProblem[] = [];
+  const guardHeaders: DeclaredHeader[] = [];
   const seenControllers = new Set<unknown>();
   const keys = new Map<string, Type<unknown>>();
   for (const module of modules.values()) {
     for (const [token, wrapper] of module.providers) {
-      // APP_GUARD providers are registered under "APP_GUARD (UUID: ...)"; their class carries the declarations.
-      if (typeof token === 'string' && token.startsWith(APP_GUARD) && wrapper.metatype) {
+      // APP_GUARD / APP_INTERCEPTOR providers are registered under "APP_GUARD (UUID: ...)"; their class carries the declarations.
+      if (typeof token === 'string' && (token.startsWith(APP_GUARD) || token.startsWith(APP_INTERCEPTOR)) && wrapper.metatype) {
         guardProblems.push(...declaredProblems(wrapper.metatype));
+        guardHeaders.push(...declaredHeaders(wrapper.metatype));
       }
     }
     for (const wrapper of module.controllers.values()) {
@@ -66,11 +74,12 @@ export function discoverRoutes(app: INestApplication): DiscoveredRoutes {
         if (owner && owner !== controller) throw new Error(`Two controllers are named ${controller.name}; the OpenAPI document cannot tell their routes apart`);
         keys.set(key, controller);
         const problems = [...declaredProblems(controller), ...declaredProblems(handler)].map((declared) => declared.body);
-        routes.push({ key, controller, methodKey, handler, ...argumentsOf(controller, methodKey), problems });
+        const method = (RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod] ?? 'ALL').toLowerCase();
+        routes.push({ key, controller, methodKey, method, handler, ...argumentsOf(controller, methodKey), problems });
       }
     }
   }
-  return { routes, guardProblems };
+  return { routes, guardProblems, guardHeaders };
 }
 
 function handlerNames(controller: Type<unknown>): string[] {
@@ -116,7 +125,8 @@ function pipeSchema(pipes: unknown[]): SchemaObject | undefined {
 }
 
 /** Whether a guard's declaration applies to a route, read the way a guard's Reflector reads it. */
-export function inScope(declared: DeclaredProblem, route: RouteInfo): boolean {
+export function inScope(declared: { scope: ProblemScope }, route: RouteInfo): boolean {
+  if (declared.scope.methods !== undefined && !declared.scope.methods.includes(route.method)) return false;
   const carries = (key: string) => Reflect.getMetadata(key, route.handler) !== undefined || Reflect.getMetadata(key, route.controller) !== undefined;
   if (declared.scope.when !== undefined && !carries(declared.scope.when)) return false;
   if (declared.scope.unless !== undefined && carries(declared.scope.unless)) return false;

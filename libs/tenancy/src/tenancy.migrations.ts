@@ -8,12 +8,16 @@ export const TENANCY_MIGRATIONS = migrationSource('tenancy', 'tenant', join(__di
 
 /**
  * Every owner's migrations, in the order they apply: the control plane's catalogue, the tenancy
- * platform's part of the tenant set, then each domain's, in registration order.
+ * platform's part of the tenant set, the platform features' (`definePlatformFeature`), then each
+ * domain's; features and domains each in registration order.
  */
 export function migrationSourcesFor(domains: readonly BulkheadDomain[]): MigrationSource[] {
+  const sourceOf = (domain: BulkheadDomain) => migrationSource(domain.name, 'tenant', domain.migrations as string);
+  const owning = domains.filter((domain) => domain.migrations);
   return [
     CONTROL_PLANE_MIGRATIONS,
     TENANCY_MIGRATIONS,
-    ...domains.filter((domain) => domain.migrations).map((domain) => migrationSource(domain.name, 'tenant', domain.migrations as string)),
+    ...owning.filter((domain) => domain.layer === 'platform').map(sourceOf),
+    ...owning.filter((domain) => domain.layer !== 'platform').map(sourceOf),
   ];
 }

@@ -3,10 +3,12 @@ import { EntityTarget } from 'typeorm';
 import { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 import { currentTenant } from '../context/tenant-context.store';
 import { DataSourceRouter } from '@bulkhead/control-plane';
+import { TenantBoundaryViolationError } from './boundary.errors';
 import { ScopedReader } from './scoped-reader';
 import { ScopedRepository } from './scoped-repository';
 import { TenantOwnedEntity } from './tenant-owned.entity';
 import { TenantQueryRunner } from './tenant-query-runner';
+import { joinedScope, runInScope } from './transaction-scope';
 
 /** One unit of work on the current tenant's data. */
 export class TenantTransaction {
@@ -17,6 +19,17 @@ export class TenantTransaction {
 
   repository<E extends TenantOwnedEntity>(target: EntityTarget<E>): ScopedRepository<E> {
     return new ScopedRepository(this.runner.manager, target, this.tenantId);
+  }
+
+  /**
+   * Takes a transaction-level advisory lock on `name` within this tenant's namespace, without
+   * waiting: true when taken (held until COMMIT or ROLLBACK, also when the connection dies), false
+   * when another transaction holds it. The lock key hashes the tenant id with the name, so two
+   * tenants never contend for the same lock (short of a 64-bit hash collision).
+   */
+  async tryAdvisoryLock(name: string): Promise<boolean> {
+    const rows = (await this.runner.query('SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked', [`${this.tenantId}:${name}`])) as Array<{ locked: boolean }>;
+    return rows[0]?.locked === true;
   }
 }
 
@@ -30,17 +43,45 @@ export interface TenantTransactionOptions {
  * The only way to tenant tables. It takes the tenant from the current context (never from a
  * caller), asks the router where that tenant lives, and runs the work in one transaction that
  * opened by setting the tenant. With no tenant context it throws before touching the database.
+ *
+ * Inside `transactionScope(work)` every `transaction` and `read` of the same context joins the
+ * scope's transaction (a `transaction` as a SAVEPOINT, so its failure undoes only its own work),
+ * so what they write commits or rolls back with whatever the scope writes around them.
  */
 @Injectable()
 export class TenantData {
   constructor(private readonly router: DataSourceRouter) {}
 
-  /** Single-statement reads of the current tenant's data, each in one round trip. */
+  /** Single-statement reads of the current tenant's data, each in one round trip (or in the open scope). */
   read<E extends TenantOwnedEntity>(target: EntityTarget<E>): ScopedReader<E> {
-    return new ScopedReader(this.router, currentTenant(), target);
+    const tenant = currentTenant();
+    return new ScopedReader(this.router, tenant, target, joinedScope(tenant.tenantId)?.runner);
   }
 
   async transaction<T>(work: (tx: TenantTransaction) => Promise<T>, options: TenantTransactionOptions = {}): Promise<T> {
+    const tenant = currentTenant();
+    const scope = joinedScope(tenant.tenantId);
+    if (scope) {
+      // The scope's transaction started long ago; it cannot take another isolation level now.
+      if (options.isolationLevel !== undefined) throw new TenantBoundaryViolationError('a transaction with its own isolation level cannot join a transaction scope');
+      return this.savepoint(scope.runner, tenant.tenantId, work);
+    }
+    return this.open({ readOnly: options.readOnly, isolationLevel: options.isolationLevel }, (runner) => work(new TenantTransaction(runner, tenant.tenantId)));
+  }
+
+  /**
+   * Opens one write transaction for `work` and makes it the one every `transaction` and `read`
+   * inside `work` joins: a request that must commit its writes together with something of its
+   * own (the idempotency record of its response) wraps its handler in it. Scopes do not nest.
+   */
+  async transactionScope<T>(work: (tx: TenantTransaction) => Promise<T>): Promise<T> {
+    const tenant = currentTenant();
+    // Refused before taking a connection: a nested scope would otherwise wait for its own.
+    if (joinedScope(tenant.tenantId)) throw new TenantBoundaryViolationError('transaction scopes do not nest');
+    return this.open({}, (runner) => runInScope({ tenantId: tenant.tenantId, runner }, () => work(new TenantTransaction(runner, tenant.tenantId))));
+  }
+
+  private open<T>(options: TenantTransactionOptions, work: (runner: TenantQueryRunner) => Promise<T>): Promise<T> {
     const tenant = currentTenant();
     return this.router.use(
       tenant,
@@ -52,7 +93,7 @@ export class TenantData {
         });
         try {
           await runner.startTransaction(options.isolationLevel);
-          const result = await work(new TenantTransaction(runner, tenant.tenantId));
+          const result = await work(runner);
           await runner.commitTransaction();
           return result;
         } catch (error) {
@@ -65,5 +106,19 @@ export class TenantData {
       // Writes are never shed; a read-only unit of work may be, when its pool is saturated.
       { critical: !options.readOnly },
     );
+  }
+
+  private async savepoint<T>(runner: TenantQueryRunner, tenantId: string, work: (tx: TenantTransaction) => Promise<T>): Promise<T> {
+    await runner.startTransaction();
+    try {
+      const result = await work(new TenantTransaction(runner, tenantId));
+      await runner.commitTransaction();
+      return result;
+    } catch (error) {
+      // Back to the savepoint; the scope decides what happens to the rest. Should that fail, the
+      // scope's own rollback discards the connection: report the work's error, not the rollback's.
+      await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    }
   }
 }

@@ -1,0 +1,17 @@
+import { TenantOwnedEntity } from '@bulkhead/tenancy';
+import { Column, Entity } from 'typeorm';
+
+/** A POST's stored response, replayed to a retry with the same key and the same request. */
+@Entity('idempotency_keys')
+export class IdempotencyRecord extends TenantOwnedEntity {
+  @Column('text') key!: string;
+  /** sha256 (hex) of the method, the path with its query and the canonical JSON body. */
+  @Column('text') fingerprint!: string;
+  @Column('text') method!: string;
+  @Column('text') path!: string;
+  @Column('integer') status!: number;
+  @Column('jsonb') headers!: Record<string, string>;
+  @Column('jsonb', { nullable: true }) body!: unknown;
+  @Column('timestamptz', { name: 'created_at', default: () => 'now()' }) createdAt!: Date;
+  @Column('timestamptz', { name: 'expires_at' }) expiresAt!: Date;
+}
