@@ -188,6 +188,33 @@ export class BulkheadConfig {
   @Max(10_000_000)
   JOBS_TENANT_MAX_BACKLOG = 10_000;
 
+  /** Runs of a job that may fail for real (not counting waits for an outage) before it fails for good. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  JOBS_ATTEMPTS = 5;
+
+  /** First wait after a real failure; doubles with each further one. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3_600_000)
+  JOBS_RETRY_BACKOFF_MS = 1000;
+
+  /** First wait after a job met an unreachable PostgreSQL or Redis; doubles up to JOBS_OUTAGE_BACKOFF_MAX_MS. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3_600_000)
+  JOBS_OUTAGE_BACKOFF_MS = 1000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3_600_000)
+  JOBS_OUTAGE_BACKOFF_MAX_MS = 30_000;
+
   @Matches(/^free:\d+(\.\d+)?,pro:\d+(\.\d+)?,enterprise:\d+(\.\d+)?$/, {
     message: 'JOBS_TIER_WEIGHTS must look like free:1,pro:2,enterprise:4',
   })
@@ -232,6 +259,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BulkheadConfig
     config.DATABASE_CLUSTERS,
   );
   lines.push(...problems.map((text) => `  - ${text}`));
+  if (config.JOBS_OUTAGE_BACKOFF_MAX_MS < config.JOBS_OUTAGE_BACKOFF_MS) {
+    lines.push('  - JOBS_OUTAGE_BACKOFF_MAX_MS: must be at least JOBS_OUTAGE_BACKOFF_MS');
+  }
   if (lines.length > 0) throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   Object.assign(config, {
     tierIsolation: Object.freeze(tierMap(config.TENANT_TIER_ISOLATION, (model) => model as IsolationModel)),

@@ -29,7 +29,13 @@ export const fairQueueProvider: Provider = {
       bullQueueName: JOBS_BULL_QUEUE,
       connection: redis,
       defaultPolicy: { weight: 1, maxConcurrency: config.JOBS_TENANT_MAX_CONCURRENCY, maxBacklog: config.JOBS_TENANT_MAX_BACKLOG },
-      jobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: 1000, removeOnFail: 5000 },
+      // Attempts count real failures only: a job that meets an outage is parked without spending one.
+      jobOptions: {
+        attempts: config.JOBS_ATTEMPTS,
+        backoff: { type: 'exponential', delay: config.JOBS_RETRY_BACKOFF_MS },
+        removeOnComplete: 1000,
+        removeOnFail: 5000,
+      },
     }),
 };
 

@@ -15,4 +15,10 @@ export interface JobHandler<P = unknown> {
   readonly name: string;
   readonly scope: 'tenant' | 'platform';
   handle(payload: P, job: JobInfo): Promise<void>;
+  /**
+   * Called once the job has failed for good (its last attempt, or an unrecoverable error), in the
+   * same context as `handle`, before the job is marked failed: record the failure where the
+   * tenant can see it. Never called for outages, which do not fail a job. Must be idempotent.
+   */
+  onFinalFailure?(payload: P, job: JobInfo): Promise<void>;
 }

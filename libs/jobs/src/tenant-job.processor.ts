@@ -3,11 +3,12 @@ import { attachFairRelease, FairJobData, FairQueue, FairReleaser } from '@bulkhe
 import { TenantRegistry } from '@bulkhead/control-plane';
 import { runWithTenant, tenantContextOf } from '@bulkhead/tenancy';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { isInfrastructureFailure } from '@bulkhead/problem';
 import { Inject, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { DelayedError, Job, UnrecoverableError } from 'bullmq';
 import { isJobEnvelope } from './job-envelope';
-import { JobHandler } from './job-handler';
+import { JobHandler, JobInfo } from './job-handler';
 import { JobHandlerProvider } from './job-handler.decorator';
 import { FAIR_QUEUE, JOBS_BULL_QUEUE, PLATFORM_KEY } from './jobs.constants';
 
@@ -42,6 +43,8 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
       this.handlers.set(handler.name, handler);
     }
     this.worker.concurrency = this.config.JOBS_WORKER_CONCURRENCY;
+    // While Redis is down BullMQ reports every failed call here and retries by itself.
+    this.worker.on('error', (error) => this.logger.warn({ err: error }, 'job worker cannot reach Redis'));
     this.releaser = attachFairRelease(this.worker as never, this.queue, (error) => this.logger.error({ err: error }, 'slot release failed'));
   }
 
@@ -51,7 +54,24 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
     await this.releaser?.flush();
   }
 
+  /**
+   * Runs the job; if PostgreSQL or Redis could not be reached, parks it (delayed, no attempt
+   * spent) with a capped exponential wait, so an outage of any length never fails accepted work.
+   * Only real failures count against the job's attempts.
+   */
   async process(job: Job<FairJobData>, token?: string): Promise<void> {
+    try {
+      return await this.run(job, token);
+    } catch (error) {
+      if (!isInfrastructureFailure(error)) throw error;
+      const delayMs = this.outageDelayMs(job);
+      this.logger.warn({ err: error, jobId: job.id, delayMs }, 'job met an unreachable backing service; retrying without spending an attempt');
+      await job.moveToDelayed(Date.now() + delayMs, token);
+      throw new DelayedError();
+    }
+  }
+
+  private async run(job: Job<FairJobData>, token: string | undefined): Promise<void> {
     const { tenant: key, name, payload: envelope } = job.data;
     if (!isJobEnvelope(envelope)) throw new UnrecoverableError('malformed job envelope');
     const handler = this.handlers.get(name);
@@ -61,7 +81,7 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
 
     if (envelope.tenantId === null) {
       if (handler.scope !== 'platform' || key !== PLATFORM_KEY) throw new UnrecoverableError('a platform job must name no tenant');
-      return handler.handle(envelope.payload, info);
+      return this.handle(handler, envelope.payload, info, job);
     }
     if (handler.scope !== 'tenant' || key !== envelope.tenantId) throw new UnrecoverableError('job tenant does not match its queue');
     const tenant = await this.registry.findById(envelope.tenantId);
@@ -71,6 +91,38 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
       await job.moveToDelayed(Date.now() + SUSPENDED_RECHECK_MS, token);
       throw new DelayedError();
     }
-    return runWithTenant(tenantContextOf(tenant, envelope.userId, envelope.requestId), () => handler.handle(envelope.payload, info));
+    return runWithTenant(tenantContextOf(tenant, envelope.userId, envelope.requestId), () => this.handle(handler, envelope.payload, info, job));
   }
+
+  /**
+   * Runs the handler and, when it fails for good, its `onFinalFailure` in the same context, so the
+   * domain can record why (an export row marked failed, not pending forever). If that hook cannot
+   * reach its database either, the outage propagates and the job is parked instead of finished.
+   */
+  private async handle(handler: JobHandler, payload: unknown, info: JobInfo, job: Job<FairJobData>): Promise<void> {
+    try {
+      await handler.handle(payload, info);
+    } catch (error) {
+      if (isInfrastructureFailure(error) || !handler.onFinalFailure || !isLastAttempt(job, error)) throw error;
+      try {
+        await handler.onFinalFailure(payload, info);
+      } catch (hookError) {
+        if (isInfrastructureFailure(hookError)) throw hookError;
+        this.logger.error({ err: hookError, jobId: job.id }, 'final-failure hook failed');
+      }
+      throw error;
+    }
+  }
+
+  /** Doubles with every outage this job has already waited out (starts that spent no attempt), up to the cap. */
+  private outageDelayMs(job: Job<FairJobData>): number {
+    const waited = Math.max(0, (job.attemptsStarted ?? 0) - job.attemptsMade - 1);
+    return Math.min(this.config.JOBS_OUTAGE_BACKOFF_MAX_MS, this.config.JOBS_OUTAGE_BACKOFF_MS * 2 ** Math.min(waited, 30));
+  }
+}
+
+/** Whether BullMQ will fail this job for good when the current run throws `error`. */
+function isLastAttempt(job: Job<FairJobData>, error: unknown): boolean {
+  if (error instanceof UnrecoverableError || (error as { name?: unknown } | null)?.name === 'UnrecoverableError') return true;
+  return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }

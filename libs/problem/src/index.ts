@@ -1,3 +1,4 @@
-export { ProblemError, ValidationProblem, type FieldProblem } from './problem.error';
+export { ProblemError, ServiceUnavailableProblem, ValidationProblem, type FieldProblem } from './problem.error';
 export { ProblemFilter, toProblem, sendProblem, refuseNulCharacters, PROBLEM_CONTENT_TYPE, type ProblemBody } from './problem.filter';
 export { problemValidationPipe } from './problem.validation-pipe';
+export { isInfrastructureFailure } from './infrastructure-failure';

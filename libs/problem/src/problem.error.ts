@@ -26,3 +26,13 @@ export class ValidationProblem extends ProblemError {
     super(400, 'validation_failed', 'Request validation failed', 'One or more fields are invalid.', { errors: fields });
   }
 }
+
+/**
+ * PostgreSQL or Redis is restarting or unreachable (`isInfrastructureFailure`): the request was
+ * fine and may be retried as is; the pools reconnect by themselves once the service is back.
+ */
+export class ServiceUnavailableProblem extends ProblemError {
+  constructor() {
+    super(503, 'service_unavailable', 'Service unavailable', 'A backing service is temporarily unreachable; retry shortly.', { retryAfterSeconds: 1 });
+  }
+}

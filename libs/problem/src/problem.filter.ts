@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { ProblemError } from './problem.error';
+import { isInfrastructureFailure } from './infrastructure-failure';
+import { ProblemError, ServiceUnavailableProblem } from './problem.error';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 export const PROBLEM_TYPE_BASE = 'https://bulkhead.dev/problems/';
@@ -50,6 +51,8 @@ export function toProblem(error: unknown): ProblemBody {
       ...error.extensions,
     };
   }
+  // PostgreSQL or Redis restarting or down: never a 500, whichever layer the failure surfaced in.
+  if (isInfrastructureFailure(error)) return toProblem(new ServiceUnavailableProblem());
   if (isDataException(error)) {
     // Input that passed validation but that the database still refused as a value (out of range,
     // check constraint): the caller's fault, reported without echoing the database's message.
@@ -116,6 +119,7 @@ function clientDetail(error: unknown, status: number): string {
 export function sendProblem(response: Response, problem: ProblemBody): void {
   if (response.headersSent) return;
   if (problem.status === 401) response.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
+  if (typeof problem.retryAfterSeconds === 'number') response.setHeader('Retry-After', String(problem.retryAfterSeconds));
   response.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
 }
 
@@ -130,11 +134,13 @@ export class ProblemFilter implements ExceptionFilter {
     const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
     const problem = toProblem(error);
-    if (problem.status >= 500) {
+    // A typed problem is an outcome the code chose (a shed read, say) and the access line records
+    // it: logging each one would cost most exactly when the process is shedding load. An outage
+    // is worth a warning; anything unexpected is an error.
+    if (problem.status === 500) {
       this.logger.error({ err: error, method: request.method, path: request.path }, 'request failed');
-    }
-    if (error instanceof ProblemError && typeof error.extensions.retryAfterSeconds === 'number') {
-      response.setHeader('Retry-After', String(error.extensions.retryAfterSeconds));
+    } else if (problem.status >= 500 && !(error instanceof ProblemError)) {
+      this.logger.warn({ err: error, method: request.method, path: request.path }, 'request failed: a backing service is unavailable');
     }
     sendProblem(response, problem);
   }

@@ -8,6 +8,8 @@ import { EXPORT_ORDERS_JOB } from './order-exports.service';
 
 const PAGE = 1000;
 const HEADER = 'id,customer_id,status,total_cents,currency,created_at';
+/** What the tenant reads on a failed export; the internal error stays in the worker's log. */
+const EXPORT_FAILED_REASON = 'The export could not be produced after several attempts; request a new one.';
 
 /** Quotes a CSV field when it needs it, and defuses spreadsheet formulas. */
 function csvField(value: string): string {
@@ -52,5 +54,14 @@ export class ExportOrdersHandler implements JobHandler<{ exportId: string }> {
       await tx.repository(OrderExportContent).update(row.id, { content: lines.join('\n') + '\n' });
       await exports.update(row.id, { status: 'completed', rowCount: lines.length - 1, completedAt: () => 'now()' });
     }, { isolationLevel: 'REPEATABLE READ' });
+  }
+
+  /** The job failed for good: the export says so instead of staying pending. Idempotent; a completed export stays completed. */
+  async onFinalFailure(payload: { exportId: string }): Promise<void> {
+    await this.data.transaction(async (tx) => {
+      const rows = tx.repository(OrderExport);
+      const row = await rows.findByIdForUpdate(payload.exportId);
+      if (row?.status === 'pending') await rows.update(row.id, { status: 'failed', failureReason: EXPORT_FAILED_REASON });
+    });
   }
 }

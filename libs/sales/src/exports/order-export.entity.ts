@@ -11,4 +11,5 @@ export class OrderExport extends TenantOwnedEntity {
   @Column('integer', { name: 'row_count', nullable: true }) rowCount!: number | null;
   @Column('timestamptz', { name: 'created_at', default: () => 'now()' }) createdAt!: Date;
   @Column('timestamptz', { name: 'completed_at', nullable: true }) completedAt!: Date | null;
+  @Column('text', { name: 'failure_reason', nullable: true }) failureReason!: string | null;
 }

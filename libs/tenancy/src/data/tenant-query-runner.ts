@@ -22,6 +22,12 @@ export interface TenantRunnerScope {
  * multi-statement message cannot either), so they are validated against strict patterns first.
  */
 export class TenantQueryRunner extends PostgresQueryRunner {
+  /** The error that broke this runner's connection, if one did (see `query`). */
+  private connectionLost: Error | undefined;
+  private readonly onConnectionError = (error: Error) => {
+    this.connectionLost ??= error;
+  };
+
   private constructor(
     driver: PostgresDriver,
     readonly scope: TenantRunnerScope,
@@ -52,6 +58,32 @@ export class TenantQueryRunner extends PostgresQueryRunner {
     const results = await connection.query(text);
     if (!Array.isArray(results) || results.length !== 2) throw new TenantBoundaryViolationError('readOnce expects exactly one statement');
     return results[1].rows;
+  }
+
+  override async connect(): Promise<unknown> {
+    const connecting = !this.databaseConnection;
+    const connection = (await super.connect()) as { on(event: 'error', listener: (error: Error) => void): void };
+    if (connecting) connection.on('error', this.onConnectionError);
+    return connection;
+  }
+
+  /**
+   * When the server drops the connection between two statements (a restart, an admin shutdown),
+   * TypeORM releases the runner at once and the next statement (often COMMIT) would fail with an
+   * opaque QueryRunnerAlreadyReleasedError. Report the connection failure that caused it instead,
+   * so it is recognised as an outage (503, job retried without spending an attempt), not a bug.
+   */
+  override async query(query: string, parameters?: unknown[], useStructuredResult?: boolean): Promise<any> {
+    if (this.isReleased && this.connectionLost) throw this.connectionLost;
+    return super.query(query, parameters, useStructuredResult);
+  }
+
+  override async release(): Promise<void> {
+    (this.databaseConnection as { removeListener?(event: 'error', listener: (error: Error) => void): void } | undefined)?.removeListener?.(
+      'error',
+      this.onConnectionError,
+    );
+    return super.release();
   }
 
   override async startTransaction(isolationLevel?: IsolationLevel): Promise<void> {

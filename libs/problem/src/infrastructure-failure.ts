@@ -1,0 +1,44 @@
+/**
+ * Recognises a failure to reach PostgreSQL or Redis, as opposed to an error in the request or in
+ * our code. It is the one classification both the HTTP mapping (503 + Retry-After instead of 500)
+ * and the job worker (wait the outage out instead of spending an attempt) rely on, so the two can
+ * never disagree. It duck-types the drivers' errors (pg, pg-pool, TypeORM's QueryFailedError,
+ * ioredis, BullMQ), so this lib depends on none of them.
+ */
+
+/** Socket-level failures from Node, on connect or mid-conversation. */
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+
+/**
+ * SQLSTATEs that mean the server or the connection is going away, not that the statement is wrong:
+ * class 08 (connection exception), 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot
+ * connect now ("the database system is starting up / shutting down"), 53300 too many connections.
+ */
+const SQLSTATE = /^(08[0-9A-Z]{3}|57P0[123]|53300)$/;
+
+/** pg and pg-pool report a lost or timed-out connection with a message and no code. */
+const PG_MESSAGES = [
+  'Connection terminated unexpectedly',
+  'Connection terminated due to connection timeout',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error and is not queryable',
+];
+
+/** ioredis (and BullMQ through it) when Redis is down or a command outlived its timeout. */
+const REDIS_MESSAGES = ['Connection is closed.', 'Command timed out', "Stream isn't writeable"];
+const REDIS_ERROR_NAMES = new Set(['MaxRetriesPerRequestError', 'ConnectionClosedError']);
+
+/** Raised by our own code when a backing service cannot be reached at all (`@bulkhead/database`). */
+const UNREACHABLE_CODE = 'service_unreachable';
+
+export function isInfrastructureFailure(error: unknown, depth = 0): boolean {
+  if (typeof error !== 'object' || error === null || depth > 4) return false;
+  const { code, name, message } = error as { code?: unknown; name?: unknown; message?: unknown };
+  if (typeof code === 'string' && (SOCKET_CODES.has(code) || SQLSTATE.test(code) || code === UNREACHABLE_CODE)) return true;
+  if (typeof name === 'string' && REDIS_ERROR_NAMES.has(name)) return true;
+  if (typeof message === 'string' && [...PG_MESSAGES, ...REDIS_MESSAGES].some((known) => message.startsWith(known))) return true;
+  // TypeORM wraps the driver's error; Node wraps one per address tried (AggregateError); others set `cause`.
+  const { driverError, cause, errors } = error as { driverError?: unknown; cause?: unknown; errors?: unknown };
+  if (isInfrastructureFailure(driverError, depth + 1) || isInfrastructureFailure(cause, depth + 1)) return true;
+  return Array.isArray(errors) && errors.some((nested) => isInfrastructureFailure(nested, depth + 1));
+}
