@@ -1,3 +1,4 @@
 export { ProblemError, ValidationProblem, type FieldProblem } from './problem.error';
-export { ProblemFilter, toProblem, sendProblem, refuseNulCharacters, PROBLEM_CONTENT_TYPE, type ProblemBody } from './problem.filter';
+export { ProblemFilter, toProblem, sendProblem, refuseUnstorableText, PROBLEM_CONTENT_TYPE, type ProblemBody } from './problem.filter';
 export { problemValidationPipe } from './problem.validation-pipe';
+export { answerClientError } from './client-error';
