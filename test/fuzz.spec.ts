@@ -9,6 +9,8 @@ import { createTenant, operatorToken, startTestApi, TestApi, tokenFor } from './
 const SEED = 20_250_608;
 const REQUESTS = 10_500;
 const MODELS: IsolationModel[] = ['pool', 'schema', 'silo'];
+/** About 50 s alone on two cores; more when the other jest worker runs a heavy suite beside it. */
+const TIMEOUT_MS = 240_000;
 
 /**
  * Seeded mutations of valid requests generated from the OpenAPI document, on every operation,
@@ -66,5 +68,5 @@ describe('fuzz: every operation of the document', () => {
     expect(new Set(results.map((result) => result.request.operation))).toEqual(new Set(generator.operations.map((operation) => operation.key)));
     const statuses = new Set(results.map((result) => result.status));
     for (const status of [200, 201, 204, 400, 401, 403, 404, 413, 415]) expect({ status, seen: statuses.has(status) }).toEqual({ status, seen: true });
-  });
+  }, TIMEOUT_MS);
 });
