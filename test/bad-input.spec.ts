@@ -1,5 +1,7 @@
 import request from 'supertest';
 import { TenantRecord } from '@bulkhead/control-plane';
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { call, expectProblem } from './support/http';
 import { createTenant, operatorToken, startTestApi, TestApi, tokenFor } from './support/test-app';
 
@@ -17,6 +19,23 @@ describe('bad input', () => {
     customerId = (await call(api.server, 'post', '/v1/customers', token, { email: 'keep@x.test', name: 'Keep' })).body.id;
   });
   afterAll(() => api.close());
+
+  /** Writes bytes on a fresh connection and reads until the server closes it: what Node's own parser refuses never reaches express. */
+  async function rawExchange(bytes: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+    if (!api.server.listening) await new Promise<void>((resolve) => api.server.listen(0, '127.0.0.1', resolve));
+    const { port } = api.server.address() as AddressInfo;
+    const text = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.end(bytes));
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk) => chunks.push(chunk));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    });
+    const [head, body = ''] = text.split('\r\n\r\n');
+    const [statusLine, ...lines] = head.split('\r\n');
+    const headers = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+    return { status: Number(statusLine.split(' ')[1]), headers, body };
+  }
 
   const raw = (path: string, body: string, type = 'application/json') =>
     request(api.server).post(path).set('Authorization', `Bearer ${token}`).set('Content-Type', type).send(body);
@@ -104,6 +123,55 @@ describe('bad input', () => {
     const response = await call(api.server, 'post', '/v1/customers', token, { email: 'nul@x.test', name: 'a\u0000b' });
     expectProblem(response, 400, 'bad_request');
     expect(response.body.detail).toMatch(/NUL/);
+  });
+
+  it('a lone UTF-16 surrogate in a string is a 4xx, not a validator crash', async () => {
+    const customer = `{"email":"\\ud800","name":"x"}`;
+    expectProblem(await raw('/v1/customers', customer), 400, 'bad_request');
+    const patched = await request(api.server).patch(`/v1/customers/${customerId}`).set('Authorization', `Bearer ${token}`).set('Content-Type', 'application/json').send(customer);
+    expectProblem(patched, 400, 'bad_request');
+    const named = await raw('/v1/customers', `{"email":"lone@x.test","name":"a\\udc00b"}`);
+    expectProblem(named, 400, 'bad_request');
+    expect(named.body.detail).toMatch(/surrogate/);
+    // A well-formed pair is ordinary text.
+    const paired = await raw('/v1/customers', `{"email":"pair@x.test","name":"\\ud83d\\ude00"}`);
+    expect(paired.status).toBe(201);
+    expect(paired.body.name).toBe('\u{1F600}');
+    await call(api.server, 'delete', `/v1/customers/${paired.body.id}`, token);
+  });
+
+  it('an array where an object is expected is 400, not a crash', async () => {
+    for (const rateLimit of [[], [{ max: 1, durationMs: 1000 }], 'x', 7]) {
+      const response = await call(api.server, 'put', `/v1/admin/jobs/tenants/${tenant.id}/policy`, operatorToken(api), { rateLimit });
+      expectProblem(response, 400, 'validation_failed');
+      expect(response.body.errors.map((e: { field: string }) => e.field)).toContain('rateLimit');
+    }
+    expectProblem(await call(api.server, 'put', `/v1/admin/jobs/tenants/${tenant.id}/policy`, operatorToken(api), { weight: null }), 400, 'validation_failed');
+  });
+
+  it('a path segment that is not valid percent-encoding is 400 problem+json', async () => {
+    for (const path of ['/v1/customers/%E0%A4%A', '/v1/customers/%ff', '/v1/admin/tenants/%']) {
+      const response = await call(api.server, 'get', path, path.includes('admin') ? operatorToken(api) : token);
+      expectProblem(response, 400);
+    }
+  });
+
+  it.each([
+    ['a space in the request line', 400, 'GET /v1/customers x HTTP/1.1\r\nHost: x\r\n\r\n'],
+    ['a Content-Length that is not a number', 400, 'POST /v1/customers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: abc\r\n\r\n{}'],
+    ['both Content-Length and chunked', 400, 'POST /v1/customers HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
+    ['not HTTP at all', 400, '\u0016\u0003\u0001\u0000\u00a5\u0001\u0000\u0000\u00a1\u0003\u0003\r\n\r\n'],
+    ['headers over 16 KB', 431, `GET /v1/customers HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20 * 1024)}\r\n\r\n`],
+    ['a URL over 16 KB', 431, `GET /v1/customers?q=${'a'.repeat(20 * 1024)} HTTP/1.1\r\nHost: x\r\n\r\n`],
+  ])("a request Node's HTTP parser refuses (%s) is %i problem+json, then the connection closes", async (_name, status, bytes) => {
+    const response = await rawExchange(bytes);
+    expect({ status: response.status, type: response.headers['content-type'], connection: response.headers.connection }).toEqual({
+      status,
+      type: expect.stringMatching(/^application\/problem\+json/),
+      connection: 'close',
+    });
+    expect(Number(response.headers['content-length'])).toBe(Buffer.byteLength(response.body));
+    expect(JSON.parse(response.body)).toMatchObject({ status, code: expect.any(String), type: expect.stringMatching(/^https:\/\/bulkhead.dev\/problems\//) });
   });
 
   it('hostile tenant slugs are refused by the operator API', async () => {

@@ -1,6 +1,6 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { buildOpenApiDocument } from '@bulkhead/openapi';
-import { ProblemError, ProblemFilter, problemValidationPipe, refuseNulCharacters, sendProblem, toProblem } from '@bulkhead/problem';
+import { answerClientError, ProblemError, ProblemFilter, problemValidationPipe, refuseUnstorableText, sendProblem, toProblem } from '@bulkhead/problem';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
@@ -15,8 +15,10 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 export function configureHttp(app: NestExpressApplication, config: BulkheadConfig, options: { docs?: boolean } = {}): void {
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
+  // Requests Node's HTTP parser refuses never reach express: answer those in the same format too.
+  app.getHttpServer().on('clientError', answerClientError);
   app.use(requireJsonBody);
-  app.useBodyParser('json', { limit: config.BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'], reviver: refuseNulCharacters });
+  app.useBodyParser('json', { limit: config.BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'], reviver: refuseUnstorableText });
   // Errors raised by body-parser never reach Nest's filters: answer them here, in the same format.
   app.use((error: unknown, _request: Request, response: Response, next: NextFunction) => {
     if (response.headersSent) return next(error);

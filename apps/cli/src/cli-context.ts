@@ -1,9 +1,9 @@
-import { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { CliModule } from './cli.module';
+import type { INestApplicationContext } from '@nestjs/common';
 
 /** Boots the application context for one command and always closes it, so the process can exit. */
 export async function withCliContext<T>(work: (context: INestApplicationContext) => Promise<T>): Promise<T> {
+  // Loaded on first use: a command that needs no context (token --operator) does not load the platform.
+  const [{ NestFactory }, { CliModule }] = await Promise.all([import('@nestjs/core'), import('./cli.module')]);
   const context = await NestFactory.createApplicationContext(CliModule, { logger: ['error'], abortOnError: false });
   try {
     return await work(context);

@@ -2,20 +2,27 @@ import { exitWithStartupError } from '@bulkhead/config';
 import { toProblem } from '@bulkhead/problem';
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { registerDatabaseCommands } from './commands/database.commands';
-import { registerDemoCommands } from './commands/demo.command';
-import { registerDoctorCommand } from './commands/doctor.command';
-import { registerTenantCommands } from './commands/tenant.commands';
-import { registerTokenCommand } from './commands/token.command';
+
+type Register = (program: Command) => void;
+
+/**
+ * Each command module and the commands it defines. Only the module of the command asked for is
+ * loaded (all of them for help or an unknown command): loading every module loads the whole
+ * platform, which is most of the time a quick command such as `token --operator` takes.
+ */
+const COMMAND_MODULES: Array<{ commands: string[]; load: () => Promise<Register> }> = [
+  { commands: ['setup', 'migrate'], load: async () => (await import('./commands/database.commands')).registerDatabaseCommands },
+  { commands: ['tenant'], load: async () => (await import('./commands/tenant.commands')).registerTenantCommands },
+  { commands: ['token'], load: async () => (await import('./commands/token.command')).registerTokenCommand },
+  { commands: ['doctor'], load: async () => (await import('./commands/doctor.command')).registerDoctorCommand },
+  { commands: ['demo', 'seed-demo'], load: async () => (await import('./commands/demo.command')).registerDemoCommands },
+];
 
 async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const program = new Command('bulkhead').description('Bulkhead operator CLI').showHelpAfterError();
-  registerDatabaseCommands(program);
-  registerTenantCommands(program);
-  registerTokenCommand(program);
-  registerDoctorCommand(program);
-  registerDemoCommands(program);
+  const asked = COMMAND_MODULES.filter((module) => module.commands.includes(process.argv[2]));
+  for (const module of asked.length ? asked : COMMAND_MODULES) (await module.load())(program);
   try {
     await program.parseAsync(process.argv);
   } catch (error) {

@@ -1,7 +1,7 @@
 import { IsOmittable } from '@bulkhead/openapi';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsNumber, IsOptional, Max, Min, ValidateNested } from 'class-validator';
+import { IsInt, IsNumber, IsObject, IsOptional, Max, Min, ValidateNested } from 'class-validator';
 
 export class RateLimitDto {
   @IsInt() @Min(1) @Max(1_000_000) max!: number;
@@ -16,7 +16,8 @@ export class JobPolicyDto {
   @IsOmittable() @IsInt() @Min(1) @Max(10_000) maxConcurrency?: number;
 
   @ApiPropertyOptional({ description: 'Admissions per window, or null for none.', nullable: true, type: RateLimitDto })
-  @IsOptional() @ValidateNested() @Type(() => RateLimitDto) rateLimit?: RateLimitDto | null;
+  // ValidateNested alone validates each element of an array ([] passes): IsObject refuses arrays.
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => RateLimitDto) rateLimit?: RateLimitDto | null;
 
   @ApiPropertyOptional({ description: 'Jobs buffered before enqueue answers 429.' })
   @IsOmittable() @IsInt() @Min(0) @Max(10_000_000) maxBacklog?: number;

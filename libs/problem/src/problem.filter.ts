@@ -14,19 +14,32 @@ const HTTP_CODES: Record<number, [code: string, title: string]> = {
   404: ['not_found', 'Not found'],
   405: ['method_not_allowed', 'Method not allowed'],
   406: ['not_acceptable', 'Not acceptable'],
+  408: ['request_timeout', 'Request timeout'],
   409: ['conflict', 'Conflict'],
   413: ['payload_too_large', 'Payload too large'],
   415: ['unsupported_media_type', 'Unsupported media type'],
   422: ['unprocessable', 'Unprocessable request'],
   429: ['rate_limited', 'Too many requests'],
+  431: ['headers_too_large', 'Request header fields too large'],
   503: ['unavailable', 'Service unavailable'],
 };
 
 export const NUL_IN_JSON = 'nul_character_in_json';
+export const LONE_SURROGATE_IN_JSON = 'lone_surrogate_in_json';
 
-/** A JSON.parse reviver for request bodies: PostgreSQL text cannot hold U+0000, so refuse it at the edge. */
-export function refuseNulCharacters(_key: string, value: unknown): unknown {
-  if (typeof value === 'string' && value.includes('\u0000')) throw new SyntaxError(NUL_IN_JSON);
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * A JSON.parse reviver for request bodies that refuses, at the edge, text no layer behind it can
+ * hold: U+0000 (PostgreSQL text cannot store it) and an unpaired UTF-16 surrogate (`"\ud800"`
+ * is valid JSON but not Unicode text: validators that encode it throw, and UTF-8 cannot carry it).
+ * Keys are checked too.
+ */
+export function refuseUnstorableText(key: string, value: unknown): unknown {
+  for (const text of typeof value === 'string' ? [key, value] : [key]) {
+    if (text.includes('\u0000')) throw new SyntaxError(NUL_IN_JSON);
+    if (LONE_SURROGATE.test(text)) throw new SyntaxError(LONE_SURROGATE_IN_JSON);
+  }
   return value;
 }
 
@@ -102,7 +115,10 @@ function httpStatusOf(error: unknown): number | undefined {
 function clientDetail(error: unknown, status: number): string {
   const type = (error as { type?: unknown }).type;
   if (type === 'entity.parse.failed') {
-    return (error as Error).message === NUL_IN_JSON ? 'Strings in the request body may not contain the NUL character.' : 'The request body is not valid JSON.';
+    const message = (error as Error).message;
+    if (message === NUL_IN_JSON) return 'Strings in the request body may not contain the NUL character.';
+    if (message === LONE_SURROGATE_IN_JSON) return 'Strings in the request body may not contain an unpaired UTF-16 surrogate.';
+    return 'The request body is not valid JSON.';
   }
   if (type === 'entity.too.large') return 'The request body exceeds the size limit.';
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') return 'The request body encoding is not supported.';

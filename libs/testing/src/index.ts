@@ -7,3 +7,5 @@ export { SchemaValidator } from './schema-validator';
 export { ApiClient, type ApiRequest, type ApiResponse } from './api-client';
 export { removeNoise, DEFAULT_NOISE_KEYS, type NoiseOptions, type NormalisedResponse, type ResponseNormaliser } from './response-normaliser';
 export { sampleRegex } from './regex-sampler';
+export { fuzzRequests, type FuzzBase, type FuzzOptions, type FuzzRequest } from './request-fuzzer';
+export { sendFuzzRequests, fuzzFailure, type FuzzResult, type SendOptions } from './fuzz-sender';

@@ -17,7 +17,11 @@ export function breakagesOf(schema: Schema, options: { nullable?: boolean; inQue
     if (type === 'string' || schema.format || schema.pattern) out.push({ label: 'a number instead of a string', value: 12345 });
     if (type === 'integer' || type === 'number') out.push({ label: 'a string instead of a number', value: String(schema.example ?? schema.minimum ?? 1) });
     if (type === 'boolean') out.push({ label: 'a string instead of a boolean', value: 'true' });
-    if (type === 'object' || schema.properties) out.push({ label: 'a string instead of an object', value: 'object' });
+    if (type === 'object' || schema.properties) {
+      out.push({ label: 'a string instead of an object', value: 'object' });
+      // A nested object validated without a type check takes an array as a list of such objects.
+      out.push({ label: 'an array instead of an object', value: [] });
+    }
     if (type === 'array') out.push({ label: 'a string instead of an array', value: 'array' });
     if (!options.nullable) out.push({ label: 'null where null is not allowed', value: null });
   } else if (type === 'integer' || type === 'number') {

@@ -1,5 +1,4 @@
 import { loadConfig } from '@bulkhead/config';
-import { TenantAdmin } from '@bulkhead/control-plane';
 import { DevIssuer } from '@bulkhead/identity';
 import { ProblemError } from '@bulkhead/problem';
 import { Command } from 'commander';
@@ -23,6 +22,7 @@ export function registerTokenCommand(program: Command): void {
         print(issuer.mint({ subject: options.user, scopes: [config.AUTH_OPERATOR_SCOPE], expiresInSeconds: ttl }));
         return;
       }
+      const { TenantAdmin } = await import('@bulkhead/control-plane');
       const tenant = await withCliContext((context) => context.get(TenantAdmin).find(options.tenant as string));
       const claim = config.AUTH_TENANT_CLAIM_REFERS_TO === 'id' ? tenant.id : tenant.externalRef;
       if (!claim) throw new ProblemError(400, 'invalid_arguments', 'Invalid arguments', `Tenant ${tenant.slug} has no external reference, and AUTH_TENANT_CLAIM_REFERS_TO=external_ref.`);

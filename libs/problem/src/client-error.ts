@@ -1,0 +1,47 @@
+import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { ProblemError } from './problem.error';
+import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.filter';
+
+/** What Node's own default handler answers for each parser error, with the same statuses; anything else is 400. */
+const PARSER_PROBLEMS: Record<string, ProblemError> = {
+  HPE_HEADER_OVERFLOW: new ProblemError(431, 'headers_too_large', 'Request header fields too large', 'The request line and headers exceed the size limit.'),
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: new ProblemError(413, 'payload_too_large', 'Payload too large', 'The chunk extensions exceed the size limit.'),
+  ERR_HTTP_REQUEST_TIMEOUT: new ProblemError(408, 'request_timeout', 'Request timeout', 'The request was not received in time.'),
+};
+const MALFORMED = new ProblemError(400, 'bad_request', 'Bad request', 'The request is not well-formed HTTP.');
+
+const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large' };
+
+/** A client that never reads its answer does not keep the socket. */
+const LINGER_MS = 2000;
+
+const answered = new WeakSet<Duplex>();
+
+/**
+ * A `clientError` listener for the HTTP server: a request Node's parser refuses (bad request
+ * line, bad Content-Length, headers over the limit) never reaches express, and Node's default
+ * answers it with an empty body. This answers it as problem+json, then closes the connection.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  // The parser keeps failing on whatever else arrives on this connection: answer once.
+  if (answered.has(socket)) return;
+  answered.add(socket);
+  // Like Node's default: never write into a response that has already started on this socket.
+  const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const problem = toProblem(PARSER_PROBLEMS[error.code ?? ''] ?? MALFORMED);
+  const body = JSON.stringify(problem);
+  socket.end(
+    `HTTP/1.1 ${problem.status} ${REASONS[problem.status]}\r\n` +
+      `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
+  // Ending (rather than destroying) lets the answer reach a client still sending; the timer bounds it.
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+}
