@@ -38,8 +38,8 @@ async function discoverJwksUri(issuer: string): Promise<string> {
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(DISCOVERY_TIMEOUT_MS), headers: { accept: 'application/json' } });
   } catch (error) {
-    const cause = (error as { cause?: { code?: unknown } }).cause?.code ?? (error as Error).name;
-    return refuse(`at ${url} could not be fetched (${String(cause)})`);
+    const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+    return refuse(`at ${url} could not be fetched (${String(cause?.code ?? cause?.message ?? (error as Error).message)})`);
   }
   if (!response.ok) return refuse(`at ${url} answered HTTP ${response.status}`);
   const document = (await response.json().catch(() => undefined)) as { issuer?: unknown; jwks_uri?: unknown } | undefined;
