@@ -8,7 +8,7 @@ import { JwtStrategy } from './jwt.strategy';
 import { KeySetResolver } from './key-set-resolver';
 import { keySetSourceFor } from './key-set-source';
 
-/** How long one fetch of the key set may take before it counts as failed. */
+/** How long one fetch of the key set may take before it counts as failed (less with a short max age, which it must fit in). */
 const JWKS_FETCH_TIMEOUT_MS = 5000;
 
 /**
@@ -36,7 +36,7 @@ export class IdentityModule {
               maxAgeMs: config.AUTH_JWKS_MAX_AGE_MS,
               // The cooldown spares a remote provider; the development issuer's set is in memory.
               cooldownMs: source.remote ? config.AUTH_JWKS_COOLDOWN_MS : 0,
-              fetchTimeoutMs: JWKS_FETCH_TIMEOUT_MS,
+              fetchTimeoutMs: Math.min(JWKS_FETCH_TIMEOUT_MS, config.AUTH_JWKS_MAX_AGE_MS / 2),
             });
           },
         },

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { KeyObject } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { IdentityProviderUnavailableProblem, UnusableTokenKey } from './identity.errors';
 import { parseKeySet, SigningAlgorithm, VerificationKey } from './key-set';
@@ -45,6 +46,7 @@ const ABSENT_KIDS_MAX = 10_000;
 export class KeySetResolver {
   private readonly logger = new Logger('KeySetResolver');
   private keys: ReadonlyMap<string, VerificationKey> = new Map();
+  // Times come from the monotonic clock: a wall-clock step must not stretch a key's life.
   private fetchedAt = Number.NEGATIVE_INFINITY;
   private lastStartAt = Number.NEGATIVE_INFINITY;
   private refreshing?: Refresh;
@@ -56,7 +58,7 @@ export class KeySetResolver {
 
   /** The key for a token's `kid` and `alg`; throws `UnusableTokenKey` (401) or `IdentityProviderUnavailableProblem` (503). */
   async keyFor(kid: string, algorithm: string): Promise<KeyObject> {
-    const arrived = Date.now();
+    const arrived = performance.now();
     const age = arrived - this.fetchedAt;
     if (age <= this.options.maxAgeMs) {
       const known = this.keys.get(kid);
@@ -77,7 +79,7 @@ export class KeySetResolver {
       } catch {
         failed = true;
       }
-      if (Date.now() - this.fetchedAt > this.options.maxAgeMs) throw new IdentityProviderUnavailableProblem();
+      if (performance.now() - this.fetchedAt > this.options.maxAgeMs) throw new IdentityProviderUnavailableProblem();
       // The provider did not answer: the kid is not known to be absent, only unknown.
       if (failed) throw new UnusableTokenKey('unknown kid (key set unavailable)');
       const known = this.keys.get(kid);
@@ -104,9 +106,9 @@ export class KeySetResolver {
   }
 
   private async fetch(refresh: { startedAt?: number }): Promise<void> {
-    const wait = this.lastStartAt + this.options.cooldownMs - Date.now();
+    const wait = this.lastStartAt + this.options.cooldownMs - performance.now();
     if (wait > 0) await delay(wait, undefined, { ref: false });
-    const startedAt = Date.now();
+    const startedAt = performance.now();
     refresh.startedAt = this.lastStartAt = startedAt;
     const body = await this.options.source(AbortSignal.timeout(this.options.fetchTimeoutMs));
     // Replaced whole: a key missing from the answer stops working now, not at the max age.
