@@ -91,6 +91,15 @@ describe('the API process', () => {
     );
   }, 60_000);
 
+  it('says where the keys should come from when AUTH_ISSUER has no discovery document and AUTH_JWKS_URI is unset', async () => {
+    const issuer = `http://127.0.0.1:${await freePort()}/realms/none`;
+    const api = startApi({ PORT: String(await freePort()), DEV_ISSUER: 'false', AUTH_ISSUER: issuer });
+    expect(await api.exited).toBe(1);
+    expect(api.output().trim()).toBe(
+      `bulkhead: AUTH_JWKS_URI is not set and DEV_ISSUER is off, and the OpenID discovery document of AUTH_ISSUER at ${issuer}/.well-known/openid-configuration could not be fetched (ECONNREFUSED): set AUTH_JWKS_URI to your identity provider's JWKS URL, or DEV_ISSUER=true for the development issuer.`,
+    );
+  }, 60_000);
+
   it('names every bad setting at start', async () => {
     const api = startApi({ PORT: 'eighty', AUTH_ALGORITHMS: 'HS256', REDIS_URL: 'localhost' });
     expect(await api.exited).toBe(1);

@@ -21,12 +21,18 @@ export interface TestApi {
 export async function startTestApi(env: Record<string, string> = {}): Promise<TestApi> {
   const saved = { ...process.env };
   Object.assign(process.env, env);
-  const config = loadConfig();
-  const moduleRef = await Test.createTestingModule({ imports: [ApiModule] })
-    .overrideProvider(BulkheadConfig)
-    .useValue(config)
-    .compile();
-  process.env = saved;
+  let config: BulkheadConfig;
+  let moduleRef;
+  try {
+    config = loadConfig();
+    moduleRef = await Test.createTestingModule({ imports: [ApiModule] })
+      .overrideProvider(BulkheadConfig)
+      .useValue(config)
+      .compile();
+  } finally {
+    // Restored even when the start fails: the next suite must not inherit these settings.
+    process.env = saved;
+  }
   const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
   configureHttp(app, config, { docs: false });
   await app.init();

@@ -71,6 +71,23 @@ export class BulkheadConfig {
   @Matches(/^https?:\/\/\S+$/, { message: 'AUTH_JWKS_URI must be an http(s) URL of a JSON Web Key Set' })
   AUTH_JWKS_URI?: string;
 
+  /**
+   * How long a fetched key set is trusted: a key the provider has dropped stops verifying tokens
+   * at most this long after it disappeared (at once if a refresh in between sees the change).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(3_600_000)
+  AUTH_JWKS_MAX_AGE_MS = 60_000;
+
+  /** Least time between two fetches of the key set, whatever triggers them (unknown kids included). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  AUTH_JWKS_COOLDOWN_MS = 5000;
+
   @Transform(toList)
   @IsArray()
   @ArrayNotEmpty()
@@ -261,6 +278,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BulkheadConfig
   lines.push(...problems.map((text) => `  - ${text}`));
   if (config.JOBS_OUTAGE_BACKOFF_MAX_MS < config.JOBS_OUTAGE_BACKOFF_MS) {
     lines.push('  - JOBS_OUTAGE_BACKOFF_MAX_MS: must be at least JOBS_OUTAGE_BACKOFF_MS');
+  }
+  if (config.AUTH_JWKS_COOLDOWN_MS * 2 > config.AUTH_JWKS_MAX_AGE_MS) {
+    // The set is refreshed in the background from half its max age on; a longer cooldown would
+    // let it expire first and make every request wait for the fetch.
+    lines.push('  - AUTH_JWKS_COOLDOWN_MS: must be at most half of AUTH_JWKS_MAX_AGE_MS');
   }
   if (lines.length > 0) throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   Object.assign(config, {

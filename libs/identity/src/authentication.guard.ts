@@ -3,7 +3,7 @@ import { ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
-import { OperatorRequiredProblem } from './identity.errors';
+import { IdentityProviderUnavailableProblem, OperatorRequiredProblem } from './identity.errors';
 import { OPERATOR_ROUTE } from './operator.decorator';
 import { Principal } from './principal';
 import { PUBLIC_ROUTE } from './public.decorator';
@@ -14,6 +14,7 @@ import { PUBLIC_ROUTE } from './public.decorator';
  */
 @Injectable()
 @ApiProblem(OperatorRequiredProblem, { when: OPERATOR_ROUTE })
+@ApiProblem(IdentityProviderUnavailableProblem, { unless: PUBLIC_ROUTE })
 export class AuthenticationGuard extends AuthGuard('jwt') {
   constructor(private readonly reflector: Reflector) {
     super();
@@ -30,8 +31,10 @@ export class AuthenticationGuard extends AuthGuard('jwt') {
     return true;
   }
 
-  override handleRequest<TUser = Principal>(error: unknown, user: TUser | false): TUser {
+  override handleRequest<TUser = Principal>(error: unknown, user: TUser | false, info?: unknown): TUser {
     if (error) throw error instanceof Error ? error : new UnauthorizedException();
+    // Not the caller's fault: a 503 tells the client to retry, where a 401 would make it drop the token.
+    if (info instanceof IdentityProviderUnavailableProblem) throw info;
     // The reason (expired, bad signature, unknown key...) stays out of the response on purpose.
     if (!user) throw new UnauthorizedException('The bearer token is missing or invalid.');
     return user;

@@ -1,52 +1,34 @@
-import { BulkheadConfig, ConfigError } from '@bulkhead/config';
-import { Inject, Injectable, Optional, UnauthorizedException } from '@nestjs/common';
+import { BulkheadConfig } from '@bulkhead/config';
+import { Injectable, UnauthorizedException } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import { passportJwtSecret } from 'jwks-rsa';
-import { createPublicKey, KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import { DevIssuer } from './dev-issuer';
+import { UnusableTokenKey } from './identity.errors';
+import { KeySetResolver } from './key-set-resolver';
 import { Principal } from './principal';
 
-/** A placeholder URI that is never fetched: with the dev issuer the keys come from the interceptor. */
-const DEV_JWKS_URI = 'http://dev-issuer.invalid/.well-known/jwks.json';
-
 /**
- * Verifies bearer tokens against a JWKS. Algorithms are pinned (RS256/ES256 only: `none` and
- * HS256-with-the-public-key are refused before any key is looked up), `iss` and `aud` must match,
- * and `exp` must be present: jsonwebtoken would otherwise accept a token that never expires.
+ * Verifies bearer tokens against the provider's key set. Algorithms are pinned (RS256/ES256 only:
+ * `none` and HS256-with-the-public-key are refused before any key is looked up, so they never
+ * cause a fetch), `iss` and `aud` must match, and `exp` must be present: jsonwebtoken would
+ * otherwise accept a token that never expires.
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(
     private readonly config: BulkheadConfig,
-    @Optional() @Inject(DevIssuer) devIssuer?: DevIssuer | null,
+    keys: KeySetResolver,
   ) {
-    if (!config.AUTH_JWKS_URI && !config.DEV_ISSUER) {
-      throw new ConfigError(
-        'Invalid configuration:\n  - AUTH_JWKS_URI: set it to your identity provider\'s JWKS URL, or set DEV_ISSUER=true to use the built-in development issuer',
-      );
-    }
-    const devKeys = !config.AUTH_JWKS_URI && config.DEV_ISSUER ? devIssuer : null;
-    const keys = passportJwtSecret({
-      jwksUri: config.AUTH_JWKS_URI ?? DEV_JWKS_URI,
-      cache: true,
-      cacheMaxEntries: 10,
-      cacheMaxAge: 10 * 60 * 1000,
-      // An unknown `kid` makes jwks-rsa refetch the set; the limit keeps forged tokens from
-      // turning into a flood against the identity provider.
-      rateLimit: true,
-      jwksRequestsPerMinute: 10,
-      timeout: 5000,
-      ...(devKeys ? { fetcher: async () => devKeys.jwks() } : {}),
-    });
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKeyProvider: (request: unknown, rawToken: string, done: (error: unknown, key?: string | Buffer) => void) =>
-        keys(request, rawToken, (error, pem) => {
-          if (error || !pem) return done(error, undefined);
-          // jsonwebtoken parses a PEM string into a KeyObject on every verify; parse each key once.
-          done(null, parsedKey(pem) as unknown as string);
-        }),
+      secretOrKeyProvider: (_request: unknown, rawToken: string, done: (error: unknown, key?: string | Buffer) => void) => {
+        const header = headerOf(rawToken);
+        if (!header || !(config.AUTH_ALGORITHMS as readonly string[]).includes(header.alg)) {
+          return done(new UnusableTokenKey('no kid, or an algorithm that is not allowed'));
+        }
+        // jsonwebtoken takes a KeyObject as well as a PEM; passing the parsed one saves a parse per request.
+        keys.keyFor(header.kid, header.alg).then((key: KeyObject) => done(null, key as unknown as string), (error: unknown) => done(error));
+      },
       algorithms: config.AUTH_ALGORITHMS,
       issuer: config.AUTH_ISSUER,
       audience: config.AUTH_AUDIENCE,
@@ -74,18 +56,15 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 }
 
-const parsedKeys = new Map<string, KeyObject>();
-
-function parsedKey(pem: string | Buffer): KeyObject {
-  const text = pem.toString();
-  let key = parsedKeys.get(text);
-  if (!key) {
-    // Key sets are small and rotate rarely; the bound only guards against unbounded growth.
-    if (parsedKeys.size >= 64) parsedKeys.clear();
-    key = createPublicKey(text);
-    parsedKeys.set(text, key);
+/** The token's `kid` and `alg`, unverified: they only choose the key the signature is then checked with. */
+function headerOf(rawToken: string): { kid: string; alg: string } | undefined {
+  try {
+    const header = JSON.parse(Buffer.from(rawToken.split('.')[0], 'base64url').toString('utf8')) as { kid?: unknown; alg?: unknown };
+    if (typeof header.kid !== 'string' || header.kid.length === 0 || header.kid.length > 256 || typeof header.alg !== 'string') return undefined;
+    return { kid: header.kid, alg: header.alg };
+  } catch {
+    return undefined;
   }
-  return key;
 }
 
 /** OAuth `scope` (space-separated), Azure/Okta `scp`, Auth0 `permissions`. */
