@@ -159,7 +159,7 @@ export class BulkheadConfig {
   @IsInt()
   @Min(1)
   @Max(100_000)
-  TENANT_MAX_QUEUE = 64;
+  TENANT_MAX_QUEUE = 256;
 
   @Transform(toInt)
   @IsInt()

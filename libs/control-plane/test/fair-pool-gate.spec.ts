@@ -25,6 +25,20 @@ describe('fair pool gate', () => {
     expect(order).toEqual(['quiet', 'noisy-0', 'noisy-1', 'noisy-2', 'noisy-3', 'noisy-4', 'noisy-5']);
   });
 
+  it('lets a tenant alone use the whole pool beyond its cap, and caps it again once another waits', async () => {
+    const gate = gateWith({ TENANT_MAX_CONNECTIONS: '2' });
+    for (let i = 0; i < 4; i++) await gate.enter(on('alone'));
+    const order: string[] = [];
+    const waits = [gate.enter(on('alone')).then(() => order.push('alone')), gate.enter(on('other')).then(() => order.push('other'))];
+    gate.leave(on('alone'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(order).toEqual(['other']);
+    gate.leave(on('other'));
+    await Promise.all(waits);
+    expect(order).toEqual(['other', 'alone']);
+    for (let i = 0; i < 4; i++) gate.leave(on('alone'));
+  });
+
   it('shares connections by weight: the heavier tier gets the next connection while it holds less per weight', async () => {
     const gate = gateWith();
     await gate.enter(on('free', 1));

@@ -37,9 +37,10 @@ export interface GateRequest {
  * Admission to a pool's connections, fair between tenants. The gate admits at most as many units
  * of work as the pool has connections, so the order in which waiters get a connection is the
  * gate's, not the driver's FIFO: when a connection frees, it goes to the waiting tenant holding
- * the fewest connections for its weight (tier), oldest request first among equals. A tenant never
- * holds more than TENANT_MAX_CONNECTIONS. So a quiet tenant's request is served next, however many
- * a noisy one has queued; the noisy tenant queues behind itself.
+ * the fewest connections for its weight (tier), oldest request first among equals. While other
+ * tenants wait, a tenant holds at most TENANT_MAX_CONNECTIONS; when nobody else wants them, it
+ * may use the whole pool. So a quiet tenant's request is served next, however many a noisy one
+ * has queued; the noisy tenant queues behind itself, and no connection idles while work waits.
  *
  * Shedding is per tenant, never global: a tenant's waiters beyond TENANT_MAX_QUEUE are refused at
  * once (its excess), and a read that waited POOL_QUEUE_BUDGET_MS without a connection is refused
@@ -62,7 +63,7 @@ export class FairPoolGate {
     const pool = this.pools.get(request.pool) ?? this.open(request.pool);
     const lane = pool.lanes.get(request.tenantId) ?? this.openLane(pool, request.tenantId);
     lane.weight = request.weight;
-    if (pool.active < request.capacity && lane.active < this.tenantCap && lane.waiting.length === 0) {
+    if (pool.active < request.capacity && lane.waiting.length === 0 && (lane.active < this.tenantCap || !this.othersWaiting(pool, lane))) {
       pool.active++;
       lane.active++;
       return;
@@ -103,24 +104,38 @@ export class FairPoolGate {
     this.forgetIfIdle(request.pool, pool, request.tenantId, lane);
   }
 
-  /** Hands free connections to waiters: the lane with the fewest held per weight first, then the oldest. */
+  /**
+   * Hands free connections to waiters: the lane with the fewest held per weight first, then the
+   * oldest. A lane at its cap is served only when no lane under its cap waits: the cap divides a
+   * contended pool, it never leaves connections idle (goodput is kept).
+   */
   private dispatch(pool: PoolLanes, capacity: number): void {
     while (pool.active < capacity) {
-      let chosen: Lane | undefined;
-      for (const lane of pool.lanes.values()) {
-        if (lane.waiting.length === 0 || lane.active >= this.tenantCap) continue;
-        if (!chosen) chosen = lane;
-        else {
-          const share = lane.active / lane.weight - chosen.active / chosen.weight;
-          if (share < 0 || (share === 0 && lane.waiting[0].since < chosen.waiting[0].since)) chosen = lane;
-        }
-      }
+      const chosen = this.pick(pool, true) ?? this.pick(pool, false);
       if (!chosen) return;
       const waiter = chosen.waiting.shift() as Waiter;
       pool.active++;
       chosen.active++;
       waiter.grant();
     }
+  }
+
+  private pick(pool: PoolLanes, underCapOnly: boolean): Lane | undefined {
+    let chosen: Lane | undefined;
+    for (const lane of pool.lanes.values()) {
+      if (lane.waiting.length === 0 || (underCapOnly && lane.active >= this.tenantCap)) continue;
+      if (!chosen) chosen = lane;
+      else {
+        const share = lane.active / lane.weight - chosen.active / chosen.weight;
+        if (share < 0 || (share === 0 && lane.waiting[0].since < chosen.waiting[0].since)) chosen = lane;
+      }
+    }
+    return chosen;
+  }
+
+  private othersWaiting(pool: PoolLanes, own: Lane): boolean {
+    for (const lane of pool.lanes.values()) if (lane !== own && lane.waiting.length > 0) return true;
+    return false;
   }
 
   private open(key: string): PoolLanes {
