@@ -11,6 +11,13 @@ export async function setupDatabase(): Promise<void> {
   await assertRedisReachable(config.REDIS_URL);
   await bootstrapDatabase({ adminUrl: config.DATABASE_ADMIN_URL, ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL });
   report(await migrateDatabase({ ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL, sources: migrationSourcesFor(DOMAINS) }));
+  // Tenants placed in their own schema or database carry the tenant set too: bring them along, so
+  // running setup after an upgrade never leaves a placement behind the code that serves it.
+  const reports = await withCliContext((context) => context.get(FleetMigrator).run({ concurrency: 8 }));
+  const failed = reports.filter((r) => !r.ok);
+  print(`schema and silo tenants: ${reports.length} placements, ${reports.filter((r) => r.applied.length).length} migrated, ${failed.length} failed`);
+  for (const r of failed) print(`  failed: ${r.slug} (${r.tenantId}): ${r.error}`);
+  if (failed.length) throw new Error(`${failed.length} tenant placement(s) could not be migrated; fix them and run \`npm run bulkhead -- migrate\``);
 }
 
 function report(outcomes: MigrationOutcome[]): void {
@@ -25,7 +32,7 @@ function report(outcomes: MigrationOutcome[]): void {
 export function registerDatabaseCommands(program: Command): void {
   program
     .command('setup')
-    .description('Create the database roles and database (needs DATABASE_ADMIN_URL), then apply all migrations. Idempotent.')
+    .description('Create the database roles and database (needs DATABASE_ADMIN_URL), then apply all migrations: control plane, shared pool, and every schema and silo tenant. Idempotent.')
     .action(setupDatabase);
 
   program
