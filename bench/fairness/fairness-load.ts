@@ -9,7 +9,7 @@
  * - spread: the same number of closed loops spread over every tenant (the pool saturated with no
  *   tenant flooding it): the goodput baseline.
  */
-interface Plan {
+export interface FairnessPlan {
   base: string;
   path: string;
   durationMs: number;
@@ -30,7 +30,7 @@ interface Tally {
 
 const tally = (): Tally => ({ sent: 0, ok: 0, byStatus: {}, withoutRetryAfter: 0, latencies: [] });
 
-async function send(plan: Plan, headers: Record<string, string>, into: Tally): Promise<void> {
+async function send(plan: FairnessPlan, headers: Record<string, string>, into: Tally): Promise<void> {
   const started = performance.now();
   into.sent++;
   let status = 0;
@@ -50,14 +50,29 @@ async function send(plan: Plan, headers: Record<string, string>, into: Tally): P
   }
 }
 
-function summary(t: Tally, seconds: number) {
+export interface GroupResult {
+  sent: number;
+  ok: number;
+  okPerSecond: number;
+  byStatus: Record<string, number>;
+  withoutRetryAfter: number;
+  p50: number;
+  p99: number;
+}
+
+export interface FairnessResult {
+  quiet: GroupResult;
+  loud: GroupResult;
+}
+
+function summary(t: Tally, seconds: number): GroupResult {
   const sorted = [...t.latencies].sort((a, b) => a - b);
   const at = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : 0);
   return { sent: t.sent, ok: t.ok, okPerSecond: t.ok / seconds, byStatus: t.byStatus, withoutRetryAfter: t.withoutRetryAfter, p50: at(0.5), p99: at(0.99) };
 }
 
 async function main(): Promise<void> {
-  const plan = JSON.parse(process.argv[2]) as Plan;
+  const plan = JSON.parse(process.argv[2]) as FairnessPlan;
   const quiet = tally();
   const loud = tally();
   const deadline = Date.now() + plan.durationMs;
@@ -83,7 +98,8 @@ async function main(): Promise<void> {
   timers.forEach(clearTimeout);
   await Promise.all(pending);
   const seconds = plan.durationMs / 1000;
-  process.stdout.write(JSON.stringify({ quiet: summary(quiet, seconds), loud: summary(loud, seconds) }) + '\n');
+  const result: FairnessResult = { quiet: summary(quiet, seconds), loud: summary(loud, seconds) };
+  process.stdout.write(JSON.stringify(result) + '\n');
 }
 
-void main().then(() => process.exit(0));
+if (require.main === module) void main().then(() => process.exit(0));

@@ -51,4 +51,4 @@ async function main(): Promise<void> {
   process.stdout.write(JSON.stringify(measured) + '\n');
 }
 
-void main().then(() => process.exit(0));
+if (require.main === module) void main().then(() => process.exit(0));

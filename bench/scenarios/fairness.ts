@@ -12,13 +12,14 @@ import { DevIssuer } from '@bulkhead/identity';
 import { migrationSourcesFor } from '@bulkhead/tenancy';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { fork } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { ApiModule } from '../../apps/api/src/api.module';
 import { configureHttp } from '../../apps/api/src/http.setup';
 import { DOMAINS } from '../../apps/domains';
 import { BenchSection } from '../bench-section';
+import type { FairnessPlan, FairnessResult, GroupResult } from '../fairness/fairness-load';
 import { startBareServer } from '../floor/bare-server';
+import { runLoadProcess } from '../load/run-load';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1') > 0 ? Number(process.env.BENCH_SCALE ?? '1') : 1;
 const DURATION_MS = Math.max(3000, Math.round(10_000 * SCALE));
@@ -37,40 +38,8 @@ const BENCH_ENV: Record<string, string> = {
   DATABASE_POOL_MAX: '10',
 };
 
-interface GroupResult {
-  sent: number;
-  ok: number;
-  okPerSecond: number;
-  byStatus: Record<string, number>;
-  withoutRetryAfter: number;
-  p50: number;
-  p99: number;
-}
-
-interface LoadResult {
-  quiet: GroupResult;
-  loud: GroupResult;
-}
-
-interface Plan {
-  base: string;
-  path: string;
-  durationMs: number;
-  quietIntervalMs: number;
-  inFlight: number;
-  quiet: Array<Record<string, string>>;
-  noisy?: Record<string, string>;
-  spread?: boolean;
-}
-
-function runLoad(plan: Plan): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const child = fork(require.resolve('../fairness/fairness-load'), [JSON.stringify(plan)], { silent: true, execArgv: [] });
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load process exited ${code}`))));
-  });
+function runLoad(plan: FairnessPlan): Promise<FairnessResult> {
+  return runLoadProcess<FairnessResult>(require.resolve('../fairness/fairness-load'), plan);
 }
 
 async function seed(adminUrl: string, tenants: TenantRecord[]): Promise<void> {

@@ -20,8 +20,21 @@ export interface MigrationFile {
 const FILE_NAME = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 const LEGACY = /^--\s*bulkhead:legacy\s+(control|tenant)\s+(\d+)\s*$/gm;
 
+/** Read once per process: a fleet run applies the same files to thousands of placements. */
+const loaded = new Map<string, MigrationFile[]>();
+
 /** One owner's migrations, in version order; versions must run 1, 2, 3, ... with no gap. */
 export function loadMigrations(source: MigrationSource): MigrationFile[] {
+  const key = `${source.owner}\u0000${source.set}\u0000${source.dir}`;
+  let migrations = loaded.get(key);
+  if (!migrations) {
+    migrations = readMigrations(source);
+    loaded.set(key, migrations);
+  }
+  return migrations;
+}
+
+function readMigrations(source: MigrationSource): MigrationFile[] {
   if (!existsSync(source.dir)) throw new Error(`Migrations of ${source.owner} not found at ${source.dir}`);
   const files = readdirSync(source.dir).filter((file) => file.endsWith('.sql')).sort();
   const migrations = files.map((file) => {

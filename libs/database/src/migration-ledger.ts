@@ -22,13 +22,16 @@ const LEDGER = `
  * is still the old one (only a dry run leaves it so).
  */
 export async function ensureLedger(client: Client, sources: readonly MigrationSource[], dryRun: boolean): Promise<boolean> {
-  const legacy = await client.query(
-    `SELECT 1 FROM information_schema.tables t
-      WHERE t.table_schema = 'public' AND t.table_name = 'schema_migrations'
-        AND NOT EXISTS (SELECT 1 FROM information_schema.columns c
-                         WHERE c.table_schema = 'public' AND c.table_name = 'schema_migrations' AND c.column_name = 'owner')`,
-  );
-  if (!legacy.rowCount) {
+  // One round trip in the common case (a current ledger): a fleet run asks this of every placement.
+  const [state] = (
+    await client.query<{ present: boolean; owned: boolean }>(
+      `SELECT to_regclass('public.schema_migrations') IS NOT NULL AS present,
+              EXISTS (SELECT 1 FROM information_schema.columns c
+                       WHERE c.table_schema = 'public' AND c.table_name = 'schema_migrations' AND c.column_name = 'owner') AS owned`,
+    )
+  ).rows;
+  if (state.present && state.owned) return false;
+  if (!state.present) {
     if (!dryRun) await client.query(LEDGER);
     return false;
   }

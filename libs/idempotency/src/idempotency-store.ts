@@ -77,7 +77,7 @@ export class IdempotencyStore {
 
   /**
    * Lazy cleanup: the first keyed request of a tenant in each hour (per process) deletes that
-   * tenant's expired keys, in its own transaction. Nothing needs a sweep for correctness (an
+   * tenant's expired keys, inside that request's transaction. Nothing needs a sweep for correctness (an
    * expired key is never honoured); it bounds what a tenant keeps to about a day of keys.
    */
   private async sweepOnce(tx: TenantTransaction): Promise<void> {

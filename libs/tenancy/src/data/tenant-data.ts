@@ -103,7 +103,7 @@ export class TenantData {
           await runner.release();
         }
       },
-      // Writes are never shed; a read-only unit of work may be, when its pool is saturated.
+      // A write waits longer for a connection than a read before the gate refuses it.
       { critical: !options.readOnly },
     );
   }
