@@ -4,14 +4,13 @@ import { assertIsolated, IsolationKitError, IsolationReport, operationsOf, runIs
 import { BulkheadConfig, IsolationModel } from '@bulkhead/config';
 import { TenantRecord } from '@bulkhead/control-plane';
 import { Body, Controller, Get, NotFoundException, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { NestExpressApplication } from '@nestjs/platform-express';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiProperty, OpenAPIObject } from '@nestjs/swagger';
 import { Test } from '@nestjs/testing';
 import { IsString, Length } from 'class-validator';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { ApiModule } from '../apps/api/src/api.module';
-import { configureHttp } from '../apps/api/src/http.setup';
+import { createHttpApp } from '../apps/api/src/http.setup';
 import { createTenant, startTestApi, TestApi, tokenFor } from './support/test-app';
 
 const tenantRoute = (path: string) => path.startsWith('/v1/') && !path.startsWith('/v1/admin/');
@@ -80,9 +79,7 @@ describe('isolation kit over the whole API', () => {
       .overrideProvider(BulkheadConfig)
       .useValue(api.config)
       .compile();
-    const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
-    configureHttp(app, api.config, { docs: false });
-    await app.init();
+    const app = await createHttpApp(moduleRef, api.config, { docs: false });
     try {
       const [a, b] = await Promise.all([createTenant(api), createTenant(api)]);
       const report: IsolationReport = await runIsolationMatrix({

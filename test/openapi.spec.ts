@@ -4,13 +4,12 @@ import { buildOpenApiDocument } from '@bulkhead/openapi';
 import { Actor, ApiClient, ApiOperation, ApiResponse, GeneratedRequest, RequestGenerator, RequestOptions, Schema } from '@bulkhead/testing';
 import { TenantRecord } from '@bulkhead/control-plane';
 import { INestApplicationContext } from '@nestjs/common';
-import { NestExpressApplication } from '@nestjs/platform-express';
 import { OpenAPIObject } from '@nestjs/swagger';
 import { Test } from '@nestjs/testing';
 import { Client } from 'pg';
 import request from 'supertest';
 import { ApiModule } from '../apps/api/src/api.module';
-import { configureHttp } from '../apps/api/src/http.setup';
+import { createHttpApp } from '../apps/api/src/http.setup';
 import { createTenant, operatorToken, startTestApi, TestApi, tokenFor } from './support/test-app';
 import { startTestWorker } from './support/test-worker';
 
@@ -64,9 +63,7 @@ describe('OpenAPI document', () => {
 
   it('is served at /docs/openapi.json exactly as buildOpenApiDocument builds it, and /docs answers', async () => {
     const moduleRef = await Test.createTestingModule({ imports: [ApiModule] }).overrideProvider(BulkheadConfig).useValue(api.config).compile();
-    const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
-    configureHttp(app, api.config);
-    await app.init();
+    const app = await createHttpApp(moduleRef, api.config);
     try {
       const served = await request(app.getHttpServer()).get('/docs/openapi.json');
       expect(served.status).toBe(200);

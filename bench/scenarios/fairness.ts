@@ -10,11 +10,9 @@ import { TenantAdmin, TenantRecord } from '@bulkhead/control-plane';
 import { bootstrapDatabase, migrateDatabase, withDatabase, withPg } from '@bulkhead/database';
 import { DevIssuer } from '@bulkhead/identity';
 import { migrationSourcesFor } from '@bulkhead/tenancy';
-import { NestFactory } from '@nestjs/core';
-import { NestExpressApplication } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';
 import { ApiModule } from '../../apps/api/src/api.module';
-import { configureHttp } from '../../apps/api/src/http.setup';
+import { createHttpApp } from '../../apps/api/src/http.setup';
 import { DOMAINS } from '../../apps/domains';
 import { BenchSection } from '../bench-section';
 import type { FairnessPlan, FairnessResult, GroupResult } from '../fairness/fairness-load';
@@ -70,8 +68,7 @@ export async function fairnessBench(): Promise<BenchSection> {
   const config = loadConfig();
   await bootstrapDatabase({ adminUrl: config.DATABASE_ADMIN_URL, ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL }, { recreate: true });
   await migrateDatabase({ ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL, sources: migrationSourcesFor(DOMAINS) });
-  const app = await NestFactory.create<NestExpressApplication>(ApiModule, { logger: false, bodyParser: false });
-  configureHttp(app, config, { docs: false });
+  const app = await createHttpApp(ApiModule, config, { docs: false });
   await app.listen(0, '127.0.0.1');
   const bare = await startBareServer(config.DATABASE_URL, config.DATABASE_POOL_MAX);
   try {

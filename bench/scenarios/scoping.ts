@@ -10,10 +10,8 @@ import { TenantAdmin, TenantRecord } from '@bulkhead/control-plane';
 import { DevIssuer } from '@bulkhead/identity';
 import { migrationSourcesFor } from '@bulkhead/tenancy';
 import { DOMAINS } from '../../apps/domains';
-import { NestFactory } from '@nestjs/core';
-import { NestExpressApplication } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';
-import { configureHttp } from '../../apps/api/src/http.setup';
+import { createHttpApp } from '../../apps/api/src/http.setup';
 import { BenchSection } from '../bench-section';
 import { startBareServer } from '../floor/bare-server';
 import { runLoad } from '../load/run-load';
@@ -87,8 +85,7 @@ export async function scopingBench(): Promise<BenchSection> {
   await bootstrapDatabase({ adminUrl: config.DATABASE_ADMIN_URL, ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL }, { recreate: true });
   await migrateDatabase({ ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL, sources: migrationSourcesFor(DOMAINS) });
 
-  const app = await NestFactory.create<NestExpressApplication>(ScopingBenchModule, { logger: false, bodyParser: false });
-  configureHttp(app, config, { docs: false });
+  const app = await createHttpApp(ScopingBenchModule, config, { docs: false });
   await app.listen(0, '127.0.0.1');
   const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   const bare = await startBareServer(config.DATABASE_URL, config.DATABASE_POOL_MAX);

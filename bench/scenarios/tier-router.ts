@@ -17,13 +17,12 @@ import { DevIssuer } from '@bulkhead/identity';
 import { migrationSourcesFor } from '@bulkhead/tenancy';
 import { DOMAINS } from '../../apps/domains';
 import { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import autocannon from 'autocannon';
 import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { ApiModule } from '../../apps/api/src/api.module';
-import { configureHttp } from '../../apps/api/src/http.setup';
+import { createHttpApp } from '../../apps/api/src/http.setup';
 import { BenchSection } from '../bench-section';
 import { inLanes, latestMigrationUndo, percentile, seconds, seedOrders } from '../tier-router/support';
 import { TierRouterBenchModule } from '../tier-router/tier-router.bench-module';
@@ -103,9 +102,8 @@ interface Measured {
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 const log = (message: string) => process.stderr.write(`tier-router: ${message}\n`);
 
-async function startApp(module: unknown, config: BulkheadConfig): Promise<{ app: NestExpressApplication; base: string }> {
-  const app = await NestFactory.create<NestExpressApplication>(module as never, { logger: false, bodyParser: false });
-  configureHttp(app, config, { docs: false });
+async function startApp(module: unknown, config: BulkheadConfig): Promise<{ app: NestFastifyApplication; base: string }> {
+  const app = await createHttpApp(module as never, config, { docs: false });
   await app.listen(0, '127.0.0.1');
   return { app, base: `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}` };
 }
@@ -422,7 +420,7 @@ async function churnRun(config: BulkheadConfig, silos: TenantRecord[], label: st
     const row = await sampler.query<{ n: string }>('SELECT coalesce(sum(sessions), 0)::bigint AS n FROM pg_stat_database WHERE datname LIKE $1', [prefix]);
     return BigInt(row.rows[0].n);
   };
-  let app: NestExpressApplication | undefined;
+  let app: NestFastifyApplication | undefined;
   try {
     const sessionsBefore = await sessions();
     const started = await startApp(ApiModule, config);

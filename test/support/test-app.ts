@@ -1,15 +1,15 @@
 import { BulkheadConfig, loadConfig } from '@bulkhead/config';
 import { CreateTenantDto, TenantAdmin, TenantRecord } from '@bulkhead/control-plane';
 import { DevIssuer } from '@bulkhead/identity';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { ApiModule } from '../../apps/api/src/api.module';
-import { configureHttp } from '../../apps/api/src/http.setup';
+import { createHttpApp } from '../../apps/api/src/http.setup';
 
 export interface TestApi {
-  app: NestExpressApplication;
+  app: NestFastifyApplication;
   server: Server;
   config: BulkheadConfig;
   issuer: DevIssuer;
@@ -33,9 +33,7 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
     // Restored even when the start fails: the next suite must not inherit these settings.
     process.env = saved;
   }
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
-  configureHttp(app, config, { docs: false });
-  await app.init();
+  const app = await createHttpApp(moduleRef, config, { docs: false });
   return {
     app,
     server: app.getHttpServer() as Server,

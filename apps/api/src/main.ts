@@ -1,19 +1,16 @@
 import { exitWithStartupError, loadConfig } from '@bulkhead/config';
 import { assertRedisReachable } from '@bulkhead/database';
-import { NestFactory } from '@nestjs/core';
-import { NestExpressApplication } from '@nestjs/platform-express';
 import { existsSync } from 'node:fs';
 import { ApiModule } from './api.module';
-import { configureHttp } from './http.setup';
+import { createHttpApp } from './http.setup';
 
 async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const config = loadConfig();
   await assertRedisReachable(config.REDIS_URL);
-  const app = await NestFactory.create<NestExpressApplication>(ApiModule, { logger: false, bodyParser: false, abortOnError: false });
-  configureHttp(app, config);
+  const app = await createHttpApp(ApiModule, config, { abortOnError: false });
   app.enableShutdownHooks();
-  await app.listen(config.PORT);
+  await app.listen(config.PORT, config.HOST);
 }
 
 main().catch(exitWithStartupError);

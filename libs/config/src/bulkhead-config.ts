@@ -41,6 +41,10 @@ export class BulkheadConfig {
   @Max(65535)
   PORT = 3000;
 
+  /** Every interface by default, as in a container; `127.0.0.1` keeps the API to this machine. */
+  @IsString()
+  HOST = '0.0.0.0';
+
   @Matches(POSTGRES_URL, { message: 'DATABASE_URL must be a postgres:// URL for the runtime role' })
   DATABASE_URL = 'postgres://bulkhead_app:bulkhead_app@127.0.0.1:5432/bulkhead';
 
@@ -249,12 +253,19 @@ export class BulkheadConfig {
   declare readonly poolTierWeights: Readonly<Record<TenantTier, number>>;
   /** JOBS_TIER_WEIGHTS, parsed. */
   declare readonly jobsTierWeights: Readonly<Record<TenantTier, number>>;
+  /** BODY_LIMIT in bytes. */
+  declare readonly bodyLimitBytes: number;
   /** Cluster `main` first, then DATABASE_CLUSTERS, parsed and checked. */
   declare readonly clusters: readonly ClusterSettings[];
 }
 
 function tierMap<V>(setting: string, value: (text: string) => V): Record<TenantTier, V> {
   return Object.fromEntries(setting.split(',').map((pair) => pair.split(':')).map(([tier, text]) => [tier, value(text)])) as Record<TenantTier, V>;
+}
+
+function bytesOf(setting: string): number {
+  const [, amount, unit] = /^(\d+)(b|kb|mb)$/.exec(setting) as RegExpExecArray;
+  return Number(amount) * { b: 1, kb: 1024, mb: 1024 * 1024 }[unit as 'b' | 'kb' | 'mb'];
 }
 
 export class ConfigError extends Error {
@@ -289,6 +300,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BulkheadConfig
     tierIsolation: Object.freeze(tierMap(config.TENANT_TIER_ISOLATION, (model) => model as IsolationModel)),
     jobsTierWeights: Object.freeze(tierMap(config.JOBS_TIER_WEIGHTS, Number)),
     poolTierWeights: Object.freeze(tierMap(config.POOL_TIER_WEIGHTS, (weight) => Math.max(Number(weight), 0.01))),
+    bodyLimitBytes: bytesOf(config.BODY_LIMIT),
     clusters: Object.freeze(clusters.map((cluster) => Object.freeze(cluster))),
   });
   return Object.freeze(config);

@@ -3,7 +3,7 @@ import { ApiProblem, ApiRequestHeader } from '@bulkhead/openapi';
 import { TenantData } from '@bulkhead/tenancy';
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { defer, from, lastValueFrom, Observable } from 'rxjs';
 import { IDEMPOTENCY_KEY_PATTERN, parseIdempotencyKey } from './idempotency-key.header';
 import { IdempotencyStore, KeyedRequest, StoredResponse } from './idempotency-store';
@@ -58,7 +58,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
     const http = context.switchToHttp();
-    const request = http.getRequest<Request>();
+    const request = http.getRequest<FastifyRequest>();
     const raw = request.headers[IDEMPOTENCY_HEADER.toLowerCase()];
     // Other methods are idempotent by definition here (PUT, PATCH setting fields, DELETE).
     if (request.method !== 'POST' || raw === undefined) return next.handle();
@@ -73,11 +73,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
         path: request.originalUrl,
         fingerprint: requestFingerprint(request.method, request.originalUrl, request.body),
       };
-      return from(this.run(keyed, http.getResponse<Response>(), next));
+      return from(this.run(keyed, http.getResponse<FastifyReply>(), next));
     });
   }
 
-  private async run(keyed: KeyedRequest, response: Response, next: CallHandler): Promise<unknown> {
+  private async run(keyed: KeyedRequest, response: FastifyReply, next: CallHandler): Promise<unknown> {
     const outcome = await this.data.transactionScope(async (tx) => {
       const stored = await this.store.claim(tx, keyed);
       if (stored) return { replayed: true as const, stored };
@@ -93,13 +93,13 @@ export class IdempotencyInterceptor implements NestInterceptor {
     });
     if (!outcome.replayed) return outcome.value;
     response.status(outcome.stored.status);
-    for (const [name, value] of Object.entries(outcome.stored.headers)) response.setHeader(name, value);
-    response.setHeader(REPLAYED_HEADER, 'true');
+    for (const [name, value] of Object.entries(outcome.stored.headers)) response.header(name, value);
+    response.header(REPLAYED_HEADER, 'true');
     return outcome.stored.body ?? undefined;
   }
 }
 
-function pickHeaders(response: Response): Record<string, string> {
+function pickHeaders(response: FastifyReply): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const name of STORED_HEADERS) {
     const value = response.getHeader(name);

@@ -1,12 +1,11 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { DynamicModule, Module } from '@nestjs/common';
-import { PassportModule } from '@nestjs/passport';
 import { AuthenticationGuard } from './authentication.guard';
 import { DevIssuer } from './dev-issuer';
 import { JwksController } from './jwks.controller';
-import { JwtStrategy } from './jwt.strategy';
 import { KeySetResolver } from './key-set-resolver';
 import { keySetSourceFor } from './key-set-source';
+import { TokenVerifier } from './token-verifier';
 
 /** How long one fetch of the key set may take before it counts as failed (less with a short max age, which it must fit in). */
 const JWKS_FETCH_TIMEOUT_MS = 5000;
@@ -20,7 +19,6 @@ export class IdentityModule {
   static forRoot(): DynamicModule {
     return {
       module: IdentityModule,
-      imports: [PassportModule],
       controllers: [JwksController],
       providers: [
         { provide: DevIssuer, inject: [BulkheadConfig], useFactory: (config: BulkheadConfig) => (config.DEV_ISSUER ? new DevIssuer(config) : null) },
@@ -40,10 +38,10 @@ export class IdentityModule {
             });
           },
         },
-        JwtStrategy,
+        TokenVerifier,
         AuthenticationGuard,
       ],
-      exports: [AuthenticationGuard],
+      exports: [AuthenticationGuard, TokenVerifier],
     };
   }
 }

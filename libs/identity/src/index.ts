@@ -3,4 +3,4 @@ export { AuthenticationGuard } from './authentication.guard';
 export { Public, PUBLIC_ROUTE } from './public.decorator';
 export { OperatorOnly, OPERATOR_ROUTE } from './operator.decorator';
 export { DevIssuer, type MintOptions } from './dev-issuer';
-export type { Principal } from './principal';
+export type { Principal, AuthenticatedRequest } from './principal';

@@ -59,13 +59,9 @@ export class KeySetResolver {
   /** The key for a token's `kid` and `alg`; throws `UnusableTokenKey` (401) or `IdentityProviderUnavailableProblem` (503). */
   async keyFor(kid: string, algorithm: string): Promise<KeyObject> {
     const arrived = performance.now();
-    const age = arrived - this.fetchedAt;
-    if (age <= this.options.maxAgeMs) {
-      const known = this.keys.get(kid);
-      if (known) {
-        if (age >= this.options.maxAgeMs / 2 && !this.refreshing) this.refreshInBackground();
-        return matching(known, algorithm);
-      }
+    if (arrived - this.fetchedAt <= this.options.maxAgeMs) {
+      const known = this.trusted(kid, arrived);
+      if (known) return matching(known, algorithm);
       if (this.absent.has(kid)) throw new UnusableTokenKey('unknown kid (remembered)');
     }
     // At most two rounds: the fetch in flight may have left before this request arrived (and
@@ -88,6 +84,23 @@ export class KeySetResolver {
     }
     this.absent.set(kid, true);
     throw new UnusableTokenKey('unknown kid');
+  }
+
+  /**
+   * The key `kid` maps to in the set trusted right now, without waiting for anything: undefined
+   * when the set is past its max age or no longer lists the kid. Callers that remember what a key
+   * verified compare it with this, so their memory ends when the key does.
+   */
+  currentKey(kid: string): KeyObject | undefined {
+    const now = performance.now();
+    return now - this.fetchedAt <= this.options.maxAgeMs ? this.trusted(kid, now)?.key : undefined;
+  }
+
+  /** A known kid of a set younger than its max age; from half that age on, a background refresh starts. */
+  private trusted(kid: string, now: number): VerificationKey | undefined {
+    const known = this.keys.get(kid);
+    if (known && now - this.fetchedAt >= this.options.maxAgeMs / 2 && !this.refreshing) this.refreshInBackground();
+    return known;
   }
 
   private refreshInBackground(): void {

@@ -1,3 +1,5 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
 /** The verified caller. Built only from a token whose signature, issuer, audience and lifetime checked out. */
 export interface Principal {
   readonly subject: string;
@@ -5,4 +7,13 @@ export interface Principal {
   readonly tenantId?: string;
   readonly scopes: readonly string[];
   readonly operator: boolean;
+}
+
+/** What the access chain reads and writes on a request, whatever the HTTP adapter. */
+export interface AuthenticatedRequest {
+  readonly headers: IncomingHttpHeaders;
+  readonly id?: unknown;
+  readonly hostname?: string;
+  /** Set by `AuthenticationGuard` once the token verified. */
+  user?: Principal;
 }

@@ -1,3 +1,3 @@
 export { LoggingModule } from './logging.module';
 export { HealthModule } from './health.module';
-export { REQUEST_ID_HEADER } from './request-id';
+export { REQUEST_ID_HEADER, requestIdFor } from './request-id';

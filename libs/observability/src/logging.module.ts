@@ -2,7 +2,6 @@ import { BulkheadConfig } from '@bulkhead/config';
 import { peekTenantId } from '@bulkhead/tenancy';
 import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { requestIdFor } from './request-id';
 
 /**
  * Structured JSON logs. Every line logged inside a request or job carries its tenant id (read
@@ -15,7 +14,6 @@ import { requestIdFor } from './request-id';
       useFactory: (config: BulkheadConfig) => ({
         pinoHttp: {
           level: config.LOG_LEVEL,
-          genReqId: requestIdFor,
           mixin: () => {
             const tenantId = peekTenantId();
             return tenantId ? { tenantId } : {};

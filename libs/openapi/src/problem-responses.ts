@@ -61,8 +61,9 @@ export function platformProblems({ method, operation, secured, inputName }: Oper
     problems.push(toProblem(new BadRequestException('Validation failed (uuid is expected)')));
   }
   if (takesBody) {
-    problems.push(toProblem(Object.assign(new Error('Unexpected token'), { expose: true, status: 400, type: 'entity.parse.failed' })));
-    problems.push(toProblem(Object.assign(new Error('request entity too large'), { expose: true, status: 413, type: 'entity.too.large' })));
+    problems.push(toProblem(new ProblemError(400, 'bad_request', 'Bad request', 'The request body is not valid JSON.')));
+    // What Fastify raises for a body over BODY_LIMIT, before any route runs.
+    problems.push(toProblem(Object.assign(new Error('Request body is too large'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 })));
     problems.push(toProblem(new ProblemError(415, 'unsupported_media_type', 'Unsupported media type', 'Send the request body as application/json.')));
   }
   if (secured) problems.push(toProblem(new UnauthorizedException('The bearer token is missing or invalid.')));

@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isInfrastructureFailure } from './infrastructure-failure';
 import { ProblemError, ServiceUnavailableProblem } from './problem.error';
 
@@ -23,25 +23,6 @@ const HTTP_CODES: Record<number, [code: string, title: string]> = {
   431: ['headers_too_large', 'Request header fields too large'],
   503: ['unavailable', 'Service unavailable'],
 };
-
-export const NUL_IN_JSON = 'nul_character_in_json';
-export const LONE_SURROGATE_IN_JSON = 'lone_surrogate_in_json';
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/**
- * A JSON.parse reviver for request bodies that refuses, at the edge, text no layer behind it can
- * hold: U+0000 (PostgreSQL text cannot store it) and an unpaired UTF-16 surrogate (`"\ud800"`
- * is valid JSON but not Unicode text: validators that encode it throw, and UTF-8 cannot carry it).
- * Keys are checked too.
- */
-export function refuseUnstorableText(key: string, value: unknown): unknown {
-  for (const text of typeof value === 'string' ? [key, value] : [key]) {
-    if (text.includes('\u0000')) throw new SyntaxError(NUL_IN_JSON);
-    if (LONE_SURROGATE.test(text)) throw new SyntaxError(LONE_SURROGATE_IN_JSON);
-  }
-  return value;
-}
 
 export interface ProblemBody {
   type: string;
@@ -104,24 +85,31 @@ function isDataException(error: unknown): boolean {
 
 function httpStatusOf(error: unknown): number | undefined {
   if (error instanceof HttpException) return error.getStatus();
-  // body-parser and other express middleware report client errors as `status`/`statusCode` with `expose`.
-  if (typeof error === 'object' && error !== null && (error as { expose?: unknown }).expose === true) {
-    const status = (error as { status?: unknown; statusCode?: unknown }).status ?? (error as { statusCode?: unknown }).statusCode;
+  // Fastify reports what it refuses before a route runs (body too large, a media type no parser
+  // takes, a bad Content-Length) as errors with an `FST_` code and a 4xx `statusCode`.
+  if (fastifyCodeOf(error) !== undefined) {
+    const status = (error as { statusCode?: unknown }).statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) return status;
   }
   return undefined;
 }
 
+function fastifyCodeOf(error: unknown): string | undefined {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code.startsWith('FST_') ? code : undefined;
+}
+
+const FASTIFY_DETAILS: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'The request body exceeds the size limit.',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Send the request body as application/json.',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'The Content-Length does not match the request body.',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'The request body is empty.',
+  FST_ERR_BAD_URL: 'The request path is not valid percent-encoding.',
+};
+
 function clientDetail(error: unknown, status: number): string {
-  const type = (error as { type?: unknown }).type;
-  if (type === 'entity.parse.failed') {
-    const message = (error as Error).message;
-    if (message === NUL_IN_JSON) return 'Strings in the request body may not contain the NUL character.';
-    if (message === LONE_SURROGATE_IN_JSON) return 'Strings in the request body may not contain an unpaired UTF-16 surrogate.';
-    return 'The request body is not valid JSON.';
-  }
-  if (type === 'entity.too.large') return 'The request body exceeds the size limit.';
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return 'The request body encoding is not supported.';
+  const fastifyDetail = FASTIFY_DETAILS[fastifyCodeOf(error) ?? ''];
+  if (fastifyDetail) return fastifyDetail;
   if (status === 404) return 'The requested resource does not exist.';
   if (error instanceof HttpException) {
     const response = error.getResponse();
@@ -132,11 +120,11 @@ function clientDetail(error: unknown, status: number): string {
   return HTTP_CODES[status]?.[1] ?? 'The request could not be processed.';
 }
 
-export function sendProblem(response: Response, problem: ProblemBody): void {
-  if (response.headersSent) return;
-  if (problem.status === 401) response.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
-  if (typeof problem.retryAfterSeconds === 'number') response.setHeader('Retry-After', String(problem.retryAfterSeconds));
-  response.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+export function sendProblem(reply: FastifyReply, problem: ProblemBody): void {
+  if (reply.sent) return;
+  if (problem.status === 401) reply.header('www-authenticate', 'Bearer error="invalid_token"');
+  if (typeof problem.retryAfterSeconds === 'number') reply.header('retry-after', String(problem.retryAfterSeconds));
+  reply.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
 }
 
 /** The one place errors become HTTP responses. */
@@ -147,16 +135,16 @@ export class ProblemFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw error;
     const http = host.switchToHttp();
-    const request = http.getRequest<Request>();
-    const response = http.getResponse<Response>();
+    const request = http.getRequest<FastifyRequest>();
+    const response = http.getResponse<FastifyReply>();
     const problem = toProblem(error);
     // A typed problem is an outcome the code chose (a shed read, say) and the access line records
     // it: logging each one would cost most exactly when the process is shedding load. An outage
     // is worth a warning; anything unexpected is an error.
     if (problem.status === 500) {
-      this.logger.error({ err: error, method: request.method, path: request.path }, 'request failed');
+      this.logger.error({ err: error, method: request.method, path: request.routeOptions?.url ?? request.url }, 'request failed');
     } else if (problem.status >= 500 && !(error instanceof ProblemError)) {
-      this.logger.warn({ err: error, method: request.method, path: request.path }, 'request failed: a backing service is unavailable');
+      this.logger.warn({ err: error, method: request.method, path: request.routeOptions?.url ?? request.url }, 'request failed: a backing service is unavailable');
     }
     sendProblem(response, problem);
   }

@@ -1,10 +1,9 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { OverloadedProblem, TenantRegistry } from '@bulkhead/control-plane';
-import { OPERATOR_ROUTE, Principal, PUBLIC_ROUTE } from '@bulkhead/identity';
+import { AuthenticatedRequest, OPERATOR_ROUTE, PUBLIC_ROUTE } from '@bulkhead/identity';
 import { ApiProblem } from '@bulkhead/openapi';
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
 import { tenantContextOf } from '../context/tenant-context';
 import { establishTenant } from '../context/tenant-context.store';
 import { TenantMismatchProblem, TenantRequiredProblem, TenantSuspendedProblem, TenantUnavailableProblem } from './access.errors';
@@ -36,7 +35,7 @@ export class TenantGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
     if (this.reflector.getAllAndOverride<boolean>(OPERATOR_ROUTE, targets)) return true;
-    const request = context.switchToHttp().getRequest<Request & { user?: Principal; id?: unknown }>();
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const principal = request.user;
     if (!principal) throw new TenantRequiredProblem();
 

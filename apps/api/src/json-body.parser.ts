@@ -1,0 +1,47 @@
+import { ProblemError } from '@bulkhead/problem';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const JSON_MEDIA_TYPE = /^application\/([a-z0-9.+-]+\+)?json$/i;
+const UTF8 = /^utf-?8$/i;
+
+const NOT_JSON = new ProblemError(400, 'bad_request', 'Bad request', 'The request body is not valid JSON.');
+const NUL = new ProblemError(400, 'bad_request', 'Bad request', 'Strings in the request body may not contain the NUL character.');
+const LONE = new ProblemError(400, 'bad_request', 'Bad request', 'Strings in the request body may not contain an unpaired UTF-16 surrogate.');
+const CHARSET = new ProblemError(415, 'unsupported_media_type', 'Unsupported media type', 'The request body encoding is not supported: send UTF-8.');
+
+class UnstorableText extends Error {
+  constructor(readonly problem: ProblemError) {
+    super(problem.detail);
+  }
+}
+
+/**
+ * The only request body parser: JSON (`application/json` and `application/*+json`) in UTF-8, up
+ * to the body limit. It refuses, at the edge, text no layer behind it can hold: U+0000
+ * (PostgreSQL text cannot store it) and an unpaired UTF-16 surrogate (`"\ud800"` is valid JSON
+ * but not Unicode text: validators that encode it throw, and UTF-8 cannot carry it), in keys too.
+ * Every other media type is left without a parser, so Fastify answers it 415.
+ */
+export function registerJsonBodyParser(instance: FastifyInstance, bodyLimit: number): void {
+  instance.removeAllContentTypeParsers();
+  instance.addContentTypeParser(JSON_MEDIA_TYPE, { parseAs: 'string', bodyLimit }, (request: FastifyRequest, body: string | Buffer, done: (error: Error | null, body?: unknown) => void) => {
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1];
+    if (charset !== undefined && !UTF8.test(charset)) return done(CHARSET);
+    try {
+      done(null, JSON.parse(body as string, refuseUnstorableText));
+    } catch (error) {
+      done(error instanceof UnstorableText ? error.problem : NOT_JSON);
+    }
+  });
+}
+
+function refuseUnstorableText(key: string, value: unknown): unknown {
+  if (hasUnstorable(key)) throw new UnstorableText(key.includes('\u0000') ? NUL : LONE);
+  if (typeof value === 'string' && hasUnstorable(value)) throw new UnstorableText(value.includes('\u0000') ? NUL : LONE);
+  return value;
+}
+
+function hasUnstorable(text: string): boolean {
+  return text.includes('\u0000') || LONE_SURROGATE.test(text);
+}
