@@ -1,9 +1,9 @@
 import { EntityTarget, ObjectLiteral } from 'typeorm';
-import { RawSqlResultsToEntityTransformer } from 'typeorm/query-builder/transformer/RawSqlResultsToEntityTransformer';
-import { PageRequest, scopedSelect, ScopedWhere } from './scoped-query';
+import { DataSourceRouter } from '@bulkhead/control-plane';
+import { CompiledSelect } from './compiled-select';
+import { PageRequest, ScopedWhere } from './scoped-query';
 import { TenantOwnedEntity } from './tenant-owned.entity';
 import { TenantContext } from '../context/tenant-context';
-import { DataSourceRouter } from '@bulkhead/control-plane';
 import { TenantQueryRunner } from './tenant-query-runner';
 
 /**
@@ -40,26 +40,17 @@ export class ScopedReader<E extends TenantOwnedEntity> {
   }
 
   private async run(page: PageRequest<E>): Promise<E[]> {
+    const { tenantId } = this.tenant;
     if (this.joined) {
-      const query = scopedSelect(this.joined.connection, this.target, this.tenant.tenantId, page);
-      const [sql, parameters] = query.getQueryAndParameters();
-      const rows = (await this.joined.query(sql, parameters)) as ObjectLiteral[];
-      const transformer = new RawSqlResultsToEntityTransformer(query.expressionMap, this.joined.connection.driver, [], [], this.joined);
-      return transformer.transform(rows, query.expressionMap.mainAlias!) as E[];
+      const select = CompiledSelect.of(this.joined.connection, this.target, page);
+      return select.hydrate((await this.joined.query(select.sql(tenantId, page))) as ObjectLiteral[]);
     }
     return this.router.use(
       this.tenant,
       async (placement) => {
-        const query = scopedSelect(placement.dataSource, this.target, this.tenant.tenantId, page);
-        const [sql, parameters] = query.getQueryAndParameters();
-        const runner = TenantQueryRunner.create(placement.dataSource, { tenantId: this.tenant.tenantId, searchPath: placement.searchPath });
-        try {
-          const rows = await runner.readOnce(sql, parameters);
-          const transformer = new RawSqlResultsToEntityTransformer(query.expressionMap, placement.dataSource.driver, [], [], runner);
-          return transformer.transform(rows as ObjectLiteral[], query.expressionMap.mainAlias!) as E[];
-        } finally {
-          await runner.release();
-        }
+        const select = CompiledSelect.of(placement.dataSource, this.target, page);
+        const rows = await TenantQueryRunner.readOnce(placement.dataSource, { tenantId, searchPath: placement.searchPath }, select.sql(tenantId, page));
+        return select.hydrate(rows);
       },
       { critical: false },
     );

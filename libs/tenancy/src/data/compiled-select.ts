@@ -1,0 +1,99 @@
+import { DataSource, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
+import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+import { TenantBoundaryViolationError } from './boundary.errors';
+import { PageRequest, refuseTenantIn } from './scoped-query';
+import { toSqlLiteral } from './sql-literal';
+import { TenantOwnedEntity } from './tenant-owned.entity';
+
+/** A filter value a compiled read can hold: the read path filters by equality only. */
+type Scalar = string | number | bigint | boolean | Date | null;
+
+/**
+ * A tenant-table SELECT compiled once per query shape (entity, filtered columns, cursor or not,
+ * limit), not rebuilt by a QueryBuilder on every request: the statement text is cached and only
+ * the values change. It always leads with the tenant predicate (also what makes the
+ * `(tenant_id, ...)` indexes usable), pages are keyset pages in id order, and the rows are
+ * hydrated through the driver, so column transformers and types apply as in TypeORM's own reads.
+ */
+export class CompiledSelect<E extends TenantOwnedEntity> {
+  private constructor(
+    private readonly metadata: EntityMetadata,
+    private readonly columns: readonly ColumnMetadata[],
+    private readonly filters: readonly string[],
+    private readonly head: string,
+    private readonly tail: string,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  /** The statement for one request, values inlined as literals (it travels in a simple-protocol message). */
+  sql(tenantId: string, page: PageRequest<E>): string {
+    const where = (page.where ?? {}) as Record<string, unknown>;
+    let sql = this.head + toSqlLiteral(tenantId);
+    for (const property of this.filters) {
+      const value = where[property] as Scalar;
+      sql += value === null ? ` AND ${this.column(property)} IS NULL` : ` AND ${this.column(property)} = ${toSqlLiteral(value)}`;
+    }
+    if (page.after !== undefined) sql += ` AND e."id" > ${toSqlLiteral(page.after)}`;
+    return sql + this.tail;
+  }
+
+  hydrate(rows: readonly ObjectLiteral[]): E[] {
+    const driver = this.dataSource.driver;
+    return rows.map((row) => {
+      const entity = this.metadata.create() as ObjectLiteral;
+      for (let i = 0; i < this.columns.length; i++) {
+        const column = this.columns[i];
+        column.setEntityValue(entity, driver.prepareHydratedValue(row[`c${i}`], column));
+      }
+      return entity as E;
+    });
+  }
+
+  private column(property: string): string {
+    return `e."${(this.metadata.findColumnWithPropertyName(property) as ColumnMetadata).databaseName}"`;
+  }
+
+  /** The compiled statement for this request's shape, from the data source's cache. */
+  static of<E extends TenantOwnedEntity>(dataSource: DataSource, target: EntityTarget<E>, page: PageRequest<E>): CompiledSelect<E> {
+    const where = (page.where ?? {}) as Record<string, unknown>;
+    refuseTenantIn(where);
+    const filters = Object.keys(where).sort();
+    for (const property of filters) {
+      const value = where[property];
+      // TypeORM would drop an undefined filter and match every row of the tenant: refuse it.
+      if (value === undefined) throw new TenantBoundaryViolationError(`the filter on ${property} has no value`);
+      if (value !== null && typeof value === 'object' && !(value instanceof Date)) throw new TenantBoundaryViolationError('reads filter by equality on plain values only');
+    }
+    if (page.limit !== undefined && !(Number.isSafeInteger(page.limit) && page.limit >= 0)) throw new TenantBoundaryViolationError('a page limit must be a non-negative integer');
+    const shape = `${filters.join(',')}|${filters.map((property) => (where[property] === null ? 'n' : 'v')).join('')}|${page.after !== undefined}|${page.limit ?? ''}`;
+    let byShape = CACHE.get(dataSource)?.get(target);
+    if (!byShape) {
+      const forSource = CACHE.get(dataSource) ?? new Map<EntityTarget<ObjectLiteral>, Map<string, CompiledSelect<TenantOwnedEntity>>>();
+      CACHE.set(dataSource, forSource);
+      byShape = new Map();
+      forSource.set(target, byShape);
+    }
+    const cached = byShape.get(shape);
+    if (cached) return cached as unknown as CompiledSelect<E>;
+    const compiled = CompiledSelect.compile(dataSource, target, filters, page.limit);
+    byShape.set(shape, compiled as unknown as CompiledSelect<TenantOwnedEntity>);
+    return compiled;
+  }
+
+  private static compile<E extends TenantOwnedEntity>(dataSource: DataSource, target: EntityTarget<E>, filters: readonly string[], limit: number | undefined): CompiledSelect<E> {
+    const metadata = dataSource.getMetadata(target);
+    for (const property of filters) {
+      if (!metadata.findColumnWithPropertyName(property)) throw new TenantBoundaryViolationError(`unknown column ${property}`);
+    }
+    if (metadata.schema !== undefined) throw new TenantBoundaryViolationError('tenant tables are found through the search path, not a fixed schema');
+    const columns = metadata.columns;
+    const select = columns.map((column, i) => `e."${column.databaseName}" AS "c${i}"`).join(', ');
+    const tenant = metadata.findColumnWithPropertyName('tenantId') as ColumnMetadata;
+    const head = `SELECT ${select} FROM "${metadata.tableName}" e WHERE e."${tenant.databaseName}" = `;
+    const tail = ` ORDER BY e."id" ASC${limit !== undefined ? ` LIMIT ${limit}` : ''}`;
+    return new CompiledSelect<E>(metadata, columns, filters, head, tail, dataSource);
+  }
+}
+
+/** Weak by data source: a silo's pool that is closed takes its compiled statements with it. */
+const CACHE = new WeakMap<DataSource, Map<EntityTarget<ObjectLiteral>, Map<string, CompiledSelect<TenantOwnedEntity>>>>();
