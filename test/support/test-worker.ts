@@ -10,9 +10,10 @@ export async function startTestWorker(env: Record<string, string> = {}, extraPro
     .overrideProvider(BulkheadConfig)
     .useValue(config)
     .compile();
-  const context = moduleRef.createNestApplication({ logger: false });
-  await context.init();
-  return context;
+  // The worker serves no HTTP, as in apps/worker: the compiled module is its application context.
+  moduleRef.useLogger(false);
+  await moduleRef.init();
+  return moduleRef;
 }
 
 export async function eventually<T>(probe: () => Promise<T | undefined>, what: string, attempts = 200): Promise<T> {

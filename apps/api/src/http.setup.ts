@@ -1,5 +1,5 @@
 import { BulkheadConfig } from '@bulkhead/config';
-import { REQUEST_ID_HEADER, requestIdFor } from '@bulkhead/observability';
+import { AppLogger, registerAccessLog, REQUEST_ID_HEADER, requestIdFor } from '@bulkhead/observability';
 import { buildOpenApiDocument } from '@bulkhead/openapi';
 import { answerClientError, ProblemError, ProblemFilter, problemValidationPipe, sendProblem, toProblem } from '@bulkhead/problem';
 import { INestApplicationContext, Type } from '@nestjs/common';
@@ -8,7 +8,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import type { TestingModule } from '@nestjs/testing';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Logger } from 'nestjs-pino';
+import { runUnitOfWork, UnitOfWork } from '@bulkhead/tenancy';
 import { registerJsonBodyParser } from './json-body.parser';
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -68,8 +68,19 @@ function isTestingModule(root: Type<unknown> | TestingModule): root is TestingMo
  * tests and the benchmark, before `init()`.
  */
 function configureHttp(app: NestFastifyApplication, config: BulkheadConfig, options: { docs?: boolean } = {}): void {
-  app.useLogger(app.get(Logger));
+  const logger = app.get(AppLogger);
+  app.useLogger(logger);
   const fastify = app.getHttpAdapter().getInstance();
+  // Each request is its own unit of work (the tenant context lives in it), opened once the body
+  // is parsed: the route's guards, handler and filters all run inside, and nothing outlives it.
+  const units = new WeakMap<FastifyRequest, UnitOfWork>();
+  fastify.addHook('preHandler', (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
+    runUnitOfWork(request.id, (unit) => {
+      units.set(request, unit);
+      done();
+    });
+  });
+  registerAccessLog(fastify, logger, (request) => units.get(request));
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     reply.header(REQUEST_ID_HEADER, request.id);
     // A write with a body must say it is JSON; anything else is 415, before any parsing.

@@ -1,7 +1,7 @@
 import { exitWithStartupError, loadConfig } from '@bulkhead/config';
 import { assertRedisReachable } from '@bulkhead/database';
 import { NestFactory } from '@nestjs/core';
-import { Logger } from 'nestjs-pino';
+import { AppLogger } from '@bulkhead/observability';
 import { existsSync } from 'node:fs';
 import { WorkerModule } from './worker.module';
 
@@ -9,10 +9,10 @@ async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   await assertRedisReachable(loadConfig().REDIS_URL);
   const app = await NestFactory.createApplicationContext(WorkerModule, { logger: false, abortOnError: false });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(AppLogger));
   app.enableShutdownHooks();
   await app.init();
-  app.get(Logger).log('worker started');
+  app.get(AppLogger).log('worker started');
 }
 
 main().catch(exitWithStartupError);

@@ -3,7 +3,6 @@ import { BulkheadDomain } from '@bulkhead/domain-kit';
 import { AuthenticationGuard, IdentityModule } from '@bulkhead/identity';
 import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { ClsModule } from 'nestjs-cls';
 import { TenantGuard } from './access/tenant.guard';
 import { RequestTenant } from './context/request-tenant';
 import { TenantData } from './data/tenant-data';
@@ -16,7 +15,7 @@ export interface TenancyOptions {
   domains: readonly BulkheadDomain[];
   /** `application_name` on the database connections, to tell processes apart in pg_stat_activity. */
   applicationName: string;
-  /** Mounts the per-request context, the deny-by-default access chain and the operator routes. */
+  /** Mounts the deny-by-default access chain and the operator routes (the app runs each request as a unit of work: `runUnitOfWork`). */
   http: boolean;
 }
 
@@ -36,7 +35,6 @@ export class TenancyModule {
       module: TenancyModule,
       global: true,
       imports: [
-        ClsModule.forRoot({ global: true, middleware: { mount: options.http } }),
         ControlPlaneModule.forRoot({
           entities: options.domains.flatMap((domain) => domain.entities as never[]),
           subscribers: [TenantStampSubscriber],

@@ -1,40 +1,75 @@
-import { ClsServiceManager } from 'nestjs-cls';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { TransactionScope } from '../data/transaction-scope';
 import { TenantContextImmutableError, TenantContextMissingError } from './context.errors';
 import { TenantContext } from './tenant-context';
 
-const TENANT_KEY = Symbol.for('bulkhead.tenant');
+/** What one request or job carries through AsyncLocalStorage. */
+export interface UnitOfWork {
+  /** The request's id (a job's comes with its tenant context). */
+  readonly requestId?: string;
+  /** Set once, by the tenant guard or by whoever runs a job: never replaced. */
+  tenant?: TenantContext;
+  /** The request-wide transaction every data access joins, while one is open. */
+  readonly scope?: TransactionScope;
+}
 
 /**
- * The tenant of the current unit of work (request or job), carried by AsyncLocalStorage through
- * nestjs-cls. Throws when there is none: code that reaches tenant data without a tenant is a bug,
- * and the only safe answer is to stop.
+ * One AsyncLocalStorage of Node's own, not a DI-aware wrapper: the wrappers register a global
+ * guard and interceptor on every route even when unused, and this runs on every request.
+ */
+const storage = new AsyncLocalStorage<UnitOfWork>();
+
+/**
+ * The tenant of the current unit of work (request or job). Throws when there is none: code that
+ * reaches tenant data without a tenant is a bug, and the only safe answer is to stop.
  */
 export function currentTenant(): TenantContext {
-  const cls = ClsServiceManager.getClsService();
-  const tenant = cls.isActive() ? cls.get<TenantContext | undefined>(TENANT_KEY) : undefined;
+  const tenant = storage.getStore()?.tenant;
   if (!tenant) throw new TenantContextMissingError();
   return tenant;
 }
 
 /** For log enrichment only: never use it to decide access. */
 export function peekTenantId(): string | undefined {
-  const cls = ClsServiceManager.getClsService();
-  return cls.isActive() ? cls.get<TenantContext | undefined>(TENANT_KEY)?.tenantId : undefined;
+  return storage.getStore()?.tenant?.tenantId;
 }
 
-/** Sets the tenant once for the active context; a second attempt is refused. */
+/** For log enrichment only. */
+export function peekRequestId(): string | undefined {
+  const work = storage.getStore();
+  return work?.requestId ?? work?.tenant?.requestId;
+}
+
+/** Sets the tenant once for the current unit of work; a second attempt is refused. */
 export function establishTenant(tenant: TenantContext): void {
-  const cls = ClsServiceManager.getClsService();
-  if (!cls.isActive()) throw new TenantContextMissingError('request');
-  if (cls.get(TENANT_KEY) !== undefined) throw new TenantContextImmutableError();
-  cls.set(TENANT_KEY, Object.freeze({ ...tenant }));
+  const work = storage.getStore();
+  if (!work) throw new TenantContextMissingError('request');
+  if (work.tenant !== undefined) throw new TenantContextImmutableError();
+  work.tenant = Object.freeze({ ...tenant });
 }
 
-/** Runs `work` in a fresh context holding only `tenant` (jobs, CLI, tests): nothing leaks in or out. */
+/**
+ * Runs `work` as a fresh unit of work with no tenant yet (an HTTP request: the tenant guard
+ * establishes it). `work` gets the unit itself, for whoever reads it after it ends (the access log).
+ */
+export function runUnitOfWork<T>(requestId: string, work: (unit: UnitOfWork) => T): T {
+  const unit: UnitOfWork = { requestId };
+  return storage.run(unit, work, unit);
+}
+
+/** Runs `work` in a fresh unit of work holding only `tenant` (jobs, CLI, tests): nothing leaks in or out. */
 export function runWithTenant<T>(tenant: TenantContext, work: () => Promise<T>): Promise<T> {
-  const cls = ClsServiceManager.getClsService();
-  return cls.run({ ifNested: 'override' }, () => {
-    cls.set(TENANT_KEY, Object.freeze({ ...tenant }));
-    return work();
-  });
+  return storage.run({ tenant: Object.freeze({ ...tenant }) }, work);
+}
+
+/** The current unit of work, for the transaction scope: undefined outside any. */
+export function currentUnitOfWork(): UnitOfWork | undefined {
+  return storage.getStore();
+}
+
+/** Runs `work` in a child unit of work: a copy of the current one (the tenant carries over) with `scope` open. */
+export function runWithScope<T>(scope: TransactionScope, work: () => Promise<T>): Promise<T> {
+  const current = storage.getStore();
+  if (!current) throw new TenantContextMissingError('unit of work');
+  return storage.run({ requestId: current.requestId, tenant: current.tenant, scope }, work);
 }

@@ -1,8 +1,6 @@
-import { ClsServiceManager } from 'nestjs-cls';
+import { currentUnitOfWork, runWithScope } from '../context/tenant-context.store';
 import { TenantBoundaryViolationError } from './boundary.errors';
 import { TenantQueryRunner } from './tenant-query-runner';
-
-const SCOPE_KEY = Symbol.for('bulkhead.transaction-scope');
 
 /** The open transaction of a request-wide unit of work, which every data access in it joins. */
 export interface TransactionScope {
@@ -12,22 +10,18 @@ export interface TransactionScope {
 
 /** The scope joined by `TenantData` calls, or none; one of another tenant is a bug and throws. */
 export function joinedScope(tenantId: string): TransactionScope | undefined {
-  const cls = ClsServiceManager.getClsService();
-  const scope = cls.isActive() ? cls.get<TransactionScope | undefined>(SCOPE_KEY) : undefined;
+  const scope = currentUnitOfWork()?.scope;
   if (scope && scope.tenantId !== tenantId) throw new TenantBoundaryViolationError('a transaction scope of another tenant is open');
   return scope;
 }
 
 /**
- * Runs `work` in a child context (a copy of the current one, so the tenant carries over) holding
- * `scope`: the scope ends with `work`, and nothing outside it sees the scope.
+ * Runs `work` in a child unit of work (a copy of the current one, so the tenant carries over)
+ * holding `scope`: the scope ends with `work`, and nothing outside it sees the scope.
  */
 export function runInScope<T>(scope: TransactionScope, work: () => Promise<T>): Promise<T> {
-  const cls = ClsServiceManager.getClsService();
-  if (!cls.isActive()) throw new TenantBoundaryViolationError('a transaction scope needs an active context');
-  if (cls.get(SCOPE_KEY) !== undefined) throw new TenantBoundaryViolationError('transaction scopes do not nest');
-  return cls.run({ ifNested: 'inherit' }, () => {
-    cls.set(SCOPE_KEY, scope);
-    return work();
-  });
+  const current = currentUnitOfWork();
+  if (!current) throw new TenantBoundaryViolationError('a transaction scope needs an active context');
+  if (current.scope !== undefined) throw new TenantBoundaryViolationError('transaction scopes do not nest');
+  return runWithScope(scope, work);
 }
