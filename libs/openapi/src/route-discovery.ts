@@ -1,6 +1,6 @@
 import { ProblemBody } from '@bulkhead/problem';
 import { INestApplication, ParseBoolPipe, ParseFloatPipe, ParseIntPipe, ParseUUIDPipe, PipeTransform, Type } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
+import { GUARDS_METADATA, INTERCEPTORS_METADATA, METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import { RequestMethod } from '@nestjs/common/enums/request-method.enum';
 import { APP_GUARD, APP_INTERCEPTOR, ModulesContainer } from '@nestjs/core';
@@ -54,6 +54,7 @@ export function discoverRoutes(app: INestApplication): DiscoveredRoutes {
   const guardProblems: DeclaredProblem[] = [];
   const guardHeaders: DeclaredHeader[] = [];
   const seenControllers = new Set<unknown>();
+  const seenEnhancers = new Set<Type<unknown>>();
   const keys = new Map<string, Type<unknown>>();
   for (const module of modules.values()) {
     for (const [token, wrapper] of module.providers) {
@@ -74,12 +75,26 @@ export function discoverRoutes(app: INestApplication): DiscoveredRoutes {
         if (owner && owner !== controller) throw new Error(`Two controllers are named ${controller.name}; the OpenAPI document cannot tell their routes apart`);
         keys.set(key, controller);
         const problems = [...declaredProblems(controller), ...declaredProblems(handler)].map((declared) => declared.body);
+        // Enhancers a platform feature attaches to the routes it covers (not globally) declare
+        // what they answer the same way global ones do, scope included.
+        for (const enhancer of attachedEnhancers(handler)) {
+          if (seenEnhancers.has(enhancer)) continue;
+          seenEnhancers.add(enhancer);
+          guardProblems.push(...declaredProblems(enhancer));
+          guardHeaders.push(...declaredHeaders(enhancer));
+        }
         const method = (RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod] ?? 'ALL').toLowerCase();
         routes.push({ key, controller, methodKey, method, handler, ...argumentsOf(controller, methodKey), problems });
       }
     }
   }
   return { routes, guardProblems, guardHeaders };
+}
+
+/** The classes of the guards and interceptors a handler carries (instances stand for their class). */
+function attachedEnhancers(handler: object): Array<Type<unknown>> {
+  const items = [...((Reflect.getMetadata(GUARDS_METADATA, handler) ?? []) as unknown[]), ...((Reflect.getMetadata(INTERCEPTORS_METADATA, handler) ?? []) as unknown[])];
+  return items.map((item) => (typeof item === 'function' ? item : (item as object).constructor) as Type<unknown>);
 }
 
 function handlerNames(controller: Type<unknown>): string[] {
