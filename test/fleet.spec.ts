@@ -63,6 +63,20 @@ describe('fleet migrations', () => {
     expect(again.stdout).toContain(`up to date -> v${CURRENT}`);
   }, 120_000);
 
+  it('answers a placement behind the code 503 placement_outdated with Retry-After, not 500, until it is migrated', async () => {
+    const behind = await createTenant(api, { tier: 'pro' });
+    await unapplyLatest(behind.schemaName as string, behind.id, false);
+    const token = tokenFor(api, behind);
+    for (const response of [await call(api.server, 'get', '/v1/customer-totals', token), await call(api.server, 'post', '/v1/exports', token)]) {
+      expectProblem(response, 503, 'placement_outdated');
+      expect(response.headers['retry-after']).toBe('30');
+    }
+    // What the migration did not touch keeps working meanwhile.
+    expect((await call(api.server, 'get', '/v1/orders', token)).status).toBe(200);
+    expect(runCli(['migrate', '--tenant', behind.id]).status).toBe(0);
+    expect((await call(api.server, 'get', '/v1/customer-totals', token)).status).toBe(200);
+  }, 60_000);
+
   it('provisions idempotently: running it again changes nothing, and a hostile slug never reaches DDL', async () => {
     const silo = await createTenant(api, { tier: 'enterprise', slug: 'drop-database-x' });
     expect(silo).toMatchObject({ isolation: 'silo', status: 'active', dataVersion: CURRENT });

@@ -94,7 +94,8 @@ describe('keys from an identity provider', () => {
       expect(result.validAnswers.map((answer) => answer.status)).toEqual(Array(40).fill(200));
       // The valid requests were answered while forged ones still waited on a held fetch.
       expect(result.whenValidDone.forgedPending).toBeGreaterThan(0);
-      expect(result.whenValidDone.fetchesHeld).toBe(1);
+      // The forged kids' fetch is held by the provider, or not yet sent (it waits out the cooldown).
+      expect(result.whenValidDone.fetchesHeld).toBeLessThanOrEqual(1);
       expect(new Set(result.forgedStatuses)).toEqual(new Set([401]));
       // One fetch for the fresh set, then one at a time for the forged kids: the one held, and
       // at most one more for the kids that arrived after it had left.
@@ -141,7 +142,8 @@ describe('keys from an identity provider', () => {
       const result = await flood(base, tenant, 1);
       expect(result.validAnswers.map((answer) => answer.status)).toEqual(Array(40).fill(200));
       expect(result.whenValidDone.forgedPending).toBeGreaterThan(0);
-      expect(result.whenValidDone.fetchesHeld).toBe(1);
+      // The forged kids' fetch is held by the provider, or not yet sent (it waits out the cooldown).
+      expect(result.whenValidDone.fetchesHeld).toBeLessThanOrEqual(1);
       expect(new Set(result.forgedStatuses)).toEqual(new Set([401]));
       expect(result.fetches).toBeLessThanOrEqual(3);
       expect(provider.maxConcurrentFetches).toBe(1);

@@ -42,3 +42,18 @@ export function isInfrastructureFailure(error: unknown, depth = 0): boolean {
   if (isInfrastructureFailure(driverError, depth + 1) || isInfrastructureFailure(cause, depth + 1)) return true;
   return Array.isArray(errors) && errors.some((nested) => isInfrastructureFailure(nested, depth + 1));
 }
+
+/** 42P01 undefined_table, 42703 undefined_column: the statement names what this database lacks. */
+const BEHIND_CODE = new Set(['42P01', '42703']);
+
+/**
+ * A statement that failed because the database's schema is older than the code: on a tenant's
+ * placement, its migrations have not run yet. Not an infrastructure failure (jobs should not
+ * wait on it forever), not the caller's fault either.
+ */
+export function isSchemaBehindCode(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const driver = (error as { driverError?: { code?: unknown } }).driverError;
+  const code = driver?.code ?? (error as { code?: unknown }).code;
+  return typeof code === 'string' && BEHIND_CODE.has(code) && 'severity' in (driver ?? error);
+}

@@ -36,3 +36,16 @@ export class ServiceUnavailableProblem extends ProblemError {
     super(503, 'service_unavailable', 'Service unavailable', 'A backing service is temporarily unreachable; retry shortly.', { retryAfterSeconds: 1 });
   }
 }
+
+/**
+ * The tenant's placement (its schema or silo database) lacks a table or column this release
+ * uses: its migrations are behind the code (a deploy that ran before `bulkhead migrate`
+ * reached it). Temporary from the client's side, an operator's job on ours.
+ */
+export class PlacementOutdatedProblem extends ProblemError {
+  constructor() {
+    super(503, 'placement_outdated', 'Tenant data is being upgraded', "This tenant's data is not yet at the version this release needs; retry shortly.", {
+      retryAfterSeconds: 30,
+    });
+  }
+}

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isInfrastructureFailure } from './infrastructure-failure';
-import { ProblemError, ServiceUnavailableProblem } from './problem.error';
+import { isInfrastructureFailure, isSchemaBehindCode } from './infrastructure-failure';
+import { PlacementOutdatedProblem, ProblemError, ServiceUnavailableProblem } from './problem.error';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 export const PROBLEM_TYPE_BASE = 'https://bulkhead.dev/problems/';
@@ -47,6 +47,7 @@ export function toProblem(error: unknown): ProblemBody {
   }
   // PostgreSQL or Redis restarting or down: never a 500, whichever layer the failure surfaced in.
   if (isInfrastructureFailure(error)) return toProblem(new ServiceUnavailableProblem());
+  if (isSchemaBehindCode(error)) return toProblem(new PlacementOutdatedProblem());
   if (isDataException(error)) {
     // Input that passed validation but that the database still refused as a value (out of range,
     // check constraint): the caller's fault, reported without echoing the database's message.
@@ -141,7 +142,9 @@ export class ProblemFilter implements ExceptionFilter {
     // A typed problem is an outcome the code chose (a shed read, say) and the access line records
     // it: logging each one would cost most exactly when the process is shedding load. An outage
     // is worth a warning; anything unexpected is an error.
-    if (problem.status === 500) {
+    if (problem.code === 'placement_outdated') {
+      this.logger.error({ err: error, method: request.method, path: request.routeOptions?.url ?? request.url }, 'a tenant placement is behind the code: run `bulkhead migrate`');
+    } else if (problem.status === 500) {
       this.logger.error({ err: error, method: request.method, path: request.routeOptions?.url ?? request.url }, 'request failed');
     } else if (problem.status >= 500 && !(error instanceof ProblemError)) {
       this.logger.warn({ err: error, method: request.method, path: request.routeOptions?.url ?? request.url }, 'request failed: a backing service is unavailable');

@@ -2,6 +2,7 @@ import { BulkheadConfig } from '@bulkhead/config';
 import { OverloadedProblem, TenantRegistry } from '@bulkhead/control-plane';
 import { AuthenticatedRequest, OPERATOR_ROUTE, PUBLIC_ROUTE } from '@bulkhead/identity';
 import { ApiProblem } from '@bulkhead/openapi';
+import { PlacementOutdatedProblem, ServiceUnavailableProblem } from '@bulkhead/problem';
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { tenantContextOf } from '../context/tenant-context';
@@ -24,6 +25,9 @@ export const TENANT_HEADER = 'x-tenant-id';
 @ApiProblem(TenantMismatchProblem, { unless: OPERATOR_ROUTE })
 // Not thrown here, but every request admitted into a tenant context takes its connections through the gated router.
 @ApiProblem(new OverloadedProblem('Too many concurrent requests for this tenant.'), { unless: OPERATOR_ROUTE })
+// Every route past authentication reads the registry or tenant data: PostgreSQL down answers 503.
+@ApiProblem(ServiceUnavailableProblem, { unless: PUBLIC_ROUTE })
+@ApiProblem(PlacementOutdatedProblem, { unless: OPERATOR_ROUTE })
 export class TenantGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
