@@ -129,6 +129,7 @@ describe('per-tenant rate limits', () => {
     const tenant = await createTenant(api, { tier: 'free' });
     expectProblem(await call(api.server, 'get', `/v1/admin/tenants/${tenant.id}/request-counts`, tokenFor(api, tenant)), 403, 'operator_required');
     expectProblem(await call(api.server, 'get', `/v1/admin/tenants/${tenant.id}/request-counts?minutes=0`, operatorToken(api)), 400, 'validation_failed');
+    expectProblem(await call(api.server, 'get', `/v1/admin/tenants/${tenant.id}/request-counts?end=2020-13-01T00:00:00Z`, operatorToken(api)), 400, 'validation_failed');
     const past = await call(api.server, 'get', `/v1/admin/tenants/${tenant.id}/request-counts?minutes=10&end=2020-01-01T00:00:00Z`, operatorToken(api));
     expect(past.status).toBe(200);
     expect(past.body).toMatchObject({ from: '2019-12-31T23:51:00.000Z', to: '2020-01-01T00:01:00.000Z', minutes: [] });

@@ -1,9 +1,11 @@
 import { ROUTE_CLASSES, RouteClass } from '@bulkhead/config';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 
 export const MAX_COUNT_MINUTES = 1440;
+/** A UTC timestamp; every string it admits is a date (Date rolls 02-30 over to 03-01). */
+const UTC_TIMESTAMP = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,3})?)?Z$/;
 
 export class RequestCountsQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_COUNT_MINUTES, default: 60, description: 'How many minutes, ending with the minute of `end`.' })
@@ -14,9 +16,9 @@ export class RequestCountsQuery {
   @Max(MAX_COUNT_MINUTES)
   minutes?: number;
 
-  @ApiPropertyOptional({ description: 'The last minute to report (default: now). Counts are kept REQUEST_COUNTS_RETENTION_HOURS.' })
+  @ApiPropertyOptional({ description: 'A UTC time in the last minute to report (default: now). Counts are kept REQUEST_COUNTS_RETENTION_HOURS.', example: '2026-11-25T12:00:00Z' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @Matches(UTC_TIMESTAMP, { message: 'end must be a UTC time such as 2026-11-25T12:00:00Z' })
   end?: string;
 }
 
