@@ -26,6 +26,8 @@ export class TenantRateLimiter {
   /** Set while decisions are taken in this process; logged once per outage, not per request. */
   private degraded = false;
   private flushing = false;
+  private connected = false;
+  private outageLogged = false;
 
   constructor(
     config: BulkheadConfig,
@@ -50,6 +52,8 @@ export class TenantRateLimiter {
           routeClass,
           this.retentionSeconds,
         );
+        // After a timeout the connection may never have dropped, so no `ready` event ends the episode.
+        if (this.degraded) void this.recovered();
         return { allowed: allowed === 1, remaining, resetMs, retryAfterMs, policy };
       } catch (error) {
         // Anything but an unreachable or slow Redis is a bug: let it fail the request.
@@ -72,17 +76,22 @@ export class TenantRateLimiter {
   private degrade(error: unknown): void {
     if (this.degraded) return;
     this.degraded = true;
+    // Before the first connection completes (a request during start-up) there is no outage to report.
+    if (!this.connected && error === undefined) return;
+    this.outageLogged = true;
     this.logger.warn(
       { err: error, status: this.redis.client.status },
-      'rate limits: Redis unreachable, this process now enforces its share of each limit in memory',
+      'rate limits: Redis unreachable or slow, this process now enforces its share of each limit in memory',
     );
   }
 
   /** Redis is back: shared decisions again, and the counts held meanwhile go where they belong. */
   private async recovered(): Promise<void> {
-    if (this.degraded) {
-      this.degraded = false;
-      this.logger.log('rate limits: Redis reachable again, limits are shared again');
+    this.connected = true;
+    this.degraded = false;
+    if (this.outageLogged) {
+      this.outageLogged = false;
+      this.logger.log('rate limits: Redis answers again, limits are shared again');
     }
     if (this.flushing || this.localCounts.isEmpty) return;
     this.flushing = true;
