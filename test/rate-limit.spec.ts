@@ -1,4 +1,5 @@
 import { TenantRecord } from '@bulkhead/control-plane';
+import { buildOpenApiDocument } from '@bulkhead/openapi';
 import type { RequestCountsView } from '@bulkhead/rate-limit';
 import { call, expectProblem } from './support/http';
 import { createTenant, operatorToken, startTestApi, TestApi, tokenFor } from './support/test-app';
@@ -123,6 +124,18 @@ describe('per-tenant rate limits', () => {
     expect(view.minutes.reduce((sum, minute) => sum + minute.admitted.read + minute.refused.read, 0)).toBe(READS + 2);
     for (const minute of view.minutes) expect(new Date(minute.minute).getUTCSeconds()).toBe(0);
     expect((await counts(other)).admitted).toEqual({ read: 0, write: 0, export: 0, ingest: 0 });
+  });
+
+  it('documents the 429 and the RateLimit fields on tenant operations only', () => {
+    const document = buildOpenApiDocument(api.app);
+    const list = document.paths['/v1/customers'].get;
+    const responses = list?.responses as Record<string, { headers?: Record<string, unknown>; content?: Record<string, { examples?: Record<string, unknown> }> }>;
+    expect(Object.keys(responses['200'].headers ?? {})).toEqual(expect.arrayContaining(['RateLimit-Policy', 'RateLimit']));
+    expect(Object.keys(responses['429'].headers ?? {})).toEqual(expect.arrayContaining(['Retry-After', 'RateLimit-Policy', 'RateLimit']));
+    expect(Object.keys(responses['429'].content?.['application/problem+json'].examples ?? {})).toEqual(['rate_limited']);
+    const admin = document.paths['/v1/admin/tenants'].get?.responses as Record<string, { headers?: Record<string, unknown> }>;
+    expect(admin['429']).toBeUndefined();
+    expect(admin['200'].headers?.RateLimit).toBeUndefined();
   });
 
   it('answers the request counts route to operators only', async () => {

@@ -1,6 +1,6 @@
 import { RouteClass } from '@bulkhead/config';
 import { OPERATOR_ROUTE, PUBLIC_ROUTE } from '@bulkhead/identity';
-import { ApiProblem } from '@bulkhead/openapi';
+import { ApiProblem, ApiResponseHeader } from '@bulkhead/openapi';
 import { currentTenant } from '@bulkhead/tenancy';
 import { CanActivate, ExecutionContext, Injectable, RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA } from '@nestjs/common/constants';
@@ -24,6 +24,24 @@ type RouteRule = RouteClass | null;
  */
 @Injectable()
 @ApiProblem(RateLimitedProblem, { unless: OPERATOR_ROUTE })
+@ApiResponseHeader(
+  {
+    name: RATE_LIMIT_POLICY_HEADER,
+    description: "This route class's quota for the token's tenant (IETF draft-ietf-httpapi-ratelimit-headers), e.g. `\"read\";q=600;w=60`: 600 requests per 60 s.",
+    schema: { type: 'string' },
+    statuses: ['2xx', 429],
+  },
+  { unless: OPERATOR_ROUTE },
+)
+@ApiResponseHeader(
+  {
+    name: RATE_LIMIT_HEADER,
+    description: 'What is left of it, e.g. `"read";r=599;t=1`: 599 more requests now, the whole quota back within 1 s. On a 429, `r=0` and `t` equals `Retry-After`.',
+    schema: { type: 'string' },
+    statuses: ['2xx', 429],
+  },
+  { unless: OPERATOR_ROUTE },
+)
 export class RateLimitGuard implements CanActivate {
   /** Per controller and handler: the metadata never changes, so it is read once. */
   private readonly rules = new Map<Function, Map<Function, RouteRule>>();
