@@ -12,6 +12,8 @@ const SWEEP_AT = 50_000;
 export class LocalRateLimiter {
   /** key -> theoretical arrival time in µs. */
   private readonly arrivals = new Map<string, number>();
+  /** Doubles past a sweep that freed little, so a large live set is not rescanned on every new key. */
+  private sweepAt = SWEEP_AT;
 
   take(key: string, policy: RatePolicy, nowUs = Date.now() * 1000): RateDecision {
     const stored = this.arrivals.get(key);
@@ -26,7 +28,7 @@ export class LocalRateLimiter {
         policy,
       };
     }
-    if (this.arrivals.size >= SWEEP_AT && stored === undefined) this.sweep(nowUs);
+    if (stored === undefined && this.arrivals.size >= this.sweepAt) this.sweep(nowUs);
     this.arrivals.set(key, after);
     return {
       allowed: true,
@@ -43,5 +45,6 @@ export class LocalRateLimiter {
 
   private sweep(nowUs: number): void {
     for (const [key, tat] of this.arrivals) if (tat <= nowUs) this.arrivals.delete(key);
+    this.sweepAt = Math.max(SWEEP_AT, this.arrivals.size * 2);
   }
 }

@@ -78,3 +78,16 @@ describe('GCRA', () => {
     });
   });
 });
+
+describe('the in-process limiter under many tenants', () => {
+  it('forgets keys whose allowance is whole again once it holds many', () => {
+    const limiter = new LocalRateLimiter();
+    const policy = ratePolicy('read', 60);
+    const start = 1_000_000_000_000_000;
+    for (let i = 0; i < 50_000; i++) limiter.take(`old-${i}`, policy, start);
+    expect(limiter.size).toBe(50_000);
+    // A minute later every old allowance is whole: the next new key sweeps them all.
+    limiter.take('new', policy, start + 61_000_000);
+    expect(limiter.size).toBe(1);
+  });
+});
