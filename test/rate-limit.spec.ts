@@ -1,6 +1,7 @@
 import { TenantRecord } from '@bulkhead/control-plane';
 import { buildOpenApiDocument } from '@bulkhead/openapi';
 import type { RequestCountsView } from '@bulkhead/rate-limit';
+import { runCli } from './support/cli';
 import { call, expectProblem } from './support/http';
 import { createTenant, operatorToken, startTestApi, TestApi, tokenFor } from './support/test-app';
 
@@ -125,6 +126,18 @@ describe('per-tenant rate limits', () => {
     for (const minute of view.minutes) expect(new Date(minute.minute).getUTCSeconds()).toBe(0);
     expect((await counts(other)).admitted).toEqual({ read: 0, write: 0, export: 0, ingest: 0 });
   });
+
+  it('prints the same counts from the CLI (`bulkhead tenant requests`), by slug', async () => {
+    const tenant = await createTenant(api, { tier: 'free' });
+    const token = tokenFor(api, tenant);
+    for (let i = 0; i < READS + 1; i++) await call(api.server, 'get', '/v1/customers', token);
+    const json = runCli(['tenant', 'requests', tenant.slug, '--minutes', '3', '--json']);
+    expect({ status: json.status, stderr: json.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(JSON.parse(json.stdout)).toMatchObject({ tenantId: tenant.id, admitted: { read: READS }, refused: { read: 1 } });
+    const text = runCli(['tenant', 'requests', tenant.id]);
+    expect(text.stdout).toMatch(new RegExp(`^total\\s+${READS}/1\\s+0/0\\s+0/0\\s+0/0$`, 'm'));
+    expect(runCli(['tenant', 'requests', tenant.id, '--minutes', '0']).status).toBe(2);
+  }, 90_000);
 
   it('documents the 429 and the RateLimit fields on tenant operations only', () => {
     const document = buildOpenApiDocument(api.app);

@@ -8,3 +8,4 @@ export type { RateDecision } from './rate-decision';
 export { ratePolicy, WINDOW_SECONDS, type RatePolicy } from './rate-policy';
 export { LocalRateLimiter } from './local-rate-limiter';
 export { RequestCountsView, MinuteCounts, ClassCounts } from './request-counts.dto';
+export { RequestCountsReader } from './request-counts.reader';

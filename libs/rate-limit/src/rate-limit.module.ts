@@ -12,6 +12,6 @@ import { TenantRateLimiter } from './tenant-rate-limiter';
 @Module({
   controllers: [RequestCountsController],
   providers: [RateLimitRedis, TenantRateLimiter, RequestCountsReader],
-  exports: [TenantRateLimiter],
+  exports: [TenantRateLimiter, RequestCountsReader],
 })
 export class RateLimitModule {}
