@@ -25,8 +25,8 @@ import { runLoad } from '../load/run-load';
 import { UnlimitedApiBenchModule } from '../rate-limit/unlimited-api.bench-module';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1') > 0 ? Number(process.env.BENCH_SCALE ?? '1') : 1;
-const DURATION_S = Math.max(2, Math.round(4 * SCALE));
-const ROUNDS = 6;
+const DURATION_S = Math.max(2, Math.round(3 * SCALE));
+const ROUNDS = 10;
 const CONNECTIONS = 16;
 const ORDERS = Math.max(100, Math.round(2000 * SCALE));
 const OUT_OF_REACH = 'read:6000000,write:6000000,export:6000000,ingest:6000000';
