@@ -68,11 +68,6 @@ export class TenantRateLimiter {
     return decision;
   }
 
-  /** True while this process decides alone (Redis unreachable or slow). */
-  get isDegraded(): boolean {
-    return this.degraded;
-  }
-
   private degrade(error: unknown): void {
     if (this.degraded) return;
     this.degraded = true;
