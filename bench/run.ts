@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { BenchSection } from './bench-section';
 import { fairQueueBench } from './scenarios/fair-queue';
 import { fairnessBench } from './scenarios/fairness';
+import { rateLimitBench } from './scenarios/rate-limit';
 import { scopingBench } from './scenarios/scoping';
 import { tierRouterBench } from './scenarios/tier-router';
 
@@ -15,6 +16,7 @@ const SCENARIOS: Record<string, () => Promise<BenchSection>> = {
   'fair-queue': fairQueueBench,
   'tier-router': tierRouterBench,
   fairness: fairnessBench,
+  'rate-limit': rateLimitBench,
 };
 
 const DOC = join(__dirname, '..', '..', 'docs', 'benchmarks.md');

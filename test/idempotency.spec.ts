@@ -1,3 +1,4 @@
+import './support/private-job-queue';
 import { IsolationModel } from '@bulkhead/config';
 import { quoteIdent, withDatabase, withPg } from '@bulkhead/database';
 import { TenantRecord } from '@bulkhead/control-plane';

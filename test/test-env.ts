@@ -5,6 +5,8 @@
  */
 const DATABASE = /^[a-z_][a-z0-9_]{0,30}$/.test(process.env.BULKHEAD_TEST_DATABASE ?? '') ? (process.env.BULKHEAD_TEST_DATABASE as string) : 'bulkhead_test';
 
+const UNLIMITED = 'read:6000000,write:6000000,export:6000000,ingest:6000000';
+
 const TEST_ENV: Record<string, string> = {
   NODE_ENV: 'test',
   DATABASE_URL: `postgres://bulkhead_app:bulkhead_app@127.0.0.1:5432/${DATABASE}`,
@@ -23,6 +25,11 @@ const TEST_ENV: Record<string, string> = {
   DATABASE_CONNECTION_BUDGET: '24',
   SILO_POOL_MAX: '2',
   SILO_IDLE_MS: '2000',
+  // Suites that are not about rate limits send far more than a tier's real allowance; the rate
+  // limit suites set their own small limits.
+  RATE_LIMIT_FREE: UNLIMITED,
+  RATE_LIMIT_PRO: UNLIMITED,
+  RATE_LIMIT_ENTERPRISE: UNLIMITED,
 };
 
 export function applyTestEnv(): void {

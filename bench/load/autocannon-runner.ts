@@ -22,6 +22,8 @@ export interface LoadResult {
   p50: number;
   p99: number;
   errors: number;
+  /** Responses received in the whole run. */
+  total: number;
 }
 
 async function main(): Promise<void> {
@@ -47,6 +49,7 @@ async function main(): Promise<void> {
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.timeouts + result.non2xx,
+    total: result.requests.total,
   };
   process.stdout.write(JSON.stringify(measured) + '\n');
 }

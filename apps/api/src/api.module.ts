@@ -1,18 +1,25 @@
 import { ConfigModule } from '@bulkhead/config';
 import { JobsModule } from '@bulkhead/jobs';
 import { HealthModule, LoggingModule } from '@bulkhead/observability';
-import { TenancyModule } from '@bulkhead/tenancy';
-import { Module } from '@nestjs/common';
+import { RATE_LIMIT_ACCESS } from '@bulkhead/rate-limit';
+import { AccessStage, TenancyModule } from '@bulkhead/tenancy';
+import { DynamicModule, Module, Type } from '@nestjs/common';
 import { DOMAINS } from '../../domains';
 
-@Module({
-  imports: [
+/** The stages of the access chain after the tenant guard: per-tenant rate limits. */
+export const API_ACCESS: readonly AccessStage[] = [RATE_LIMIT_ACCESS];
+
+/** The API's modules; the benchmark builds the same API with other access stages to compare. */
+export function apiImports(access: readonly AccessStage[] = API_ACCESS): Array<Type<unknown> | DynamicModule> {
+  return [
     ConfigModule,
     LoggingModule,
-    TenancyModule.forRoot({ domains: DOMAINS, applicationName: 'bulkhead-api', http: true }),
+    TenancyModule.forRoot({ domains: DOMAINS, applicationName: 'bulkhead-api', http: true, access }),
     JobsModule.forRoot({ worker: false, http: true }),
     HealthModule,
     ...DOMAINS.map((domain) => domain.module),
-  ],
-})
+  ];
+}
+
+@Module({ imports: apiImports() })
 export class ApiModule {}

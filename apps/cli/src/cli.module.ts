@@ -1,5 +1,6 @@
 import { ConfigModule } from '@bulkhead/config';
 import { JobsModule } from '@bulkhead/jobs';
+import { RateLimitModule } from '@bulkhead/rate-limit';
 import { TenancyModule } from '@bulkhead/tenancy';
 import { Module } from '@nestjs/common';
 import { DOMAINS } from '../../domains';
@@ -10,6 +11,8 @@ import { DOMAINS } from '../../domains';
     ConfigModule,
     TenancyModule.forRoot({ domains: DOMAINS, applicationName: 'bulkhead-cli', http: false }),
     JobsModule.forRoot({ worker: false, http: false }),
+    // For `tenant requests`: the request counts the API's limiter keeps in Redis.
+    RateLimitModule,
     ...DOMAINS.map((domain) => domain.module),
   ],
 })

@@ -17,3 +17,18 @@ describe('token verification settings', () => {
     );
   });
 });
+
+describe('rate limit settings', () => {
+  it('parse each tier into requests per minute by route class', () => {
+    const config = loadConfig({ RATE_LIMIT_PRO: 'read:10, write:5,export:1,ingest:2' });
+    expect(config.rateLimits.pro).toEqual({ read: 10, write: 5, export: 1, ingest: 2 });
+    expect(config.rateLimits.free.read).toBeGreaterThan(0);
+  });
+
+  it('refuse a tier that leaves a class out, repeats one or names an unknown one', () => {
+    expect(() => loadConfig({ RATE_LIMIT_FREE: 'read:10,write:5,export:1' })).toThrow(/RATE_LIMIT_FREE: missing ingest/);
+    expect(() => loadConfig({ RATE_LIMIT_FREE: 'read:10,read:5,export:1,ingest:1' })).toThrow(/RATE_LIMIT_FREE: must list each of read, write, export, ingest once/);
+    expect(() => loadConfig({ RATE_LIMIT_ENTERPRISE: 'read:10,write:5,export:1,ingest:1,search:3' })).toThrow(/RATE_LIMIT_ENTERPRISE/);
+    expect(() => loadConfig({ RATE_LIMIT_FREE: 'read:0,write:5,export:1,ingest:1' })).toThrow(/read must be between 1/);
+  });
+});

@@ -14,7 +14,8 @@ import {
 } from 'class-validator';
 
 import { ClusterSettings, parseClusters } from './cluster-settings';
-import { IsolationModel, TenantTier } from './tenant-tiers';
+import { DEFAULT_RATE_LIMITS, parseTierRateLimits, RATE_LIMIT_SETTINGS, TierRateLimits } from './rate-limit-settings';
+import { IsolationModel, TENANT_TIERS, TenantTier } from './tenant-tiers';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 const toBool = ({ value }: { value: unknown }) =>
@@ -241,6 +242,40 @@ export class BulkheadConfig {
   })
   JOBS_TIER_WEIGHTS = 'free:1,pro:2,enterprise:4';
 
+  /** Requests per minute per route class for tenants of each tier (parsed into `rateLimits`). */
+  @IsString()
+  RATE_LIMIT_FREE = DEFAULT_RATE_LIMITS.free;
+
+  @IsString()
+  RATE_LIMIT_PRO = DEFAULT_RATE_LIMITS.pro;
+
+  @IsString()
+  RATE_LIMIT_ENTERPRISE = DEFAULT_RATE_LIMITS.enterprise;
+
+  /**
+   * API processes sharing the limits. Only read while Redis is unreachable: each process then
+   * enforces 1/N of every limit on its own, so the fleet stays near the shared limit.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  RATE_LIMIT_API_INSTANCES = 1;
+
+  /** A rate-limit call to Redis slower than this is decided by the in-process limiter instead. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(5)
+  @Max(5000)
+  RATE_LIMIT_REDIS_TIMEOUT_MS = 100;
+
+  /** How long the per-tenant, per-minute request counts are kept in Redis. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(24 * 35)
+  REQUEST_COUNTS_RETENTION_HOURS = 48;
+
   @Matches(/^\d+(b|kb|mb)$/, { message: 'BODY_LIMIT must look like 100kb' })
   BODY_LIMIT = '100kb';
 
@@ -255,6 +290,8 @@ export class BulkheadConfig {
   declare readonly jobsTierWeights: Readonly<Record<TenantTier, number>>;
   /** BODY_LIMIT in bytes. */
   declare readonly bodyLimitBytes: number;
+  /** RATE_LIMIT_FREE, RATE_LIMIT_PRO, RATE_LIMIT_ENTERPRISE, parsed: requests per minute by tier and route class. */
+  declare readonly rateLimits: Readonly<Record<TenantTier, TierRateLimits>>;
   /** Cluster `main` first, then DATABASE_CLUSTERS, parsed and checked. */
   declare readonly clusters: readonly ClusterSettings[];
 }
@@ -295,6 +332,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BulkheadConfig
     // let it expire first and make every request wait for the fetch.
     lines.push('  - AUTH_JWKS_COOLDOWN_MS: must be at most half of AUTH_JWKS_MAX_AGE_MS');
   }
+  const rateLimits = {} as Record<TenantTier, TierRateLimits>;
+  for (const tier of TENANT_TIERS) {
+    const setting = RATE_LIMIT_SETTINGS[tier];
+    const parsed = parseTierRateLimits(setting, (config as unknown as Record<string, string>)[setting]);
+    if (parsed.problem) lines.push(`  - ${parsed.problem}`);
+    else if (parsed.limits) rateLimits[tier] = parsed.limits;
+  }
   if (lines.length > 0) throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   Object.assign(config, {
     tierIsolation: Object.freeze(tierMap(config.TENANT_TIER_ISOLATION, (model) => model as IsolationModel)),
@@ -302,6 +346,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BulkheadConfig
     poolTierWeights: Object.freeze(tierMap(config.POOL_TIER_WEIGHTS, (weight) => Math.max(Number(weight), 0.01))),
     bodyLimitBytes: bytesOf(config.BODY_LIMIT),
     clusters: Object.freeze(clusters.map((cluster) => Object.freeze(cluster))),
+    rateLimits: Object.freeze(rateLimits),
   });
   return Object.freeze(config);
 }

@@ -1,7 +1,8 @@
 import { INestApplication, Type } from '@nestjs/common';
 import { ApiExtension, DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import type { OperationObject, ParameterObject, ReferenceObject, RequestBodyObject, SchemaObject } from '@nestjs/swagger';
+import type { OperationObject, ParameterObject, ReferenceObject, RequestBodyObject, ResponseObject, SchemaObject } from '@nestjs/swagger';
 import { RequestHeader } from './api-request-header.decorator';
+import { ResponseHeader } from './api-response-header.decorator';
 import { documentProblems, platformProblems, problemSchemas } from './problem-responses';
 import { discoverRoutes, inScope, RouteInfo } from './route-discovery';
 import { documentValidationRules, DtoRole } from './validation-schema.shim';
@@ -20,10 +21,10 @@ const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'
  * The API's OpenAPI document, derived from what the running application enforces: the DTOs'
  * class-validator rules, the parameter pipes, the JSON middleware and the problems declared with
  * `@ApiProblem` on routes, controllers, global guards and interceptors, and the request headers
- * those declare with `@ApiRequestHeader`.
+ * those declare with `@ApiRequestHeader`, and the response headers they set (`@ApiResponseHeader`).
  */
 export function buildOpenApiDocument(app: INestApplication, options: OpenApiDocumentOptions = {}): OpenAPIObject {
-  const { routes, guardProblems, guardHeaders } = discoverRoutes(app);
+  const { routes, guardProblems, guardHeaders, guardResponseHeaders } = discoverRoutes(app);
   const dtos: Array<{ type: Type<unknown>; role: DtoRole }> = routes.flatMap((route) => [
     ...route.bodyTypes.map((type) => ({ type, role: 'body' as const })),
     ...route.queryTypes.map((type) => ({ type, role: 'query' as const })),
@@ -57,6 +58,7 @@ export function buildOpenApiDocument(app: INestApplication, options: OpenApiDocu
       const guarded = secured ? guardProblems.filter((declared) => inScope(declared, route)).map((declared) => declared.body) : [];
       if (secured) documentRequestHeaders(operation, guardHeaders.filter((declared) => inScope(declared, route)).map((declared) => declared.header));
       documentProblems(operation, generic, [...guarded, ...route.problems]);
+      if (secured) documentResponseHeaders(operation, guardResponseHeaders.filter((declared) => inScope(declared, route)).map((declared) => declared.header));
     }
   }
   return document;
@@ -86,6 +88,15 @@ function documentRequestHeaders(operation: OperationObject, headers: RequestHead
     parameters.push({ in: 'header', name: header.name, description: header.description, required: header.required ?? false, schema: header.schema, ...(header.example !== undefined ? { example: header.example } : {}) });
   }
   operation.parameters = parameters;
+}
+
+function documentResponseHeaders(operation: OperationObject, headers: ResponseHeader[]): void {
+  for (const [status, response] of Object.entries(operation.responses ?? {}) as Array<[string, ResponseObject]>) {
+    for (const header of headers) {
+      if (!header.statuses.some((carried) => (carried === '2xx' ? /^2\d\d$/.test(status) : String(carried) === status))) continue;
+      response.headers = { ...response.headers, [header.name]: { description: header.description, schema: header.schema } };
+    }
+  }
 }
 
 function firstInputName(document: OpenAPIObject, operation: OperationObject): string | undefined {

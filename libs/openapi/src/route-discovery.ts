@@ -7,6 +7,7 @@ import { APP_GUARD, APP_INTERCEPTOR, ModulesContainer } from '@nestjs/core';
 import type { SchemaObject } from '@nestjs/swagger';
 import { DeclaredProblem, declaredProblems, ProblemScope } from './api-problem.decorator';
 import { DeclaredHeader, declaredHeaders } from './api-request-header.decorator';
+import { DeclaredResponseHeader, declaredResponseHeaders } from './api-response-header.decorator';
 
 export interface RouteInfo {
   /** Unique per handler; carried through the generated document to find the route again. */
@@ -30,6 +31,8 @@ export interface DiscoveredRoutes {
   guardProblems: DeclaredProblem[];
   /** Request headers global guards and interceptors read (within their scope). */
   guardHeaders: DeclaredHeader[];
+  /** Response headers global guards and interceptors set (within their scope). */
+  guardResponseHeaders: DeclaredResponseHeader[];
 }
 
 const PIPE_SCHEMAS: Array<[Type<PipeTransform>, SchemaObject]> = [
@@ -53,6 +56,7 @@ export function discoverRoutes(app: INestApplication): DiscoveredRoutes {
   const routes: RouteInfo[] = [];
   const guardProblems: DeclaredProblem[] = [];
   const guardHeaders: DeclaredHeader[] = [];
+  const guardResponseHeaders: DeclaredResponseHeader[] = [];
   const seenControllers = new Set<unknown>();
   const seenEnhancers = new Set<Type<unknown>>();
   const keys = new Map<string, Type<unknown>>();
@@ -62,6 +66,7 @@ export function discoverRoutes(app: INestApplication): DiscoveredRoutes {
       if (typeof token === 'string' && (token.startsWith(APP_GUARD) || token.startsWith(APP_INTERCEPTOR)) && wrapper.metatype) {
         guardProblems.push(...declaredProblems(wrapper.metatype));
         guardHeaders.push(...declaredHeaders(wrapper.metatype));
+        guardResponseHeaders.push(...declaredResponseHeaders(wrapper.metatype));
       }
     }
     for (const wrapper of module.controllers.values()) {
@@ -88,7 +93,7 @@ export function discoverRoutes(app: INestApplication): DiscoveredRoutes {
       }
     }
   }
-  return { routes, guardProblems, guardHeaders };
+  return { routes, guardProblems, guardHeaders, guardResponseHeaders };
 }
 
 /** The classes of the guards and interceptors a handler carries (instances stand for their class). */

@@ -1,4 +1,4 @@
-export { TenancyModule } from './tenancy.module';
+export { TenancyModule, type AccessStage, type TenancyOptions } from './tenancy.module';
 export { migrationSourcesFor } from './tenancy.migrations';
 export { tenantContextOf, type TenantContext } from './context/tenant-context';
 export { currentTenant, peekTenantId, peekRequestId, runWithTenant, runUnitOfWork, type UnitOfWork } from './context/tenant-context.store';

@@ -1,4 +1,6 @@
+import { ROUTE_CLASSES } from '@bulkhead/config';
 import { CreateTenantDto, TenantAdmin, TenantRecord, TenantView } from '@bulkhead/control-plane';
+import { ClassCounts, RequestCountsReader } from '@bulkhead/rate-limit';
 import { BadRequestException } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
@@ -77,4 +79,25 @@ export function registerTenantCommands(program: Command): void {
         table([changed]);
       });
   }
+
+  tenant
+    .command('requests <tenant>')
+    .description("a tenant's API requests per minute and route class, admitted and refused (the rate limiter's counts, same as GET /v1/admin/tenants/:id/request-counts)")
+    .option('--minutes <n>', 'how many minutes up to now, at most 1440', '60')
+    .option('--json', 'print JSON')
+    .action(async (reference: string, options: { minutes: string; json?: boolean }) => {
+      const minutes = Number(options.minutes);
+      if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440) throw new BadRequestException('--minutes must be a whole number from 1 to 1440');
+      const view = await withCliContext(async (context) => {
+        const found = await context.get(TenantAdmin).find(reference);
+        return context.get(RequestCountsReader).read(found.id, minutes, new Date());
+      });
+      if (options.json) return printJson(view);
+      const row = (label: string, admitted: ClassCounts, refused: ClassCounts) =>
+        print([label.padEnd(24), ...ROUTE_CLASSES.map((routeClass) => `${admitted[routeClass]}/${refused[routeClass]}`.padStart(12))].join(''));
+      print(`tenant ${view.tenantId}, ${view.from} to ${view.to}: admitted/refused per route class`);
+      print(['minute (UTC)'.padEnd(24), ...ROUTE_CLASSES.map((routeClass) => routeClass.padStart(12))].join(''));
+      for (const minute of view.minutes) row(minute.minute, minute.admitted, minute.refused);
+      row('total', view.admitted, view.refused);
+    });
 }

@@ -1,5 +1,6 @@
 import { JobBacklogFullProblem, JobsUnavailableProblem } from '@bulkhead/jobs';
 import { ApiProblem } from '@bulkhead/openapi';
+import { RateLimitClass } from '@bulkhead/rate-limit';
 import { Controller, Get, Header, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { ExportNotFoundProblem, ExportNotReadyProblem } from '../sales.errors';
@@ -14,6 +15,8 @@ export class OrderExportsController {
 
   @Post()
   @HttpCode(202)
+  // Each export reads the tenant's whole order table: counted against its own, small, limit.
+  @RateLimitClass('export')
   @ApiOperation({ summary: "Export this tenant's orders as CSV in the background; poll the export, then fetch its content" })
   @ApiAcceptedResponse({ type: OrderExportView })
   @ApiProblem(JobBacklogFullProblem)

@@ -1,0 +1,11 @@
+export { RATE_LIMIT_ACCESS } from './rate-limit.access';
+export { RateLimitModule } from './rate-limit.module';
+export { RateLimitClass, RATE_LIMIT_CLASS } from './rate-limit-class.decorator';
+export { RateLimitGuard, RATE_LIMIT_HEADER, RATE_LIMIT_POLICY_HEADER } from './rate-limit.guard';
+export { RateLimitedProblem } from './rate-limited.problem';
+export { TenantRateLimiter } from './tenant-rate-limiter';
+export type { RateDecision } from './rate-decision';
+export { ratePolicy, WINDOW_SECONDS, type RatePolicy } from './rate-policy';
+export { LocalRateLimiter } from './local-rate-limiter';
+export { RequestCountsView, MinuteCounts, ClassCounts } from './request-counts.dto';
+export { RequestCountsReader } from './request-counts.reader';

@@ -1,0 +1,25 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+
+/** The ioredis command name; prefixed so it cannot clash with commands other code defines. */
+const COMMAND = 'bulkheadRateLimitTake';
+const SOURCE = join(__dirname, 'scripts', 'take.lua');
+
+export type TakeReply = [allowed: 0 | 1, remaining: number, resetMs: number, retryAfterMs: number];
+export type TakeCall = (limiterKey: string, countsKey: string, intervalUs: number, capacityUs: number, routeClass: string, retentionSeconds: number) => Promise<TakeReply>;
+
+/** Binds the script to a client: ioredis sends EVALSHA and loads the script itself on NOSCRIPT. */
+export function bindTakeScript(redis: Redis): TakeCall {
+  const target = redis as unknown as Record<string, TakeCall | undefined>;
+  if (typeof target[COMMAND] !== 'function') {
+    let lua: string;
+    try {
+      lua = readFileSync(SOURCE, 'utf8');
+    } catch (error) {
+      throw new Error(`rate-limit: cannot read ${SOURCE}; a build must copy libs/rate-limit/src/scripts next to the compiled files.`, { cause: error });
+    }
+    redis.defineCommand(COMMAND, { numberOfKeys: 2, lua });
+  }
+  return (target[COMMAND] as TakeCall).bind(redis);
+}

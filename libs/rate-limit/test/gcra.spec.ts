@@ -1,0 +1,93 @@
+import Redis from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { LocalRateLimiter } from '../src/local-rate-limiter';
+import { ratePolicy } from '../src/rate-policy';
+import { countsKey, limiterKey, minuteOf } from '../src/request-count.keys';
+import { bindTakeScript } from '../src/rate-limit.script';
+
+const QUOTA = 3;
+const INTERVAL_MS = 60_000 / QUOTA;
+
+/** The GCRA both limiters run: the Redis script (on the real Redis) and its in-process twin. */
+describe('GCRA', () => {
+  const policy = ratePolicy('read', QUOTA);
+
+  it('states the policy as the IETF RateLimit-Policy item', () => {
+    expect(policy).toMatchObject({ quota: 3, intervalUs: 20_000_000, capacityUs: 60_000_000, header: '"read";q=3;w=60' });
+    // A quota that does not divide the window: the interval rounds to the microsecond, never to 0.
+    expect(ratePolicy('write', 7).intervalUs).toBe(8_571_429);
+    expect(ratePolicy('ingest', 6_000_000).intervalUs).toBe(10);
+  });
+
+  it('in process: a quiet tenant spends its quota at once, then one request per interval', () => {
+    const limiter = new LocalRateLimiter();
+    const start = 1_000_000_000_000_000;
+    const burst = [0, 1, 2, 3].map(() => limiter.take('k', policy, start));
+    expect(burst.map((decision) => [decision.allowed, decision.remaining])).toEqual([
+      [true, 2],
+      [true, 1],
+      [true, 0],
+      [false, 0],
+    ]);
+    expect(burst[3].retryAfterMs).toBe(INTERVAL_MS);
+    expect(burst[2].resetMs).toBe(60_000);
+    expect(limiter.take('k', policy, start + (INTERVAL_MS - 1) * 1000).allowed).toBe(false);
+    expect(limiter.take('k', policy, start + INTERVAL_MS * 1000)).toMatchObject({ allowed: true, remaining: 0 });
+    // Another key is another tenant: untouched.
+    expect(limiter.take('other', policy, start)).toMatchObject({ allowed: true, remaining: 2 });
+  });
+
+  describe('in Redis', () => {
+    let redis: Redis;
+    const tenant = randomUUID();
+    const keys = [limiterKey(tenant, 'read'), countsKey(tenant, minuteOf(Date.now())), countsKey(tenant, minuteOf(Date.now()) + 1)];
+
+    beforeAll(() => {
+      redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
+    });
+    afterAll(async () => {
+      await redis.del(...keys);
+      redis.disconnect();
+    });
+
+    it('decides like the in-process twin, counts each request once, and expires what it stores', async () => {
+      const take = bindTakeScript(redis);
+      const minute = minuteOf(Date.now());
+      const replies = [];
+      for (let i = 0; i <= QUOTA; i++) replies.push(await take(keys[0], countsKey(tenant, minute), policy.intervalUs, policy.capacityUs, 'read', 3600));
+      expect(replies.map(([allowed, remaining]) => [allowed, remaining])).toEqual([
+        [1, 2],
+        [1, 1],
+        [1, 0],
+        [0, 0],
+      ]);
+      const [, , resetMs, retryAfterMs] = replies[QUOTA];
+      // Redis's clock moved a little between the calls: within a second of the exact values.
+      expect(retryAfterMs).toBeGreaterThan(INTERVAL_MS - 1000);
+      expect(retryAfterMs).toBeLessThanOrEqual(INTERVAL_MS);
+      expect(resetMs).toBeGreaterThan(60_000 - 1000);
+      expect(resetMs).toBeLessThanOrEqual(60_000);
+
+      // The state keeps every digit of its microseconds and lives until the allowance is whole.
+      const stored = await redis.get(keys[0]);
+      expect(stored).toMatch(/^\d{16}$/);
+      expect(await redis.pttl(keys[0])).toBeGreaterThan(58_000);
+      const counts = await redis.hgetall(countsKey(tenant, minute));
+      expect(counts).toEqual({ read: '3', 'read:refused': '1' });
+      expect(await redis.ttl(countsKey(tenant, minute))).toBeGreaterThan(3500);
+    });
+  });
+});
+
+describe('the in-process limiter under many tenants', () => {
+  it('forgets keys whose allowance is whole again once it holds many', () => {
+    const limiter = new LocalRateLimiter();
+    const policy = ratePolicy('read', 60);
+    const start = 1_000_000_000_000_000;
+    for (let i = 0; i < 50_000; i++) limiter.take(`old-${i}`, policy, start);
+    expect(limiter.size).toBe(50_000);
+    // A minute later every old allowance is whole: the next new key sweeps them all.
+    limiter.take('new', policy, start + 61_000_000);
+    expect(limiter.size).toBe(1);
+  });
+});
