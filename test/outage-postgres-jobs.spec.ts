@@ -15,13 +15,21 @@ import { eventually, startTestWorker } from './support/test-worker';
 /**
  * Retries on main were 5 attempts, exponential from 1 s, every one spent by `connect
  * ECONNREFUSED`: an outage longer than that budget failed accepted exports and left their rows
- * pending. Here the budget is compressed (50 ms, so about 0.75 s in all) and PostgreSQL stays away
- * for several times as long, on a cluster of this test's own.
+ * pending. Here time runs 100 times faster, on a cluster of this test's own: every backoff is a
+ * hundredth of its default (retries from 10 ms, outage waits from 10 ms doubling to 300 ms
+ * instead of 1 s to 30 s), and PostgreSQL stays away for 6 s, which is a 10-minute outage at the
+ * default settings: about two dozen outage waits per job, against a retry budget of 0.15 s.
  */
-const TIMING = { JOBS_RETRY_BACKOFF_MS: '50', JOBS_OUTAGE_BACKOFF_MS: '100', JOBS_OUTAGE_BACKOFF_MAX_MS: '400', JOBS_ATTEMPTS: '5' };
-const OUTAGE_MS = 4000;
+const COMPRESSION = 100;
+const TIMING = {
+  JOBS_RETRY_BACKOFF_MS: String(1000 / COMPRESSION),
+  JOBS_OUTAGE_BACKOFF_MS: String(1000 / COMPRESSION),
+  JOBS_OUTAGE_BACKOFF_MAX_MS: String(30_000 / COMPRESSION),
+  JOBS_ATTEMPTS: '5',
+};
+const OUTAGE_MS = (10 * 60_000) / COMPRESSION;
 
-describe('exports across a PostgreSQL outage longer than the retry budget', () => {
+describe('exports across a 10-minute PostgreSQL outage (time compressed 100x), far longer than the retry budget', () => {
   let pg: FaultPostgres;
   let api: TestApi;
   let worker: INestApplicationContext;

@@ -27,6 +27,8 @@ const FLOOD = 200;
 const ORDERS_PER_TENANT = 200;
 const PATH = '/v1/orders?limit=20';
 
+const BENCH_RATE_LIMITS = 'read:6000000,write:6000000,export:6000000,ingest:6000000';
+
 const BENCH_ENV: Record<string, string> = {
   DATABASE_URL: 'postgres://bulkhead_app:bulkhead_app@127.0.0.1:5432/bulkhead_fairbench',
   DATABASE_OWNER_URL: 'postgres://bulkhead_owner:bulkhead_owner@127.0.0.1:5432/bulkhead_fairbench',
@@ -34,6 +36,10 @@ const BENCH_ENV: Record<string, string> = {
   DEV_ISSUER_KEY_FILE: '.data/bench-issuer-key.json',
   LOG_LEVEL: 'warn',
   DATABASE_POOL_MAX: '10',
+  // The limiter runs (it is part of the request path) but never refuses: this measures the path, not the quota.
+  RATE_LIMIT_FREE: BENCH_RATE_LIMITS,
+  RATE_LIMIT_PRO: BENCH_RATE_LIMITS,
+  RATE_LIMIT_ENTERPRISE: BENCH_RATE_LIMITS,
 };
 
 function runLoad(plan: FairnessPlan): Promise<FairnessResult> {

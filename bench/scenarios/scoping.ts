@@ -23,6 +23,10 @@ const ROUNDS = 2;
 const CONNECTIONS = 16;
 const TENANTS = 50;
 const ORDERS_PER_TENANT = Math.max(100, Math.round(2000 * SCALE));
+const RSS_REQUESTS = Math.max(10_000, Math.round(100_000 * SCALE));
+const RSS_STEP = RSS_REQUESTS / 4;
+
+const BENCH_RATE_LIMITS = 'read:6000000,write:6000000,export:6000000,ingest:6000000';
 
 const BENCH_ENV: Record<string, string> = {
   DATABASE_URL: 'postgres://bulkhead_app:bulkhead_app@127.0.0.1:5432/bulkhead_bench',
@@ -33,6 +37,10 @@ const BENCH_ENV: Record<string, string> = {
   LOG_LEVEL: 'warn',
   TENANT_CACHE_TTL_MS: '1000',
   DATABASE_POOL_MAX: '10',
+  // The limiter runs (it is part of the request path) but never refuses: this measures the path, not the quota.
+  RATE_LIMIT_FREE: BENCH_RATE_LIMITS,
+  RATE_LIMIT_PRO: BENCH_RATE_LIMITS,
+  RATE_LIMIT_ENTERPRISE: BENCH_RATE_LIMITS,
 };
 
 interface Measured {
@@ -128,6 +136,19 @@ export async function scopingBench(): Promise<BenchSection> {
         results.set(scenario.name, [...(results.get(scenario.name) ?? []), { name: scenario.name, ...result }]);
       }
     }
+    // Memory over a long run: RSS (and heap after a full collection, when --expose-gc allows one)
+    // sampled every RSS_STEP scoped reads. The API is this process; the idle bare floor adds nothing.
+    const memory: Array<{ after: number; rssMb: number; heapMb: number }> = [];
+    const sampleMemory = (after: number) => {
+      (globalThis as { gc?: () => void }).gc?.();
+      const usage = process.memoryUsage();
+      memory.push({ after, rssMb: usage.rss / 2 ** 20, heapMb: usage.heapUsed / 2 ** 20 });
+    };
+    sampleMemory(0);
+    for (let done = 0; done < RSS_REQUESTS; done += RSS_STEP) {
+      await runLoad({ url: base, connections: CONNECTIONS, amount: RSS_STEP, headers: auth, paths: orderIds.map((id) => `/v1/orders/${id}`) });
+      sampleMemory(done + RSS_STEP);
+    }
     const best = new Map(
       scenarios.map((scenario) => [scenario.name, (results.get(scenario.name) ?? []).reduce((a, b) => (b.rps > a.rps ? b : a))]),
     );
@@ -147,6 +168,13 @@ export async function scopingBench(): Promise<BenchSection> {
       '| route | req/s | p50 ms | p99 ms | vs bare floor | errors |',
       '|---|---|---|---|---|---|',
       ...rows,
+      '',
+      `Memory of the API process over ${RSS_REQUESTS.toLocaleString('en-US')} more scoped by-id reads (after the runs above)${(globalThis as { gc?: () => void }).gc ? ', heap after a full GC' : ''}:`,
+      '',
+      `| requests | ${memory.map((m) => m.after.toLocaleString('en-US')).join(' | ')} |`,
+      `|---|${memory.map(() => '---:').join('|')}|`,
+      `| RSS MB | ${memory.map((m) => m.rssMb.toFixed(1)).join(' | ')} |`,
+      `| heap used MB | ${memory.map((m) => m.heapMb.toFixed(1)).join(' | ')} |`,
       '',
       `Scoped by-id read at **${ratio('scoped: GET /v1/orders/:id', 'read')}x** of the bare floor, list at **${ratio('scoped: GET /v1/orders (list 20)', 'list')}x**, ` +
         `write at **${ratio('scoped: POST /v1/orders', 'write')}x** (target 0.5x). ` +

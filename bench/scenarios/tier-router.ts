@@ -54,6 +54,8 @@ const BUDGET = 80;
 const CHURN_POOL_MAX = 20;
 const CHURN_SILO_POOL_MAX = 2;
 
+const BENCH_RATE_LIMITS = 'read:6000000,write:6000000,export:6000000,ingest:6000000';
+
 const BASE_ENV: Record<string, string> = {
   DATABASE_URL: `postgres://bulkhead_app:bulkhead_app@127.0.0.1:5432/${DATABASE}`,
   DATABASE_OWNER_URL: `postgres://bulkhead_owner:bulkhead_owner@127.0.0.1:5432/${DATABASE}`,
@@ -61,6 +63,10 @@ const BASE_ENV: Record<string, string> = {
   DEV_ISSUER_KEY_FILE: '.data/routerbench-issuer-key.json',
   LOG_LEVEL: 'warn',
   DATABASE_CONNECTION_BUDGET: String(BUDGET),
+  // The limiter runs (it is part of the request path) but never refuses: this measures routing, not quotas.
+  RATE_LIMIT_FREE: BENCH_RATE_LIMITS,
+  RATE_LIMIT_PRO: BENCH_RATE_LIMITS,
+  RATE_LIMIT_ENTERPRISE: BENCH_RATE_LIMITS,
 };
 
 /**
