@@ -1,6 +1,5 @@
 import { isForeignKeyViolation, TenantData } from '@bulkhead/tenancy';
 import { Injectable } from '@nestjs/common';
-import { Customer } from '../customers/customer.entity';
 import { definedOnly } from '@bulkhead/domain-kit';
 import { OrderNotFoundProblem, UnknownCustomerReferenceProblem } from '../sales.errors';
 import { CreateOrderDto, ListOrdersQuery, UpdateOrderDto } from './order.dto';
@@ -11,23 +10,21 @@ export class OrdersService {
   constructor(private readonly data: TenantData) {}
 
   /**
-   * The customer is looked up through the scoped repository first, so a customer of another
-   * tenant and a random id fail the same way; the composite foreign key catches a concurrent
-   * delete and maps to the same error.
+   * No lookup of the customer first: the foreign key is `(tenant_id, customer_id)`, so a
+   * customer of another tenant, a random id and one deleted concurrently all fail it the same
+   * way, and the write takes one round trip fewer (start, insert, commit).
    */
   async create(input: CreateOrderDto): Promise<Order> {
     try {
-      return await this.data.transaction(async (tx) => {
-        const customer = await tx.repository(Customer).findById(input.customerId);
-        if (!customer) throw new UnknownCustomerReferenceProblem();
-        return tx.repository(Order).insert({
-          customerId: customer.id,
+      return await this.data.transaction((tx) =>
+        tx.repository(Order).insert({
+          customerId: input.customerId,
           status: input.status ?? 'pending',
           totalCents: input.totalCents,
           currency: input.currency,
           note: input.note ?? null,
-        });
-      });
+        }),
+      );
     } catch (error) {
       if (isForeignKeyViolation(error, 'orders_customer_fkey')) throw new UnknownCustomerReferenceProblem();
       throw error;
