@@ -1,10 +1,10 @@
 import { ApiProblem } from '@bulkhead/openapi';
 import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import { IdentityProviderUnavailableProblem, OperatorRequiredProblem } from './identity.errors';
 import { OPERATOR_ROUTE } from './operator.decorator';
 import { AuthenticatedRequest } from './principal';
 import { PUBLIC_ROUTE } from './public.decorator';
+import { RouteAccess } from './route-access';
 import { TokenVerifier } from './token-verifier';
 
 /** `Bearer <token>`, the scheme case-insensitive (RFC 6750 section 2.1 and RFC 9110 section 11.1). */
@@ -19,20 +19,20 @@ const BEARER = /^bearer\s+(\S+)\s*$/i;
 @ApiProblem(IdentityProviderUnavailableProblem, { unless: PUBLIC_ROUTE })
 export class AuthenticationGuard implements CanActivate {
   constructor(
-    private readonly reflector: Reflector,
+    private readonly access: RouteAccess,
     private readonly tokens: TokenVerifier,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
+    const rule = this.access.of(context);
+    if (rule.public) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const header = request.headers.authorization;
     const token = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
     if (token === undefined) throw new UnauthorizedException('The bearer token is missing or invalid.');
     const principal = await this.tokens.verify(token);
     request.user = principal;
-    if (this.reflector.getAllAndOverride<boolean>(OPERATOR_ROUTE, targets)) {
+    if (rule.operator) {
       if (!principal.operator || principal.tenantId !== undefined) throw new OperatorRequiredProblem();
     }
     return true;

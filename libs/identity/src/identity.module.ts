@@ -6,6 +6,7 @@ import { JwksController } from './jwks.controller';
 import { KeySetResolver } from './key-set-resolver';
 import { keySetSourceFor } from './key-set-source';
 import { TokenVerifier } from './token-verifier';
+import { RouteAccess } from './route-access';
 
 /** How long one fetch of the key set may take before it counts as failed (less with a short max age, which it must fit in). */
 const JWKS_FETCH_TIMEOUT_MS = 5000;
@@ -39,9 +40,10 @@ export class IdentityModule {
           },
         },
         TokenVerifier,
+        RouteAccess,
         AuthenticationGuard,
       ],
-      exports: [AuthenticationGuard, TokenVerifier],
+      exports: [AuthenticationGuard, TokenVerifier, RouteAccess],
     };
   }
 }

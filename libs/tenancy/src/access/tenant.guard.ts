@@ -1,10 +1,9 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { OverloadedProblem, TenantRegistry } from '@bulkhead/control-plane';
-import { AuthenticatedRequest, OPERATOR_ROUTE, PUBLIC_ROUTE } from '@bulkhead/identity';
+import { AuthenticatedRequest, OPERATOR_ROUTE, PUBLIC_ROUTE, RouteAccess } from '@bulkhead/identity';
 import { ApiProblem } from '@bulkhead/openapi';
 import { PlacementOutdatedProblem, ServiceUnavailableProblem } from '@bulkhead/problem';
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import { tenantContextOf } from '../context/tenant-context';
 import { establishTenant } from '../context/tenant-context.store';
 import { TenantMismatchProblem, TenantRequiredProblem, TenantSuspendedProblem, TenantUnavailableProblem } from './access.errors';
@@ -30,15 +29,14 @@ export const TENANT_HEADER = 'x-tenant-id';
 @ApiProblem(PlacementOutdatedProblem, { unless: OPERATOR_ROUTE })
 export class TenantGuard implements CanActivate {
   constructor(
-    private readonly reflector: Reflector,
+    private readonly access: RouteAccess,
     private readonly registry: TenantRegistry,
     private readonly config: BulkheadConfig,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
-    if (this.reflector.getAllAndOverride<boolean>(OPERATOR_ROUTE, targets)) return true;
+    const rule = this.access.of(context);
+    if (rule.public || rule.operator) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const principal = request.user;
     if (!principal) throw new TenantRequiredProblem();
