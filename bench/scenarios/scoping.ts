@@ -19,7 +19,7 @@ import { ScopingBenchModule } from '../scoping/scoping.bench-module';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1') > 0 ? Number(process.env.BENCH_SCALE ?? '1') : 1;
 const DURATION_S = Math.max(2, Math.round(6 * SCALE));
-const ROUNDS = 2;
+const ROUNDS = 3;
 const CONNECTIONS = 16;
 const TENANTS = 50;
 const ORDERS_PER_TENANT = Math.max(100, Math.round(2000 * SCALE));
