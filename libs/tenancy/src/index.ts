@@ -1,7 +1,7 @@
 export { TenancyModule, type AccessStage, type TenancyOptions } from './tenancy.module';
 export { migrationSourcesFor } from './tenancy.migrations';
 export { tenantContextOf, type TenantContext } from './context/tenant-context';
-export { currentTenant, peekTenantId, peekRequestId, runWithTenant, runUnitOfWork, type UnitOfWork } from './context/tenant-context.store';
+export { currentTenant, peekTenantId, peekRequestId, runWithTenant, runUnitOfWork, setUnitOfWorkValue, unitOfWorkValue, type UnitOfWork } from './context/tenant-context.store';
 export { RequestTenant } from './context/request-tenant';
 export { TenantOwnedEntity } from './data/tenant-owned.entity';
 export { TenantData, TenantTransaction, type TenantTransactionOptions } from './data/tenant-data';

@@ -11,6 +11,8 @@ export interface UnitOfWork {
   tenant?: TenantContext;
   /** The request-wide transaction every data access joins, while one is open. */
   readonly scope?: TransactionScope;
+  /** What platform features keep for the unit (the audit trail's request intent), by their own key. */
+  readonly values: Map<symbol, unknown>;
 }
 
 /**
@@ -53,13 +55,23 @@ export function establishTenant(tenant: TenantContext): void {
  * establishes it). `work` gets the unit itself, for whoever reads it after it ends (the access log).
  */
 export function runUnitOfWork<T>(requestId: string, work: (unit: UnitOfWork) => T): T {
-  const unit: UnitOfWork = { requestId };
+  const unit: UnitOfWork = { requestId, values: new Map() };
   return storage.run(unit, work, unit);
 }
 
 /** Runs `work` in a fresh unit of work holding only `tenant` (jobs, CLI, tests): nothing leaks in or out. */
 export function runWithTenant<T>(tenant: TenantContext, work: () => Promise<T>): Promise<T> {
-  return storage.run({ tenant: Object.freeze({ ...tenant }) }, work);
+  return storage.run({ tenant: Object.freeze({ ...tenant }), values: new Map() }, work);
+}
+
+/** Keeps `value` under `key` for the current unit of work; outside any unit it is dropped. */
+export function setUnitOfWorkValue(key: symbol, value: unknown): void {
+  storage.getStore()?.values.set(key, value);
+}
+
+/** What `setUnitOfWorkValue` kept under `key` in the current unit of work, if anything. */
+export function unitOfWorkValue<T>(key: symbol): T | undefined {
+  return storage.getStore()?.values.get(key) as T | undefined;
 }
 
 /** The current unit of work, for the transaction scope: undefined outside any. */
@@ -71,5 +83,5 @@ export function currentUnitOfWork(): UnitOfWork | undefined {
 export function runWithScope<T>(scope: TransactionScope, work: () => Promise<T>): Promise<T> {
   const current = storage.getStore();
   if (!current) throw new TenantContextMissingError('unit of work');
-  return storage.run({ requestId: current.requestId, tenant: current.tenant, scope }, work);
+  return storage.run({ requestId: current.requestId, tenant: current.tenant, scope, values: current.values }, work);
 }
