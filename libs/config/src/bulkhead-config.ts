@@ -237,6 +237,35 @@ export class BulkheadConfig {
   })
   JOBS_TIER_WEIGHTS = 'free:1,pro:2,enterprise:4';
 
+  @IsString()
+  AUDIT_KEY_FILE = '.data/audit-keys.json';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(86_400_000)
+  AUDIT_CHECKPOINT_INTERVAL_MS = 60000;
+
+  @IsOptional()
+  @IsString()
+  AUDIT_CHECKPOINT_FILE?: string;
+
+  @IsOptional()
+  @Matches(/^https?:\/\/\S+$/, { message: 'AUDIT_CHECKPOINT_URL must be an http(s) URL' })
+  AUDIT_CHECKPOINT_URL?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(86_400_000)
+  AUDIT_QUERY_AUDIT_INTERVAL_MS = 3_600_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  @Max(3600)
+  AUDIT_IMPERSONATION_MAX_SECONDS = 900;
+
   @Matches(/^\d+(b|kb|mb)$/, { message: 'BODY_LIMIT must look like 100kb' })
   BODY_LIMIT = '100kb';
 

@@ -1,10 +1,10 @@
 export { TenancyModule } from './tenancy.module';
 export { migrationSourcesFor } from './tenancy.migrations';
-export { tenantContextOf, type TenantContext } from './context/tenant-context';
+export { tenantContextOf, type TenantContext, type TenantResolution } from './context/tenant-context';
 export { currentTenant, peekTenantId, runWithTenant } from './context/tenant-context.store';
 export { RequestTenant } from './context/request-tenant';
 export { TenantOwnedEntity } from './data/tenant-owned.entity';
-export { TenantData, TenantTransaction, type TenantTransactionOptions } from './data/tenant-data';
+export { TenantData, TenantTransaction, type TenantTransactionOptions, type TenantCommitHook } from './data/tenant-data';
 export { ScopedRepository, type ScopedValues, type ScopedPatch } from './data/scoped-repository';
 export { ScopedReader } from './data/scoped-reader';
 export type { ScopedWhere, PageRequest } from './data/scoped-query';

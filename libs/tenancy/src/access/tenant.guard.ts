@@ -46,15 +46,26 @@ export class TenantGuard implements CanActivate {
     if (tenant.status === 'suspended') throw new TenantSuspendedProblem();
     if (tenant.region !== this.config.REGION) throw new TenantUnavailableProblem();
 
+    const checks = ['token_verified', 'tenant_registered', 'tenant_active', 'tenant_region'];
     const header = request.headers[TENANT_HEADER];
     if (header !== undefined) {
       const named = Array.isArray(header) ? header : [header];
       if (named.some((value) => value.toLowerCase() !== tenant.id && value !== tenant.slug)) throw new TenantMismatchProblem();
+      checks.push('tenant_header_matches');
     }
     const subdomain = this.subdomainOf(request.hostname);
     if (subdomain !== undefined && subdomain !== tenant.slug) throw new TenantMismatchProblem();
+    if (subdomain !== undefined) checks.push('tenant_host_matches');
 
-    establishTenant(tenantContextOf(tenant, principal.subject, typeof request.id === 'string' ? request.id : undefined));
+    establishTenant(
+      tenantContextOf(tenant, principal.subject, typeof request.id === 'string' ? request.id : undefined, {
+        via: 'token',
+        claim: this.config.AUTH_TENANT_CLAIM,
+        claimRefersTo: this.config.AUTH_TENANT_CLAIM_REFERS_TO,
+        scopes: principal.scopes,
+        checks,
+      }),
+    );
     return true;
   }
 

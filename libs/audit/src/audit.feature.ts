@@ -1,0 +1,13 @@
+import { definePlatformFeature } from '@bulkhead/domain-kit';
+import { join } from 'node:path';
+import { AuditEntryRow } from './audit-entry.entity';
+import { AuditKeyRow } from './audit-key.entity';
+import { AuditModule } from './audit.module';
+
+/** Registered in `apps/domains.ts`; its tables are migrated before every domain's. */
+export const AUDIT_FEATURE = definePlatformFeature({
+  name: 'audit',
+  module: AuditModule,
+  entities: [AuditEntryRow, AuditKeyRow],
+  migrations: join(__dirname, '..', 'migrations'),
+});

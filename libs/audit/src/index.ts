@@ -1,0 +1,11 @@
+export { AUDIT_FEATURE } from './audit.feature';
+export { AuditModule } from './audit.module';
+export { AuditTrail, PLATFORM_TRAIL_ID } from './audit-trail';
+export type { AuditEvent, AuditActor } from './audit-event';
+export { AuditVerifier } from './audit-verifier';
+export { verifyChain, type ChainReport, type TrustedHead } from './chain-verifier';
+export { chainHash, genesisHash } from './chain-hash';
+export { AuditKeys } from './audit-key-file';
+export { TenantKeyring } from './tenant-keyring';
+export { AuditEntryRow } from './audit-entry.entity';
+export { readCheckpoints, signCheckpoint, checkpointIsValid, type Checkpoint } from './checkpoint';
