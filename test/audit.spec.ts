@@ -1,6 +1,10 @@
-import { AuditVerifier, TrustedHead } from '@bulkhead/audit';
+import { AuditCheckpointer, AuditKeys, AuditTrail, AuditVerifier, checkpointIsValid, readCheckpoints, TrustedHead } from '@bulkhead/audit';
+import { TenantRecord, TenantRepository } from '@bulkhead/control-plane';
+import { TenantData } from '@bulkhead/tenancy';
+import { createServer } from 'node:http';
+import { appendFileSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadConfig } from '@bulkhead/config';
-import { TenantRecord } from '@bulkhead/control-plane';
 import { parsePgUrl, quoteIdent, withDatabase, withPg } from '@bulkhead/database';
 import { Client } from 'pg';
 import { call } from './support/http';
@@ -198,5 +202,44 @@ describe('audit trail', () => {
       expect(await verify(tenant)).toMatchObject({ ok: true, entries: 0 });
       expect(await verify(tenant, new Map([[tenant.id, head]]))).toMatchObject({ ok: false, firstBadSeq: '1', problem: expect.stringContaining('checkpoint') });
     });
+  });
+
+  it('signs chain heads into a file sink and an HTTP sink; verify trusts only validly signed checkpoints', async () => {
+    const tenant = await createTenant(api);
+    await writeCustomers(tenant, 2);
+    const received: unknown[] = [];
+    const sink = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        received.push(JSON.parse(body));
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+    const file = join(mkdtempSync('/tmp/bulkhead-checkpoints-'), 'checkpoints.jsonl');
+    try {
+      const port = (sink.address() as { port: number }).port;
+      const settings = loadConfig({ ...process.env, AUDIT_CHECKPOINT_FILE: file, AUDIT_CHECKPOINT_URL: `http://127.0.0.1:${port}/checkpoints` });
+      const keys = api.app.get(AuditKeys);
+      const checkpointer = new AuditCheckpointer(settings, keys, api.app.get(TenantData), api.app.get(TenantRepository), api.app.get(AuditTrail));
+      const written = await checkpointer.checkpoint();
+      const mine = written.find((c) => c.tenant === tenant.id)!;
+      expect(mine).toMatchObject({ seq: '2' });
+      expect(checkpointIsValid(keys.publicKey, mine)).toBe(true);
+      expect(received).toEqual([{ checkpoints: written }]);
+      // Nothing moved: the next round signs nothing for this tenant.
+      expect((await checkpointer.checkpoint()).some((c) => c.tenant === tenant.id)).toBe(false);
+
+      const { heads, invalid } = readCheckpoints(file, keys.publicKey);
+      expect(invalid).toBe(0);
+      expect(await verify(tenant, heads)).toMatchObject({ ok: true, checkpoint: { seq: '2', matches: true } });
+      // A checkpoint line with a forged signature is not trusted.
+      const forged = { ...mine, seq: '9' };
+      appendFileSync(file, JSON.stringify(forged) + '\n');
+      expect(readCheckpoints(file, keys.publicKey)).toMatchObject({ invalid: 1 });
+    } finally {
+      sink.close();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { buildOpenApiDocument } from '@bulkhead/openapi';
-import { answerClientError, ProblemError, ProblemFilter, problemValidationPipe, refuseUnstorableText, sendProblem, toProblem } from '@bulkhead/problem';
+import { answerClientError, PROBLEM_OBSERVER, ProblemError, ProblemFilter, ProblemObserver, problemValidationPipe, refuseUnstorableText, sendProblem, toProblem } from '@bulkhead/problem';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
@@ -24,10 +24,19 @@ export function configureHttp(app: NestExpressApplication, config: BulkheadConfi
     if (response.headersSent) return next(error);
     sendProblem(response, toProblem(error));
   });
-  app.useGlobalFilters(new ProblemFilter());
+  app.useGlobalFilters(new ProblemFilter(observerOf(app)));
   app.useGlobalPipes(problemValidationPipe());
   if (options.docs !== false) {
     SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs/openapi.json' });
+  }
+}
+
+/** The app's problem observer (the audit trail's refusal recorder), if it provides one. */
+function observerOf(app: NestExpressApplication): ProblemObserver | undefined {
+  try {
+    return app.get<ProblemObserver>(PROBLEM_OBSERVER, { strict: false });
+  } catch {
+    return undefined;
   }
 }
 

@@ -12,6 +12,8 @@
 -- order. Only the trigger (SECURITY DEFINER, as the owner) writes it.
 CREATE TABLE audit_chain_heads (
   tenant_id   uuid        NOT NULL,
+  -- Only so the row reads like every tenant row ((tenant_id, id)); the head is one per tenant.
+  id          uuid        NOT NULL DEFAULT gen_random_uuid(),
   seq         bigint      NOT NULL CHECK (seq >= 0),
   hash        bytea       NOT NULL CHECK (octet_length(hash) = 32),
   updated_at  timestamptz NOT NULL DEFAULT now(),

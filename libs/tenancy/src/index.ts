@@ -11,3 +11,5 @@ export type { ScopedWhere, PageRequest } from './data/scoped-query';
 export { isUniqueViolation, isForeignKeyViolation } from './data/database-errors';
 export { runDoctor, type DoctorReport } from './doctor/rls-doctor';
 export { FleetDoctor } from './doctor/fleet-doctor';
+export { IMPERSONATION_HEADER, IMPERSONATION_VERIFIER, type ImpersonationVerifier, type VerifiedImpersonation } from './access/impersonation';
+export { ImpersonationRefusedProblem, ImpersonationReadOnlyProblem } from './access/access.errors';

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityTarget } from 'typeorm';
 import { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 import { currentTenant } from '../context/tenant-context.store';
+import { TenantContext } from '../context/tenant-context';
 import { DataSourceRouter } from '@bulkhead/control-plane';
 import { TenantBoundaryViolationError } from './boundary.errors';
 import { ScopedReader } from './scoped-reader';
@@ -45,6 +46,11 @@ export class TenantTransaction {
   commitWith(statement: string): void {
     this.runner.beforeCommit(statement);
   }
+}
+
+/** An operator impersonating with a read grant: every transaction is READ ONLY, whatever the route does. */
+function readOnlyContext(tenant: TenantContext): boolean {
+  return tenant.resolution?.impersonation?.mode === 'read';
 }
 
 /**
@@ -96,7 +102,7 @@ export class TenantData {
       if (options.isolationLevel !== undefined) throw new TenantBoundaryViolationError('a transaction with its own isolation level cannot join a transaction scope');
       return this.savepoint(scope.runner, tenant.tenantId, work);
     }
-    return this.open({ readOnly: options.readOnly, isolationLevel: options.isolationLevel }, work);
+    return this.open({ readOnly: options.readOnly || readOnlyContext(tenant), isolationLevel: options.isolationLevel }, work);
   }
 
   /**
@@ -108,7 +114,7 @@ export class TenantData {
     const tenant = currentTenant();
     // Refused before taking a connection: a nested scope would otherwise wait for its own.
     if (joinedScope(tenant.tenantId)) throw new TenantBoundaryViolationError('transaction scopes do not nest');
-    return this.open({}, (tx, runner) => runInScope({ tenantId: tenant.tenantId, runner }, () => work(tx)));
+    return this.open({ readOnly: readOnlyContext(tenant) }, (tx, runner) => runInScope({ tenantId: tenant.tenantId, runner }, () => work(tx)));
   }
 
   private open<T>(options: TenantTransactionOptions, work: (tx: TenantTransaction, runner: TenantQueryRunner) => Promise<T>): Promise<T> {
