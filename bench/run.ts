@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchSection } from './bench-section';
+import { auditBench } from './scenarios/audit';
 import { fairQueueBench } from './scenarios/fair-queue';
 import { fairnessBench } from './scenarios/fairness';
 import { scopingBench } from './scenarios/scoping';
@@ -15,6 +16,7 @@ const SCENARIOS: Record<string, () => Promise<BenchSection>> = {
   'fair-queue': fairQueueBench,
   'tier-router': tierRouterBench,
   fairness: fairnessBench,
+  audit: auditBench,
 };
 
 const DOC = join(__dirname, '..', '..', 'docs', 'benchmarks.md');

@@ -120,9 +120,10 @@ describe('audit trail', () => {
     }
 
     it('a changed entry', async () => {
-      const tenant = await chainOf(5);
-      await tamper(tenant, (t) => `UPDATE ${t} SET entry = replace(entry, 'committed', 'kommitted'), outcome = 'kommitted' WHERE tenant_id = $1 AND seq = 3`, [tenant.id]);
-      expect(await verify(tenant)).toMatchObject({ ok: false, firstBadSeq: '3', problem: expect.stringContaining('changed') });
+      // More than 9 entries, so sequence order and text order differ.
+      const tenant = await chainOf(12);
+      await tamper(tenant, (t) => `UPDATE ${t} SET entry = replace(entry, 'committed', 'kommitted'), outcome = 'kommitted' WHERE tenant_id = $1 AND seq = 11`, [tenant.id]);
+      expect(await verify(tenant)).toMatchObject({ ok: false, firstBadSeq: '11', problem: expect.stringContaining('changed') });
     });
 
     it('a changed filter column', async () => {

@@ -58,8 +58,9 @@ export async function verifyChain(client: Client, table: string, tenantId: strin
   let checkpointSeen = false;
   for (;;) {
     const { rows } = await client.query<Row>(
+      // Ordered by the column (e.seq), not by the text alias `seq`, which would sort 10 before 2.
       `SELECT seq::text AS seq, id::text AS id, occurred_at, action, outcome, actor_kind, request_id, entry, pii, prev_hash, hash
-         FROM ${table} WHERE tenant_id = $1 AND seq >= $2::bigint ORDER BY seq LIMIT ${BATCH}`,
+         FROM ${table} e WHERE e.tenant_id = $1 AND e.seq >= $2::bigint ORDER BY e.seq LIMIT ${BATCH}`,
       [tenantId, expected.toString()],
     );
     for (const row of rows) {
