@@ -126,10 +126,16 @@ describe('audit trail', () => {
       expect(await verify(tenant)).toMatchObject({ ok: false, firstBadSeq: '11', problem: expect.stringContaining('changed') });
     });
 
+    it('an entry whose text is no longer JSON', async () => {
+      const tenant = await chainOf(3);
+      await tamper(tenant, (t) => `UPDATE ${t} SET entry = 'erased' WHERE tenant_id = $1 AND seq = 2`, [tenant.id]);
+      expect(await verify(tenant)).toMatchObject({ ok: false, firstBadSeq: '2', problem: expect.stringContaining('changed') });
+    });
+
     it('a changed filter column', async () => {
       const tenant = await chainOf(5);
       await tamper(tenant, (t) => `UPDATE ${t} SET action = 'GET /v1/customers' WHERE tenant_id = $1 AND seq = 2`, [tenant.id]);
-      expect(await verify(tenant)).toMatchObject({ ok: false, firstBadSeq: '2', problem: expect.stringContaining('action') });
+      expect(await verify(tenant)).toMatchObject({ ok: false, firstBadSeq: '2', problem: expect.stringContaining('filter column') });
     });
 
     it('a removed entry', async () => {
@@ -167,7 +173,7 @@ describe('audit trail', () => {
         tenant,
         (t) => `INSERT INTO ${t} (tenant_id, id, seq, occurred_at, action, outcome, actor_kind, request_id, entry, pii, prev_hash, hash)
                 SELECT tenant_id, gen_random_uuid(), 4, occurred_at, action, outcome, actor_kind, request_id, entry, pii, hash,
-                       sha256(hash || int8send(4) || int4send(octet_length(convert_to(entry, 'UTF8'))) || convert_to(entry, 'UTF8') || coalesce(pii, '\\x'::bytea))
+                       sha256(hash || int8send(4) || sha256(int4send(octet_length(convert_to(entry, 'UTF8'))) || convert_to(entry, 'UTF8') || coalesce(pii, '\\x'::bytea)))
                   FROM ${t} WHERE tenant_id = $1 AND seq = 3`,
         [tenant.id],
       );

@@ -26,7 +26,7 @@ GRANT SELECT ON audit_chain_heads TO :runtime_role;
 -- for filtering that `audit verify` checks against it. `pii` is the personal data of the entry,
 -- encrypted with the tenant's key (audit_keys): the hash covers the ciphertext, so destroying
 -- the key (crypto-shredding) leaves the chain verifiable.
--- hash = sha256(prev_hash || int8(seq) || int4(length(entry)) || entry || coalesce(pii, ''))
+-- hash = sha256(prev_hash || int8(seq) || sha256(int4(length(entry)) || entry || coalesce(pii, '')))
 CREATE TABLE audit_entries (
   tenant_id    uuid        NOT NULL,
   id           uuid        NOT NULL,
@@ -87,7 +87,7 @@ BEGIN
   END IF;
   NEW.seq := head_seq + 1;
   NEW.prev_hash := head_hash;
-  NEW.hash := sha256(head_hash || int8send(NEW.seq) || int4send(octet_length(body)) || body || coalesce(NEW.pii, '\x'::bytea));
+  NEW.hash := sha256(head_hash || int8send(NEW.seq) || sha256(int4send(octet_length(body)) || body || coalesce(NEW.pii, '\x'::bytea)));
   UPDATE audit_chain_heads SET seq = NEW.seq, hash = NEW.hash, updated_at = now() WHERE tenant_id = NEW.tenant_id;
   RETURN NEW;
 END;

@@ -99,7 +99,7 @@ export class AuditEntryView {
       at: stored.at,
       action: stored.action,
       outcome: stored.outcome,
-      actor: { kind: stored.actor.kind, scopes: stored.actor.scopes, subject: subject ?? null, impersonation },
+      actor: { kind: stored.actorKind, scopes: stored.actor.scopes, subject: subject ?? null, impersonation },
       resource: (stored.resource as Record<string, unknown> | null) ?? null,
       requestId: stored.requestId,
       resolution: (stored.resolution as Record<string, unknown> | null) ?? null,

@@ -25,7 +25,7 @@ export class AuditVerifier {
     const targets: TenantRecord[] = options.tenant ? [await this.admin.find(options.tenant)] : await this.allTenants();
     const mainUrl = withDatabase(this.config.DATABASE_ADMIN_URL, parsePgUrl(this.config.DATABASE_URL).database);
     const reports: ChainReport[] = [];
-    await withPg(mainUrl, 'bulkhead-audit-verify', async (main) => {
+    await withTwo(mainUrl, async (main) => {
       if (!options.tenant) reports.push(await verifyChain(main, 'public.audit_entries', PLATFORM_TRAIL_ID, 'platform', trusted.get(PLATFORM_TRAIL_ID)));
       for (const tenant of targets) {
         if (tenant.status === 'deleted' || tenant.status === 'provisioning') continue;
@@ -35,11 +35,11 @@ export class AuditVerifier {
     return reports;
   }
 
-  private async verifyTenant(main: Client, tenant: TenantRecord, trusted: TrustedHead | undefined): Promise<ChainReport> {
+  private async verifyTenant(main: Client[], tenant: TenantRecord, trusted: TrustedHead | undefined): Promise<ChainReport> {
     try {
       if (tenant.isolation === 'silo' && tenant.databaseName) {
-        return await withPg(withDatabase(this.config.DATABASE_ADMIN_URL, tenant.databaseName), 'bulkhead-audit-verify', (client) =>
-          verifyChain(client, 'public.audit_entries', tenant.id, `silo ${tenant.databaseName}`, trusted),
+        return await withTwo(withDatabase(this.config.DATABASE_ADMIN_URL, tenant.databaseName), (clients) =>
+          verifyChain(clients, 'public.audit_entries', tenant.id, `silo ${tenant.databaseName}`, trusted),
         );
       }
       if (tenant.isolation === 'schema' && tenant.schemaName) {
@@ -61,4 +61,9 @@ export class AuditVerifier {
       after = page[page.length - 1].id;
     }
   }
+}
+
+/** Two connections to one database: a long chain's ranges are checked two at a time. */
+function withTwo<T>(url: string, work: (clients: Client[]) => Promise<T>): Promise<T> {
+  return withPg(url, 'bulkhead-audit-verify', (first) => withPg(url, 'bulkhead-audit-verify', (second) => work([first, second])));
 }

@@ -16,7 +16,11 @@ export interface EncodedEntry {
   readonly pii: Buffer | null;
 }
 
-/** What the stored entry text holds (version 1). Personal data is only ever in `pii`, sealed. */
+/**
+ * What the stored entry text holds (version 1). Personal data is only ever in `pii`, sealed. The
+ * keys copied into filter columns come first, in this order, so a verifier can check the columns
+ * against the text by its prefix alone (rebuilt from the columns in SQL), without parsing every entry.
+ */
 export interface StoredEntry {
   v: 1;
   id: string;
@@ -24,9 +28,10 @@ export interface StoredEntry {
   at: string;
   action: string;
   outcome: string;
-  actor: { kind: string; scopes: readonly string[]; impersonation: { grantId: string; mode: string } | null };
-  resource: AuditEvent['resource'] | null;
+  actorKind: string;
   requestId: string | null;
+  actor: { scopes: readonly string[]; impersonation: { grantId: string; mode: string } | null };
+  resource: AuditEvent['resource'] | null;
   resolution: AuditEvent['resolution'];
   boundary: readonly string[];
   status: number | null;
@@ -60,13 +65,13 @@ export function encodeEntry(tenantId: string, event: AuditEvent, key: Buffer | n
     at: now.toISOString(),
     action,
     outcome: event.outcome,
+    actorKind: event.actor.kind,
+    requestId: event.requestId ?? null,
     actor: {
-      kind: event.actor.kind,
       scopes: event.actor.scopes ?? [],
       impersonation: event.actor.impersonation ? { grantId: event.actor.impersonation.grantId, mode: event.actor.impersonation.mode } : null,
     },
     resource: event.resource ?? null,
-    requestId: event.requestId ?? null,
     resolution: event.resolution ?? null,
     boundary: event.boundary ?? [],
     status: event.status ?? null,

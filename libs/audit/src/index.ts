@@ -4,7 +4,7 @@ export { AuditTrail, PLATFORM_TRAIL_ID } from './audit-trail';
 export type { AuditEvent, AuditActor } from './audit-event';
 export { AuditVerifier } from './audit-verifier';
 export { verifyChain, type ChainReport, type TrustedHead } from './chain-verifier';
-export { chainHash, genesisHash } from './chain-hash';
+export { chainHash, genesisHash, leafHash, linkHash } from './chain-hash';
 export { encodeEntry, type EncodedEntry } from './entry-encoding';
 export { AuditKeys } from './audit-key-file';
 export { TenantKeyring } from './tenant-keyring';
