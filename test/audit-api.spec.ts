@@ -1,4 +1,4 @@
-import { AuditVerifier, RefusalRecorder } from '@bulkhead/audit';
+import { AuditTrail, AuditVerifier, RefusalRecorder } from '@bulkhead/audit';
 import { loadConfig } from '@bulkhead/config';
 import { parsePgUrl, withDatabase, withPg } from '@bulkhead/database';
 import { TenantRecord } from '@bulkhead/control-plane';
@@ -169,5 +169,13 @@ describe('audit API', () => {
     expect(stored.wrapped).toBeNull();
     expect(stored.pii.toString('latin1')).not.toContain('alice');
     expect((await call(api.server, 'post', `/v1/admin/tenants/${tenant.id}/audit/shred`, operatorToken(api))).body).toEqual({ shredded: false });
+  });
+
+  it('records lifecycle steps in the tenant trail and the platform trail', async () => {
+    const tenant = await createTenant(api);
+    await api.app.get(AuditTrail).recordLifecycleStep(tenant, { name: 'provisioned', outcome: 'succeeded', actor: { kind: 'operator', subject: 'operator-1' }, details: { model: 'pool' } });
+    const own = (await call(api.server, 'get', '/v1/audit?action=lifecycle.provisioned', tokenFor(api, tenant))).body.items;
+    expect(own).toEqual([expect.objectContaining({ outcome: 'succeeded', actor: expect.objectContaining({ kind: 'operator', subject: 'operator-1' }), resource: { type: 'tenants', id: tenant.id } })]);
+    expect((await platformEntries('action=lifecycle.provisioned')).some((e) => e.resource?.id === tenant.id)).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
 import { AUDIT_FEATURE } from '@bulkhead/audit';
 import { ConfigModule } from '@bulkhead/config';
+import { PROBLEM_OBSERVER } from '@bulkhead/problem';
 import { JobsModule } from '@bulkhead/jobs';
 import { HealthModule, LoggingModule } from '@bulkhead/observability';
 import { TenancyModule } from '@bulkhead/tenancy';
@@ -18,5 +19,7 @@ const WITHOUT_AUDIT = DOMAINS.filter((domain) => domain !== AUDIT_FEATURE);
     HealthModule,
     ...WITHOUT_AUDIT.map((domain) => domain.module),
   ],
+  // No observer: the problem filter answers and records nothing.
+  providers: [{ provide: PROBLEM_OBSERVER, useValue: undefined }],
 })
 export class NoAuditApiModule {}

@@ -55,6 +55,27 @@ export class AuditTrail {
     await runWithTenant(this.platformContext(), () => this.data.transaction((tx) => this.recordAll(tx, events)));
   }
 
+  /**
+   * A step of a tenant's lifecycle (provisioned, migrated, moved, suspended, erased...), for the
+   * lifecycle work to call: recorded in the tenant's chain and in the platform chain, each in its
+   * own transaction. `actor` is who asked (an operator, or the system).
+   */
+  async recordLifecycleStep(
+    tenant: Parameters<typeof tenantContextOf>[0],
+    step: { name: string; outcome: 'started' | 'succeeded' | 'failed'; actor: AuditEvent['actor']; requestId?: string; details?: Record<string, unknown> },
+  ): Promise<void> {
+    const event: AuditEvent = {
+      action: `lifecycle.${step.name}`,
+      outcome: step.outcome,
+      actor: step.actor,
+      resource: { type: 'tenants', id: tenant.id },
+      requestId: step.requestId ?? null,
+      resolution: { via: 'lifecycle', placement: { model: tenant.isolation, cluster: tenant.cluster, schema: tenant.schemaName, database: tenant.databaseName } },
+      details: step.details,
+    };
+    await Promise.all([this.recordFor(tenant, [event]), this.recordPlatform([event])]);
+  }
+
   platformContext(): TenantContext {
     return tenantContextOf(
       { id: PLATFORM_TRAIL_ID, slug: 'platform', tier: 'enterprise', isolation: 'pool', region: this.config.REGION, cluster: 'main', schemaName: null, databaseName: null },

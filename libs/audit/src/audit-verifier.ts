@@ -25,7 +25,7 @@ export class AuditVerifier {
     const targets: TenantRecord[] = options.tenant ? [await this.admin.find(options.tenant)] : await this.allTenants();
     const mainUrl = withDatabase(this.config.DATABASE_ADMIN_URL, parsePgUrl(this.config.DATABASE_URL).database);
     const reports: ChainReport[] = [];
-    await withTwo(mainUrl, async (main) => {
+    await withConnections(mainUrl, async (main) => {
       if (!options.tenant) reports.push(await verifyChain(main, 'public.audit_entries', PLATFORM_TRAIL_ID, 'platform', trusted.get(PLATFORM_TRAIL_ID)));
       for (const tenant of targets) {
         if (tenant.status === 'deleted' || tenant.status === 'provisioning') continue;
@@ -38,7 +38,7 @@ export class AuditVerifier {
   private async verifyTenant(main: Client[], tenant: TenantRecord, trusted: TrustedHead | undefined): Promise<ChainReport> {
     try {
       if (tenant.isolation === 'silo' && tenant.databaseName) {
-        return await withTwo(withDatabase(this.config.DATABASE_ADMIN_URL, tenant.databaseName), (clients) =>
+        return await withConnections(withDatabase(this.config.DATABASE_ADMIN_URL, tenant.databaseName), (clients) =>
           verifyChain(clients, 'public.audit_entries', tenant.id, `silo ${tenant.databaseName}`, trusted),
         );
       }
@@ -63,7 +63,10 @@ export class AuditVerifier {
   }
 }
 
-/** Two connections to one database: a long chain's ranges are checked two at a time. */
-function withTwo<T>(url: string, work: (clients: Client[]) => Promise<T>): Promise<T> {
-  return withPg(url, 'bulkhead-audit-verify', (first) => withPg(url, 'bulkhead-audit-verify', (second) => work([first, second])));
+/** Connections per database: a long chain's ranges are checked this many at a time. */
+const VERIFY_CONNECTIONS = 4;
+
+function withConnections<T>(url: string, work: (clients: Client[]) => Promise<T>, clients: Client[] = []): Promise<T> {
+  if (clients.length === VERIFY_CONNECTIONS) return work(clients);
+  return withPg(url, 'bulkhead-audit-verify', (client) => withConnections(url, work, [...clients, client]));
 }

@@ -25,10 +25,15 @@ export class AuditWriteHook implements TenantCommitHook, OnModuleInit {
     const tenant = currentTenant();
     const intent = currentRequestIntent();
     await this.trail.record(tx, {
-      action: intent?.action ?? (tenant.resolution?.via === 'job' ? 'job.write' : 'write'),
+      action: intent?.action ?? (tenant.resolution?.job ? `job ${tenant.resolution.job.name}` : 'write'),
       outcome: 'committed',
       actor: actorOf(tenant),
-      resource: intent ? { type: intent.resourceType, id: intent.resourceId, route: intent.route } : undefined,
+      resource: intent
+        ? { type: intent.resourceType, id: intent.resourceId, route: intent.route }
+        : tenant.resolution?.job
+          ? { type: 'job', id: tenant.resolution.job.id }
+          : undefined,
+      details: tenant.resolution?.job ? { attempt: tenant.resolution.job.attempt } : undefined,
       requestId: tenant.requestId ?? null,
       resolution: resolutionOf(tenant),
       boundary: boundaryOf(tenant),

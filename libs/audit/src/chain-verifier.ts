@@ -43,7 +43,7 @@ interface MarkedRow {
  * || entry || pii))` over its stored content, and its filter columns must match its canonical
  * text; the chain head must be the last entry; a signed checkpoint, if given, must still be in the
  * chain unchanged. Reports the first bad sequence number. The chain is cut into ranges of 20,000
- * sequence numbers checked concurrently, one per connection given; in each, every row is checked
+ * sequence numbers checked concurrently, one per connection given (`audit verify` uses four); in each, every row is checked
  * next to the data against its own content and its predecessor's hash, and only broken rows and
  * the range's ends travel back; the ranges are then stitched in order here. A million entries
  * take seconds. Like any reader, it sees what the server shows it: a server under a superuser's
@@ -140,9 +140,10 @@ async function rangeOf(client: Client, table: string, tenantId: string, from: bi
               b.prev_hash = lag(b.hash) OVER w AS linked,
               b.hash IS NOT DISTINCT FROM sha256(b.prev_hash || int8send(b.seq)
                 || sha256(int4send(octet_length(convert_to(b.entry, 'UTF8'))) || convert_to(b.entry, 'UTF8') || coalesce(b.pii, '\\x'::bytea))) AS hashed,
-              coalesce(starts_with(b.entry, '{"v":1,"id":' || to_json(b.id::text)::text || ',"tenant":' || to_json(b.tenant_id::text)::text
-                || ',"at":' || to_json(to_char(b.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text
-                || ',"action":' || to_json(b.action)::text || ',"outcome":' || to_json(b.outcome)::text
+              -- uuids and the ISO time need no JSON escaping; the free-text columns go through to_json.
+              coalesce(starts_with(b.entry, '{"v":1,"id":"' || b.id::text || '","tenant":"' || b.tenant_id::text
+                || '","at":"' || to_char(b.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+                || '","action":' || to_json(b.action)::text || ',"outcome":' || to_json(b.outcome)::text
                 || ',"actorKind":' || to_json(b.actor_kind)::text || ',"requestId":' || coalesce(to_json(b.request_id)::text, 'null') || ','), false) AS columns_ok,
               count(*) OVER () AS n, row_number() OVER w AS i
          FROM ${table} b

@@ -17,6 +17,7 @@ export function resolutionOf(tenant: TenantContext): Record<string, unknown> {
   const resolution = tenant.resolution;
   return {
     via: resolution?.via ?? 'context',
+    ...(resolution?.job ? { job: resolution.job } : {}),
     claim: resolution?.claim ?? null,
     claimRefersTo: resolution?.claimRefersTo ?? null,
     registry: { tenantId: tenant.tenantId, slug: tenant.slug, tier: tenant.tier, region: tenant.region },

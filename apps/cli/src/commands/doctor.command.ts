@@ -8,8 +8,8 @@ export function registerDoctorCommand(program: Command): void {
     .command('doctor')
     .description(
       'Check the live database and every silo: RLS enabled and forced with all four policies and a tenant_id-led index on every tenant table, ' +
-        'a runtime role that can bypass nothing, and the query audit (pg_stat_statements): statements on tenant tables without a tenant predicate ' +
-        '(violations) and statements by roles that bypass RLS (reported). Exits 1 on any violation.',
+        'a runtime role that can bypass nothing; and reports the query audit (pg_stat_statements): statements on tenant tables without a tenant predicate ' +
+        'and statements by roles that bypass RLS. Exits 1 on any violation.',
     )
     .option('--json', 'print the whole report as JSON')
     .action(async (options: { json?: boolean }) => {
@@ -17,8 +17,8 @@ export function registerDoctorCommand(program: Command): void {
         report: await context.get(FleetDoctor).run(),
         queries: await context.get(QueryAuditor).audit(),
       }));
-      const unscoped = queries.findings.filter((finding) => finding.rule === 'missing_tenant_predicate');
-      report.violations.push(...unscoped.map((f) => `query ${f.queryId} by ${f.role} on ${f.tables.join(', ')} has no tenant predicate: ${f.query}`));
+      // Reported, not violations: the statistics hold whatever ran since the last scheduled audit
+      // (tests and one-off scripts included); the scheduled audit records each window's verdict.
       if (options.json) printJson({ ...report, queryAudit: queries });
       else {
         print('Tenant tables:');

@@ -29,6 +29,8 @@ export interface TenantResolution {
   readonly scopes?: readonly string[];
   /** Checks that admitted the unit of work, in order. */
   readonly checks: readonly string[];
+  /** The job being run (`via: 'job'`). */
+  readonly job?: { readonly name: string; readonly id: string; readonly attempt: number };
   /** When an operator acts inside the tenant: who, why, and whether writes were granted. */
   readonly impersonation?: { readonly operator: string; readonly grantId: string; readonly mode: 'read' | 'write'; readonly reason: string };
 }
