@@ -49,6 +49,7 @@ describe('audit API', () => {
   it('records every operator action in the platform chain', async () => {
     const requestId = `operator-${Date.now()}`;
     expect((await call(api.server, 'get', `/v1/admin/tenants/${a.id}`, operatorToken(api), undefined, { 'x-request-id': requestId })).status).toBe(200);
+    await flush();
     const [entry] = await platformEntries(`requestId=${requestId}`);
     expect(entry).toMatchObject({ action: 'GET /v1/admin/tenants/:id', outcome: 'succeeded', actor: { kind: 'operator', subject: 'operator-1' }, resource: { type: 'tenants', id: a.id } });
   });

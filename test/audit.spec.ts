@@ -1,6 +1,7 @@
-import { AuditCheckpointer, AuditKeys, AuditTrail, AuditVerifier, checkpointIsValid, readCheckpoints, TrustedHead } from '@bulkhead/audit';
+import { AuditCheckpointer, AuditKeys, AuditTrail, AuditVerifier, checkpointIsValid, readCheckpoints, RefusalRecorder, TrustedHead } from '@bulkhead/audit';
 import { TenantRecord, TenantRepository } from '@bulkhead/control-plane';
-import { TenantData } from '@bulkhead/tenancy';
+import { runWithTenant, tenantContextOf, TenantData } from '@bulkhead/tenancy';
+import { Customer } from '@bulkhead/sales';
 import { createServer } from 'node:http';
 import { appendFileSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
@@ -51,9 +52,10 @@ describe('audit trail', () => {
   it.each(['free', 'pro', 'enterprise'] as const)('records each committed write in the %s tenant placement, chained', async (tier) => {
     const tenant = await createTenant(api, { tier });
     await writeCustomers(tenant, 3);
-    // A refused write (duplicate e-mail) commits nothing, so it has no committed entry either.
+    // A refused write (duplicate e-mail) commits nothing: its entry says it failed, and comes after.
     const token = tokenFor(api, tenant);
     expect((await call(api.server, 'post', '/v1/customers', token, { name: 'dup', email: `c0-${tenant.slug}@example.com` })).status).toBe(409);
+    await api.app.get(RefusalRecorder).flush();
     const rows = await asSuperuser(tenant, async (client, table) =>
       (await client.query(`SELECT seq::int, action, outcome, actor_kind, entry, pii FROM ${table} WHERE tenant_id = $1 ORDER BY seq`, [tenant.id])).rows,
     );
@@ -61,6 +63,7 @@ describe('audit trail', () => {
       [1, 'POST /v1/customers', 'committed', 'tenant_user'],
       [2, 'POST /v1/customers', 'committed', 'tenant_user'],
       [3, 'POST /v1/customers', 'committed', 'tenant_user'],
+      [4, 'POST /v1/customers', 'failed', 'tenant_user'],
     ]);
     const entry = JSON.parse(rows[0].entry);
     expect(entry).toMatchObject({
@@ -72,7 +75,7 @@ describe('audit trail', () => {
     // The subject is personal data: sealed, never in clear.
     expect(rows[0].entry).not.toContain('user-1');
     expect(rows[0].pii.toString('utf8')).not.toContain('user-1');
-    expect(await verify(tenant)).toMatchObject({ ok: true, entries: 3, lastSeq: '3', firstBadSeq: null });
+    expect(await verify(tenant)).toMatchObject({ ok: true, entries: 4, lastSeq: '4', firstBadSeq: null });
   });
 
   it('refuses UPDATE, DELETE and TRUNCATE of entries to the runtime role, the owner and a superuser', async () => {
@@ -248,5 +251,22 @@ describe('audit trail', () => {
     } finally {
       sink.close();
     }
+  });
+
+  it('leaves entries of REPEATABLE READ writes pending (no serialization failure on the head), chained by the next append', async () => {
+    const tenant = await createTenant(api);
+    const data = api.app.get(TenantData);
+    const write = (i: number) =>
+      runWithTenant(tenantContextOf(tenant, 'rr-writer'), () =>
+        data.transaction((tx) => tx.repository(Customer).insert({ name: `rr${i}`, email: `rr${i}-${tenant.slug}@example.com` }), { isolationLevel: 'REPEATABLE READ' }),
+      );
+    // Concurrent snapshot transactions of one tenant, each with its entry: none fails on the chain head.
+    await Promise.all([0, 1, 2, 3, 4].map(write));
+    const pending = await asSuperuser(tenant, async (client, table) => (await client.query(`SELECT count(*)::int AS n FROM ${table} WHERE tenant_id = $1 AND seq IS NULL`, [tenant.id])).rows[0].n);
+    expect(pending).toBe(5);
+    await writeCustomers(tenant, 1);
+    const rows = await asSuperuser(tenant, async (client, table) => (await client.query(`SELECT seq::int FROM ${table} WHERE tenant_id = $1 ORDER BY seq`, [tenant.id])).rows);
+    expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(await verify(tenant)).toMatchObject({ ok: true, entries: 6 });
   });
 });

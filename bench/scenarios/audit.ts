@@ -24,7 +24,7 @@ import { runLoad } from '../load/run-load';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1') > 0 ? Number(process.env.BENCH_SCALE ?? '1') : 1;
 const DURATION_S = Math.max(2, Math.round(6 * SCALE));
-const ROUNDS = 3;
+const ROUNDS = 5;
 const CONNECTIONS = 16;
 const TENANTS = 8;
 const CHAIN_ENTRIES = Math.max(10_000, Math.round(1_000_000 * SCALE));
@@ -55,7 +55,7 @@ async function listen(app: NestExpressApplication): Promise<string> {
 /** A chain of `count` realistic entries (sealed subject), built in Node and written around the trigger as a superuser. */
 async function seedChain(superuserUrl: string, count: number): Promise<string> {
   const tenantId = randomUUID();
-  const key = randomBytes(32);
+  const key = { id: randomUUID(), key: randomBytes(32) };
   await withPg(superuserUrl, 'bench-chain', async (client) => {
     await client.query("SET session_replication_role = 'replica'");
     let prev = genesisHash(tenantId);

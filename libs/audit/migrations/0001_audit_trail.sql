@@ -30,7 +30,7 @@ GRANT SELECT ON audit_chain_heads TO :runtime_role;
 CREATE TABLE audit_entries (
   tenant_id    uuid        NOT NULL,
   id           uuid        NOT NULL,
-  seq          bigint      NOT NULL,
+  seq          bigint,
   occurred_at  timestamptz NOT NULL,
   action       text        NOT NULL CHECK (char_length(action) BETWEEN 1 AND 200),
   outcome      text        NOT NULL CHECK (char_length(outcome) BETWEEN 1 AND 64),
@@ -38,18 +38,24 @@ CREATE TABLE audit_entries (
   request_id   text        CHECK (char_length(request_id) <= 200),
   entry        text        NOT NULL,
   pii          bytea,
-  prev_hash    bytea       NOT NULL,
-  hash         bytea       NOT NULL,
+  -- NULL while pending: an entry written by a REPEATABLE READ or SERIALIZABLE transaction (see
+  -- audit_chain_pending) waits for the next append or the worker's sweep to be chained.
+  prev_hash    bytea,
+  hash         bytea,
   CONSTRAINT audit_entries_pkey PRIMARY KEY (tenant_id, id),
-  CONSTRAINT audit_entries_seq UNIQUE (tenant_id, seq)
+  CONSTRAINT audit_entries_seq UNIQUE (tenant_id, seq),
+  CONSTRAINT audit_entries_chained CHECK ((seq IS NULL) = (hash IS NULL) AND (seq IS NULL) = (prev_hash IS NULL))
 );
 CREATE INDEX audit_entries_tenant_time ON audit_entries (tenant_id, occurred_at);
+CREATE INDEX audit_entries_pending ON audit_entries (tenant_id, id) WHERE seq IS NULL;
 SELECT bulkhead_protect_tenant_table('audit_entries');
 GRANT SELECT, INSERT ON audit_entries TO :runtime_role;
 
--- Each tenant's data key for the personal data in its entries, wrapped (AES-256-GCM) with the
--- deployment's master key, which never enters the database. Shredding sets `wrapped` to NULL for
--- good: the trigger refuses to give a shredded tenant a key again.
+-- The tenant's data keys for the personal data in its entries, wrapped (AES-256-GCM) with the
+-- deployment's master key, which never enters the database. Usually one; two transactions that
+-- both found none may each add one (no unique constraint to conflict on, which a REPEATABLE READ
+-- transaction could not survive): each sealed blob names its key. Shredding sets every `wrapped`
+-- to NULL for good: the trigger refuses to restore one.
 CREATE TABLE audit_keys (
   tenant_id    uuid        NOT NULL,
   id           uuid        NOT NULL,
@@ -57,37 +63,77 @@ CREATE TABLE audit_keys (
   created_at   timestamptz NOT NULL DEFAULT now(),
   shredded_at  timestamptz,
   CONSTRAINT audit_keys_pkey PRIMARY KEY (tenant_id, id),
-  CONSTRAINT audit_keys_one_per_tenant UNIQUE (tenant_id),
   CONSTRAINT audit_keys_shredded CHECK ((wrapped IS NULL) = (shredded_at IS NOT NULL))
 );
 SELECT bulkhead_protect_tenant_table('audit_keys');
 GRANT SELECT, INSERT, UPDATE ON audit_keys TO :runtime_role;
 
--- Assigns seq, prev_hash and hash under the tenant's chain-head lock. SECURITY DEFINER so the
--- runtime role needs no right on the heads; the search path is pinned to the one this migration
--- runs with (the tenant schema in the schema model). RLS still applies (it is forced): the head
--- is reachable only for the transaction's tenant, which the entry must be.
-CREATE FUNCTION audit_chain_append() RETURNS trigger
+-- Chains a tenant's pending entries (seq IS NULL), oldest id first, under the lock on its chain
+-- head, and returns the head. SECURITY DEFINER so the runtime role needs no right on the heads
+-- and no UPDATE on the entries; the search path is pinned to the one this migration runs with (the
+-- tenant schema in the schema model). RLS still applies (it is forced): only the transaction's
+-- tenant is reachable. Only in READ COMMITTED: a REPEATABLE READ snapshot could not see entries
+-- committed after it began, and locking a head updated since would fail the transaction.
+CREATE FUNCTION audit_chain_pending(target uuid, OUT head_seq bigint, OUT head_hash bytea)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
-  head_seq  bigint;
-  head_hash bytea;
-  body      bytea := convert_to(NEW.entry, 'UTF8');
+  pending record;
+  linked  boolean := false;
 BEGIN
-  SELECT h.seq, h.hash INTO head_seq, head_hash FROM audit_chain_heads h WHERE h.tenant_id = NEW.tenant_id FOR UPDATE;
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'audit entries are chained in READ COMMITTED transactions only' USING ERRCODE = '25001';
+  END IF;
+  SELECT h.seq, h.hash INTO head_seq, head_hash FROM audit_chain_heads h WHERE h.tenant_id = target FOR UPDATE;
   IF NOT FOUND THEN
     -- The genesis hash names the tenant, so no chain can be passed off as another tenant's.
     INSERT INTO audit_chain_heads (tenant_id, seq, hash)
-    VALUES (NEW.tenant_id, 0, sha256(convert_to('bulkhead-audit:' || NEW.tenant_id::text, 'UTF8')))
+    VALUES (target, 0, sha256(convert_to('bulkhead-audit:' || target::text, 'UTF8')))
     ON CONFLICT (tenant_id) DO NOTHING;
-    SELECT h.seq, h.hash INTO head_seq, head_hash FROM audit_chain_heads h WHERE h.tenant_id = NEW.tenant_id FOR UPDATE;
+    SELECT h.seq, h.hash INTO head_seq, head_hash FROM audit_chain_heads h WHERE h.tenant_id = target FOR UPDATE;
     IF NOT FOUND THEN
-      RAISE EXCEPTION 'audit chain head of tenant % is not reachable', NEW.tenant_id USING ERRCODE = '42501';
+      RAISE EXCEPTION 'audit chain head of tenant % is not reachable', target USING ERRCODE = '42501';
     END IF;
   END IF;
-  NEW.seq := head_seq + 1;
-  NEW.prev_hash := head_hash;
-  NEW.hash := sha256(head_hash || int8send(NEW.seq) || sha256(int4send(octet_length(body)) || body || coalesce(NEW.pii, '\x'::bytea)));
+  PERFORM set_config('bulkhead.audit_chaining', target::text, true);
+  FOR pending IN SELECT e.id, e.entry, e.pii FROM audit_entries e WHERE e.tenant_id = target AND e.seq IS NULL ORDER BY e.id FOR UPDATE LOOP
+    head_seq := head_seq + 1;
+    UPDATE audit_entries
+       SET seq = head_seq, prev_hash = head_hash,
+           hash = sha256(head_hash || int8send(head_seq)
+             || sha256(int4send(octet_length(convert_to(pending.entry, 'UTF8'))) || convert_to(pending.entry, 'UTF8') || coalesce(pending.pii, '\x'::bytea)))
+     WHERE tenant_id = target AND id = pending.id
+    RETURNING hash INTO head_hash;
+    linked := true;
+  END LOOP;
+  PERFORM set_config('bulkhead.audit_chaining', '', true);
+  IF linked THEN
+    UPDATE audit_chain_heads SET seq = head_seq, hash = head_hash, updated_at = now() WHERE tenant_id = target;
+  END IF;
+END;
+$$;
+REVOKE ALL ON FUNCTION audit_chain_pending(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION audit_chain_pending(uuid) TO :runtime_role;
+
+-- Assigns seq, prev_hash and hash to a new entry, after chaining whatever is pending before it,
+-- all under the tenant's chain-head lock. An entry of a REPEATABLE READ or SERIALIZABLE
+-- transaction is left pending instead (see above): the next append of the tenant, or the
+-- worker's sweep before each checkpoint, chains it. The application never chooses any of them.
+CREATE FUNCTION audit_chain_append() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE
+  head record;
+  body bytea := convert_to(NEW.entry, 'UTF8');
+BEGIN
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    NEW.seq := NULL;
+    NEW.prev_hash := NULL;
+    NEW.hash := NULL;
+    RETURN NEW;
+  END IF;
+  head := audit_chain_pending(NEW.tenant_id);
+  NEW.seq := head.head_seq + 1;
+  NEW.prev_hash := head.head_hash;
+  NEW.hash := sha256(head.head_hash || int8send(NEW.seq) || sha256(int4send(octet_length(body)) || body || coalesce(NEW.pii, '\x'::bytea)));
   UPDATE audit_chain_heads SET seq = NEW.seq, hash = NEW.hash, updated_at = now() WHERE tenant_id = NEW.tenant_id;
   RETURN NEW;
 END;
@@ -97,12 +143,19 @@ REVOKE ALL ON FUNCTION audit_chain_append() FROM PUBLIC;
 CREATE TRIGGER audit_entries_chain BEFORE INSERT ON audit_entries
   FOR EACH ROW EXECUTE FUNCTION audit_chain_append();
 
--- Refuses every change to an entry, to every role, except a DELETE made by the erasure path.
+-- Refuses every change to an entry, to every role, except a DELETE made by the erasure path and
+-- the chaining of a pending entry (seq, prev_hash and hash set once, nothing else changed).
 CREATE FUNCTION audit_refuse_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'DELETE' AND current_setting('bulkhead.audit_erasure', true) = OLD.tenant_id::text THEN
     RETURN OLD;
+  END IF;
+  IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'audit_entries' AND current_setting('bulkhead.audit_chaining', true) = OLD.tenant_id::text
+     AND OLD.seq IS NULL AND NEW.seq IS NOT NULL
+     AND (NEW.tenant_id, NEW.id, NEW.occurred_at, NEW.action, NEW.outcome, NEW.actor_kind, NEW.request_id, NEW.entry, NEW.pii)
+         IS NOT DISTINCT FROM (OLD.tenant_id, OLD.id, OLD.occurred_at, OLD.action, OLD.outcome, OLD.actor_kind, OLD.request_id, OLD.entry, OLD.pii) THEN
+    RETURN NEW;
   END IF;
   RAISE EXCEPTION 'audit entries are append-only: % refused', TG_OP USING ERRCODE = '42501';
 END;

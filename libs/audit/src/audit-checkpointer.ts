@@ -1,5 +1,6 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { TenantRecord, TenantRepository } from '@bulkhead/control-plane';
+import { isTenantId } from '@bulkhead/database';
 import { runWithTenant, TenantContext, tenantContextOf, TenantData } from '@bulkhead/tenancy';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AuditKeys } from './audit-key-file';
@@ -68,8 +69,11 @@ export class AuditCheckpointer implements OnApplicationBootstrap, OnApplicationS
     return checkpoints;
   }
 
+  /** Chains what is pending first (entries of REPEATABLE READ transactions, or left by a crash), then reads the head. */
   private async headOf(context: TenantContext): Promise<ChainHeadRow | null> {
     try {
+      if (!isTenantId(context.tenantId)) throw new Error('not a tenant id');
+      await runWithTenant(context, () => this.data.transaction(async (tx) => tx.commitWith(`SELECT audit_chain_pending('${context.tenantId}'::uuid)`)));
       return await runWithTenant(context, () => this.data.read(ChainHeadRow).findOneBy({}));
     } catch (error) {
       this.logger.warn({ err: error, tenantId: context.tenantId }, 'chain head not readable for a checkpoint');

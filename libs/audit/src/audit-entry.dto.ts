@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { IsDate, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { AuditEntryRow } from './audit-entry.entity';
 import { StoredEntry } from './entry-encoding';
-import { open } from './pii-cipher';
+import { openPersonal } from './pii-cipher';
 
 export const ACTOR_KINDS = ['tenant_user', 'operator', 'job', 'system', 'anonymous'] as const;
 
@@ -58,7 +58,8 @@ export class AuditQuery {
 
 export class AuditEntryView {
   @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ description: 'Position in the tenant chain (decimal string).', pattern: '^[0-9]+$' }) seq!: string;
+  @ApiProperty({ type: String, nullable: true, description: 'Position in the tenant chain (decimal string); null while pending (written by a REPEATABLE READ transaction, chained moments later).', pattern: '^[0-9]+$' })
+  seq!: string | null;
   @ApiProperty({ format: 'date-time' }) at!: string;
   @ApiProperty() action!: string;
   @ApiProperty() outcome!: string;
@@ -73,29 +74,30 @@ export class AuditEntryView {
   @ApiProperty({ type: String, nullable: true }) code!: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true, nullable: true }) details!: Record<string, unknown> | null;
   @ApiProperty({ enum: ['sealed', 'none', 'shredded'], description: '`shredded`: the personal data can no longer be read.' }) personal!: string;
-  @ApiProperty({ description: 'This entry\'s chain hash (hex).' }) hash!: string;
-  @ApiProperty({ description: 'The previous entry\'s chain hash (hex).' }) prevHash!: string;
+  @ApiProperty({ type: String, nullable: true, description: 'This entry\'s chain hash (hex); null while pending.' }) hash!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'The previous entry\'s chain hash (hex); null while pending.' }) prevHash!: string | null;
 
   /** The entry as stored, with its personal data opened when the tenant's key still exists. */
-  static of(row: AuditEntryRow, key: Buffer | null): AuditEntryView {
+  static of(row: AuditEntryRow, keys: ReadonlyMap<string, Buffer>): AuditEntryView {
     const stored = JSON.parse(row.entry) as StoredEntry;
     let personal: Record<string, unknown> = {};
     let state = stored.personal;
     if (row.pii) {
-      if (key) {
-        try {
-          personal = JSON.parse(open(key, row.tenantId, row.pii).toString('utf8')) as Record<string, unknown>;
-        } catch {
-          state = 'shredded';
-        }
-      } else state = 'shredded';
+      let opened: Buffer | null = null;
+      try {
+        opened = openPersonal(keys, row.tenantId, row.pii);
+      } catch {
+        opened = null;
+      }
+      if (opened) personal = JSON.parse(opened.toString('utf8')) as Record<string, unknown>;
+      else state = 'shredded';
     }
     const { subject, operator, reason, ...rest } = personal;
     const impersonation = stored.actor.impersonation ? { ...stored.actor.impersonation, operator: operator ?? null, reason: reason ?? null } : null;
     const view = new AuditEntryView();
     Object.assign(view, {
       id: row.id,
-      seq: String(row.seq),
+      seq: row.seq === null ? null : String(row.seq),
       at: stored.at,
       action: stored.action,
       outcome: stored.outcome,
@@ -108,8 +110,8 @@ export class AuditEntryView {
       code: stored.code,
       details: Object.keys(rest).length ? { ...(stored.details ?? {}), personal: rest } : ((stored.details as Record<string, unknown> | null) ?? null),
       personal: state,
-      hash: row.hash.toString('hex'),
-      prevHash: row.prevHash.toString('hex'),
+      hash: row.hash?.toString('hex') ?? null,
+      prevHash: row.prevHash?.toString('hex') ?? null,
     });
     return view;
   }

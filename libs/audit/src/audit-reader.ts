@@ -20,8 +20,8 @@ export class AuditReader {
   async page(query: AuditQuery): Promise<AuditPage> {
     const limit = query.limit ?? 50;
     const rows = await this.data.read(AuditEntryRow).findPage({ where: whereOf(query), after: query.after, limit });
-    const key = rows.some((row) => row.pii) ? await this.currentKey() : null;
-    return { items: rows.map((row) => AuditEntryView.of(row, key)), next: rows.length === limit ? rows[rows.length - 1].id : null };
+    const keys = rows.some((row) => row.pii) ? await this.currentKeys() : new Map<string, Buffer>();
+    return { items: rows.map((row) => AuditEntryView.of(row, keys)), next: rows.length === limit ? rows[rows.length - 1].id : null };
   }
 
   /**
@@ -33,21 +33,21 @@ export class AuditReader {
     const tenant = currentTenant();
     const inTenant = <T>(work: () => Promise<T>) => runWithTenant(tenant, work);
     const data = this.data;
-    const keyOf = () => this.currentKey();
+    const keysOf = () => this.currentKeys();
     return (async function* () {
       let after = query.after;
-      const key = await inTenant(keyOf);
+      const keys = await inTenant(keysOf);
       for (;;) {
         const rows = await inTenant(() => data.read(AuditEntryRow).findPage({ where: whereOf(query), after, limit: EXPORT_PAGE }));
-        for (const row of rows) yield JSON.stringify(AuditEntryView.of(row, key)) + '\n';
+        for (const row of rows) yield JSON.stringify(AuditEntryView.of(row, keys)) + '\n';
         if (rows.length < EXPORT_PAGE) return;
         after = rows[rows.length - 1].id;
       }
     })();
   }
 
-  private currentKey(): Promise<Buffer | null> {
-    return this.keyring.currentKey(() => this.data.read(AuditKeyRow).findOneBy({}), currentTenant().tenantId);
+  private currentKeys(): Promise<Map<string, Buffer>> {
+    return this.keyring.currentKeys(() => this.data.read(AuditKeyRow).findPage({ limit: 100 }), currentTenant().tenantId);
   }
 }
 

@@ -1,7 +1,7 @@
 import { escapeLiteral } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { AuditEvent } from './audit-event';
-import { seal } from './pii-cipher';
+import { DataKey, sealPersonal } from './pii-cipher';
 
 /** One entry ready to insert: the canonical text that is hashed, and its copies for filtering. */
 export interface EncodedEntry {
@@ -48,7 +48,7 @@ const MAX_ACTION = 200;
  * bytes the chain hashes); the actor's subject, the operator behind an impersonation, its reason
  * and `personal` are sealed with the tenant's data key. Without a key (shredded) they are dropped.
  */
-export function encodeEntry(tenantId: string, event: AuditEvent, key: Buffer | null, now = new Date()): EncodedEntry {
+export function encodeEntry(tenantId: string, event: AuditEvent, key: DataKey | null, now = new Date()): EncodedEntry {
   const personalData: Record<string, unknown> = { ...(event.personal ?? {}) };
   if (event.actor.subject !== undefined) personalData.subject = event.actor.subject;
   if (event.actor.impersonation) {
@@ -88,7 +88,7 @@ export function encodeEntry(tenantId: string, event: AuditEvent, key: Buffer | n
     actorKind: event.actor.kind,
     requestId: event.requestId ?? null,
     entry: JSON.stringify(stored),
-    pii: hasPersonal && key ? seal(key, tenantId, Buffer.from(JSON.stringify(personalData), 'utf8')) : null,
+    pii: hasPersonal && key ? sealPersonal(key, tenantId, Buffer.from(JSON.stringify(personalData), 'utf8')) : null,
   };
 }
 

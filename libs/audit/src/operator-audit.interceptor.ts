@@ -1,15 +1,16 @@
 import { OPERATOR_ROUTE } from '@bulkhead/identity';
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { from, mergeMap, Observable } from 'rxjs';
-import { AuditTrail } from './audit-trail';
+import { Observable, tap } from 'rxjs';
+import { RefusalRecorder } from './refusal.recorder';
 import { currentRequestIntent } from './request-intent';
 
 /**
- * Every operator action, reads included, is recorded in the platform chain before its answer is
- * sent (an operator route's own writes are in the control plane, not in a tenant transaction to
- * commit with; a failure to record fails the request). Tenant routes pass straight through: one
- * metadata lookup, cached per handler. Failed operator requests are recorded by `RefusalRecorder`.
+ * Every operator action, reads included, is recorded in the platform chain: queued when it
+ * succeeds and written within 200 ms by `RefusalRecorder` (an operator route's writes are in the
+ * control plane or Redis, not in a tenant transaction to commit with, and the jobs routes must
+ * keep working while PostgreSQL is down). Failed operator requests are recorded the same way.
+ * Tenant routes pass straight through: one metadata lookup, cached per handler.
  */
 @Injectable()
 export class OperatorAuditInterceptor implements NestInterceptor {
@@ -17,31 +18,24 @@ export class OperatorAuditInterceptor implements NestInterceptor {
 
   constructor(
     private readonly reflector: Reflector,
-    private readonly trail: AuditTrail,
+    private readonly recorder: RefusalRecorder,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http' || !this.isOperatorRoute(context)) return next.handle();
     const request = context.switchToHttp().getRequest<{ user?: { subject: string; scopes: readonly string[] }; id?: unknown }>();
     return next.handle().pipe(
-      mergeMap((value) =>
-        from(
-          (async () => {
-            const intent = currentRequestIntent();
-            await this.trail.recordPlatform([
-              {
-                action: intent?.action ?? 'operator',
-                outcome: 'succeeded',
-                actor: { kind: 'operator', subject: request.user?.subject, scopes: request.user?.scopes ?? [] },
-                resource: intent ? { type: intent.resourceType, id: intent.resourceId, route: intent.route } : undefined,
-                requestId: typeof request.id === 'string' ? request.id : null,
-                boundary: ['token_verified', 'operator_scope', 'no_tenant_claim'],
-              },
-            ]);
-            return value;
-          })(),
-        ),
-      ),
+      tap(() => {
+        const intent = currentRequestIntent();
+        this.recorder.enqueue(undefined, {
+          action: intent?.action ?? 'operator',
+          outcome: 'succeeded',
+          actor: { kind: 'operator', subject: request.user?.subject, scopes: request.user?.scopes ?? [] },
+          resource: intent ? { type: intent.resourceType, id: intent.resourceId, route: intent.route } : undefined,
+          requestId: typeof request.id === 'string' ? request.id : null,
+          boundary: ['token_verified', 'operator_scope', 'no_tenant_claim'],
+        });
+      }),
     );
   }
 

@@ -3,11 +3,18 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 const VERSION = 1;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+const KEY_ID_BYTES = 16;
+
+/** A tenant's data key and its id (the `audit_keys` row it is stored in, wrapped). */
+export interface DataKey {
+  readonly id: string;
+  readonly key: Buffer;
+}
 
 /**
- * AES-256-GCM with the tenant id as associated data: a blob moved to another tenant's entry does
- * not decrypt. Layout: version (1 byte) || iv (12) || tag (16) || ciphertext. Used both for the
- * personal data of entries (under the tenant's data key) and to wrap data keys (under the master key).
+ * AES-256-GCM with the tenant id as associated data: a blob moved to another tenant does not
+ * open. Layout: version (1 byte) || iv (12) || tag (16) || ciphertext. Wraps data keys under the
+ * master key.
  */
 export function seal(key: Buffer, tenantId: string, plaintext: Buffer): Buffer {
   const iv = randomBytes(IV_BYTES);
@@ -26,4 +33,18 @@ export function open(key: Buffer, tenantId: string, sealed: Buffer): Buffer {
   decipher.setAAD(Buffer.from(tenantId, 'utf8'));
   decipher.setAuthTag(tag);
   return Buffer.concat([decipher.update(sealed.subarray(1 + IV_BYTES + TAG_BYTES)), decipher.final()]);
+}
+
+/** Personal data sealed under a data key: key id (16 bytes) || `seal(...)`, so a reader knows which key opens it. */
+export function sealPersonal(dataKey: DataKey, tenantId: string, plaintext: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(dataKey.id.replace(/-/g, ''), 'hex'), seal(dataKey.key, tenantId, plaintext)]);
+}
+
+/** The personal data, or null when the key that sealed it is gone (shredded). */
+export function openPersonal(keys: ReadonlyMap<string, Buffer>, tenantId: string, sealed: Buffer): Buffer | null {
+  if (sealed.length <= KEY_ID_BYTES) return null;
+  const hex = sealed.subarray(0, KEY_ID_BYTES).toString('hex');
+  const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  const key = keys.get(id);
+  return key ? open(key, tenantId, sealed.subarray(KEY_ID_BYTES)) : null;
 }

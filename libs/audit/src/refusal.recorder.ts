@@ -7,6 +7,7 @@ import { currentRequestIntent } from './request-intent';
 import { actorOf, boundaryOf, resolutionOf } from './tenant-actor';
 
 const FLUSH_MS = 200;
+const RETRY_MS = 1000;
 const BATCH = 200;
 /** Refusals waiting to be written, per process; beyond it they are counted, and the count is recorded. */
 const MAX_PENDING = 10_000;
@@ -22,8 +23,10 @@ interface PendingRefusal {
  * requests, told by the problem filter after the answer is sent. A refused request changed
  * nothing, so there is no write to commit with: entries are queued in memory and written in
  * batches (one transaction per chain every 200 ms), so a flood of bad tokens costs one INSERT per
- * batch, not one per request. The price: refusals of the last 200 ms before a crash can be lost,
- * and past 10,000 queued the surplus is only counted (the count is recorded as an entry).
+ * batch, not one per request; through a PostgreSQL outage they wait in memory and are retried.
+ * The price: what is queued when the process dies is lost, and past 10,000 queued the surplus is
+ * only counted (the count is recorded as an entry). Operator actions go through the same queue
+ * (`enqueue`), so operator routes that need only Redis keep working while PostgreSQL is down.
  * A failed request of a tenant goes into that tenant's chain; a refusal before any tenant was
  * established goes into the platform chain, with the tenant the token claimed.
  */
@@ -62,13 +65,22 @@ export class RefusalRecorder implements ProblemObserver, OnApplicationShutdown {
       status: problem.status,
       code: problem.code,
     };
+    this.enqueue(tenant, event);
+  }
+
+  /** Queues an entry for the next batch: of `tenant`'s chain, or of the platform chain without one. */
+  enqueue(tenant: TenantContext | undefined, event: AuditEvent): void {
     if (this.pending.length >= MAX_PENDING) {
       this.dropped += 1;
       return;
     }
     this.pending.push({ tenant, event });
     if (this.pending.length >= BATCH) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+    else this.schedule(FLUSH_MS);
+  }
+
+  private schedule(delayMs: number): void {
+    this.timer ??= setTimeout(() => void this.flush(), delayMs);
   }
 
   /** Writes everything queued; resolves when it is written (tests and shutdown wait on it). */
@@ -89,22 +101,38 @@ export class RefusalRecorder implements ProblemObserver, OnApplicationShutdown {
     await this.flush();
   }
 
+  /**
+   * One transaction per chain. A chain whose write fails (PostgreSQL restarting, say) goes back to
+   * the front of the queue and is retried a second later: entries wait out an outage in memory.
+   */
   private async write(batch: PendingRefusal[], dropped: number): Promise<void> {
     const chains = new Map<string, PendingRefusal[]>();
     for (const refusal of batch) {
       const key = refusal.tenant?.tenantId ?? PLATFORM_TRAIL_ID;
       chains.set(key, [...(chains.get(key) ?? []), refusal]);
     }
-    const platform = chains.get(PLATFORM_TRAIL_ID)?.map((r) => r.event) ?? [];
-    chains.delete(PLATFORM_TRAIL_ID);
-    if (dropped > 0) platform.push({ action: 'audit.refusals_dropped', outcome: 'dropped', actor: { kind: 'system' }, details: { count: dropped } });
-    const writes: Array<Promise<void>> = [];
-    if (platform.length) writes.push(this.trail.recordPlatform(platform));
-    for (const refusals of chains.values()) {
-      writes.push(runWithTenant(refusals[0].tenant!, () => this.data.transaction((tx) => this.trail.recordAll(tx, refusals.map((r) => r.event)))));
+    if (dropped > 0) {
+      chains.set(PLATFORM_TRAIL_ID, [
+        ...(chains.get(PLATFORM_TRAIL_ID) ?? []),
+        { tenant: undefined, event: { action: 'audit.refusals_dropped', outcome: 'dropped', actor: { kind: 'system' }, details: { count: dropped } } },
+      ]);
     }
-    for (const result of await Promise.allSettled(writes)) {
-      if (result.status === 'rejected') this.logger.error({ err: result.reason }, 'refused requests could not be recorded in the audit trail');
+    const failed: PendingRefusal[] = [];
+    await Promise.all(
+      [...chains.entries()].map(async ([key, entries]) => {
+        try {
+          const events = entries.map((entry) => entry.event);
+          if (key === PLATFORM_TRAIL_ID) await this.trail.recordPlatform(events);
+          else await runWithTenant(entries[0].tenant!, () => this.data.transaction((tx) => this.trail.recordAll(tx, events)));
+        } catch (error) {
+          this.logger.warn({ err: error }, 'audit entries could not be written yet; retrying');
+          failed.push(...entries);
+        }
+      }),
+    );
+    if (failed.length) {
+      this.pending = [...failed, ...this.pending].slice(0, MAX_PENDING);
+      this.schedule(RETRY_MS);
     }
   }
 }
