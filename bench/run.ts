@@ -24,7 +24,7 @@ const HEADER = `# Benchmarks
 
 Reproduce with \`npm run bench\` (all scenarios) or \`npm run bench -- <scenario>\` (${Object.keys(SCENARIOS).join(', ')}).
 \`BENCH_SCALE=0.1\` makes a quick smoke run. Needs the same PostgreSQL and Redis as the tests; the scoping scenario
-rebuilds its own \`bulkhead_bench\` database. Figures are ratios measured side by side in one run: these machines
+rebuilds its own \`bulkhead_bench\` database, the audit scenario \`bulkhead_bench_audit\`. Figures are ratios measured side by side in one run: these machines
 (2 cores, shared) are noisy, so compare ratios, not absolute numbers.
 `;
 
