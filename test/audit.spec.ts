@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { loadConfig } from '@bulkhead/config';
 import { parsePgUrl, quoteIdent, withDatabase, withPg } from '@bulkhead/database';
 import { Client } from 'pg';
+import { runCli } from './support/cli';
 import { call } from './support/http';
 import { createTenant, startTestApi, TestApi, tokenFor } from './support/test-app';
 
@@ -133,6 +134,17 @@ describe('audit trail', () => {
       const tenant = await chainOf(3);
       await tamper(tenant, (t) => `UPDATE ${t} SET entry = 'erased' WHERE tenant_id = $1 AND seq = 2`, [tenant.id]);
       expect(await verify(tenant)).toMatchObject({ ok: false, firstBadSeq: '2', problem: expect.stringContaining('changed') });
+    });
+
+    it('bulkhead audit verify --tenant names the first bad sequence number and exits 1', async () => {
+      const tenant = await chainOf(3);
+      const clean = runCli(['audit', 'verify', '--tenant', tenant.slug]);
+      expect(clean.status).toBe(0);
+      expect(clean.stdout).toContain(`ok  ${tenant.id} (pool): 3 entries, last seq 3`);
+      await tamper(tenant, (t) => `UPDATE ${t} SET entry = entry || ' ' WHERE tenant_id = $1 AND seq = 2`, [tenant.id]);
+      const broken = runCli(['audit', 'verify', '--tenant', tenant.id]);
+      expect(broken.status).toBe(1);
+      expect(broken.stdout).toContain('first bad seq 2: entry 2 was changed');
     });
 
     it('a changed filter column', async () => {
