@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchSection } from './bench-section';
+import { auditBench } from './scenarios/audit';
 import { fairQueueBench } from './scenarios/fair-queue';
 import { fairnessBench } from './scenarios/fairness';
 import { rateLimitBench } from './scenarios/rate-limit';
@@ -17,6 +18,7 @@ const SCENARIOS: Record<string, () => Promise<BenchSection>> = {
   'tier-router': tierRouterBench,
   fairness: fairnessBench,
   'rate-limit': rateLimitBench,
+  audit: auditBench,
 };
 
 const DOC = join(__dirname, '..', '..', 'docs', 'benchmarks.md');
@@ -24,7 +26,7 @@ const HEADER = `# Benchmarks
 
 Reproduce with \`npm run bench\` (all scenarios) or \`npm run bench -- <scenario>\` (${Object.keys(SCENARIOS).join(', ')}).
 \`BENCH_SCALE=0.1\` makes a quick smoke run. Needs the same PostgreSQL and Redis as the tests; the scoping scenario
-rebuilds its own \`bulkhead_bench\` database. Figures are ratios measured side by side in one run: these machines
+rebuilds its own \`bulkhead_bench\` database, the audit scenario \`bulkhead_bench_audit\`. Figures are ratios measured side by side in one run: these machines
 (2 cores, shared) are noisy, so compare ratios, not absolute numbers.
 `;
 

@@ -227,10 +227,13 @@ describe('OpenAPI document', () => {
     throw new Error(`the jobs of tenant ${tenantId} did not finish`);
   }
 
-  /** Every row of the tenant in every tenant table (a pool tenant's rows live in the shared tables). */
+  /**
+   * Every row of the tenant in every tenant table (a pool tenant's rows live in the shared tables),
+   * except the audit trail's, whose whole point is to record the refused request too.
+   */
   async function tenantFingerprint(tenantId: string): Promise<string> {
     const tables = await database.query<{ table_name: string }>(
-      `SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'tenant_id' ORDER BY table_name`,
+      `SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'tenant_id' AND table_name NOT LIKE 'audit\\_%' ORDER BY table_name`,
     );
     const parts: string[] = [];
     for (const { table_name } of tables.rows) {

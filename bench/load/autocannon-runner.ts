@@ -15,6 +15,10 @@ export interface LoadSpec {
   paths: string[];
   /** A JSON body template for writes; `{{i}}` is replaced by a running number. */
   body?: string;
+  /** Extra headers taken in turn with the paths, one set per request (e.g. tokens of several tenants). */
+  headerSets?: Array<Record<string, string>>;
+  /** Bodies taken in turn (overrides `body`), e.g. each naming its own tenant's customer. */
+  bodies?: string[];
 }
 
 export interface LoadResult {
@@ -34,12 +38,14 @@ async function main(): Promise<void> {
     connections: spec.connections,
     ...(spec.amount ? { amount: spec.amount } : { duration: spec.durationS ?? 5 }),
     method: spec.method ?? 'GET',
-    headers: spec.body ? { ...spec.headers, 'content-type': 'application/json' } : spec.headers,
+    headers: spec.body || spec.bodies ? { ...spec.headers, 'content-type': 'application/json' } : spec.headers,
     requests: [
       {
         setupRequest: (request) => {
           const i = next++;
-          return { ...request, path: spec.paths[i % spec.paths.length], ...(spec.body ? { body: spec.body.replace(/\{\{i\}\}/g, String(i)) } : {}) };
+          const body = spec.bodies ? spec.bodies[i % spec.bodies.length] : spec.body;
+          const headers = spec.headerSets ? { ...request.headers, ...spec.headerSets[i % spec.headerSets.length] } : request.headers;
+          return { ...request, headers, path: spec.paths[i % spec.paths.length], ...(body ? { body: body.replace(/\{\{i\}\}/g, String(i)) } : {}) };
         },
       },
     ],

@@ -44,8 +44,8 @@ export interface FaultPostgres {
   destroy(): Promise<void>;
 }
 
-/** A fresh cluster, bootstrapped and migrated by the project's own setup code. */
-export async function startFaultPostgres(): Promise<FaultPostgres> {
+/** A fresh cluster, bootstrapped and migrated by the project's own setup code; `settings` are extra `-c name=value` server settings. */
+export async function startFaultPostgres(options: { settings?: string[] } = {}): Promise<FaultPostgres> {
   const dir = mkdtempSync('/tmp/bulkhead-fault-pg-');
   const user = pgUser();
   if (user) chownSync(dir, user.uid, user.gid);
@@ -53,7 +53,8 @@ export async function startFaultPostgres(): Promise<FaultPostgres> {
   const data = join(dir, 'data');
   // Asynchronous, so an API served by this process keeps answering while the server goes down.
   const run = (binary: string, args: string[]) => promisify(execFile)(join(PG_BIN, binary), args, { cwd: dir, ...(user ?? {}) });
-  const serverOptions = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60`;
+  const extra = (options.settings ?? []).map((setting) => ` -c ${setting}`).join('');
+  const serverOptions = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60${extra}`;
   const ctl = (...args: string[]) => run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '30', ...args]);
   await run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
   await ctl('-o', serverOptions, 'start');

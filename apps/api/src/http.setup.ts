@@ -1,7 +1,7 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { AppLogger, registerAccessLog, REQUEST_ID_HEADER, requestIdFor } from '@bulkhead/observability';
 import { buildOpenApiDocument } from '@bulkhead/openapi';
-import { answerClientError, ProblemError, ProblemFilter, problemValidationPipe, sendProblem, toProblem } from '@bulkhead/problem';
+import { answerClientError, PROBLEM_OBSERVER, ProblemError, ProblemFilter, ProblemObserver, problemValidationPipe, sendProblem, toProblem } from '@bulkhead/problem';
 import { INestApplicationContext, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -97,10 +97,19 @@ function configureHttp(app: NestFastifyApplication, config: BulkheadConfig, opti
     setTimeout(() => fastify.server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
     done();
   });
-  app.useGlobalFilters(new ProblemFilter());
+  app.useGlobalFilters(new ProblemFilter(observerOf(app)));
   app.useGlobalPipes(problemValidationPipe());
   if (options.docs !== false) {
     SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs/openapi.json' });
+  }
+}
+
+/** The app's problem observer (the audit trail's refusal recorder), if it provides one. */
+function observerOf(app: NestFastifyApplication): ProblemObserver | undefined {
+  try {
+    return app.get<ProblemObserver>(PROBLEM_OBSERVER, { strict: false });
+  } catch {
+    return undefined;
   }
 }
 

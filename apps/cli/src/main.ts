@@ -14,6 +14,7 @@ const COMMAND_MODULES: Array<{ commands: string[]; load: () => Promise<Register>
   { commands: ['setup', 'migrate'], load: async () => (await import('./commands/database.commands')).registerDatabaseCommands },
   { commands: ['tenant'], load: async () => (await import('./commands/tenant.commands')).registerTenantCommands },
   { commands: ['token'], load: async () => (await import('./commands/token.command')).registerTokenCommand },
+  { commands: ['audit'], load: async () => (await import('./commands/audit.commands')).registerAuditCommands },
   { commands: ['doctor'], load: async () => (await import('./commands/doctor.command')).registerDoctorCommand },
   { commands: ['demo', 'seed-demo'], load: async () => (await import('./commands/demo.command')).registerDemoCommands },
 ];

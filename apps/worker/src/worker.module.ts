@@ -1,3 +1,4 @@
+import { AuditCheckpointer, QueryAuditSchedule } from '@bulkhead/audit';
 import { ConfigModule } from '@bulkhead/config';
 import { JobsModule } from '@bulkhead/jobs';
 import { LoggingModule } from '@bulkhead/observability';
@@ -5,7 +6,7 @@ import { TenancyModule } from '@bulkhead/tenancy';
 import { Module } from '@nestjs/common';
 import { DOMAINS } from '../../domains';
 
-/** Dispatches the fair queue and runs its jobs; the domain modules bring their job handlers. */
+/** Dispatches the fair queue and runs its jobs (the domain modules bring their handlers), signs audit checkpoints and runs query audits. */
 @Module({
   imports: [
     ConfigModule,
@@ -14,5 +15,7 @@ import { DOMAINS } from '../../domains';
     JobsModule.forRoot({ worker: true, http: false }),
     ...DOMAINS.map((domain) => domain.module),
   ],
+  // The worker signs chain heads (AUDIT_CHECKPOINT_*) and runs the query audit (AUDIT_QUERY_AUDIT_INTERVAL_MS); the API does not.
+  providers: [AuditCheckpointer, QueryAuditSchedule],
 })
 export class WorkerModule {}

@@ -275,6 +275,34 @@ export class BulkheadConfig {
   @Min(1)
   @Max(24 * 35)
   REQUEST_COUNTS_RETENTION_HOURS = 48;
+  @IsString()
+  AUDIT_KEY_FILE = '.data/audit-keys.json';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(86_400_000)
+  AUDIT_CHECKPOINT_INTERVAL_MS = 60000;
+
+  @IsOptional()
+  @IsString()
+  AUDIT_CHECKPOINT_FILE?: string;
+
+  @IsOptional()
+  @Matches(/^https?:\/\/\S+$/, { message: 'AUDIT_CHECKPOINT_URL must be an http(s) URL' })
+  AUDIT_CHECKPOINT_URL?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(86_400_000)
+  AUDIT_QUERY_AUDIT_INTERVAL_MS = 3_600_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  @Max(3600)
+  AUDIT_IMPERSONATION_MAX_SECONDS = 900;
 
   @Matches(/^\d+(b|kb|mb)$/, { message: 'BODY_LIMIT must look like 100kb' })
   BODY_LIMIT = '100kb';
@@ -313,7 +341,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): BulkheadConfig {
   const known = Object.keys(new BulkheadConfig());
   const input: Record<string, unknown> = {};
-  for (const key of new Set([...known, 'AUTH_JWKS_URI', 'TENANT_BASE_DOMAIN', 'DATABASE_CLUSTERS'])) {
+  for (const key of new Set([...known, 'AUTH_JWKS_URI', 'TENANT_BASE_DOMAIN', 'DATABASE_CLUSTERS', 'AUDIT_CHECKPOINT_FILE', 'AUDIT_CHECKPOINT_URL'])) {
     if (env[key] !== undefined && env[key] !== '') input[key] = env[key];
   }
   const config = plainToInstance(BulkheadConfig, input, { exposeDefaultValues: true });

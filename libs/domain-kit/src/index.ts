@@ -1,3 +1,4 @@
 export { defineDomain, definePlatformFeature, type BulkheadDomain } from './bulkhead-domain';
 export { PageQuery, pageOf, type Page } from './pagination/page.dto';
 export { definedOnly } from './patch/defined-only';
+export { attachInterceptor } from './routes/attach-interceptor';

@@ -11,6 +11,7 @@ export interface Principal {
 
 /** What the access chain reads and writes on a request, whatever the HTTP adapter. */
 export interface AuthenticatedRequest {
+  readonly method: string;
   readonly headers: IncomingHttpHeaders;
   readonly id?: unknown;
   readonly hostname?: string;

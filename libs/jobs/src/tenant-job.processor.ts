@@ -91,7 +91,9 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
       await job.moveToDelayed(Date.now() + SUSPENDED_RECHECK_MS, token);
       throw new DelayedError();
     }
-    return runWithTenant(tenantContextOf(tenant, envelope.userId, envelope.requestId), () => this.handle(handler, envelope.payload, info, job));
+    // The resolution path travels into the audit entries of the job's writes: a job, by name and attempt.
+    const resolution = { via: 'job' as const, checks: ['job_envelope_tenant', 'job_queue_matches', 'tenant_registered', 'tenant_active'], job: { name: job.name, id: info.id, attempt: info.attempt } };
+    return runWithTenant(tenantContextOf(tenant, envelope.userId, envelope.requestId, resolution), () => this.handle(handler, envelope.payload, info, job));
   }
 
   /**

@@ -128,10 +128,23 @@ export function sendProblem(reply: FastifyReply, problem: ProblemBody): void {
   reply.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
 }
 
+/**
+ * Told of every problem answered, after the answer is sent (the audit trail records refusals this
+ * way). It must not throw and must not make the answer wait: queue, do not write.
+ */
+export interface ProblemObserver {
+  observeProblem(problem: ProblemBody, request: { method: string; url?: string; id?: unknown; user?: unknown }): void;
+}
+
+/** The injection token under which an app may provide its `ProblemObserver`. */
+export const PROBLEM_OBSERVER = Symbol.for('bulkhead.problem-observer');
+
 /** The one place errors become HTTP responses. */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('ProblemFilter');
+
+  constructor(private readonly observer?: ProblemObserver) {}
 
   catch(error: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw error;
@@ -150,5 +163,10 @@ export class ProblemFilter implements ExceptionFilter {
       this.logger.warn({ err: error, method: request.method, path: request.routeOptions?.url ?? request.url }, 'request failed: a backing service is unavailable');
     }
     sendProblem(response, problem);
+    try {
+      this.observer?.observeProblem(problem, request);
+    } catch (observerError) {
+      this.logger.error({ err: observerError }, 'problem observer failed');
+    }
   }
 }

@@ -1,13 +1,15 @@
 export { TenancyModule, type AccessStage, type TenancyOptions } from './tenancy.module';
 export { migrationSourcesFor } from './tenancy.migrations';
-export { tenantContextOf, type TenantContext } from './context/tenant-context';
+export { tenantContextOf, type TenantContext, type TenantResolution } from './context/tenant-context';
 export { currentTenant, peekTenantId, peekRequestId, runWithTenant, runUnitOfWork, setUnitOfWorkValue, unitOfWorkValue, type UnitOfWork } from './context/tenant-context.store';
 export { RequestTenant } from './context/request-tenant';
 export { TenantOwnedEntity } from './data/tenant-owned.entity';
-export { TenantData, TenantTransaction, type TenantTransactionOptions } from './data/tenant-data';
+export { TenantData, TenantTransaction, type TenantTransactionOptions, type TenantCommitHook } from './data/tenant-data';
 export { ScopedRepository, type ScopedValues, type ScopedPatch } from './data/scoped-repository';
 export { ScopedReader } from './data/scoped-reader';
 export type { ScopedWhere, PageRequest } from './data/scoped-query';
 export { isUniqueViolation, isForeignKeyViolation } from './data/database-errors';
 export { runDoctor, type DoctorReport } from './doctor/rls-doctor';
 export { FleetDoctor } from './doctor/fleet-doctor';
+export { IMPERSONATION_HEADER, IMPERSONATION_VERIFIER, type ImpersonationVerifier, type VerifiedImpersonation } from './access/impersonation';
+export { ImpersonationRefusedProblem, ImpersonationReadOnlyProblem } from './access/access.errors';

@@ -50,7 +50,15 @@ export interface ApiOperation {
   /** Every documented status. */
   statuses: number[];
   secured: boolean;
+  /**
+   * `x-bulkhead-journal: true`: the response is a record of what happened (the audit trail), which
+   * grows with every request, refused ones included; it is not data a request may or may not change.
+   */
+  journal: boolean;
 }
+
+/** The OpenAPI extension marking a journal operation (see `ApiOperation.journal`). */
+export const JOURNAL_EXTENSION = 'x-bulkhead-journal';
 
 const METHODS: HttpMethod[] = ['get', 'post', 'put', 'patch', 'delete'];
 
@@ -59,6 +67,7 @@ type RawOperation = {
   requestBody?: { content?: Record<string, { schema?: Schema }> };
   responses?: Record<string, { content?: Record<string, { schema?: Schema }> }>;
   security?: unknown[];
+  [JOURNAL_EXTENSION]?: unknown;
 };
 
 /** Every operation of the document, in document order. */
@@ -84,6 +93,7 @@ export function operationsOf(document: OpenAPIObject): ApiOperation[] {
         success: successStatus ? { status: successStatus, schema: successSchema ? resolveSchema(document, successSchema) : undefined } : undefined,
         statuses,
         secured: (raw.security ?? document.security ?? []).length > 0,
+        journal: raw[JOURNAL_EXTENSION] === true,
       });
     }
   }

@@ -24,3 +24,16 @@ export class TenantMismatchProblem extends ProblemError {
     super(403, 'tenant_mismatch', 'Tenant mismatch', 'The tenant named by the request does not match the token.');
   }
 }
+
+/** A grant that is malformed, forged, expired, of another operator, or offered by anyone but an operator. */
+export class ImpersonationRefusedProblem extends ProblemError {
+  constructor() {
+    super(403, 'impersonation_refused', 'Impersonation refused', 'The impersonation grant is not valid for this caller, or has expired.');
+  }
+}
+
+export class ImpersonationReadOnlyProblem extends ProblemError {
+  constructor() {
+    super(403, 'impersonation_read_only', 'Impersonation is read-only', 'This impersonation grant allows reads only; ask for a write grant, with a reason.');
+  }
+}

@@ -3,10 +3,20 @@ import { OverloadedProblem, TenantRegistry } from '@bulkhead/control-plane';
 import { AuthenticatedRequest, OPERATOR_ROUTE, PUBLIC_ROUTE, RouteAccess } from '@bulkhead/identity';
 import { ApiProblem } from '@bulkhead/openapi';
 import { PlacementOutdatedProblem, ServiceUnavailableProblem } from '@bulkhead/problem';
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
 import { tenantContextOf } from '../context/tenant-context';
 import { establishTenant } from '../context/tenant-context.store';
-import { TenantMismatchProblem, TenantRequiredProblem, TenantSuspendedProblem, TenantUnavailableProblem } from './access.errors';
+import {
+  ImpersonationReadOnlyProblem,
+  ImpersonationRefusedProblem,
+  TenantMismatchProblem,
+  TenantRequiredProblem,
+  TenantSuspendedProblem,
+  TenantUnavailableProblem,
+} from './access.errors';
+import { IMPERSONATION_HEADER, IMPERSONATION_VERIFIER, ImpersonationVerifier, VerifiedImpersonation } from './impersonation';
+
+const READ_METHODS = new Set(['GET', 'HEAD']);
 
 export const TENANT_HEADER = 'x-tenant-id';
 
@@ -22,6 +32,8 @@ export const TENANT_HEADER = 'x-tenant-id';
 @ApiProblem(TenantUnavailableProblem, { unless: OPERATOR_ROUTE })
 @ApiProblem(TenantSuspendedProblem, { unless: OPERATOR_ROUTE })
 @ApiProblem(TenantMismatchProblem, { unless: OPERATOR_ROUTE })
+@ApiProblem(ImpersonationRefusedProblem, { unless: OPERATOR_ROUTE })
+@ApiProblem(ImpersonationReadOnlyProblem, { unless: OPERATOR_ROUTE, methods: ['post', 'put', 'patch', 'delete'] })
 // Not thrown here, but every request admitted into a tenant context takes its connections through the gated router.
 @ApiProblem(new OverloadedProblem('Too many concurrent requests for this tenant.'), { unless: OPERATOR_ROUTE })
 // Every route past authentication reads the registry or tenant data: PostgreSQL down answers 503.
@@ -32,6 +44,7 @@ export class TenantGuard implements CanActivate {
     private readonly access: RouteAccess,
     private readonly registry: TenantRegistry,
     private readonly config: BulkheadConfig,
+    @Optional() @Inject(IMPERSONATION_VERIFIER) private readonly impersonation?: ImpersonationVerifier,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -41,21 +54,41 @@ export class TenantGuard implements CanActivate {
     const principal = request.user;
     if (!principal) throw new TenantRequiredProblem();
 
-    if (principal.tenantId === undefined) throw new TenantRequiredProblem();
-    const tenant = await this.registry.resolveClaim(principal.tenantId);
+    const grant = request.headers[IMPERSONATION_HEADER];
+    let impersonation: VerifiedImpersonation | undefined;
+    if (grant !== undefined) {
+      // Only an operator token without a tenant may carry a grant: a tenant can never impersonate.
+      if (!principal.operator || principal.tenantId !== undefined || !this.impersonation || typeof grant !== 'string') throw new ImpersonationRefusedProblem();
+      impersonation = (await this.impersonation.verify(grant, principal, { method: request.method, requestId: typeof request.id === 'string' ? request.id : undefined })) ?? undefined;
+      if (!impersonation) throw new ImpersonationRefusedProblem();
+      if (impersonation.mode === 'read' && !READ_METHODS.has(request.method)) throw new ImpersonationReadOnlyProblem();
+    } else if (principal.tenantId === undefined) throw new TenantRequiredProblem();
+    const tenant = impersonation ? await this.registry.findById(impersonation.tenantId) : await this.registry.resolveClaim(principal.tenantId!);
     if (!tenant || tenant.status === 'deleted' || tenant.status === 'provisioning') throw new TenantUnavailableProblem();
     if (tenant.status === 'suspended') throw new TenantSuspendedProblem();
     if (tenant.region !== this.config.REGION) throw new TenantUnavailableProblem();
 
+    const checks = [...(impersonation ? ['token_verified', 'operator_scope', 'impersonation_grant_verified'] : ['token_verified']), 'tenant_registered', 'tenant_active', 'tenant_region'];
     const header = request.headers[TENANT_HEADER];
     if (header !== undefined) {
       const named = Array.isArray(header) ? header : [header];
       if (named.some((value) => value.toLowerCase() !== tenant.id && value !== tenant.slug)) throw new TenantMismatchProblem();
+      checks.push('tenant_header_matches');
     }
     const subdomain = this.subdomainOf(request.hostname);
     if (subdomain !== undefined && subdomain !== tenant.slug) throw new TenantMismatchProblem();
+    if (subdomain !== undefined) checks.push('tenant_host_matches');
 
-    establishTenant(tenantContextOf(tenant, principal.subject, typeof request.id === 'string' ? request.id : undefined));
+    establishTenant(
+      tenantContextOf(tenant, principal.subject, typeof request.id === 'string' ? request.id : undefined, {
+        via: impersonation ? 'impersonation' : 'token',
+        ...(impersonation ? { impersonation: { operator: impersonation.operator, grantId: impersonation.grantId, mode: impersonation.mode, reason: impersonation.reason } } : {}),
+        claim: this.config.AUTH_TENANT_CLAIM,
+        claimRefersTo: this.config.AUTH_TENANT_CLAIM_REFERS_TO,
+        scopes: principal.scopes,
+        checks,
+      }),
+    );
     return true;
   }
 

@@ -14,6 +14,25 @@ export interface TenantContext extends PlacedTenant {
   readonly databaseName: string | null;
   readonly userId: string;
   readonly requestId?: string;
+  /** How this context was reached, for the audit trail; never consulted to decide access. */
+  readonly resolution?: TenantResolution;
+}
+
+/** The path from a request (or job) to its tenant and the boundary checks it passed. */
+export interface TenantResolution {
+  /** `token`: a verified token's claim; `job`: a job envelope written under a tenant context. */
+  readonly via: 'token' | 'job' | 'impersonation';
+  /** The claim's name and what it holds (`id` or the identity provider's `external_ref`). */
+  readonly claim?: string;
+  readonly claimRefersTo?: string;
+  /** The caller's scopes, as verified. */
+  readonly scopes?: readonly string[];
+  /** Checks that admitted the unit of work, in order. */
+  readonly checks: readonly string[];
+  /** The job being run (`via: 'job'`). */
+  readonly job?: { readonly name: string; readonly id: string; readonly attempt: number };
+  /** When an operator acts inside the tenant: who, why, and whether writes were granted. */
+  readonly impersonation?: { readonly operator: string; readonly grantId: string; readonly mode: 'read' | 'write'; readonly reason: string };
 }
 
 /** The context for a registry record and an acting user. */
@@ -30,6 +49,7 @@ export function tenantContextOf(
   },
   userId: string,
   requestId?: string,
+  resolution?: TenantResolution,
 ): TenantContext {
   return {
     tenantId: tenant.id,
@@ -42,5 +62,6 @@ export function tenantContextOf(
     databaseName: tenant.databaseName,
     userId,
     requestId,
+    ...(resolution ? { resolution } : {}),
   };
 }

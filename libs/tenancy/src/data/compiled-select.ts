@@ -1,16 +1,16 @@
-import { DataSource, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
+import { DataSource, EntityMetadata, EntityTarget, FindOperator, ObjectLiteral } from 'typeorm';
 import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { TenantBoundaryViolationError } from './boundary.errors';
 import { PageRequest, refuseTenantIn } from './scoped-query';
 import { toSqlLiteral } from './sql-literal';
 import { TenantOwnedEntity } from './tenant-owned.entity';
 
-/** A filter value a compiled read can hold: the read path filters by equality only. */
-type Scalar = string | number | bigint | boolean | Date | null;
+/** Comparisons a compiled read takes besides plain equality (TypeORM's find operators of those names). */
+const COMPARISONS: Record<string, string> = { equal: '=', moreThan: '>', moreThanOrEqual: '>=', lessThan: '<', lessThanOrEqual: '<=' };
+const OPERATORS = new Set([...Object.keys(COMPARISONS), 'between', 'isNull', 'in']);
 
 /**
- * A tenant-table SELECT compiled once per query shape (entity, filtered columns, cursor or not,
- * limit), not rebuilt by a QueryBuilder on every request: the statement text is cached and only
+ * A tenant-table SELECT compiled once per query shape (entity, filtered columns, limit), not rebuilt by a QueryBuilder on every request: the statement text is cached and only
  * the values change. It always leads with the tenant predicate (also what makes the
  * `(tenant_id, ...)` indexes usable), pages are keyset pages in id order, and the rows are
  * hydrated through the driver, so column transformers and types apply as in TypeORM's own reads.
@@ -29,10 +29,7 @@ export class CompiledSelect<E extends TenantOwnedEntity> {
   sql(tenantId: string, page: PageRequest<E>): string {
     const where = (page.where ?? {}) as Record<string, unknown>;
     let sql = this.head + toSqlLiteral(tenantId);
-    for (const property of this.filters) {
-      const value = where[property] as Scalar;
-      sql += value === null ? ` AND ${this.column(property)} IS NULL` : ` AND ${this.column(property)} = ${toSqlLiteral(value)}`;
-    }
+    for (const property of this.filters) sql += ` AND ${condition(this.column(property), where[property])}`;
     if (page.after !== undefined) sql += ` AND e."id" > ${toSqlLiteral(page.after)}`;
     return sql + this.tail;
   }
@@ -62,10 +59,13 @@ export class CompiledSelect<E extends TenantOwnedEntity> {
       const value = where[property];
       // TypeORM would drop an undefined filter and match every row of the tenant: refuse it.
       if (value === undefined) throw new TenantBoundaryViolationError(`the filter on ${property} has no value`);
-      if (value !== null && typeof value === 'object' && !(value instanceof Date)) throw new TenantBoundaryViolationError('reads filter by equality on plain values only');
+      if (value instanceof FindOperator ? !OPERATORS.has(value.type) : value !== null && typeof value === 'object' && !(value instanceof Date)) {
+        throw new TenantBoundaryViolationError(`the filter on ${property} is not a value or a supported comparison`);
+      }
     }
     if (page.limit !== undefined && !(Number.isSafeInteger(page.limit) && page.limit >= 0)) throw new TenantBoundaryViolationError('a page limit must be a non-negative integer');
-    const shape = `${filters.join(',')}|${filters.map((property) => (where[property] === null ? 'n' : 'v')).join('')}|${page.after !== undefined}|${page.limit ?? ''}`;
+    // Filters, cursor and values become SQL per request; only the columns and the limit are compiled.
+    const shape = `${filters.join(',')}|${page.limit ?? ''}`;
     let byShape = CACHE.get(dataSource)?.get(target);
     if (!byShape) {
       const forSource = CACHE.get(dataSource) ?? new Map<EntityTarget<ObjectLiteral>, Map<string, CompiledSelect<TenantOwnedEntity>>>();
@@ -93,6 +93,23 @@ export class CompiledSelect<E extends TenantOwnedEntity> {
     const tail = ` ORDER BY e."id" ASC${limit !== undefined ? ` LIMIT ${limit}` : ''}`;
     return new CompiledSelect<E>(metadata, columns, filters, head, tail, dataSource);
   }
+}
+
+/** One filter as SQL, its values inlined as literals (toSqlLiteral refuses anything but scalars). */
+function condition(column: string, value: unknown): string {
+  if (value === null) return `${column} IS NULL`;
+  if (!(value instanceof FindOperator)) return `${column} = ${toSqlLiteral(value)}`;
+  const operand = value.value as unknown;
+  if (value.type === 'isNull') return `${column} IS NULL`;
+  if (value.type === 'between') {
+    const [low, high] = operand as [unknown, unknown];
+    return `${column} BETWEEN ${toSqlLiteral(low)} AND ${toSqlLiteral(high)}`;
+  }
+  if (value.type === 'in') {
+    const items = operand as unknown[];
+    return items.length === 0 ? 'FALSE' : `${column} IN (${items.map(toSqlLiteral).join(', ')})`;
+  }
+  return `${column} ${COMPARISONS[value.type]} ${toSqlLiteral(operand)}`;
 }
 
 /** Weak by data source: a silo's pool that is closed takes its compiled statements with it. */

@@ -45,6 +45,17 @@ export class ScopedRepository<E extends TenantOwnedEntity> {
     return entity;
   }
 
+  /**
+   * One INSERT ... ON CONFLICT DO NOTHING: true when the row was inserted, false when a row with
+   * the same key (or unique constraint) exists or a concurrent transaction inserted one first.
+   */
+  async insertIfAbsent(values: ScopedValues<E>): Promise<boolean> {
+    refuseTenantIn(values);
+    const entity = this.manager.create(this.target, values as DeepPartial<E>);
+    const result = await this.manager.createQueryBuilder().insert().into(this.target).values(entity as QueryDeepPartialEntity<E>).orIgnore().returning('id').execute();
+    return (result.raw as unknown[]).length > 0;
+  }
+
   /** The row, locked until the transaction ends: concurrent deliveries of one job serialise here. */
   async findByIdForUpdate(id: string): Promise<E | null> {
     return scopedSelect(this.manager, this.target, this.tenantId, { where: { id } as ScopedWhere<E>, limit: 1 })

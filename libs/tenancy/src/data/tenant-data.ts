@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityTarget } from 'typeorm';
 import { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 import { currentTenant } from '../context/tenant-context.store';
+import { TenantContext } from '../context/tenant-context';
 import { DataSourceRouter } from '@bulkhead/control-plane';
 import { TenantBoundaryViolationError } from './boundary.errors';
 import { ScopedReader } from './scoped-reader';
@@ -31,6 +32,34 @@ export class TenantTransaction {
     const rows = (await this.runner.query('SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked', [`${this.tenantId}:${name}`])) as Array<{ locked: boolean }>;
     return rows[0]?.locked === true;
   }
+
+  /** Whether this transaction (or the scope it joined) has changed any data so far. */
+  get wrote(): boolean {
+    return this.runner.wrote;
+  }
+
+  /**
+   * Sends `statement` in the COMMIT message of the outermost transaction: it commits with the
+   * transaction's writes, or neither commits. Literals only, no bind parameters; it runs under
+   * the same tenant setting and RLS as everything else in the transaction.
+   */
+  commitWith(statement: string): void {
+    this.runner.beforeCommit(statement);
+  }
+}
+
+/** An operator impersonating with a read grant: every transaction is READ ONLY, whatever the route does. */
+function readOnlyContext(tenant: TenantContext): boolean {
+  return tenant.resolution?.impersonation?.mode === 'read';
+}
+
+/**
+ * Runs before the COMMIT of every outermost write transaction (a scope, or a transaction outside
+ * one), in its tenant context; a hook that throws rolls the transaction back. `@bulkhead/audit`
+ * adds the audit entry of the write this way, so the entry and the write commit together.
+ */
+export interface TenantCommitHook {
+  beforeCommit(tx: TenantTransaction): Promise<void> | void;
 }
 
 export interface TenantTransactionOptions {
@@ -50,7 +79,14 @@ export interface TenantTransactionOptions {
  */
 @Injectable()
 export class TenantData {
+  private readonly commitHooks: TenantCommitHook[] = [];
+
   constructor(private readonly router: DataSourceRouter) {}
+
+  /** Adds a hook run before every outermost write transaction commits (see `TenantCommitHook`). */
+  addCommitHook(hook: TenantCommitHook): void {
+    this.commitHooks.push(hook);
+  }
 
   /** Single-statement reads of the current tenant's data, each in one round trip (or in the open scope). */
   read<E extends TenantOwnedEntity>(target: EntityTarget<E>): ScopedReader<E> {
@@ -66,7 +102,7 @@ export class TenantData {
       if (options.isolationLevel !== undefined) throw new TenantBoundaryViolationError('a transaction with its own isolation level cannot join a transaction scope');
       return this.savepoint(scope.runner, tenant.tenantId, work);
     }
-    return this.open({ readOnly: options.readOnly, isolationLevel: options.isolationLevel }, (runner) => work(new TenantTransaction(runner, tenant.tenantId)));
+    return this.open({ readOnly: options.readOnly || readOnlyContext(tenant), isolationLevel: options.isolationLevel }, work);
   }
 
   /**
@@ -78,10 +114,10 @@ export class TenantData {
     const tenant = currentTenant();
     // Refused before taking a connection: a nested scope would otherwise wait for its own.
     if (joinedScope(tenant.tenantId)) throw new TenantBoundaryViolationError('transaction scopes do not nest');
-    return this.open({}, (runner) => runInScope({ tenantId: tenant.tenantId, runner }, () => work(new TenantTransaction(runner, tenant.tenantId))));
+    return this.open({ readOnly: readOnlyContext(tenant) }, (tx, runner) => runInScope({ tenantId: tenant.tenantId, runner }, () => work(tx)));
   }
 
-  private open<T>(options: TenantTransactionOptions, work: (runner: TenantQueryRunner) => Promise<T>): Promise<T> {
+  private open<T>(options: TenantTransactionOptions, work: (tx: TenantTransaction, runner: TenantQueryRunner) => Promise<T>): Promise<T> {
     const tenant = currentTenant();
     return this.router.use(
       tenant,
@@ -93,7 +129,9 @@ export class TenantData {
         });
         try {
           await runner.startTransaction(options.isolationLevel);
-          const result = await work(runner);
+          const tx = new TenantTransaction(runner, tenant.tenantId);
+          const result = await work(tx, runner);
+          if (!options.readOnly) for (const hook of this.commitHooks) await hook.beforeCommit(tx);
           await runner.commitTransaction();
           return result;
         } catch (error) {

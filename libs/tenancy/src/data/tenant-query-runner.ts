@@ -5,6 +5,9 @@ import { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 import { isSafeSearchPath, isTenantId } from '@bulkhead/database';
 import { TenantBoundaryViolationError } from './boundary.errors';
 
+/** Statements that change data: a transaction that ran one has something for its commit hooks to record. */
+const WRITE_STATEMENT = /^\s*(INSERT|UPDATE|DELETE|MERGE)\b/i;
+
 const ISOLATION_LEVELS = new Set<IsolationLevel>(['READ UNCOMMITTED', 'READ COMMITTED', 'REPEATABLE READ', 'SERIALIZABLE']);
 
 export interface TenantRunnerScope {
@@ -26,6 +29,10 @@ export class TenantQueryRunner extends PostgresQueryRunner {
   private readonly onConnectionError = (error: Error) => {
     this.connectionLost ??= error;
   };
+  /** Whether this transaction has sent a statement that changes data. */
+  wrote = false;
+  /** Statements (literals only) sent in the COMMIT message itself, before COMMIT: no extra round trip. */
+  private readonly commitPrelude: string[] = [];
 
   private constructor(
     driver: PostgresDriver,
@@ -57,6 +64,7 @@ export class TenantQueryRunner extends PostgresQueryRunner {
    */
   override async query(query: string, parameters?: unknown[], useStructuredResult?: boolean): Promise<any> {
     if (this.isReleased && this.connectionLost) throw this.connectionLost;
+    if (!this.wrote && WRITE_STATEMENT.test(query)) this.wrote = true;
     return super.query(query, parameters, useStructuredResult);
   }
 
@@ -94,6 +102,32 @@ export class TenantQueryRunner extends PostgresQueryRunner {
     }
     this.transactionDepth += 1;
     await this.broadcaster.broadcast('AfterTransactionStart');
+  }
+
+  /**
+   * Queues a statement to travel in the same message as the outermost COMMIT. It must carry no
+   * bind parameters (a multi-statement message cannot); should it fail, COMMIT is skipped, the
+   * transaction is rolled back and the error reaches the caller: the statement and the
+   * transaction's writes commit together or not at all.
+   */
+  beforeCommit(statement: string): void {
+    if (!this.isTransactionActive) throw new TenantBoundaryViolationError('no transaction to commit with');
+    this.commitPrelude.push(statement);
+  }
+
+  override async commitTransaction(): Promise<void> {
+    if (this.transactionDepth !== 1 || this.commitPrelude.length === 0 || !this.isTransactionActive) return super.commitTransaction();
+    await this.broadcaster.broadcast('BeforeTransactionCommit');
+    const prelude = this.commitPrelude.splice(0);
+    await this.query(`${prelude.join(';\n')};\nCOMMIT`);
+    this.isTransactionActive = false;
+    this.transactionDepth -= 1;
+    await this.broadcaster.broadcast('AfterTransactionCommit');
+  }
+
+  override async rollbackTransaction(): Promise<void> {
+    if (this.transactionDepth <= 1) this.commitPrelude.length = 0;
+    return super.rollbackTransaction();
   }
 
   /**

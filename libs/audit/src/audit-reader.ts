@@ -1,0 +1,64 @@
+import { currentTenant, runWithTenant, ScopedWhere, TenantData } from '@bulkhead/tenancy';
+
+import { Injectable } from '@nestjs/common';
+import { Between, LessThan, MoreThanOrEqual } from 'typeorm';
+import { AuditEntryView, AuditPage, AuditQuery } from './audit-entry.dto';
+import { AuditEntryRow } from './audit-entry.entity';
+import { AuditKeyRow } from './audit-key.entity';
+import { TenantKeyring } from './tenant-keyring';
+
+const EXPORT_PAGE = 500;
+
+/** Reads the current tenant's chain, newest key state first: a shredded key is never read from a cache. */
+@Injectable()
+export class AuditReader {
+  constructor(
+    private readonly data: TenantData,
+    private readonly keyring: TenantKeyring,
+  ) {}
+
+  async page(query: AuditQuery): Promise<AuditPage> {
+    const limit = query.limit ?? 50;
+    const rows = await this.data.read(AuditEntryRow).findPage({ where: whereOf(query), after: query.after, limit });
+    const keys = rows.some((row) => row.pii) ? await this.currentKeys() : new Map<string, Buffer>();
+    return { items: rows.map((row) => AuditEntryView.of(row, keys)), next: rows.length === limit ? rows[rows.length - 1].id : null };
+  }
+
+  /**
+   * Every entry matching `query`, page after page, as JSON lines (for a SIEM). The stream is
+   * pulled by the socket, outside the request's async context: the tenant is captured here, when
+   * the export starts, and each page is read back inside it.
+   */
+  lines(query: AuditQuery): AsyncGenerator<string> {
+    const tenant = currentTenant();
+    const inTenant = <T>(work: () => Promise<T>) => runWithTenant(tenant, work);
+    const data = this.data;
+    const keysOf = () => this.currentKeys();
+    return (async function* () {
+      let after = query.after;
+      const keys = await inTenant(keysOf);
+      for (;;) {
+        const rows = await inTenant(() => data.read(AuditEntryRow).findPage({ where: whereOf(query), after, limit: EXPORT_PAGE }));
+        for (const row of rows) yield JSON.stringify(AuditEntryView.of(row, keys)) + '\n';
+        if (rows.length < EXPORT_PAGE) return;
+        after = rows[rows.length - 1].id;
+      }
+    })();
+  }
+
+  private currentKeys(): Promise<Map<string, Buffer>> {
+    return this.keyring.currentKeys(() => this.data.read(AuditKeyRow).findPage({ limit: 100 }), currentTenant().tenantId);
+  }
+}
+
+function whereOf(query: AuditQuery): ScopedWhere<AuditEntryRow> {
+  const where: Record<string, unknown> = {};
+  if (query.action !== undefined) where.action = query.action;
+  if (query.outcome !== undefined) where.outcome = query.outcome;
+  if (query.actorKind !== undefined) where.actorKind = query.actorKind;
+  if (query.requestId !== undefined) where.requestId = query.requestId;
+  if (query.from && query.to) where.occurredAt = Between(query.from, new Date(query.to.getTime() - 1));
+  else if (query.from) where.occurredAt = MoreThanOrEqual(query.from);
+  else if (query.to) where.occurredAt = LessThan(query.to);
+  return where as ScopedWhere<AuditEntryRow>;
+}

@@ -1,0 +1,71 @@
+import { TenantAdmin } from '@bulkhead/control-plane';
+import { OperatorOnly } from '@bulkhead/identity';
+import { ApiProblem } from '@bulkhead/openapi';
+import { runWithTenant, tenantContextOf } from '@bulkhead/tenancy';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Principal } from '@bulkhead/identity';
+import { CryptoShredder } from './crypto-shredder';
+import { CreateImpersonationDto, ImpersonationView, ShredView } from './impersonation.dto';
+import { ImpersonationService } from './impersonation.service';
+import { AuditPage, AuditQuery } from './audit-entry.dto';
+import { AuditReader } from './audit-reader';
+import { AuditTrail } from './audit-trail';
+
+/** Operators read every chain: the platform's, and any tenant's where it lives. Each read is itself an operator action, recorded. */
+@ApiTags('admin')
+@ApiBearerAuth()
+@OperatorOnly()
+@Controller('v1/admin')
+export class AuditAdminController {
+  constructor(
+    private readonly reader: AuditReader,
+    private readonly trail: AuditTrail,
+    private readonly tenants: TenantAdmin,
+    private readonly impersonation: ImpersonationService,
+    private readonly shredder: CryptoShredder,
+  ) {}
+
+  @Post('tenants/:id/audit/shred')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "Crypto-shred the tenant's audit key: personal data in its entries becomes unreadable for good; the chain still verifies",
+  })
+  @ApiOkResponse({ type: ShredView })
+  @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
+  async shred(@Param('id', new ParseUUIDPipe()) id: string, @Req() request: { user: Principal; id?: unknown }): Promise<ShredView> {
+    const tenant = await this.tenants.get(id);
+    return this.shredder.shred(tenant, request.user, typeof request.id === 'string' ? request.id : undefined);
+  }
+
+  @Post('tenants/:id/impersonations')
+  @ApiOperation({
+    summary: 'A short-lived grant to act inside one tenant (read-only unless `write`), recorded in the platform trail and the tenant trail, as is every use',
+  })
+  @ApiCreatedResponse({ type: ImpersonationView })
+  @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
+  async impersonate(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() body: CreateImpersonationDto,
+    @Req() request: { user: Principal; id?: unknown },
+  ): Promise<ImpersonationView> {
+    const tenant = await this.tenants.get(id);
+    return this.impersonation.issue(request.user, tenant, { ...body, requestId: typeof request.id === 'string' ? request.id : undefined });
+  }
+
+  @Get('audit')
+  @ApiOperation({ summary: 'The platform audit trail: operator actions, and requests refused before a tenant was established' })
+  @ApiOkResponse({ type: AuditPage })
+  platform(@Query() query: AuditQuery): Promise<AuditPage> {
+    return runWithTenant(this.trail.platformContext(), () => this.reader.page(query));
+  }
+
+  @Get('tenants/:id/audit')
+  @ApiOperation({ summary: "A tenant's audit trail, read where it lives" })
+  @ApiOkResponse({ type: AuditPage })
+  @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
+  async tenant(@Param('id', new ParseUUIDPipe()) id: string, @Query() query: AuditQuery): Promise<AuditPage> {
+    const tenant = await this.tenants.get(id);
+    return runWithTenant(tenantContextOf(tenant, 'operator'), () => this.reader.page(query));
+  }
+}

@@ -1,0 +1,14 @@
+import { definePlatformFeature } from '@bulkhead/domain-kit';
+import { join } from 'node:path';
+import { AuditEntryRow } from './audit-entry.entity';
+import { AuditKeyRow } from './audit-key.entity';
+import { ChainHeadRow } from './chain-head.entity';
+import { AuditModule } from './audit.module';
+
+/** Registered in `apps/domains.ts`; its tables are migrated before every domain's. */
+export const AUDIT_FEATURE = definePlatformFeature({
+  name: 'audit',
+  module: AuditModule,
+  entities: [AuditEntryRow, AuditKeyRow, ChainHeadRow],
+  migrations: join(__dirname, '..', 'migrations'),
+});

@@ -1,0 +1,9 @@
+import { TenantOwnedEntity } from '@bulkhead/tenancy';
+import { Column, Entity } from 'typeorm';
+
+/** A tenant's chain head (one row per tenant), read for checkpoints; written only by the chain trigger. */
+@Entity('audit_chain_heads')
+export class ChainHeadRow extends TenantOwnedEntity {
+  @Column('bigint') seq!: string;
+  @Column('bytea') hash!: Buffer;
+}

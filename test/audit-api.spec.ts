@@ -1,0 +1,182 @@
+import { AuditTrail, AuditVerifier, RefusalRecorder } from '@bulkhead/audit';
+import { loadConfig } from '@bulkhead/config';
+import { parsePgUrl, withDatabase, withPg } from '@bulkhead/database';
+import { TenantRecord } from '@bulkhead/control-plane';
+import { call } from './support/http';
+import { createTenant, operatorToken, startTestApi, TestApi, tokenFor } from './support/test-app';
+
+/** Refused requests and operator actions are recorded; tenants read their own trail, operators all. */
+describe('audit API', () => {
+  let api: TestApi;
+  let a: TenantRecord;
+  let b: TenantRecord;
+
+  beforeAll(async () => {
+    api = await startTestApi();
+    a = await createTenant(api);
+    b = await createTenant(api, { tier: 'pro' });
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+
+  const flush = () => api.app.get(RefusalRecorder).flush();
+
+  async function platformEntries(query: string) {
+    const response = await call(api.server, 'get', `/v1/admin/audit?${query}`, operatorToken(api));
+    expect(response.status).toBe(200);
+    return response.body.items as Array<Record<string, any>>;
+  }
+
+  it('records a 401 and a 403 in the platform chain with their reason codes, and failed writes in the tenant chain', async () => {
+    const requestId = `refused-${Date.now()}`;
+    expect((await call(api.server, 'get', '/v1/customers', 'not-a-token', undefined, { 'x-request-id': requestId })).status).toBe(401);
+    const mismatch = `mismatch-${Date.now()}`;
+    expect((await call(api.server, 'get', '/v1/customers', tokenFor(api, a), undefined, { 'x-tenant-id': b.id, 'x-request-id': mismatch })).status).toBe(403);
+    const failed = `failed-${Date.now()}`;
+    expect((await call(api.server, 'post', '/v1/customers', tokenFor(api, a), { name: '' }, { 'x-request-id': failed })).status).toBe(400);
+    await flush();
+
+    const [unauthenticated] = await platformEntries(`requestId=${requestId}`);
+    expect(unauthenticated).toMatchObject({ outcome: 'refused', status: 401, code: 'unauthenticated', actor: { kind: 'anonymous' }, action: 'GET /v1/customers' });
+    const [refused] = await platformEntries(`requestId=${mismatch}`);
+    expect(refused).toMatchObject({ outcome: 'refused', status: 403, code: 'tenant_mismatch', actor: { kind: 'tenant_user', subject: 'user-1' }, resolution: { claimedTenant: a.id } });
+
+    const own = await call(api.server, 'get', `/v1/audit?requestId=${failed}`, tokenFor(api, a));
+    expect(own.body.items).toEqual([expect.objectContaining({ outcome: 'failed', status: 400, code: 'validation_failed', action: 'POST /v1/customers' })]);
+  });
+
+  it('records every operator action in the platform chain', async () => {
+    const requestId = `operator-${Date.now()}`;
+    expect((await call(api.server, 'get', `/v1/admin/tenants/${a.id}`, operatorToken(api), undefined, { 'x-request-id': requestId })).status).toBe(200);
+    await flush();
+    const [entry] = await platformEntries(`requestId=${requestId}`);
+    expect(entry).toMatchObject({ action: 'GET /v1/admin/tenants/:id', outcome: 'succeeded', actor: { kind: 'operator', subject: 'operator-1' }, resource: { type: 'tenants', id: a.id } });
+  });
+
+  it("serves a tenant its own trail only, filtered and paginated, and as JSON lines; operators read any tenant's", async () => {
+    for (const tenant of [a, b]) {
+      for (let i = 0; i < 3; i++) {
+        expect((await call(api.server, 'post', '/v1/customers', tokenFor(api, tenant), { name: `n${i}`, email: `n${i}-${tenant.slug}@example.com` })).status).toBe(201);
+      }
+    }
+    const first = await call(api.server, 'get', '/v1/audit?outcome=committed&limit=2', tokenFor(api, a));
+    expect(first.status).toBe(200);
+    expect(first.body.items).toHaveLength(2);
+    expect(first.body.next).toEqual(first.body.items[1].id);
+    const second = await call(api.server, 'get', `/v1/audit?outcome=committed&limit=2&after=${first.body.next}`, tokenFor(api, a));
+    const all = [...first.body.items, ...second.body.items];
+    // Entry 1 is the failed POST of the first test.
+    expect(all.map((e: any) => e.seq)).toEqual(['2', '3', '4']);
+    expect(all.every((e: any) => e.actor.subject === 'user-1' && e.personal === 'sealed')).toBe(true);
+    // Each entry links to the one before it.
+    expect(all[1].prevHash).toBe(all[0].hash);
+
+    const exported = await call(api.server, 'get', '/v1/audit/export?outcome=committed', tokenFor(api, a));
+    expect(exported.status).toBe(200);
+    expect(exported.headers['content-type']).toMatch(/^application\/x-ndjson/);
+    const lines = exported.text.trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines.map((e) => e.seq)).toEqual(['2', '3', '4']);
+
+    const ofB = await call(api.server, 'get', '/v1/admin/tenants/' + b.id + '/audit?outcome=committed', operatorToken(api));
+    expect(ofB.body.items.map((e: any) => e.resolution.registry.tenantId)).toEqual([b.id, b.id, b.id]);
+    expect(ofB.body.items[0].resolution.placement.model).toBe('schema');
+    // A tenant cannot read the platform's or another tenant's trail.
+    expect((await call(api.server, 'get', '/v1/admin/audit', tokenFor(api, a))).status).toBe(403);
+  });
+
+  describe('operator impersonation', () => {
+    async function grant(tenant: TenantRecord, body: Record<string, unknown>) {
+      const response = await call(api.server, 'post', `/v1/admin/tenants/${tenant.id}/impersonations`, operatorToken(api), body);
+      expect(response.status).toBe(201);
+      return response.body as { grant: string; grantId: string; expiresAt: string; mode: string };
+    }
+
+    it('is read-only unless write was asked, and every grant and use is in the tenant trail and the platform trail', async () => {
+      const tenant = await createTenant(api);
+      const read = await grant(tenant, { mode: 'read', reason: 'Ticket 1: orders missing' });
+      const headers = { 'x-impersonation-grant': read.grant };
+      expect((await call(api.server, 'get', '/v1/customers', operatorToken(api), undefined, headers)).status).toBe(200);
+      const refused = await call(api.server, 'post', '/v1/customers', operatorToken(api), { name: 'x', email: `x-${tenant.slug}@example.com` }, headers);
+      expect(refused.status).toBe(403);
+      expect(refused.body.code).toBe('impersonation_read_only');
+
+      const write = await grant(tenant, { mode: 'write', reason: 'Ticket 2: fix a customer' });
+      const created = await call(api.server, 'post', '/v1/customers', operatorToken(api), { name: 'y', email: `y-${tenant.slug}@example.com` }, { 'x-impersonation-grant': write.grant });
+      expect(created.status).toBe(201);
+
+      // The tenant sees every grant and use, who (the operator) and why.
+      const own = (await call(api.server, 'get', '/v1/audit?limit=200', tokenFor(api, tenant))).body.items as Array<Record<string, any>>;
+      expect(own.filter((e) => e.action === 'impersonation.grant').map((e) => [e.actor.impersonation.mode, e.actor.impersonation.reason, e.actor.subject])).toEqual([
+        ['read', 'Ticket 1: orders missing', 'operator-1'],
+        ['write', 'Ticket 2: fix a customer', 'operator-1'],
+      ]);
+      expect(own.filter((e) => e.action === 'impersonation.use')).toHaveLength(3);
+      const write_ = own.find((e) => e.action === 'POST /v1/customers' && e.outcome === 'committed');
+      expect(write_).toMatchObject({ actor: { kind: 'operator', subject: 'operator-1', impersonation: { grantId: write.grantId, mode: 'write' } }, resolution: { via: 'impersonation' } });
+      const platform = await platformEntries(`action=impersonation.use`);
+      expect(platform.filter((e) => e.details?.tenantId === tenant.id)).toHaveLength(3);
+    });
+
+    it('refuses an expired, forged or another operator\'s grant, a grant without an operator token, and a tenant token that tries one', async () => {
+      const tenant = await createTenant(api);
+      const other = await createTenant(api);
+      const { grant: valid } = await grant(tenant, { mode: 'write', reason: 'Ticket 3' });
+      const get = (token: string, value: string) => call(api.server, 'get', '/v1/customers', token, undefined, { 'x-impersonation-grant': value });
+      const otherOperator = api.issuer.mint({ subject: 'operator-2', scopes: [api.config.AUTH_OPERATOR_SCOPE] });
+      expect((await get(otherOperator, valid)).body.code).toBe('impersonation_refused');
+      expect((await get(tokenFor(api, other), valid)).body.code).toBe('impersonation_refused');
+      const [prefix, payload, signature] = valid.split('.');
+      const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), tid: other.id })).toString('base64url');
+      expect((await get(operatorToken(api), `${prefix}.${forged}.${signature}`)).body.code).toBe('impersonation_refused');
+
+      // Expiry: a grant is refused once its lifetime is over.
+      const short = await grant(tenant, { mode: 'read', reason: 'Ticket 4', ttlSeconds: 60 });
+      expect((await get(operatorToken(api), short.grant)).status).toBe(200);
+      const now = Date.now();
+      const clock = jest.spyOn(Date, 'now').mockReturnValue(now + 61_000);
+      try {
+        expect((await get(operatorToken(api), short.grant)).body.code).toBe('impersonation_refused');
+      } finally {
+        clock.mockRestore();
+      }
+    });
+  });
+
+  it('crypto-shredding: personal data becomes unreadable, the chain still verifies', async () => {
+    const tenant = await createTenant(api, { tier: 'pro' });
+    expect((await call(api.server, 'post', '/v1/customers', tokenFor(api, tenant, 'alice@example.com'), { name: 'z', email: `z-${tenant.slug}@example.com` })).status).toBe(201);
+    const before = (await call(api.server, 'get', '/v1/audit', tokenFor(api, tenant))).body.items;
+    expect(before[0].actor.subject).toBe('alice@example.com');
+
+    const shred = await call(api.server, 'post', `/v1/admin/tenants/${tenant.id}/audit/shred`, operatorToken(api));
+    expect(shred.status).toBe(200);
+    expect(shred.body).toEqual({ shredded: true });
+
+    const after = (await call(api.server, 'get', '/v1/audit', tokenFor(api, tenant))).body.items;
+    expect(after[0]).toMatchObject({ seq: '1', personal: 'shredded', actor: { subject: null }, hash: before[0].hash });
+    expect(after.map((e: any) => e.action)).toContain('audit.key_shred');
+    // New writes still chain, without personal data.
+    expect((await call(api.server, 'post', '/v1/customers', tokenFor(api, tenant, 'bob'), { name: 'w', email: `w-${tenant.slug}@example.com` })).status).toBe(201);
+    const latest = (await call(api.server, 'get', '/v1/audit?outcome=committed', tokenFor(api, tenant))).body.items.pop();
+    expect(latest).toMatchObject({ personal: 'shredded', actor: { subject: null } });
+    const [report] = await api.app.get(AuditVerifier).verify({ tenant: tenant.id });
+    expect(report).toMatchObject({ ok: true, entries: 3 });
+    // Nothing in the database can open the sealed subject any more: the wrapped key is gone.
+    const config = loadConfig();
+    const stored = await withPg(withDatabase(config.DATABASE_ADMIN_URL, parsePgUrl(config.DATABASE_URL).database), 'audit-test', async (client) =>
+      (await client.query(`SELECT k.wrapped, e.pii FROM "${tenant.schemaName}".audit_keys k, "${tenant.schemaName}".audit_entries e WHERE e.seq = 1`)).rows[0],
+    );
+    expect(stored.wrapped).toBeNull();
+    expect(stored.pii.toString('latin1')).not.toContain('alice');
+    expect((await call(api.server, 'post', `/v1/admin/tenants/${tenant.id}/audit/shred`, operatorToken(api))).body).toEqual({ shredded: false });
+  });
+
+  it('records lifecycle steps in the tenant trail and the platform trail', async () => {
+    const tenant = await createTenant(api);
+    await api.app.get(AuditTrail).recordLifecycleStep(tenant, { name: 'provisioned', outcome: 'succeeded', actor: { kind: 'operator', subject: 'operator-1' }, details: { model: 'pool' } });
+    const own = (await call(api.server, 'get', '/v1/audit?action=lifecycle.provisioned', tokenFor(api, tenant))).body.items;
+    expect(own).toEqual([expect.objectContaining({ outcome: 'succeeded', actor: expect.objectContaining({ kind: 'operator', subject: 'operator-1' }), resource: { type: 'tenants', id: tenant.id } })]);
+    expect((await platformEntries('action=lifecycle.provisioned')).some((e) => e.resource?.id === tenant.id)).toBe(true);
+  });
+});

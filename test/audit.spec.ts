@@ -1,0 +1,284 @@
+import { AuditCheckpointer, AuditKeys, AuditTrail, AuditVerifier, checkpointIsValid, readCheckpoints, RefusalRecorder, TrustedHead } from '@bulkhead/audit';
+import { TenantRecord, TenantRepository } from '@bulkhead/control-plane';
+import { runWithTenant, tenantContextOf, TenantData } from '@bulkhead/tenancy';
+import { Customer } from '@bulkhead/sales';
+import { createServer } from 'node:http';
+import { appendFileSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '@bulkhead/config';
+import { parsePgUrl, quoteIdent, withDatabase, withPg } from '@bulkhead/database';
+import { Client } from 'pg';
+import { runCli } from './support/cli';
+import { call } from './support/http';
+import { createTenant, startTestApi, TestApi, tokenFor } from './support/test-app';
+
+/** The chain: one entry per committed write, in the tenant's placement, tamper-evident, append-only. */
+describe('audit trail', () => {
+  const config = loadConfig();
+  const mainDb = parsePgUrl(config.DATABASE_URL).database;
+  let api: TestApi;
+
+  beforeAll(async () => {
+    api = await startTestApi();
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+
+  /** Where a tenant's entries live, as the admin (superuser) sees them. */
+  function placementOf(tenant: TenantRecord): { url: string; table: string } {
+    if (tenant.isolation === 'silo') return { url: withDatabase(config.DATABASE_ADMIN_URL, tenant.databaseName!), table: 'public.audit_entries' };
+    if (tenant.isolation === 'schema') return { url: withDatabase(config.DATABASE_ADMIN_URL, mainDb), table: `${quoteIdent(tenant.schemaName!)}.audit_entries` };
+    return { url: withDatabase(config.DATABASE_ADMIN_URL, mainDb), table: 'public.audit_entries' };
+  }
+
+  async function asSuperuser<T>(tenant: TenantRecord, work: (client: Client, table: string) => Promise<T>): Promise<T> {
+    const { url, table } = placementOf(tenant);
+    return withPg(url, 'audit-test', (client) => work(client, table));
+  }
+
+  async function writeCustomers(tenant: TenantRecord, count: number): Promise<void> {
+    const token = tokenFor(api, tenant);
+    for (let i = 0; i < count; i++) {
+      const response = await call(api.server, 'post', '/v1/customers', token, { name: `c${i}`, email: `c${i}-${tenant.slug}@example.com` });
+      expect(response.status).toBe(201);
+    }
+  }
+
+  async function verify(tenant: TenantRecord, checkpoints?: Map<string, TrustedHead>) {
+    const [report] = await api.app.get(AuditVerifier).verify({ tenant: tenant.id, checkpoints });
+    return report;
+  }
+
+  it.each(['free', 'pro', 'enterprise'] as const)('records each committed write in the %s tenant placement, chained', async (tier) => {
+    const tenant = await createTenant(api, { tier });
+    await writeCustomers(tenant, 3);
+    // A refused write (duplicate e-mail) commits nothing: its entry says it failed, and comes after.
+    const token = tokenFor(api, tenant);
+    expect((await call(api.server, 'post', '/v1/customers', token, { name: 'dup', email: `c0-${tenant.slug}@example.com` })).status).toBe(409);
+    await api.app.get(RefusalRecorder).flush();
+    const rows = await asSuperuser(tenant, async (client, table) =>
+      (await client.query(`SELECT seq::int, action, outcome, actor_kind, entry, pii FROM ${table} WHERE tenant_id = $1 ORDER BY seq`, [tenant.id])).rows,
+    );
+    expect(rows.map((r) => [r.seq, r.action, r.outcome, r.actor_kind])).toEqual([
+      [1, 'POST /v1/customers', 'committed', 'tenant_user'],
+      [2, 'POST /v1/customers', 'committed', 'tenant_user'],
+      [3, 'POST /v1/customers', 'committed', 'tenant_user'],
+      [4, 'POST /v1/customers', 'failed', 'tenant_user'],
+    ]);
+    const entry = JSON.parse(rows[0].entry);
+    expect(entry).toMatchObject({
+      tenant: tenant.id,
+      resolution: { via: 'token', claim: 'tenant_id', placement: { model: tenant.isolation, cluster: 'main' } },
+      boundary: expect.arrayContaining(['token_verified', 'tenant_active', 'rls_forced']),
+      personal: 'sealed',
+    });
+    // The subject is personal data: sealed, never in clear.
+    expect(rows[0].entry).not.toContain('user-1');
+    expect(rows[0].pii.toString('utf8')).not.toContain('user-1');
+    expect(await verify(tenant)).toMatchObject({ ok: true, entries: 4, lastSeq: '4', firstBadSeq: null });
+  });
+
+  it('refuses UPDATE, DELETE and TRUNCATE of entries to the runtime role, the owner and a superuser', async () => {
+    const tenant = await createTenant(api);
+    await writeCustomers(tenant, 1);
+    await withPg(config.DATABASE_URL, 'audit-test', async (client) => {
+      await client.query('BEGIN');
+      await client.query("SELECT set_config('app.tenant_id', $1, true)", [tenant.id]);
+      await expect(client.query("UPDATE audit_entries SET action = 'x'")).rejects.toThrow(/permission denied/);
+      await client.query('ROLLBACK');
+    });
+    for (const url of [config.DATABASE_OWNER_URL, withDatabase(config.DATABASE_ADMIN_URL, mainDb)]) {
+      await withPg(url, 'audit-test', async (client) => {
+        const cases: Array<[string, RegExp]> = [
+          ["UPDATE audit_entries SET action = 'x' WHERE tenant_id = $1", /append-only: UPDATE refused/],
+          ['DELETE FROM audit_entries WHERE tenant_id = $1', /append-only: DELETE refused/],
+          ['TRUNCATE audit_entries', /append-only: TRUNCATE refused/],
+        ];
+        for (const [sql, refusal] of cases) {
+          // With the tenant set, so that RLS (forced, also on the owner) lets the statement reach the rows.
+          await client.query('BEGIN');
+          await client.query("SELECT set_config('app.tenant_id', $1, true)", [tenant.id]);
+          await expect(client.query(sql, sql.includes('$1') ? [tenant.id] : [])).rejects.toThrow(refusal);
+          await client.query('ROLLBACK');
+        }
+      });
+    }
+    expect(await verify(tenant)).toMatchObject({ ok: true, entries: 1 });
+  });
+
+  describe('tampering by a superuser who switches the triggers off is detected', () => {
+    /** Runs `sql` as a superuser with triggers off (session_replication_role = replica). */
+    async function tamper(tenant: TenantRecord, sql: (table: string) => string, params: unknown[] = []): Promise<void> {
+      await asSuperuser(tenant, async (client, table) => {
+        await client.query("SET session_replication_role = 'replica'");
+        await client.query(sql(table), params);
+      });
+    }
+
+    async function chainOf(count: number): Promise<TenantRecord> {
+      const tenant = await createTenant(api);
+      await writeCustomers(tenant, count);
+      expect(await verify(tenant)).toMatchObject({ ok: true, entries: count });
+      return tenant;
+    }
+
+    it('a changed entry', async () => {
+      // More than 9 entries, so sequence order and text order differ.
+      const tenant = await chainOf(12);
+      await tamper(tenant, (t) => `UPDATE ${t} SET entry = replace(entry, 'committed', 'kommitted'), outcome = 'kommitted' WHERE tenant_id = $1 AND seq = 11`, [tenant.id]);
+      expect(await verify(tenant)).toMatchObject({ ok: false, firstBadSeq: '11', problem: expect.stringContaining('changed') });
+    });
+
+    it('an entry whose text is no longer JSON', async () => {
+      const tenant = await chainOf(3);
+      await tamper(tenant, (t) => `UPDATE ${t} SET entry = 'erased' WHERE tenant_id = $1 AND seq = 2`, [tenant.id]);
+      expect(await verify(tenant)).toMatchObject({ ok: false, firstBadSeq: '2', problem: expect.stringContaining('changed') });
+    });
+
+    it('bulkhead audit verify --tenant names the first bad sequence number and exits 1', async () => {
+      const tenant = await chainOf(3);
+      const clean = runCli(['audit', 'verify', '--tenant', tenant.slug]);
+      expect(clean.status).toBe(0);
+      expect(clean.stdout).toContain(`ok  ${tenant.id} (pool): 3 entries, last seq 3`);
+      await tamper(tenant, (t) => `UPDATE ${t} SET entry = entry || ' ' WHERE tenant_id = $1 AND seq = 2`, [tenant.id]);
+      const broken = runCli(['audit', 'verify', '--tenant', tenant.id]);
+      expect(broken.status).toBe(1);
+      expect(broken.stdout).toContain('first bad seq 2: entry 2 was changed');
+    });
+
+    it('a changed filter column', async () => {
+      const tenant = await chainOf(5);
+      await tamper(tenant, (t) => `UPDATE ${t} SET action = 'GET /v1/customers' WHERE tenant_id = $1 AND seq = 2`, [tenant.id]);
+      expect(await verify(tenant)).toMatchObject({ ok: false, firstBadSeq: '2', problem: expect.stringContaining('filter column') });
+    });
+
+    it('a removed entry', async () => {
+      const tenant = await chainOf(5);
+      await tamper(tenant, (t) => `DELETE FROM ${t} WHERE tenant_id = $1 AND seq = 4`, [tenant.id]);
+      expect(await verify(tenant)).toMatchObject({ ok: false, firstBadSeq: '4', problem: expect.stringContaining('missing') });
+    });
+
+    it('the last entry removed', async () => {
+      const tenant = await chainOf(5);
+      await tamper(tenant, (t) => `DELETE FROM ${t} WHERE tenant_id = $1 AND seq = 5`, [tenant.id]);
+      expect(await verify(tenant)).toMatchObject({ ok: false, firstBadSeq: '5', problem: expect.stringContaining('head') });
+    });
+
+    it('an inserted entry', async () => {
+      const tenant = await chainOf(5);
+      // Shift entries 3.. up by one and slip a forged entry in at 3.
+      await asSuperuser(tenant, async (client, table) => {
+        await client.query("SET session_replication_role = 'replica'");
+        await client.query(`UPDATE ${table} SET seq = seq + 100 WHERE tenant_id = $1 AND seq >= 3`, [tenant.id]);
+        await client.query(`UPDATE ${table} SET seq = seq - 99 WHERE tenant_id = $1 AND seq >= 103`, [tenant.id]);
+        await client.query(
+          `INSERT INTO ${table} (tenant_id, id, seq, occurred_at, action, outcome, actor_kind, request_id, entry, pii, prev_hash, hash)
+           SELECT tenant_id, gen_random_uuid(), 3, occurred_at, action, outcome, actor_kind, request_id, entry, pii, hash, sha256(hash) FROM ${table}
+            WHERE tenant_id = $1 AND seq = 2`,
+          [tenant.id],
+        );
+      });
+      expect(await verify(tenant)).toMatchObject({ ok: false, firstBadSeq: '3' });
+    });
+
+    it('an entry appended around the trigger, even with a well-formed hash', async () => {
+      const tenant = await chainOf(3);
+      await tamper(
+        tenant,
+        (t) => `INSERT INTO ${t} (tenant_id, id, seq, occurred_at, action, outcome, actor_kind, request_id, entry, pii, prev_hash, hash)
+                SELECT tenant_id, gen_random_uuid(), 4, occurred_at, action, outcome, actor_kind, request_id, entry, pii, hash,
+                       sha256(hash || int8send(4) || sha256(int4send(octet_length(convert_to(entry, 'UTF8'))) || convert_to(entry, 'UTF8') || coalesce(pii, '\\x'::bytea)))
+                  FROM ${t} WHERE tenant_id = $1 AND seq = 3`,
+        [tenant.id],
+      );
+      // Its hash links, but the entry was not written by the trigger: the id no longer matches,
+      // and the chain head still says 3.
+      expect(await verify(tenant)).toMatchObject({ ok: false, firstBadSeq: '4' });
+    });
+
+    it('reordered entries', async () => {
+      const tenant = await chainOf(5);
+      await asSuperuser(tenant, async (client, table) => {
+        await client.query("SET session_replication_role = 'replica'");
+        await client.query(`UPDATE ${table} SET seq = CASE seq WHEN 2 THEN 4 ELSE 2 END + 1000 WHERE tenant_id = $1 AND seq IN (2, 4)`, [tenant.id]);
+        await client.query(`UPDATE ${table} SET seq = seq - 1000 WHERE tenant_id = $1 AND seq > 1000`, [tenant.id]);
+      });
+      expect(await verify(tenant)).toMatchObject({ ok: false, firstBadSeq: '2' });
+    });
+
+    it('a truncated table, and a truncated chain the signed checkpoint still vouches for', async () => {
+      const tenant = await chainOf(3);
+      const head = await asSuperuser(tenant, async (client, table) => {
+        const { rows } = await client.query(`SELECT seq, hash FROM ${table.replace('audit_entries', 'audit_chain_heads')} WHERE tenant_id = $1`, [tenant.id]);
+        return { seq: BigInt(rows[0].seq), hash: rows[0].hash as Buffer };
+      });
+      // A pool table holds every tenant's entries: truncate a silo's instead, then drop its head too.
+      const silo = await createTenant(api, { tier: 'enterprise' });
+      await writeCustomers(silo, 2);
+      await tamper(silo, (t) => `TRUNCATE ${t}`);
+      expect(await verify(silo)).toMatchObject({ ok: false, firstBadSeq: '1', problem: expect.stringContaining('head') });
+      // Removing the entries and the head of the pool tenant leaves an empty chain: only the checkpoint tells.
+      await tamper(tenant, (t) => `DELETE FROM ${t} WHERE tenant_id = $1`, [tenant.id]);
+      await tamper(tenant, (t) => `DELETE FROM ${t.replace('audit_entries', 'audit_chain_heads')} WHERE tenant_id = $1`, [tenant.id]);
+      expect(await verify(tenant)).toMatchObject({ ok: true, entries: 0 });
+      expect(await verify(tenant, new Map([[tenant.id, head]]))).toMatchObject({ ok: false, firstBadSeq: '1', problem: expect.stringContaining('checkpoint') });
+    });
+  });
+
+  it('signs chain heads into a file sink and an HTTP sink; verify trusts only validly signed checkpoints', async () => {
+    const tenant = await createTenant(api);
+    await writeCustomers(tenant, 2);
+    const received: unknown[] = [];
+    const sink = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        received.push(JSON.parse(body));
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+    const file = join(mkdtempSync('/tmp/bulkhead-checkpoints-'), 'checkpoints.jsonl');
+    try {
+      const port = (sink.address() as { port: number }).port;
+      const settings = loadConfig({ ...process.env, AUDIT_CHECKPOINT_FILE: file, AUDIT_CHECKPOINT_URL: `http://127.0.0.1:${port}/checkpoints` });
+      const keys = api.app.get(AuditKeys);
+      const checkpointer = new AuditCheckpointer(settings, keys, api.app.get(TenantData), api.app.get(TenantRepository), api.app.get(AuditTrail));
+      const written = await checkpointer.checkpoint();
+      const mine = written.find((c) => c.tenant === tenant.id)!;
+      expect(mine).toMatchObject({ seq: '2' });
+      expect(checkpointIsValid(keys.publicKey, mine)).toBe(true);
+      expect(received).toEqual([{ checkpoints: written }]);
+      // Nothing moved: the next round signs nothing for this tenant.
+      expect((await checkpointer.checkpoint()).some((c) => c.tenant === tenant.id)).toBe(false);
+
+      const { heads, invalid } = readCheckpoints(file, keys.publicKey);
+      expect(invalid).toBe(0);
+      expect(await verify(tenant, heads)).toMatchObject({ ok: true, checkpoint: { seq: '2', matches: true } });
+      // A checkpoint line with a forged signature is not trusted.
+      const forged = { ...mine, seq: '9' };
+      appendFileSync(file, JSON.stringify(forged) + '\n');
+      expect(readCheckpoints(file, keys.publicKey)).toMatchObject({ invalid: 1 });
+    } finally {
+      sink.close();
+    }
+  });
+
+  it('leaves entries of REPEATABLE READ writes pending (no serialization failure on the head), chained by the next append', async () => {
+    const tenant = await createTenant(api);
+    const data = api.app.get(TenantData);
+    const write = (i: number) =>
+      runWithTenant(tenantContextOf(tenant, 'rr-writer'), () =>
+        data.transaction((tx) => tx.repository(Customer).insert({ name: `rr${i}`, email: `rr${i}-${tenant.slug}@example.com` }), { isolationLevel: 'REPEATABLE READ' }),
+      );
+    // Concurrent snapshot transactions of one tenant, each with its entry: none fails on the chain head.
+    await Promise.all([0, 1, 2, 3, 4].map(write));
+    const pending = await asSuperuser(tenant, async (client, table) => (await client.query(`SELECT count(*)::int AS n FROM ${table} WHERE tenant_id = $1 AND seq IS NULL`, [tenant.id])).rows[0].n);
+    expect(pending).toBe(5);
+    await writeCustomers(tenant, 1);
+    const rows = await asSuperuser(tenant, async (client, table) => (await client.query(`SELECT seq::int FROM ${table} WHERE tenant_id = $1 ORDER BY seq`, [tenant.id])).rows);
+    expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(await verify(tenant)).toMatchObject({ ok: true, entries: 6 });
+  });
+});
