@@ -1,6 +1,7 @@
 import { AUDIT_FEATURE } from '@bulkhead/audit';
 import { BulkheadDomain } from '@bulkhead/domain-kit';
 import { IDEMPOTENCY_FEATURE } from '@bulkhead/idempotency';
+import { METERING_FEATURE } from '@bulkhead/metering';
 import { PROJECTS_DOMAIN } from '@bulkhead/projects';
 import { SALES_DOMAIN } from '@bulkhead/sales';
 
@@ -8,6 +9,6 @@ import { SALES_DOMAIN } from '@bulkhead/sales';
  * The domains this deployment runs: one line each. The API serves their controllers, the worker
  * runs their job handlers, and `setup`, `migrate` and provisioning apply their tenant migrations
  * to the pool, every schema and every silo. Platform features with tenant tables of their own
- * (`IDEMPOTENCY_FEATURE`, `AUDIT_FEATURE`) are listed here too; their migrations apply before any domain's.
+ * (`IDEMPOTENCY_FEATURE`, `METERING_FEATURE`, `AUDIT_FEATURE`) are listed here too; their migrations apply before any domain's.
  */
-export const DOMAINS: readonly BulkheadDomain[] = [IDEMPOTENCY_FEATURE, AUDIT_FEATURE, SALES_DOMAIN, PROJECTS_DOMAIN];
+export const DOMAINS: readonly BulkheadDomain[] = [IDEMPOTENCY_FEATURE, METERING_FEATURE, AUDIT_FEATURE, SALES_DOMAIN, PROJECTS_DOMAIN];

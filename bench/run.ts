@@ -9,6 +9,7 @@ import { auditBench } from './scenarios/audit';
 import { fairQueueBench } from './scenarios/fair-queue';
 import { fairnessBench } from './scenarios/fairness';
 import { rateLimitBench } from './scenarios/rate-limit';
+import { meteringBench } from './scenarios/metering';
 import { scopingBench } from './scenarios/scoping';
 import { tierRouterBench } from './scenarios/tier-router';
 
@@ -19,6 +20,7 @@ const SCENARIOS: Record<string, () => Promise<BenchSection>> = {
   fairness: fairnessBench,
   'rate-limit': rateLimitBench,
   audit: auditBench,
+  metering: meteringBench,
 };
 
 const DOC = join(__dirname, '..', '..', 'docs', 'benchmarks.md');

@@ -90,6 +90,11 @@ function configureHttp(app: NestFastifyApplication, config: BulkheadConfig, opti
     }
     done();
   });
+  // A route may raise its own body limit with `@RouteConfig({ bodyLimit })` (usage batches).
+  fastify.addHook('onRoute', (route) => {
+    const limit = (route.config as { bodyLimit?: unknown } | undefined)?.bodyLimit;
+    if (typeof limit === 'number') route.bodyLimit = limit;
+  });
   registerJsonBodyParser(fastify, config.bodyLimitBytes);
   // Closing waits for every connection with a request in flight, and one that never completes
   // (a client that stalls mid-body) would hold a stopping process forever: the grace bounds it.

@@ -16,6 +16,7 @@ const COMMAND_MODULES: Array<{ commands: string[]; load: () => Promise<Register>
   { commands: ['token'], load: async () => (await import('./commands/token.command')).registerTokenCommand },
   { commands: ['audit'], load: async () => (await import('./commands/audit.commands')).registerAuditCommands },
   { commands: ['doctor'], load: async () => (await import('./commands/doctor.command')).registerDoctorCommand },
+  { commands: ['billing'], load: async () => (await import('./commands/billing.commands')).registerBillingCommands },
   { commands: ['demo', 'seed-demo'], load: async () => (await import('./commands/demo.command')).registerDemoCommands },
 ];
 

@@ -1,6 +1,7 @@
 import { AuditCheckpointer, QueryAuditSchedule } from '@bulkhead/audit';
 import { ConfigModule } from '@bulkhead/config';
 import { JobsModule } from '@bulkhead/jobs';
+import { ReconciliationScheduleModule } from '@bulkhead/metering';
 import { LoggingModule } from '@bulkhead/observability';
 import { TenancyModule } from '@bulkhead/tenancy';
 import { Module } from '@nestjs/common';
@@ -14,6 +15,7 @@ import { DOMAINS } from '../../domains';
     TenancyModule.forRoot({ domains: DOMAINS, applicationName: 'bulkhead-worker', http: false }),
     JobsModule.forRoot({ worker: true, http: false }),
     ...DOMAINS.map((domain) => domain.module),
+    ReconciliationScheduleModule,
   ],
   // The worker signs chain heads (AUDIT_CHECKPOINT_*) and runs the query audit (AUDIT_QUERY_AUDIT_INTERVAL_MS); the API does not.
   providers: [AuditCheckpointer, QueryAuditSchedule],

@@ -304,6 +304,40 @@ export class BulkheadConfig {
   @Max(3600)
   AUDIT_IMPERSONATION_MAX_SECONDS = 900;
 
+  /**
+   * Meters the ingest API accepts (`POST /v1/usage/events`), besides those the modules record
+   * themselves: `name:aggregation[:property[:unit]]`, comma-separated.
+   */
+  @Matches(/^\s*$|^[a-z][a-z0-9_.-]{0,63}:(count|sum|max|unique_count|latest)(:[A-Za-z_][A-Za-z0-9_]{0,63}(:[A-Za-z0-9_ .-]{1,32})?)?(,[a-z][a-z0-9_.-]{0,63}:(count|sum|max|unique_count|latest)(:[A-Za-z_][A-Za-z0-9_]{0,63}(:[A-Za-z0-9_ .-]{1,32})?)?)*$/, {
+    message: 'METERING_INGEST_METERS must look like compute.seconds:sum:seconds:seconds,active.users:unique_count:user_id:users',
+  })
+  METERING_INGEST_METERS = 'api.calls:count,compute.seconds:sum:seconds:seconds,storage.bytes:max:bytes:bytes,active.users:unique_count:user_id:users,seats:latest:seats:seats';
+
+  /**
+   * Quotas per tier: `tier:meter=limit/period|meter=limit/period;tier:...`, period `day` or `month`
+   * (UTC); a tier left out or listed with nothing has no quota.
+   */
+  @Matches(/^\s*$|^(free|pro|enterprise):([a-z][a-z0-9_.-]{0,63}=\d{1,15}\/(day|month)(\|[a-z][a-z0-9_.-]{0,63}=\d{1,15}\/(day|month))*)?(;(free|pro|enterprise):([a-z][a-z0-9_.-]{0,63}=\d{1,15}\/(day|month)(\|[a-z][a-z0-9_.-]{0,63}=\d{1,15}\/(day|month))*)?)*$/, {
+    message: 'METERING_PLANS must look like free:orders.created=1000/month|exports.requested=10/day;pro:orders.created=100000/month',
+  })
+  METERING_PLANS = 'free:orders.created=1000/month|exports.requested=10/day;pro:orders.created=100000/month|exports.requested=1000/day;enterprise:';
+
+  /** How often the worker reconciles every tenant's meters for the current and previous billing period. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10_000)
+  @Max(86_400_000)
+  METERING_RECONCILE_INTERVAL_MS = 3_600_000;
+
+  /** Where the billing sender posts meter events (the Stripe API, or a stand-in for tests). */
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'BILLING_STRIPE_BASE_URL must be an http(s) URL' })
+  BILLING_STRIPE_BASE_URL = 'https://api.stripe.com';
+
+  /** The Stripe secret key the sender uses; without it `billing send` refuses to run. */
+  @IsOptional()
+  @IsString()
+  BILLING_STRIPE_API_KEY?: string;
+
   @Matches(/^\d+(b|kb|mb)$/, { message: 'BODY_LIMIT must look like 100kb' })
   BODY_LIMIT = '100kb';
 
@@ -341,7 +375,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): BulkheadConfig {
   const known = Object.keys(new BulkheadConfig());
   const input: Record<string, unknown> = {};
-  for (const key of new Set([...known, 'AUTH_JWKS_URI', 'TENANT_BASE_DOMAIN', 'DATABASE_CLUSTERS', 'AUDIT_CHECKPOINT_FILE', 'AUDIT_CHECKPOINT_URL'])) {
+  for (const key of new Set([...known, 'AUTH_JWKS_URI', 'TENANT_BASE_DOMAIN', 'DATABASE_CLUSTERS', 'AUDIT_CHECKPOINT_FILE', 'AUDIT_CHECKPOINT_URL', 'BILLING_STRIPE_API_KEY'])) {
     if (env[key] !== undefined && env[key] !== '') input[key] = env[key];
   }
   const config = plainToInstance(BulkheadConfig, input, { exposeDefaultValues: true });

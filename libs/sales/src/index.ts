@@ -11,3 +11,4 @@ export { OrderExportsService, EXPORT_ORDERS_JOB } from './exports/order-exports.
 export { CustomerTotals } from './totals/customer-totals.entity';
 export { RECALCULATE_TOTALS_JOB } from './totals/recalculate-totals.handler';
 export * from './sales.errors';
+export { ORDERS_CREATED, EXPORTS_REQUESTED } from './sales.meters';

@@ -13,6 +13,7 @@ import { OrdersService } from './orders/orders.service';
 import { CustomerTotals } from './totals/customer-totals.entity';
 import { CustomerTotalsController } from './totals/customer-totals.controller';
 import { RecalculateTotalsHandler } from './totals/recalculate-totals.handler';
+import { SalesMeters } from './sales.meters';
 
 /** The tables this domain maps; declared to the platform by SALES_DOMAIN. */
 export const SALES_ENTITIES = [Customer, Order, OrderExport, OrderExportContent, CustomerTotals];
@@ -20,7 +21,7 @@ export const SALES_ENTITIES = [Customer, Order, OrderExport, OrderExportContent,
 /** Needs JobsModule (global) for TenantJobs; its job handlers are discovered by the worker. */
 @Module({
   controllers: [CustomersController, OrdersController, OrderExportsController, CustomerTotalsController],
-  providers: [CustomersService, OrdersService, OrderExportsService, ExportOrdersHandler, RecalculateTotalsHandler],
+  providers: [SalesMeters, CustomersService, OrdersService, OrderExportsService, ExportOrdersHandler, RecalculateTotalsHandler],
   exports: [CustomersService, OrdersService, OrderExportsService],
 })
 export class SalesModule {}

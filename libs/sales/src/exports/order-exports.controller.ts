@@ -1,4 +1,5 @@
 import { JobBacklogFullProblem, JobsUnavailableProblem } from '@bulkhead/jobs';
+import { QUOTA_EXCEEDED_EXAMPLE } from '@bulkhead/metering';
 import { ApiProblem } from '@bulkhead/openapi';
 import { RateLimitClass } from '@bulkhead/rate-limit';
 import { Controller, Get, Header, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
@@ -20,6 +21,7 @@ export class OrderExportsController {
   @ApiOperation({ summary: "Export this tenant's orders as CSV in the background; poll the export, then fetch its content" })
   @ApiAcceptedResponse({ type: OrderExportView })
   @ApiProblem(JobBacklogFullProblem)
+  @ApiProblem(QUOTA_EXCEEDED_EXAMPLE)
   @ApiProblem(JobsUnavailableProblem)
   async request(): Promise<OrderExportView> {
     return OrderExportView.of(await this.exports.request());

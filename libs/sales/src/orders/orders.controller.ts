@@ -1,3 +1,4 @@
+import { QUOTA_EXCEEDED_EXAMPLE } from '@bulkhead/metering';
 import { ApiProblem } from '@bulkhead/openapi';
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -16,6 +17,7 @@ export class OrdersController {
   @ApiOperation({ summary: 'Create an order for a customer of the same tenant' })
   @ApiCreatedResponse({ type: OrderView })
   @ApiProblem(UnknownCustomerReferenceProblem)
+  @ApiProblem(QUOTA_EXCEEDED_EXAMPLE)
   async create(@Body() body: CreateOrderDto): Promise<OrderView> {
     return OrderView.of(await this.orders.create(body));
   }

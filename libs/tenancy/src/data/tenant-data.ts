@@ -28,6 +28,18 @@ export class TenantTransaction {
    * when another transaction holds it. The lock key hashes the tenant id with the name, so two
    * tenants never contend for the same lock (short of a 64-bit hash collision).
    */
+  /**
+   * One statement TypeORM cannot build (a bulk `INSERT ... ON CONFLICT ... RETURNING`, an upsert
+   * of counters), in this transaction. `$1` is always this transaction's tenant id, prepended to
+   * `values`: the statement must use it as `tenant_id = $1` (or insert it) on every tenant table it
+   * names, and RLS refuses any row of another tenant whatever the text says. Rows come back raw
+   * (database column names); an UPDATE or DELETE answers its RETURNING rows.
+   */
+  async statement<R = Record<string, unknown>>(text: string, values: readonly unknown[] = []): Promise<R[]> {
+    const result = (await this.runner.query(text, [this.tenantId, ...values], true)) as { records?: R[] };
+    return result.records ?? [];
+  }
+
   async tryAdvisoryLock(name: string): Promise<boolean> {
     const rows = (await this.runner.query('SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked', [`${this.tenantId}:${name}`])) as Array<{ locked: boolean }>;
     return rows[0]?.locked === true;

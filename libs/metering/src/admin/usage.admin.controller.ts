@@ -1,0 +1,35 @@
+import { OperatorOnly } from '@bulkhead/identity';
+import { ApiProblem } from '@bulkhead/openapi';
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { MeterNotFoundProblem, UsageRangeInvalidProblem } from '../metering.errors';
+import { AdminUsagePage, AdminUsageQuery } from '../query/usage-query.dto';
+import { UsageReportService } from '../query/usage-report.service';
+import { FleetUsageService } from './fleet-usage.service';
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@OperatorOnly()
+@Controller('v1/admin/usage')
+export class UsageAdminController {
+  constructor(
+    private readonly reports: UsageReportService,
+    private readonly fleet: FleetUsageService,
+  ) {}
+
+  @Get()
+  @ApiOperation({
+    summary: "Every tenant's total of one meter over a range, whatever its isolation model and cluster (cursor pagination over tenants)",
+    description: "Assembled from one scoped query per tenant, run in that tenant's context against its own placement.",
+  })
+  @ApiOkResponse({ type: AdminUsagePage })
+  @ApiProblem(MeterNotFoundProblem)
+  @ApiProblem(UsageRangeInvalidProblem)
+  async list(@Query() query: AdminUsageQuery): Promise<AdminUsagePage> {
+    const meter = this.reports.meterOf(query.meter);
+    const granularity = query.granularity ?? 'day';
+    const range = this.reports.rangeOf(query.from, query.to, granularity);
+    const page = await this.fleet.page(meter, granularity, range, { after: query.after, limit: query.limit ?? 20 });
+    return { meter: meter.name, ...page };
+  }
+}

@@ -1,0 +1,100 @@
+import { BulkheadConfig } from '@bulkhead/config';
+import { Injectable } from '@nestjs/common';
+import Stripe from 'stripe';
+import { forEachTenant } from '../admin/fleet-usage.service';
+import { BillingNotConfiguredProblem } from './billing.errors';
+import { BillingExportService } from './billing-export.service';
+import { TenantSelection, UsageReconciler } from './usage-reconciler';
+
+/** Meter events in flight to the provider at once, per tenant. */
+const CONCURRENCY = 8;
+/** Sent events are recorded after every chunk, so a crash resends at most one chunk. */
+const CHUNK = 200;
+
+export interface TenantSend {
+  tenantId: string;
+  slug: string;
+  status: 'sent' | 'blocked' | 'failed';
+  sent: number;
+  error?: string;
+}
+
+/**
+ * Sends a period's meter events to Stripe (`POST /v2/billing/meter_events`, the official `stripe`
+ * package, base URL BILLING_STRIPE_BASE_URL) and records each acknowledged event in the tenant's
+ * `usage_billing_sends`, so a re-run sends only what was never acknowledged: nothing twice. An
+ * event acknowledged by Stripe just before a crash (not yet recorded) is sent again with the same
+ * `identifier`, which Stripe deduplicates (for at least 24 hours): re-run a failed send promptly.
+ * A tenant with unacknowledged drift for the period is skipped (`blocked`).
+ */
+@Injectable()
+export class StripeMeterEventSender {
+  constructor(
+    private readonly config: BulkheadConfig,
+    private readonly exports: BillingExportService,
+    private readonly reconciler: UsageReconciler,
+  ) {}
+
+  async send(period: string, selection: TenantSelection = {}): Promise<{ tenants: TenantSend[]; next: string | null }> {
+    const stripe = this.client();
+    const results: TenantSend[] = [];
+    // After one failure (the provider unreachable or refusing) the rest of the run is not tried:
+    // a re-run picks up exactly where this one stopped.
+    let stopped: string | undefined;
+    let next: string | null = null;
+    for await (const page of this.reconciler.tenantPages(selection)) {
+      next = page.next;
+      results.push(
+        ...(await forEachTenant(page.tenants, 'operator:billing-send', async (tenant): Promise<TenantSend> => {
+          const base = { tenantId: tenant.id, slug: tenant.slug };
+          if (stopped !== undefined) return { ...base, status: 'failed', sent: 0, error: `not attempted: ${stopped}` };
+          const pending = await this.exports.exportCurrent(tenant, period, { unsentOnly: true });
+          if (pending.status === 'blocked') return { ...base, status: 'blocked', sent: 0 };
+          let sent = 0;
+          for (let start = 0; start < pending.events.length; start += CHUNK) {
+            const chunk = pending.events.slice(start, start + CHUNK);
+            const acknowledged: string[] = [];
+            let failure: unknown;
+            let next = 0;
+            await Promise.all(
+              Array.from({ length: CONCURRENCY }, async () => {
+                while (failure === undefined && next < chunk.length) {
+                  const line = chunk[next++];
+                  try {
+                    await stripe.v2.billing.meterEvents.create(line);
+                    acknowledged.push(line.identifier);
+                  } catch (error) {
+                    failure = error;
+                  }
+                }
+              }),
+            );
+            await this.exports.markSent(period, acknowledged);
+            sent += acknowledged.length;
+            if (failure !== undefined) {
+              const error = failure instanceof Error ? failure.message : String(failure);
+              stopped ??= `an earlier send failed (${error})`;
+              return { ...base, status: 'failed', sent, error };
+            }
+          }
+          return { ...base, status: 'sent', sent };
+        }, (tenant, error) => ({ tenantId: tenant.id, slug: tenant.slug, status: 'failed' as const, sent: 0, error: `placement unavailable: ${error instanceof Error ? error.message : String(error)}` }))),
+      );
+    }
+    return { tenants: results, next };
+  }
+
+  private client(): Stripe {
+    const key = this.config.BILLING_STRIPE_API_KEY;
+    if (!key) throw new BillingNotConfiguredProblem();
+    const url = new URL(this.config.BILLING_STRIPE_BASE_URL);
+    return new Stripe(key, {
+      host: url.hostname,
+      port: url.port || (url.protocol === 'http:' ? 80 : 443),
+      protocol: url.protocol === 'http:' ? 'http' : 'https',
+      maxNetworkRetries: 2,
+      timeout: 10_000,
+      telemetry: false,
+    });
+  }
+}

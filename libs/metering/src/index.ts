@@ -1,0 +1,17 @@
+export { METERING_FEATURE } from './metering.feature';
+export { MeteringModule } from './metering.module';
+export { defineMeter, type MeterDefinition, type MeterAggregation } from './meters/meter.definition';
+export { MeterProvider, type MeterSource, type UsagePeriod } from './meters/meter-provider.decorator';
+export { MeterCatalog } from './meters/meter.catalog';
+export { PlanCatalog, type Quota } from './quotas/plan.catalog';
+export { QuotaExceededProblem, QUOTA_EXCEEDED_EXAMPLE } from './quotas/quota.errors';
+export { UsageRecorder, type RecordedUsage, type RecordOutcome } from './usage/usage.recorder';
+export { usageEventRowId } from './usage/usage-event.id';
+export { MeterNotFoundProblem, UsageRangeInvalidProblem } from './metering.errors';
+export { UsageReconciler, type TenantReconciliation, type TenantSelection } from './billing/usage-reconciler';
+export { BillingExportService, toCsv, toJsonLines, type TenantExport, type MeterEventLine } from './billing/billing-export.service';
+export { StripeMeterEventSender, type TenantSend } from './billing/stripe-meter-event.sender';
+export { ReconciliationScheduleModule, ReconciliationSchedule } from './billing/reconciliation.schedule';
+export { billingPeriod } from './usage/usage-period';
+export * from './billing/billing.errors';
+export { QuotaAlertListener, type QuotaAlert, type QuotaAlertHandler } from './quotas/quota-alert.listener';

@@ -1,0 +1,160 @@
+import { IsolationModel } from '@bulkhead/config';
+import { TenantRecord } from '@bulkhead/control-plane';
+import { randomUUID } from 'node:crypto';
+import { call, expectProblem } from './support/http';
+import { createTenant, operatorToken, startTestApi, TestApi, tokenFor } from './support/test-app';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+function event(type: string, data: Record<string, unknown> | undefined, extra: Record<string, unknown> = {}) {
+  return { specversion: '1.0', id: `evt-${randomUUID()}`, source: 'test', type, ...(data ? { data } : {}), ...extra };
+}
+
+/** Ingest, rollups and the usage report, against the real stack, in every isolation model. */
+describe.each<IsolationModel>(['pool', 'schema', 'silo'])('metering (%s)', (model) => {
+  let api: TestApi;
+  let tenant: TenantRecord;
+  let other: TenantRecord;
+  let token: string;
+  let otherToken: string;
+
+  const ingest = (events: unknown[], as = token) => call(api.server, 'post', '/v1/usage/events', as, { events });
+  const usage = async (meter: string, from: Date, to: Date, granularity = 'day', as = token) => {
+    const response = await call(api.server, 'get', `/v1/usage?meter=${meter}&from=${from.toISOString()}&to=${to.toISOString()}&granularity=${granularity}`, as);
+    expect(response.status).toBe(200);
+    return response.body as { total: string | null; buckets: Array<{ start: string; value: string }> };
+  };
+
+  beforeAll(async () => {
+    api = await startTestApi();
+    tenant = await createTenant(api, { isolation: model });
+    other = await createTenant(api, { isolation: model });
+    token = tokenFor(api, tenant);
+    otherToken = tokenFor(api, other);
+  });
+  afterAll(() => api.close());
+
+  it('counts every event once across three replays, per hour, day and month, exactly', async () => {
+    const now = Date.now();
+    const late = new Date(now - 30 * DAY).toISOString();
+    const events = [
+      event('compute.seconds', { seconds: 1.25 }),
+      event('compute.seconds', { seconds: '2.000000000001' }),
+      event('compute.seconds', { seconds: 3 }, { time: late }),
+      event('api.calls', undefined),
+      event('storage.bytes', { bytes: 10 }),
+      event('storage.bytes', { bytes: 7 }),
+      event('active.users', { user_id: 'u1' }),
+      event('active.users', { user_id: 'u1' }),
+      event('active.users', { user_id: 'u2' }),
+    ];
+    const first = await ingest(events);
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ accepted: 9, duplicates: 0, refused: 0 });
+    for (let replay = 0; replay < 3; replay += 1) {
+      const again = await ingest(events);
+      expect(again.body).toMatchObject({ accepted: 0, duplicates: 9, refused: 0 });
+    }
+    const from = new Date(now - 32 * DAY);
+    const to = new Date(now + DAY);
+    expect((await usage('compute.seconds', from, to)).total).toBe('6.250000000001');
+    expect((await usage('compute.seconds', from, to, 'hour')).total).toBe('6.250000000001');
+    const monthly = await usage('compute.seconds', new Date(Date.UTC(2000, 0, 1)), new Date(Date.UTC(2050, 0, 1)), 'month');
+    expect(monthly.total).toBe('6.250000000001');
+    // The late event sits in its own day.
+    const lateDay = await usage('compute.seconds', new Date(Date.parse(late) - DAY), new Date(Date.parse(late) + 1));
+    expect(lateDay.buckets.map((b) => b.value)).toEqual(['3']);
+    expect((await usage('api.calls', from, to)).total).toBe('1');
+    expect((await usage('storage.bytes', from, to)).total).toBe('10');
+    const users = await usage('active.users', from, to);
+    expect(users.buckets.map((b) => b.value)).toEqual(['2']);
+  });
+
+  it('refuses events one by one, with a reason, and keeps the rest', async () => {
+    const now = Date.now();
+    const good = event('api.calls', undefined);
+    const response = await ingest([
+      good,
+      event('api.calls', undefined, { time: new Date(now - 36 * DAY).toISOString() }),
+      event('api.calls', undefined, { time: new Date(now + 10 * 60_000).toISOString() }),
+      event('no.such.meter', undefined),
+      event('orders.created', undefined),
+      event('compute.seconds', { seconds: 'lots' }),
+      event('compute.seconds', { seconds: 1, tenant_id: other.id }),
+      good,
+    ]);
+    expect(response.status).toBe(200);
+    expect(response.body.results.map((r: { status: string; reason?: string }) => r.reason ?? r.status)).toEqual([
+      'accepted',
+      'too_old',
+      'in_future',
+      'unknown_meter',
+      'meter_not_ingestable',
+      'value_invalid',
+      'tenant_in_body',
+      'duplicate',
+    ]);
+  });
+
+  it('refuses a tenant in the body, malformed events and oversized batches as a whole (400), writing nothing', async () => {
+    const marker = event('api.calls', undefined);
+    expectProblem(await call(api.server, 'post', '/v1/usage/events', token, { events: [marker], tenantId: other.id }), 400);
+    expectProblem(await ingest([marker, { ...event('api.calls', undefined), tenantid: other.id }]), 400);
+    expectProblem(await ingest([marker, { ...event('api.calls', undefined), specversion: '0.3' }]), 400);
+    expectProblem(await ingest([]), 400);
+    expectProblem(await ingest(Array.from({ length: 1001 }, () => event('api.calls', undefined))), 400);
+    // The marker was never written: it is accepted now.
+    expect((await ingest([marker])).body.accepted).toBe(1);
+  });
+
+  it('keeps usage per tenant: the same event id is two events, and reports never cross', async () => {
+    const shared = event('api.calls', undefined);
+    expect((await ingest([shared])).body.accepted).toBe(1);
+    expect((await ingest([shared], otherToken)).body.accepted).toBe(1);
+    const from = new Date(Date.now() - DAY);
+    const to = new Date(Date.now() + DAY);
+    const mine = Number((await usage('api.calls', from, to)).total);
+    const theirs = Number((await usage('api.calls', from, to, 'day', otherToken)).total);
+    expect(theirs).toBe(1);
+    expect(mine).toBeGreaterThan(1);
+  });
+
+  it('records orders.created with the order, once, and reports it', async () => {
+    const customer = await call(api.server, 'post', '/v1/customers', token, { name: 'C', email: `${randomUUID()}@example.com` });
+    expect(customer.status).toBe(201);
+    const from = new Date(Date.now() - DAY);
+    const to = new Date(Date.now() + DAY);
+    const before = Number((await usage('orders.created', from, to)).total);
+    for (let i = 0; i < 3; i += 1) {
+      expect((await call(api.server, 'post', '/v1/orders', token, { customerId: customer.body.id, totalCents: 100, currency: 'EUR' })).status).toBe(201);
+    }
+    // A refused order (unknown customer) records nothing.
+    expect((await call(api.server, 'post', '/v1/orders', token, { customerId: randomUUID(), totalCents: 100, currency: 'EUR' })).status).toBe(422);
+    expect(Number((await usage('orders.created', from, to)).total)).toBe(before + 3);
+  });
+
+  it('answers bad queries with 4xx problems', async () => {
+    expectProblem(await call(api.server, 'get', '/v1/usage?meter=no.such&from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z', token), 404, 'meter_not_found');
+    expectProblem(await call(api.server, 'get', '/v1/usage?meter=api.calls&from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z', token), 400, 'usage_range_invalid');
+    expectProblem(await call(api.server, 'get', '/v1/usage?meter=api.calls&from=2000-01-02T00:00:00Z&to=2026-01-01T00:00:00Z&granularity=hour', token), 400, 'usage_range_invalid');
+    expectProblem(await call(api.server, 'get', '/v1/usage?meter=api.calls&from=yesterday&to=2026-01-01T00:00:00Z', token), 400);
+  });
+
+  it('gives operators every tenant of every model, each from its own placement', async () => {
+    const from = new Date(Date.now() - DAY);
+    const to = new Date(Date.now() + DAY);
+    const items: Array<{ tenantId: string; total: string }> = [];
+    let after: string | null = null;
+    do {
+      const page = await call(api.server, 'get', `/v1/admin/usage?meter=api.calls&from=${from.toISOString()}&to=${to.toISOString()}&limit=100${after ? `&after=${after}` : ''}`, operatorToken(api));
+      expect(page.status).toBe(200);
+      items.push(...page.body.items);
+      after = page.body.next;
+    } while (after);
+    const mine = await usage('api.calls', from, to);
+    expect(items.find((item) => item.tenantId === tenant.id)?.total).toBe(mine.total);
+    expect(items.find((item) => item.tenantId === other.id)?.total).toBe('1');
+    expectProblem(await call(api.server, 'get', `/v1/admin/usage?meter=api.calls&from=${from.toISOString()}&to=${to.toISOString()}`, token), 403);
+  });
+});
