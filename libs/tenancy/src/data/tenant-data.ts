@@ -23,12 +23,6 @@ export class TenantTransaction {
   }
 
   /**
-   * Takes a transaction-level advisory lock on `name` within this tenant's namespace, without
-   * waiting: true when taken (held until COMMIT or ROLLBACK, also when the connection dies), false
-   * when another transaction holds it. The lock key hashes the tenant id with the name, so two
-   * tenants never contend for the same lock (short of a 64-bit hash collision).
-   */
-  /**
    * One statement TypeORM cannot build (a bulk `INSERT ... ON CONFLICT ... RETURNING`, an upsert
    * of counters), in this transaction. `$1` is always this transaction's tenant id, prepended to
    * `values`: the statement must use it as `tenant_id = $1` (or insert it) on every tenant table it
@@ -40,6 +34,12 @@ export class TenantTransaction {
     return result.records ?? [];
   }
 
+  /**
+   * Takes a transaction-level advisory lock on `name` within this tenant's namespace, without
+   * waiting: true when taken (held until COMMIT or ROLLBACK, also when the connection dies), false
+   * when another transaction holds it. The lock key hashes the tenant id with the name, so two
+   * tenants never contend for the same lock (short of a 64-bit hash collision).
+   */
   async tryAdvisoryLock(name: string): Promise<boolean> {
     const rows = (await this.runner.query('SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked', [`${this.tenantId}:${name}`])) as Array<{ locked: boolean }>;
     return rows[0]?.locked === true;
