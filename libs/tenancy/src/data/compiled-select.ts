@@ -19,7 +19,7 @@ export class CompiledSelect<E extends TenantOwnedEntity> {
   private constructor(
     private readonly metadata: EntityMetadata,
     private readonly columns: readonly ColumnMetadata[],
-    private readonly filters: readonly string[],
+    private readonly filters: readonly Filter[],
     private readonly head: string,
     private readonly tail: string,
     private readonly dataSource: DataSource,
@@ -29,7 +29,7 @@ export class CompiledSelect<E extends TenantOwnedEntity> {
   sql(tenantId: string, page: PageRequest<E>): string {
     const where = (page.where ?? {}) as Record<string, unknown>;
     let sql = this.head + toSqlLiteral(tenantId);
-    for (const property of this.filters) sql += ` AND ${condition(this.column(property), where[property])}`;
+    for (const filter of this.filters) sql += ` AND ${this.condition(filter, where[filter.property])}`;
     if (page.after !== undefined) sql += ` AND e."id" > ${toSqlLiteral(page.after)}`;
     return sql + this.tail;
   }
@@ -46,9 +46,28 @@ export class CompiledSelect<E extends TenantOwnedEntity> {
     });
   }
 
-  private column(property: string): string {
-    return `e."${(this.metadata.findColumnWithPropertyName(property) as ColumnMetadata).databaseName}"`;
+  /**
+   * One filter as SQL, its values inlined as literals: prepared for the column as TypeORM would
+   * (its transformer, its type), then quoted by toSqlLiteral, which refuses anything but scalars.
+   */
+  private condition(filter: Filter, value: unknown): string {
+    const { sql: column } = filter;
+    const literal = (operand: unknown) => toSqlLiteral(this.dataSource.driver.preparePersistentValue(operand, filter.column));
+    if (value === null) return `${column} IS NULL`;
+    if (!(value instanceof FindOperator)) return `${column} = ${literal(value)}`;
+    const operand = value.value as unknown;
+    if (value.type === 'isNull') return `${column} IS NULL`;
+    if (value.type === 'between') {
+      const [low, high] = operand as [unknown, unknown];
+      return `${column} BETWEEN ${literal(low)} AND ${literal(high)}`;
+    }
+    if (value.type === 'in') {
+      const items = operand as unknown[];
+      return items.length === 0 ? 'FALSE' : `${column} IN (${items.map(literal).join(', ')})`;
+    }
+    return `${column} ${COMPARISONS[value.type]} ${literal(operand)}`;
   }
+
 
   /** The compiled statement for this request's shape, from the data source's cache. */
   static of<E extends TenantOwnedEntity>(dataSource: DataSource, target: EntityTarget<E>, page: PageRequest<E>): CompiledSelect<E> {
@@ -82,34 +101,27 @@ export class CompiledSelect<E extends TenantOwnedEntity> {
 
   private static compile<E extends TenantOwnedEntity>(dataSource: DataSource, target: EntityTarget<E>, filters: readonly string[], limit: number | undefined): CompiledSelect<E> {
     const metadata = dataSource.getMetadata(target);
-    for (const property of filters) {
-      if (!metadata.findColumnWithPropertyName(property)) throw new TenantBoundaryViolationError(`unknown column ${property}`);
-    }
+    const compiledFilters = filters.map((property): Filter => {
+      const column = metadata.findColumnWithPropertyName(property);
+      if (!column) throw new TenantBoundaryViolationError(`unknown column ${property}`);
+      return { property, column, sql: `e."${column.databaseName}"` };
+    });
     if (metadata.schema !== undefined) throw new TenantBoundaryViolationError('tenant tables are found through the search path, not a fixed schema');
     const columns = metadata.columns;
     const select = columns.map((column, i) => `e."${column.databaseName}" AS "c${i}"`).join(', ');
     const tenant = metadata.findColumnWithPropertyName('tenantId') as ColumnMetadata;
     const head = `SELECT ${select} FROM "${metadata.tableName}" e WHERE e."${tenant.databaseName}" = `;
     const tail = ` ORDER BY e."id" ASC${limit !== undefined ? ` LIMIT ${limit}` : ''}`;
-    return new CompiledSelect<E>(metadata, columns, filters, head, tail, dataSource);
+    return new CompiledSelect<E>(metadata, columns, compiledFilters, head, tail, dataSource);
   }
 }
 
-/** One filter as SQL, its values inlined as literals (toSqlLiteral refuses anything but scalars). */
-function condition(column: string, value: unknown): string {
-  if (value === null) return `${column} IS NULL`;
-  if (!(value instanceof FindOperator)) return `${column} = ${toSqlLiteral(value)}`;
-  const operand = value.value as unknown;
-  if (value.type === 'isNull') return `${column} IS NULL`;
-  if (value.type === 'between') {
-    const [low, high] = operand as [unknown, unknown];
-    return `${column} BETWEEN ${toSqlLiteral(low)} AND ${toSqlLiteral(high)}`;
-  }
-  if (value.type === 'in') {
-    const items = operand as unknown[];
-    return items.length === 0 ? 'FALSE' : `${column} IN (${items.map(toSqlLiteral).join(', ')})`;
-  }
-  return `${column} ${COMPARISONS[value.type]} ${toSqlLiteral(operand)}`;
+/** A filtered column, resolved once per shape. */
+interface Filter {
+  readonly property: string;
+  readonly column: ColumnMetadata;
+  /** The column as it appears in the statement. */
+  readonly sql: string;
 }
 
 /** Weak by data source: a silo's pool that is closed takes its compiled statements with it. */
