@@ -1,51 +1,13 @@
 import { loadConfig } from '@bulkhead/config';
 import { DevIssuer } from '@bulkhead/identity';
-import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { ApiProcess, startApiProcess, waitUntilAnswering } from './support/api-process';
+import { freePort } from './support/fault-services';
 
-const ROOT = join(__dirname, '..');
 const WRITES_PER_TENANT = 30;
 const CLIENTS_PER_TENANT = 6;
 /** Successful answers before the kill: the load is well under way, most writes still to come. */
 const KILL_AFTER = 20;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-interface ApiProcess {
-  child: ChildProcessWithoutNullStreams;
-  exited: Promise<void>;
-}
-
-function startApi(port: number): ApiProcess {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/api/src/main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: String(port) },
-  });
-  child.stdout.resume();
-  child.stderr.resume();
-  return { child, exited: new Promise((resolve) => child.on('exit', () => resolve())) };
-}
-
-async function waitReady(base: string): Promise<void> {
-  for (let attempt = 0; attempt < 240; attempt++) {
-    try {
-      if ((await fetch(`${base}/health/ready`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`${base} never became ready`);
-}
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -68,8 +30,8 @@ describe('Idempotency-Key across a crash of the API', () => {
   it('leaves every intended write exactly once after kill -9 and retries with the same keys', async () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    api = startApi(port);
-    await waitReady(base);
+    api = startApiProcess({ PORT: String(port) });
+    await waitUntilAnswering(api, `${base}/health/ready`);
 
     const tenants: Array<{ id: string; token: string; isolation: string }> = [];
     for (const isolation of ['pool', 'schema', 'silo']) {
@@ -133,8 +95,8 @@ describe('Idempotency-Key across a crash of the API', () => {
       const victim = api as ApiProcess;
       victim.child.kill('SIGKILL');
       await victim.exited;
-      api = startApi(port);
-      await waitReady(base);
+      api = startApiProcess({ PORT: String(port) });
+      await waitUntilAnswering(api, `${base}/health/ready`);
     })();
 
     await Promise.all([...clients, crash]);

@@ -1,53 +1,15 @@
 import { loadConfig } from '@bulkhead/config';
 import { DevIssuer } from '@bulkhead/identity';
-import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { ApiProcess, startApiProcess, waitUntilAnswering } from './support/api-process';
+import { freePort } from './support/fault-services';
 
-const ROOT = join(__dirname, '..');
 const HOUR = 3_600_000;
 const BATCHES_PER_TENANT = 24;
 const EVENTS_PER_BATCH = 250;
 const CLIENTS_PER_TENANT = 3;
 /** Acknowledged batches before each SIGKILL. */
 const KILLS_AFTER = [12, 40];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-interface ApiProcess {
-  child: ChildProcessWithoutNullStreams;
-  exited: Promise<void>;
-}
-
-function startApi(port: number): ApiProcess {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/api/src/main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: String(port) },
-  });
-  child.stdout.resume();
-  child.stderr.resume();
-  return { child, exited: new Promise((resolve) => child.on('exit', () => resolve())) };
-}
-
-async function waitReady(base: string): Promise<void> {
-  for (let attempt = 0; attempt < 240; attempt++) {
-    try {
-      if ((await fetch(`${base}/health/ready`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`${base} never became ready`);
-}
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -138,8 +100,8 @@ describe('usage ingest across SIGKILLs of the API', () => {
   it('counts every event exactly once after replays x3 and kill -9 during ingest', async () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    api = startApi(port);
-    await waitReady(base);
+    api = startApiProcess({ PORT: String(port) });
+    await waitUntilAnswering(api, `${base}/health/ready`);
     const now = Date.now();
 
     const tenants: Array<{ id: string; token: string; isolation: string; events: ModelEvent[] }> = [];
@@ -199,8 +161,8 @@ describe('usage ingest across SIGKILLs of the API', () => {
         const victim = api as ApiProcess;
         victim.child.kill('SIGKILL');
         await victim.exited;
-        api = startApi(port);
-        await waitReady(base);
+        api = startApiProcess({ PORT: String(port) });
+        await waitUntilAnswering(api, `${base}/health/ready`);
       }
     })();
     await Promise.all([...clients, crash]);

@@ -1,45 +1,9 @@
-import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { loadConfig } from '@bulkhead/config';
 import { TenantRecord } from '@bulkhead/control-plane';
 import { DevIssuer } from '@bulkhead/identity';
+import { startApiProcess as startApi, waitUntilAnswering } from './support/api-process';
 import { runCli } from './support/cli';
-
-const ROOT = join(__dirname, '..');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function startApi(env: Record<string, string>): { child: ChildProcessWithoutNullStreams; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/api/src/main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-  });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
-
-async function waitFor(url: string): Promise<void> {
-  for (let attempt = 0; attempt < 120; attempt++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`${url} never answered`);
-}
+import { freePort } from './support/fault-services';
 
 /** The real `main.ts` as a process: its logs, its health endpoints and its refusals at start. */
 describe('the API process', () => {
@@ -50,7 +14,7 @@ describe('the API process', () => {
     const port = await freePort();
     const api = startApi({ PORT: String(port), LOG_LEVEL: 'info' });
     try {
-      await waitFor(`http://127.0.0.1:${port}/health/live`);
+      await waitUntilAnswering(api, `http://127.0.0.1:${port}/health/live`, 120);
       const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
       expect(ready.status).toBe(200);
       expect(await ready.json()).toMatchObject({ status: 'ok', info: { postgres: { status: 'up' }, redis: { status: 'up' } } });

@@ -1,55 +1,29 @@
-import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { ApiProcess, startApiProcess, waitUntilAnswering } from './support/api-process';
 import { freePort } from './support/fault-services';
 import { createTenant, startTestApi, TestApi, tokenFor } from './support/test-app';
 
-const ROOT = join(__dirname, '..');
 const READS = 4;
 const INTERVAL_MS = 60_000 / READS;
 const LIMITS = { RATE_LIMIT_FREE: `read:${READS},write:5,export:1,ingest:1` };
 
-interface ApiProcess {
-  url: string;
-  child: ChildProcessWithoutNullStreams;
-  output: () => string;
-  exited: Promise<number | null>;
+interface ServedApi extends ApiProcess {
+  readonly url: string;
 }
 
-async function startApiProcess(): Promise<ApiProcess> {
+async function startServedApi(): Promise<ServedApi> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/api/src/main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, ...LIMITS, PORT: String(port) },
-  });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { url: `http://127.0.0.1:${port}`, child, output: () => output, exited };
-}
-
-async function waitFor(api: ApiProcess): Promise<void> {
-  for (let attempt = 0; attempt < 240; attempt++) {
-    if (api.child.exitCode !== null) throw new Error(`API process exited: ${api.output()}`);
-    try {
-      if ((await fetch(`${api.url}/health/live`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`${api.url} never answered: ${api.output()}`);
+  return { ...startApiProcess({ ...LIMITS, PORT: String(port) }), url: `http://127.0.0.1:${port}` };
 }
 
 /** Two real API processes (`main.ts`) behind one Redis: one tenant's limit holds across both. */
 describe('rate limits across two API processes', () => {
   let admin: TestApi;
-  let apis: ApiProcess[] = [];
+  let apis: ServedApi[] = [];
 
   beforeAll(async () => {
     admin = await startTestApi();
-    apis = [await startApiProcess(), await startApiProcess()];
-    await Promise.all(apis.map(waitFor));
+    apis = [await startServedApi(), await startServedApi()];
+    await Promise.all(apis.map((api) => waitUntilAnswering(api, `${api.url}/health/live`)));
   }, 120_000);
   afterAll(async () => {
     for (const api of apis) {
@@ -63,7 +37,7 @@ describe('rate limits across two API processes', () => {
     const tenant = await createTenant(admin, { tier: 'free' });
     const quiet = await createTenant(admin, { tier: 'free' });
     const token = tokenFor(admin, tenant);
-    const get = (api: ApiProcess, bearer = token) => fetch(`${api.url}/v1/customers`, { headers: { Authorization: `Bearer ${bearer}` } });
+    const get = (api: ServedApi, bearer = token) => fetch(`${api.url}/v1/customers`, { headers: { Authorization: `Bearer ${bearer}` } });
 
     // Alternating between the processes: each sees only half of the tenant's requests.
     const started = Date.now();
