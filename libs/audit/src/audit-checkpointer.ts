@@ -41,7 +41,8 @@ export class AuditCheckpointer implements OnApplicationBootstrap, OnApplicationS
   }
 
   onApplicationBootstrap(): void {
-    if (this.config.AUDIT_CHECKPOINT_INTERVAL_MS === 0 || this.sinks.length === 0) return;
+    // Without a sink the rounds still run: they chain what crashes and outages left pending.
+    if (this.config.AUDIT_CHECKPOINT_INTERVAL_MS === 0) return;
     this.timer = setInterval(() => {
       this.running ??= this.checkpoint()
         .then(() => undefined, (error: unknown) => this.logger.error({ err: error }, 'audit checkpoint round failed'))
@@ -63,13 +64,13 @@ export class AuditCheckpointer implements OnApplicationBootstrap, OnApplicationS
       if (!head || this.signed.get(context.tenantId) === head.seq) continue;
       checkpoints.push(signCheckpoint(this.keys.signingKey, this.keys.keyId, { tenant: context.tenantId, seq: BigInt(head.seq), hash: head.hash }));
     }
-    if (checkpoints.length === 0) return checkpoints;
+    if (checkpoints.length === 0 || this.sinks.length === 0) return [];
     for (const sink of this.sinks) await sink.write(checkpoints);
     for (const checkpoint of checkpoints) this.signed.set(checkpoint.tenant, checkpoint.seq);
     return checkpoints;
   }
 
-  /** Chains what is pending first (entries of REPEATABLE READ transactions, or left by a crash), then reads the head. */
+  /** Chains what is pending first (entries whose chaining a crash or an outage interrupted), then reads the head. */
   private async headOf(context: TenantContext): Promise<ChainHeadRow | null> {
     try {
       if (!isTenantId(context.tenantId)) throw new Error('not a tenant id');

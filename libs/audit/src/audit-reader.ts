@@ -4,6 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { Between, LessThan, MoreThanOrEqual } from 'typeorm';
 import { AuditEntryView, AuditPage, AuditQuery } from './audit-entry.dto';
 import { AuditEntryRow } from './audit-entry.entity';
+import { AuditChainer } from './audit-chainer';
 import { AuditKeyRow } from './audit-key.entity';
 import { TenantKeyring } from './tenant-keyring';
 
@@ -15,10 +16,13 @@ export class AuditReader {
   constructor(
     private readonly data: TenantData,
     private readonly keyring: TenantKeyring,
+    private readonly chainer: AuditChainer,
   ) {}
 
   async page(query: AuditQuery): Promise<AuditPage> {
     const limit = query.limit ?? 50;
+    // A reader sees every committed entry linked: those still pending are chained first.
+    await this.chainer.chainNow(currentTenant());
     const rows = await this.data.read(AuditEntryRow).findPage({ where: whereOf(query), after: query.after, limit });
     const keys = rows.some((row) => row.pii) ? await this.currentKeys() : new Map<string, Buffer>();
     return { items: rows.map((row) => AuditEntryView.of(row, keys)), next: rows.length === limit ? rows[rows.length - 1].id : null };
@@ -34,7 +38,9 @@ export class AuditReader {
     const inTenant = <T>(work: () => Promise<T>) => runWithTenant(tenant, work);
     const data = this.data;
     const keysOf = () => this.currentKeys();
+    const chainer = this.chainer;
     return (async function* () {
+      await inTenant(() => chainer.chainNow(tenant));
       let after = query.after;
       const keys = await inTenant(keysOf);
       for (;;) {

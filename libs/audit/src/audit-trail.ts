@@ -3,6 +3,7 @@ import { currentTenant, runWithTenant, TenantContext, tenantContextOf, TenantDat
 import { Injectable } from '@nestjs/common';
 import { AuditEvent } from './audit-event';
 import { encodeEntry, insertStatement } from './entry-encoding';
+import { AuditChainer } from './audit-chainer';
 import { TenantKeyring } from './tenant-keyring';
 
 /** The platform's own chain (operator actions, refusals without a tenant), kept in the pool under this id. */
@@ -13,7 +14,8 @@ const recorded = new WeakSet<TenantTransaction>();
 /**
  * Appends entries to the hash chain of the transaction's tenant. An entry is sent in the COMMIT
  * message of the transaction it describes, so it commits exactly when that transaction's writes
- * do, without a round trip of its own.
+ * do, without a round trip of its own; it commits pending and the AuditChainer links it into the
+ * chain right after, in a batch with the tenant's other new entries.
  */
 @Injectable()
 export class AuditTrail {
@@ -21,6 +23,7 @@ export class AuditTrail {
     private readonly data: TenantData,
     private readonly keyring: TenantKeyring,
     private readonly config: BulkheadConfig,
+    private readonly chainer: AuditChainer,
   ) {}
 
   /** Records `event` in `tx`'s tenant's chain, committed with `tx` (which must be a write transaction). */
@@ -32,6 +35,9 @@ export class AuditTrail {
     if (events.length === 0) return;
     const key = await this.keyring.keyFor(tx);
     tx.commitWith(insertStatement(events.map((event) => encodeEntry(tx.tenantId, event, key))));
+    // The entry commits pending with the write; it is linked into the chain right after.
+    const tenant = currentTenant();
+    tx.afterCommit(() => this.chainer.schedule(tenant));
     recorded.add(tx);
   }
 

@@ -15,6 +15,7 @@ import { OperatorAuditInterceptor } from './operator-audit.interceptor';
 import { RefusalRecorder } from './refusal.recorder';
 import { AuditKeys } from './audit-key-file';
 import { AuditIntentGuard } from './audit-intent.guard';
+import { AuditChainer } from './audit-chainer';
 import { AuditTrail } from './audit-trail';
 import { AuditVerifier } from './audit-verifier';
 import { AuditWriteHook } from './audit-write.hook';
@@ -39,11 +40,12 @@ import { TenantKeyring } from './tenant-keyring';
     { provide: AuditKeys, inject: [BulkheadConfig], useFactory: (config: BulkheadConfig) => AuditKeys.load(config) },
     TenantKeyring,
     AuditTrail,
+    AuditChainer,
     AuditWriteHook,
     AuditVerifier,
     { provide: APP_GUARD, useClass: AuditIntentGuard },
   ],
-  exports: [AuditTrail, AuditKeys, TenantKeyring, AuditVerifier, RefusalRecorder, PROBLEM_OBSERVER, ImpersonationService, IMPERSONATION_VERIFIER, CryptoShredder, QueryAuditor],
+  exports: [AuditTrail, AuditChainer, AuditKeys, TenantKeyring, AuditVerifier, RefusalRecorder, PROBLEM_OBSERVER, ImpersonationService, IMPERSONATION_VERIFIER, CryptoShredder, QueryAuditor],
 })
 export class AuditModule {
   constructor(modules: ModulesContainer, operatorAudit: OperatorAuditInterceptor) {

@@ -1,6 +1,7 @@
 export { AUDIT_FEATURE } from './audit.feature';
 export { AuditModule } from './audit.module';
 export { AuditTrail, PLATFORM_TRAIL_ID } from './audit-trail';
+export { AuditChainer } from './audit-chainer';
 export type { AuditEvent, AuditActor } from './audit-event';
 export { AuditVerifier } from './audit-verifier';
 export { verifyChain, type ChainReport, type TrustedHead } from './chain-verifier';

@@ -284,6 +284,13 @@ export class BulkheadConfig {
   @Max(86_400_000)
   AUDIT_CHECKPOINT_INTERVAL_MS = 60000;
 
+  /** How long after a write its (pending) audit entry waits to be chained with the tenant's others. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(60_000)
+  AUDIT_CHAIN_DELAY_MS = 50;
+
   @IsOptional()
   @IsString()
   AUDIT_CHECKPOINT_FILE?: string;

@@ -58,6 +58,11 @@ export class TenantTransaction {
   commitWith(statement: string): void {
     this.runner.beforeCommit(statement);
   }
+
+  /** Runs `callback` once the outermost transaction has committed (never if it rolls back). It must not throw. */
+  afterCommit(callback: () => void): void {
+    this.runner.afterCommit(callback);
+  }
 }
 
 /** An operator impersonating with a read grant: every transaction is READ ONLY, whatever the route does. */

@@ -33,6 +33,8 @@ export class TenantQueryRunner extends PostgresQueryRunner {
   wrote = false;
   /** Statements (literals only) sent in the COMMIT message itself, before COMMIT: no extra round trip. */
   private readonly commitPrelude: string[] = [];
+  /** Callbacks run once the outermost COMMIT has succeeded (never after a rollback). */
+  private readonly committed: Array<() => void> = [];
 
   private constructor(
     driver: PostgresDriver,
@@ -115,18 +117,35 @@ export class TenantQueryRunner extends PostgresQueryRunner {
     this.commitPrelude.push(statement);
   }
 
+  /**
+   * Runs `callback` after the outermost COMMIT succeeds (not after a SAVEPOINT's release, never
+   * after a rollback): for work that must only follow a durable write, outside its transaction.
+   */
+  afterCommit(callback: () => void): void {
+    if (!this.isTransactionActive) throw new TenantBoundaryViolationError('no transaction to follow');
+    this.committed.push(callback);
+  }
+
   override async commitTransaction(): Promise<void> {
-    if (this.transactionDepth !== 1 || this.commitPrelude.length === 0 || !this.isTransactionActive) return super.commitTransaction();
-    await this.broadcaster.broadcast('BeforeTransactionCommit');
-    const prelude = this.commitPrelude.splice(0);
-    await this.query(`${prelude.join(';\n')};\nCOMMIT`);
-    this.isTransactionActive = false;
-    this.transactionDepth -= 1;
-    await this.broadcaster.broadcast('AfterTransactionCommit');
+    const outermost = this.transactionDepth === 1;
+    if (!outermost || this.commitPrelude.length === 0 || !this.isTransactionActive) {
+      await super.commitTransaction();
+    } else {
+      await this.broadcaster.broadcast('BeforeTransactionCommit');
+      const prelude = this.commitPrelude.splice(0);
+      await this.query(`${prelude.join(';\n')};\nCOMMIT`);
+      this.isTransactionActive = false;
+      this.transactionDepth -= 1;
+      await this.broadcaster.broadcast('AfterTransactionCommit');
+    }
+    if (outermost) for (const callback of this.committed.splice(0)) callback();
   }
 
   override async rollbackTransaction(): Promise<void> {
-    if (this.transactionDepth <= 1) this.commitPrelude.length = 0;
+    if (this.transactionDepth <= 1) {
+      this.commitPrelude.length = 0;
+      this.committed.length = 0;
+    }
     return super.rollbackTransaction();
   }
 

@@ -1,0 +1,110 @@
+import { BulkheadConfig } from '@bulkhead/config';
+import { runWithTenant, TenantContext, tenantContextOf, TenantData } from '@bulkhead/tenancy';
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+
+/** Tenants chained at once; the rest wait for the next round. */
+const CONCURRENCY = 4;
+/** After a failed round (PostgreSQL unreachable) the tenant is tried again this much later. */
+const RETRY_MS = 1000;
+
+/**
+ * Links committed, pending audit entries into their tenant's chain, shortly after the write that
+ * committed them. A write only inserts its entry (no lock, no hashing); this takes the tenant's
+ * chain-head lock once per round for all the entries that arrived meanwhile, in a transaction of
+ * its own, so a busy tenant's writes no longer commit one at a time. Entries are never lost here:
+ * they are already committed, and whatever a crash or an outage leaves pending is linked by the
+ * next round, by the worker's sweep (every AUDIT_CHECKPOINT_INTERVAL_MS), or before a read of the
+ * trail.
+ */
+@Injectable()
+export class AuditChainer implements BeforeApplicationShutdown {
+  private readonly due = new Map<string, TenantContext>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private readonly logger = new Logger('AuditChainer');
+
+  constructor(
+    private readonly data: TenantData,
+    private readonly config: BulkheadConfig,
+  ) {}
+
+  /** Chains `tenant`'s pending entries within AUDIT_CHAIN_DELAY_MS (called after a commit that added one). */
+  schedule(tenant: TenantContext): void {
+    if (!this.due.has(tenant.tenantId)) this.due.set(tenant.tenantId, placementOnly(tenant));
+    this.arm(this.config.AUDIT_CHAIN_DELAY_MS);
+  }
+
+  /** Chains `tenant`'s pending entries now and waits for it (before reading the trail). */
+  async chainNow(tenant: TenantContext): Promise<void> {
+    this.due.delete(tenant.tenantId);
+    await this.chain(placementOnly(tenant));
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+    // Last round; whatever fails stays pending for the worker's sweep.
+    await this.round().catch(() => undefined);
+  }
+
+  private arm(delayMs: number): void {
+    if (this.timer || this.running || this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.running = this.round().finally(() => {
+        this.running = undefined;
+        if (this.due.size > 0) this.arm(this.config.AUDIT_CHAIN_DELAY_MS);
+      });
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private async round(): Promise<void> {
+    const batch = [...this.due.values()];
+    this.due.clear();
+    let failed = 0;
+    for (let start = 0; start < batch.length; start += CONCURRENCY) {
+      await Promise.all(
+        batch.slice(start, start + CONCURRENCY).map((tenant) =>
+          this.chain(tenant).catch((error: unknown) => {
+            failed += 1;
+            if (!this.due.has(tenant.tenantId)) this.due.set(tenant.tenantId, tenant);
+            this.logger.warn({ err: error, tenantId: tenant.tenantId }, 'audit entries left pending; chaining again shortly');
+          }),
+        ),
+      );
+    }
+    if (failed > 0 && !this.stopped) await new Promise((resolve) => setTimeout(resolve, RETRY_MS).unref());
+  }
+
+  private chain(tenant: TenantContext): Promise<void> {
+    return runWithTenant(tenant, () =>
+      this.data.transaction(async (tx) => {
+        await tx.statement('SELECT audit_chain_pending($1)');
+      }),
+    );
+  }
+}
+
+/**
+ * The tenant's placement and nothing of the unit of work that wrote (its request, resolution or
+ * a read-only impersonation): chaining is the platform's bookkeeping, not the caller's act.
+ */
+function placementOnly(tenant: TenantContext): TenantContext {
+  return tenantContextOf(
+    {
+      id: tenant.tenantId,
+      slug: tenant.slug,
+      tier: tenant.tier,
+      isolation: tenant.isolation,
+      region: tenant.region,
+      cluster: tenant.cluster,
+      schemaName: tenant.schemaName,
+      databaseName: tenant.databaseName,
+    },
+    'audit-chainer',
+  );
+}
