@@ -120,6 +120,32 @@ describe.each<IsolationModel>(['pool', 'schema', 'silo'])('metering (%s)', (mode
     expect(mine).toBeGreaterThan(1);
   });
 
+  it("merges the rollup shards of one tenant's concurrent writers exactly, in every aggregation", async () => {
+    // Twelve batches at once: they land on several pooled connections, hence several shards.
+    const base = Date.now() - 60_000;
+    const batches = Array.from({ length: 12 }, (_, i) => [
+      event('api.calls', undefined),
+      event('compute.seconds', { seconds: i }),
+      event('storage.bytes', { bytes: i }),
+      event('active.users', { user_id: `shard-user-${i % 5}` }),
+      event('seats', { seats: i }, { time: new Date(base + i * 1000).toISOString() }),
+    ]);
+    const own = tokenFor(api, await createTenant(api, { isolation: model }));
+    const answers = await Promise.all(batches.map((events) => ingest(events, own)));
+    expect(answers.map((a) => a.body.accepted)).toEqual(Array(12).fill(5));
+    const from = new Date(base - DAY);
+    const to = new Date(base + DAY);
+    const read = (meter: string) => usage(meter, from, to, 'day', own);
+    expect((await read('api.calls')).total).toBe('12');
+    expect((await read('compute.seconds')).total).toBe('66');
+    expect((await read('storage.bytes')).total).toBe('11');
+    const users = await read('active.users');
+    expect(users.buckets.reduce((sum, b) => sum + Number(b.value), 0)).toBe(5);
+    const seats = await read('seats');
+    // The latest event by time wins, whichever shard holds it.
+    expect(seats.buckets[seats.buckets.length - 1].value).toBe('11');
+  });
+
   it('records orders.created with the order, once, and reports it', async () => {
     const customer = await call(api.server, 'post', '/v1/customers', token, { name: 'C', email: `${randomUUID()}@example.com` });
     expect(customer.status).toBe(201);

@@ -62,7 +62,7 @@ export class FleetUsageService {
       const [row] = await this.data.transaction(
         (tx) =>
           tx.statement<{ total: string | null; periods: string }>(
-            `SELECT ${totalSql(meter)} AS total, count(*)::text AS periods FROM usage_rollups
+            `SELECT ${totalSql(meter)} AS total, count(*)::text AS periods FROM usage_rollup_totals
               WHERE tenant_id = $1 AND meter = $2 AND granularity = $3 AND period_start >= $4 AND period_start < $5`,
             [meter.name, granularity, range.from.toISOString(), range.to.toISOString()],
           ),

@@ -111,7 +111,7 @@ export class UsageReconciler {
          ),
          roll AS (
            SELECT meter, event_count::numeric AS count, value_sum AS sum, value_max AS max, unique_count::numeric AS unique_count, latest_value AS latest
-             FROM usage_rollups WHERE tenant_id = $1 AND granularity = 'month' AND period_start = $2
+             FROM usage_rollup_totals WHERE tenant_id = $1 AND granularity = 'month' AND period_start = $2
          )
          SELECT coalesce(l.meter, r.meter) AS meter,
                 ${AGGREGATIONS.map((a) => `trim_scale(l.${a})::text AS log_${a}, trim_scale(r.${a})::text AS roll_${a}`).join(', ')}

@@ -45,7 +45,7 @@ export class UsageReportService {
     const rows = await this.data.transaction(
       (tx) =>
         tx.statement<{ start: Date; value: string | null; total: string | null }>(
-          `SELECT period_start AS start, trim_scale(${column})::text AS value, ${totalSql(meter, 'OVER ()')} AS total FROM usage_rollups
+          `SELECT period_start AS start, trim_scale(${column})::text AS value, ${totalSql(meter, 'OVER ()')} AS total FROM usage_rollup_totals
             WHERE tenant_id = $1 AND meter = $2 AND granularity = $3 AND period_start >= $4 AND period_start < $5
             ORDER BY period_start`,
           [meter.name, granularity, range.from.toISOString(), range.to.toISOString()],

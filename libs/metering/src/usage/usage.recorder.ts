@@ -8,7 +8,7 @@ import { PlanCatalog, Quota } from '../quotas/plan.catalog';
 import { QuotaExceededProblem } from '../quotas/quota.errors';
 import { usageEventRowId } from './usage-event.id';
 import { nextPeriod, periodStart } from './usage-period';
-import { ROLLUP_ID_SQL, UsageWriter } from './usage.writer';
+import { UsageWriter } from './usage.writer';
 
 export interface RecordedUsage {
   /**
@@ -113,8 +113,8 @@ export class UsageRecorder {
   /** How much of a quota the tenant has used in the current period (0 when nothing yet). */
   async usedOf(tx: TenantTransaction, meter: MeterDefinition, quota: Quota, at = new Date()): Promise<number> {
     const rows = await tx.statement<{ used: string }>(
-      `SELECT ${meter.aggregation === 'count' ? 'event_count' : 'value_sum'}::text AS used FROM usage_rollups
-        WHERE tenant_id = $1 AND id = ${ROLLUP_ID_SQL('$2::text', '$3::text', '$4::timestamptz')}`,
+      `SELECT ${meter.aggregation === 'count' ? 'event_count' : 'value_sum'}::text AS used FROM usage_rollup_totals
+        WHERE tenant_id = $1 AND meter = $2 AND granularity = $3 AND period_start = $4::timestamptz`,
       [meter.name, quota.per, periodStart(at, quota.per).toISOString()],
     );
     return rows[0] ? Number(rows[0].used) : 0;

@@ -18,7 +18,10 @@ export interface UsageEventRow {
   data: unknown;
 }
 
-/** The rollup row id of a meter's period, computed the same way in every statement. */
+/** Rollup shards a period's row is split into (besides shard 0, the single row a quota checks). */
+const ROLLUP_SHARDS = 16;
+
+/** The rollup row id of a meter's period (shard 0), computed the same way in every statement. */
 export const ROLLUP_ID_SQL = (meter: string, granularity: string, start: string) =>
   `md5(${meter} || '|' || ${granularity} || '|' || extract(epoch FROM ${start})::bigint::text)::uuid`;
 
@@ -29,8 +32,11 @@ export const ROLLUP_ID_SQL = (meter: string, granularity: string, start: string)
  * returned). A replay therefore counts zero times, a late event lands in its own period, and a
  * rolled-back transaction leaves neither log nor rollup behind.
  *
- * Events are sorted by row id and rollups by theirs, so concurrent writers of one tenant take
- * their row locks in one order and cannot deadlock. With a quota, the same statement updates the
+ * Rollups go to the shard of the writer's connection (`usage_rollups.shard`, 1-16; readers merge
+ * them through `usage_rollup_totals`), so one tenant's concurrent writers seldom wait on each other;
+ * a quota's period row stays one row (shard 0), which is what keeps the quota exact. Events are
+ * sorted by row id and rollups by theirs, so writers that do share rows take their locks in one
+ * order and cannot deadlock. With a quota, the same statement updates the
  * quota's period row only within the limit (see `quota`), so a metered write is one round trip.
  */
 @Injectable()
@@ -113,11 +119,13 @@ deltas AS (
          (array_agg(id ORDER BY occurred_at DESC, id DESC))[1] AS le
     FROM buckets GROUP BY 1, 2, 3
 ),
+-- The shard of this connection: concurrent writers of one tenant rarely share a rollup row.
+shard AS (SELECT (1 + pg_backend_pid() % ${ROLLUP_SHARDS})::smallint AS n),
 rolled AS (
-  INSERT INTO usage_rollups (tenant_id, id, meter, granularity, period_start, event_count, value_sum, value_max, unique_count, latest_value, latest_at, latest_event)
-  SELECT $1, ${ROLLUP_ID_SQL('d.meter', 'd.granularity', 'd.period_start')}, d.meter, d.granularity, d.period_start,
+  INSERT INTO usage_rollups (tenant_id, id, meter, granularity, period_start, shard, event_count, value_sum, value_max, unique_count, latest_value, latest_at, latest_event)
+  SELECT $1, md5(${ROLLUP_ID_SQL('d.meter', 'd.granularity', 'd.period_start')}::text || '|' || shard.n::text)::uuid, d.meter, d.granularity, d.period_start, shard.n,
          d.n, d.s, d.mx, coalesce(u.n, 0), d.lv, d.la, d.le
-    FROM deltas d LEFT JOIN unique_deltas u USING (meter, granularity, period_start)
+    FROM deltas d LEFT JOIN unique_deltas u USING (meter, granularity, period_start) CROSS JOIN shard
    WHERE d.granularity IS DISTINCT FROM $12::text
    ORDER BY 2
   ON CONFLICT (tenant_id, id) DO UPDATE SET
@@ -131,8 +139,10 @@ rolled AS (
     updated_at = now()
   RETURNING 1
 ),
--- The quota's period row, updated only while within the limit: concurrent writers queue on its
--- row lock and each re-checks the limit against the committed total. No row back: refused.
+-- The quota's period row (shard 0, one row), updated only while within the limit: concurrent
+-- writers queue on its row lock and each re-checks the limit against the committed total, plus
+-- whatever the period's other shards hold (usage counted while the tenant's plan had no quota on
+-- this meter). No row back: refused.
 quota AS (
   INSERT INTO usage_rollups AS r (tenant_id, id, meter, granularity, period_start, event_count, value_sum, value_max, unique_count, latest_value, latest_at, latest_event)
   SELECT $1, ${ROLLUP_ID_SQL('d.meter', 'd.granularity', 'd.period_start')}, d.meter, d.granularity, d.period_start, d.n, d.s, d.mx, 0, d.lv, d.la, d.le
@@ -146,7 +156,11 @@ quota AS (
     latest_event = CASE WHEN (EXCLUDED.latest_at, EXCLUDED.latest_event) > (r.latest_at, r.latest_event) THEN EXCLUDED.latest_event ELSE r.latest_event END,
     latest_at = GREATEST(r.latest_at, EXCLUDED.latest_at),
     updated_at = now()
-  WHERE CASE $14::text WHEN 'event_count' THEN r.event_count + EXCLUDED.event_count ELSE r.value_sum + EXCLUDED.value_sum END <= $13::numeric
-  RETURNING CASE $14::text WHEN 'event_count' THEN r.event_count::numeric ELSE r.value_sum END AS used
+  WHERE CASE $14::text WHEN 'event_count' THEN r.event_count + EXCLUDED.event_count ELSE r.value_sum + EXCLUDED.value_sum END
+        <= $13::numeric - (SELECT coalesce(sum(CASE $14::text WHEN 'event_count' THEN o.event_count::numeric ELSE o.value_sum END), 0) FROM usage_rollups o
+                            WHERE o.tenant_id = $1 AND o.meter = r.meter AND o.granularity = r.granularity AND o.period_start = r.period_start AND o.shard > 0)
+  RETURNING CASE $14::text WHEN 'event_count' THEN r.event_count::numeric ELSE r.value_sum END
+          + (SELECT coalesce(sum(CASE $14::text WHEN 'event_count' THEN o.event_count::numeric ELSE o.value_sum END), 0) FROM usage_rollups o
+              WHERE o.tenant_id = $1 AND o.meter = r.meter AND o.granularity = r.granularity AND o.period_start = r.period_start AND o.shard > 0) AS used
 )
 SELECT i.id, (SELECT used::text FROM quota) AS quota_used FROM inserted i`;
