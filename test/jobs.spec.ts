@@ -98,6 +98,15 @@ describe('tenant jobs', () => {
       const expected = (t.orderIds.length * (t.orderIds.length + 1) * 100) / 2;
       expect(totals).toEqual([expect.objectContaining({ customerId: t.customerId, orderCount: t.orderIds.length, totalCents: expected })]);
     }
+    // Every run is in its tenant's own audit trail, and only there.
+    for (const t of tenants) {
+      const runs = await eventually(async () => {
+        const response = await call(api.server, 'get', `/v1/audit?action=${encodeURIComponent('job.run orders.export')}`, t.token);
+        return response.body.items.length === 3 ? response.body.items : undefined;
+      }, 'export runs in the audit trail');
+      expect(runs.map((entry: any) => [entry.outcome, entry.actor.kind, entry.resolution.via, entry.resolution.registry.tenantId])).toEqual(Array(3).fill(['succeeded', 'job', 'job', t.tenant.id]));
+      expect(new Set(runs.map((entry: any) => entry.resource.id)).size).toBe(3);
+    }
   });
 
   it("another tenant's export is a 404 like a missing one, also for its content", async () => {
@@ -147,8 +156,9 @@ describe('tenant jobs', () => {
       const bull = new Queue(JOBS_KEYS.queueName, { connection: redis, prefix: JOBS_KEYS.bullPrefix });
       try {
         const failed = await eventually(async () => {
-          const job = await bull.getJob(`${a.tenant.id}.forged-1`);
-          return job && (await job.getState()) === 'failed' ? job : undefined;
+          if ((await bull.getJobState(`${a.tenant.id}.forged-1`)) !== 'failed') return undefined;
+          // Read after it failed: a job read before its state moved carries no reason yet.
+          return bull.getJob(`${a.tenant.id}.forged-1`);
         }, 'the forged job');
         expect(failed.failedReason).toBe('job tenant does not match its queue');
       } finally {

@@ -4,12 +4,13 @@ import { TenantRegistry } from '@bulkhead/control-plane';
 import { runWithTenant, tenantContextOf } from '@bulkhead/tenancy';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { isInfrastructureFailure } from '@bulkhead/problem';
-import { Inject, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { DelayedError, Job, UnrecoverableError } from 'bullmq';
 import { isJobEnvelope } from './job-envelope';
 import { JobHandler, JobInfo } from './job-handler';
 import { JobHandlerProvider } from './job-handler.decorator';
+import { JOB_RUN_OBSERVER, JobRun, JobRunObserver } from './job-run.observer';
 import { FAIR_QUEUE, JOBS_BULL_QUEUE, PLATFORM_KEY } from './jobs.constants';
 
 const SUSPENDED_RECHECK_MS = 5000;
@@ -32,6 +33,7 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
     private readonly registry: TenantRegistry,
     private readonly discovery: DiscoveryService,
     private readonly config: BulkheadConfig,
+    @Optional() @Inject(JOB_RUN_OBSERVER) private readonly runObserver?: JobRunObserver,
   ) {
     super();
   }
@@ -102,17 +104,42 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
    * reach its database either, the outage propagates and the job is parked instead of finished.
    */
   private async handle(handler: JobHandler, payload: unknown, info: JobInfo, job: Job<FairJobData>): Promise<void> {
+    const startedAt = new Date();
     try {
       await handler.handle(payload, info);
     } catch (error) {
-      if (isInfrastructureFailure(error) || !handler.onFinalFailure || !isLastAttempt(job, error)) throw error;
-      try {
-        await handler.onFinalFailure(payload, info);
-      } catch (hookError) {
-        if (isInfrastructureFailure(hookError)) throw hookError;
-        this.logger.error({ err: hookError, jobId: job.id }, 'final-failure hook failed');
+      // An outage parks the job (no attempt spent): not a run to report.
+      if (isInfrastructureFailure(error)) throw error;
+      const lastAttempt = isLastAttempt(job, error);
+      if (lastAttempt && handler.onFinalFailure) {
+        try {
+          await handler.onFinalFailure(payload, info);
+        } catch (hookError) {
+          if (isInfrastructureFailure(hookError)) throw hookError;
+          this.logger.error({ err: hookError, jobId: job.id }, 'final-failure hook failed');
+        }
       }
+      await this.report(handler, info, startedAt, lastAttempt ? 'failed_for_good' : 'failed', error);
       throw error;
+    }
+    await this.report(handler, info, startedAt, 'succeeded');
+  }
+
+  private async report(handler: JobHandler, info: JobInfo, startedAt: Date, outcome: JobRun['outcome'], error?: unknown): Promise<void> {
+    if (!this.runObserver) return;
+    const run: JobRun = {
+      ...info,
+      name: handler.name,
+      scope: handler.scope,
+      startedAt,
+      durationMs: Date.now() - startedAt.getTime(),
+      outcome,
+      ...(error === undefined ? {} : { error: (error as { name?: unknown } | null)?.name === undefined ? 'Error' : String((error as { name: unknown }).name).slice(0, 100) }),
+    };
+    try {
+      await this.runObserver.observeJobRun(run);
+    } catch (observerError) {
+      this.logger.warn({ err: observerError, jobId: info.id }, 'job run not recorded');
     }
   }
 
