@@ -42,13 +42,16 @@ describe('audit trail', () => {
     await api.app.get(AuditChainer).chainNow(tenantContextOf(tenant, 'audit-test'));
   }
 
-  async function writeCustomers(tenant: TenantRecord, count: number): Promise<void> {
+  async function writeCustomers(tenant: TenantRecord, count: number): Promise<string[]> {
     const token = tokenFor(api, tenant);
+    const ids: string[] = [];
     for (let i = 0; i < count; i++) {
       const response = await call(api.server, 'post', '/v1/customers', token, { name: `c${i}`, email: `c${i}-${tenant.slug}@example.com` });
       expect(response.status).toBe(201);
+      ids.push(response.body.id);
     }
     await settle(tenant);
+    return ids;
   }
 
   async function verify(tenant: TenantRecord, checkpoints?: Map<string, TrustedHead>) {
@@ -58,7 +61,7 @@ describe('audit trail', () => {
 
   it.each(['free', 'pro', 'enterprise'] as const)('records each committed write in the %s tenant placement, chained', async (tier) => {
     const tenant = await createTenant(api, { tier });
-    await writeCustomers(tenant, 3);
+    const created = await writeCustomers(tenant, 3);
     // A refused write (duplicate e-mail) commits nothing: its entry says it failed, and comes after.
     const token = tokenFor(api, tenant);
     expect((await call(api.server, 'post', '/v1/customers', token, { name: 'dup', email: `c0-${tenant.slug}@example.com` })).status).toBe(409);
@@ -74,6 +77,8 @@ describe('audit trail', () => {
       [4, 'POST /v1/customers', 'failed', 'tenant_user'],
     ]);
     const entry = JSON.parse(rows[0].entry);
+    // A create names the row it created.
+    expect(rows.slice(0, 3).map((row) => JSON.parse(row.entry).resource.id)).toEqual(created);
     expect(entry).toMatchObject({
       tenant: tenant.id,
       resolution: { via: 'token', claim: 'tenant_id', placement: { model: tenant.isolation, cluster: 'main' } },

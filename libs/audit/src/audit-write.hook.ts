@@ -28,15 +28,24 @@ export class AuditWriteHook implements TenantCommitHook, OnModuleInit {
       action: intent?.action ?? (tenant.resolution?.job ? `job ${tenant.resolution.job.name}` : 'write'),
       outcome: 'committed',
       actor: actorOf(tenant),
+      // A create names the row it made (the route has no id yet).
       resource: intent
-        ? { type: intent.resourceType, id: intent.resourceId, route: intent.route }
+        ? { type: intent.resourceType, id: intent.resourceId ?? tx.created[0]?.id ?? null, route: intent.route }
         : tenant.resolution?.job
           ? { type: 'job', id: tenant.resolution.job.id }
           : undefined,
-      details: tenant.resolution?.job ? { attempt: tenant.resolution.job.attempt } : undefined,
+      details: detailsOf(tenant.resolution?.job?.attempt, tx.created),
       requestId: tenant.requestId ?? null,
       resolution: resolutionOf(tenant),
       boundary: boundaryOf(tenant),
     });
   }
+}
+
+/** The job attempt, and every row created when there were several (the resource names the first). */
+function detailsOf(attempt: number | undefined, created: TenantTransaction['created']): Record<string, unknown> | undefined {
+  const details: Record<string, unknown> = {};
+  if (attempt !== undefined) details.attempt = attempt;
+  if (created.length > 1) details.created = created.map((row) => `${row.table}/${row.id}`);
+  return Object.keys(details).length ? details : undefined;
 }

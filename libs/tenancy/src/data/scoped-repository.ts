@@ -1,3 +1,4 @@
+import { TenantQueryRunner } from './tenant-query-runner';
 import { DeepPartial, EntityManager, EntityTarget, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { PageRequest, refuseTenantIn, scopedSelect, scopedWhere, ScopedWhere } from './scoped-query';
@@ -42,6 +43,8 @@ export class ScopedRepository<E extends TenantOwnedEntity> {
     refuseTenantIn(values);
     const entity = this.manager.create(this.target, values as DeepPartial<E>);
     await this.manager.insert(this.target, entity as QueryDeepPartialEntity<E>);
+    const runner = this.manager.queryRunner;
+    if (runner instanceof TenantQueryRunner) runner.noteCreated(this.manager.connection.getMetadata(this.target).tableName, (entity as { id?: unknown }).id);
     return entity;
   }
 

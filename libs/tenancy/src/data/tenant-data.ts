@@ -45,6 +45,11 @@ export class TenantTransaction {
     return rows[0]?.locked === true;
   }
 
+  /** Rows created so far through scoped repositories (table and id; the first 20). */
+  get created(): ReadonlyArray<{ readonly table: string; readonly id: string }> {
+    return this.runner.created;
+  }
+
   /** Whether this transaction (or the scope it joined) has changed any data so far. */
   get wrote(): boolean {
     return this.runner.wrote;

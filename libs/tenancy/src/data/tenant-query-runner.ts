@@ -8,6 +8,8 @@ import { TenantBoundaryViolationError } from './boundary.errors';
 /** Statements that change data: a transaction that ran one has something for its commit hooks to record. */
 const WRITE_STATEMENT = /^\s*(INSERT|UPDATE|DELETE|MERGE)\b/i;
 
+const MAX_NOTED_CREATED = 20;
+
 const ISOLATION_LEVELS = new Set<IsolationLevel>(['READ UNCOMMITTED', 'READ COMMITTED', 'REPEATABLE READ', 'SERIALIZABLE']);
 
 export interface TenantRunnerScope {
@@ -33,6 +35,8 @@ export class TenantQueryRunner extends PostgresQueryRunner {
   wrote = false;
   /** Statements (literals only) sent in the COMMIT message itself, before COMMIT: no extra round trip. */
   private readonly commitPrelude: string[] = [];
+  /** Rows this transaction created through a scoped repository, first ones only (for the audit entry's resource). */
+  readonly created: Array<{ readonly table: string; readonly id: string }> = [];
   /** Callbacks run once the outermost COMMIT has succeeded (never after a rollback). */
   private readonly committed: Array<() => void> = [];
 
@@ -121,6 +125,10 @@ export class TenantQueryRunner extends PostgresQueryRunner {
    * Runs `callback` after the outermost COMMIT succeeds (not after a SAVEPOINT's release, never
    * after a rollback): for work that must only follow a durable write, outside its transaction.
    */
+  noteCreated(table: string, id: unknown): void {
+    if (typeof id === 'string' && this.created.length < MAX_NOTED_CREATED) this.created.push({ table, id });
+  }
+
   afterCommit(callback: () => void): void {
     if (!this.isTransactionActive) throw new TenantBoundaryViolationError('no transaction to follow');
     this.committed.push(callback);
