@@ -1,6 +1,6 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { TenantAdmin, TenantRecord, TenantRepository } from '@bulkhead/control-plane';
-import { parsePgUrl, quoteIdent, withDatabase, withPg } from '@bulkhead/database';
+import { quoteIdent, withDatabase, withPg } from '@bulkhead/database';
 import { Injectable } from '@nestjs/common';
 import type { Client } from 'pg';
 import { PLATFORM_TRAIL_ID } from './audit-trail';
@@ -9,8 +9,11 @@ import { ChainReport, TrustedHead, verifyChain } from './chain-verifier';
 const PAGE = 500;
 
 /**
- * `bulkhead audit verify`: every tenant's chain where it lives (pool, its schema, its silo) and
- * the platform's own chain, checked as the admin role, against the newest signed checkpoints.
+ * `bulkhead audit verify`: every tenant's chain where it lives (the pool or its schema in its
+ * cluster's database, or its silo, on whichever cluster holds it) and the platform's own chain,
+ * against the newest signed checkpoints. It reads as the cluster's owner role with the tenant set
+ * on its own short-lived connections (RLS is forced on the owner too), never through a role that
+ * bypasses RLS.
  */
 @Injectable()
 export class AuditVerifier {
@@ -23,29 +26,29 @@ export class AuditVerifier {
   async verify(options: { tenant?: string; checkpoints?: Map<string, TrustedHead> } = {}): Promise<ChainReport[]> {
     const trusted = options.checkpoints ?? new Map<string, TrustedHead>();
     const targets: TenantRecord[] = options.tenant ? [await this.admin.find(options.tenant)] : await this.allTenants();
-    const mainUrl = withDatabase(this.config.DATABASE_ADMIN_URL, parsePgUrl(this.config.DATABASE_URL).database);
     const reports: ChainReport[] = [];
-    await withConnections(mainUrl, async (main) => {
-      if (!options.tenant) reports.push(await verifyChain(main, 'public.audit_entries', PLATFORM_TRAIL_ID, 'platform', trusted.get(PLATFORM_TRAIL_ID)));
-      for (const tenant of targets) {
-        if (tenant.status === 'deleted' || tenant.status === 'provisioning') continue;
-        reports.push(await this.verifyTenant(main, tenant, trusted.get(tenant.id)));
-      }
-    });
+    if (!options.tenant) {
+      reports.push(await withConnections(this.config.DATABASE_OWNER_URL, PLATFORM_TRAIL_ID, (clients) => verifyChain(clients, 'public.audit_entries', PLATFORM_TRAIL_ID, 'platform', trusted.get(PLATFORM_TRAIL_ID))));
+    }
+    for (const tenant of targets) {
+      if (tenant.status === 'deleted' || tenant.status === 'provisioning') continue;
+      reports.push(await this.verifyTenant(tenant, trusted.get(tenant.id)));
+    }
     return reports;
   }
 
-  private async verifyTenant(main: Client[], tenant: TenantRecord, trusted: TrustedHead | undefined): Promise<ChainReport> {
+  private async verifyTenant(tenant: TenantRecord, trusted: TrustedHead | undefined): Promise<ChainReport> {
     try {
+      const cluster = this.config.clusters.find((candidate) => candidate.key === tenant.cluster);
+      if (!cluster) throw new Error(`cluster ${tenant.cluster} is not configured`);
       if (tenant.isolation === 'silo' && tenant.databaseName) {
-        return await withConnections(withDatabase(this.config.DATABASE_ADMIN_URL, tenant.databaseName), (clients) =>
+        return await withConnections(withDatabase(cluster.ownerUrl, tenant.databaseName), tenant.id, (clients) =>
           verifyChain(clients, 'public.audit_entries', tenant.id, `silo ${tenant.databaseName}`, trusted),
         );
       }
-      if (tenant.isolation === 'schema' && tenant.schemaName) {
-        return await verifyChain(main, `${quoteIdent(tenant.schemaName)}.audit_entries`, tenant.id, `schema ${tenant.schemaName}`, trusted);
-      }
-      return await verifyChain(main, 'public.audit_entries', tenant.id, 'pool', trusted);
+      const table = tenant.isolation === 'schema' && tenant.schemaName ? `${quoteIdent(tenant.schemaName)}.audit_entries` : 'public.audit_entries';
+      const where = tenant.isolation === 'schema' && tenant.schemaName ? `schema ${tenant.schemaName}` : 'pool';
+      return await withConnections(cluster.ownerUrl, tenant.id, (clients) => verifyChain(clients, table, tenant.id, where, trusted));
     } catch (error) {
       return { tenantId: tenant.id, placement: tenant.isolation, entries: 0, lastSeq: '0', ok: false, firstBadSeq: null, problem: `cannot be checked: ${(error as Error).message}`, checkpoint: null };
     }
@@ -66,7 +69,14 @@ export class AuditVerifier {
 /** Connections per database: a long chain's ranges are checked this many at a time. */
 const VERIFY_CONNECTIONS = 4;
 
-function withConnections<T>(url: string, work: (clients: Client[]) => Promise<T>, clients: Client[] = []): Promise<T> {
+/**
+ * Four connections to `url`, each with `tenantId` set for its whole session: they are opened for
+ * this check alone and closed after it, never returned to a pool, so the setting cannot leak.
+ */
+function withConnections<T>(url: string, tenantId: string, work: (clients: Client[]) => Promise<T>, clients: Client[] = []): Promise<T> {
   if (clients.length === VERIFY_CONNECTIONS) return work(clients);
-  return withPg(url, 'bulkhead-audit-verify', (client) => withConnections(url, work, [...clients, client]));
+  return withPg(url, 'bulkhead-audit-verify', async (client) => {
+    await client.query("SELECT set_config('app.tenant_id', $1, false)", [tenantId]);
+    return withConnections(url, tenantId, work, [...clients, client]);
+  });
 }
