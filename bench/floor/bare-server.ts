@@ -1,6 +1,26 @@
 import { createServer, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Pool } from 'pg';
+import { escapeLiteral, Pool } from 'pg';
+
+const METERED_SQL = `
+WITH inserted AS (
+  INSERT INTO usage_events (tenant_id, id, event_id, meter, origin, source, subject, occurred_at, value)
+  VALUES ($1::uuid, md5($1::uuid::text || '|' || $2::text)::uuid, $2::text, 'orders.created', 'recorded', 'bulkhead', $3::text, now(), 1)
+  ON CONFLICT (tenant_id, id) DO NOTHING
+  RETURNING id, occurred_at
+)
+INSERT INTO usage_rollups (tenant_id, id, meter, granularity, period_start, shard, event_count, value_sum, value_max, unique_count, latest_value, latest_at, latest_event)
+SELECT $1::uuid, md5('orders.created|' || g || '|' || extract(epoch FROM date_trunc(g, i.occurred_at, 'UTC'))::bigint || '|' || (1 + pg_backend_pid() % 16))::uuid,
+       'orders.created', g, date_trunc(g, i.occurred_at, 'UTC'), 1 + pg_backend_pid() % 16, 1, 1, 1, 0, 1, i.occurred_at, i.id
+  FROM inserted i CROSS JOIN (VALUES ('hour'), ('day'), ('month')) AS v(g)
+ON CONFLICT (tenant_id, id) DO UPDATE SET event_count = usage_rollups.event_count + 1, value_sum = usage_rollups.value_sum + 1,
+  latest_at = GREATEST(usage_rollups.latest_at, EXCLUDED.latest_at), updated_at = now()`;
+
+/** An audit entry of about the size the platform writes (~700 bytes of JSON, ~100 of sealed personal data). */
+function auditInsert(tenant: string, orderId: string): string {
+  const entry = JSON.stringify({ tenant, action: 'POST /v1/orders', outcome: 'committed', at: new Date().toISOString(), resource: { type: 'orders', id: orderId, route: '/v1/orders' }, pad: 'x'.repeat(520) });
+  return `INSERT INTO audit_entries (tenant_id, id, occurred_at, action, outcome, actor_kind, request_id, entry, pii) VALUES ('${tenant}', gen_random_uuid(), now(), 'POST /v1/orders', 'committed', 'tenant_user', NULL, ${escapeLiteral(entry)}, decode(md5(random()::text) || md5(random()::text) || md5(random()::text), 'hex'))`;
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -64,7 +84,16 @@ export async function startBareServer(runtimeUrl: string, poolMax: number): Prom
               `INSERT INTO orders (tenant_id, id, customer_id, status, total_cents, currency) VALUES ($1, gen_random_uuid(), $2, 'pending', $3, $4) RETURNING ${COLUMNS}`,
               [tenant, body.customerId, body.totalCents, body.currency],
             );
-            await client.query('COMMIT');
+            if (request.headers['x-floor-work'] === 'metered-audited') {
+              // The same database work the platform adds to a write: its usage event with the
+              // hour/day/month rollups of the connection's shard, and its audit entry (about the
+              // size of a real one) sent in the COMMIT message.
+              const order = inserted.rows[0] as { id: string };
+              await client.query(METERED_SQL, [tenant, `orders.created:${order.id}`, order.id]);
+              await client.query(`${auditInsert(tenant, order.id)}; COMMIT`);
+            } else {
+              await client.query('COMMIT');
+            }
             answer(response, 201, inserted.rows[0]);
           } catch {
             await client.query('ROLLBACK').catch(() => undefined);

@@ -106,7 +106,7 @@ export async function scopingBench(): Promise<BenchSection> {
     const floor = { 'x-tenant': tenantId };
     const write = JSON.stringify({ customerId, totalCents: 1000, currency: 'EUR', note: 'bench {{i}}' });
     const bareWrite = JSON.stringify({ customerId, totalCents: 1000, currency: 'EUR' });
-    type Scenario = { name: string; group: 'read' | 'list' | 'write'; url: string; paths: string[]; headers: Record<string, string>; method?: 'POST'; body?: string };
+    type Scenario = { name: string; group: 'read' | 'list' | 'write' | 'write-same-work'; url: string; paths: string[]; headers: Record<string, string>; method?: 'POST'; body?: string };
     const scenarios: Scenario[] = [
       { name: 'bare floor: GET order (node:http + pg)', group: 'read', url: bare.url, paths: orderIds.map((id) => `/v1/orders/${id}`), headers: floor },
       { name: 'control: GET order (no guard, no RLS, no tx)', group: 'read', url: base, paths: orderIds.map((id) => `/bench/control/orders/${id}?tenant=${tenantId}`), headers: {} },
@@ -118,6 +118,16 @@ export async function scopingBench(): Promise<BenchSection> {
       { name: 'scoped: GET /v1/orders (list 20)', group: 'list', url: base, paths: ['/v1/orders'], headers: auth },
       { name: 'bare floor: POST order (tx: check customer, insert)', group: 'write', url: bare.url, paths: ['/v1/orders'], headers: floor, method: 'POST', body: bareWrite },
       { name: 'scoped: POST /v1/orders', group: 'write', url: base, paths: ['/v1/orders'], headers: auth, method: 'POST', body: write },
+      {
+        name: 'bare floor: POST order + usage event and rollups + audit entry (the same database work)',
+        group: 'write-same-work',
+        url: bare.url,
+        paths: ['/v1/orders'],
+        headers: { ...floor, 'x-floor-work': 'metered-audited' },
+        method: 'POST',
+        body: bareWrite,
+      },
+      { name: 'scoped: POST /v1/orders (vs the same database work)', group: 'write-same-work', url: base, paths: ['/v1/orders'], headers: auth, method: 'POST', body: write },
     ];
     // Warm every route (JIT, caches, pool) before measuring.
     for (const scenario of scenarios) {
@@ -179,7 +189,8 @@ export async function scopingBench(): Promise<BenchSection> {
       `| heap used MB | ${memory.map((m) => m.heapMb.toFixed(1)).join(' | ')} |`,
       '',
       `Scoped by-id read at **${ratio('scoped: GET /v1/orders/:id', 'read')}x** of the bare floor, list at **${ratio('scoped: GET /v1/orders (list 20)', 'list')}x**, ` +
-        `write at **${ratio('scoped: POST /v1/orders', 'write')}x** (target 0.5x). ` +
+        `write at **${ratio('scoped: POST /v1/orders', 'write')}x** (target 0.5x; the floor inserts the order only), ` +
+        `and **${ratio('scoped: POST /v1/orders (vs the same database work)', 'write-same-work')}x** of a floor doing the same database work (the order, its usage event and rollups, its audit entry). ` +
         `RequestTenant (AsyncLocalStorage singleton) vs a plain Scope.REQUEST provider on the same route: ` +
         `**${(context.rps / requestScoped.rps).toFixed(2)}x** the throughput.`,
     ].join('\n');
