@@ -17,7 +17,6 @@ import { AuditKeys } from './audit-key-file';
 import { AuditIntentGuard } from './audit-intent.guard';
 import { AuditChainer } from './audit-chainer';
 import { JobRunRecorder } from './job-run.recorder';
-import { JOB_RUN_OBSERVER } from '@bulkhead/jobs';
 import { AuditTrail } from './audit-trail';
 import { AuditVerifier } from './audit-verifier';
 import { AuditWriteHook } from './audit-write.hook';
@@ -44,12 +43,11 @@ import { TenantKeyring } from './tenant-keyring';
     AuditTrail,
     AuditChainer,
     JobRunRecorder,
-    { provide: JOB_RUN_OBSERVER, useExisting: JobRunRecorder },
     AuditWriteHook,
     AuditVerifier,
     { provide: APP_GUARD, useClass: AuditIntentGuard },
   ],
-  exports: [AuditTrail, AuditChainer, JOB_RUN_OBSERVER, AuditKeys, TenantKeyring, AuditVerifier, RefusalRecorder, PROBLEM_OBSERVER, ImpersonationService, IMPERSONATION_VERIFIER, CryptoShredder, QueryAuditor],
+  exports: [AuditTrail, AuditChainer, AuditKeys, TenantKeyring, AuditVerifier, RefusalRecorder, PROBLEM_OBSERVER, ImpersonationService, IMPERSONATION_VERIFIER, CryptoShredder, QueryAuditor],
 })
 export class AuditModule {
   constructor(modules: ModulesContainer, operatorAudit: OperatorAuditInterceptor) {

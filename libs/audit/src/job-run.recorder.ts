@@ -1,4 +1,4 @@
-import { JobRun, JobRunObserver } from '@bulkhead/jobs';
+import { JobRun, JobRunObserver, JobRunObserverProvider } from '@bulkhead/jobs';
 import { Injectable } from '@nestjs/common';
 import { AuditEvent } from './audit-event';
 import { AuditTrail } from './audit-trail';
@@ -11,6 +11,7 @@ import { actorOf, boundaryOf, resolutionOf } from './tenant-actor';
  * already carry their own entries, committed with them.
  */
 @Injectable()
+@JobRunObserverProvider()
 export class JobRunRecorder implements JobRunObserver {
   constructor(private readonly trail: AuditTrail) {}
 

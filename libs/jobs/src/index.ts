@@ -4,4 +4,4 @@ export type { JobHandler, JobInfo } from './job-handler';
 export { JobHandlerProvider } from './job-handler.decorator';
 export { JobBacklogFullProblem, JobsUnavailableProblem } from './jobs.errors';
 export { jobsQueueKeys, PLATFORM_KEY } from './jobs.constants';
-export { JOB_RUN_OBSERVER, type JobRun, type JobRunObserver } from './job-run.observer';
+export { JobRunObserverProvider, type JobRun, type JobRunObserver } from './job-run.observer';

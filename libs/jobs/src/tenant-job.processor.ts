@@ -4,13 +4,13 @@ import { TenantRegistry } from '@bulkhead/control-plane';
 import { runWithTenant, tenantContextOf } from '@bulkhead/tenancy';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { isInfrastructureFailure } from '@bulkhead/problem';
-import { Inject, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
+import { Inject, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { DelayedError, Job, UnrecoverableError } from 'bullmq';
 import { isJobEnvelope } from './job-envelope';
 import { JobHandler, JobInfo } from './job-handler';
 import { JobHandlerProvider } from './job-handler.decorator';
-import { JOB_RUN_OBSERVER, JobRun, JobRunObserver } from './job-run.observer';
+import { JobRun, JobRunObserver, JobRunObserverProvider } from './job-run.observer';
 import { FAIR_QUEUE, JOBS_BULL_QUEUE, PLATFORM_KEY } from './jobs.constants';
 
 const SUSPENDED_RECHECK_MS = 5000;
@@ -26,6 +26,7 @@ const SUSPENDED_RECHECK_MS = 5000;
 export class TenantJobProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('TenantJobProcessor');
   private readonly handlers = new Map<string, JobHandler>();
+  private readonly runObservers: JobRunObserver[] = [];
   private releaser: FairReleaser | undefined;
 
   constructor(
@@ -33,7 +34,6 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
     private readonly registry: TenantRegistry,
     private readonly discovery: DiscoveryService,
     private readonly config: BulkheadConfig,
-    @Optional() @Inject(JOB_RUN_OBSERVER) private readonly runObserver?: JobRunObserver,
   ) {
     super();
   }
@@ -44,6 +44,7 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
       if (this.handlers.has(handler.name)) throw new Error(`Two handlers for job ${handler.name}`);
       this.handlers.set(handler.name, handler);
     }
+    for (const wrapper of this.discovery.getProviders({ metadataKey: JobRunObserverProvider.KEY })) this.runObservers.push(wrapper.instance as JobRunObserver);
     this.worker.concurrency = this.config.JOBS_WORKER_CONCURRENCY;
     // While Redis is down BullMQ reports every failed call here and retries by itself.
     this.worker.on('error', (error) => this.logger.warn({ err: error }, 'job worker cannot reach Redis'));
@@ -119,27 +120,30 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
           this.logger.error({ err: hookError, jobId: job.id }, 'final-failure hook failed');
         }
       }
-      await this.report(handler, info, startedAt, lastAttempt ? 'failed_for_good' : 'failed', error);
+      await this.report(handler, job, info, startedAt, lastAttempt ? 'failed_for_good' : 'failed', error);
       throw error;
     }
-    await this.report(handler, info, startedAt, 'succeeded');
+    await this.report(handler, job, info, startedAt, 'succeeded');
   }
 
-  private async report(handler: JobHandler, info: JobInfo, startedAt: Date, outcome: JobRun['outcome'], error?: unknown): Promise<void> {
-    if (!this.runObserver) return;
+  private async report(handler: JobHandler, job: Job<FairJobData>, info: JobInfo, startedAt: Date, outcome: JobRun['outcome'], error?: unknown): Promise<void> {
+    if (this.runObservers.length === 0) return;
     const run: JobRun = {
       ...info,
       name: handler.name,
       scope: handler.scope,
+      tenantId: job.data.tenant === PLATFORM_KEY ? null : job.data.tenant,
       startedAt,
       durationMs: Date.now() - startedAt.getTime(),
       outcome,
       ...(error === undefined ? {} : { error: (error as { name?: unknown } | null)?.name === undefined ? 'Error' : String((error as { name: unknown }).name).slice(0, 100) }),
     };
-    try {
-      await this.runObserver.observeJobRun(run);
-    } catch (observerError) {
-      this.logger.warn({ err: observerError, jobId: info.id }, 'job run not recorded');
+    for (const observer of this.runObservers) {
+      try {
+        await observer.observeJobRun(run);
+      } catch (observerError) {
+        this.logger.warn({ err: observerError, jobId: info.id }, 'job run observer failed');
+      }
     }
   }
 
