@@ -11,6 +11,7 @@ import { bootstrapDatabase, migrateDatabase, withDatabase, withPg } from '@bulkh
 import { DevIssuer } from '@bulkhead/identity';
 import { migrationSourcesFor } from '@bulkhead/tenancy';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { ApiModule } from '../../apps/api/src/api.module';
 import { createHttpApp } from '../../apps/api/src/http.setup';
 import { DOMAINS } from '../../apps/domains';
@@ -63,6 +64,37 @@ async function seed(adminUrl: string, tenants: TenantRecord[]): Promise<void> {
 }
 
 const ms = (value: number) => value.toFixed(1);
+
+interface ProcessTrace {
+  loopP99Ms: number;
+  loopMaxMs: number;
+  gcMs: number;
+  gcMaxMs: number;
+  cpuShare: number;
+}
+
+/** What this process (the API under test) lived through during `work`: event-loop delay, GC pauses, CPU. */
+async function traced<T>(work: () => Promise<T>): Promise<[T, ProcessTrace]> {
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  let gcMs = 0;
+  let gcMaxMs = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gcMs += entry.duration;
+      gcMaxMs = Math.max(gcMaxMs, entry.duration);
+    }
+  });
+  gc.observe({ entryTypes: ['gc'] });
+  loop.enable();
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const result = await work();
+  const used = process.cpuUsage(cpu);
+  loop.disable();
+  gc.disconnect();
+  const wall = performance.now() - started;
+  return [result, { loopP99Ms: loop.percentile(99) / 1e6, loopMaxMs: loop.max / 1e6, gcMs, gcMaxMs, cpuShare: (used.user + used.system) / 1000 / wall }];
+}
 const statuses = (group: GroupResult) =>
   Object.entries(group.byStatus)
     .filter(([status]) => status !== '200')
@@ -90,12 +122,18 @@ export async function fairnessBench(): Promise<BenchSection> {
       { name: 'bare floor', base: bare.url, headers: (t: TenantRecord) => ({ 'x-tenant': t.id }) },
     ];
     const rows: string[] = [];
+    const traces: string[] = [];
     for (const server of servers) {
       const common = { base: server.base, path: PATH, durationMs: DURATION_MS, quietIntervalMs: QUIET_INTERVAL_MS, quiet: quiet.map(server.headers) };
       await runLoad({ ...common, durationMs: 1000, inFlight: 0 }); // warm-up: connections, caches
-      const unloaded = await runLoad({ ...common, inFlight: 0 });
+      const [unloaded, calm] = await traced(() => runLoad({ ...common, inFlight: 0 }));
       const spread = await runLoad({ ...common, inFlight: FLOOD, noisy: server.headers(noisy), spread: true });
-      const flood = await runLoad({ ...common, inFlight: FLOOD, noisy: server.headers(noisy) });
+      const [flood, stormy] = await traced(() => runLoad({ ...common, inFlight: FLOOD, noisy: server.headers(noisy) }));
+      for (const [phase, trace] of [['unloaded', calm], ['flood', stormy]] as const) {
+        traces.push(
+          `| ${server.name} | ${phase} | ${ms(trace.loopP99Ms)} | ${ms(trace.loopMaxMs)} | ${ms(trace.gcMs)} | ${ms(trace.gcMaxMs)} | ${(trace.cpuShare * 100).toFixed(0)}% |`,
+        );
+      }
       const spreadGoodput = spread.quiet.okPerSecond + spread.loud.okPerSecond;
       const floodGoodput = flood.quiet.okPerSecond + flood.loud.okPerSecond;
       rows.push(
@@ -117,6 +155,12 @@ export async function fairnessBench(): Promise<BenchSection> {
         '| server | quiet ok/sent | quiet errors | quiet p99 unloaded ms | quiet p99 flood ms | p99 ratio | noisy ok/sent | noisy refused | refusals without Retry-After | goodput spread req/s | goodput flood req/s | goodput ratio |',
         '|---|---|---|---|---|---|---|---|---|---|---|---|',
         ...rows,
+        '',
+        'The bench process (both servers live in it) during the unloaded and flood runs: event-loop delay, garbage-collection pauses, CPU (100% = one core).',
+        '',
+        '| server | run | event-loop delay p99 ms | max ms | GC pauses total ms | longest GC ms | CPU |',
+        '|---|---|---|---|---|---|---|',
+        ...traces,
       ].join('\n'),
     };
   } finally {
