@@ -277,6 +277,20 @@ describe('audit trail', () => {
     }
   });
 
+  it('signs one round at a time across workers: a round that finds another running skips', async () => {
+    const tenant = await createTenant(api);
+    await writeCustomers(tenant, 1);
+    const file = join(mkdtempSync('/tmp/bulkhead-checkpoints-'), 'checkpoints.jsonl');
+    const settings = loadConfig({ ...process.env, AUDIT_CHECKPOINT_FILE: file });
+    const checkpointer = new AuditCheckpointer(settings, api.app.get(AuditKeys), api.app.get(TenantData), api.app.get(TenantRepository), api.app.get(AuditTrail));
+    // Another worker's round in progress holds the lock.
+    await withPg(config.DATABASE_URL, 'other-worker', async (other) => {
+      await other.query("SELECT pg_advisory_lock(hashtextextended('bulkhead:audit-checkpoint-round', 0))");
+      expect(await checkpointer.checkpoint()).toEqual([]);
+    });
+    expect((await checkpointer.checkpoint()).some((c) => c.tenant === tenant.id)).toBe(true);
+  });
+
   it('chains REPEATABLE READ writes of one tenant like any other (no serialization failure on the head)', async () => {
     const tenant = await createTenant(api);
     const data = api.app.get(TenantData);

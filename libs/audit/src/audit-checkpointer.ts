@@ -1,6 +1,6 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { TenantRecord, TenantRepository } from '@bulkhead/control-plane';
-import { isTenantId } from '@bulkhead/database';
+import { isTenantId, withPg } from '@bulkhead/database';
 import { runWithTenant, TenantContext, tenantContextOf, TenantData } from '@bulkhead/tenancy';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AuditKeys } from './audit-key-file';
@@ -56,8 +56,19 @@ export class AuditCheckpointer implements OnApplicationBootstrap, OnApplicationS
     await this.running;
   }
 
-  /** One round: signs the heads that moved and writes them to every sink; returns what it wrote. */
+  /**
+   * One round: signs the heads that moved and writes them to every sink; returns what it wrote.
+   * With several workers, one round runs at a time across all of them (a session advisory lock on
+   * a connection of its own, gone with it): the others skip theirs rather than sign the same heads.
+   */
   async checkpoint(): Promise<Checkpoint[]> {
+    return withPg(this.config.DATABASE_URL, 'bulkhead-audit-checkpoint', async (client) => {
+      const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtextextended('bulkhead:audit-checkpoint-round', 0)) AS locked");
+      return rows[0]?.locked ? this.round() : [];
+    });
+  }
+
+  private async round(): Promise<Checkpoint[]> {
     const checkpoints: Checkpoint[] = [];
     for (const context of [this.trail.platformContext(), ...(await this.liveTenants()).map((t) => tenantContextOf(t, 'checkpointer'))]) {
       const head = await this.headOf(context);
