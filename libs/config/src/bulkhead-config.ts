@@ -1,5 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import {
+  IsNumber,
   ArrayNotEmpty,
   IsArray,
   IsBoolean,
@@ -171,6 +172,16 @@ export class BulkheadConfig {
   @Min(10)
   @Max(60_000)
   POOL_QUEUE_BUDGET_MS = 1000;
+
+  /**
+   * Event-loop utilisation (0-1) above which the busiest tenants of a contended pool are held to
+   * fewer connections, so the process keeps room for everyone else's requests; 0 turns it off.
+   */
+  @Transform(({ value }) => (value === undefined || value === '' ? value : Number(value)))
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  POOL_SATURATION_UTILISATION = 0.85;
 
   @Matches(/^free:\d+(\.\d+)?,pro:\d+(\.\d+)?,enterprise:\d+(\.\d+)?$/, {
     message: 'POOL_TIER_WEIGHTS must look like free:1,pro:2,enterprise:4',

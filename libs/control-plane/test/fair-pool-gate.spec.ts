@@ -5,7 +5,8 @@ import { FairPoolGate, GateRequest } from '../src/placement/fair-pool-gate';
 /** The gate's order and its shedding, decided by each tenant's share, never by global load. */
 describe('fair pool gate', () => {
   const gateWith = (env: Record<string, string> = {}) =>
-    new FairPoolGate(loadConfig({ ...process.env, TENANT_MAX_CONNECTIONS: '4', TENANT_MAX_QUEUE: '8', POOL_QUEUE_BUDGET_MS: '60000', ...env }));
+    // The governor's steps are taken by hand here (POOL_SATURATION_UTILISATION 0: no timer).
+    new FairPoolGate(loadConfig({ ...process.env, TENANT_MAX_CONNECTIONS: '4', TENANT_MAX_QUEUE: '8', POOL_QUEUE_BUDGET_MS: '60000', POOL_SATURATION_UTILISATION: '0', ...env }));
   const on = (tenantId: string, weight = 1, critical = false): GateRequest => ({ pool: 'shared:main', capacity: 4, tenantId, weight, critical });
 
   it('hands a freed connection to a quiet tenant before a noisy tenant’s queue', async () => {
@@ -23,6 +24,40 @@ describe('fair pool gate', () => {
     for (let i = 0; i < 6; i++) gate.leave(on('noisy'));
     await Promise.all(waits);
     expect(order).toEqual(['quiet', 'noisy-0', 'noisy-1', 'noisy-2', 'noisy-3', 'noisy-4', 'noisy-5']);
+  });
+
+  it('while the process is saturated, holds the busiest tenant of a shared pool to fewer connections, and gives them back once it has room', async () => {
+    const gate = gateWith();
+    for (let i = 0; i < 3; i++) await gate.enter(on('noisy'));
+    await gate.enter(on('quiet'));
+    gate.leave(on('quiet'));
+    await gate.enter(on('noisy'));
+    // Saturated, two tenants served: noisy holds 4 of 4, its share is 2: its limit drops to 3.
+    gate.govern(true);
+    const order: string[] = [];
+    const next = gate.enter(on('noisy')).then(() => order.push('noisy'));
+    gate.leave(on('noisy'));
+    await new Promise((resolve) => setImmediate(resolve));
+    // A connection is free, but noisy is at its limit: it waits, and the quiet tenant walks in.
+    expect(order).toEqual([]);
+    await gate.enter(on('quiet'));
+    gate.leave(on('quiet'));
+    // Room again: one step gives the limit back and the waiter its connection.
+    gate.govern(false);
+    await next;
+    expect(order).toEqual(['noisy']);
+    for (let i = 0; i < 4; i++) gate.leave(on('noisy'));
+  });
+
+  it('never holds back a tenant alone, however busy the process', async () => {
+    const gate = gateWith();
+    for (let i = 0; i < 4; i++) await gate.enter(on('alone'));
+    gate.govern(true);
+    gate.govern(true);
+    const next = gate.enter(on('alone'));
+    gate.leave(on('alone'));
+    await next;
+    for (let i = 0; i < 4; i++) gate.leave(on('alone'));
   });
 
   it('lets a tenant alone use the whole pool beyond its cap, and caps it again once another waits', async () => {

@@ -1,9 +1,14 @@
 import { BulkheadConfig } from '@bulkhead/config';
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { OverloadedProblem } from './placement.errors';
+import { ProcessLoad } from './process-load';
 
 /** Writes wait this much longer than reads before they give up: they are never shed for a read's budget. */
 const WRITE_WAIT_FACTOR = 10;
+/** How often the governor looks at the process's load and adjusts the busiest tenants' limits. */
+const GOVERN_EVERY_MS = 100;
+/** While saturated, a tenant above its share keeps this fraction of its connections per step. */
+const SHRINK = 0.75;
 
 interface Waiter {
   readonly critical: boolean;
@@ -15,11 +20,16 @@ interface Lane {
   active: number;
   weight: number;
   waiting: Waiter[];
+  /** Connections this tenant may hold now: the pool's size unless the governor lowered it. */
+  limit: number;
 }
 
 interface PoolLanes {
   active: number;
+  capacity: number;
   readonly lanes: Map<string, Lane>;
+  /** Tenants admitted since the governor's last look: two or more means the pool is shared. */
+  readonly admitted: Set<string>;
 }
 
 export interface GateRequest {
@@ -45,25 +55,81 @@ export interface GateRequest {
  * Shedding is per tenant, never global: a tenant's waiters beyond TENANT_MAX_QUEUE are refused at
  * once (its excess), and a read that waited POOL_QUEUE_BUDGET_MS without a connection is refused
  * (503 with Retry-After) rather than served too late to matter; a write waits ten times as long.
+ *
+ * Connections are not the only thing tenants share: the process's event loop is. When it is
+ * saturated (utilisation above POOL_SATURATION_UTILISATION) and a pool serves more than one
+ * tenant, the governor lowers, step by step, the connection limit of every tenant holding more
+ * than its weighted share, and raises it again one at a time once the process has room. The
+ * noisy tenant's requests then wait in its own queue (costing nothing) instead of being served
+ * at the pace that starves everyone's callbacks, and a quiet tenant's request finds both a
+ * connection and an event loop free. A tenant alone is never held back: there is nobody to
+ * protect, and throughput would only be lost.
  */
 @Injectable()
-export class FairPoolGate {
+export class FairPoolGate implements OnModuleDestroy {
   private readonly pools = new Map<string, PoolLanes>();
   private readonly tenantCap: number;
   private readonly maxQueue: number;
   private readonly budgetMs: number;
 
+  private readonly saturation: number;
+  private readonly load = new ProcessLoad();
+  private readonly governor: NodeJS.Timeout | undefined;
+
   constructor(config: BulkheadConfig) {
     this.tenantCap = config.TENANT_MAX_CONNECTIONS;
     this.maxQueue = config.TENANT_MAX_QUEUE;
     this.budgetMs = config.POOL_QUEUE_BUDGET_MS;
+    this.saturation = config.POOL_SATURATION_UTILISATION;
+    if (this.saturation > 0) {
+      this.governor = setInterval(() => this.govern(this.load.sample() >= this.saturation), GOVERN_EVERY_MS);
+      this.governor.unref();
+    }
+  }
+
+  onModuleDestroy(): void {
+    if (this.governor) clearInterval(this.governor);
+  }
+
+  /**
+   * One step of the governor: while `saturated`, in every pool that served two tenants or more
+   * since the last step, each tenant holding more than its weighted share loses a quarter of its
+   * limit (never below one connection); otherwise limits grow back by one per step up to the
+   * pool's size.
+   */
+  govern(saturated: boolean): void {
+    for (const pool of this.pools.values()) {
+      const shared = pool.admitted.size >= 2;
+      // Tenants served since the last step count towards the shares even if they hold nothing
+      // right now (a quiet tenant's request is over in a few milliseconds); their weight as 1.
+      let weights = 0;
+      for (const lane of pool.lanes.values()) weights += lane.weight;
+      for (const tenantId of pool.admitted) if (!pool.lanes.has(tenantId)) weights += 1;
+      pool.admitted.clear();
+      for (const lane of pool.lanes.values()) {
+        if (saturated && shared) {
+          const share = Math.max(1, Math.floor((pool.capacity * lane.weight) / Math.max(weights, 1)));
+          if (lane.active > share) lane.limit = Math.max(1, Math.floor(Math.min(lane.limit, lane.active) * SHRINK));
+        } else if (lane.limit < pool.capacity) {
+          lane.limit += 1;
+        }
+      }
+      if (!saturated) this.dispatch(pool, pool.capacity);
+    }
   }
 
   async enter(request: GateRequest): Promise<void> {
     const pool = this.pools.get(request.pool) ?? this.open(request.pool);
-    const lane = pool.lanes.get(request.tenantId) ?? this.openLane(pool, request.tenantId);
+    pool.capacity = request.capacity;
+    const lane = pool.lanes.get(request.tenantId) ?? this.openLane(pool, request.tenantId, request.capacity);
     lane.weight = request.weight;
-    if (pool.active < request.capacity && lane.waiting.length === 0 && (lane.active < this.tenantCap || !this.othersWaiting(pool, lane))) {
+    pool.admitted.add(request.tenantId);
+    if (
+      pool.active < request.capacity &&
+      lane.waiting.length === 0 &&
+      lane.active < lane.limit &&
+      (lane.active < this.tenantCap || !this.othersWaiting(pool, lane))
+    ) {
       pool.active++;
       lane.active++;
       return;
@@ -107,7 +173,8 @@ export class FairPoolGate {
   /**
    * Hands free connections to waiters: the lane with the fewest held per weight first, then the
    * oldest. A lane at its cap is served only when no lane under its cap waits: the cap divides a
-   * contended pool, it never leaves connections idle (goodput is kept).
+   * contended pool, it never leaves connections idle (goodput is kept). A lane at the governor's
+ * limit waits even while connections are free: then the process, not the pool, is what is short.
    */
   private dispatch(pool: PoolLanes, capacity: number): void {
     while (pool.active < capacity) {
@@ -123,7 +190,7 @@ export class FairPoolGate {
   private pick(pool: PoolLanes, underCapOnly: boolean): Lane | undefined {
     let chosen: Lane | undefined;
     for (const lane of pool.lanes.values()) {
-      if (lane.waiting.length === 0 || (underCapOnly && lane.active >= this.tenantCap)) continue;
+      if (lane.waiting.length === 0 || lane.active >= lane.limit || (underCapOnly && lane.active >= this.tenantCap)) continue;
       if (!chosen) chosen = lane;
       else {
         const share = lane.active / lane.weight - chosen.active / chosen.weight;
@@ -139,13 +206,13 @@ export class FairPoolGate {
   }
 
   private open(key: string): PoolLanes {
-    const pool: PoolLanes = { active: 0, lanes: new Map() };
+    const pool: PoolLanes = { active: 0, capacity: 0, lanes: new Map(), admitted: new Set() };
     this.pools.set(key, pool);
     return pool;
   }
 
-  private openLane(pool: PoolLanes, tenantId: string): Lane {
-    const lane: Lane = { active: 0, weight: 1, waiting: [] };
+  private openLane(pool: PoolLanes, tenantId: string, capacity: number): Lane {
+    const lane: Lane = { active: 0, weight: 1, waiting: [], limit: capacity };
     pool.lanes.set(tenantId, lane);
     return lane;
   }
