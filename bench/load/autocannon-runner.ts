@@ -3,6 +3,7 @@
  * server under test for its event loop. Reads the load as JSON from argv; prints the result.
  */
 import autocannon from 'autocannon';
+import { readFileSync } from 'node:fs';
 
 export interface LoadSpec {
   url: string;
@@ -31,7 +32,8 @@ export interface LoadResult {
 }
 
 async function main(): Promise<void> {
-  const spec = JSON.parse(process.argv[2]) as LoadSpec;
+  const arg = process.argv[2];
+  const spec = JSON.parse(arg.startsWith('@') ? readFileSync(arg.slice(1), 'utf8') : arg) as LoadSpec;
   let next = 0;
   const result = await autocannon({
     url: spec.url,

@@ -24,7 +24,7 @@ import { DOMAINS } from '../../apps/domains';
 import { BenchSection } from '../bench-section';
 import { runLoad } from '../load/run-load';
 import { pgBouncerVersion, startPgBouncer } from '../silo-scale/pgbouncer';
-import { inLanes, seconds } from '../tier-router/support';
+import { seconds } from '../tier-router/support';
 
 const RAW_SCALE = Number(process.env.BENCH_SCALE ?? '1');
 const SCALE = RAW_SCALE > 0 ? RAW_SCALE : 1;
@@ -128,8 +128,10 @@ async function provisionSilos(config: BulkheadConfig): Promise<{ silos: Silo[]; 
   const copyStarted = process.hrtime.bigint();
   const owners = await Promise.all(Array.from({ length: LANES }, () => connectPg(config.DATABASE_OWNER_URL, 'silobench-provision')));
   try {
-    await inLanes(silos, LANES, async (silo, i) => {
-      const owner = owners[i % LANES];
+    let next = 0;
+    await Promise.all(owners.map(async (owner) => {
+      for (let i = next++; i < silos.length; i = next++) {
+      const silo = silos[i];
       await owner.query(`CREATE DATABASE ${quoteIdent(silo.databaseName)} TEMPLATE ${quoteIdent(templateName)}`);
       await owner.query(`REVOKE ALL ON DATABASE ${quoteIdent(silo.databaseName)} FROM PUBLIC`);
       await owner.query(`GRANT CONNECT ON DATABASE ${quoteIdent(silo.databaseName)} TO ${quoteIdent(runtimeRole)}`);
@@ -139,7 +141,8 @@ async function provisionSilos(config: BulkheadConfig): Promise<{ silos: Silo[]; 
         [silo.id, `scale-${String(i).padStart(5, '0')}`, `Scale ${i}`, config.REGION, silo.databaseName, template.version],
       );
       if ((i + 1) % 250 === 0) log(`  ${i + 1} silos`);
-    });
+      }
+    }));
   } finally {
     await Promise.all(owners.map((owner) => owner.end()));
   }
@@ -154,9 +157,11 @@ async function dropSilos(config: BulkheadConfig, silos: Silo[]): Promise<void> {
   log(`dropping ${silos.length} silo databases`);
   const admins = await Promise.all(Array.from({ length: LANES }, () => connectPg(config.DATABASE_ADMIN_URL, 'silobench-drop')));
   try {
-    await inLanes([...silos.map((s) => s.databaseName), databaseNameFor(TEMPLATE_ID, DATABASE)], LANES, async (name, i) => {
-      await admins[i % LANES].query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
-    });
+    const names = [...silos.map((s) => s.databaseName), databaseNameFor(TEMPLATE_ID, DATABASE)];
+    let next = 0;
+    await Promise.all(admins.map(async (admin) => {
+      for (let i = next++; i < names.length; i = next++) await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(names[i])} WITH (FORCE)`);
+    }));
     await admins[0].query(`DROP DATABASE IF EXISTS ${quoteIdent(DATABASE)} WITH (FORCE)`);
   } finally {
     await Promise.all(admins.map((admin) => admin.end()));
