@@ -29,6 +29,8 @@ export interface LoadResult {
   errors: number;
   /** Responses received in the whole run. */
   total: number;
+  /** Responses by status code. */
+  codes?: Record<string, number>;
 }
 
 async function main(): Promise<void> {
@@ -58,6 +60,7 @@ async function main(): Promise<void> {
     p99: result.latency.p99,
     errors: result.errors + result.timeouts + result.non2xx,
     total: result.requests.total,
+    codes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, stat.count ?? 0])),
   };
   process.stdout.write(JSON.stringify(measured) + '\n');
 }

@@ -38,6 +38,8 @@ const POOL_MAX = 20;
 const SILO_POOL_MAX = 2;
 const LANES = 4;
 const ROUNDS = 2;
+/** PgBouncer's server connections for the runtime role: fewer than the API's budget (it multiplexes), leaving room on a server others share. */
+const PGBOUNCER_SERVER_CONNECTIONS = 40;
 const TEMPLATE_ID = '00000000-0000-4000-8000-000000000000';
 
 const BENCH_RATE_LIMITS = 'read:6000000,write:6000000,export:6000000,ingest:6000000';
@@ -79,6 +81,8 @@ interface Run {
   /** Server sessions the silo databases saw during the run (pg_stat_database.sessions). */
   serverOpened: bigint;
   leftOurs: number;
+  /** Non-2xx responses by status code, warm-up included. */
+  failures: Record<string, number>;
 }
 
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
@@ -234,6 +238,9 @@ async function measure(label: string, silos: Silo[], env: Record<string, string>
       samples,
       serverOpened,
       leftOurs,
+      failures: Object.fromEntries(
+        [warm, result].flatMap((r) => Object.entries(r.codes ?? {})).filter(([code]) => !code.startsWith('2')),
+      ),
     };
   } finally {
     if (app) await app.close().catch(() => undefined);
@@ -245,7 +252,16 @@ async function measure(label: string, silos: Silo[], env: Record<string, string>
 async function interleaved(name: string, silos: Silo[], baselineSilos: Silo[], env: Record<string, string>): Promise<{ baseline: Run; churn: Run }> {
   let baseline: Run | undefined;
   let churn: Run | undefined;
-  const best = (a: Run | undefined, b: Run) => (a && a.rps >= b.rps ? { ...a, errors: a.errors + b.errors } : { ...b, errors: b.errors + (a?.errors ?? 0) });
+  const merged = (x: Record<string, number>, y: Record<string, number>) => {
+    const out = { ...x };
+    for (const [code, n] of Object.entries(y)) out[code] = (out[code] ?? 0) + n;
+    return out;
+  };
+  const best = (a: Run | undefined, b: Run): Run => {
+    if (!a) return b;
+    const kept = a.rps >= b.rps ? a : b;
+    return { ...kept, errors: a.errors + b.errors, failures: merged(a.failures, b.failures) };
+  };
   for (let round = 0; round < ROUNDS; round++) {
     baseline = best(baseline, await measure(`${name}: baseline, ${BASELINE_SILOS} silos`, baselineSilos, env));
     churn = best(churn, await measure(`${name}: ${SILOS} silos round-robin`, silos, env));
@@ -271,7 +287,9 @@ function verdict(name: string, baseline: Run, churn: Run, share: number): string
     `${name}: ${SILOS} silos at ${fmt(ratio, 2)}x the no-churn throughput (target >= 0.5x: ${ratio >= 0.5 ? 'met' : '**missed**'}), ` +
     `${churn.errors} errors (target 0: ${churn.errors === 0 ? 'met' : '**missed**'}), ` +
     `peak ${churn.peakOurs} silo connections of the API within its silo share of ${share} (${churn.peakOurs <= share ? 'met' : '**exceeded**'}), ` +
-    `${churn.requests > 0 ? fmt(Number(churn.serverOpened) / churn.requests, 2) : 'n/a'} new server sessions per request.${ok ? '' : ' **A target was missed.**'}`
+    `${churn.requests > 0 ? fmt(Number(churn.serverOpened) / churn.requests, 2) : 'n/a'} new server sessions per request.` +
+    (Object.keys(churn.failures).length + Object.keys(baseline.failures).length > 0 ? ` Non-2xx: baseline ${JSON.stringify(baseline.failures)}, churn ${JSON.stringify(churn.failures)}.` : '') +
+    (ok ? '' : ' **A target was missed.**')
   );
 }
 
@@ -291,7 +309,7 @@ export async function siloScaleBench(): Promise<BenchSection> {
       upstreamPort: 5432,
       pools: { [DATABASE]: POOL_MAX },
       defaultPoolSize: SILO_POOL_MAX,
-      maxUserConnections: BUDGET,
+      maxUserConnections: PGBOUNCER_SERVER_CONNECTIONS,
       users: { bulkhead_app: 'bulkhead_app' },
     });
     let pgbouncer: { baseline: Run; churn: Run };
@@ -318,7 +336,7 @@ export async function siloScaleBench(): Promise<BenchSection> {
         `"server backends" are sampled from pg_stat_activity (${direct.churn.samples} samples in the direct churn run).`,
       '',
       `Behind PgBouncer ${pgBouncerVersion()} (Debian's package, our own instance on a spare port): transaction pooling, a server pool of ${POOL_MAX} for the shared database and ${SILO_POOL_MAX} for each silo database, ` +
-        `max_user_connections=${BUDGET} for the runtime role (PgBouncer closes an idle server connection of another database to open one for a new database).`,
+        `max_user_connections=${PGBOUNCER_SERVER_CONNECTIONS} for the runtime role (PgBouncer closes an idle server connection of another database to open one for a new database).`,
       '',
       ...table([direct.baseline, direct.churn, pgbouncer.baseline, pgbouncer.churn]),
       '',

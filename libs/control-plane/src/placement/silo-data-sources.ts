@@ -57,6 +57,10 @@ export class SiloDataSources implements OnApplicationShutdown {
   private roomWaiters: Array<() => void> = [];
   private readonly budget: number;
   private reserved = 0;
+  /** Reserved slots of pools being closed: on their way back to the budget. */
+  private returning = 0;
+  /** Free slots (or slots on their way back) kept ready, so a new pool rarely waits for another to close. */
+  private readonly headroom: number;
   private sockets = 0;
   private readonly sweeper: NodeJS.Timeout;
   private readonly applicationName: string;
@@ -71,6 +75,7 @@ export class SiloDataSources implements OnApplicationShutdown {
     if (this.budget < config.SILO_POOL_MAX) {
       throw new Error('DATABASE_CONNECTION_BUDGET leaves no room for a silo pool: raise it or lower DATABASE_POOL_MAX / SILO_POOL_MAX');
     }
+    this.headroom = Math.min(this.budget - config.SILO_POOL_MAX, Math.max(config.SILO_POOL_MAX, Math.ceil(this.budget / 8)));
     this.applicationName = `${options.applicationName}-silo`;
     this.sweeper = setInterval(() => this.closeIdle(), Math.max(config.SILO_IDLE_MS / 2, 50));
     this.sweeper.unref();
@@ -114,7 +119,10 @@ export class SiloDataSources implements OnApplicationShutdown {
   private release(entry: Entry): void {
     entry.refs--;
     entry.lastUsed = Date.now();
-    if (entry.refs === 0) this.wakeRoomWaiters();
+    if (entry.refs === 0) {
+      this.wakeRoomWaiters();
+      this.keepHeadroom();
+    }
   }
 
   /**
@@ -212,6 +220,21 @@ export class SiloDataSources implements OnApplicationShutdown {
     }
   }
 
+  /**
+   * Closes least recently used idle pools ahead of need, until `headroom` slots are free or on
+   * their way back: closing a connection waits for the server to let it go, and a request that
+   * needs a new pool should not wait for that too. Only what exceeds the budget less the headroom
+   * is evicted, so pools that fit stay open.
+   */
+  private keepHeadroom(): void {
+    if (this.budget - this.reserved + this.returning >= this.headroom) return;
+    for (const entry of this.entries.values()) {
+      if (entry.refs !== 0) continue;
+      this.close(entry);
+      if (this.budget - this.reserved + this.returning >= this.headroom) return;
+    }
+  }
+
   private evictLeastRecentlyUsed(): void {
     for (const entry of this.entries.values()) {
       if (entry.refs === 0) {
@@ -242,7 +265,10 @@ export class SiloDataSources implements OnApplicationShutdown {
     if (entry.closed) return;
     if (this.entries.get(entry.tenantId) === entry) this.entries.delete(entry.tenantId);
     let finish!: () => void;
+    const slots = entry.slots;
+    this.returning += slots;
     const gone = new Promise<void>((resolve) => (finish = resolve)).then(() => {
+      this.returning -= slots;
       this.reserved -= entry.slots;
       entry.slots = 0;
       this.closing.delete(gone);
