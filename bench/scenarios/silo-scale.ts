@@ -269,6 +269,29 @@ async function interleaved(name: string, silos: Silo[], baselineSilos: Silo[], e
   return { baseline: baseline as Run, churn: churn as Run };
 }
 
+/**
+ * What one churned request costs the server however the API pools: a fresh backend on a silo
+ * database (connect), its first tenant read (which loads that backend's catalog caches), and its
+ * exit (end), timed on 30 silos one after another with no API in between.
+ */
+async function freshBackendCost(config: BulkheadConfig, silos: Silo[]): Promise<{ connect: number; firstRead: number; end: number }> {
+  const sums = { connect: 0, firstRead: 0, end: 0 };
+  const sample = silos.slice(-30);
+  for (const silo of sample) {
+    const t0 = process.hrtime.bigint();
+    const client = await connectPg(withDatabase(config.DATABASE_URL, silo.databaseName), 'silobench-fresh');
+    const t1 = process.hrtime.bigint();
+    await client.query(`SELECT set_config('app.tenant_id', '${silo.id}', true); SELECT * FROM orders WHERE tenant_id = '${silo.id}' ORDER BY id LIMIT 20`);
+    const t2 = process.hrtime.bigint();
+    await client.end();
+    const t3 = process.hrtime.bigint();
+    sums.connect += Number(t1 - t0) / 1e6;
+    sums.firstRead += Number(t2 - t1) / 1e6;
+    sums.end += Number(t3 - t2) / 1e6;
+  }
+  return { connect: sums.connect / sample.length, firstRead: sums.firstRead / sample.length, end: sums.end / sample.length };
+}
+
 function table(runs: Run[]): string[] {
   return [
     '| run | silo tenants | requests | req/s | p50 ms | p99 ms | errors (non-2xx + socket) | peak silo connections of the API | peak server backends on silo databases | server sessions opened | API silo connections left after close |',
@@ -303,6 +326,8 @@ export async function siloScaleBench(): Promise<BenchSection> {
     const kept = await reusable(config, version);
     const { silos, note } = kept ? { silos: kept, note: `kept from an earlier run (BENCH_KEEP_SILOS=1) at data version ${version}` } : await provisionSilos(config);
     const share = BUDGET - POOL_MAX;
+    const fresh = await freshBackendCost(config, silos);
+    const load = (await import('node:os')).loadavg()[0];
     const baselineSilos = silos.slice(0, BASELINE_SILOS);
     const direct = await interleaved('direct', silos, baselineSilos, {});
     const bouncer = await startPgBouncer({
@@ -343,6 +368,11 @@ export async function siloScaleBench(): Promise<BenchSection> {
       verdict('Direct', direct.baseline, direct.churn, share),
       '',
       verdict('Behind PgBouncer', pgbouncer.baseline, pgbouncer.churn, share),
+      '',
+      `What a churned request costs the server whatever the API does (${SILOS > 30 ? 30 : SILOS} silos, one after another, no API in between): a fresh backend ${fmt(fresh.connect)} ms to connect, ` +
+        `${fmt(fresh.firstRead)} ms for its first tenant read (the backend loads its catalog caches), ${fmt(fresh.end)} ms to exit (load average ${fmt(load, 1)} on 2 cores when measured). ` +
+        `Round-robin over more silos than connections pays the first two on every request: directly, and behind PgBouncer too (its server connections are per database, ` +
+        `so a new database needs a new backend). The API adds no round trip of its own to a silo pool's open or close.`,
     ].join('\n');
     return { title: `Silo tenants at scale: ${SILOS} silos round-robin on one API process`, markdown };
   } finally {
