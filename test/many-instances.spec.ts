@@ -52,7 +52,7 @@ describe('many API and worker instances', () => {
       await eventually(async () => {
         if (worker.child.exitCode !== null) throw new Error(`worker exited: ${worker.output()}`);
         return worker.output().includes('worker started') ? true : undefined;
-      }, 'the worker processes to start', 600);
+      }, 'the worker processes to start', 1800);
     }
   }, 600_000);
   afterAll(async () => {
