@@ -11,12 +11,14 @@ import { fairnessBench } from './scenarios/fairness';
 import { rateLimitBench } from './scenarios/rate-limit';
 import { meteringBench } from './scenarios/metering';
 import { scopingBench } from './scenarios/scoping';
+import { siloScaleBench } from './scenarios/silo-scale';
 import { tierRouterBench } from './scenarios/tier-router';
 
 const SCENARIOS: Record<string, () => Promise<BenchSection>> = {
   scoping: scopingBench,
   'fair-queue': fairQueueBench,
   'tier-router': tierRouterBench,
+  'silo-scale': siloScaleBench,
   fairness: fairnessBench,
   'rate-limit': rateLimitBench,
   audit: auditBench,

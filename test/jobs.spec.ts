@@ -6,7 +6,7 @@ import { Injectable } from '@nestjs/common';
 import { TenantRecord } from '@bulkhead/control-plane';
 import { INestApplicationContext } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import Redis from 'ioredis';
+import { createRedis, type RedisClient } from '@bulkhead/redis';
 import { call, expectProblem } from './support/http';
 import { createTenant, operatorToken, startTestApi, TestApi, tokenFor } from './support/test-app';
 import { eventually, startTestWorker } from './support/test-worker';
@@ -35,10 +35,10 @@ class PlatformProbeHandler implements JobHandler<{ marker: string }> {
 describe('tenant jobs', () => {
   let api: TestApi;
   let worker: INestApplicationContext | undefined;
-  let redis: Redis;
+  let redis: RedisClient;
 
   beforeAll(async () => {
-    redis = new Redis(process.env.REDIS_URL as string, { maxRetriesPerRequest: null });
+    redis = createRedis(loadConfig(), { maxRetriesPerRequest: null, connectionName: 'jobs-test' });
     // Leftovers of an earlier, interrupted run must not be mistaken for this run's jobs.
     const stale = new FairQueue({ name: loadConfig().JOBS_QUEUE_NAME, bullQueueName: JOBS_KEYS.queueName, connection: redis });
     await stale.obliterate();

@@ -5,9 +5,10 @@ import request from 'supertest';
 import { createTenant, startTestApi, TestApi, tokenFor } from './support/test-app';
 
 /**
- * Eight silo tenants served round-robin under a budget that fits three silo pools: pools are
- * evicted and reopened constantly, and still no request fails, the silo connections never exceed
- * the budget (read from pg_stat_activity), and none is left open after shutdown.
+ * Twelve silo tenants served round-robin under a budget of six silo connections (three pools of
+ * two): pools are evicted and reopened constantly, and still no request fails, the silo
+ * connections never exceed the budget, as the API counts its own sockets and as PostgreSQL sees
+ * them (pg_stat_activity), and none is left open after shutdown.
  */
 describe('silo churn under a connection budget', () => {
   let api: TestApi;
@@ -17,7 +18,7 @@ describe('silo churn under a connection budget', () => {
   beforeAll(async () => {
     api = await startTestApi({ DATABASE_CONNECTION_BUDGET: '16', DATABASE_POOL_MAX: '10', SILO_POOL_MAX: '2', TENANT_MAX_CONNECTIONS: '2' });
     tenants = [];
-    for (let i = 0; i < 8; i++) tenants.push(await createTenant(api, { isolation: 'silo' }));
+    for (let i = 0; i < 12; i++) tenants.push(await createTenant(api, { isolation: 'silo' }));
   }, 120_000);
 
   async function siloConnections(names: string[]): Promise<number> {
@@ -33,9 +34,11 @@ describe('silo churn under a connection budget', () => {
     const names = tenants.map((t) => t.databaseName as string);
     const tokens = tenants.map((t) => tokenFor(api, t));
     let peak = 0;
+    let peakOwn = 0;
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
+        peakOwn = Math.max(peakOwn, silos.connections);
         peak = Math.max(peak, await siloConnections(names));
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
@@ -59,8 +62,11 @@ describe('silo churn under a connection budget', () => {
     expect(Object.fromEntries(statuses)).toEqual({ 200: total });
     expect(peak).toBeGreaterThan(0);
     expect(peak).toBeLessThanOrEqual(silos.maxConnections);
+    expect(peakOwn).toBeGreaterThan(0);
+    expect(peakOwn).toBeLessThanOrEqual(silos.maxConnections);
 
     await api.close();
+    expect(silos.connections).toBe(0);
     expect(await siloConnections(names)).toBe(0);
   }, 120_000);
 });

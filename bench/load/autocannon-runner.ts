@@ -3,6 +3,7 @@
  * server under test for its event loop. Reads the load as JSON from argv; prints the result.
  */
 import autocannon from 'autocannon';
+import { readFileSync } from 'node:fs';
 
 export interface LoadSpec {
   url: string;
@@ -28,10 +29,13 @@ export interface LoadResult {
   errors: number;
   /** Responses received in the whole run. */
   total: number;
+  /** Responses by status code. */
+  codes?: Record<string, number>;
 }
 
 async function main(): Promise<void> {
-  const spec = JSON.parse(process.argv[2]) as LoadSpec;
+  const arg = process.argv[2];
+  const spec = JSON.parse(arg.startsWith('@') ? readFileSync(arg.slice(1), 'utf8') : arg) as LoadSpec;
   let next = 0;
   const result = await autocannon({
     url: spec.url,
@@ -56,6 +60,7 @@ async function main(): Promise<void> {
     p99: result.latency.p99,
     errors: result.errors + result.timeouts + result.non2xx,
     total: result.requests.total,
+    codes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, stat.count ?? 0])),
   };
   process.stdout.write(JSON.stringify(measured) + '\n');
 }

@@ -1,4 +1,7 @@
 import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { LoadResult, LoadSpec } from './autocannon-runner';
 
 /**
@@ -7,12 +10,18 @@ import type { LoadResult, LoadSpec } from './autocannon-runner';
  * on stdout.
  */
 export function runLoadProcess<R>(script: string, plan: unknown): Promise<R> {
-  return new Promise((resolve, reject) => {
-    const child = fork(script, [JSON.stringify(plan)], { silent: true, execArgv: [] });
+  const json = JSON.stringify(plan);
+  // A plan with thousands of tokens exceeds the kernel's limit on one argument: pass it as a file (`@<path>`).
+  const dir = json.length > 64 * 1024 ? mkdtempSync(join(tmpdir(), 'bulkhead-load-')) : undefined;
+  if (dir) writeFileSync(join(dir, 'plan.json'), json);
+  return new Promise<R>((resolve, reject) => {
+    const child = fork(script, [dir ? `@${join(dir, 'plan.json')}` : json], { silent: true, execArgv: [] });
     let out = '';
     child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as R) : reject(new Error(`load process exited ${code}`))));
+  }).finally(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 }
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
 
-/** The real `apps/api/src/main.ts` as a child process, with what it printed. */
+/** The real `apps/api/src/main.ts` (or the worker's) as a child process, with what it printed. */
 export interface ApiProcess {
   readonly child: ChildProcessWithoutNullStreams;
   output(): string;
@@ -13,7 +13,16 @@ export interface ApiProcess {
 
 /** Starts the API with this environment added to the test's own (PORT among it, usually). */
 export function startApiProcess(env: Record<string, string>): ApiProcess {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/api/src/main.ts')], {
+  return startAppProcess('apps/api/src/main.ts', env);
+}
+
+/** Starts the worker (`apps/worker/src/main.ts`) the same way; it prints `worker started` once it runs. */
+export function startWorkerProcess(env: Record<string, string>): ApiProcess {
+  return startAppProcess('apps/worker/src/main.ts', env);
+}
+
+function startAppProcess(main: string, env: Record<string, string>): ApiProcess {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, main)], {
     cwd: ROOT,
     env: { ...process.env, ...env },
   });

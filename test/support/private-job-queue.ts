@@ -1,5 +1,6 @@
 import { FairQueue } from '@bulkhead/fair-queue';
-import Redis from 'ioredis';
+import { loadConfig } from '@bulkhead/config';
+import { createRedis } from '@bulkhead/redis';
 import { basename } from 'node:path';
 
 /**
@@ -13,7 +14,7 @@ process.env.JOBS_QUEUE_NAME = `${process.env.JOBS_QUEUE_NAME ?? 'jobs'}-${spec}`
 
 /** Drops every key of this spec's queue: before the run (leftovers of an interrupted one) and after it. */
 export async function clearPrivateJobQueue(): Promise<void> {
-  const redis = new Redis(process.env.REDIS_URL as string, { maxRetriesPerRequest: null });
+  const redis = createRedis(loadConfig(), { maxRetriesPerRequest: null, connectionName: 'private-job-queue' });
   try {
     const queue = new FairQueue({ name: process.env.JOBS_QUEUE_NAME as string, connection: redis });
     await queue.obliterate();

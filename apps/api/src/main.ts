@@ -1,5 +1,5 @@
 import { exitWithStartupError, loadConfig } from '@bulkhead/config';
-import { assertRedisReachable } from '@bulkhead/database';
+import { assertRedisReachable } from '@bulkhead/redis';
 import { existsSync } from 'node:fs';
 import { ApiModule } from './api.module';
 import { createHttpApp } from './http.setup';
@@ -7,7 +7,7 @@ import { createHttpApp } from './http.setup';
 async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const config = loadConfig();
-  await assertRedisReachable(config.REDIS_URL);
+  await assertRedisReachable(config);
   const app = await createHttpApp(ApiModule, config, { abortOnError: false });
   app.enableShutdownHooks();
   await app.listen(config.PORT, config.HOST);

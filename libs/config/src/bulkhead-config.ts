@@ -65,6 +65,14 @@ export class BulkheadConfig {
   @Matches(REDIS_URL, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   REDIS_URL = 'redis://127.0.0.1:6379';
 
+  /**
+   * Seed nodes of a Redis Cluster, `host:port,host:port,...`: when set, every Redis client is a
+   * cluster client (REDIS_URL then only lends its username, password and TLS).
+   */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9.-]+:\d{1,5}(,[A-Za-z0-9.-]+:\d{1,5})*$/, { message: 'REDIS_CLUSTER_NODES must be host:port[,host:port...]' })
+  REDIS_CLUSTER_NODES?: string;
+
   @IsString()
   @Matches(/^\S+$/, { message: 'AUTH_ISSUER must be the exact iss claim your identity provider signs' })
   AUTH_ISSUER = 'http://localhost:3000/';
@@ -374,6 +382,8 @@ export class BulkheadConfig {
   declare readonly rateLimits: Readonly<Record<TenantTier, TierRateLimits>>;
   /** Cluster `main` first, then DATABASE_CLUSTERS, parsed and checked. */
   declare readonly clusters: readonly ClusterSettings[];
+  /** REDIS_CLUSTER_NODES, parsed; null for a single Redis at REDIS_URL. */
+  declare readonly redisClusterNodes: ReadonlyArray<{ readonly host: string; readonly port: number }> | null;
 }
 
 function tierMap<V>(setting: string, value: (text: string) => V): Record<TenantTier, V> {
@@ -393,7 +403,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): BulkheadConfig {
   const known = Object.keys(new BulkheadConfig());
   const input: Record<string, unknown> = {};
-  for (const key of new Set([...known, 'AUTH_JWKS_URI', 'TENANT_BASE_DOMAIN', 'DATABASE_CLUSTERS', 'AUDIT_CHECKPOINT_FILE', 'AUDIT_CHECKPOINT_URL', 'BILLING_STRIPE_API_KEY'])) {
+  for (const key of new Set([...known, 'AUTH_JWKS_URI', 'TENANT_BASE_DOMAIN', 'DATABASE_CLUSTERS', 'REDIS_CLUSTER_NODES', 'AUDIT_CHECKPOINT_FILE', 'AUDIT_CHECKPOINT_URL', 'BILLING_STRIPE_API_KEY'])) {
     if (env[key] !== undefined && env[key] !== '') input[key] = env[key];
   }
   const config = plainToInstance(BulkheadConfig, input, { exposeDefaultValues: true });
@@ -427,6 +437,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BulkheadConfig
     bodyLimitBytes: bytesOf(config.BODY_LIMIT),
     clusters: Object.freeze(clusters.map((cluster) => Object.freeze(cluster))),
     rateLimits: Object.freeze(rateLimits),
+    redisClusterNodes: config.REDIS_CLUSTER_NODES
+      ? Object.freeze(config.REDIS_CLUSTER_NODES.split(',').map((node) => Object.freeze({ host: node.slice(0, node.lastIndexOf(':')), port: Number(node.slice(node.lastIndexOf(':') + 1)) })))
+      : null,
   });
   return Object.freeze(config);
 }

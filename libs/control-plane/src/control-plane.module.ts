@@ -7,6 +7,7 @@ import { DataSourceRouter } from './placement/data-source.router';
 import { openRuntimeDataSource } from './placement/runtime-data-source';
 import { RuntimeDataSourceLifecycle } from './placement/runtime-data-source.lifecycle';
 import { SiloDataSources } from './placement/silo-data-sources';
+import { SiloTemplate } from './placement/silo-template';
 import { FairPoolGate } from './placement/fair-pool-gate';
 import { FleetMigrator } from './registry/fleet-migrator';
 import { TenantAdmin } from './registry/tenant-admin';
@@ -34,6 +35,7 @@ export class ControlPlaneModule {
         ClusterRegistry,
         TenantProvisioner,
         FleetMigrator,
+        SiloTemplate,
         SiloDataSources,
         FairPoolGate,
         RuntimeDataSourceLifecycle,

@@ -6,4 +6,3 @@ export { provisionSchema, provisionSilo, withDatabase, type StorageOptions } fro
 export { isTenantId, isTenantIdAnyCase, isSchemaName, isSafeSearchPath, schemaNameFor, databaseNameFor } from './tenant-names';
 export { connectPg, withPg, quoteIdent, parsePgUrl } from './pg-client';
 export { ServiceUnreachableError, isConnectionFailure, hostOf } from './service-unavailable.error';
-export { assertRedisReachable } from './redis-reachable';

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { FairRedis } from './fair-queue';
 import { decodeEntry, type AdmittedJob } from './fair-job';
 import type { FairQueue } from './fair-queue';
 import { policyDefaultsArgs } from './tenant-policy';
@@ -62,7 +62,7 @@ export class FairDispatcher {
   private confirmable: string[] = [];
   /** Staged but not yet added, e.g. because addBulk failed: retried before admitting more. */
   private unadded: AdmittedJob[] = [];
-  private blocking: Redis | undefined;
+  private blocking: FairRedis | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
   private sleepTimer: NodeJS.Timeout | undefined;

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, type Job, type JobsOptions, type QueueOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
+
+/** One Redis or a Redis Cluster: every key of a queue shares its hash tag, so both work alike. */
+export type FairRedis = Redis | Cluster;
 import { BacklogFullError } from './backlog-full.error';
 import { encodeEntry, fairJobId, decodeEntry, type FairJobData, type FairJobInput } from './fair-job';
 import { assertJobId, assertTenantKey, FairQueueKeys } from './fair-queue.keys';
@@ -20,7 +23,7 @@ export interface FairQueueOptions {
   /** The BullMQ queue's name inside the tag; defaults to `name`. */
   bullQueueName?: string;
   /** Used for scheduler commands and the BullMQ Queue; never closed by the FairQueue. */
-  connection: Redis;
+  connection: FairRedis;
   /** Applies to tenants without a stored override. Every process of one queue must agree. */
   defaultPolicy?: Partial<TenantPolicy>;
   /** Options of every job admitted into BullMQ; `jobId` is always the scheduler's. */
@@ -56,7 +59,7 @@ export class FairQueue {
   readonly keys: FairQueueKeys;
   readonly defaultPolicy: TenantPolicy;
   readonly jobOptions: JobsOptions;
-  readonly connection: Redis;
+  readonly connection: FairRedis;
   /** @internal shared with the dispatcher */
   readonly scripts: FairScripts;
   private readonly queueOptions: Omit<QueueOptions, 'connection' | 'prefix'>;
@@ -243,11 +246,15 @@ export class FairQueue {
    */
   async obliterate(): Promise<void> {
     const pattern = this.keys.pattern();
-    let cursor = '0';
-    do {
-      const [next, found] = await this.connection.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (found.length > 0) await this.connection.unlink(...found);
-    } while (cursor !== '0');
+    // On a cluster SCAN sees one node only: scan every master (the queue's slot lives on one of them).
+    const nodes = this.connection instanceof Cluster ? this.connection.nodes('master') : [this.connection];
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, found] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        if (found.length > 0) await node.unlink(...found);
+      } while (cursor !== '0');
+    }
   }
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
+import type { FairRedis } from './fair-queue';
 
 const SCRIPT_DIR = join(__dirname, 'scripts');
 
@@ -50,7 +50,7 @@ export class FairScripts {
   private readonly calls: Record<ScriptName, ScriptCall>;
 
   constructor(
-    redis: Redis,
+    redis: FairRedis,
     private readonly routingKey: string,
     private readonly tag: string,
   ) {

@@ -1,7 +1,7 @@
 export { BacklogFullError } from './backlog-full.error';
 export { InvalidKeyError } from './invalid-key.error';
 export { FairQueue } from './fair-queue';
-export type { FairQueueOptions, EnqueueResult, BulkEnqueueResult, TenantJobInput, ReleasableJob } from './fair-queue';
+export type { FairRedis, FairQueueOptions, EnqueueResult, BulkEnqueueResult, TenantJobInput, ReleasableJob } from './fair-queue';
 export { FairDispatcher } from './fair-dispatcher';
 export type { FairDispatcherOptions, DispatchResult } from './fair-dispatcher';
 export { attachFairRelease, createFairWorker, FairReleaser, isFinallyFailed } from './fair-release';

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@bulkhead/redis';
 import { BacklogFullError, FairDispatcher, FairQueue, InvalidKeyError } from '../src';
 import { strideOrder } from './stride-model';
 import { keysMatching, testRedis, uniqueName } from './redis-test-utils';

@@ -1,5 +1,5 @@
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '@bulkhead/redis';
 import { createFairWorker, FairDispatcher, FairQueue, type FairJobData, type FairWorker } from '../src';
 import { testRedis, uniqueName, waitFor } from './redis-test-utils';
 

@@ -1,7 +1,7 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { FairQueue } from '@bulkhead/fair-queue';
 import { Inject, Injectable, OnApplicationShutdown, Provider } from '@nestjs/common';
-import Redis from 'ioredis';
+import { createRedis, RedisClient } from '@bulkhead/redis';
 import { FAIR_QUEUE, JOBS_BULL_QUEUE, JOBS_REDIS } from './jobs.constants';
 
 /**
@@ -15,15 +15,15 @@ export function jobsRedisProvider(worker: boolean): Provider {
     inject: [BulkheadConfig],
     useFactory: (config: BulkheadConfig) =>
       worker
-        ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: null, connectionName: 'bulkhead-jobs-worker' })
-        : new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, commandTimeout: 5000, connectionName: 'bulkhead-jobs-producer' }),
+        ? createRedis(config, { maxRetriesPerRequest: null, connectionName: 'bulkhead-jobs-worker' })
+        : createRedis(config, { maxRetriesPerRequest: 1, commandTimeout: 5000, connectionName: 'bulkhead-jobs-producer' }),
   };
 }
 
 export const fairQueueProvider: Provider = {
   provide: FAIR_QUEUE,
   inject: [JOBS_REDIS, BulkheadConfig],
-  useFactory: (redis: Redis, config: BulkheadConfig) =>
+  useFactory: (redis: RedisClient, config: BulkheadConfig) =>
     new FairQueue({
       name: config.JOBS_QUEUE_NAME,
       bullQueueName: JOBS_BULL_QUEUE,
@@ -43,7 +43,7 @@ export const fairQueueProvider: Provider = {
 export class JobsConnectionLifecycle implements OnApplicationShutdown {
   constructor(
     @Inject(FAIR_QUEUE) private readonly queue: FairQueue,
-    @Inject(JOBS_REDIS) private readonly redis: Redis,
+    @Inject(JOBS_REDIS) private readonly redis: RedisClient,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {

@@ -4,7 +4,8 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { fairQueueProvider, JobsConnectionLifecycle, jobsRedisProvider } from './fair-queue.provider';
 import { JobDispatcher } from './job-dispatcher';
-import { JOBS_BULL_QUEUE, jobsQueueKeys } from './jobs.constants';
+import { JOBS_BULL_QUEUE, JOBS_REDIS, jobsQueueKeys } from './jobs.constants';
+import { RedisClient } from '@bulkhead/redis';
 import { JobsAdminController } from './jobs.admin.controller';
 import { TenantJobProcessor } from './tenant-job.processor';
 import { TenantJobs } from './tenant-jobs';
@@ -16,31 +17,31 @@ export interface JobsOptions {
   http: boolean;
 }
 
-function bullConnection(url: string) {
-  const parsed = new URL(url);
-  return {
-    host: parsed.hostname,
-    port: Number(parsed.port || 6379),
-    username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
-    password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
-    db: parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0,
-    tls: parsed.protocol === 'rediss:' ? {} : undefined,
-    maxRetriesPerRequest: null,
-  };
+/** The jobs' Redis client, shared by the fair queue and (in the worker) BullMQ, which duplicates it for its blocking reads. */
+@Module({})
+class JobsRedisModule {
+  static forRoot(worker: boolean): DynamicModule {
+    return { module: JobsRedisModule, providers: [jobsRedisProvider(worker)], exports: [JOBS_REDIS] };
+  }
 }
 
 @Module({})
 export class JobsModule {
   static forRoot(options: JobsOptions): DynamicModule {
+    const redis = JobsRedisModule.forRoot(options.worker);
     return {
       module: JobsModule,
       global: true,
       imports: options.worker
         ? [
+            redis,
             DiscoveryModule,
+            // An ioredis instance, not options: BullMQ opens a cluster client only when handed one. It never closes a shared
+            // client; JobsConnectionLifecycle does, after BullMQ's workers have closed.
             BullModule.forRootAsync({
-              inject: [BulkheadConfig],
-              useFactory: (config: BulkheadConfig) => ({ connection: bullConnection(config.REDIS_URL) }),
+              imports: [redis],
+              inject: [JOBS_REDIS],
+              useFactory: (connection: RedisClient) => ({ connection }),
             }),
             BullModule.registerQueueAsync({
               name: JOBS_BULL_QUEUE,
@@ -48,9 +49,9 @@ export class JobsModule {
               useFactory: (config: BulkheadConfig) => ({ prefix: jobsQueueKeys(config).bullPrefix }),
             }),
           ]
-        : [],
+        : [redis],
       controllers: options.http ? [JobsAdminController] : [],
-      providers: [jobsRedisProvider(options.worker), fairQueueProvider, JobsConnectionLifecycle, TenantJobs, ...(options.worker ? [TenantJobProcessor, JobDispatcher] : [])],
+      providers: [fairQueueProvider, JobsConnectionLifecycle, TenantJobs, ...(options.worker ? [TenantJobProcessor, JobDispatcher] : [])],
       exports: [TenantJobs],
     };
   }

@@ -1,14 +1,14 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import Redis from 'ioredis';
+import { createRedis, RedisClient } from '@bulkhead/redis';
 
 /** A dedicated connection for readiness, failing fast rather than queueing while Redis is down. */
 @Injectable()
 export class RedisProbe implements OnApplicationShutdown {
-  private readonly client: Redis;
+  private readonly client: RedisClient;
 
   constructor(config: BulkheadConfig) {
-    this.client = new Redis(config.REDIS_URL, {
+    this.client = createRedis(config, {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,

@@ -1,6 +1,6 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import Redis from 'ioredis';
+import { createRedis, RedisClient } from '@bulkhead/redis';
 
 /**
  * The limiter's own connection. It never queues: while it is not connected a command fails at
@@ -10,10 +10,10 @@ import Redis from 'ioredis';
  */
 @Injectable()
 export class RateLimitRedis implements OnApplicationShutdown {
-  readonly client: Redis;
+  readonly client: RedisClient;
 
   constructor(config: BulkheadConfig) {
-    this.client = new Redis(config.REDIS_URL, {
+    this.client = createRedis(config, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       commandTimeout: config.RATE_LIMIT_REDIS_TIMEOUT_MS,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@bulkhead/redis';
 
 /** The ioredis command name; prefixed so it cannot clash with commands other code defines. */
 const COMMAND = 'bulkheadRateLimitTake';
@@ -10,7 +10,7 @@ export type TakeReply = [allowed: 0 | 1, remaining: number, resetMs: number, ret
 export type TakeCall = (limiterKey: string, countsKey: string, intervalUs: number, capacityUs: number, routeClass: string, retentionSeconds: number) => Promise<TakeReply>;
 
 /** Binds the script to a client: ioredis sends EVALSHA and loads the script itself on NOSCRIPT. */
-export function bindTakeScript(redis: Redis): TakeCall {
+export function bindTakeScript(redis: RedisClient): TakeCall {
   const target = redis as unknown as Record<string, TakeCall | undefined>;
   if (typeof target[COMMAND] !== 'function') {
     let lua: string;

@@ -1,4 +1,5 @@
-import Redis from 'ioredis';
+import { loadConfig } from '@bulkhead/config';
+import { createRedis, type RedisClient } from '@bulkhead/redis';
 import { randomUUID } from 'node:crypto';
 import { LocalRateLimiter } from '../src/local-rate-limiter';
 import { ratePolicy } from '../src/rate-policy';
@@ -38,12 +39,12 @@ describe('GCRA', () => {
   });
 
   describe('in Redis', () => {
-    let redis: Redis;
+    let redis: RedisClient;
     const tenant = randomUUID();
     const keys = [limiterKey(tenant, 'read'), countsKey(tenant, minuteOf(Date.now())), countsKey(tenant, minuteOf(Date.now()) + 1)];
 
     beforeAll(() => {
-      redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
+      redis = createRedis(loadConfig(), { maxRetriesPerRequest: 1, connectionName: 'gcra-test' });
     });
     afterAll(async () => {
       await redis.del(...keys);

@@ -1,6 +1,7 @@
 import { loadConfig } from '@bulkhead/config';
 import { FleetMigrator, TenantAdmin } from '@bulkhead/control-plane';
-import { assertRedisReachable, bootstrapDatabase, migrateDatabase, migrationLabel, MigrationOutcome } from '@bulkhead/database';
+import { assertRedisReachable } from '@bulkhead/redis';
+import { bootstrapDatabase, migrateDatabase, migrationLabel, MigrationOutcome } from '@bulkhead/database';
 import { migrationSourcesFor } from '@bulkhead/tenancy';
 import { Command } from 'commander';
 import { DOMAINS } from '../../../domains';
@@ -8,7 +9,7 @@ import { print, withCliContext } from '../cli-context';
 
 export async function setupDatabase(): Promise<void> {
   const config = loadConfig();
-  await assertRedisReachable(config.REDIS_URL);
+  await assertRedisReachable(config);
   await bootstrapDatabase({ adminUrl: config.DATABASE_ADMIN_URL, ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL });
   report(await migrateDatabase({ ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL, sources: migrationSourcesFor(DOMAINS) }));
   // Tenants placed in their own schema or database carry the tenant set too: bring them along, so

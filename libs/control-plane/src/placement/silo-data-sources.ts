@@ -1,19 +1,34 @@
 import { BulkheadConfig } from '@bulkhead/config';
+import { hostOf, isConnectionFailure, ServiceUnreachableError } from '@bulkhead/database';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Client, ClientConfig, Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { randomUUID } from 'node:crypto';
-import { CONTROL_PLANE_OPTIONS, ControlPlaneOptions, RUNTIME_DATA_SOURCE } from '../control-plane.options';
+import { CONTROL_PLANE_OPTIONS, ControlPlaneOptions } from '../control-plane.options';
 import { ClusterRegistry } from './cluster-registry';
 import { PlacedTenant } from './placement';
 import { OverloadedProblem } from './placement.errors';
-import { openRuntimeDataSource } from './runtime-data-source';
+import { assertRuntimeRoleIsBound } from './runtime-role.check';
+import { SiloTemplate } from './silo-template';
 
 const ROOM_WAIT_MS = 5000;
+/** Databases whose runtime role was checked, remembered per process (a silo is checked on its first open only). */
+const VERIFIED_LIMIT = 100_000;
 
 interface Entry {
-  ready: Promise<DataSource>;
+  readonly tenantId: string;
+  readonly database: string;
+  readonly pool: Pool;
+  /** Resolves to the silo's data source once its role is known to be bound by RLS. */
+  readonly ready: Promise<DataSource>;
+  /** Units of work holding this pool. */
   refs: number;
+  /** Connections of the budget reserved for this pool: never fewer than refs nor than its sockets. */
+  slots: number;
+  /** Its connections, counted from the connection attempt until the socket has closed. */
+  sockets: number;
   lastUsed: number;
+  /** Set once evicted or idle-closed: its slots go back to the budget when its last socket closes. */
+  closed?: () => void;
 }
 
 export interface SiloLease {
@@ -22,168 +37,259 @@ export interface SiloLease {
 }
 
 /**
- * One pool per silo tenant, within a global connection budget. A silo's data source is created
- * once (single-flight: concurrent first requests share one `initialize()`), kept in an LRU,
- * closed when idle, and evicted to make room only when no unit of work holds it, so eviction never
- * fails a request. The shared pools plus every silo pool never exceed DATABASE_CONNECTION_BUDGET.
+ * One small pool per silo tenant, within a global connection budget counted in connections, not
+ * pools. A pool opens lazily (a `pg.Pool` and a data source forked from the process's metadata
+ * template: no round trip), grows one connection at a time up to SILO_POOL_MAX, and reserves a
+ * slot of the budget before each connection it may open. Pools live in an LRU; to make room the
+ * least recently used idle one is closed, and its slots return to the budget when its sockets have
+ * closed, which PostgreSQL does after the backend left its process table: the budget holds as the
+ * server counts connections, without asking the server (which behind PgBouncer sees PgBouncer's
+ * connections, not ours). A pool is referenced before any await, so eviction never closes one in use.
  */
 @Injectable()
 export class SiloDataSources implements OnApplicationShutdown {
   private readonly logger = new Logger('SiloDataSources');
+  /** In LRU order: the least recently used first. */
   private readonly entries = new Map<string, Entry>();
   private readonly closing = new Set<Promise<void>>();
-  /** Woken when a silo becomes idle, for requests waiting for room under the budget. */
-  private idleWaiters: Array<() => void> = [];
-  private readonly capacity: number;
+  private readonly verified = new Set<string>();
+  /** Woken when slots return or a pool goes idle, for units of work waiting for room. */
+  private roomWaiters: Array<() => void> = [];
+  private readonly budget: number;
+  private reserved = 0;
+  /** Reserved slots of pools being closed: on their way back to the budget. */
+  private returning = 0;
+  /** Free slots (or slots on their way back) kept ready, so a new pool rarely waits for another to close. */
+  private readonly headroom: number;
+  private sockets = 0;
   private readonly sweeper: NodeJS.Timeout;
-  /** Tags this process's silo connections, so an eviction can see its own backends leave. */
-  private readonly connectionTag: string;
-  /** At shutdown the shared pool closes concurrently: no more server-side checks then. */
-  private shuttingDown = false;
+  private readonly applicationName: string;
 
   constructor(
     private readonly config: BulkheadConfig,
     private readonly clusters: ClusterRegistry,
-    @Inject(CONTROL_PLANE_OPTIONS) private readonly options: ControlPlaneOptions,
-    @Inject(RUNTIME_DATA_SOURCE) private readonly shared: DataSource,
+    @Inject(CONTROL_PLANE_OPTIONS) options: ControlPlaneOptions,
+    private readonly template: SiloTemplate,
   ) {
-    this.capacity = Math.floor((config.DATABASE_CONNECTION_BUDGET - config.DATABASE_POOL_MAX) / config.SILO_POOL_MAX);
-    if (this.capacity < 1) {
+    this.budget = config.DATABASE_CONNECTION_BUDGET - config.DATABASE_POOL_MAX;
+    if (this.budget < config.SILO_POOL_MAX) {
       throw new Error('DATABASE_CONNECTION_BUDGET leaves no room for a silo pool: raise it or lower DATABASE_POOL_MAX / SILO_POOL_MAX');
     }
-    this.connectionTag = `${options.applicationName}-silo-${randomUUID().slice(0, 8)}`;
+    this.headroom = Math.min(this.budget - config.SILO_POOL_MAX, Math.max(config.SILO_POOL_MAX, Math.ceil(this.budget / 8)));
+    this.applicationName = `${options.applicationName}-silo`;
     this.sweeper = setInterval(() => this.closeIdle(), Math.max(config.SILO_IDLE_MS / 2, 50));
     this.sweeper.unref();
   }
 
-  /** Connections the silo pools may hold at most, for reports and tests. */
+  /** Connections the silo pools may hold at most (the budget less the shared pool), for reports and tests. */
   get maxConnections(): number {
-    return this.capacity * this.config.SILO_POOL_MAX;
+    return this.budget;
   }
 
+  /** Silo pools open or still closing. */
   get open(): number {
     return this.entries.size + this.closing.size;
   }
 
+  /** Silo connections open or opening in this process right now. */
+  get connections(): number {
+    return this.sockets;
+  }
+
   async acquire(tenant: PlacedTenant): Promise<SiloLease> {
     const entry = await this.reserve(tenant);
+    let dataSource: DataSource;
     try {
-      const dataSource = await entry.ready;
-      const held = entry;
-      let released = false;
-      return {
-        dataSource,
-        release: () => {
-          if (released) return;
-          released = true;
-          held.refs--;
-          held.lastUsed = Date.now();
-          if (held.refs === 0) this.wakeIdleWaiters();
-        },
-      };
+      dataSource = await entry.ready;
     } catch (error) {
-      entry.refs--;
+      this.release(entry);
       throw error;
+    }
+    let released = false;
+    return {
+      dataSource,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.release(entry);
+      },
+    };
+  }
+
+  private release(entry: Entry): void {
+    entry.refs--;
+    entry.lastUsed = Date.now();
+    if (entry.refs === 0) {
+      this.wakeRoomWaiters();
+      this.keepHeadroom();
     }
   }
 
-  private create(tenant: PlacedTenant): Entry {
-    const entry: Entry = {
-      refs: 0,
-      lastUsed: Date.now(),
-      ready: openRuntimeDataSource(this.config, this.options, this.connectionTag, {
-        url: this.clusters.siloUrl(tenant),
-        poolMax: this.config.SILO_POOL_MAX,
-      }),
-    };
-    entry.ready.catch(() => {
-      if (this.entries.get(tenant.tenantId) === entry) this.entries.delete(tenant.tenantId);
-    });
-    this.entries.set(tenant.tenantId, entry);
-    return entry;
-  }
-
   /**
-   * References the tenant's pool, opening it once there is room: the capacity check and the reservation happen
-   * with no await between them, so concurrent first requests can never overshoot the budget. To
-   * make room it closes the least recently used idle silo; when every silo is busy it waits
-   * (bounded) for one to go idle rather than failing the request, and past the bound it sheds.
+   * References the tenant's pool and reserves the slot its next connection may need, with no
+   * await between the budget check and the reservation, so concurrent requests can never
+   * overshoot. Without room it closes the least recently used idle pool and waits (bounded) for
+   * its sockets to close or for a pool to go idle; past the bound it sheds.
    */
   private async reserve(tenant: PlacedTenant): Promise<Entry> {
     const deadline = Date.now() + ROOM_WAIT_MS;
     for (;;) {
-      // Found or created, the entry is referenced before any await, so it cannot be evicted under us.
-      const entry = this.entries.get(tenant.tenantId) ?? (this.open < this.capacity ? this.create(tenant) : undefined);
-      if (entry) {
+      const existing = this.entries.get(tenant.tenantId);
+      // The gate admits at most SILO_POOL_MAX units per silo, so slots never exceed the pool's max.
+      const needsSlot = !existing || existing.refs >= existing.slots;
+      if (!needsSlot || this.reserved < this.budget) {
+        const entry = existing ?? this.create(tenant);
+        if (needsSlot) {
+          entry.slots++;
+          this.reserved++;
+        }
         entry.refs++;
-        entry.lastUsed = Date.now();
+        this.entries.delete(tenant.tenantId);
+        this.entries.set(tenant.tenantId, entry);
         return entry;
       }
-      const idle = [...this.entries.entries()].filter(([, entry]) => entry.refs === 0).sort((a, b) => a[1].lastUsed - b[1].lastUsed)[0];
-      if (idle) this.close(idle[0], idle[1]);
+      this.evictLeastRecentlyUsed();
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw new OverloadedProblem('Every dedicated database connection is in use.');
-      // A pool being closed still holds connections: wait until it has let them go, or for a silo to go idle.
-      await Promise.race([...this.closing, this.nextIdle(remaining)]);
+      await this.nextRoom(remaining);
     }
   }
 
-  private nextIdle(timeoutMs: number): Promise<void> {
+  private create(tenant: PlacedTenant): Entry {
+    const url = this.clusters.siloUrl(tenant);
+    const database = tenant.databaseName as string;
+    const pool = new Pool({
+      connectionString: url,
+      application_name: this.applicationName,
+      max: this.config.SILO_POOL_MAX,
+      connectionTimeoutMillis: 5000,
+      idleTimeoutMillis: 30000,
+      Client: this.countedClient(() => entry),
+    });
+    pool.on('error', (error) => this.logger.warn({ err: error, tenantId: tenant.tenantId }, 'an idle silo connection failed'));
+    const entry: Entry = { tenantId: tenant.tenantId, database, pool, refs: 0, slots: 0, sockets: 0, lastUsed: Date.now(), ready: this.openDataSource(pool, database, url) };
+    entry.ready.catch(() => this.close(entry));
+    return entry;
+  }
+
+  /** The data source, after checking once per process per database that the runtime role is bound by RLS there. */
+  private async openDataSource(pool: Pool, database: string, url: string): Promise<DataSource> {
+    const dataSource = await this.template.fork(pool, database);
+    if (this.verified.has(database)) return dataSource;
+    try {
+      await assertRuntimeRoleIsBound(dataSource);
+    } catch (error) {
+      if (isConnectionFailure(error)) throw new ServiceUnreachableError('PostgreSQL', hostOf(url));
+      throw error;
+    }
+    if (this.verified.size >= VERIFIED_LIMIT) this.verified.clear();
+    this.verified.add(database);
+    return dataSource;
+  }
+
+  /** A pg Client class that counts its connection against the pool's entry until its socket closes. */
+  private countedClient(entryOf: () => Entry): typeof Client {
+    const onClosed = (entry: Entry) => this.socketClosed(entry);
+    const onOpened = (entry: Entry) => {
+      entry.sockets++;
+      this.sockets++;
+    };
+    return class CountedClient extends Client {
+      constructor(config?: string | ClientConfig) {
+        super(config);
+        const entry = entryOf();
+        onOpened(entry);
+        this.once('end', () => onClosed(entry));
+      }
+    };
+  }
+
+  private socketClosed(entry: Entry): void {
+    entry.sockets--;
+    this.sockets--;
+    if (entry.closed) {
+      if (entry.sockets === 0) entry.closed();
+      return;
+    }
+    // An idle connection timed out: give back the slots it no longer needs.
+    const keep = Math.max(entry.refs, entry.sockets);
+    if (entry.slots > keep) {
+      this.reserved -= entry.slots - keep;
+      entry.slots = keep;
+      this.wakeRoomWaiters();
+    }
+  }
+
+  /**
+   * Closes least recently used idle pools ahead of need, until `headroom` slots are free or on
+   * their way back: closing a connection waits for the server to let it go, and a request that
+   * needs a new pool should not wait for that too. Only what exceeds the budget less the headroom
+   * is evicted, so pools that fit stay open.
+   */
+  private keepHeadroom(): void {
+    if (this.budget - this.reserved + this.returning >= this.headroom) return;
+    for (const entry of this.entries.values()) {
+      if (entry.refs !== 0) continue;
+      this.close(entry);
+      if (this.budget - this.reserved + this.returning >= this.headroom) return;
+    }
+  }
+
+  private evictLeastRecentlyUsed(): void {
+    for (const entry of this.entries.values()) {
+      if (entry.refs === 0) {
+        this.close(entry);
+        return;
+      }
+    }
+  }
+
+  private nextRoom(timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, timeoutMs);
-      this.idleWaiters.push(() => {
+      this.roomWaiters.push(() => {
         clearTimeout(timer);
         resolve();
       });
     });
   }
 
-  private wakeIdleWaiters(): void {
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
+  private wakeRoomWaiters(): void {
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
     for (const wake of waiters) wake();
   }
 
-  private close(tenantId: string, entry: Entry): void {
-    this.entries.delete(tenantId);
-    const closed = entry.ready
-      .then(async (dataSource) => {
-        const database = dataSource.driver.database;
-        await dataSource.destroy();
-        await this.untilGone(database);
-      })
-      .catch((error) => this.logger.warn({ err: error, tenantId }, 'closing a silo pool failed'))
-      .finally(() => this.closing.delete(closed));
-    this.closing.add(closed);
-  }
-
-  /**
-   * A closed client's backend lingers a moment in the server; count it against the budget until
-   * PostgreSQL no longer lists it, so the budget holds as the server sees it.
-   */
-  private async untilGone(database: string | undefined): Promise<void> {
-    if (!database) return;
-    for (let attempt = 0; attempt < 100 && !this.shuttingDown; attempt++) {
-      const [row] = await this.shared.query(
-        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = $2',
-        [database, this.connectionTag],
-      );
-      if (row.n === 0) return;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+  /** Closes an idle pool; its slots return to the budget once its last socket has closed. */
+  private close(entry: Entry): void {
+    if (entry.closed) return;
+    if (this.entries.get(entry.tenantId) === entry) this.entries.delete(entry.tenantId);
+    let finish!: () => void;
+    const slots = entry.slots;
+    this.returning += slots;
+    const gone = new Promise<void>((resolve) => (finish = resolve)).then(() => {
+      this.returning -= slots;
+      this.reserved -= entry.slots;
+      entry.slots = 0;
+      this.closing.delete(gone);
+      this.wakeRoomWaiters();
+    });
+    entry.closed = finish;
+    this.closing.add(gone);
+    entry.pool.end().catch((error) => this.logger.warn({ err: error, tenantId: entry.tenantId }, 'closing a silo pool failed'));
+    if (entry.sockets === 0) finish();
   }
 
   private closeIdle(): void {
     const cutoff = Date.now() - this.config.SILO_IDLE_MS;
-    for (const [tenantId, entry] of this.entries) {
-      if (entry.refs === 0 && entry.lastUsed < cutoff) this.close(tenantId, entry);
+    for (const entry of this.entries.values()) {
+      if (entry.refs === 0 && entry.lastUsed < cutoff) this.close(entry);
     }
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.shuttingDown = true;
     clearInterval(this.sweeper);
-    for (const [tenantId, entry] of this.entries) this.close(tenantId, entry);
+    for (const entry of [...this.entries.values()]) this.close(entry);
     await Promise.all(this.closing);
   }
 }

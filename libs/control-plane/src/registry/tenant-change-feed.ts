@@ -1,7 +1,7 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { isTenantId, parsePgUrl } from '@bulkhead/database';
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import Redis from 'ioredis';
+import { createRedis, RedisClient } from '@bulkhead/redis';
 import { TenantRegistry } from './tenant-registry';
 
 
@@ -20,8 +20,8 @@ interface TenantChanged {
 export class TenantChangeFeed implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('TenantChangeFeed');
   private readonly channel: string;
-  private readonly publisher: Redis;
-  private readonly subscriber: Redis;
+  private readonly publisher: RedisClient;
+  private readonly subscriber: RedisClient;
 
   constructor(
     config: BulkheadConfig,
@@ -29,8 +29,8 @@ export class TenantChangeFeed implements OnModuleInit, OnApplicationShutdown {
   ) {
     this.channel = `bulkhead:${parsePgUrl(config.DATABASE_URL).database}:tenant-changed`;
     const options = { lazyConnect: true, maxRetriesPerRequest: 1, connectionName: 'bulkhead-tenant-feed' };
-    this.publisher = new Redis(config.REDIS_URL, options);
-    this.subscriber = new Redis(config.REDIS_URL, options);
+    this.publisher = createRedis(config, options);
+    this.subscriber = createRedis(config, options);
     for (const client of [this.publisher, this.subscriber]) client.on('error', () => undefined);
   }
 
