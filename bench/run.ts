@@ -11,6 +11,7 @@ import { fairnessBench } from './scenarios/fairness';
 import { rateLimitBench } from './scenarios/rate-limit';
 import { meteringBench } from './scenarios/metering';
 import { scopingBench } from './scenarios/scoping';
+import { signupBench } from './scenarios/signup';
 import { tierRouterBench } from './scenarios/tier-router';
 
 const SCENARIOS: Record<string, () => Promise<BenchSection>> = {
@@ -21,6 +22,7 @@ const SCENARIOS: Record<string, () => Promise<BenchSection>> = {
   'rate-limit': rateLimitBench,
   audit: auditBench,
   metering: meteringBench,
+  signup: signupBench,
 };
 
 const DOC = join(__dirname, '..', '..', 'docs', 'benchmarks.md');

@@ -32,7 +32,7 @@ export class LifecycleSweeper implements OnApplicationBootstrap, OnApplicationSh
 
   async sweep(): Promise<void> {
     try {
-      for (const saga of await this.ledger.stalled(Math.max(this.config.LIFECYCLE_LEASE_MS, 5000))) {
+      for (const saga of await this.ledger.stalled(Math.max(2 * this.config.LIFECYCLE_LEASE_MS, 10_000))) {
         const runs = await this.ledger.bumpRuns(saga.id);
         await this.ledger.touch(saga.id);
         await this.starter.enqueue(saga.id, runs, 'lifecycle-sweeper');

@@ -143,7 +143,7 @@ export class SagaLedger {
 
   async renew(sagaId: string, owner: string, leaseMs: number): Promise<boolean> {
     const rows = await this.store.query(
-      `UPDATE lifecycle_sagas SET lease_until = now() + make_interval(secs => $3::float8 / 1000)
+      `UPDATE lifecycle_sagas SET lease_until = now() + make_interval(secs => $3::float8 / 1000), updated_at = now()
         WHERE id = $1 AND lease_owner = $2 RETURNING id`,
       [sagaId, owner, leaseMs],
     );

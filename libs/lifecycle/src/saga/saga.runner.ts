@@ -90,6 +90,8 @@ export class SagaRunner {
         }
         throw error;
       }
+      // Its effects are done and not yet recorded: the most delicate place to die.
+      await this.observe('inside', step.name, 'ran');
       record.details = { ...record.details, ...(details ?? {}) };
       await this.ledger.completeStep(saga.id, record.position, details ?? {});
       record.status = 'succeeded';
@@ -111,6 +113,7 @@ export class SagaRunner {
       if (step.compensate) {
         await this.observe('before', `compensate_${step.name}`);
         await step.compensate(this.contextFor(saga, records, record), record);
+        await this.observe('inside', `compensate_${step.name}`, 'ran');
       }
       await this.ledger.markCompensated(sagaId, record.position);
       record.status = 'compensated';
