@@ -1,6 +1,6 @@
 import { TENANT_SLUG_PATTERN_SOURCE } from './lifecycle.patterns';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { SagaRecord, StepRecord } from './saga/saga.record';
 
 export class SignupDto {
@@ -89,4 +89,13 @@ export class SignupStatusView {
   @ApiProperty({ enum: ['running', 'succeeded', 'failed', 'compensating', 'aborted'] }) status!: string;
   @ApiProperty({ nullable: true, type: String }) reason!: string | null;
   @ApiProperty({ type: [String], description: 'Steps done so far.' }) done!: string[];
+}
+
+export class OffboardDto {
+  @ApiPropertyOptional({ minimum: 0, maximum: 3650, description: 'Days the tenant can still be restored before it is erased (default LIFECYCLE_GRACE_DAYS).' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(3650)
+  graceDays?: number;
 }

@@ -7,6 +7,8 @@ import { LifecycleAdminController } from './lifecycle.admin.controller';
 import { LifecycleService } from './lifecycle.service';
 import { LifecycleStore } from './lifecycle.store';
 import { OffboardingSteps } from './offboarding/offboarding.steps';
+import { PlacementData } from './offboarding/placement-data';
+import { RedisTenantKeys } from './offboarding/redis-tenant-keys';
 import { ControlPlaneDnsRegistrar, DNS_REGISTRAR } from './onboarding/dns-registrar';
 import { IDENTITY_LINKER, RegistryIdentityLinker } from './onboarding/identity-linker';
 import { OnboardingSteps } from './onboarding/onboarding.steps';
@@ -37,6 +39,8 @@ import { WarmPool } from './warm-pool/warm-pool';
     LifecycleService,
     OnboardingSteps,
     OffboardingSteps,
+    PlacementData,
+    RedisTenantKeys,
     StorageOperations,
     WarmPool,
     LifecycleOutbox,

@@ -4,6 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { LifecycleNotFoundProblem, LifecycleSlugTakenProblem, LifecycleStateProblem, SignupKeyReusedProblem } from './lifecycle.errors';
+import { LifecycleStore } from './lifecycle.store';
 import { OnboardingRequest } from './onboarding/onboarding-request';
 import { SagaDefinitions } from './saga/saga-definitions';
 import { SagaLedger } from './saga/saga.ledger';
@@ -27,6 +28,7 @@ export class LifecycleService {
     private readonly definitions: SagaDefinitions,
     private readonly tenants: TenantRepository,
     private readonly config: BulkheadConfig,
+    private readonly store: LifecycleStore,
   ) {}
 
   /**
@@ -116,8 +118,33 @@ export class LifecycleService {
     return latest;
   }
 
-  /** For the runner to know the grace period when it starts an offboarding. */
-  get graceDays(): number {
-    return this.config.LIFECYCLE_GRACE_DAYS;
+  /** Fences, exports and (after the grace period) erases a tenant; `graceDays` overrides LIFECYCLE_GRACE_DAYS. */
+  async offboard(tenantId: string, actor: string, graceDays?: number): Promise<SagaRecord> {
+    const tenant = await this.tenants.findById(tenantId);
+    if (!tenant) throw new LifecycleNotFoundProblem();
+    if (tenant.status !== 'active' && tenant.status !== 'suspended') throw new LifecycleStateProblem(`The tenant is ${tenant.status}; only an active or suspended tenant can be offboarded.`);
+    return this.start(tenantId, 'offboarding', actor, { model: tenant.isolation, graceDays: graceDays ?? this.config.LIFECYCLE_GRACE_DAYS });
+  }
+
+  /** Within the grace period: stops the offboarding and lifts the fence; the data was never touched. */
+  async restore(tenantId: string, actor: string): Promise<SagaRecord> {
+    const latest = await this.latest(tenantId);
+    if (latest.kind !== 'offboarding' || latest.status !== 'running') throw new LifecycleStateProblem('The tenant is not being offboarded.');
+    const erase = (await this.ledger.steps(latest.id)).find((step) => step.step === 'erase');
+    if (erase && erase.status !== 'pending') throw new LifecycleStateProblem('The grace period is over: erasure has begun.');
+    return this.abort(tenantId, actor);
+  }
+
+  async archive(tenantId: string): Promise<{ manifest: Record<string, unknown>; content: Buffer; sha256: string } | null> {
+    const rows = await this.store.query<{ manifest: Record<string, unknown>; content: Buffer; sha256: string }>(
+      'SELECT manifest, content, sha256 FROM lifecycle_archives WHERE tenant = $1 AND erased_at IS NULL ORDER BY created_at DESC LIMIT 1',
+      [tenantId],
+    );
+    return rows[0] ?? null;
+  }
+
+  async certificate(tenantId: string): Promise<Record<string, unknown> | null> {
+    const rows = await this.store.query<{ certificate: Record<string, unknown> }>('SELECT certificate FROM lifecycle_certificates WHERE tenant = $1', [tenantId]);
+    return rows[0]?.certificate ?? null;
   }
 }

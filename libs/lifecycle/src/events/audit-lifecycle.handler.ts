@@ -3,7 +3,7 @@ import { TenantRepository } from '@bulkhead/control-plane';
 import { Injectable } from '@nestjs/common';
 import { LifecycleEvent, LifecycleEventHandler, LifecycleEventHandlerProvider } from './lifecycle-events';
 
-/** The audit trail's part: each lifecycle event becomes an entry of the tenant's chain and the platform's. */
+/** The audit trail's part: activation becomes an entry of the tenant's chain and the platform's. */
 @Injectable()
 @LifecycleEventHandlerProvider()
 export class AuditLifecycleHandler implements LifecycleEventHandler {
@@ -15,6 +15,8 @@ export class AuditLifecycleHandler implements LifecycleEventHandler {
   ) {}
 
   async handle(event: LifecycleEvent): Promise<void> {
+    // Activation only: an offboarded tenant's chain must not grow (a restored tenant exports byte for byte as before).
+    if (event.type !== 'tenant.activated') return;
     const tenant = await this.tenants.findById(event.tenantId);
     // An erased tenant has no chain left to write in.
     if (!tenant || tenant.status === 'deleted') return;

@@ -34,6 +34,14 @@ export class PermanentStepError extends Error {
   }
 }
 
+/** A step whose time has not come (the grace period): the saga sleeps until `due`, nothing failed. */
+export class StepNotDueError extends Error {
+  constructor(readonly due: Date) {
+    super(`not due before ${due.toISOString()}`);
+    this.name = 'StepNotDueError';
+  }
+}
+
 /** Sees each step boundary and each checkpoint inside a step (tests use it to kill the process there). */
 export type SagaObserver = (phase: 'before' | 'inside' | 'after', step: string, label?: string) => void | Promise<void>;
 

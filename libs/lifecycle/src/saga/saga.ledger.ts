@@ -154,6 +154,14 @@ export class SagaLedger {
     await this.store.query('UPDATE lifecycle_sagas SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2', [sagaId, owner]);
   }
 
+  /** The step waits for its time (grace period): pending again, the saga held by nobody until `due`. */
+  async sleepUntil(sagaId: string, position: number, due: Date): Promise<void> {
+    await this.store.transaction(async (client) => {
+      await client.query("UPDATE lifecycle_steps SET status = 'pending', details = details || jsonb_build_object('due', $3::text) WHERE saga_id = $1 AND position = $2", [sagaId, position, due.toISOString()]);
+      await client.query("UPDATE lifecycle_sagas SET lease_owner = 'sleeping', lease_until = $2, updated_at = now() WHERE id = $1", [sagaId, due]);
+    });
+  }
+
   async startStep(sagaId: string, position: number): Promise<void> {
     await this.store.query(
       "UPDATE lifecycle_steps SET status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now()), finished_at = NULL WHERE saga_id = $1 AND position = $2",
@@ -204,7 +212,10 @@ export class SagaLedger {
   /** An operator's abort: a running saga compensates and ends `aborted`. */
   async requestAbort(sagaId: string, reason: string): Promise<boolean> {
     const rows = await this.store.query(
-      "UPDATE lifecycle_sagas SET status = 'compensating', abort_requested = true, reason = $2, updated_at = now() WHERE id = $1 AND status = 'running' RETURNING id",
+      `UPDATE lifecycle_sagas SET status = 'compensating', abort_requested = true, reason = $2, updated_at = now(),
+              lease_owner = CASE WHEN lease_owner = 'sleeping' THEN NULL ELSE lease_owner END,
+              lease_until = CASE WHEN lease_owner = 'sleeping' THEN NULL ELSE lease_until END
+        WHERE id = $1 AND status = 'running' RETURNING id`,
       [sagaId, reason],
     );
     return rows.length > 0;

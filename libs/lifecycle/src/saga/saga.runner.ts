@@ -6,9 +6,9 @@ import { v7 as uuidv7 } from 'uuid';
 import { SagaDefinitions } from './saga-definitions';
 import { SagaLedger } from './saga.ledger';
 import { SagaRecord, StepRecord } from './saga.record';
-import { PermanentStepError, SAGA_OBSERVER, SagaObserver, SagaStep, StepContext } from './saga-step';
+import { PermanentStepError, SAGA_OBSERVER, SagaObserver, SagaStep, StepContext, StepNotDueError } from './saga-step';
 
-export type RunOutcome = 'succeeded' | 'failed' | 'aborted' | 'busy' | 'finished' | 'paused';
+export type RunOutcome = 'succeeded' | 'failed' | 'aborted' | 'busy' | 'finished' | 'paused' | 'waiting';
 
 export interface RunOptions {
   /** Run up to and including this step, then stop (the API reserves the slug before it answers). */
@@ -76,6 +76,10 @@ export class SagaRunner {
         details = await step.run(context);
       } catch (error) {
         const message = (error as Error).message ?? String(error);
+        if (error instanceof StepNotDueError) {
+          await this.ledger.sleepUntil(saga.id, record.position, error.due);
+          return 'waiting';
+        }
         if (isInfrastructureFailure(error)) {
           await this.ledger.failStep(saga.id, record.position, message, false).catch(() => undefined);
           throw error;
