@@ -70,12 +70,12 @@ async function firstTwoHundred(base: string, token: string): Promise<void> {
   throw new Error('the new tenant never answered 200');
 }
 
-async function signups(base: string, config: BulkheadConfig, model: Model, count: number, label: string): Promise<Row> {
+async function signups(base: string, config: BulkheadConfig, model: Model, count: number, label: string, tag: string): Promise<Row> {
   const issuer = new DevIssuer(config);
   const operator = issuer.mint({ subject: 'bench-operator', scopes: [config.AUTH_OPERATOR_SCOPE], expiresInSeconds: 3600 });
   const samples: number[] = [];
   for (let i = 0; i < count; i++) {
-    const slug = `su-${model}-${label.replace(/\W/g, '')}-${i}-${Date.now().toString(36)}`;
+    const slug = `su-${model}-${tag}-${i}-${Date.now().toString(36)}`;
     const started = performance.now();
     const response = await fetch(`${base}/v1/admin/onboardings`, {
       method: 'POST',
@@ -122,23 +122,23 @@ export async function signupBench(): Promise<BenchSection> {
 
     const rows: Row[] = [];
     // A few unmeasured signups first: connections, caches and the JIT warm up.
-    await signups(base, config, 'pool', 3, 'warm-up');
+    await signups(base, config, 'pool', 3, 'warm-up', 'wu');
     for (const model of ['pool', 'schema', 'silo'] as const) {
       const count = model === 'silo' ? SILO_SIGNUPS : SIGNUPS;
       log(`${model}: ${count} synchronous creates`);
       rows.push(await directCreates(api, base, config, model, count));
       if (model === 'pool') {
         log(`pool: ${count} signups`);
-        rows.push(await signups(base, config, model, count, 'no storage'));
+        rows.push(await signups(base, config, model, count, 'no storage', 'p'));
         continue;
       }
       log(`${model}: ${count} cold signups`);
-      rows.push(await signups(base, config, model, count, 'cold (warm pool empty)'));
+      rows.push(await signups(base, config, model, count, 'cold (warm pool empty)', 'c'));
       log(`${model}: filling the warm pool`);
       const filled = performance.now();
       const created = await pool.refill();
       log(`${model}: warm pool filled (${created.created} entries in ${((performance.now() - filled) / 1000).toFixed(1)} s)`);
-      rows.push(await signups(base, config, model, count, 'warm (claimed from the pool)'));
+      rows.push(await signups(base, config, model, count, 'warm (claimed from the pool)', 'w'));
     }
     const table = [
       '| what | n | p50 ms | p99 ms | max ms |',

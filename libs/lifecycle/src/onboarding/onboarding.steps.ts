@@ -143,9 +143,15 @@ export class OnboardingSteps {
     const tenant = await this.tenant(context);
     if (tenant.isolation === 'pool') return { model: 'pool' };
     const current = this.provisioner.currentDataVersion();
+    // A run killed after the rename (the warm row already forgotten) finds the storage under the tenant's name.
+    const earlier = context.details('storage');
+    if (typeof earlier.warmId === 'string' && (await this.storageExists(tenant))) {
+      await this.warmPool.forget(earlier.warmId);
+      return { source: 'warm', warmId: earlier.warmId, version: earlier.version };
+    }
     const warm = await this.warmPool.claim(tenant.cluster, tenant.isolation, tenant.id);
     if (warm) {
-      await context.note({ warmId: warm.id });
+      await context.note({ warmId: warm.id, version: warm.dataVersion });
       await context.checkpoint('claimed');
       if (tenant.isolation === 'schema') {
         await this.storage.adoptSchema(tenant.cluster, { schema: warm.name, ledger: `schema:${warm.id}` }, { schema: tenant.schemaName as string, ledger: `schema:${tenant.id}` });
@@ -158,6 +164,12 @@ export class OnboardingSteps {
     }
     const outcome = await this.provisioner.provision(tenant);
     return { source: 'provisioned', version: outcome?.version ?? current };
+  }
+
+  private async storageExists(tenant: TenantRecord): Promise<boolean> {
+    if (tenant.isolation === 'schema') return this.storage.schemaExists(tenant.cluster, tenant.schemaName as string);
+    if (tenant.isolation === 'silo') return this.storage.databaseExists(tenant.cluster, tenant.databaseName as string);
+    return true;
   }
 
   private async tenant(context: StepContext): Promise<TenantRecord> {
