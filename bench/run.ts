@@ -12,6 +12,7 @@ import { rateLimitBench } from './scenarios/rate-limit';
 import { meteringBench } from './scenarios/metering';
 import { scopingBench } from './scenarios/scoping';
 import { siloScaleBench } from './scenarios/silo-scale';
+import { signupBench } from './scenarios/signup';
 import { tierRouterBench } from './scenarios/tier-router';
 
 const SCENARIOS: Record<string, () => Promise<BenchSection>> = {
@@ -23,6 +24,7 @@ const SCENARIOS: Record<string, () => Promise<BenchSection>> = {
   'rate-limit': rateLimitBench,
   audit: auditBench,
   metering: meteringBench,
+  signup: signupBench,
 };
 
 const DOC = join(__dirname, '..', '..', 'docs', 'benchmarks.md');

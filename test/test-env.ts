@@ -36,6 +36,9 @@ const TEST_ENV: Record<string, string> = {
   // Nothing listens there: a send fails at once. Tests that send start their own stand-in for Stripe.
   BILLING_STRIPE_API_KEY: 'sk_test_bulkhead',
   BILLING_STRIPE_BASE_URL: 'http://127.0.0.1:9',
+  // No warm pool unless a suite asks for one: suites that count schemas and databases see only their own.
+  LIFECYCLE_WARM_SCHEMAS: '0',
+  LIFECYCLE_WARM_SILOS: '0',
 };
 
 export function applyTestEnv(): void {

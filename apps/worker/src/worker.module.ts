@@ -1,6 +1,7 @@
 import { AuditCheckpointer, QueryAuditSchedule } from '@bulkhead/audit';
 import { ConfigModule } from '@bulkhead/config';
 import { JobsModule } from '@bulkhead/jobs';
+import { LifecycleSweeper } from '@bulkhead/lifecycle';
 import { ReconciliationScheduleModule } from '@bulkhead/metering';
 import { LoggingModule } from '@bulkhead/observability';
 import { TenancyModule } from '@bulkhead/tenancy';
@@ -17,7 +18,8 @@ import { DOMAINS } from '../../domains';
     ...DOMAINS.map((domain) => domain.module),
     ReconciliationScheduleModule,
   ],
-  // The worker signs chain heads (AUDIT_CHECKPOINT_*) and runs the query audit (AUDIT_QUERY_AUDIT_INTERVAL_MS); the API does not.
-  providers: [AuditCheckpointer, QueryAuditSchedule],
+  // The worker signs chain heads (AUDIT_CHECKPOINT_*), runs the query audit (AUDIT_QUERY_AUDIT_INTERVAL_MS)
+  // and the lifecycle's rounds (stalled sagas, outbox, warm pool: LIFECYCLE_SWEEP_MS); the API does not.
+  providers: [AuditCheckpointer, QueryAuditSchedule, LifecycleSweeper],
 })
 export class WorkerModule {}

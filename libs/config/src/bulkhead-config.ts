@@ -330,6 +330,59 @@ export class BulkheadConfig {
   @Max(3600)
   AUDIT_IMPERSONATION_MAX_SECONDS = 900;
 
+  /** Schemas kept created and migrated ahead of signups, per cluster (the warm pool; 0: none). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  LIFECYCLE_WARM_SCHEMAS = 4;
+
+  /** Silo databases kept created and migrated ahead of signups, per cluster (0: none). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  LIFECYCLE_WARM_SILOS = 2;
+
+  /** How often the worker refills the warm pool, resumes stalled sagas and delivers lifecycle events. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  @Max(3_600_000)
+  LIFECYCLE_SWEEP_MS = 2000;
+
+  /** How long a saga run holds its saga without renewing; a killed runner's saga is resumed after this. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(200)
+  @Max(3_600_000)
+  LIFECYCLE_LEASE_MS = 15_000;
+
+  /** Real failures of one step before its saga fails for good and runs its compensations. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  LIFECYCLE_STEP_ATTEMPTS = 3;
+
+  /** Days an offboarded tenant can still be restored before it is erased. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3650)
+  LIFECYCLE_GRACE_DAYS = 30;
+
+  /** Signups one client address may submit per minute (`POST /v1/signup`). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  SIGNUP_RATE_LIMIT_PER_MINUTE = 10;
+
+  /** The tier a self-serve signup gets. */
+  @IsIn(TENANT_TIERS)
+  SIGNUP_TIER: TenantTier = 'free';
+
   /**
    * Meters the ingest API accepts (`POST /v1/usage/events`), besides those the modules record
    * themselves: `name:aggregation[:property[:unit]]`, comma-separated.

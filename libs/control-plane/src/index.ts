@@ -12,3 +12,5 @@ export { TenantAdmin } from './registry/tenant-admin';
 export { FleetMigrator, type FleetTenantReport } from './registry/fleet-migrator';
 export { CreateTenantDto, TenantView } from './registry/tenant.dto';
 export type { TenantRecord } from './registry/tenant.record';
+export { ClusterRegistry, type Cluster } from './placement/cluster-registry';
+export { TenantProvisioner } from './registry/tenant-provisioner';

@@ -16,6 +16,12 @@ export interface BulkheadDomain {
   /** Absolute path of the domain's tenant migrations, or none. */
   readonly migrations?: string;
   /**
+   * Absolute path of platform (control-plane) migrations the feature owns: tables of the control
+   * plane's database that hold no tenant data (no RLS), applied after the control plane's own by
+   * `setup` and `migrate`, never to a schema or silo. Platform features only.
+   */
+  readonly controlMigrations?: string;
+  /**
    * `platform`: a platform feature that owns tenant tables (e.g. idempotency keys), declared with
    * `definePlatformFeature`; its migrations apply before every domain's. Domains leave it out.
    */

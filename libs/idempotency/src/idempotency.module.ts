@@ -4,6 +4,7 @@ import { METHOD_METADATA } from '@nestjs/common/constants';
 import { ModulesContainer } from '@nestjs/core';
 import { IdempotencyStore } from './idempotency-store';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
+import { OWN_IDEMPOTENCY } from './own-idempotency.decorator';
 
 /**
  * Every POST of the application honours `Idempotency-Key` (inert in the worker and the CLI,
@@ -16,6 +17,10 @@ import { IdempotencyInterceptor } from './idempotency.interceptor';
 })
 export class IdempotencyModule {
   constructor(modules: ModulesContainer, interceptor: IdempotencyInterceptor) {
-    attachInterceptor(modules, interceptor, (handler) => Reflect.getMetadata(METHOD_METADATA, handler) === RequestMethod.POST);
+    attachInterceptor(
+      modules,
+      interceptor,
+      (handler) => Reflect.getMetadata(METHOD_METADATA, handler) === RequestMethod.POST && !Reflect.getMetadata(OWN_IDEMPOTENCY, handler),
+    );
   }
 }

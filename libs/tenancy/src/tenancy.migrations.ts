@@ -7,7 +7,8 @@ import { join } from 'node:path';
 export const TENANCY_MIGRATIONS = migrationSource('tenancy', 'tenant', join(__dirname, '..', 'migrations'));
 
 /**
- * Every owner's migrations, in the order they apply: the control plane's catalogue, the tenancy
+ * Every owner's migrations, in the order they apply: the control plane's catalogue (then the
+ * control tables of platform features, `controlMigrations`), the tenancy
  * platform's part of the tenant set, the platform features' (`definePlatformFeature`), then each
  * domain's; features and domains each in registration order.
  */
@@ -16,6 +17,9 @@ export function migrationSourcesFor(domains: readonly BulkheadDomain[]): Migrati
   const owning = domains.filter((domain) => domain.migrations);
   return [
     CONTROL_PLANE_MIGRATIONS,
+    ...domains
+      .filter((domain) => domain.layer === 'platform' && domain.controlMigrations)
+      .map((domain) => migrationSource(domain.name, 'control', domain.controlMigrations as string)),
     TENANCY_MIGRATIONS,
     ...owning.filter((domain) => domain.layer === 'platform').map(sourceOf),
     ...owning.filter((domain) => domain.layer !== 'platform').map(sourceOf),

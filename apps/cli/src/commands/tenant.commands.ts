@@ -6,6 +6,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { Command } from 'commander';
 import { print, printJson, withCliContext } from '../cli-context';
+import { registerLifecycleCommands } from './lifecycle.commands';
 
 function table(tenants: TenantRecord[]): void {
   print(['id'.padEnd(36), 'slug'.padEnd(24), 'tier'.padEnd(10), 'isolation'.padEnd(9), 'status'.padEnd(10), 'region'].join('  '));
@@ -100,4 +101,6 @@ export function registerTenantCommands(program: Command): void {
       for (const minute of view.minutes) row(minute.minute, minute.admitted, minute.refused);
       row('total', view.admitted, view.refused);
     });
+
+  registerLifecycleCommands(tenant);
 }

@@ -31,28 +31,62 @@ export class TenantAdmin {
    * for, then provisions its storage. A failure leaves it `provisioning`; `provision` resumes.
    */
   async create(input: CreateTenantDto): Promise<TenantRecord> {
+    const created = await this.reserve(uuidv7(), input);
+    if (!created) throw new TenantSlugTakenProblem();
+    if (created.isolation === 'pool') return this.activate(created.id);
+    return this.provision(created.id);
+  }
+
+  /**
+   * Records a tenant `provisioning` under the id given, placed on a cluster of its region: the
+   * first step of onboarding. Null when the slug or external reference is taken by another tenant;
+   * the record already there when this id was reserved before (a repeated step).
+   */
+  async reserve(id: string, input: CreateTenantDto): Promise<TenantRecord | null> {
     const isolation = input.isolation ?? this.config.tierIsolation[input.tier];
     const region = input.region ?? this.config.REGION;
     if (region !== this.config.REGION) throw new RegionNotServedProblem(region);
     const cluster = this.clusters.forRegion(region);
-    const id = uuidv7();
     const created = await this.tenants.insert({
       id,
       slug: input.slug,
       name: input.name,
       tier: input.tier,
       isolation,
-      // The pool needs no storage of its own, so a pool tenant is active as soon as it is recorded.
-      status: isolation === 'pool' ? 'active' : 'provisioning',
+      status: 'provisioning',
       region,
       externalRef: input.externalRef ?? null,
       cluster: cluster.key,
       schemaName: isolation === 'schema' ? schemaNameFor(id) : null,
       databaseName: isolation === 'silo' ? databaseNameFor(id, cluster.database) : null,
     });
-    if (!created) throw new TenantSlugTakenProblem();
-    await this.changes.publish(created);
-    return created.status === 'provisioning' ? this.provision(created.id) : created;
+    if (created) {
+      await this.changes.publish(created);
+      return created;
+    }
+    return this.tenants.findById(id);
+  }
+
+  /** Makes a `provisioning` tenant active (its storage ready) and tells every instance; safe to repeat. */
+  async activate(id: string): Promise<TenantRecord> {
+    const active = await this.tenants.transition(id, 'provisioning', 'active');
+    if (active) {
+      await this.changes.publish(active);
+      return active;
+    }
+    const current = await this.tenants.findById(id);
+    if (!current) throw new TenantNotFoundProblem();
+    if (current.status !== 'active') throw new TenantStateProblem(`The tenant is ${current.status}; it must be provisioning to become active.`);
+    return current;
+  }
+
+  /** Retires a tenant for good (failed onboarding, erased): its tokens and jobs are refused everywhere. */
+  async retire(id: string): Promise<TenantRecord | null> {
+    const current = await this.tenants.findById(id);
+    if (!current || current.status === 'deleted') return current;
+    const retired = await this.tenants.transition(id, current.status, 'deleted');
+    if (retired) await this.changes.publish(retired);
+    return retired ?? this.tenants.findById(id);
   }
 
   /** Provisions (again) a tenant's storage and activates it; safe to repeat. */

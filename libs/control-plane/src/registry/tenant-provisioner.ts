@@ -1,4 +1,4 @@
-import { MigrationOutcome, provisionSchema, provisionSilo } from '@bulkhead/database';
+import { MigrationOutcome, migrationsOf, provisionSchema, provisionSilo } from '@bulkhead/database';
 import { Inject, Injectable } from '@nestjs/common';
 import { CONTROL_PLANE_OPTIONS, ControlPlaneOptions } from '../control-plane.options';
 import { ClusterRegistry } from '../placement/cluster-registry';
@@ -24,6 +24,11 @@ export class TenantProvisioner {
     private readonly clusters: ClusterRegistry,
     @Inject(CONTROL_PLANE_OPTIONS) private readonly options: ControlPlaneOptions,
   ) {}
+
+  /** The data version a placement carries once it has every owner's tenant migrations. */
+  currentDataVersion(): number {
+    return migrationsOf(this.options.migrations, 'tenant').length;
+  }
 
   async provision(
     tenant: Pick<TenantRecord, 'id' | 'isolation' | 'cluster' | 'schemaName' | 'databaseName'>,

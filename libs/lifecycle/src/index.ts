@@ -1,0 +1,16 @@
+export { LIFECYCLE_FEATURE } from './lifecycle.feature';
+export { LifecycleModule } from './lifecycle.module';
+export { LifecycleSweeper } from './lifecycle.sweeper';
+export { LifecycleService } from './lifecycle.service';
+export { SagaRunner, type RunOutcome } from './saga/saga.runner';
+export { SagaLedger } from './saga/saga.ledger';
+export type { SagaRecord, StepRecord, SagaKind, SagaStatus } from './saga/saga.record';
+export { SAGA_OBSERVER, PermanentStepError, type SagaObserver, type SagaStep, type StepContext } from './saga/saga-step';
+export { ONBOARDING_STEPS } from './onboarding/onboarding-request';
+export { DNS_REGISTRAR, type DnsRegistrar } from './onboarding/dns-registrar';
+export { IDENTITY_LINKER, type IdentityLinker } from './onboarding/identity-linker';
+export { TenantSeederProvider, type TenantSeeder } from './onboarding/tenant-seeder';
+export { LifecycleEventHandlerProvider, type LifecycleEvent, type LifecycleEventHandler } from './events/lifecycle-events';
+export { LifecycleOutbox } from './events/lifecycle-outbox';
+export { WarmPool, type WarmEntry } from './warm-pool/warm-pool';
+export { LifecycleView, SagaView, SagaAccepted, SignupStatusView } from './lifecycle.dto';

@@ -1,0 +1,54 @@
+import { AuditModule } from '@bulkhead/audit';
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { AuditLifecycleHandler } from './events/audit-lifecycle.handler';
+import { LifecycleOutbox } from './events/lifecycle-outbox';
+import { LifecycleAdminController } from './lifecycle.admin.controller';
+import { LifecycleService } from './lifecycle.service';
+import { LifecycleStore } from './lifecycle.store';
+import { OffboardingSteps } from './offboarding/offboarding.steps';
+import { PlacementData } from './offboarding/placement-data';
+import { RedisTenantKeys } from './offboarding/redis-tenant-keys';
+import { ControlPlaneDnsRegistrar, DNS_REGISTRAR } from './onboarding/dns-registrar';
+import { IDENTITY_LINKER, RegistryIdentityLinker } from './onboarding/identity-linker';
+import { OnboardingSteps } from './onboarding/onboarding.steps';
+import { LifecycleJobHandler } from './saga/lifecycle.job';
+import { SagaDefinitions } from './saga/saga-definitions';
+import { SagaLedger } from './saga/saga.ledger';
+import { SagaRunner } from './saga/saga.runner';
+import { SagaStarter } from './saga/saga-starter';
+import { SignupController } from './signup/signup.controller';
+import { SignupRateLimiter } from './signup/signup-rate-limiter';
+import { StorageOperations } from './warm-pool/storage-operations';
+import { WarmPool } from './warm-pool/warm-pool';
+
+/**
+ * The tenant lifecycle: signup and operator onboarding, the saga ledger and its runner (a
+ * platform job in the worker), the warm pool, offboarding. The worker adds `LifecycleSweeper`.
+ */
+@Module({
+  imports: [DiscoveryModule, AuditModule],
+  controllers: [SignupController, LifecycleAdminController],
+  providers: [
+    LifecycleStore,
+    SagaLedger,
+    SagaRunner,
+    SagaDefinitions,
+    SagaStarter,
+    LifecycleJobHandler,
+    LifecycleService,
+    OnboardingSteps,
+    OffboardingSteps,
+    PlacementData,
+    RedisTenantKeys,
+    StorageOperations,
+    WarmPool,
+    LifecycleOutbox,
+    AuditLifecycleHandler,
+    SignupRateLimiter,
+    { provide: DNS_REGISTRAR, useClass: ControlPlaneDnsRegistrar },
+    { provide: IDENTITY_LINKER, useClass: RegistryIdentityLinker },
+  ],
+  exports: [LifecycleService, SagaRunner, SagaLedger, WarmPool, LifecycleOutbox, LifecycleStore, SagaStarter],
+})
+export class LifecycleModule {}

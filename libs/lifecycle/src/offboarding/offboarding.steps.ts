@@ -1,0 +1,204 @@
+import { CryptoShredder } from '@bulkhead/audit';
+import { BulkheadConfig } from '@bulkhead/config';
+import { TenantAdmin, TenantRecord, TenantRepository } from '@bulkhead/control-plane';
+import { Injectable } from '@nestjs/common';
+import { LifecycleOutbox } from '../events/lifecycle-outbox';
+import { LifecycleStore } from '../lifecycle.store';
+import { PermanentStepError, SagaStep, StepContext, StepNotDueError } from '../saga/saga-step';
+import { StorageOperations } from '../warm-pool/storage-operations';
+import { PlacementData } from './placement-data';
+import { RedisTenantKeys } from './redis-tenant-keys';
+
+export const OFFBOARDING_STEPS = ['fence', 'export', 'grace', 'erase', 'verify', 'certify', 'announce'] as const;
+
+/**
+ * Offboarding: fence the tenant (suspended: its tokens get 403, its jobs are parked, nothing writes),
+ * export everything it owns into one archive with a manifest (rows and SHA-256 per table), wait out
+ * the grace period (an operator's restore aborts the saga: the fence's compensation reactivates the
+ * tenant, whose data was never touched), erase it from every store, verify by enumerating every
+ * store again, keep an erasure certificate, announce `tenant.erased`.
+ */
+@Injectable()
+export class OffboardingSteps {
+  constructor(
+    private readonly admin: TenantAdmin,
+    private readonly tenants: TenantRepository,
+    private readonly data: PlacementData,
+    private readonly redis: RedisTenantKeys,
+    private readonly storage: StorageOperations,
+    private readonly store: LifecycleStore,
+    private readonly shredder: CryptoShredder,
+    private readonly outbox: LifecycleOutbox,
+    private readonly config: BulkheadConfig,
+  ) {}
+
+  offboardingSteps(): SagaStep[] {
+    return [
+      {
+        name: 'fence',
+        run: async (context) => {
+          const tenant = await this.tenant(context);
+          if (tenant.status === 'active') await this.admin.suspend(tenant.id);
+          else if (tenant.status !== 'suspended') throw new PermanentStepError('tenant_state', `The tenant is ${tenant.status}.`);
+          return { fencedAt: new Date().toISOString() };
+        },
+        // Restore: the data was never touched, lifting the fence brings the tenant back whole.
+        compensate: async (context) => {
+          const tenant = await this.tenants.findById(context.saga.tenantId);
+          if (tenant?.status === 'suspended') await this.admin.reactivate(tenant.id);
+        },
+      },
+      {
+        name: 'export',
+        run: async (context) => {
+          const tenant = await this.tenant(context);
+          const archive = await this.data.export(tenant);
+          const keys = await this.redis.keys(tenant.id);
+          await this.store.query(
+            `INSERT INTO lifecycle_archives (tenant, saga_id, manifest, content, sha256) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (tenant, saga_id) DO UPDATE SET manifest = excluded.manifest, content = excluded.content, sha256 = excluded.sha256, created_at = now()`,
+            [tenant.id, context.saga.id, { ...archive.manifest, redisKeys: keys.length }, archive.content, archive.sha256],
+          );
+          return { sha256: archive.sha256, bytes: archive.content.length, tables: archive.manifest.tables };
+        },
+      },
+      {
+        name: 'grace',
+        run: async (context) => {
+          const fenced = Date.parse(String(context.details('fence').fencedAt));
+          const days = typeof context.saga.request.graceDays === 'number' ? context.saga.request.graceDays : this.config.LIFECYCLE_GRACE_DAYS;
+          const due = new Date(fenced + days * 86_400_000);
+          if (Date.now() < due.getTime()) throw new StepNotDueError(due);
+          return { endedAt: new Date().toISOString() };
+        },
+      },
+      {
+        name: 'erase',
+        run: (context) => this.erase(context),
+      },
+      {
+        name: 'verify',
+        run: (context) => this.verify(context),
+      },
+      {
+        name: 'certify',
+        run: async (context) => {
+          const certificate = this.certificate(context);
+          await this.store.query('INSERT INTO lifecycle_certificates (tenant, saga_id, certificate) VALUES ($1, $2, $3) ON CONFLICT (tenant) DO NOTHING', [
+            context.saga.tenantId,
+            context.saga.id,
+            certificate,
+          ]);
+          return { certified: true };
+        },
+      },
+      {
+        name: 'announce',
+        run: async (context) => ({ eventId: await this.outbox.record(context.saga.id, 'tenant.erased', context.saga.tenantId, { sagaId: context.saga.id }) }),
+      },
+    ];
+  }
+
+  restoreSteps(): SagaStep[] {
+    return [];
+  }
+
+  /**
+   * Counts first (this tenant's and every other tenant's rows, its Redis keys), then: the audit key
+   * shredded through the audit trail, the rows (pool) or the schema or database dropped, its Redis
+   * keys, host names and the archive's content removed, and the registry record retired (every
+   * instance drops its cached copy). Each part is idempotent.
+   */
+  private async erase(context: StepContext): Promise<Record<string, unknown>> {
+    const tenant = await this.tenant(context);
+    if (!context.details('erase').before) {
+      const counts = await this.data.counts(tenant);
+      await context.note({ before: counts.tables, redisKeysBefore: (await this.redis.keys(tenant.id)).length, startedAt: new Date().toISOString() });
+    }
+    if (tenant.status !== 'deleted') {
+      // Crypto-shredding through the audit trail's own path: whatever copy of an entry survives elsewhere stays unreadable.
+      await this.shredder.shred(tenant, { subject: 'lifecycle-erasure' }).catch((error: unknown) => {
+        // A placement already gone has no key left to shred.
+        if (tenant.isolation === 'pool') throw error;
+      });
+      await context.checkpoint('shredded');
+    }
+    let rows: Record<string, number> = {};
+    if (tenant.isolation === 'pool') rows = await this.data.erasePoolRows(tenant);
+    else if (tenant.isolation === 'schema') await this.storage.dropSchema(tenant.cluster, tenant.schemaName as string, `schema:${tenant.id}`);
+    else await this.storage.dropDatabase(tenant.cluster, tenant.databaseName as string, 60_000);
+    await context.checkpoint('storage erased');
+    const redisKeys = await this.redis.erase(tenant.id);
+    await this.store.query('DELETE FROM lifecycle_hosts WHERE tenant = $1', [tenant.id]);
+    await this.store.query("UPDATE lifecycle_archives SET content = ''::bytea, erased_at = coalesce(erased_at, now()) WHERE tenant = $1", [tenant.id]);
+    await this.admin.retire(tenant.id);
+    return { rowsDeleted: rows, redisKeysDeleted: redisKeys, erasedAt: new Date().toISOString() };
+  }
+
+  /** Every store enumerated again: nothing of the tenant left, every other tenant's counts as before. */
+  private async verify(context: StepContext): Promise<Record<string, unknown>> {
+    const tenant = await this.tenant(context);
+    const before = (context.details('erase').before ?? {}) as Record<string, { tenant: number; others: number }>;
+    const after = await this.data.counts(tenant);
+    const stores: Array<{ store: string; tenantBefore: number; tenantAfter: number; othersBefore: number | null; othersAfter: number | null }> = [];
+    for (const table of Object.keys(before).sort()) {
+      stores.push({
+        store: `postgres:${tenant.isolation === 'pool' ? 'public' : tenant.isolation === 'schema' ? 'schema' : 'silo'}.${table}`,
+        tenantBefore: before[table].tenant,
+        tenantAfter: after.tables[table]?.tenant ?? 0,
+        othersBefore: tenant.isolation === 'pool' ? before[table].others : null,
+        othersAfter: tenant.isolation === 'pool' ? (after.tables[table]?.others ?? 0) : null,
+      });
+    }
+    const redisAfter = (await this.redis.keys(tenant.id)).length;
+    stores.push({ store: 'redis:keys', tenantBefore: Number(context.details('erase').redisKeysBefore ?? 0), tenantAfter: redisAfter, othersBefore: null, othersAfter: null });
+    const hosts = await this.store.query<{ n: string }>('SELECT count(*) AS n FROM lifecycle_hosts WHERE tenant = $1', [tenant.id]);
+    const archives = await this.store.query<{ n: string }>('SELECT count(*) AS n FROM lifecycle_archives WHERE tenant = $1 AND octet_length(content) > 0', [tenant.id]);
+    stores.push({ store: 'control:hosts', tenantBefore: 0, tenantAfter: Number(hosts[0].n), othersBefore: null, othersAfter: null });
+    stores.push({ store: 'control:archive-content', tenantBefore: 1, tenantAfter: Number(archives[0].n), othersBefore: null, othersAfter: null });
+    const leftovers = stores.filter((s) => s.tenantAfter !== 0);
+    const disturbed = stores.filter((s) => s.othersBefore !== s.othersAfter);
+    const storage = tenant.isolation === 'pool' ? 'shared pool (rows deleted)' : after.storage ? 'still present' : 'dropped';
+    if (leftovers.length || (tenant.isolation !== 'pool' && after.storage)) {
+      throw new Error(`erasure incomplete: ${leftovers.map((s) => `${s.store}=${s.tenantAfter}`).join(', ') || `storage ${storage}`}`);
+    }
+    // The pool's DELETEs ran as the owner with RLS bound to this tenant, so they could remove no other
+    // tenant's row (cascades included). Other tenants' counts are reported: in a busy pool they move
+    // with those tenants' own writes.
+    return {
+      stores,
+      storage,
+      otherTenantsUnchanged: disturbed.length === 0,
+      ...(disturbed.length ? { otherTenantsWriting: disturbed.map((s) => s.store) } : {}),
+      verifiedAt: new Date().toISOString(),
+      registry: (await this.tenants.findById(tenant.id))?.status,
+    };
+  }
+
+  private certificate(context: StepContext): Record<string, unknown> {
+    const verify = context.details('verify');
+    const exported = context.details('export');
+    return {
+      format: 'bulkhead-erasure-certificate/1',
+      tenantId: context.saga.tenantId,
+      sagaId: context.saga.id,
+      model: (context.saga.request.model as string | undefined) ?? null,
+      fencedAt: context.details('fence').fencedAt,
+      erasureStartedAt: context.details('erase').startedAt,
+      erasedAt: context.details('erase').erasedAt,
+      verifiedAt: verify.verifiedAt,
+      storage: verify.storage,
+      auditKey: 'shredded',
+      archive: { sha256: exported.sha256, bytes: exported.bytes, tables: exported.tables },
+      stores: verify.stores,
+      otherTenantsUnchanged: verify.otherTenantsUnchanged,
+      registry: verify.registry,
+    };
+  }
+
+  private async tenant(context: StepContext): Promise<TenantRecord> {
+    const tenant = await this.tenants.findById(context.saga.tenantId);
+    if (!tenant) throw new PermanentStepError('tenant_not_found', 'The tenant is not in the registry.');
+    return tenant;
+  }
+}

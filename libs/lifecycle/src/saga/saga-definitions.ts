@@ -1,0 +1,23 @@
+import { Injectable } from '@nestjs/common';
+import { OffboardingSteps } from '../offboarding/offboarding.steps';
+import { OnboardingSteps } from '../onboarding/onboarding.steps';
+import { SagaKind } from './saga.record';
+import { SagaStep } from './saga-step';
+
+/** The steps of each kind of saga, in order. */
+@Injectable()
+export class SagaDefinitions {
+  private readonly byKind: Record<SagaKind, SagaStep[]>;
+
+  constructor(onboarding: OnboardingSteps, offboarding: OffboardingSteps) {
+    this.byKind = { onboarding: onboarding.steps(), offboarding: offboarding.offboardingSteps(), restore: offboarding.restoreSteps() };
+  }
+
+  steps(kind: SagaKind): readonly SagaStep[] {
+    return this.byKind[kind];
+  }
+
+  names(kind: SagaKind): string[] {
+    return this.byKind[kind].map((step) => step.name);
+  }
+}

@@ -1,0 +1,141 @@
+import { loadConfig } from '@bulkhead/config';
+import { TenantRecord } from '@bulkhead/control-plane';
+import { withPg } from '@bulkhead/database';
+import { LifecycleView } from '@bulkhead/lifecycle';
+import { INestApplicationContext } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import Redis from 'ioredis';
+import request from 'supertest';
+import { createTenant, operatorToken, startTestApi, TestApi, tokenFor } from './support/test-app';
+import { eventually, startTestWorker } from './support/test-worker';
+
+const ENV = { LIFECYCLE_SWEEP_MS: '200', LIFECYCLE_LEASE_MS: '2000', SILO_IDLE_MS: '500' };
+
+interface Certificate {
+  tenantId: string;
+  storage: string;
+  auditKey: string;
+  archive: { sha256: string };
+  stores: Array<{ store: string; tenantBefore: number; tenantAfter: number; othersBefore: number | null; othersAfter: number | null }>;
+}
+
+describe('offboarding: fence, export, grace with restore, erasure, verification, certificate', () => {
+  let api: TestApi;
+  let worker: INestApplicationContext;
+  let operator: string;
+  let redis: Redis;
+  const config = loadConfig();
+
+  beforeAll(async () => {
+    api = await startTestApi(ENV);
+    worker = await startTestWorker(ENV);
+    operator = operatorToken(api);
+    redis = new Redis(config.REDIS_URL);
+  }, 120_000);
+
+  afterAll(async () => {
+    redis?.disconnect();
+    await worker?.close();
+    await api?.close();
+  });
+
+  const asOperator = (path: string) => request(api.server).get(path).set('authorization', `Bearer ${operator}`);
+  const lifecycle = async (id: string) => (await asOperator(`/v1/admin/tenants/${id}/lifecycle`)).body as LifecycleView;
+  const lastSaga = async (id: string) => {
+    const view = await lifecycle(id);
+    return view.sagas[view.sagas.length - 1];
+  };
+
+  const seed = async (tenant: TenantRecord, label: string) => {
+    const token = tokenFor(api, tenant);
+    for (let i = 0; i < 3; i++) {
+      const project = await request(api.server).post('/v1/projects').set('authorization', `Bearer ${token}`).send({ name: `${label} ${i}` });
+      expect(project.status).toBe(201);
+      expect((await request(api.server).post('/v1/tasks').set('authorization', `Bearer ${token}`).send({ projectId: project.body.id, title: `task ${i}` })).status).toBe(201);
+    }
+    expect((await request(api.server).post('/v1/customers').set('authorization', `Bearer ${token}`).send({ name: label, email: `${label}@example.com` })).status).toBe(201);
+  };
+
+  it.each(['pool', 'schema', 'silo'] as const)('%s tenant: restore within grace brings it back whole, erasure leaves nothing and others untouched', async (isolation) => {
+    const tenant = await createTenant(api, { isolation, tier: 'pro' });
+    const bystander = await createTenant(api, { isolation: 'pool' });
+    await seed(tenant, `off-${isolation}`);
+    await seed(bystander, `by-${isolation}`);
+    const token = tokenFor(api, tenant);
+    const bystanderBefore = (await request(api.server).get('/v1/projects').set('authorization', `Bearer ${tokenFor(api, bystander)}`)).body.items;
+
+    // 1. Offboard with the default grace period: fenced and exported, then waiting.
+    const started = await request(api.server).post(`/v1/admin/tenants/${tenant.id}/offboard`).set('authorization', `Bearer ${operator}`).send({});
+    expect(started.status).toBe(202);
+    const waiting = await eventually(async () => {
+      const saga = await lastSaga(tenant.id);
+      const grace = saga.steps.find((s) => s.step === 'grace');
+      return saga.steps.find((s) => s.step === 'export')?.status === 'succeeded' && grace?.details.due ? saga : undefined;
+    }, 'offboarding to wait out its grace period');
+    expect(waiting.status).toBe('running');
+    expect((await request(api.server).get('/v1/projects').set('authorization', `Bearer ${token}`)).status).toBe(403);
+
+    const archive = await asOperator(`/v1/admin/tenants/${tenant.id}/archive`).buffer(true).parse((res, done) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => done(null, Buffer.concat(chunks)));
+    });
+    expect(archive.status).toBe(200);
+    const first = archive.body as Buffer;
+    const manifest = JSON.parse(archive.headers['x-archive-manifest']) as { tables: Array<{ table: string; rows: number; sha256: string }>; archiveSha256: string };
+    expect(createHash('sha256').update(first).digest('hex')).toBe(manifest.archiveSha256);
+    const rowsOf = (table: string) => manifest.tables.find((t) => t.table === table)?.rows;
+    expect(rowsOf('projects')).toBe(3);
+    expect(rowsOf('tasks')).toBe(3);
+    expect(rowsOf('customers')).toBe(1);
+    const parsed = JSON.parse(first.toString('utf8')) as { tables: Array<{ table: string; rows: Array<{ tenant_id: string }> }> };
+    expect(parsed.tables.flatMap((t) => t.rows).every((row) => row.tenant_id === tenant.id)).toBe(true);
+    // Operators only.
+    expect((await request(api.server).get(`/v1/admin/tenants/${tenant.id}/archive`).set('authorization', `Bearer ${tokenFor(api, bystander)}`)).status).toBe(403);
+
+    // 2. Restore: back whole.
+    expect((await request(api.server).post(`/v1/admin/tenants/${tenant.id}/restore`).set('authorization', `Bearer ${operator}`)).status).toBe(202);
+    await eventually(async () => ((await lastSaga(tenant.id)).status === 'aborted' ? true : undefined), 'the restore');
+    await eventually(async () => ((await request(api.server).get('/v1/projects').set('authorization', `Bearer ${token}`)).status === 200 ? true : undefined), 'the tenant served again');
+    expect((await request(api.server).get('/v1/projects').set('authorization', `Bearer ${token}`)).body.items).toHaveLength(3);
+
+    // 3. Offboard again with no grace: the same archive, byte for byte, then erasure.
+    expect((await request(api.server).post(`/v1/admin/tenants/${tenant.id}/offboard`).set('authorization', `Bearer ${operator}`).send({ graceDays: 0 })).status).toBe(202);
+    const done = await eventually(async () => {
+      const saga = await lastSaga(tenant.id);
+      return saga.status !== 'running' && saga.status !== 'compensating' ? saga : undefined;
+    }, 'the erasure', 900);
+    expect({ status: done.status, reason: done.reason, errors: done.steps.map((s) => s.lastError).filter(Boolean) }).toEqual({ status: 'succeeded', reason: null, errors: [] });
+    expect(done.steps.find((s) => s.step === 'export')?.details.sha256).toBe(manifest.archiveSha256);
+
+    const certificate = (await asOperator(`/v1/admin/tenants/${tenant.id}/erasure-certificate`)).body as Certificate;
+    expect(certificate.tenantId).toBe(tenant.id);
+    expect(certificate.archive.sha256).toBe(manifest.archiveSha256);
+    expect(certificate.auditKey).toBe('shredded');
+    expect(certificate.stores.length).toBeGreaterThan(5);
+    expect(certificate.stores.every((s) => s.tenantAfter === 0)).toBe(true);
+    expect(certificate.stores.find((s) => s.store.endsWith('.projects'))?.tenantBefore).toBe(3);
+    // Other suites write into the same pool meanwhile: the bystander's own data, checked at the end, is the proof here.
+    if (isolation === 'pool') expect(certificate.stores.filter((s) => s.store.startsWith('postgres:')).every((s) => typeof s.othersBefore === 'number')).toBe(true);
+    expect(JSON.stringify(certificate)).not.toContain(`off-${isolation}`);
+    expect((await request(api.server).get(`/v1/admin/tenants/${tenant.id}/erasure-certificate`).set('authorization', `Bearer ${tokenFor(api, bystander)}`)).status).toBe(403);
+    expect((await asOperator(`/v1/admin/tenants/${tenant.id}/archive`)).status).toBe(404);
+
+    // Every store enumerated again here, independently of the saga.
+    await withPg(config.DATABASE_ADMIN_URL.replace(/\/[^/]*$/, `/${new URL(config.DATABASE_URL).pathname.slice(1)}`), 'test', async (client) => {
+      const tables = await client.query<{ schema: string; table: string }>(
+        `SELECT n.nspname AS schema, c.relname AS table FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE c.relkind = 'r' AND n.nspname = 'public' AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id')`,
+      );
+      for (const { table } of tables.rows) {
+        expect({ table, rows: Number((await client.query(`SELECT count(*) AS n FROM public."${table}" WHERE tenant_id = $1`, [tenant.id])).rows[0].n) }).toEqual({ table, rows: 0 });
+      }
+      expect((await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [tenant.schemaName ?? '-'])).rowCount).toBe(0);
+      expect((await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [tenant.databaseName ?? '-'])).rowCount).toBe(0);
+      expect((await client.query('SELECT 1 FROM schema_migrations WHERE target = $1', [`schema:${tenant.id}`])).rowCount).toBe(0);
+    });
+    expect(await redis.keys(`*${tenant.id}*`)).toEqual([]);
+    expect((await request(api.server).get('/v1/projects').set('authorization', `Bearer ${token}`)).status).toBe(403);
+    expect((await request(api.server).get('/v1/projects').set('authorization', `Bearer ${tokenFor(api, bystander)}`)).body.items).toEqual(bystanderBefore);
+  });
+});

@@ -1,0 +1,173 @@
+import { loadConfig } from '@bulkhead/config';
+import { TenantRepository } from '@bulkhead/control-plane';
+import { withPg } from '@bulkhead/database';
+import { ONBOARDING_STEPS, SagaLedger, WarmPool } from '@bulkhead/lifecycle';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import request from 'supertest';
+import { v7 as uuidv7 } from 'uuid';
+import { startTestApi, TestApi, tokenFor, uniqueSlug } from './support/test-app';
+
+const ROOT = join(__dirname, '..');
+const BUILD = join(ROOT, '.data', 'saga-process-build');
+const ENV = { LIFECYCLE_LEASE_MS: '300', LIFECYCLE_WARM_SCHEMAS: '1', LIFECYCLE_WARM_SILOS: '1' };
+
+interface ChildRun {
+  killed: boolean;
+  outcome?: string;
+  points: string[];
+  output: string;
+}
+
+/** The sources compiled once (emit only: the suite's type-check covers them), with the files the build copies beside them. */
+function buildOnce(): void {
+  const built = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json', '--noCheck', '--sourceMap', 'false', '--outDir', BUILD], { cwd: ROOT, encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`build failed: ${built.stdout}${built.stderr}`);
+  // What `npm run build` copies too: migrations and Lua scripts.
+  for (const lib of readdirSync(join(ROOT, 'libs'))) {
+    for (const dir of ['migrations', 'src/scripts']) {
+      const from = join(ROOT, 'libs', lib, dir);
+      if (existsSync(from)) cpSync(from, join(BUILD, 'libs', lib, dir), { recursive: true });
+    }
+  }
+}
+
+/** Runs the saga in a child process that SIGKILLs itself at `killAt` (if it gets there). */
+function runChild(sagaId: string, killAt: string): Promise<ChildRun> {
+  const child = spawn(process.execPath, ['-r', 'tsconfig-paths/register', join(BUILD, 'test/support/saga-runner-process.js'), sagaId], {
+    cwd: ROOT,
+    env: { ...process.env, ...ENV, KILL_AT: killAt, TS_NODE_BASEURL: BUILD, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') },
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  return new Promise((resolve) =>
+    child.on('exit', (code, signal) =>
+      resolve({
+        killed: signal === 'SIGKILL',
+        outcome: /outcome (\w+)/.exec(output)?.[1],
+        points: [...output.matchAll(/^point (\S+)$/gm)].map((m) => m[1]),
+        output: code === 0 || signal === 'SIGKILL' ? '' : output,
+      }),
+    ),
+  );
+}
+
+/**
+ * A process running the onboarding saga is killed with SIGKILL at every step boundary and at
+ * every point inside a step (after its effects, before the ledger records them; between the claim
+ * of warm storage and its rename), one kill per process, each next process resuming the same
+ * saga. It must end exactly as an uninterrupted run: the tenant active and served, its storage
+ * present once under its own name, nothing leaked (every tenant schema and silo database belongs
+ * to a tenant or the warm pool), one host, one event.
+ */
+describe('onboarding converges after SIGKILL at every step boundary', () => {
+  jest.setTimeout(900_000);
+  let api: TestApi;
+  const config = loadConfig();
+
+  beforeAll(async () => {
+    buildOnce();
+    api = await startTestApi(ENV);
+  }, 300_000);
+
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  /**
+   * `inside:<step>:ran`: the step's effects are done and the ledger does not know yet (the hard
+   * boundary); `before:<step>`: the previous step is recorded and this one not begun (schema run
+   * only: the same code path for every model); the warm claim's two inner points.
+   */
+  const killPoints = (isolation: string): string[] =>
+    ONBOARDING_STEPS.flatMap((step) => [
+      ...(isolation === 'schema' ? [`before:${step}`] : []),
+      ...(step === 'storage' && isolation !== 'pool' ? ['inside:storage:claimed', 'inside:storage:adopted'] : []),
+      `inside:${step}:ran`,
+    ]);
+
+  it.each(['schema', 'silo', 'pool'] as const)(
+    '%s tenant',
+    async (isolation) => {
+      if (isolation !== 'pool') await api.app.get(WarmPool).refill();
+      const slug = uniqueSlug(`kill-${isolation}`);
+      const tenantId = uuidv7();
+      const { saga } = await api.app.get(SagaLedger).create({
+        tenantId,
+        kind: 'onboarding',
+        request: { slug, name: 'Killed', tier: 'pro', isolation, source: 'operator' },
+        startedBy: 'test',
+        steps: [...ONBOARDING_STEPS],
+      });
+      const reached: string[] = [];
+      let outcome: string | undefined;
+      for (const point of killPoints(isolation)) {
+        const run = await runChild(saga.id, point);
+        if (run.output) throw new Error(`saga process failed: ${run.output}`);
+        if (run.killed) {
+          expect(run.points[run.points.length - 1]).toBe(point);
+          reached.push(point);
+          continue;
+        }
+        outcome = run.outcome;
+        break;
+      }
+      if (!outcome) outcome = (await runChild(saga.id, 'none')).outcome;
+      expect(outcome).toBe('succeeded');
+      // Every point was reached and killed (the warm path for schema and silo).
+      expect(reached).toEqual(killPoints(isolation));
+
+      const steps = await api.app.get(SagaLedger).steps(saga.id);
+      expect(steps.map((s) => s.status)).toEqual(ONBOARDING_STEPS.map(() => 'succeeded'));
+      // Each kill inside a step cost that step one run.
+      const insideKills = (step: string) => reached.filter((point) => point.startsWith(`inside:${step}:`)).length;
+      expect(steps.map((s) => s.attempts)).toEqual(steps.map((s) => 1 + insideKills(s.step)));
+      const tenant = (await api.app.get(TenantRepository).findById(tenantId))!;
+      expect(tenant.status).toBe('active');
+      expect(steps.find((s) => s.step === 'storage')?.details.source).toBe(isolation === 'pool' ? undefined : 'warm');
+
+      const token = tokenFor(api, tenant);
+      expect((await request(api.server).post('/v1/projects').set('authorization', `Bearer ${token}`).send({ name: 'after the kills' })).status).toBe(201);
+      expect((await request(api.server).get('/v1/projects').set('authorization', `Bearer ${token}`)).body.items).toHaveLength(1);
+
+      await withPg(config.DATABASE_OWNER_URL, 'test', async (client) => {
+        const hosts = await client.query('SELECT host FROM lifecycle_hosts WHERE tenant = $1', [tenantId]);
+        expect(hosts.rows).toEqual([{ host: `${slug}.bulkhead.test` }]);
+        const events = await client.query("SELECT count(*)::int AS n FROM lifecycle_outbox WHERE tenant = $1 AND type = 'tenant.activated'", [tenantId]);
+        expect(events.rows[0].n).toBe(1);
+        expect((await client.query('SELECT count(*)::int AS n FROM lifecycle_warm_storage WHERE claimed_by = $1', [tenantId])).rows[0].n).toBe(0);
+        // Nothing leaked: every tenant schema belongs to a tenant or to the warm pool.
+        const orphanSchemas = await client.query(
+          `SELECT nspname FROM pg_namespace WHERE nspname ~ '^t_[0-9a-f]{32}$'
+             AND nspname NOT IN (SELECT schema_name FROM tenants WHERE schema_name IS NOT NULL AND status <> 'deleted')
+             AND nspname NOT IN (SELECT name FROM lifecycle_warm_storage)`,
+        );
+        expect(orphanSchemas.rows).toEqual([]);
+        const orphanLedgers = await client.query(
+          `SELECT DISTINCT target FROM schema_migrations WHERE target LIKE 'schema:%'
+             AND substr(target, 8)::uuid NOT IN (SELECT id FROM tenants WHERE status <> 'deleted')
+             AND substr(target, 8)::uuid NOT IN (SELECT id FROM lifecycle_warm_storage)`,
+        );
+        expect(orphanLedgers.rows).toEqual([]);
+        if (isolation === 'schema') {
+          expect((await client.query('SELECT count(*)::int AS n FROM schema_migrations WHERE target = $1', [`schema:${tenantId}`])).rows[0].n).toBe(tenant.dataVersion);
+        }
+        const database = parsePgDatabase(config.DATABASE_URL);
+        const orphanDatabases = await client.query(
+          `SELECT datname FROM pg_database WHERE datname LIKE $1
+             AND datname NOT IN (SELECT database_name FROM tenants WHERE database_name IS NOT NULL AND status <> 'deleted')
+             AND datname NOT IN (SELECT name FROM lifecycle_warm_storage)`,
+          [`${database}\\_t\\_%`],
+        );
+        expect(orphanDatabases.rows).toEqual([]);
+      });
+    },
+    900_000,
+  );
+});
+
+function parsePgDatabase(url: string): string {
+  return new URL(url).pathname.slice(1);
+}
