@@ -1,10 +1,16 @@
 import { BootstrapUrls, bootstrapDatabase, withPg } from '@bulkhead/database';
 
+/** A Citus cluster to test or measure against: the coordinator's superuser URL and its workers. */
+export interface CitusCluster {
+  adminUrl: string;
+  workers: string[];
+}
+
 /**
- * The Citus cluster the suites run against when BULKHEAD_TEST_CITUS_URL is set (see
- * test/test-env.ts and docs/citus.md): the coordinator's superuser URL and its workers.
+ * The Citus cluster named by BULKHEAD_TEST_CITUS_URL and BULKHEAD_TEST_CITUS_WORKERS (see
+ * docs/citus.md), which the test suites and the `citus` bench scenario use when it is set.
  */
-export function citusTestCluster(): { adminUrl: string; workers: string[] } | undefined {
+export function citusClusterFromEnv(): CitusCluster | undefined {
   const adminUrl = process.env.BULKHEAD_TEST_CITUS_URL;
   if (!adminUrl) return undefined;
   const workers = (process.env.BULKHEAD_TEST_CITUS_WORKERS ?? '').split(',').map((worker) => worker.trim()).filter(Boolean);
@@ -26,7 +32,7 @@ function onNode(url: string, node: string, database?: string): string {
  * citus.propagate_set_commands = 'local'. Roles and databases are made per node because Citus
  * propagates neither from a database without the extension.
  */
-export async function recreateCitusDatabase(cluster: { adminUrl: string; workers: string[] }, urls: BootstrapUrls): Promise<void> {
+export async function recreateCitusDatabase(cluster: CitusCluster, urls: BootstrapUrls): Promise<void> {
   const database = new URL(urls.ownerUrl).pathname.slice(1);
   const coordinator = new URL(cluster.adminUrl).host;
   await bootstrapDatabase(urls, { recreate: true });
