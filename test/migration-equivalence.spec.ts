@@ -31,22 +31,25 @@ describe('migration files rewritten to an equivalent text', () => {
 
   it('gives the constraint the very name PostgreSQL gave the first text', async () => {
     expect(createHash('sha256').update(SALES_0003_FIRST_TEXT).digest('hex')).toBe(FIRST_CHECKSUM);
-    const names = await withPg(urls.ownerUrl, 'test', async (owner) => {
-      await owner.query('BEGIN');
-      try {
-        await owner.query('CREATE TEMP TABLE order_exports (id int)');
-        await owner.query(SALES_0003_FIRST_TEXT.replace('order_exports', 'pg_temp.order_exports'));
-        const { rows } = await owner.query<{ table: string; conname: string }>(
-          "SELECT conrelid::regclass::text AS table, conname FROM pg_constraint WHERE conname LIKE '%failure_reason%' ORDER BY 1",
-        );
-        return rows;
-      } finally {
-        await owner.query('ROLLBACK');
-      }
-    });
-    expect(names).toHaveLength(2);
-    expect(names[0].conname).toBe(names[1].conname);
-    expect(names[0].conname).toBe('order_exports_failure_reason_check');
+    // The column the rewritten file adds, as its first text added it.
+    const firstTexts = [{ table: 'order_exports', column: 'failure_reason', definition: 'text CHECK (char_length(failure_reason) <= 500)' }];
+    for (const first of firstTexts) {
+      const names = await withPg(urls.ownerUrl, 'test', async (owner) => {
+        await owner.query('BEGIN');
+        try {
+          await owner.query(`CREATE TEMP TABLE ${first.table} (id int)`);
+          await owner.query(`ALTER TABLE pg_temp.${first.table} ADD COLUMN ${first.column} ${first.definition}`);
+          const { rows } = await owner.query<{ conname: string }>(
+            "SELECT conname FROM pg_constraint WHERE conrelid IN (to_regclass('public.' || $1::text), to_regclass('pg_temp.' || $1::text)) AND contype = 'c' AND conname LIKE '%' || $2 || '%' ORDER BY conrelid",
+            [first.table, first.column],
+          );
+          return rows.map((row) => row.conname);
+        } finally {
+          await owner.query('ROLLBACK');
+        }
+      });
+      expect(names).toEqual([`${first.table}_${first.column}_check`, `${first.table}_${first.column}_check`]);
+    }
   });
 
   it('accepts a ledger that recorded the first text, applying nothing again', async () => {

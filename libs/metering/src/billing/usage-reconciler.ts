@@ -149,7 +149,7 @@ export class UsageReconciler {
                           AND r.source_total IS NOT DISTINCT FROM EXCLUDED.source_total AND r.log_total = EXCLUDED.log_total AND r.rollup_total = EXCLUDED.rollup_total
                          THEN 'acknowledged' ELSE EXCLUDED.status END,
            acknowledged_at = CASE WHEN EXCLUDED.status = 'ok' THEN NULL ELSE r.acknowledged_at END,
-           source_total = EXCLUDED.source_total, log_total = EXCLUDED.log_total, rollup_total = EXCLUDED.rollup_total, checked_at = EXCLUDED.checked_at
+           source_total = EXCLUDED.source_total, log_total = EXCLUDED.log_total, rollup_total = EXCLUDED.rollup_total, checked_at = now()
           WHERE r.source_total IS DISTINCT FROM EXCLUDED.source_total OR r.log_total <> EXCLUDED.log_total OR r.rollup_total <> EXCLUDED.rollup_total
              OR (r.status = 'ok') <> (EXCLUDED.status = 'ok')
          RETURNING r.meter, r.status`,

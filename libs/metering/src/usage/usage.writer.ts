@@ -121,8 +121,6 @@ deltas AS (
 ),
 -- The shard of this connection: concurrent writers of one tenant rarely share a rollup row.
 shard AS (SELECT (1 + pg_backend_pid() % ${ROLLUP_SHARDS})::smallint AS n),
--- updated_at from EXCLUDED (its default, the transaction's now()): Citus refuses functions that are
--- not immutable in DO UPDATE SET on distributed tables.
 rolled AS (
   INSERT INTO usage_rollups (tenant_id, id, meter, granularity, period_start, shard, event_count, value_sum, value_max, unique_count, latest_value, latest_at, latest_event)
   SELECT $1, md5(${ROLLUP_ID_SQL('d.meter', 'd.granularity', 'd.period_start')}::text || '|' || shard.n::text)::uuid, d.meter, d.granularity, d.period_start, shard.n,
@@ -138,7 +136,7 @@ rolled AS (
     latest_value = CASE WHEN (EXCLUDED.latest_at, EXCLUDED.latest_event) > (usage_rollups.latest_at, usage_rollups.latest_event) THEN EXCLUDED.latest_value ELSE usage_rollups.latest_value END,
     latest_event = CASE WHEN (EXCLUDED.latest_at, EXCLUDED.latest_event) > (usage_rollups.latest_at, usage_rollups.latest_event) THEN EXCLUDED.latest_event ELSE usage_rollups.latest_event END,
     latest_at = GREATEST(usage_rollups.latest_at, EXCLUDED.latest_at),
-    updated_at = EXCLUDED.updated_at
+    updated_at = now()
   RETURNING 1
 ),
 -- The quota's period row (shard 0, one row), updated only while within the limit: concurrent
@@ -157,7 +155,7 @@ quota AS (
     latest_value = CASE WHEN (EXCLUDED.latest_at, EXCLUDED.latest_event) > (r.latest_at, r.latest_event) THEN EXCLUDED.latest_value ELSE r.latest_value END,
     latest_event = CASE WHEN (EXCLUDED.latest_at, EXCLUDED.latest_event) > (r.latest_at, r.latest_event) THEN EXCLUDED.latest_event ELSE r.latest_event END,
     latest_at = GREATEST(r.latest_at, EXCLUDED.latest_at),
-    updated_at = EXCLUDED.updated_at
+    updated_at = now()
   WHERE CASE $14::text WHEN 'event_count' THEN r.event_count + EXCLUDED.event_count ELSE r.value_sum + EXCLUDED.value_sum END
         <= $13::numeric - (SELECT coalesce(sum(CASE $14::text WHEN 'event_count' THEN o.event_count::numeric ELSE o.value_sum END), 0) FROM usage_rollups o
                             WHERE o.tenant_id = $1 AND o.meter = r.meter AND o.granularity = r.granularity AND o.period_start = r.period_start AND o.shard > 0)
