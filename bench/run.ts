@@ -6,6 +6,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchSection } from './bench-section';
 import { auditBench } from './scenarios/audit';
+import { citusClusterFromEnv } from './citus/citus-cluster';
+import { citusBench } from './scenarios/citus';
 import { fairQueueBench } from './scenarios/fair-queue';
 import { fairnessBench } from './scenarios/fairness';
 import { rateLimitBench } from './scenarios/rate-limit';
@@ -25,6 +27,12 @@ const SCENARIOS: Record<string, () => Promise<BenchSection>> = {
   audit: auditBench,
   metering: meteringBench,
   signup: signupBench,
+  citus: citusBench,
+};
+
+/** Scenarios that need something this machine may not have; left out of a default run without it. */
+const OPTIONAL: Record<string, () => boolean> = {
+  citus: () => citusClusterFromEnv() !== undefined,
 };
 
 const DOC = join(__dirname, '..', '..', 'docs', 'benchmarks.md');
@@ -32,12 +40,13 @@ const HEADER = `# Benchmarks
 
 Reproduce with \`npm run bench\` (all scenarios) or \`npm run bench -- <scenario>\` (${Object.keys(SCENARIOS).join(', ')}).
 \`BENCH_SCALE=0.1\` makes a quick smoke run. Needs the same PostgreSQL and Redis as the tests; the scoping scenario
-rebuilds its own \`bulkhead_bench\` database, the audit scenario \`bulkhead_bench_audit\`. Figures are ratios measured side by side in one run: these machines
+rebuilds its own \`bulkhead_bench\` database, the audit scenario \`bulkhead_bench_audit\`. The citus scenario runs only when
+\`BULKHEAD_TEST_CITUS_URL\` and \`BULKHEAD_TEST_CITUS_WORKERS\` name a Citus cluster (docs/citus.md). Figures are ratios measured side by side in one run: these machines
 (2 cores, shared) are noisy, so compare ratios, not absolute numbers.
 `;
 
 async function main(): Promise<void> {
-  const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(SCENARIOS);
+  const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(SCENARIOS).filter((name) => OPTIONAL[name]?.() ?? true);
   for (const name of names) if (!SCENARIOS[name]) throw new Error(`Unknown scenario ${name}; choose from ${Object.keys(SCENARIOS).join(', ')}`);
   const sections = new Map<string, string>();
   if (existsSync(DOC)) {

@@ -5,14 +5,15 @@ import { bootstrapDatabase, migrateDatabase } from '../libs/database/src';
 import { migrationSourcesFor } from '../libs/tenancy/src';
 import { DOMAINS } from '../apps/domains';
 import { applyTestEnv } from './test-env';
+import { citusClusterFromEnv, recreateCitusDatabase } from '../bench/citus/citus-cluster';
 
 /** A fresh test database, built by the same bootstrap and migrations a user runs. */
 export default async function globalSetup(): Promise<void> {
   applyTestEnv();
   const config = loadConfig();
-  await bootstrapDatabase(
-    { adminUrl: config.DATABASE_ADMIN_URL, ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL },
-    { recreate: true },
-  );
+  const urls = { adminUrl: config.DATABASE_ADMIN_URL, ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL };
+  const citus = citusClusterFromEnv();
+  if (citus) await recreateCitusDatabase(citus, urls);
+  else await bootstrapDatabase(urls, { recreate: true });
   await migrateDatabase({ ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL, sources: migrationSourcesFor(DOMAINS) });
 }

@@ -5,13 +5,22 @@
  */
 const DATABASE = /^[a-z_][a-z0-9_]{0,30}$/.test(process.env.BULKHEAD_TEST_DATABASE ?? '') ? (process.env.BULKHEAD_TEST_DATABASE as string) : 'bulkhead_test';
 
+/**
+ * BULKHEAD_TEST_CITUS_URL (a superuser URL of a Citus coordinator, e.g.
+ * postgres://postgres@127.0.0.1:5440/postgres) runs the suites against that coordinator instead
+ * of the local PostgreSQL; BULKHEAD_TEST_CITUS_WORKERS lists its workers (host:port,...), which
+ * globalSetup registers in the fresh test database (test/support/citus-cluster.ts, docs/citus.md).
+ */
+const CITUS_URL = process.env.BULKHEAD_TEST_CITUS_URL ? new URL(process.env.BULKHEAD_TEST_CITUS_URL) : undefined;
+const SERVER = CITUS_URL ? `${CITUS_URL.hostname}:${CITUS_URL.port || '5432'}` : '127.0.0.1:5432';
+
 const UNLIMITED = 'read:6000000,write:6000000,export:6000000,ingest:6000000';
 
 const TEST_ENV: Record<string, string> = {
   NODE_ENV: 'test',
-  DATABASE_URL: `postgres://bulkhead_app:bulkhead_app@127.0.0.1:5432/${DATABASE}`,
-  DATABASE_OWNER_URL: `postgres://bulkhead_owner:bulkhead_owner@127.0.0.1:5432/${DATABASE}`,
-  DATABASE_ADMIN_URL: process.env.DATABASE_ADMIN_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres',
+  DATABASE_URL: `postgres://bulkhead_app:bulkhead_app@${SERVER}/${DATABASE}`,
+  DATABASE_OWNER_URL: `postgres://bulkhead_owner:bulkhead_owner@${SERVER}/${DATABASE}`,
+  DATABASE_ADMIN_URL: CITUS_URL?.toString() ?? process.env.DATABASE_ADMIN_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres',
   REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
   DEV_ISSUER: 'true',
   DEV_ISSUER_KEY_FILE: '.data/test-issuer-key.json',

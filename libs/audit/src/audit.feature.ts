@@ -11,4 +11,7 @@ export const AUDIT_FEATURE = definePlatformFeature({
   module: AuditModule,
   entities: [AuditEntryRow, AuditKeyRow, ChainHeadRow],
   migrations: join(__dirname, '..', 'migrations'),
+  // The chaining trigger locks the tenant's chain head, another table: on Citus a shard cannot
+  // query another distributed table, so the trail stays on the coordinator (still under RLS).
+  citusTables: 'coordinator',
 });

@@ -1,6 +1,8 @@
 import { Client } from 'pg';
 import { parsePgUrl, quoteIdent, quoteLiteral, withPg } from './pg-client';
 import { isPlainIdentifier } from './tenant-names';
+import { detectDatabaseEngine } from './database-engine';
+import { withDatabase } from './tenant-storage';
 
 export interface BootstrapUrls {
   adminUrl: string;
@@ -53,6 +55,13 @@ export async function bootstrapDatabase(urls: BootstrapUrls, options: { recreate
     } finally {
       await admin.query('SELECT pg_advisory_unlock(hashtext($1))', ['bulkhead-bootstrap']);
     }
+  });
+
+  // On a Citus coordinator the runtime role's SET LOCAL (bulkhead_set_tenant) must travel to the
+  // workers with the transaction, or every shard sees no tenant (zero rows, writes refused).
+  await withPg(withDatabase(urls.adminUrl, owner.database), 'bulkhead-bootstrap', async (admin) => {
+    if ((await detectDatabaseEngine(admin)) !== 'citus') return;
+    await admin.query(`ALTER ROLE ${quoteIdent(runtime.user)} IN DATABASE ${quoteIdent(owner.database)} SET citus.propagate_set_commands = 'local'`);
   });
 
   await withPg(urls.ownerUrl, 'bulkhead-bootstrap', async (ownerClient) => {

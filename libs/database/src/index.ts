@@ -1,6 +1,7 @@
 export { bootstrapDatabase, type BootstrapUrls } from './database-bootstrap';
 export { migrateDatabase, migrationsOf, type MigrationOutcome, type MigrateOptions, type AppliedMigration } from './migration-runner';
-export { migrationSource, type MigrationSource } from './migration-source';
+export { migrationSource, type MigrationSource, type CitusTablePlacement } from './migration-source';
+export { detectDatabaseEngine, type DatabaseEngine } from './database-engine';
 export { migrationLabel, type MigrationFile } from './migration-files';
 export { provisionSchema, provisionSilo, withDatabase, type StorageOptions } from './tenant-storage';
 export { isTenantId, isTenantIdAnyCase, isSchemaName, isSafeSearchPath, schemaNameFor, databaseNameFor } from './tenant-names';

@@ -9,13 +9,22 @@ export interface MigrationSource {
   owner: string;
   set: MigrationSet;
   dir: string;
+  /** Where this owner's tenant tables live in a Citus pool; distributed by `tenant_id` unless it says otherwise. */
+  citusTables?: CitusTablePlacement;
 }
+
+/**
+ * `distributed`: sharded by `tenant_id`, colocated with every other tenant table. `coordinator`:
+ * kept as plain tables on the coordinator, for tables whose triggers read other tables (a shard
+ * cannot run a query on another distributed table).
+ */
+export type CitusTablePlacement = 'distributed' | 'coordinator';
 
 const OWNER = /^[a-z][a-z0-9-]{1,31}$/;
 
-export function migrationSource(owner: string, set: MigrationSet, dir: string): MigrationSource {
+export function migrationSource(owner: string, set: MigrationSet, dir: string, citusTables?: CitusTablePlacement): MigrationSource {
   if (!OWNER.test(owner)) throw new Error(`Migration owner "${owner}" must be 2-32 lower-case letters, digits or hyphens`);
-  return { owner, set, dir };
+  return citusTables ? { owner, set, dir, citusTables } : { owner, set, dir };
 }
 
 /** Every source of one set, in order, refusing an owner named twice. */

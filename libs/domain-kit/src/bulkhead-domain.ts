@@ -26,6 +26,13 @@ export interface BulkheadDomain {
    * `definePlatformFeature`; its migrations apply before every domain's. Domains leave it out.
    */
   readonly layer?: 'platform' | 'domain';
+  /**
+   * Where its tenant tables live when the pool is a Citus coordinator: `distributed` (the
+   * default) shards them by `tenant_id`, colocated with every other tenant table; `coordinator`
+   * keeps them as plain tables there, for tables whose triggers read other tables (a shard
+   * cannot query another distributed table). Plain PostgreSQL ignores it.
+   */
+  readonly citusTables?: 'distributed' | 'coordinator';
 }
 
 const NAME = /^[a-z][a-z0-9-]{1,31}$/;

@@ -8,4 +8,8 @@ export const METERING_FEATURE = definePlatformFeature({
   module: MeteringModule,
   entities: [],
   migrations: join(__dirname, '..', 'migrations'),
+  // The exact quota upsert re-checks the limit against the period's other rollup shards in its
+  // ON CONFLICT ... WHERE, which Citus refuses on a distributed table (a sub-select there becomes
+  // a volatile intermediate result): on a Citus pool the usage tables stay on the coordinator.
+  citusTables: 'coordinator',
 });

@@ -13,7 +13,7 @@ export const TENANCY_MIGRATIONS = migrationSource('tenancy', 'tenant', join(__di
  * domain's; features and domains each in registration order.
  */
 export function migrationSourcesFor(domains: readonly BulkheadDomain[]): MigrationSource[] {
-  const sourceOf = (domain: BulkheadDomain) => migrationSource(domain.name, 'tenant', domain.migrations as string);
+  const sourceOf = (domain: BulkheadDomain) => migrationSource(domain.name, 'tenant', domain.migrations as string, domain.citusTables);
   const owning = domains.filter((domain) => domain.migrations);
   return [
     CONTROL_PLANE_MIGRATIONS,

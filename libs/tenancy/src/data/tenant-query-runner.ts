@@ -4,6 +4,7 @@ import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner
 import { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 import { isSafeSearchPath, isTenantId } from '@bulkhead/database';
 import { TenantBoundaryViolationError } from './boundary.errors';
+import { engineOf, tenantSettingSql } from './tenant-setting';
 
 /** Statements that change data: a transaction that ran one has something for its commit hooks to record. */
 const WRITE_STATEMENT = /^\s*(INSERT|UPDATE|DELETE|MERGE)\b/i;
@@ -20,8 +21,8 @@ export interface TenantRunnerScope {
 
 /**
  * A query runner bound to one tenant for one transaction. Its transaction opens with the tenant
- * (and search path, for the schema model) set by `set_config(..., true)` in the very same message
- * as START TRANSACTION: one round trip instead of two, and nothing survives COMMIT or ROLLBACK on
+ * (and search path, for the schema model) set transaction-locally (`tenantSettingSql`: set_config
+ * on PostgreSQL, bulkhead_set_tenant on Citus) in the very same message as START TRANSACTION: one round trip instead of two, and nothing survives COMMIT or ROLLBACK on
  * the pooled connection. The values are inlined (SET cannot take bind parameters, and a
  * multi-statement message cannot either), so they are validated against strict patterns first.
  */
@@ -99,7 +100,9 @@ export class TenantQueryRunner extends PostgresQueryRunner {
       .filter(Boolean)
       .join(' ');
     try {
-      await this.query(`START TRANSACTION ${mode}; SELECT ${this.settings()}`);
+      const engine = engineOf(this.connection);
+      const settings = tenantSettingSql(typeof engine === 'string' ? engine : await engine, this.scope);
+      await this.query(`START TRANSACTION ${mode}; SELECT ${settings}`);
     } catch (error) {
       this.isTransactionActive = false;
       // START may have succeeded before the SELECT failed: never hand back an open transaction.
@@ -165,10 +168,6 @@ export class TenantQueryRunner extends PostgresQueryRunner {
     await (this as unknown as { releasePostgresConnection(err: unknown): Promise<void> }).releasePostgresConnection(error);
   }
 
-  private settings(): string {
-    return settingsOf(this.scope);
-  }
-
   /**
    * One SELECT with the tenant set, in one round trip and one implicit transaction: the message
    * `SELECT set_config(...); <query>` carries no bind parameters, so its values come inlined as
@@ -178,11 +177,13 @@ export class TenantQueryRunner extends PostgresQueryRunner {
    */
   static async readOnce(dataSource: DataSource, scope: TenantRunnerScope, sql: string): Promise<ObjectLiteral[]> {
     checkScope(scope);
+    const engine = engineOf(dataSource);
+    const settings = tenantSettingSql(typeof engine === 'string' ? engine : await engine, scope);
     const driver = dataSource.driver as PostgresDriver;
     const [connection, release] = (await driver.obtainMasterConnection()) as [PgClient, (error?: unknown) => void];
     let results: Array<{ rows: ObjectLiteral[] }> | { rows: ObjectLiteral[] };
     try {
-      results = await connection.query(`SELECT ${settingsOf(scope)}; ${sql}`);
+      results = await connection.query(`SELECT ${settings}; ${sql}`);
     } catch (error) {
       // A connection that failed mid-message is destroyed, not lent out again.
       release(error);
@@ -205,9 +206,3 @@ function checkScope(scope: TenantRunnerScope): void {
   }
 }
 
-/** The transaction-local settings; values were validated against strict patterns by checkScope. */
-function settingsOf(scope: TenantRunnerScope): string {
-  const settings = [`set_config('app.tenant_id', '${scope.tenantId}', true)`];
-  if (scope.searchPath) settings.push(`set_config('search_path', '${scope.searchPath}', true)`);
-  return settings.join(', ');
-}
