@@ -44,7 +44,7 @@ export class ControlPlaneModule {
         DataSourceRouter,
         DatabaseProbe,
       ],
-      exports: [DataSourceRouter, TenantRegistry, TenantRepository, TenantAdmin, ClusterRegistry, TenantProvisioner, SiloDataSources, FleetMigrator, DatabaseProbe],
+      exports: [DataSourceRouter, TenantRegistry, TenantRepository, TenantAdmin, ClusterRegistry, TenantProvisioner, SiloDataSources, FleetMigrator, DatabaseProbe, TenantChangeFeed],
     };
   }
 }

@@ -3,7 +3,7 @@ export { migrateDatabase, migrationsOf, type MigrationOutcome, type MigrateOptio
 export { migrationSource, type MigrationSource } from './migration-source';
 export { migrationLabel, type MigrationFile } from './migration-files';
 export { provisionSchema, provisionSilo, withDatabase, type StorageOptions } from './tenant-storage';
-export { isTenantId, isTenantIdAnyCase, isSchemaName, isSafeSearchPath, schemaNameFor, databaseNameFor } from './tenant-names';
+export { isTenantId, isTenantIdAnyCase, isSchemaName, isDatabaseName, isSafeSearchPath, schemaNameFor, databaseNameFor } from './tenant-names';
 export { connectPg, withPg, quoteIdent, parsePgUrl } from './pg-client';
 export { ServiceUnreachableError, isConnectionFailure, hostOf } from './service-unavailable.error';
 export { assertRedisReachable } from './redis-reachable';
