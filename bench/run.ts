@@ -12,6 +12,7 @@ import { rateLimitBench } from './scenarios/rate-limit';
 import { meteringBench } from './scenarios/metering';
 import { scopingBench } from './scenarios/scoping';
 import { tierRouterBench } from './scenarios/tier-router';
+import { tenantMovesBench } from './scenarios/tenant-moves';
 
 const SCENARIOS: Record<string, () => Promise<BenchSection>> = {
   scoping: scopingBench,
@@ -21,6 +22,7 @@ const SCENARIOS: Record<string, () => Promise<BenchSection>> = {
   'rate-limit': rateLimitBench,
   audit: auditBench,
   metering: meteringBench,
+  'tenant-moves': tenantMovesBench,
 };
 
 const DOC = join(__dirname, '..', '..', 'docs', 'benchmarks.md');
@@ -28,7 +30,7 @@ const HEADER = `# Benchmarks
 
 Reproduce with \`npm run bench\` (all scenarios) or \`npm run bench -- <scenario>\` (${Object.keys(SCENARIOS).join(', ')}).
 \`BENCH_SCALE=0.1\` makes a quick smoke run. Needs the same PostgreSQL and Redis as the tests; the scoping scenario
-rebuilds its own \`bulkhead_bench\` database, the audit scenario \`bulkhead_bench_audit\`. Figures are ratios measured side by side in one run: these machines
+rebuilds its own \`bulkhead_bench\` database, the audit scenario \`bulkhead_bench_audit\`, the tenant-moves scenario \`bulkhead_bench_moves\`. Figures are ratios measured side by side in one run: these machines
 (2 cores, shared) are noisy, so compare ratios, not absolute numbers.
 `;
 

@@ -343,7 +343,7 @@ export class BulkheadConfig {
   /** Tenant moves: rows per batch of the copy and the catch-up. */
   @Transform(toInt)
   @IsInt()
-  @Min(10)
+  @Min(1)
   @Max(100_000)
   MOVES_BATCH_ROWS = 2000;
 
