@@ -2,7 +2,6 @@ import { IsolationModel } from '@bulkhead/config';
 import { parsePgUrl, withDatabase, withPg } from '@bulkhead/database';
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { runCli } from './support/cli';
 import { TenantWriter } from './support/move-load';
 import { createTenant, startTestApi, TestApi, tokenFor } from './support/test-app';
 
@@ -10,11 +9,29 @@ const ROOT = join(__dirname, '..');
 /** Small batches and a grace period long enough to see every phase from outside. */
 const MOVER_ENV = { MOVES_BATCH_ROWS: '5', MOVES_GRACE_MS: '3000', LOG_LEVEL: 'silent' };
 
-function startMover(args: string[]): ChildProcess {
-  return spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/cli/src/main.ts'), ...args], {
+function startMover(args: string[]): ChildProcess & { errors: string } {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/cli/src/main.ts'), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...MOVER_ENV },
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'pipe'],
+  }) as ChildProcess & { errors: string };
+  child.errors = '';
+  child.stderr!.on('data', (chunk: Buffer) => (child.errors += chunk.toString()));
+  return child;
+}
+
+/** The CLI to the end, without blocking this process: the API under test keeps serving the writer meanwhile. */
+function runMover(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/cli/src/main.ts'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...MOVER_ENV },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('exit', (status) => resolve({ status, stdout, stderr }));
   });
 }
 
@@ -70,10 +87,10 @@ describe('tenant moves: SIGKILL of the mover at every phase, then resume', () =>
     writer.start();
     const child = startMover(['tenant', 'move', tenant.id, '--to', to]);
     const seen = await killAt(child, tenant.id, phase);
-    expect(seen).toBe(phase);
+    expect({ seen, errors: child.errors }).toEqual({ seen: phase, errors: '' });
     await new Promise((resolve) => setTimeout(resolve, 300));
 
-    const resumed = runCli(['tenant', 'move', tenant.id, '--to', to, '--json'], MOVER_ENV);
+    const resumed = await runMover(['tenant', 'move', tenant.id, '--to', to, '--json']);
     await writer.stop();
     expect({ status: resumed.status, stderr: resumed.stderr }).toEqual({ status: 0, stderr: '' });
     expect(JSON.parse(resumed.stdout)).toMatchObject({ phase: 'done', target: { isolation: to } });
@@ -89,7 +106,7 @@ describe('tenant moves: SIGKILL of the mover at every phase, then resume', () =>
     writer.start();
     const child = startMover(['tenant', 'move', tenant.id, '--to', 'schema']);
     expect(await killAt(child, tenant.id, 'catching_up')).toBe('catching_up');
-    const aborted = runCli(['tenant', 'move', tenant.id, '--abort', '--json'], MOVER_ENV);
+    const aborted = await runMover(['tenant', 'move', tenant.id, '--abort', '--json']);
     await writer.stop();
     expect(aborted.status).toBe(0);
     expect(JSON.parse(aborted.stdout)).toMatchObject({ phase: 'aborted' });

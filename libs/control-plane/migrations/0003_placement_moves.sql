@@ -26,3 +26,18 @@ CREATE TABLE tenant_moves (
 -- At most one unfinished move per tenant.
 CREATE UNIQUE INDEX tenant_moves_unfinished ON tenant_moves (tenant) WHERE phase NOT IN ('done', 'aborted');
 CREATE INDEX tenant_moves_tenant ON tenant_moves (tenant, created_at);
+
+-- Refuses (SQLSTATE BHM01) a write whose unit of work started on a placement the tenant has since
+-- left: sent in the COMMIT message of writes in this database (pool and schema tenants of cluster
+-- main), so a unit of work that outlived a move's grace period re-runs on the new placement
+-- instead of writing into shared tables nobody reads for that tenant any more.
+CREATE FUNCTION bulkhead_assert_placement(target uuid, expected integer) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM public.tenants WHERE id = target AND placement_version = expected) THEN
+    RAISE EXCEPTION 'tenant % has moved to another placement', target USING ERRCODE = 'BHM01';
+  END IF;
+END;
+$$;
+REVOKE ALL ON FUNCTION bulkhead_assert_placement(uuid, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION bulkhead_assert_placement(uuid, integer) TO :runtime_role;

@@ -27,9 +27,20 @@ export function isPlacementMoved(error: unknown): boolean {
 }
 
 export function placedTenantOfRecord(record: TenantRecord, tier: PlacedTenant['tier']): PlacedTenant {
-  return { tenantId: record.id, tier, isolation: record.isolation, cluster: record.cluster, schemaName: record.schemaName, databaseName: record.databaseName };
+  return { tenantId: record.id, tier, isolation: record.isolation, cluster: record.cluster, schemaName: record.schemaName, databaseName: record.databaseName, placementVersion: record.placementVersion };
 }
 
 export function samePlacement(a: PlacedTenant, b: PlacedTenant): boolean {
   return a.isolation === b.isolation && a.cluster === b.cluster && a.schemaName === b.schemaName && a.databaseName === b.databaseName;
+}
+
+/**
+ * For a write in cluster main's database (pool and schema tenants), a statement for the COMMIT
+ * message that refuses the commit (BHM01) when the registry, in that same database, no longer
+ * places the tenant where this unit of work started: a unit of work that outlived a move's grace
+ * period must not write into the shared tables its tenant left (they keep no capture after the drop).
+ */
+export function placementCheckOf(placed: PlacedTenant): string | undefined {
+  if (placed.placementVersion === undefined || placed.cluster !== 'main' || placed.isolation === 'silo') return undefined;
+  return `SELECT public.bulkhead_assert_placement('${placed.tenantId}'::uuid, ${Math.trunc(placed.placementVersion)})`;
 }

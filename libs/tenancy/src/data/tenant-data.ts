@@ -5,7 +5,7 @@ import { currentTenant } from '../context/tenant-context.store';
 import { TenantContext } from '../context/tenant-context';
 import { BulkheadConfig } from '@bulkhead/config';
 import { DataSourceRouter, PlacedTenant, PlacementMovingProblem, TenantRegistry } from '@bulkhead/control-plane';
-import { followMovedPlacement, isPlacementMoved, placedTenantOf, placedTenantOfRecord, samePlacement } from './moved-placement';
+import { followMovedPlacement, isPlacementMoved, placedTenantOf, placedTenantOfRecord, placementCheckOf, samePlacement } from './moved-placement';
 import { TenantBoundaryViolationError } from './boundary.errors';
 import { ScopedReader } from './scoped-reader';
 import { ScopedRepository } from './scoped-repository';
@@ -154,7 +154,7 @@ export class TenantData {
         if (!current || current.status !== 'active') throw error;
         this.registry.forget(current);
         const next = placedTenantOfRecord(current, tenant.tier);
-        if (samePlacement(next, placed)) {
+        if (samePlacement(next, placed) && next.placementVersion === placed.placementVersion) {
           // Refused by the old placement, but the registry has not switched yet (a mover resuming): wait.
           if (Date.now() > deadline) throw new PlacementMovingProblem();
           await new Promise((resolve) => setTimeout(resolve, Math.min(25 * 2 ** attempt, 250)));
@@ -180,7 +180,11 @@ export class TenantData {
           await runner.startTransaction(options.isolationLevel);
           const tx = new TenantTransaction(runner, tenant.tenantId);
           const result = await work(tx, runner);
-          if (!options.readOnly) for (const hook of this.commitHooks) await hook.beforeCommit(tx);
+          if (!options.readOnly) {
+            for (const hook of this.commitHooks) await hook.beforeCommit(tx);
+            const check = placementCheckOf(placed);
+            if (check) runner.beforeCommit(check);
+          }
           await runner.commitTransaction();
           return result;
         } catch (error) {
