@@ -20,7 +20,12 @@ const operatorRoute = (operation: ApiOperation) => operation.path.startsWith('/v
  * A transition that needs another first: the document says both exist, not in which order. The
  * only hand-written knowledge in this file.
  */
-const PRECONDITIONS: Record<string, string> = { 'POST /v1/admin/tenants/{id}/reactivate': 'POST /v1/admin/tenants/{id}/suspend' };
+const PRECONDITIONS: Record<string, string> = {
+  'POST /v1/admin/tenants/{id}/reactivate': 'POST /v1/admin/tenants/{id}/suspend',
+  // A move's progress and its abort need a move: the generated one (to a schema) starts in the background.
+  'GET /v1/admin/tenants/{id}/move': 'POST /v1/admin/tenants/{id}/move',
+  'POST /v1/admin/tenants/{id}/move/abort': 'POST /v1/admin/tenants/{id}/move',
+};
 
 /**
  * The document, built from the running app alone, tells the truth: its examples satisfy its

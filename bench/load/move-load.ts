@@ -29,11 +29,12 @@ function send(kind: 'write' | 'read' | 'other', token: string): void {
   const email = `load-${writeSeq++}@bench.test`;
   const request =
     kind === 'write'
-      ? fetch(`${plan.url}/v1/customers`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ email, name: 'Load' }) })
-      : fetch(`${plan.url}/v1/customers?limit=10`, { headers: { authorization: `Bearer ${token}` } });
+      ? fetch(`${plan.url}/v1/customers`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ email, name: 'Load' }), signal: AbortSignal.timeout(30_000) })
+      : fetch(`${plan.url}/v1/customers?limit=10`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(30_000) });
   const done = request
     .then(async (response) => {
       const body = await response.text();
+      // A client gives up after 30 s: counted as failed (status 0), and a write as unacknowledged.
       const latency = performance.now() - t0;
       if (kind === 'write') writes.push([started, latency, response.status, response.status === 201 ? (JSON.parse(body) as { id: string }).id : email]);
       else (kind === 'read' ? reads : otherReads).push([started, latency, response.status]);

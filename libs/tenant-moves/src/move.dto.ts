@@ -5,7 +5,7 @@ import { MOVE_PHASES, MovePhase, MoveProgress, MoveRecord } from './move.record'
 import { PlacementSpec } from './placement-spec';
 
 export class MoveTenantDto {
-  @ApiProperty({ enum: ISOLATION_MODELS, description: 'The isolation model the tenant moves to.' })
+  @ApiProperty({ enum: ISOLATION_MODELS, example: 'schema', description: 'The isolation model the tenant moves to.' })
   @IsIn(ISOLATION_MODELS)
   to!: IsolationModel;
 
