@@ -59,7 +59,7 @@ describe('tenant moves: SIGKILL of the mover at every phase, then resume', () =>
   }
 
   async function killAt(child: ChildProcess, tenantId: string, phase: string): Promise<string | undefined> {
-    const deadline = Date.now() + 90_000;
+    const deadline = Date.now() + 300_000;
     let seen: string | undefined;
     while (Date.now() < deadline && child.exitCode === null) {
       seen = await phaseOf(tenantId);
@@ -97,7 +97,7 @@ describe('tenant moves: SIGKILL of the mover at every phase, then resume', () =>
     expect(writer.failures.filter((failure) => !failure.includes('placement_moving'))).toEqual([]);
     expect(await writer.read()).toEqual(writer.model);
     expect(await api.admin.get(tenant.id)).toMatchObject({ isolation: to, placementVersion: tenant.placementVersion + 1 });
-  }, 240_000);
+  }, 900_000);
 
   it('killed while catching up, then aborted: the source untouched and live, the target gone', async () => {
     const tenant = await createTenant(api, { isolation: 'pool' });
@@ -115,5 +115,5 @@ describe('tenant moves: SIGKILL of the mover at every phase, then resume', () =>
     expect(await api.admin.get(tenant.id)).toMatchObject({ isolation: 'pool', placementVersion: tenant.placementVersion });
     const schemas = await withPg(controlUrl, 'moves-crash-test', (client) => client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [tenant.id.replace(/-/g, '').replace(/^/, 't_')]));
     expect(schemas.rowCount).toBe(0);
-  }, 240_000);
+  }, 900_000);
 });
