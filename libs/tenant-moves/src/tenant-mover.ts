@@ -25,6 +25,8 @@ interface Sides {
 
 /** Below this many captured changes the mover raises the fence: what is left applies in well under a second. */
 const FENCE_BACKLOG = 200;
+/** Changes per catch-up round at least, whatever MOVES_BATCH_ROWS says: a round must outpace the tenant's writes. */
+const MIN_CATCH_UP_ROUND = 1000;
 
 /**
  * Moves a live tenant between placements (pool, schema, silo; cluster to cluster), phase by phase,
@@ -208,7 +210,7 @@ export class TenantMover {
       const progress: MoveProgress = { ...move.progress };
       for (;;) {
         await this.checkAbort(move);
-        const applied = await applyChanges(sides.source, sides.sourceEnd.schema, sides.target, sides.targetEnd.schema, sides.tables, this.config.MOVES_BATCH_ROWS);
+        const applied = await applyChanges(sides.source, sides.sourceEnd.schema, sides.target, sides.targetEnd.schema, sides.tables, Math.max(this.config.MOVES_BATCH_ROWS, MIN_CATCH_UP_ROUND));
         const left = await backlog(sides.source);
         progress.appliedChanges = (progress.appliedChanges ?? 0) + applied;
         progress.catchUpRounds = (progress.catchUpRounds ?? 0) + 1;
@@ -242,7 +244,7 @@ export class TenantMover {
           return;
         }
         try {
-          while ((await applyChanges(sides.source, sides.sourceEnd.schema, sides.target, sides.targetEnd.schema, sides.tables, this.config.MOVES_BATCH_ROWS)) > 0);
+          while ((await applyChanges(sides.source, sides.sourceEnd.schema, sides.target, sides.targetEnd.schema, sides.tables, Math.max(this.config.MOVES_BATCH_ROWS, MIN_CATCH_UP_ROUND))) > 0);
           const [sourceParity, targetParity] = await Promise.all([parityOf(sides.source, sides.sourceEnd.schema, sides.tables), parityOf(sides.target, sides.targetEnd.schema, sides.tables)]);
           const mismatches = parityMismatches(sourceParity, targetParity);
           if (mismatches.length) throw new ParityMismatchError(mismatches);
