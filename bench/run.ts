@@ -16,6 +16,7 @@ import { scopingBench } from './scenarios/scoping';
 import { siloScaleBench } from './scenarios/silo-scale';
 import { signupBench } from './scenarios/signup';
 import { tierRouterBench } from './scenarios/tier-router';
+import { tenantMovesBench } from './scenarios/tenant-moves';
 
 const SCENARIOS: Record<string, () => Promise<BenchSection>> = {
   scoping: scopingBench,
@@ -28,6 +29,7 @@ const SCENARIOS: Record<string, () => Promise<BenchSection>> = {
   metering: meteringBench,
   signup: signupBench,
   citus: citusBench,
+  'tenant-moves': tenantMovesBench,
 };
 
 /** Scenarios that need something this machine may not have; left out of a default run without it. */
@@ -40,7 +42,7 @@ const HEADER = `# Benchmarks
 
 Reproduce with \`npm run bench\` (all scenarios) or \`npm run bench -- <scenario>\` (${Object.keys(SCENARIOS).join(', ')}).
 \`BENCH_SCALE=0.1\` makes a quick smoke run. Needs the same PostgreSQL and Redis as the tests; the scoping scenario
-rebuilds its own \`bulkhead_bench\` database, the audit scenario \`bulkhead_bench_audit\`. The citus scenario runs only when
+rebuilds its own \`bulkhead_bench\` database, the audit scenario \`bulkhead_bench_audit\`, the tenant-moves scenario \`bulkhead_bench_moves\`. The citus scenario runs only when
 \`BULKHEAD_TEST_CITUS_URL\` and \`BULKHEAD_TEST_CITUS_WORKERS\` name a Citus cluster (docs/citus.md). Figures are ratios measured side by side in one run: these machines
 (2 cores, shared) are noisy, so compare ratios, not absolute numbers.
 `;

@@ -25,6 +25,9 @@ const PRECONDITIONS: Record<string, string> = {
   'POST /v1/admin/tenants/{id}/reactivate': 'POST /v1/admin/tenants/{id}/suspend',
   'POST /v1/admin/tenants/{id}/restore': 'POST /v1/admin/tenants/{id}/offboard',
   'POST /v1/admin/tenants/{id}/lifecycle/abort': 'POST /v1/admin/tenants/{id}/offboard',
+  // A move's progress and its abort need a move: the generated one (to a schema) starts in the background.
+  'GET /v1/admin/tenants/{id}/move': 'POST /v1/admin/tenants/{id}/move',
+  'POST /v1/admin/tenants/{id}/move/abort': 'POST /v1/admin/tenants/{id}/move',
 };
 
 /**

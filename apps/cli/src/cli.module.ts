@@ -2,6 +2,7 @@ import { ConfigModule } from '@bulkhead/config';
 import { JobsModule } from '@bulkhead/jobs';
 import { RateLimitModule } from '@bulkhead/rate-limit';
 import { TenancyModule } from '@bulkhead/tenancy';
+import { TenantMovesModule } from '@bulkhead/tenant-moves';
 import { Module } from '@nestjs/common';
 import { DOMAINS } from '../../domains';
 
@@ -13,6 +14,8 @@ import { DOMAINS } from '../../domains';
     JobsModule.forRoot({ worker: false, http: false }),
     // For `tenant requests`: the request counts the API's limiter keeps in Redis.
     RateLimitModule,
+    // For `tenant move`.
+    TenantMovesModule.forRoot({ http: false }),
     ...DOMAINS.map((domain) => domain.module),
   ],
 })

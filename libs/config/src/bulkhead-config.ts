@@ -401,6 +401,31 @@ export class BulkheadConfig {
   })
   METERING_PLANS = 'free:orders.created=1000/month|exports.requested=10/day;pro:orders.created=100000/month|exports.requested=1000/day;enterprise:';
 
+  /** Tenant moves: how long the old placement stays, read-only, after the switch before it is dropped. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(86_400_000)
+  MOVES_GRACE_MS = 300_000;
+
+  /**
+   * Tenant moves: how long the mover waits for the tenant's writes in flight to finish when it raises
+   * the write fence; past it the fence is lowered, the mover catches up again and retries. Bounds
+   * how long a tenant's new writes can queue behind a slow transaction of its own.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  @Max(60_000)
+  MOVES_FENCE_WAIT_MS = 1000;
+
+  /** Tenant moves: rows per batch of the copy and the catch-up. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  MOVES_BATCH_ROWS = 2000;
+
   /** How often the worker reconciles every tenant's meters for the current and previous billing period. */
   @Transform(toInt)
   @IsInt()

@@ -46,7 +46,7 @@ export class ControlPlaneModule {
         DataSourceRouter,
         DatabaseProbe,
       ],
-      exports: [DataSourceRouter, TenantRegistry, TenantRepository, TenantAdmin, ClusterRegistry, TenantProvisioner, SiloDataSources, FleetMigrator, DatabaseProbe],
+      exports: [DataSourceRouter, TenantRegistry, TenantRepository, TenantAdmin, ClusterRegistry, TenantProvisioner, SiloDataSources, FleetMigrator, DatabaseProbe, TenantChangeFeed],
     };
   }
 }

@@ -39,6 +39,10 @@ export async function bootstrapDatabase(urls: BootstrapUrls, options: { recreate
         [runtime.user],
       );
       if (member.rowCount) throw new Error(`Runtime role ${runtime.user} is a member of another role; revoke that membership`);
+      // A tenant move copies rows as the owner the way logical replication applies them: with
+      // session_replication_role = replica, so the target's triggers (audit chaining, foreign
+      // keys) leave the copied rows exactly as they were (PostgreSQL 15: GRANT SET ON PARAMETER).
+      await admin.query(`GRANT SET ON PARAMETER session_replication_role TO ${quoteIdent(owner.user)}`);
 
       if (options.recreate) {
         // Silo databases are named after their cluster database: drop them with it.

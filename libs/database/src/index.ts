@@ -4,6 +4,6 @@ export { migrationSource, type MigrationSource, type CitusTablePlacement } from 
 export { detectDatabaseEngine, type DatabaseEngine } from './database-engine';
 export { migrationLabel, type MigrationFile } from './migration-files';
 export { provisionSchema, provisionSilo, withDatabase, type StorageOptions } from './tenant-storage';
-export { isTenantId, isTenantIdAnyCase, isSchemaName, isSafeSearchPath, schemaNameFor, databaseNameFor } from './tenant-names';
+export { isTenantId, isTenantIdAnyCase, isSchemaName, isDatabaseName, isSafeSearchPath, schemaNameFor, databaseNameFor } from './tenant-names';
 export { connectPg, withPg, quoteIdent, parsePgUrl } from './pg-client';
 export { ServiceUnreachableError, isConnectionFailure, hostOf } from './service-unavailable.error';

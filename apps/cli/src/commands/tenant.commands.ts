@@ -5,6 +5,8 @@ import { BadRequestException } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { Command } from 'commander';
+import { ISOLATION_MODELS, IsolationModel } from '@bulkhead/config';
+import { MoveRecord, MoveView, TenantMover } from '@bulkhead/tenant-moves';
 import { print, printJson, withCliContext } from '../cli-context';
 import { registerLifecycleCommands } from './lifecycle.commands';
 
@@ -67,6 +69,41 @@ export function registerTenantCommands(program: Command): void {
       table([provisioned]);
     });
 
+  tenant
+    .command('move <tenant>')
+    .description(
+      'move a live tenant to another isolation model or cluster: copy while live, capture its writes, fence, verify parity, switch, ' +
+        'keep the source read-only for MOVES_GRACE_MS, drop it. Running it again resumes an interrupted move',
+    )
+    .option('--to <model>', 'pool | schema | silo')
+    .option('--cluster <key>', 'target cluster (default: the one it is on)')
+    .option('--abort', 'abort the unfinished move (before its switch): target dropped, source untouched')
+    .option('--status', "print the tenant's newest move and exit")
+    .option('--json', 'print JSON')
+    .action(async (reference: string, options: { to?: string; cluster?: string; abort?: boolean; status?: boolean; json?: boolean }) => {
+      const show = (move: MoveRecord) => {
+        if (options.json) printJson(MoveView.of(move));
+        else print(describeMove(move));
+      };
+      const final = await withCliContext(async (context) => {
+        const admin = context.get(TenantAdmin);
+        const mover = context.get(TenantMover);
+        const found = await admin.find(reference);
+        if (options.status) return mover.current(found.id);
+        if (options.abort) return mover.abort(found.id);
+        if (!options.to || !(ISOLATION_MODELS as readonly string[]).includes(options.to)) throw new BadRequestException('--to must be pool, schema or silo');
+        const move = await mover.request(found.id, options.to as IsolationModel, options.cluster);
+        let last = '';
+        return mover.run(move.id, (now) => {
+          const line = describeMove(now);
+          if (!options.json && line !== last) print(line);
+          last = line;
+        });
+      });
+      show(final);
+      if (final.phase === 'failed' || (!options.status && !options.abort && final.phase !== 'done')) process.exitCode = 1;
+    });
+
   for (const verb of ['suspend', 'reactivate'] as const) {
     tenant
       .command(`${verb} <tenant>`)
@@ -103,4 +140,20 @@ export function registerTenantCommands(program: Command): void {
     });
 
   registerLifecycleCommands(tenant);
+}
+
+function placementOf(spec: MoveRecord['source']): string {
+  return `${spec.isolation}@${spec.cluster}`;
+}
+
+function describeMove(move: MoveRecord): string {
+  const p = move.progress;
+  const facts = [
+    p.copiedRows !== undefined ? `copied ${p.copiedRows}` : '',
+    p.appliedChanges !== undefined ? `caught up ${p.appliedChanges}` : '',
+    p.backlog !== undefined ? `backlog ${p.backlog}` : '',
+    p.fenceMs !== undefined ? `fence ${p.fenceMs} ms` : '',
+    move.error ? `error: ${move.error}` : '',
+  ].filter(Boolean);
+  return `${move.id}  ${placementOf(move.source)} -> ${placementOf(move.target)}  ${move.phase}${facts.length ? '  ' + facts.join(', ') : ''}`;
 }

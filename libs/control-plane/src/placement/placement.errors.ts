@@ -40,3 +40,16 @@ export class UnsafeDatabaseRoleError extends Error {
     this.name = 'UnsafeDatabaseRoleError';
   }
 }
+
+/**
+ * The SQLSTATE a tenant's old placement raises on a write once the tenant has moved (the capture
+ * trigger of @bulkhead/tenant-moves): the write rolled back untouched and belongs on the new placement.
+ */
+export const PLACEMENT_MOVED_SQLSTATE = 'BHM01';
+
+/** A write met a move that had not switched within the write's budget: retry shortly. */
+export class PlacementMovingProblem extends ProblemError {
+  constructor() {
+    super(503, 'placement_moving', 'Tenant being moved', "The tenant's data is being moved; retry shortly.", { retryAfterSeconds: 1 });
+  }
+}

@@ -10,6 +10,8 @@ export interface PlacedTenant {
   readonly cluster: string;
   readonly schemaName: string | null;
   readonly databaseName: string | null;
+  /** The registry's placement version this unit of work started with (absent for the platform's own context). */
+  readonly placementVersion?: number;
 }
 
 /**

@@ -22,6 +22,8 @@ export interface TenantRecord {
   databaseName: string | null;
   /** How many tenant migrations (of every owner) its placement carries: current when it equals the set's size. */
   dataVersion: number;
+  /** Bumped by every placement switch (a move), so a cached placement can be told outdated. */
+  placementVersion: number;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -16,11 +16,12 @@ interface TenantRow {
   schema_name: string | null;
   database_name: string | null;
   data_version: number;
+  placement_version: number;
   created_at: Date;
   updated_at: Date;
 }
 
-const COLUMNS = 'id, slug, name, tier, isolation, status, region, external_ref, cluster, schema_name, database_name, data_version, created_at, updated_at';
+const COLUMNS = 'id, slug, name, tier, isolation, status, region, external_ref, cluster, schema_name, database_name, data_version, placement_version, created_at, updated_at';
 
 function toRecord(row: TenantRow): TenantRecord {
   return {
@@ -36,6 +37,7 @@ function toRecord(row: TenantRow): TenantRecord {
     schemaName: row.schema_name,
     databaseName: row.database_name,
     dataVersion: row.data_version,
+    placementVersion: row.placement_version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -46,6 +46,7 @@ export function tenantContextOf(
     cluster: string;
     schemaName: string | null;
     databaseName: string | null;
+    placementVersion?: number;
   },
   userId: string,
   requestId?: string,
@@ -60,6 +61,7 @@ export function tenantContextOf(
     cluster: tenant.cluster,
     schemaName: tenant.schemaName,
     databaseName: tenant.databaseName,
+    ...(tenant.placementVersion !== undefined ? { placementVersion: tenant.placementVersion } : {}),
     userId,
     requestId,
     ...(resolution ? { resolution } : {}),

@@ -1,9 +1,8 @@
 import { EntityTarget, ObjectLiteral } from 'typeorm';
-import { DataSourceRouter } from '@bulkhead/control-plane';
+import { DataSourceRouter, PlacedTenant } from '@bulkhead/control-plane';
 import { CompiledSelect } from './compiled-select';
 import { PageRequest, ScopedWhere } from './scoped-query';
 import { TenantOwnedEntity } from './tenant-owned.entity';
-import { TenantContext } from '../context/tenant-context';
 import { TenantQueryRunner } from './tenant-query-runner';
 
 /**
@@ -17,7 +16,7 @@ import { TenantQueryRunner } from './tenant-query-runner';
 export class ScopedReader<E extends TenantOwnedEntity> {
   constructor(
     private readonly router: DataSourceRouter,
-    private readonly tenant: TenantContext,
+    private readonly tenant: PlacedTenant,
     private readonly target: EntityTarget<E>,
     private readonly joined?: TenantQueryRunner,
   ) {}

@@ -3,7 +3,9 @@ import { EntityTarget } from 'typeorm';
 import { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 import { currentTenant } from '../context/tenant-context.store';
 import { TenantContext } from '../context/tenant-context';
-import { DataSourceRouter } from '@bulkhead/control-plane';
+import { BulkheadConfig } from '@bulkhead/config';
+import { DataSourceRouter, PlacedTenant, PlacementMovingProblem, TenantRegistry } from '@bulkhead/control-plane';
+import { followMovedPlacement, isPlacementMoved, placedTenantOf, placedTenantOfRecord, placementCheckOf, samePlacement } from './moved-placement';
 import { TenantBoundaryViolationError } from './boundary.errors';
 import { ScopedReader } from './scoped-reader';
 import { ScopedRepository } from './scoped-repository';
@@ -103,7 +105,11 @@ export interface TenantTransactionOptions {
 export class TenantData {
   private readonly commitHooks: TenantCommitHook[] = [];
 
-  constructor(private readonly router: DataSourceRouter) {}
+  constructor(
+    private readonly router: DataSourceRouter,
+    private readonly registry: TenantRegistry,
+    private readonly config: BulkheadConfig,
+  ) {}
 
   /** Adds a hook run before every outermost write transaction commits (see `TenantCommitHook`). */
   addCommitHook(hook: TenantCommitHook): void {
@@ -113,7 +119,7 @@ export class TenantData {
   /** Single-statement reads of the current tenant's data, each in one round trip (or in the open scope). */
   read<E extends TenantOwnedEntity>(target: EntityTarget<E>): ScopedReader<E> {
     const tenant = currentTenant();
-    return new ScopedReader(this.router, tenant, target, joinedScope(tenant.tenantId)?.runner);
+    return new ScopedReader(this.router, placedTenantOf(tenant), target, joinedScope(tenant.tenantId)?.runner);
   }
 
   async transaction<T>(work: (tx: TenantTransaction) => Promise<T>, options: TenantTransactionOptions = {}): Promise<T> {
@@ -139,10 +145,41 @@ export class TenantData {
     return this.open({ readOnly: readOnlyContext(tenant) }, (tx, runner) => runInScope({ tenantId: tenant.tenantId, runner }, () => work(tx)));
   }
 
-  private open<T>(options: TenantTransactionOptions, work: (tx: TenantTransaction, runner: TenantQueryRunner) => Promise<T>): Promise<T> {
+  /**
+   * Runs the transaction on the unit's placement. A write that meets the tenant's move waits at its
+   * fence in the database; once the move switched, the old placement refuses it (rolled back,
+   * nothing written) and it runs again, whole, on the new placement: the tenant's writes wait
+   * through a move, they do not fail. Only past the write budget without a switch is it a 503.
+   */
+  private async open<T>(options: TenantTransactionOptions, work: (tx: TenantTransaction, runner: TenantQueryRunner) => Promise<T>): Promise<T> {
+    const tenant = currentTenant();
+    let placed = placedTenantOf(tenant);
+    const deadline = Date.now() + this.config.POOL_QUEUE_BUDGET_MS * 10;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.openOn(placed, options, work);
+      } catch (error) {
+        if (!isPlacementMoved(error)) throw error;
+        const current = await this.registry.findById(tenant.tenantId);
+        if (!current || current.status !== 'active') throw error;
+        this.registry.forget(current);
+        const next = placedTenantOfRecord(current, tenant.tier);
+        if (samePlacement(next, placed) && next.placementVersion === placed.placementVersion) {
+          // Refused by the old placement, but the registry has not switched yet (a mover resuming): wait.
+          if (Date.now() > deadline) throw new PlacementMovingProblem();
+          await new Promise((resolve) => setTimeout(resolve, Math.min(25 * 2 ** attempt, 250)));
+          continue;
+        }
+        placed = next;
+        followMovedPlacement(next);
+      }
+    }
+  }
+
+  private openOn<T>(placed: PlacedTenant, options: TenantTransactionOptions, work: (tx: TenantTransaction, runner: TenantQueryRunner) => Promise<T>): Promise<T> {
     const tenant = currentTenant();
     return this.router.use(
-      tenant,
+      placed,
       async (placement) => {
         const runner = TenantQueryRunner.create(placement.dataSource, {
           tenantId: tenant.tenantId,
@@ -153,7 +190,11 @@ export class TenantData {
           await runner.startTransaction(options.isolationLevel);
           const tx = new TenantTransaction(runner, tenant.tenantId);
           const result = await work(tx, runner);
-          if (!options.readOnly) for (const hook of this.commitHooks) await hook.beforeCommit(tx);
+          if (!options.readOnly) {
+            for (const hook of this.commitHooks) await hook.beforeCommit(tx);
+            const check = placementCheckOf(placed);
+            if (check) runner.beforeCommit(check);
+          }
           await runner.commitTransaction();
           return result;
         } catch (error) {

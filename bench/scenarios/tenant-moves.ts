@@ -1,0 +1,151 @@
+/**
+ * A live tenant moved pool -> silo -> schema -> pool under load (issue 11): the tenant holds
+ * 100,000 orders (times BENCH_SCALE) and keeps writing (100/s) and reading (500/s) from a separate
+ * load process throughout, beside other tenants' reads. Reports per move: total time, the time its
+ * writes were held at the fence, the moving tenant's write latency during the move, and other
+ * tenants' p99 during the move against their p99 before any move; then lost writes (acknowledged
+ * but absent), duplicates, and failed reads over the whole run.
+ */
+import { IsolationModel, loadConfig } from '@bulkhead/config';
+import { TenantAdmin, TenantRecord } from '@bulkhead/control-plane';
+import { bootstrapDatabase, migrateDatabase, withDatabase, withPg } from '@bulkhead/database';
+import { DevIssuer } from '@bulkhead/identity';
+import { migrationSourcesFor } from '@bulkhead/tenancy';
+import { MoveRecord, TenantMover } from '@bulkhead/tenant-moves';
+import { fork } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import { ApiModule } from '../../apps/api/src/api.module';
+import { createHttpApp } from '../../apps/api/src/http.setup';
+import { DOMAINS } from '../../apps/domains';
+import { BenchSection } from '../bench-section';
+
+const SCALE = Number(process.env.BENCH_SCALE ?? '1') > 0 ? Number(process.env.BENCH_SCALE ?? '1') : 1;
+const ORDERS = Math.max(1000, Math.round(100_000 * SCALE));
+const CUSTOMERS = Math.max(100, Math.round(ORDERS / 100));
+const BASELINE_S = Math.max(5, Math.round(15 * SCALE));
+const OTHERS = 4;
+const WRITES_PER_S = 100;
+const READS_PER_S = 500;
+const OTHER_READS_PER_S = 100;
+const DATABASE = 'bulkhead_bench_moves';
+
+const BENCH_ENV: Record<string, string> = {
+  DATABASE_URL: `postgres://bulkhead_app:bulkhead_app@127.0.0.1:5432/${DATABASE}`,
+  DATABASE_OWNER_URL: `postgres://bulkhead_owner:bulkhead_owner@127.0.0.1:5432/${DATABASE}`,
+  DEV_ISSUER: 'true',
+  DEV_ISSUER_KEY_FILE: '.data/bench-issuer-key.json',
+  AUDIT_KEY_FILE: '.data/bench-audit-keys.json',
+  LOG_LEVEL: 'warn',
+  MOVES_GRACE_MS: '2000',
+  RATE_LIMIT_FREE: 'read:6000000,write:6000000,export:6000000,ingest:6000000',
+  RATE_LIMIT_PRO: 'read:6000000,write:6000000,export:6000000,ingest:6000000',
+  METERING_PLANS: 'free:;pro:;enterprise:',
+};
+
+type Outcome = [number, number, number, string?];
+
+function p99(values: number[]): number {
+  if (!values.length) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))];
+}
+
+export async function tenantMovesBench(): Promise<BenchSection> {
+  Object.assign(process.env, BENCH_ENV);
+  const config = loadConfig();
+  await bootstrapDatabase({ adminUrl: config.DATABASE_ADMIN_URL, ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL }, { recreate: true });
+  await migrateDatabase({ ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL, sources: migrationSourcesFor(DOMAINS) });
+  const superuser = withDatabase(config.DATABASE_ADMIN_URL, DATABASE);
+
+  const app = await createHttpApp(ApiModule, config, { docs: false, abortOnError: false });
+  await app.listen(0, '127.0.0.1');
+  const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  try {
+    const admin = app.get(TenantAdmin);
+    const mover = app.get(TenantMover);
+    const stamp = Date.now().toString(36);
+    const moving = await admin.create({ slug: `bench-move-${stamp}`, name: 'Moving', tier: 'pro', isolation: 'pool' });
+    const others: TenantRecord[] = [];
+    for (let i = 0; i < OTHERS; i++) others.push(await admin.create({ slug: `bench-other-${i}-${stamp}`, name: `Other ${i}`, tier: 'free', isolation: 'pool' }));
+    await withPg(superuser, 'bench-seed', async (client) => {
+      for (const tenant of [moving, ...others]) {
+        const customers = tenant === moving ? CUSTOMERS : 200;
+        await client.query(
+          `INSERT INTO customers (tenant_id, id, email, name) SELECT $1, gen_random_uuid(), 'seed-' || g || '@bench.test', 'Seed ' || g FROM generate_series(1, $2) g`,
+          [tenant.id, customers],
+        );
+      }
+      await client.query(
+        `INSERT INTO orders (tenant_id, id, customer_id, status, total_cents, currency, note)
+         SELECT $1, gen_random_uuid(), c.ids[1 + g % $3], 'paid', 100 + g, 'EUR', 'seeded order ' || g
+           FROM generate_series(1, $2) g, (SELECT array_agg(id) AS ids FROM customers WHERE tenant_id = $1) c`,
+        [moving.id, ORDERS, CUSTOMERS],
+      );
+      await client.query('ANALYZE');
+    });
+
+    const issuer = new DevIssuer(config);
+    const token = (tenant: TenantRecord) => issuer.mint({ subject: 'bench', tenantId: tenant.id, expiresInSeconds: 7200 });
+    const load = fork(require.resolve('../load/move-load'), [JSON.stringify({ url, moving: token(moving), others: others.map(token), writesPerSecond: WRITES_PER_S, readsPerSecond: READS_PER_S, otherReadsPerSecond: OTHER_READS_PER_S })], { silent: true, execArgv: [] });
+    const result = new Promise<{ writes: Outcome[]; reads: Outcome[]; otherReads: Outcome[] }>((resolve, reject) => {
+      load.on('message', (message) => resolve(message as { writes: Outcome[]; reads: Outcome[]; otherReads: Outcome[] }));
+      load.on('exit', (code) => code !== 0 && reject(new Error(`load process exited ${code}`)));
+    });
+    const loadStarted = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, BASELINE_S * 1000));
+    const baselineEnd = Date.now();
+
+    const moves: Array<{ to: IsolationModel; move: MoveRecord; start: number; end: number }> = [];
+    for (const to of ['silo', 'schema', 'pool'] as IsolationModel[]) {
+      const start = Date.now();
+      const requested = await mover.request(moving.id, to);
+      const move = await mover.run(requested.id);
+      if (move.phase !== 'done') throw new Error(`move to ${to} ended ${move.phase}: ${move.error}`);
+      moves.push({ to, move, start, end: Date.now() });
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+    load.send('stop');
+    const { writes, reads, otherReads } = await result;
+
+    const acknowledged = writes.filter((w) => w[2] === 201).map((w) => w[3]!);
+    const refused = writes.filter((w) => w[2] !== 201);
+    const stored = await withPg(superuser, 'bench-check', async (client) => {
+      const found = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM customers WHERE tenant_id = $1 AND id = ANY($2::uuid[])', [moving.id, acknowledged]);
+      const all = await client.query<{ n: number; emails: number }>("SELECT count(*)::int AS n, count(DISTINCT email)::int AS emails FROM customers WHERE tenant_id = $1 AND email LIKE 'load-%'", [moving.id]);
+      const orders = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM orders WHERE tenant_id = $1', [moving.id]);
+      return { found: found.rows[0].n, rows: all.rows[0].n, emails: all.rows[0].emails, orders: orders.rows[0].n };
+    });
+    const lost = acknowledged.length - stored.found;
+    const duplicates = stored.rows - stored.emails;
+    const unacknowledgedStored = stored.rows - stored.found;
+    const failedReads = reads.filter((r) => r[2] !== 200).length;
+    const before = p99(otherReads.filter((r) => r[0] >= loadStarted + 2000 && r[0] < baselineEnd).map((r) => r[1]));
+    const movesMarkdown = moves.map(({ to, move, start, end }, i) => {
+      const from = i === 0 ? 'pool' : moves[i - 1].to;
+      const during = (rows: Outcome[]) => rows.filter((r) => r[0] >= start && r[0] <= end);
+      const writeLatencies = during(writes).map((w) => w[1]);
+      const otherP99 = p99(during(otherReads).map((r) => r[1]));
+      const switchS = ((move.switchedAt!.getTime() - start) / 1000).toFixed(1);
+      return `| ${from} -> ${to} | ${((end - start) / 1000).toFixed(1)} | ${switchS} | ${move.progress.copiedRows} | ${move.progress.fenceMs} | ${p99(writeLatencies).toFixed(0)} | ${Math.max(0, ...writeLatencies).toFixed(0)} | ${before.toFixed(1)} | ${otherP99.toFixed(1)} | ${(otherP99 / before).toFixed(2)}x |`;
+    });
+
+    const markdown = [
+      `One tenant with ${ORDERS.toLocaleString('en')} orders and ${CUSTOMERS.toLocaleString('en')} customers (pool, cluster main) moved pool -> silo -> schema -> pool by the mover inside the API process, ` +
+        `while a separate load process sends it ${WRITES_PER_S} writes/s (POST /v1/customers) and ${READS_PER_S} reads/s (GET /v1/customers?limit=10), open loop, ` +
+        `and ${OTHER_READS_PER_S} reads/s spread over ${OTHERS} other tenants. MOVES_GRACE_MS 2000 (the total includes it and the drop). ` +
+        `"Fence held" is how long the tenant's writes were held (raising the fence to lowering it: final catch-up, parity of every table on both sides, switch). ` +
+        `Other tenants' p99 "before" is over the ${BASELINE_S} s before the first move.`,
+      '',
+      '| move | total s | to switch s | rows copied | fence held ms | moving tenant write p99 ms | write max ms | others p99 before ms | others p99 during ms | during / before |',
+      '|---|---|---|---|---|---|---|---|---|---|',
+      ...movesMarkdown,
+      '',
+      `Over the whole run: ${writes.length} writes sent, ${acknowledged.length} acknowledged, **${lost} lost** (acknowledged, absent), **${duplicates} duplicates**, ` +
+        `${refused.length} refused (${[...new Set(refused.map((r) => r[2]))].join(', ') || 'none'}), ${unacknowledgedStored} stored without an acknowledgement; ` +
+        `${reads.length} reads of the moving tenant, **${failedReads} failed**; ${stored.orders.toLocaleString('en')} orders after the three moves.`,
+    ].join('\n');
+    return { title: 'Tenant moves under load (issue 11)', markdown };
+  } finally {
+    await app.close();
+  }
+}

@@ -1,0 +1,46 @@
+import type { PlacedTenant, TenantRecord } from '@bulkhead/control-plane';
+import { PLACEMENT_MOVED_SQLSTATE } from '@bulkhead/control-plane';
+import { QueryFailedError } from 'typeorm';
+import { TenantContext } from '../context/tenant-context';
+import { setUnitOfWorkValue, unitOfWorkValue } from '../context/tenant-context.store';
+
+const MOVED_PLACEMENT = Symbol('bulkhead.moved-placement');
+
+/**
+ * The placement a unit of work uses: the one it started with (its tenant context), unless one of
+ * its writes met the tenant's move after the switch and followed the tenant to its new placement;
+ * from then on the unit stays there, so it reads what it wrote.
+ */
+export function placedTenantOf(tenant: TenantContext): PlacedTenant {
+  const moved = unitOfWorkValue<PlacedTenant>(MOVED_PLACEMENT);
+  return moved && moved.tenantId === tenant.tenantId ? moved : tenant;
+}
+
+export function followMovedPlacement(placed: PlacedTenant): void {
+  setUnitOfWorkValue(MOVED_PLACEMENT, placed);
+}
+
+/** A write refused by the tenant's old placement: it rolled back untouched and belongs on the new one. */
+export function isPlacementMoved(error: unknown): boolean {
+  const code = error instanceof QueryFailedError ? (error.driverError as { code?: string }).code : (error as { code?: unknown } | null)?.code;
+  return code === PLACEMENT_MOVED_SQLSTATE;
+}
+
+export function placedTenantOfRecord(record: TenantRecord, tier: PlacedTenant['tier']): PlacedTenant {
+  return { tenantId: record.id, tier, isolation: record.isolation, cluster: record.cluster, schemaName: record.schemaName, databaseName: record.databaseName, placementVersion: record.placementVersion };
+}
+
+export function samePlacement(a: PlacedTenant, b: PlacedTenant): boolean {
+  return a.isolation === b.isolation && a.cluster === b.cluster && a.schemaName === b.schemaName && a.databaseName === b.databaseName;
+}
+
+/**
+ * For a write in cluster main's database (pool and schema tenants), a statement for the COMMIT
+ * message that refuses the commit (BHM01) when the registry, in that same database, no longer
+ * places the tenant where this unit of work started: a unit of work that outlived a move's grace
+ * period must not write into the shared tables its tenant left (they keep no capture after the drop).
+ */
+export function placementCheckOf(placed: PlacedTenant): string | undefined {
+  if (placed.placementVersion === undefined || placed.cluster !== 'main' || placed.isolation === 'silo') return undefined;
+  return `SELECT public.bulkhead_assert_placement('${placed.tenantId}'::uuid, ${Math.trunc(placed.placementVersion)})`;
+}

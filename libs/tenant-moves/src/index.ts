@@ -1,0 +1,5 @@
+export { TenantMovesModule } from './tenant-moves.module';
+export { TenantMover } from './tenant-mover';
+export { MoveView, MoveTenantDto } from './move.dto';
+export type { MoveRecord, MovePhase, MoveProgress } from './move.record';
+export type { PlacementSpec } from './placement-spec';

@@ -1,0 +1,40 @@
+import { PlacementSpec } from './placement-spec';
+import { TableParity } from './row-sync';
+
+export const MOVE_PHASES = ['preparing', 'copying', 'catching_up', 'switching', 'switched', 'dropping', 'done', 'aborting', 'aborted', 'failed'] as const;
+export type MovePhase = (typeof MOVE_PHASES)[number];
+
+/** Phases a move can be aborted in: the source is still the tenant's placement, untouched. */
+export const ABORTABLE: ReadonlySet<MovePhase> = new Set(['preparing', 'copying', 'catching_up', 'switching', 'failed', 'aborting']);
+export const FINISHED: ReadonlySet<MovePhase> = new Set(['done', 'aborted']);
+
+export interface MoveProgress {
+  tables?: number;
+  copiedRows?: number;
+  appliedChanges?: number;
+  backlog?: number;
+  catchUpRounds?: number;
+  /** Fence attempts that timed out waiting for the tenant's writes in flight (then caught up again). */
+  fenceRetries?: number;
+  /** How long the tenant's writes were held at the fence, from raising it to lowering it. */
+  fenceMs?: number;
+  parity?: Record<string, TableParity>;
+  dataVersion?: number | null;
+  copyStartedAt?: string;
+}
+
+export interface MoveRecord {
+  id: string;
+  tenantId: string;
+  phase: MovePhase;
+  source: PlacementSpec;
+  target: PlacementSpec;
+  sourceVersion: number;
+  abortRequested: boolean;
+  error: string | null;
+  progress: MoveProgress;
+  createdAt: Date;
+  updatedAt: Date;
+  switchedAt: Date | null;
+  finishedAt: Date | null;
+}

@@ -1,0 +1,145 @@
+import { OwnerSession } from './owner-session';
+import { keyJoin, keyOrder, keyRecordType, qualified, TenantTable } from './tenant-tables';
+
+/**
+ * Rows travel as JSON (`row_to_json` out, `json_populate_recordset` in): every column type
+ * round-trips exactly (numeric, timestamptz to the microsecond, bytea, jsonb, arrays), and the
+ * same path serves one database and two clusters. The target applies them in replica mode, so
+ * its triggers (audit chaining, foreign keys) leave them exactly as the source had them.
+ */
+async function insertRows(target: OwnerSession, schema: string, table: TenantTable, rows: string[]): Promise<void> {
+  if (!rows.length) return;
+  const into = qualified(schema, table.name);
+  await target.query(`INSERT INTO ${into} SELECT * FROM json_populate_recordset(NULL::${into}, $1::json)`, [`[${rows.join(',')}]`]);
+}
+
+/** Removes the tenant's rows from a placement, whatever the triggers think of deletes (replica mode). */
+export async function clearTenantRows(session: OwnerSession, schema: string, tables: TenantTable[]): Promise<void> {
+  await session.transaction(
+    async () => {
+      for (const table of tables) await session.query(`DELETE FROM ${qualified(schema, table.name)} WHERE tenant_id = $1`, [session.tenantId]);
+    },
+    { replica: true },
+  );
+}
+
+/**
+ * Copies every row of the tenant as of one snapshot of the source, taken after capture began: a
+ * row written since is both copied and logged, and the catch-up re-reads it by key (idempotent).
+ */
+export async function copySnapshot(
+  source: OwnerSession,
+  sourceSchema: string,
+  target: OwnerSession,
+  targetSchema: string,
+  tables: TenantTable[],
+  batchRows: number,
+  onBatch: (table: string, rows: number) => Promise<void>,
+): Promise<void> {
+  await source.transaction(
+    async () => {
+      for (const [index, table] of tables.entries()) {
+        const cursor = `bulkhead_copy_${index}`;
+        await source.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT row_to_json(t)::text AS r FROM ${qualified(sourceSchema, table.name)} t WHERE t.tenant_id = '${source.tenantId}'`);
+        for (;;) {
+          const rows = await source.query<{ r: string }>(`FETCH ${batchRows} FROM ${cursor}`);
+          if (!rows.length) break;
+          await target.transaction(() => insertRows(target, targetSchema, table, rows.map((row) => row.r)), { replica: true });
+          await onBatch(table.name, rows.length);
+        }
+        await source.query(`CLOSE ${cursor}`);
+      }
+    },
+    { snapshot: true, readOnly: true },
+  );
+}
+
+/**
+ * One round of catch-up: takes up to `limit` logged changes, reads the current source row of each
+ * changed key in one snapshot, and makes the target's row the same (replaced, or deleted when the
+ * source has none). Then forgets exactly the entries applied; a crash in between applies them
+ * again, to the same end. Answers how many log entries it applied.
+ */
+export async function applyChanges(
+  source: OwnerSession,
+  sourceSchema: string,
+  target: OwnerSession,
+  targetSchema: string,
+  tables: TenantTable[],
+  limit: number,
+): Promise<number> {
+  const entries = await source.query<{ seq: string; tbl: string; pk: Record<string, unknown> }>(
+    'SELECT seq, tbl, pk FROM bulkhead_move.changes WHERE tenant = $1 ORDER BY seq LIMIT $2',
+    [source.tenantId, limit],
+  );
+  if (!entries.length) return 0;
+  const byName = new Map(tables.map((table) => [table.name, table]));
+  const keys = new Map<string, Map<string, Record<string, unknown>>>();
+  for (const entry of entries) {
+    if (!byName.has(entry.tbl)) throw new Error(`a change was captured on ${entry.tbl}, which the target does not carry`);
+    let ofTable = keys.get(entry.tbl);
+    if (!ofTable) keys.set(entry.tbl, (ofTable = new Map()));
+    ofTable.set(JSON.stringify(entry.pk), entry.pk);
+  }
+  const current = await source.transaction(
+    async () => {
+      const found = new Map<string, string[]>();
+      for (const [name, ofTable] of keys) {
+        const table = byName.get(name)!;
+        const rows = await source.query<{ r: string }>(
+          `SELECT row_to_json(t)::text AS r FROM ${qualified(sourceSchema, name)} t
+             JOIN jsonb_to_recordset($1::jsonb) AS k(${keyRecordType(table)}) ON ${keyJoin(table, 't', 'k')}`,
+          [JSON.stringify([...ofTable.values()])],
+        );
+        found.set(name, rows.map((row) => row.r));
+      }
+      return found;
+    },
+    { snapshot: true, readOnly: true },
+  );
+  await target.transaction(
+    async () => {
+      for (const [name, ofTable] of keys) {
+        const table = byName.get(name)!;
+        await target.query(
+          `DELETE FROM ${qualified(targetSchema, name)} t USING jsonb_to_recordset($1::jsonb) AS k(${keyRecordType(table)}) WHERE ${keyJoin(table, 't', 'k')}`,
+          [JSON.stringify([...ofTable.values()])],
+        );
+        await insertRows(target, targetSchema, table, current.get(name) ?? []);
+      }
+    },
+    { replica: true },
+  );
+  await source.query('DELETE FROM bulkhead_move.changes WHERE tenant = $1 AND seq = ANY($2::bigint[])', [source.tenantId, entries.map((entry) => entry.seq)]);
+  return entries.length;
+}
+
+export interface TableParity {
+  rows: number;
+  hash: string;
+}
+
+/** Per table: the tenant's row count and an ordered hash of every row (by primary key), in one snapshot. */
+export async function parityOf(session: OwnerSession, schema: string, tables: TenantTable[]): Promise<Record<string, TableParity>> {
+  return session.transaction(
+    async () => {
+      const result: Record<string, TableParity> = {};
+      for (const table of tables) {
+        const [row] = await session.query<{ n: string; h: string }>(
+          `SELECT count(*)::bigint AS n, md5(coalesce(string_agg(md5(t::text), '' ORDER BY ${keyOrder(table)}), '')) AS h
+             FROM ${qualified(schema, table.name)} t WHERE t.tenant_id = $1`,
+          [session.tenantId],
+        );
+        result[table.name] = { rows: Number(row.n), hash: row.h };
+      }
+      return result;
+    },
+    { snapshot: true, readOnly: true },
+  );
+}
+
+/** The tables whose count or hash differ, empty when both sides hold the same rows. */
+export function parityMismatches(source: Record<string, TableParity>, target: Record<string, TableParity>): string[] {
+  const names = new Set([...Object.keys(source), ...Object.keys(target)]);
+  return [...names].filter((name) => source[name]?.rows !== target[name]?.rows || source[name]?.hash !== target[name]?.hash);
+}

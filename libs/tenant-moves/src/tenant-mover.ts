@@ -1,0 +1,339 @@
+import { BulkheadConfig, IsolationModel } from '@bulkhead/config';
+import { ClusterRegistry, TenantAdmin, TenantChangeFeed, TenantProvisioner } from '@bulkhead/control-plane';
+import { Injectable, Logger } from '@nestjs/common';
+import { backlog, fenceState, installCaptureSchema, installTriggers, lowerFence, markMoved, raiseFence, removeCapture } from './change-capture';
+import { MoveBusyProblem, MoveInProgressProblem, MoveNotAbortableProblem, MoveNotFoundProblem, MoveTargetInvalidProblem, ParityMismatchError } from './move.errors';
+import { ABORTABLE, FINISHED, MovePhase, MoveProgress, MoveRecord } from './move.record';
+import { MoveStore } from './move-store';
+import { OwnerSession } from './owner-session';
+import { describe, Endpoint, endpointOf, samePlacement, targetSpec } from './placement-spec';
+import { dropTenantStorage } from './placement-storage';
+import { applyChanges, clearTenantRows, copySnapshot, parityMismatches, parityOf } from './row-sync';
+import { assertSameTables, TenantTable, tenantTables } from './tenant-tables';
+
+class AbortRequested extends Error {}
+
+/** Both sides of a move, open for one phase. */
+interface Sides {
+  source: OwnerSession;
+  target: OwnerSession;
+  sourceEnd: Endpoint;
+  targetEnd: Endpoint;
+  tables: TenantTable[];
+  close(): Promise<void>;
+}
+
+/** Below this many captured changes the mover raises the fence: what is left applies in well under a second. */
+const FENCE_BACKLOG = 200;
+/** Changes per catch-up round at least, whatever MOVES_BATCH_ROWS says: a round must outpace the tenant's writes. */
+const MIN_CATCH_UP_ROUND = 1000;
+
+/**
+ * Moves a live tenant between placements (pool, schema, silo; cluster to cluster), phase by phase,
+ * each phase recorded in `tenant_moves` before the next begins and each one safe to run again:
+ * a mover killed at any point is resumed by running the move again (`run`), from its recorded
+ * phase. See the lib's README for the mechanism and why it is safe.
+ */
+@Injectable()
+export class TenantMover {
+  private readonly logger = new Logger('TenantMover');
+
+  constructor(
+    private readonly store: MoveStore,
+    private readonly admin: TenantAdmin,
+    private readonly clusters: ClusterRegistry,
+    private readonly provisioner: TenantProvisioner,
+    private readonly changes: TenantChangeFeed,
+    private readonly config: BulkheadConfig,
+  ) {}
+
+  /**
+   * Records a move of the tenant to `to` on `cluster` (default: where it is now), or answers the
+   * unfinished move it already has to that same placement (so asking again resumes it; a failed one
+   * starts again from the copy).
+   */
+  async request(tenantId: string, to: IsolationModel, cluster?: string): Promise<MoveRecord> {
+    const tenant = await this.admin.get(tenantId);
+    const clusterKey = cluster ?? tenant.cluster;
+    const known = this.clusters.all().find((c) => c.key === clusterKey);
+    if (!known) throw new MoveTargetInvalidProblem(`No cluster ${clusterKey} is configured.`);
+    // The mover relays rows between any two databases, but the router does not yet serve shared pools of other
+    // clusters, and a silo pool is keyed by tenant in SiloDataSources: cluster-to-cluster moves wait for both.
+    if (clusterKey !== tenant.cluster) throw new MoveTargetInvalidProblem('Moves to another cluster are not supported yet: move within the tenant\'s cluster.');
+    const target = targetSpec(tenant.id, to, clusterKey, this.clusters);
+    const unfinished = await this.store.unfinished(tenant.id);
+    if (unfinished) {
+      if (!samePlacement(unfinished.target, target)) {
+        throw new MoveInProgressProblem(`The tenant is already moving to ${describe(unfinished.target)} (${unfinished.phase}); abort it first.`);
+      }
+      if (unfinished.phase === 'failed') await this.store.update(unfinished.id, { phase: 'copying', error: null });
+      return (await this.store.get(unfinished.id))!;
+    }
+    if (tenant.status !== 'active') throw new MoveTargetInvalidProblem(`The tenant is ${tenant.status}; only an active tenant can be moved.`);
+    const source = { isolation: tenant.isolation, cluster: tenant.cluster, schemaName: tenant.schemaName, databaseName: tenant.databaseName };
+    if (samePlacement(source, target)) throw new MoveTargetInvalidProblem(`The tenant already lives on ${describe(target)}.`);
+    const created = await this.store.insert({ tenantId: tenant.id, source, target, sourceVersion: tenant.placementVersion });
+    if (!created) throw new MoveInProgressProblem('Another move of this tenant was just requested.');
+    this.logger.log({ tenantId: tenant.id, moveId: created.id, from: describe(source), to: describe(target) }, 'move requested');
+    return created;
+  }
+
+  async current(tenantId: string): Promise<MoveRecord> {
+    const tenant = await this.admin.get(tenantId);
+    const move = await this.store.latest(tenant.id);
+    if (!move) throw new MoveNotFoundProblem();
+    return move;
+  }
+
+  /**
+   * Asks the tenant's unfinished move to stop before its switch. When no process drives it, the
+   * abort runs here and now; otherwise the driving mover aborts at its next step.
+   */
+  async abort(tenantId: string): Promise<MoveRecord> {
+    const tenant = await this.admin.get(tenantId);
+    const move = await this.store.unfinished(tenant.id);
+    if (!move) throw new MoveNotFoundProblem();
+    if (!ABORTABLE.has(move.phase)) throw new MoveNotAbortableProblem(move.phase);
+    await this.store.update(move.id, { abortRequested: true });
+    try {
+      return await this.run(move.id);
+    } catch (error) {
+      if (error instanceof MoveBusyProblem) return (await this.store.get(move.id))!;
+      throw error;
+    }
+  }
+
+  /** Drives a move in the background (the API answers 202 and the operator follows `GET .../move`). */
+  runInBackground(moveId: string): void {
+    this.run(moveId).catch((error) => {
+      if (!(error instanceof MoveBusyProblem)) this.logger.error({ err: error, moveId }, 'move stopped; run it again to resume');
+    });
+  }
+
+  /** Drives the move from its recorded phase to done (or aborted), under its lease. */
+  async run(moveId: string, onProgress?: (move: MoveRecord) => void): Promise<MoveRecord> {
+    const lease = await this.store.lease(moveId);
+    if (!lease) throw new MoveBusyProblem();
+    try {
+      for (;;) {
+        const move = await this.store.get(moveId);
+        if (!move) throw new MoveNotFoundProblem();
+        onProgress?.(move);
+        if (move.abortRequested && ABORTABLE.has(move.phase) && move.phase !== 'aborting') {
+          await this.store.update(move.id, { phase: 'aborting' });
+          continue;
+        }
+        if (FINISHED.has(move.phase) || move.phase === 'failed') return move;
+        try {
+          await this.step(move);
+        } catch (error) {
+          if (error instanceof AbortRequested) continue;
+          if (error instanceof ParityMismatchError) {
+            await this.store.update(move.id, { phase: 'failed', error: error.message });
+            continue;
+          }
+          await this.store.update(move.id, { error: (error as Error).message });
+          throw error;
+        }
+      }
+    } finally {
+      await lease.release();
+    }
+  }
+
+  private async step(move: MoveRecord): Promise<void> {
+    switch (move.phase) {
+      case 'preparing':
+        return this.prepare(move);
+      case 'copying':
+        return this.copy(move);
+      case 'catching_up':
+        return this.catchUp(move);
+      case 'switching':
+        return this.switch(move);
+      case 'switched':
+        return this.graceThenDrop(move);
+      case 'dropping':
+        return this.dropSource(move);
+      case 'aborting':
+        return this.abortNow(move);
+      default:
+        throw new Error(`no step for phase ${move.phase}`);
+    }
+  }
+
+  private async advance(move: MoveRecord, phase: MovePhase, progress: MoveProgress = move.progress): Promise<void> {
+    await this.store.update(move.id, { phase, progress, error: null });
+    this.logger.log({ tenantId: move.tenantId, moveId: move.id, phase }, 'move phase');
+  }
+
+  private async checkAbort(move: MoveRecord): Promise<void> {
+    const now = await this.store.get(move.id);
+    if (now?.abortRequested) throw new AbortRequested();
+  }
+
+  /** The target's storage (provisioned, migrated), then capture on the source. */
+  private async prepare(move: MoveRecord): Promise<void> {
+    const outcome = await this.provisioner.provision({ id: move.tenantId, ...move.target });
+    const sourceEnd = endpointOf(move.source, this.clusters);
+    const source = await OwnerSession.open(sourceEnd.ownerUrl, move.tenantId);
+    try {
+      await installCaptureSchema(source);
+      const tables = await tenantTables(source, sourceEnd.schema);
+      await installTriggers(source, sourceEnd.schema, tables, move.id);
+      await this.advance(move, 'copying', { ...move.progress, tables: tables.length, dataVersion: outcome?.version ?? null });
+    } finally {
+      await source.close();
+    }
+  }
+
+  private async copy(move: MoveRecord): Promise<void> {
+    const sides = await this.open(move);
+    try {
+      const progress: MoveProgress = { ...move.progress, copiedRows: 0, copyStartedAt: new Date().toISOString() };
+      // A copy interrupted half way starts again from nothing: the capture kept logging meanwhile.
+      await clearTenantRows(sides.target, sides.targetEnd.schema, sides.tables);
+      await copySnapshot(sides.source, sides.sourceEnd.schema, sides.target, sides.targetEnd.schema, sides.tables, this.config.MOVES_BATCH_ROWS, async (_table, rows) => {
+        progress.copiedRows! += rows;
+        await this.store.update(move.id, { progress });
+        await this.checkAbort(move);
+      });
+      await this.advance(move, 'catching_up', progress);
+    } finally {
+      await sides.close();
+    }
+  }
+
+  private async catchUp(move: MoveRecord): Promise<void> {
+    const sides = await this.open(move);
+    try {
+      const progress: MoveProgress = { ...move.progress };
+      for (;;) {
+        await this.checkAbort(move);
+        const applied = await applyChanges(sides.source, sides.sourceEnd.schema, sides.target, sides.targetEnd.schema, sides.tables, Math.max(this.config.MOVES_BATCH_ROWS, MIN_CATCH_UP_ROUND));
+        const left = await backlog(sides.source);
+        progress.appliedChanges = (progress.appliedChanges ?? 0) + applied;
+        progress.catchUpRounds = (progress.catchUpRounds ?? 0) + 1;
+        progress.backlog = left;
+        await this.store.update(move.id, { progress });
+        if (left <= FENCE_BACKLOG) break;
+      }
+      await this.advance(move, 'switching', progress);
+    } finally {
+      await sides.close();
+    }
+  }
+
+  /**
+   * Fence, final catch-up, parity, switch. The source is marked moved before the registry
+   * switches: a crash between them leaves the tenant's writes waiting (refused by the source,
+   * retried by the API against an unchanged registry) until the mover resumes and switches; it
+   * never leaves a write on a placement the tenant no longer lives on.
+   */
+  private async switch(move: MoveRecord): Promise<void> {
+    const sides = await this.open(move);
+    try {
+      const progress: MoveProgress = { ...move.progress };
+      if ((await fenceState(sides.source)) !== 'moved') {
+        await this.checkAbort(move);
+        const raisedAt = Date.now();
+        if (!(await raiseFence(sides.source, this.config.MOVES_FENCE_WAIT_MS))) {
+          // A long transaction of the tenant's is still writing: catch up more, try again.
+          progress.fenceRetries = (progress.fenceRetries ?? 0) + 1;
+          await this.advance(move, 'catching_up', progress);
+          return;
+        }
+        try {
+          while ((await applyChanges(sides.source, sides.sourceEnd.schema, sides.target, sides.targetEnd.schema, sides.tables, Math.max(this.config.MOVES_BATCH_ROWS, MIN_CATCH_UP_ROUND))) > 0);
+          const [sourceParity, targetParity] = await Promise.all([parityOf(sides.source, sides.sourceEnd.schema, sides.tables), parityOf(sides.target, sides.targetEnd.schema, sides.tables)]);
+          const mismatches = parityMismatches(sourceParity, targetParity);
+          if (mismatches.length) throw new ParityMismatchError(mismatches);
+          progress.parity = sourceParity;
+          progress.backlog = 0;
+          // Last chance to abort with the source untouched.
+          await this.checkAbort(move);
+          await markMoved(sides.source, move.id);
+          await this.registrySwitch(move, progress, raisedAt);
+        } finally {
+          await lowerFence(sides.source).catch(() => undefined);
+        }
+        return;
+      }
+      // Resumed after the source was marked moved: only the registry's switch is left.
+      await this.registrySwitch(move, progress, null);
+    } finally {
+      await sides.close();
+    }
+  }
+
+  private async registrySwitch(move: MoveRecord, progress: MoveProgress, raisedAt: number | null): Promise<void> {
+    if (raisedAt !== null) progress.fenceMs = Date.now() - raisedAt;
+    const region = this.clusters.get(move.target.cluster).region;
+    const { externalRef } = await this.store.switchPlacement(move, region, progress);
+    await this.changes.publish({ id: move.tenantId, externalRef });
+    this.logger.log({ tenantId: move.tenantId, moveId: move.id, fenceMs: progress.fenceMs }, 'move switched');
+  }
+
+  /** The source stays, read-only, for MOVES_GRACE_MS: units of work that started there finish there. */
+  private async graceThenDrop(move: MoveRecord): Promise<void> {
+    const until = (move.switchedAt?.getTime() ?? Date.now()) + this.config.MOVES_GRACE_MS;
+    while (Date.now() < until) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, until - Date.now())));
+    await this.advance(move, 'dropping');
+  }
+
+  private async dropSource(move: MoveRecord): Promise<void> {
+    const sourceEnd = endpointOf(move.source, this.clusters);
+    if (move.source.isolation === 'pool') {
+      // The shared tables stay: take the tenant's rows out, then the triggers and the fence.
+      await dropTenantStorage(move.source, move.tenantId, this.clusters);
+      await this.withSession(sourceEnd, move.tenantId, async (source) => removeCapture(source, sourceEnd.schema, await tenantTables(source, sourceEnd.schema)));
+    } else {
+      if (move.source.isolation === 'schema') await this.withSession(sourceEnd, move.tenantId, (source) => removeCapture(source, sourceEnd.schema, []));
+      await dropTenantStorage(move.source, move.tenantId, this.clusters);
+    }
+    await this.store.update(move.id, { phase: 'done', finished: true, error: null });
+    this.logger.log({ tenantId: move.tenantId, moveId: move.id }, 'move done');
+  }
+
+  /** Before the switch only: capture off, the target's copy gone, the source as it was. */
+  private async abortNow(move: MoveRecord): Promise<void> {
+    const sourceEnd = endpointOf(move.source, this.clusters);
+    const state = await this.withSession(sourceEnd, move.tenantId, (source) => fenceState(source).catch(() => null));
+    if (state === 'moved') {
+      // A mover died between marking the source and switching the registry: the tenant's writes
+      // are already refused there, so the only safe way on is forward.
+      await this.store.update(move.id, { phase: 'switching', abortRequested: false, error: 'abort came too late: the source was already left; the move completes' });
+      return;
+    }
+    await this.withSession(sourceEnd, move.tenantId, async (source) => removeCapture(source, sourceEnd.schema, await tenantTables(source, sourceEnd.schema)));
+    await dropTenantStorage(move.target, move.tenantId, this.clusters);
+    await this.store.update(move.id, { phase: 'aborted', finished: true, error: null });
+    this.logger.log({ tenantId: move.tenantId, moveId: move.id }, 'move aborted');
+  }
+
+  private async withSession<T>(endpoint: Endpoint, tenantId: string, work: (session: OwnerSession) => Promise<T>): Promise<T> {
+    const session = await OwnerSession.open(endpoint.ownerUrl, tenantId);
+    try {
+      return await work(session);
+    } finally {
+      await session.close();
+    }
+  }
+
+  private async open(move: MoveRecord): Promise<Sides> {
+    const sourceEnd = endpointOf(move.source, this.clusters);
+    const targetEnd = endpointOf(move.target, this.clusters);
+    const source = await OwnerSession.open(sourceEnd.ownerUrl, move.tenantId);
+    let target: OwnerSession | undefined;
+    try {
+      target = await OwnerSession.open(targetEnd.ownerUrl, move.tenantId);
+      const tables = await tenantTables(source, sourceEnd.schema);
+      assertSameTables(tables, await tenantTables(target, targetEnd.schema));
+      const opened = target;
+      return { source, target, sourceEnd, targetEnd, tables, close: async () => void (await Promise.all([source.close(), opened.close()])) };
+    } catch (error) {
+      await Promise.all([source.close(), target?.close()]);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,119 @@
+import { IsolationModel } from '@bulkhead/config';
+import { parsePgUrl, withDatabase, withPg } from '@bulkhead/database';
+import { ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { TenantWriter } from './support/move-load';
+import { createTenant, startTestApi, TestApi, tokenFor } from './support/test-app';
+
+const ROOT = join(__dirname, '..');
+/** Small batches and a grace period long enough to see every phase from outside. */
+const MOVER_ENV = { MOVES_BATCH_ROWS: '5', MOVES_GRACE_MS: '3000', LOG_LEVEL: 'silent' };
+
+function startMover(args: string[]): ChildProcess & { errors: string } {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/cli/src/main.ts'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...MOVER_ENV },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  }) as ChildProcess & { errors: string };
+  child.errors = '';
+  child.stderr!.on('data', (chunk: Buffer) => (child.errors += chunk.toString()));
+  return child;
+}
+
+/** The CLI to the end, without blocking this process: the API under test keeps serving the writer meanwhile. */
+function runMover(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/cli/src/main.ts'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...MOVER_ENV },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('exit', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/**
+ * SIGKILL of the mover (the `bulkhead tenant move` process) at each phase, while the tenant keeps
+ * writing through the API; then the same command again resumes it. Every acknowledged write must
+ * be there after, none twice, and writes may only ever have waited (a write refused while the
+ * registry had not switched yet answers 503 placement_moving and wrote nothing).
+ */
+describe('tenant moves: SIGKILL of the mover at every phase, then resume', () => {
+  let api: TestApi;
+  let controlUrl: string;
+
+  beforeAll(async () => {
+    api = await startTestApi();
+    controlUrl = withDatabase(api.config.DATABASE_ADMIN_URL, parsePgUrl(api.config.DATABASE_URL).database);
+  });
+  afterAll(() => api.close());
+
+  async function phaseOf(tenantId: string): Promise<string | undefined> {
+    return withPg(controlUrl, 'moves-crash-test', async (client) => {
+      const { rows } = await client.query('SELECT phase FROM tenant_moves WHERE tenant = $1 ORDER BY created_at DESC LIMIT 1', [tenantId]);
+      return rows[0]?.phase;
+    });
+  }
+
+  async function killAt(child: ChildProcess, tenantId: string, phase: string): Promise<string | undefined> {
+    const deadline = Date.now() + 300_000;
+    let seen: string | undefined;
+    while (Date.now() < deadline && child.exitCode === null) {
+      seen = await phaseOf(tenantId);
+      if (seen === phase) break;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    child.kill('SIGKILL');
+    await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(undefined) : child.once('exit', resolve)));
+    return seen;
+  }
+
+  const cases: Array<[string, IsolationModel, IsolationModel]> = [
+    ['preparing', 'pool', 'silo'],
+    ['copying', 'schema', 'pool'],
+    ['catching_up', 'pool', 'schema'],
+    ['switching', 'silo', 'schema'],
+    ['switched', 'schema', 'silo'],
+    ['dropping', 'silo', 'pool'],
+  ];
+
+  it.each(cases)('killed while %s (%s -> %s): resumed, nothing lost, nothing doubled', async (phase, from, to) => {
+    const tenant = await createTenant(api, { isolation: from, tier: 'pro' });
+    const writer = new TenantWriter(api.server, tokenFor(api, tenant), tenant.slug);
+    await writer.seed(60);
+    writer.start();
+    const child = startMover(['tenant', 'move', tenant.id, '--to', to]);
+    const seen = await killAt(child, tenant.id, phase);
+    expect({ seen, errors: child.errors }).toEqual({ seen: phase, errors: '' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const resumed = await runMover(['tenant', 'move', tenant.id, '--to', to, '--json']);
+    await writer.stop();
+    expect({ status: resumed.status, stderr: resumed.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ phase: 'done', target: { isolation: to } });
+    expect(writer.failures.filter((failure) => !failure.includes('placement_moving'))).toEqual([]);
+    expect(await writer.read()).toEqual(writer.model);
+    expect(await api.admin.get(tenant.id)).toMatchObject({ isolation: to, placementVersion: tenant.placementVersion + 1 });
+  }, 900_000);
+
+  it('killed while catching up, then aborted: the source untouched and live, the target gone', async () => {
+    const tenant = await createTenant(api, { isolation: 'pool' });
+    const writer = new TenantWriter(api.server, tokenFor(api, tenant), tenant.slug);
+    await writer.seed(60);
+    writer.start();
+    const child = startMover(['tenant', 'move', tenant.id, '--to', 'schema']);
+    expect(await killAt(child, tenant.id, 'catching_up')).toBe('catching_up');
+    const aborted = await runMover(['tenant', 'move', tenant.id, '--abort', '--json']);
+    await writer.stop();
+    expect(aborted.status).toBe(0);
+    expect(JSON.parse(aborted.stdout)).toMatchObject({ phase: 'aborted' });
+    expect(writer.failures).toEqual([]);
+    expect(await writer.read()).toEqual(writer.model);
+    expect(await api.admin.get(tenant.id)).toMatchObject({ isolation: 'pool', placementVersion: tenant.placementVersion });
+    const schemas = await withPg(controlUrl, 'moves-crash-test', (client) => client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [tenant.id.replace(/-/g, '').replace(/^/, 't_')]));
+    expect(schemas.rowCount).toBe(0);
+  }, 900_000);
+});
