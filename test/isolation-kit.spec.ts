@@ -13,7 +13,8 @@ import { ApiModule } from '../apps/api/src/api.module';
 import { createHttpApp } from '../apps/api/src/http.setup';
 import { createTenant, startTestApi, TestApi, tokenFor } from './support/test-app';
 
-const tenantRoute = (path: string) => path.startsWith('/v1/') && !path.startsWith('/v1/admin/');
+// Signup is public (no tenant yet): test/lifecycle-onboarding.spec.ts covers it.
+const tenantRoute = (path: string) => path.startsWith('/v1/') && !path.startsWith('/v1/admin/') && !path.startsWith('/v1/signup');
 
 /** A and B in the same model, and across models (a leak across placements would not show within one). */
 const PAIRS: Array<[IsolationModel, IsolationModel]> = [

@@ -16,3 +16,50 @@ BEGIN
 END;
 $$;
 REVOKE ALL ON FUNCTION audit_chain_append() FROM PUBLIC;
+
+-- Chaining now runs after every write and before every read of a trail: with nothing pending it
+-- must change nothing (no head created or locked, no WAL), so that an erased tenant's trail is
+-- never brought back by a late round, and a read costs no write.
+CREATE OR REPLACE FUNCTION audit_chain_pending(target uuid, OUT head_seq bigint, OUT head_hash bytea)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE
+  pending record;
+  linked  boolean := false;
+BEGIN
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'audit entries are chained in READ COMMITTED transactions only' USING ERRCODE = '25001';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM audit_entries e WHERE e.tenant_id = target AND e.seq IS NULL) THEN
+    SELECT h.seq, h.hash INTO head_seq, head_hash FROM audit_chain_heads h WHERE h.tenant_id = target;
+    RETURN;
+  END IF;
+  SELECT h.seq, h.hash INTO head_seq, head_hash FROM audit_chain_heads h WHERE h.tenant_id = target FOR UPDATE;
+  IF NOT FOUND THEN
+    -- The genesis hash names the tenant, so no chain can be passed off as another tenant's.
+    INSERT INTO audit_chain_heads (tenant_id, seq, hash)
+    VALUES (target, 0, sha256(convert_to('bulkhead-audit:' || target::text, 'UTF8')))
+    ON CONFLICT (tenant_id) DO NOTHING;
+    SELECT h.seq, h.hash INTO head_seq, head_hash FROM audit_chain_heads h WHERE h.tenant_id = target FOR UPDATE;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'audit chain head of tenant % is not reachable', target USING ERRCODE = '42501';
+    END IF;
+  END IF;
+  PERFORM set_config('bulkhead.audit_chaining', target::text, true);
+  FOR pending IN SELECT e.id, e.entry, e.pii FROM audit_entries e WHERE e.tenant_id = target AND e.seq IS NULL ORDER BY e.id FOR UPDATE LOOP
+    head_seq := head_seq + 1;
+    UPDATE audit_entries
+       SET seq = head_seq, prev_hash = head_hash,
+           hash = sha256(head_hash || int8send(head_seq)
+             || sha256(int4send(octet_length(convert_to(pending.entry, 'UTF8'))) || convert_to(pending.entry, 'UTF8') || coalesce(pending.pii, '\x'::bytea)))
+     WHERE tenant_id = target AND id = pending.id
+    RETURNING hash INTO head_hash;
+    linked := true;
+  END LOOP;
+  PERFORM set_config('bulkhead.audit_chaining', '', true);
+  IF linked THEN
+    UPDATE audit_chain_heads SET seq = head_seq, hash = head_hash, updated_at = now() WHERE tenant_id = target;
+  END IF;
+END;
+$$;
+REVOKE ALL ON FUNCTION audit_chain_pending(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION audit_chain_pending(uuid) TO :runtime_role;
