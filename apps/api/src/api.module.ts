@@ -3,6 +3,7 @@ import { JobsModule } from '@bulkhead/jobs';
 import { HealthModule, LoggingModule } from '@bulkhead/observability';
 import { RATE_LIMIT_ACCESS } from '@bulkhead/rate-limit';
 import { AccessStage, TenancyModule } from '@bulkhead/tenancy';
+import { TenantCacheModule } from '@bulkhead/tenant-cache';
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { DOMAINS } from '../../domains';
 
@@ -17,6 +18,7 @@ export function apiImports(access: readonly AccessStage[] = API_ACCESS): Array<T
     TenancyModule.forRoot({ domains: DOMAINS, applicationName: 'bulkhead-api', http: true, access }),
     JobsModule.forRoot({ worker: false, http: true }),
     HealthModule,
+    TenantCacheModule,
     ...DOMAINS.map((domain) => domain.module),
   ];
 }

@@ -4,6 +4,7 @@ import { JobsModule } from '@bulkhead/jobs';
 import { ReconciliationScheduleModule } from '@bulkhead/metering';
 import { LoggingModule } from '@bulkhead/observability';
 import { TenancyModule } from '@bulkhead/tenancy';
+import { TenantCacheModule } from '@bulkhead/tenant-cache';
 import { Module } from '@nestjs/common';
 import { DOMAINS } from '../../domains';
 
@@ -14,6 +15,7 @@ import { DOMAINS } from '../../domains';
     LoggingModule,
     TenancyModule.forRoot({ domains: DOMAINS, applicationName: 'bulkhead-worker', http: false }),
     JobsModule.forRoot({ worker: true, http: false }),
+    TenantCacheModule,
     ...DOMAINS.map((domain) => domain.module),
     ReconciliationScheduleModule,
   ],

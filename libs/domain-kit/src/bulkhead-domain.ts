@@ -16,6 +16,13 @@ export interface BulkheadDomain {
   /** Absolute path of the domain's tenant migrations, or none. */
   readonly migrations?: string;
   /**
+   * Platform features only: absolute path of migrations of the control-plane catalogue (tables
+   * that are not tenant data, such as feature flags), applied once to the control database after
+   * the control plane's own. Owned by `<name>` (or `<name>-control` when the feature also has
+   * tenant migrations).
+   */
+  readonly controlMigrations?: string;
+  /**
    * `platform`: a platform feature that owns tenant tables (e.g. idempotency keys), declared with
    * `definePlatformFeature`; its migrations apply before every domain's. Domains leave it out.
    */
