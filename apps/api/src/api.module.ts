@@ -1,5 +1,6 @@
 import { ConfigModule } from '@bulkhead/config';
 import { JobsModule } from '@bulkhead/jobs';
+import { MetricsModule } from '@bulkhead/metrics';
 import { HealthModule, LoggingModule } from '@bulkhead/observability';
 import { RATE_LIMIT_ACCESS } from '@bulkhead/rate-limit';
 import { AccessStage, TenancyModule } from '@bulkhead/tenancy';
@@ -19,6 +20,7 @@ export function apiImports(access: readonly AccessStage[] = API_ACCESS): Array<T
     JobsModule.forRoot({ worker: false, http: true }),
     HealthModule,
     TenantCacheModule,
+    MetricsModule,
     ...DOMAINS.map((domain) => domain.module),
   ];
 }

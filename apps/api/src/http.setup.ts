@@ -1,4 +1,5 @@
 import { BulkheadConfig } from '@bulkhead/config';
+import { HttpMetrics, registerHttpMetrics } from '@bulkhead/metrics';
 import { AppLogger, registerAccessLog, REQUEST_ID_HEADER, requestIdFor } from '@bulkhead/observability';
 import { buildOpenApiDocument } from '@bulkhead/openapi';
 import { answerClientError, PROBLEM_OBSERVER, ProblemError, ProblemFilter, ProblemObserver, problemValidationPipe, sendProblem, toProblem } from '@bulkhead/problem';
@@ -81,6 +82,8 @@ function configureHttp(app: NestFastifyApplication, config: BulkheadConfig, opti
     });
   });
   registerAccessLog(fastify, logger, (request) => units.get(request));
+  const httpMetrics = config.METRICS_ENABLED ? optional(app, HttpMetrics) : undefined;
+  if (httpMetrics) registerHttpMetrics(fastify, httpMetrics, (request) => units.get(request)?.tenant?.tier);
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     reply.header(REQUEST_ID_HEADER, request.id);
     // A write with a body must say it is JSON; anything else is 415, before any parsing.
@@ -106,6 +109,15 @@ function configureHttp(app: NestFastifyApplication, config: BulkheadConfig, opti
   app.useGlobalPipes(problemValidationPipe());
   if (options.docs !== false) {
     SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs/openapi.json' });
+  }
+}
+
+/** A provider the app may or may not have (a bench builds the API without some modules). */
+function optional<T>(app: NestFastifyApplication, token: Type<T>): T | undefined {
+  try {
+    return app.get(token, { strict: false });
+  } catch {
+    return undefined;
   }
 }
 

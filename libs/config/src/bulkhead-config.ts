@@ -351,6 +351,11 @@ export class BulkheadConfig {
   @IsBoolean()
   METRICS_ENABLED = true;
 
+  /** The bearer token a Prometheus scrape of `/metrics` must carry; without it `/metrics` answers 404. */
+  @IsOptional()
+  @Matches(/^[\x21-\x7e]{16,200}$/, { message: 'METRICS_TOKEN must be 16-200 printable characters' })
+  METRICS_TOKEN?: string;
+
   /** How many of the heaviest tenants the `bulkhead_tenant_heaviest_*` gauges name (the only metric with a tenant label). */
   @Transform(toInt)
   @IsInt()
@@ -454,7 +459,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): BulkheadConfig {
   const known = Object.keys(new BulkheadConfig());
   const input: Record<string, unknown> = {};
-  for (const key of new Set([...known, 'AUTH_JWKS_URI', 'TENANT_BASE_DOMAIN', 'DATABASE_CLUSTERS', 'AUDIT_CHECKPOINT_FILE', 'AUDIT_CHECKPOINT_URL', 'BILLING_STRIPE_API_KEY', 'NOISY_WEBHOOK_URL'])) {
+  for (const key of new Set([...known, 'AUTH_JWKS_URI', 'TENANT_BASE_DOMAIN', 'DATABASE_CLUSTERS', 'AUDIT_CHECKPOINT_FILE', 'AUDIT_CHECKPOINT_URL', 'BILLING_STRIPE_API_KEY', 'NOISY_WEBHOOK_URL', 'METRICS_TOKEN'])) {
     if (env[key] !== undefined && env[key] !== '') input[key] = env[key];
   }
   const config = plainToInstance(BulkheadConfig, input, { exposeDefaultValues: true });

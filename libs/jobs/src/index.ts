@@ -4,3 +4,4 @@ export type { JobHandler, JobInfo } from './job-handler';
 export { JobHandlerProvider } from './job-handler.decorator';
 export { JobBacklogFullProblem, JobsUnavailableProblem } from './jobs.errors';
 export { jobsQueueKeys, PLATFORM_KEY } from './jobs.constants';
+export { JobsOverview, type JobsCounts } from './jobs-overview';

@@ -5,6 +5,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { fairQueueProvider, JobsConnectionLifecycle, jobsRedisProvider } from './fair-queue.provider';
 import { JobDispatcher } from './job-dispatcher';
 import { JOBS_BULL_QUEUE, jobsQueueKeys } from './jobs.constants';
+import { JobsOverview } from './jobs-overview';
 import { JobsAdminController } from './jobs.admin.controller';
 import { TenantJobProcessor } from './tenant-job.processor';
 import { TenantJobs } from './tenant-jobs';
@@ -50,8 +51,8 @@ export class JobsModule {
           ]
         : [],
       controllers: options.http ? [JobsAdminController] : [],
-      providers: [jobsRedisProvider(options.worker), fairQueueProvider, JobsConnectionLifecycle, TenantJobs, ...(options.worker ? [TenantJobProcessor, JobDispatcher] : [])],
-      exports: [TenantJobs],
+      providers: [jobsRedisProvider(options.worker), fairQueueProvider, JobsConnectionLifecycle, TenantJobs, JobsOverview, ...(options.worker ? [TenantJobProcessor, JobDispatcher] : [])],
+      exports: [TenantJobs, JobsOverview],
     };
   }
 }
