@@ -33,6 +33,8 @@ const TEST_ENV: Record<string, string> = {
   // Nothing listens there: a send fails at once. Tests that send start their own stand-in for Stripe.
   BILLING_STRIPE_API_KEY: 'sk_test_bulkhead',
   BILLING_STRIPE_BASE_URL: 'http://127.0.0.1:9',
+  // Suites drive the noisy-neighbour detector minute by minute; no worker runs it on its own clock.
+  NOISY_INTERVAL_MS: '0',
 };
 
 export function applyTestEnv(): void {

@@ -1,5 +1,6 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { HttpMetrics, registerHttpMetrics } from '@bulkhead/metrics';
+import { registerUsageHook, UsageRecorder } from '@bulkhead/noisy-neighbours';
 import { AppLogger, registerAccessLog, REQUEST_ID_HEADER, requestIdFor } from '@bulkhead/observability';
 import { buildOpenApiDocument } from '@bulkhead/openapi';
 import { answerClientError, PROBLEM_OBSERVER, ProblemError, ProblemFilter, ProblemObserver, problemValidationPipe, sendProblem, toProblem } from '@bulkhead/problem';
@@ -84,6 +85,8 @@ function configureHttp(app: NestFastifyApplication, config: BulkheadConfig, opti
   registerAccessLog(fastify, logger, (request) => units.get(request));
   const httpMetrics = config.METRICS_ENABLED ? optional(app, HttpMetrics) : undefined;
   if (httpMetrics) registerHttpMetrics(fastify, httpMetrics, (request) => units.get(request)?.tenant?.tier);
+  const usage = optional(app, UsageRecorder);
+  if (usage) registerUsageHook(fastify, usage, (request) => units.get(request)?.tenant?.tenantId);
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     reply.header(REQUEST_ID_HEADER, request.id);
     // A write with a body must say it is JSON; anything else is 415, before any parsing.

@@ -2,6 +2,7 @@ import { AuditCheckpointer, QueryAuditSchedule } from '@bulkhead/audit';
 import { ConfigModule } from '@bulkhead/config';
 import { JobsModule } from '@bulkhead/jobs';
 import { ReconciliationScheduleModule } from '@bulkhead/metering';
+import { NoisyDetectorSchedule } from '@bulkhead/noisy-neighbours';
 import { LoggingModule } from '@bulkhead/observability';
 import { TenancyModule } from '@bulkhead/tenancy';
 import { TenantCacheModule } from '@bulkhead/tenant-cache';
@@ -19,7 +20,7 @@ import { DOMAINS } from '../../domains';
     ...DOMAINS.map((domain) => domain.module),
     ReconciliationScheduleModule,
   ],
-  // The worker signs chain heads (AUDIT_CHECKPOINT_*) and runs the query audit (AUDIT_QUERY_AUDIT_INTERVAL_MS); the API does not.
-  providers: [AuditCheckpointer, QueryAuditSchedule],
+  // The worker signs chain heads (AUDIT_CHECKPOINT_*), runs the query audit (AUDIT_QUERY_AUDIT_INTERVAL_MS) and the noisy-neighbour detector (NOISY_INTERVAL_MS); the API does not.
+  providers: [AuditCheckpointer, QueryAuditSchedule, NoisyDetectorSchedule],
 })
 export class WorkerModule {}

@@ -398,11 +398,11 @@ export class BulkheadConfig {
   @Min(1)
   NOISY_RATIO = 2;
 
-  /** How often the worker runs the noisy-neighbour detector over the last complete minute (0: never). */
+  /** How often the worker checks for a newly complete minute to run the noisy-neighbour detector over (0: never). */
   @Transform(toInt)
   @IsInt()
   @Min(0)
-  NOISY_INTERVAL_MS = 60_000;
+  NOISY_INTERVAL_MS = 10_000;
 
   /** Tenants with usage in the minute needed before anyone is compared with the median. */
   @Transform(toInt)
@@ -415,7 +415,7 @@ export class BulkheadConfig {
   @IsInt()
   @Min(1)
   @Max(60)
-  NOISY_CONSECUTIVE_MINUTES = 2;
+  NOISY_CONSECUTIVE_MINUTES = 1;
 
   /** Where a flagged noisy tenant is announced (POST, JSON); none: no webhook. */
   @IsOptional()

@@ -4,13 +4,14 @@ import { TenantRegistry } from '@bulkhead/control-plane';
 import { runWithTenant, tenantContextOf } from '@bulkhead/tenancy';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { isInfrastructureFailure } from '@bulkhead/problem';
-import { Inject, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { DelayedError, Job, UnrecoverableError } from 'bullmq';
 import { isJobEnvelope } from './job-envelope';
 import { JobHandler, JobInfo } from './job-handler';
 import { JobHandlerProvider } from './job-handler.decorator';
 import { FAIR_QUEUE, JOBS_BULL_QUEUE, PLATFORM_KEY } from './jobs.constants';
+import { JOB_RUN_OBSERVER, JobRunObserver } from './job-run.observer';
 
 const SUSPENDED_RECHECK_MS = 5000;
 
@@ -32,6 +33,7 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
     private readonly registry: TenantRegistry,
     private readonly discovery: DiscoveryService,
     private readonly config: BulkheadConfig,
+    @Optional() @Inject(JOB_RUN_OBSERVER) private readonly observer?: JobRunObserver,
   ) {
     super();
   }
@@ -102,6 +104,7 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
    * reach its database either, the outage propagates and the job is parked instead of finished.
    */
   private async handle(handler: JobHandler, payload: unknown, info: JobInfo, job: Job<FairJobData>): Promise<void> {
+    const started = performance.now();
     try {
       await handler.handle(payload, info);
     } catch (error) {
@@ -113,6 +116,8 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
         this.logger.error({ err: hookError, jobId: job.id }, 'final-failure hook failed');
       }
       throw error;
+    } finally {
+      if (job.data.tenant !== PLATFORM_KEY) this.observer?.jobRan(job.data.tenant, performance.now() - started);
     }
   }
 
