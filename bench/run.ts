@@ -10,6 +10,7 @@ import { fairQueueBench } from './scenarios/fair-queue';
 import { fairnessBench } from './scenarios/fairness';
 import { rateLimitBench } from './scenarios/rate-limit';
 import { meteringBench } from './scenarios/metering';
+import { observeBench } from './scenarios/observe';
 import { scopingBench } from './scenarios/scoping';
 import { tierRouterBench } from './scenarios/tier-router';
 
@@ -21,6 +22,7 @@ const SCENARIOS: Record<string, () => Promise<BenchSection>> = {
   'rate-limit': rateLimitBench,
   audit: auditBench,
   metering: meteringBench,
+  observe: observeBench,
 };
 
 const DOC = join(__dirname, '..', '..', 'docs', 'benchmarks.md');

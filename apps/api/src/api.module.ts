@@ -1,6 +1,7 @@
 import { ConfigModule } from '@bulkhead/config';
 import { JobsModule } from '@bulkhead/jobs';
 import { MetricsModule } from '@bulkhead/metrics';
+import { ServiceClientModule } from '@bulkhead/service-client';
 import { HealthModule, LoggingModule } from '@bulkhead/observability';
 import { RATE_LIMIT_ACCESS } from '@bulkhead/rate-limit';
 import { AccessStage, TenancyModule } from '@bulkhead/tenancy';
@@ -21,6 +22,7 @@ export function apiImports(access: readonly AccessStage[] = API_ACCESS): Array<T
     HealthModule,
     TenantCacheModule,
     MetricsModule,
+    ServiceClientModule,
     ...DOMAINS.map((domain) => domain.module),
   ];
 }

@@ -402,7 +402,7 @@ export class BulkheadConfig {
   @Transform(toInt)
   @IsInt()
   @Min(0)
-  NOISY_INTERVAL_MS = 10_000;
+  NOISY_INTERVAL_MS = 5000;
 
   /** Tenants with usage in the minute needed before anyone is compared with the median. */
   @Transform(toInt)
