@@ -15,10 +15,11 @@ CREATE TABLE feature_flags (
 
 CREATE TABLE feature_flag_overrides (
   flag_id    uuid        NOT NULL REFERENCES feature_flags (id) ON DELETE CASCADE,
-  tenant_id  uuid        NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+  -- Not `tenant_id`: that name marks tenant data (RLS, the doctor, the query audit); this is the catalogue.
+  tenant     uuid        NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
   value      jsonb       NOT NULL,
   updated_at timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (flag_id, tenant_id)
+  PRIMARY KEY (flag_id, tenant)
 );
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON feature_flags, feature_flag_overrides TO :runtime_role;

@@ -37,11 +37,11 @@ export class FlagStore {
   async loadAll(): Promise<FlagRule[]> {
     return this.with(async (client) => {
       const flags = await client.query<FlagRow>('SELECT id, key, description, default_value, tier_values, rollout_percent, updated_at FROM feature_flags ORDER BY key');
-      const overrides = await client.query<{ flag_id: string; tenant_id: string; value: FlagValue }>('SELECT flag_id, tenant_id, value FROM feature_flag_overrides');
+      const overrides = await client.query<{ flag_id: string; tenant: string; value: FlagValue }>('SELECT flag_id, tenant, value FROM feature_flag_overrides');
       const byFlag = new Map<string, Map<string, FlagValue>>();
       for (const row of overrides.rows) {
         const map = byFlag.get(row.flag_id) ?? new Map<string, FlagValue>();
-        map.set(row.tenant_id, row.value);
+        map.set(row.tenant, row.value);
         byFlag.set(row.flag_id, map);
       }
       return flags.rows.map((row) => ruleOf(row, byFlag.get(row.id) ?? new Map()));
@@ -87,8 +87,8 @@ export class FlagStore {
     return this.with(async (client) => {
       try {
         await client.query(
-          `INSERT INTO feature_flag_overrides (flag_id, tenant_id, value) VALUES ($1, $2, $3)
-           ON CONFLICT (flag_id, tenant_id) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
+          `INSERT INTO feature_flag_overrides (flag_id, tenant, value) VALUES ($1, $2, $3)
+           ON CONFLICT (flag_id, tenant) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
           [id, tenantId, JSON.stringify(value)],
         );
         return 'ok';
@@ -102,7 +102,7 @@ export class FlagStore {
   /** Removes a tenant's override (none is fine); false when there is no such flag. */
   async removeOverride(id: string, tenantId: string): Promise<boolean> {
     return this.with(async (client) => {
-      await client.query('DELETE FROM feature_flag_overrides WHERE flag_id = $1 AND tenant_id = $2', [id, tenantId]);
+      await client.query('DELETE FROM feature_flag_overrides WHERE flag_id = $1 AND tenant = $2', [id, tenantId]);
       return ((await client.query('SELECT 1 FROM feature_flags WHERE id = $1', [id])).rowCount ?? 0) > 0;
     });
   }

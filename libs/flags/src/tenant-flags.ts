@@ -36,6 +36,19 @@ export class TenantFlags implements OnModuleInit {
     return this.client.getBooleanValue(key, false, contextOf());
   }
 
+  /**
+   * The same provider's answer without OpenFeature's per-call machinery (hooks, context merging, a
+   * promise): for hot paths that evaluate flags per row or per request. Same rules, same subject
+   * (the unit of work's tenant); false where `isEnabled` would give its default.
+   */
+  enabledNow(key: string): boolean {
+    try {
+      return this.provider.resolve(key, 'boolean', NO_TENANT).value === true;
+    } catch {
+      return false;
+    }
+  }
+
   /** The current tenant's value of a string or number flag (a setting), or `fallback`. */
   value<T extends string | number>(key: string, fallback: T): Promise<T> {
     const context = contextOf();

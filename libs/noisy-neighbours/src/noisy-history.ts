@@ -21,8 +21,8 @@ export class NoisyHistory {
   async record(tenantId: string, event: 'flagged' | 'cleared', minute: number, findings: readonly NoisyFinding[]): Promise<void> {
     await withPg(this.config.DATABASE_URL, 'bulkhead-noisy', (client) =>
       client.query(
-        `INSERT INTO noisy_tenant_events (tenant_id, event, minute, findings) VALUES ($1, $2, to_timestamp($3), $4)
-         ON CONFLICT (tenant_id, minute, event) DO NOTHING`,
+        `INSERT INTO noisy_tenant_events (tenant, event, minute, findings) VALUES ($1, $2, to_timestamp($3), $4)
+         ON CONFLICT (tenant, minute, event) DO NOTHING`,
         [tenantId, event, minute * 60, JSON.stringify(findings.map(finite))],
       ),
     );
@@ -31,15 +31,15 @@ export class NoisyHistory {
   /** Newest first; `before` is the previous page's last id. */
   async list(limit: number, before?: string): Promise<NoisyEvent[]> {
     return withPg(this.config.DATABASE_URL, 'bulkhead-noisy', async (client) => {
-      const rows = await client.query<{ id: string; tenant_id: string; event: 'flagged' | 'cleared'; minute: Date; findings: NoisyFinding[]; created_at: Date }>(
+      const rows = await client.query<{ id: string; tenant: string; event: 'flagged' | 'cleared'; minute: Date; findings: NoisyFinding[]; created_at: Date }>(
         before === undefined
-          ? 'SELECT id, tenant_id, event, minute, findings, created_at FROM noisy_tenant_events ORDER BY created_at DESC, id DESC LIMIT $1'
-          : `SELECT id, tenant_id, event, minute, findings, created_at FROM noisy_tenant_events
+          ? 'SELECT id, tenant, event, minute, findings, created_at FROM noisy_tenant_events ORDER BY created_at DESC, id DESC LIMIT $1'
+          : `SELECT id, tenant, event, minute, findings, created_at FROM noisy_tenant_events
              WHERE (created_at, id) < (SELECT created_at, id FROM noisy_tenant_events WHERE id = $2)
              ORDER BY created_at DESC, id DESC LIMIT $1`,
         before === undefined ? [limit] : [limit, before],
       );
-      return rows.rows.map((row) => ({ id: row.id, tenantId: row.tenant_id, event: row.event, minute: row.minute, findings: row.findings, createdAt: row.created_at }));
+      return rows.rows.map((row) => ({ id: row.id, tenantId: row.tenant, event: row.event, minute: row.minute, findings: row.findings, createdAt: row.created_at }));
     });
   }
 }
