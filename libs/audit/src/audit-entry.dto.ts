@@ -22,10 +22,12 @@ export class AuditQuery {
   @Max(200)
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'Exact action, e.g. `POST /v1/customers`.', maxLength: 200 })
+  // Printable ASCII only: a NUL or control character could never match and PostgreSQL refuses NUL in text.
+  @ApiPropertyOptional({ description: 'Exact action, e.g. `POST /v1/customers`.', maxLength: 200, pattern: '^[ -~]{1,200}$' })
   @IsOptional()
   @IsString()
   @MaxLength(200)
+  @Matches(/^[ -~]{1,200}$/)
   action?: string;
 
   @ApiPropertyOptional({ description: '`committed`, `refused`, `failed`, `succeeded`...', pattern: '^[a-z_]{1,64}$' })
