@@ -35,6 +35,11 @@ BEGIN
   END IF;
   SELECT h.seq, h.hash INTO head_seq, head_hash FROM audit_chain_heads h WHERE h.tenant_id = target FOR UPDATE;
   IF NOT FOUND THEN
+    -- Look again: waiting for that lock may have meant waiting for the erasure path, which took
+    -- the head and the pending entries with it. Then there is nothing to chain and no head to make.
+    IF NOT EXISTS (SELECT 1 FROM audit_entries e WHERE e.tenant_id = target AND e.seq IS NULL) THEN
+      RETURN;
+    END IF;
     -- The genesis hash names the tenant, so no chain can be passed off as another tenant's.
     INSERT INTO audit_chain_heads (tenant_id, seq, hash)
     VALUES (target, 0, sha256(convert_to('bulkhead-audit:' || target::text, 'UTF8')))
