@@ -4,6 +4,9 @@ import { hostOf, isConnectionFailure, ServiceUnreachableError } from './service-
 /** A single short-lived connection for administrative work (bootstrap, migrations, doctor). */
 export async function connectPg(url: string, applicationName: string): Promise<Client> {
   const client = new Client({ connectionString: url, application_name: applicationName, connectionTimeoutMillis: 5000 });
+  // The server ending this connection while it idles (a restart) must not be an unhandled 'error'
+  // event that ends the process: the next query on it fails with the reason instead.
+  client.on('error', () => undefined);
   try {
     await client.connect();
   } catch (error) {

@@ -23,6 +23,7 @@ export class LifecycleStore implements OnApplicationShutdown {
 
   async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    const lost = watchConnection(client);
     try {
       await client.query('BEGIN');
       const result = await work(client);
@@ -32,21 +33,41 @@ export class LifecycleStore implements OnApplicationShutdown {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
-      client.release();
+      lost.release();
     }
   }
 
   /** One connection for a while (a session advisory lock held across a long task). */
   async session<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    const lost = watchConnection(client);
     try {
       return await work(client);
     } finally {
-      client.release();
+      lost.release();
     }
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.pool.end();
   }
+}
+
+/**
+ * A checked-out connection has no pool listener: the server ending it between two statements (a
+ * restart, an admin shutdown) would be an unhandled 'error' event that ends the process. Listen,
+ * and hand a broken connection back as broken so the pool discards it.
+ */
+function watchConnection(client: PoolClient): { release(): void } {
+  let failure: Error | undefined;
+  const onError = (error: Error) => {
+    failure ??= error;
+  };
+  client.on('error', onError);
+  return {
+    release: () => {
+      client.removeListener('error', onError);
+      client.release(failure);
+    },
+  };
 }
