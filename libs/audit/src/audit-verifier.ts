@@ -70,13 +70,19 @@ export class AuditVerifier {
 const VERIFY_CONNECTIONS = 4;
 
 /**
- * Four connections to `url`, each with `tenantId` set for its whole session: they are opened for
- * this check alone and closed after it, never returned to a pool, so the setting cannot leak.
+ * Four connections to `url`, each in a read-only transaction that set `tenantId` transaction-
+ * locally (as every tenant statement does): the connections are opened for this check alone and
+ * the setting ends with the transaction, whatever happens to the connection after.
  */
 function withConnections<T>(url: string, tenantId: string, work: (clients: Client[]) => Promise<T>, clients: Client[] = []): Promise<T> {
   if (clients.length === VERIFY_CONNECTIONS) return work(clients);
   return withPg(url, 'bulkhead-audit-verify', async (client) => {
-    await client.query("SELECT set_config('app.tenant_id', $1, false)", [tenantId]);
-    return withConnections(url, tenantId, work, [...clients, client]);
+    await client.query('BEGIN READ ONLY');
+    await client.query("SELECT set_config('app.tenant_id', $1, true)", [tenantId]);
+    try {
+      return await withConnections(url, tenantId, work, [...clients, client]);
+    } finally {
+      await client.query('ROLLBACK').catch(() => undefined);
+    }
   });
 }
