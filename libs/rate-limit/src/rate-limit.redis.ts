@@ -1,6 +1,9 @@
 import { BulkheadConfig } from '@bulkhead/config';
-import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { createRedis, RedisClient } from '@bulkhead/redis';
+
+/** How long start-up waits for the limiter's connection before serving with in-process limits. */
+const CONNECT_WAIT_MS = 2000;
 
 /**
  * The limiter's own connection. It never queues: while it is not connected a command fails at
@@ -9,7 +12,7 @@ import { createRedis, RedisClient } from '@bulkhead/redis';
  * ioredis keeps reconnecting in the background.
  */
 @Injectable()
-export class RateLimitRedis implements OnApplicationShutdown {
+export class RateLimitRedis implements OnApplicationBootstrap, OnApplicationShutdown {
   readonly client: RedisClient;
 
   constructor(config: BulkheadConfig) {
@@ -28,6 +31,25 @@ export class RateLimitRedis implements OnApplicationShutdown {
 
   get ready(): boolean {
     return this.client.status === 'ready';
+  }
+
+  /**
+   * An instance that served its first requests before this connection was up would decide them
+   * alone and leave them out of the shared counts, so one tenant could pass its limit once per
+   * starting instance. Wait for the connection (bounded: a Redis that is down does not stop the
+   * API from starting; the in-process limiter covers it as in any outage).
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.ready) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.client.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, CONNECT_WAIT_MS);
+      this.client.once('ready', done);
+    });
   }
 
   onApplicationShutdown(): void {
