@@ -181,15 +181,26 @@ export class TenantQueryRunner extends PostgresQueryRunner {
     const settings = tenantSettingSql(typeof engine === 'string' ? engine : await engine, scope);
     const driver = dataSource.driver as PostgresDriver;
     const [connection, release] = (await driver.obtainMasterConnection()) as [PgClient, (error?: unknown) => void];
+    // While it is checked out the pool does not listen to it. The server's FATAL message of a
+    // shutdown can arrive in the same packet as the answer, after the query is done and before the
+    // release: without a listener that is an unhandled 'error' event, which ends the process.
+    let lost: Error | undefined;
+    const onError = (error: Error): void => {
+      lost ??= error;
+    };
+    connection.on('error', onError);
     let results: Array<{ rows: ObjectLiteral[] }> | { rows: ObjectLiteral[] };
     try {
       results = await connection.query(`SELECT ${settings}; ${sql}`);
     } catch (error) {
       // A connection that failed mid-message is destroyed, not lent out again.
+      connection.removeListener('error', onError);
       release(error);
       throw error;
     }
-    release();
+    connection.removeListener('error', onError);
+    // The answer is whole; a connection the server ended meanwhile is destroyed, not lent out again.
+    release(lost);
     if (!Array.isArray(results) || results.length !== 2) throw new TenantBoundaryViolationError('readOnce expects exactly one statement');
     return results[1].rows;
   }
@@ -197,6 +208,8 @@ export class TenantQueryRunner extends PostgresQueryRunner {
 
 interface PgClient {
   query(text: string): Promise<Array<{ rows: ObjectLiteral[] }> | { rows: ObjectLiteral[] }>;
+  on(event: 'error', listener: (error: Error) => void): void;
+  removeListener(event: 'error', listener: (error: Error) => void): void;
 }
 
 function checkScope(scope: TenantRunnerScope): void {
