@@ -145,6 +145,61 @@ describe('audit API', () => {
     });
   });
 
+  describe('revoking an impersonation grant', () => {
+    it('stops every further use at once, whoever revokes it, and both trails and the grant list show it', async () => {
+      const tenant = await createTenant(api);
+      const issued = await call(api.server, 'post', `/v1/admin/tenants/${tenant.id}/impersonations`, operatorToken(api), { mode: 'read', reason: 'Ticket 5' });
+      expect(issued.status).toBe(201);
+      const headers = { 'x-impersonation-grant': issued.body.grant as string };
+      expect((await call(api.server, 'get', '/v1/customers', operatorToken(api), undefined, headers)).status).toBe(200);
+
+      const listed = await call(api.server, 'get', `/v1/admin/tenants/${tenant.id}/impersonations`, operatorToken(api));
+      expect(listed.status).toBe(200);
+      expect(listed.body.items).toEqual([
+        expect.objectContaining({ grantId: issued.body.grantId, tenantId: tenant.id, operator: 'operator-1', mode: 'read', revokedAt: null, revokedBy: null }),
+      ]);
+
+      // Another operator (say, security) revokes it.
+      const security = api.issuer.mint({ subject: 'operator-2', scopes: [api.config.AUTH_OPERATOR_SCOPE] });
+      const revoked = await call(api.server, 'delete', `/v1/admin/tenants/${tenant.id}/impersonations/${issued.body.grantId}`, security);
+      expect(revoked.status).toBe(200);
+      expect(revoked.body).toMatchObject({ grantId: issued.body.grantId, revokedBy: 'operator-2', revokedAt: expect.any(String) });
+
+      const refused = await call(api.server, 'get', '/v1/customers', operatorToken(api), undefined, headers);
+      expect(refused.status).toBe(403);
+      expect(refused.body.code).toBe('impersonation_refused');
+
+      // Again: the first revocation stands.
+      const again = await call(api.server, 'delete', `/v1/admin/tenants/${tenant.id}/impersonations/${issued.body.grantId}`, operatorToken(api));
+      expect(again.status).toBe(200);
+      expect(again.body).toEqual(revoked.body);
+
+      const own = (await call(api.server, 'get', '/v1/audit?limit=200', tokenFor(api, tenant))).body.items as Array<Record<string, any>>;
+      expect(own.filter((e) => e.action === 'impersonation.revoke')).toEqual([
+        expect.objectContaining({ actor: expect.objectContaining({ kind: 'operator', subject: 'operator-2' }), resource: expect.objectContaining({ id: issued.body.grantId }) }),
+      ]);
+      expect(own.filter((e) => e.action === 'impersonation.use').map((e) => e.outcome).sort()).toEqual(['refused', 'started']);
+      const platform = await platformEntries('action=impersonation.revoke');
+      expect(platform.filter((e) => e.details?.tenantId === tenant.id)).toHaveLength(1);
+    });
+
+    it("answers an unknown grant and another tenant's grant alike", async () => {
+      const tenant = await createTenant(api);
+      const other = await createTenant(api);
+      const issued = await call(api.server, 'post', `/v1/admin/tenants/${other.id}/impersonations`, operatorToken(api), { mode: 'read', reason: 'Ticket 6' });
+      expect(issued.status).toBe(201);
+      const elsewhere = await call(api.server, 'delete', `/v1/admin/tenants/${tenant.id}/impersonations/${issued.body.grantId}`, operatorToken(api));
+      const unknown = await call(api.server, 'delete', `/v1/admin/tenants/${tenant.id}/impersonations/00000000-0000-4000-8000-000000000001`, operatorToken(api));
+      expect(elsewhere.status).toBe(404);
+      expect(elsewhere.body.code).toBe('impersonation_grant_not_found');
+      const strip = (body: Record<string, unknown>) => ({ ...body, instance: undefined, requestId: undefined });
+      expect(strip(elsewhere.body)).toEqual(strip(unknown.body));
+      // The other tenant's grant still works.
+      expect((await call(api.server, 'get', '/v1/customers', operatorToken(api), undefined, { 'x-impersonation-grant': issued.body.grant })).status).toBe(200);
+      expect((await call(api.server, 'delete', `/v1/admin/tenants/${tenant.id}/impersonations/not-a-uuid`, operatorToken(api))).status).toBe(400);
+    });
+  });
+
   it('crypto-shredding: personal data becomes unreadable, the chain still verifies', async () => {
     const tenant = await createTenant(api, { tier: 'pro' });
     expect((await call(api.server, 'post', '/v1/customers', tokenFor(api, tenant, 'alice@example.com'), { name: 'z', email: `z-${tenant.slug}@example.com` })).status).toBe(201);

@@ -2,12 +2,13 @@ import { TenantAdmin } from '@bulkhead/control-plane';
 import { OperatorOnly } from '@bulkhead/identity';
 import { ApiProblem } from '@bulkhead/openapi';
 import { runWithTenant, tenantContextOf } from '@bulkhead/tenancy';
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Principal } from '@bulkhead/identity';
 import { CryptoShredder } from './crypto-shredder';
-import { CreateImpersonationDto, ImpersonationView, ShredView } from './impersonation.dto';
+import { CreateImpersonationDto, ImpersonationGrantList, ImpersonationGrantView, ImpersonationView, ShredView } from './impersonation.dto';
 import { ImpersonationService } from './impersonation.service';
+import { ImpersonationGrantNotFoundProblem } from './audit.errors';
 import { AuditPage, AuditQuery } from './audit-entry.dto';
 import { AuditReader } from './audit-reader';
 import { AuditTrail } from './audit-trail';
@@ -51,6 +52,31 @@ export class AuditAdminController {
   ): Promise<ImpersonationView> {
     const tenant = await this.tenants.get(id);
     return this.impersonation.issue(request.user, tenant, { ...body, requestId: typeof request.id === 'string' ? request.id : undefined });
+  }
+
+  @Get('tenants/:id/impersonations')
+  @ApiOperation({ summary: "The tenant's impersonation grants, newest first: who holds one, until when, and which were revoked" })
+  @ApiOkResponse({ type: ImpersonationGrantList })
+  @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
+  async grants(@Param('id', new ParseUUIDPipe()) id: string): Promise<ImpersonationGrantList> {
+    const tenant = await this.tenants.get(id);
+    return { items: await this.impersonation.list(tenant) };
+  }
+
+  @Delete('tenants/:id/impersonations/:grantId')
+  @ApiOperation({
+    summary: 'Revoke a grant: no use of it is admitted from now on, on any instance; recorded in the platform trail and the tenant trail. Revoking it again answers the first revocation',
+  })
+  @ApiOkResponse({ type: ImpersonationGrantView })
+  @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
+  @ApiProblem(ImpersonationGrantNotFoundProblem)
+  async revoke(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Param('grantId', new ParseUUIDPipe()) grantId: string,
+    @Req() request: { user: Principal; id?: unknown },
+  ): Promise<ImpersonationGrantView> {
+    const tenant = await this.tenants.get(id);
+    return this.impersonation.revoke(request.user, tenant, grantId, typeof request.id === 'string' ? request.id : undefined);
   }
 
   @Get('audit')

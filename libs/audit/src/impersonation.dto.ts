@@ -21,7 +21,8 @@ export class CreateImpersonationDto {
 
 export class ImpersonationView {
   @ApiProperty({ description: 'Send it as `X-Impersonation-Grant` beside your own operator token.' }) grant!: string;
-  @ApiProperty({ format: 'uuid' }) grantId!: string;
+  @ApiProperty({ format: 'uuid', description: "The grant's id, to revoke it: `DELETE /v1/admin/tenants/{id}/impersonations/{grantId}`." }) id!: string;
+  @ApiProperty({ format: 'uuid', description: 'The same as `id`.' }) grantId!: string;
   @ApiProperty({ format: 'uuid' }) tenantId!: string;
   @ApiProperty({ enum: ['read', 'write'] }) mode!: string;
   @ApiProperty({ format: 'date-time' }) expiresAt!: string;
@@ -29,4 +30,19 @@ export class ImpersonationView {
 
 export class ShredView {
   @ApiProperty({ description: 'false when the key had already been shredded.' }) shredded!: boolean;
+}
+
+export class ImpersonationGrantView {
+  @ApiProperty({ format: 'uuid' }) grantId!: string;
+  @ApiProperty({ format: 'uuid' }) tenantId!: string;
+  @ApiProperty({ description: 'The operator the grant was issued to.' }) operator!: string;
+  @ApiProperty({ enum: ['read', 'write'] }) mode!: string;
+  @ApiProperty({ format: 'date-time' }) issuedAt!: string;
+  @ApiProperty({ format: 'date-time' }) expiresAt!: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'Set once revoked: no use is admitted after it.' }) revokedAt!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'The operator who revoked it.' }) revokedBy!: string | null;
+}
+
+export class ImpersonationGrantList {
+  @ApiProperty({ type: [ImpersonationGrantView], description: 'Newest first, the last 100, revoked and expired ones included.' }) items!: ImpersonationGrantView[];
 }
