@@ -1,7 +1,7 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { parsePgUrl } from '@bulkhead/database';
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import Redis from 'ioredis';
+import { createRedis, RedisClient } from '@bulkhead/redis';
 import { FlagRule } from './flag-rule';
 import { FlagStore } from './flag.store';
 
@@ -20,8 +20,8 @@ const REFRESH_MS = 30_000;
 export class FlagCatalogue implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Flags');
   private readonly channel: string;
-  private readonly publisher: Redis;
-  private readonly subscriber: Redis;
+  private readonly publisher: RedisClient;
+  private readonly subscriber: RedisClient;
   private rules = new Map<string, FlagRule>();
   private loading: Promise<void> | undefined;
   private again = false;
@@ -33,8 +33,8 @@ export class FlagCatalogue implements OnModuleInit, OnApplicationShutdown {
   ) {
     this.channel = `bulkhead:${parsePgUrl(config.DATABASE_URL).database}:flags-changed`;
     const options = { lazyConnect: true, maxRetriesPerRequest: 1, connectionName: 'bulkhead-flags-feed' };
-    this.publisher = new Redis(config.REDIS_URL, options);
-    this.subscriber = new Redis(config.REDIS_URL, options);
+    this.publisher = createRedis(config, options);
+    this.subscriber = createRedis(config, options);
     for (const client of [this.publisher, this.subscriber]) client.on('error', () => undefined);
   }
 

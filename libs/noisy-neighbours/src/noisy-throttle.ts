@@ -2,7 +2,7 @@ import { BulkheadConfig } from '@bulkhead/config';
 import { parsePgUrl } from '@bulkhead/database';
 import { TenantRateLimiter } from '@bulkhead/rate-limit';
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
-import Redis from 'ioredis';
+import { createRedis, RedisClient } from '@bulkhead/redis';
 import { NoisyRedis } from './noisy.redis';
 import { NoisyKeys } from './usage.keys';
 
@@ -17,8 +17,8 @@ const REFRESH_MS = 30_000;
 export class NoisyThrottle implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('NoisyThrottle');
   private readonly channel: string;
-  private subscriber: Redis | undefined;
-  private readonly publisher: Redis;
+  private subscriber: RedisClient | undefined;
+  private readonly publisher: RedisClient;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -28,7 +28,7 @@ export class NoisyThrottle implements OnModuleInit, OnApplicationShutdown {
     @Optional() private readonly limiter?: TenantRateLimiter,
   ) {
     this.channel = `bulkhead:${parsePgUrl(config.DATABASE_URL).database}:noisy-changed`;
-    this.publisher = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectionName: 'bulkhead-noisy-feed' });
+    this.publisher = createRedis(config, { lazyConnect: true, maxRetriesPerRequest: 1, connectionName: 'bulkhead-noisy-feed' });
     this.publisher.on('error', () => undefined);
   }
 
@@ -38,7 +38,7 @@ export class NoisyThrottle implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     if (!this.active) return;
-    this.subscriber = new Redis(this.config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectionName: 'bulkhead-noisy-feed' });
+    this.subscriber = createRedis(this.config, { lazyConnect: true, maxRetriesPerRequest: 1, connectionName: 'bulkhead-noisy-feed' });
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', () => void this.refresh());
     await this.subscriber.subscribe(this.channel).catch(() => undefined);

@@ -1,14 +1,14 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import Redis from 'ioredis';
+import { createRedis, RedisClient } from '@bulkhead/redis';
 
 /** The usage recorder's and detector's connection; it never queues while Redis is away. */
 @Injectable()
 export class NoisyRedis implements OnApplicationShutdown {
-  readonly client: Redis;
+  readonly client: RedisClient;
 
   constructor(config: BulkheadConfig) {
-    this.client = new Redis(config.REDIS_URL, {
+    this.client = createRedis(config, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       commandTimeout: 2000,

@@ -1,6 +1,6 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import Redis from 'ioredis';
+import { createRedis, RedisClient } from '@bulkhead/redis';
 
 /**
  * The cache's own connections: one for commands, one subscribed to invalidations. Commands never
@@ -9,8 +9,8 @@ import Redis from 'ioredis';
  */
 @Injectable()
 export class CacheRedis implements OnApplicationShutdown {
-  readonly client: Redis;
-  readonly subscriber: Redis;
+  readonly client: RedisClient;
+  readonly subscriber: RedisClient;
 
   constructor(config: BulkheadConfig) {
     const options = {
@@ -20,8 +20,8 @@ export class CacheRedis implements OnApplicationShutdown {
       connectTimeout: 2000,
       retryStrategy: (attempt: number) => Math.min(attempt * 100, 1000),
     };
-    this.client = new Redis(config.REDIS_URL, { ...options, connectionName: 'bulkhead-cache' });
-    this.subscriber = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectionName: 'bulkhead-cache-feed' });
+    this.client = createRedis(config, { ...options, connectionName: 'bulkhead-cache' });
+    this.subscriber = createRedis(config, { lazyConnect: true, maxRetriesPerRequest: 1, connectionName: 'bulkhead-cache-feed' });
     for (const client of [this.client, this.subscriber]) client.on('error', () => undefined);
   }
 
