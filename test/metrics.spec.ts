@@ -60,6 +60,7 @@ describe('/metrics', () => {
       /bulkhead_db_pool_connections\{state="idle"\} \d+/,
       /bulkhead_db_gate_units\{pool="shared",state="active"\} \d+/,
       /bulkhead_db_gate_units\{pool="silo",state="waiting"\} \d+/,
+      /bulkhead_db_gate_tenants_held_back\{pool="shared"\} \d+/,
       /bulkhead_db_gate_shed_total\{reason="excess"\} \d+/,
       /bulkhead_db_gate_shed_total\{reason="timeout"\} \d+/,
       /bulkhead_db_silo_pools_open \d+/,

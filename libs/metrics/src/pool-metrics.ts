@@ -52,6 +52,27 @@ export class PoolMetrics {
         this.set(router.poolStats().gate.tenants);
       },
     });
+    new Gauge({
+      name: 'bulkhead_db_gate_tenants_held_back',
+      help: "Tenants whose connection limit the gate's governor holds below their pool's size (the event loop was saturated and they held more than their share), by pool kind",
+      labelNames: ['pool'],
+      registers,
+      collect() {
+        const { heldBack } = router.poolStats().gate;
+        this.set({ pool: 'shared' }, heldBack.shared);
+        this.set({ pool: 'silo' }, heldBack.silo);
+      },
+    });
+    new Gauge({
+      name: 'bulkhead_db_gate_event_loop_utilisation',
+      help: "The gate governor's smoothed event-loop utilisation (0-1), judged against POOL_SATURATION_UTILISATION; absent when the governor is off",
+      registers,
+      collect() {
+        const utilisation = router.poolStats().gate.eventLoopUtilisation;
+        if (utilisation === undefined) this.reset();
+        else this.set(utilisation);
+      },
+    });
     new Counter({
       name: 'bulkhead_db_gate_shed_total',
       help: "Units of work refused by the gate (503 overloaded), by reason: excess (beyond a tenant's TENANT_MAX_QUEUE) or timeout (waited past POOL_QUEUE_BUDGET_MS)",

@@ -42,6 +42,13 @@ export interface GateSnapshot {
   readonly tenants: number;
   /** Refused since start: `excess` (beyond TENANT_MAX_QUEUE), `timeout` (waited past the budget). */
   readonly shed: { excess: number; timeout: number };
+  /** Tenants whose connection limit the governor holds below their pool's size now, per pool kind. */
+  readonly heldBack: { shared: number; silo: number };
+  /**
+   * The governor's smoothed event-loop utilisation (0-1), as it last judged saturation against
+   * POOL_SATURATION_UTILISATION; undefined when the governor is off (that setting 0).
+   */
+  readonly eventLoopUtilisation: number | undefined;
 }
 
 export interface GateRequest {
@@ -180,16 +187,25 @@ export class FairPoolGate implements OnModuleDestroy {
   snapshot(): GateSnapshot {
     const active = { shared: 0, silo: 0 };
     const waiting = { shared: 0, silo: 0 };
+    const heldBack = { shared: 0, silo: 0 };
     const tenants = new Set<string>();
     for (const [key, pool] of this.pools) {
       const kind = key.startsWith('silo:') ? 'silo' : 'shared';
       active[kind] += pool.active;
       for (const [tenantId, lane] of pool.lanes) {
         waiting[kind] += lane.waiting.length;
+        if (lane.limit < pool.capacity) heldBack[kind]++;
         tenants.add(tenantId);
       }
     }
-    return { active, waiting, tenants: tenants.size, shed: { excess: this.shedExcess, timeout: this.shedTimeout } };
+    return {
+      active,
+      waiting,
+      tenants: tenants.size,
+      shed: { excess: this.shedExcess, timeout: this.shedTimeout },
+      heldBack,
+      eventLoopUtilisation: this.governor ? this.load.utilisation : undefined,
+    };
   }
 
   leave(request: Pick<GateRequest, 'pool' | 'capacity' | 'tenantId'>): void {
