@@ -1,11 +1,15 @@
+// First: the jobs of this spec's worker stay on a queue of its own.
+import { clearPrivateJobQueue } from './support/private-job-queue';
 import { TenantRecord } from '@bulkhead/control-plane';
 import { detectNoisy, NoisyDetector, Usage, UsageRecorder, UsageStore, minuteOf } from '@bulkhead/noisy-neighbours';
+import { INestApplicationContext } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { call } from './support/http';
 import { createTenant, operatorToken, startTestApi, TestApi, tokenFor } from './support/test-app';
+import { eventually, startTestWorker } from './support/test-worker';
 
 const usageOf = (requests: number, dbMs = 0): Usage => ({ requests, db_ms: dbMs, job_ms: 0, rows_written: 0 });
 
@@ -152,11 +156,48 @@ describe('noisy neighbours (the service)', () => {
   it('names at most METRICS_HEAVY_TENANTS tenants on /metrics, heaviest first', async () => {
     const store = api.app.get(UsageStore);
     const last = minuteOf(Date.now()) - 1;
-    const heavy = Array.from({ length: 6 }, (_, at) => [randomUUID(), { requests: 1_000_000 + at }] as const);
+    // Heavier than anything an earlier run of this suite left in the same minute (the counts live 2 h).
+    const base = Date.now() * 10;
+    const heavy = Array.from({ length: 6 }, (_, at) => [randomUUID(), { requests: base + at }] as const);
     await store.add(last, new Map(heavy));
     const text = (await request(api.server).get('/metrics').set('Authorization', 'Bearer scrape-token-for-tests-0123456789')).text;
     const lines = text.split('\n').filter((line) => line.startsWith('bulkhead_tenant_heaviest_requests{'));
     expect(lines).toHaveLength(3);
     expect(lines[0]).toContain(`rank="1",tenant_id="${heavy[5][0]}"`);
+  });
+});
+
+describe('noisy neighbours: job time', () => {
+  let api: TestApi;
+  let worker: INestApplicationContext;
+
+  beforeAll(async () => {
+    await clearPrivateJobQueue();
+    api = await startTestApi();
+    worker = await startTestWorker();
+  });
+  afterAll(async () => {
+    await worker?.close();
+    await api?.close();
+    await clearPrivateJobQueue();
+  });
+
+  it("adds each tenant job's run time to its tenant's usage (the recorder is one of the worker's job-run observers)", async () => {
+    const tenant = await createTenant(api, { tier: 'free', isolation: 'pool' });
+    const other = await createTenant(api, { tier: 'free', isolation: 'pool' });
+    expect((await call(api.server, 'post', '/v1/customer-totals/recalculate', tokenFor(api, tenant))).status).toBe(202);
+    const store = worker.get(UsageStore);
+    const jobMs = async (tenantId: string) => {
+      const minute = minuteOf(Date.now());
+      const [now, before] = [(await store.minute(minute)).get(tenantId), (await store.minute(minute - 1)).get(tenantId)];
+      return (now?.job_ms ?? 0) + (before?.job_ms ?? 0);
+    };
+    const recorded = await eventually(async () => {
+      await worker.get(UsageRecorder).flush();
+      const ms = await jobMs(tenant.id);
+      return ms > 0 ? ms : undefined;
+    }, "the job's run time in the usage counts");
+    expect(recorded).toBeGreaterThan(0);
+    expect(await jobMs(other.id)).toBe(0);
   });
 });
