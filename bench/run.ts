@@ -12,6 +12,7 @@ import { fairQueueBench } from './scenarios/fair-queue';
 import { fairnessBench } from './scenarios/fairness';
 import { rateLimitBench } from './scenarios/rate-limit';
 import { meteringBench } from './scenarios/metering';
+import { observeBench } from './scenarios/observe';
 import { scopingBench } from './scenarios/scoping';
 import { siloScaleBench } from './scenarios/silo-scale';
 import { signupBench } from './scenarios/signup';
@@ -30,6 +31,7 @@ const SCENARIOS: Record<string, () => Promise<BenchSection>> = {
   signup: signupBench,
   citus: citusBench,
   'tenant-moves': tenantMovesBench,
+  observe: observeBench,
 };
 
 /** Scenarios that need something this machine may not have; left out of a default run without it. */

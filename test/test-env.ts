@@ -48,6 +48,8 @@ const TEST_ENV: Record<string, string> = {
   // No warm pool unless a suite asks for one: suites that count schemas and databases see only their own.
   LIFECYCLE_WARM_SCHEMAS: '0',
   LIFECYCLE_WARM_SILOS: '0',
+  // Suites drive the noisy-neighbour detector minute by minute; no worker runs it on its own clock.
+  NOISY_INTERVAL_MS: '0',
 };
 
 export function applyTestEnv(): void {

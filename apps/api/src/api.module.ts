@@ -1,9 +1,12 @@
 import { ConfigModule } from '@bulkhead/config';
 import { JobsModule } from '@bulkhead/jobs';
+import { MetricsModule } from '@bulkhead/metrics';
+import { ServiceClientModule } from '@bulkhead/service-client';
 import { HealthModule, LoggingModule } from '@bulkhead/observability';
 import { RATE_LIMIT_ACCESS } from '@bulkhead/rate-limit';
 import { AccessStage, TenancyModule } from '@bulkhead/tenancy';
 import { TenantMovesModule } from '@bulkhead/tenant-moves';
+import { TenantCacheModule } from '@bulkhead/tenant-cache';
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { DOMAINS } from '../../domains';
 
@@ -19,6 +22,9 @@ export function apiImports(access: readonly AccessStage[] = API_ACCESS): Array<T
     JobsModule.forRoot({ worker: false, http: true }),
     HealthModule,
     TenantMovesModule.forRoot({ http: true }),
+    TenantCacheModule,
+    MetricsModule,
+    ServiceClientModule,
     ...DOMAINS.map((domain) => domain.module),
   ];
 }

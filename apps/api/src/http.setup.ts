@@ -1,4 +1,7 @@
 import { BulkheadConfig } from '@bulkhead/config';
+import { HttpMetrics, registerHttpMetrics } from '@bulkhead/metrics';
+import { registerUsageHook, UsageRecorder } from '@bulkhead/noisy-neighbours';
+import { rememberCallerAuthorization } from '@bulkhead/service-client';
 import { AppLogger, registerAccessLog, REQUEST_ID_HEADER, requestIdFor } from '@bulkhead/observability';
 import { buildOpenApiDocument } from '@bulkhead/openapi';
 import { answerClientError, PROBLEM_OBSERVER, ProblemError, ProblemFilter, ProblemObserver, problemValidationPipe, sendProblem, toProblem } from '@bulkhead/problem';
@@ -8,7 +11,8 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import type { TestingModule } from '@nestjs/testing';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { runUnitOfWork, UnitOfWork } from '@bulkhead/tenancy';
+import { currentTenant, peekTenantId, runUnitOfWork, UnitOfWork } from '@bulkhead/tenancy';
+import { enrichRequestSpan, setSpanTenantSource, tenantAttributes } from '@bulkhead/tracing';
 import { registerJsonBodyParser } from './json-body.parser';
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -77,10 +81,24 @@ function configureHttp(app: NestFastifyApplication, config: BulkheadConfig, opti
   fastify.addHook('preHandler', (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
     runUnitOfWork(request.id, (unit) => {
       units.set(request, unit);
+      // For outbound calls on the caller's own token (TenantServiceClient).
+      rememberCallerAuthorization(request.headers.authorization);
       done();
     });
   });
   registerAccessLog(fastify, logger, (request) => units.get(request));
+  const httpMetrics = config.METRICS_ENABLED ? optional(app, HttpMetrics) : undefined;
+  if (httpMetrics) registerHttpMetrics(fastify, httpMetrics, (request) => units.get(request)?.tenant?.tier);
+  const usage = optional(app, UsageRecorder);
+  if (usage) registerUsageHook(fastify, usage, (request) => units.get(request)?.tenant?.tenantId);
+  if (config.TRACING_ENABLED) {
+    setSpanTenantSource(() => (peekTenantId() === undefined ? undefined : tenantAttributes(currentTenant())));
+    fastify.addHook('onResponse', (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
+      const tenant = units.get(request)?.tenant;
+      enrichRequestSpan(request.method, request.routeOptions.url, tenant ? tenantAttributes(tenant) : undefined);
+      done();
+    });
+  }
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     reply.header(REQUEST_ID_HEADER, request.id);
     // A write with a body must say it is JSON; anything else is 415, before any parsing.
@@ -106,6 +124,15 @@ function configureHttp(app: NestFastifyApplication, config: BulkheadConfig, opti
   app.useGlobalPipes(problemValidationPipe());
   if (options.docs !== false) {
     SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs/openapi.json' });
+  }
+}
+
+/** A provider the app may or may not have (a bench builds the API without some modules). */
+function optional<T>(app: NestFastifyApplication, token: Type<T>): T | undefined {
+  try {
+    return app.get(token, { strict: false });
+  } catch {
+    return undefined;
   }
 }
 

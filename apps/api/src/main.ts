@@ -1,3 +1,5 @@
+// First: tracing patches pg, ioredis and http as they are required.
+import './instrument';
 import { exitWithStartupError, loadConfig } from '@bulkhead/config';
 import { assertRedisReachable } from '@bulkhead/redis';
 import { existsSync } from 'node:fs';

@@ -3,8 +3,10 @@ import { ConfigModule } from '@bulkhead/config';
 import { JobsModule } from '@bulkhead/jobs';
 import { LifecycleSweeper } from '@bulkhead/lifecycle';
 import { ReconciliationScheduleModule } from '@bulkhead/metering';
+import { NoisyDetectorSchedule } from '@bulkhead/noisy-neighbours';
 import { LoggingModule } from '@bulkhead/observability';
 import { TenancyModule } from '@bulkhead/tenancy';
+import { TenantCacheModule } from '@bulkhead/tenant-cache';
 import { Module } from '@nestjs/common';
 import { DOMAINS } from '../../domains';
 
@@ -15,11 +17,13 @@ import { DOMAINS } from '../../domains';
     LoggingModule,
     TenancyModule.forRoot({ domains: DOMAINS, applicationName: 'bulkhead-worker', http: false }),
     JobsModule.forRoot({ worker: true, http: false }),
+    TenantCacheModule,
     ...DOMAINS.map((domain) => domain.module),
     ReconciliationScheduleModule,
   ],
-  // The worker signs chain heads (AUDIT_CHECKPOINT_*), runs the query audit (AUDIT_QUERY_AUDIT_INTERVAL_MS)
-  // and the lifecycle's rounds (stalled sagas, outbox, warm pool: LIFECYCLE_SWEEP_MS); the API does not.
-  providers: [AuditCheckpointer, QueryAuditSchedule, LifecycleSweeper],
+  // The worker signs chain heads (AUDIT_CHECKPOINT_*), runs the query audit (AUDIT_QUERY_AUDIT_INTERVAL_MS),
+  // the lifecycle's rounds (stalled sagas, outbox, warm pool: LIFECYCLE_SWEEP_MS) and the noisy-neighbour
+  // detector (NOISY_INTERVAL_MS); the API does not.
+  providers: [AuditCheckpointer, QueryAuditSchedule, LifecycleSweeper, NoisyDetectorSchedule],
 })
 export class WorkerModule {}

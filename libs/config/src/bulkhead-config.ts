@@ -448,6 +448,90 @@ export class BulkheadConfig {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
+  // --- Operating per tenant: metrics, traces, the tenant cache, flags, noisy neighbours ---
+
+  /** Serve `/metrics` (Prometheus text format) and record the request, pool and job metrics. */
+  @Transform(toBool)
+  @IsBoolean()
+  METRICS_ENABLED = true;
+
+  /** The bearer token a Prometheus scrape of `/metrics` must carry; without it `/metrics` answers 404. */
+  @IsOptional()
+  @Matches(/^[\x21-\x7e]{16,200}$/, { message: 'METRICS_TOKEN must be 16-200 printable characters' })
+  METRICS_TOKEN?: string;
+
+  /** How many of the heaviest tenants the `bulkhead_tenant_heaviest_*` gauges name (the only metric with a tenant label). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  METRICS_HEAVY_TENANTS = 10;
+
+  /** Record OpenTelemetry traces (HTTP, pg, ioredis) and send them to OTEL_EXPORTER_OTLP_ENDPOINT. */
+  @Transform(toBool)
+  @IsBoolean()
+  TRACING_ENABLED = false;
+
+  /** The share of new traces recorded (parent-based: a continued trace keeps its parent's decision). */
+  @Transform(({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @Min(0)
+  @Max(1)
+  TRACING_SAMPLE_RATIO = 0.1;
+
+  /** How long an entry of the tenant cache's in-process tier is trusted (invalidations also reach every instance at once over pub/sub). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  CACHE_LOCAL_TTL_MS = 1000;
+
+  /** Entries the tenant cache's in-process tier holds, across all tenants. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  CACHE_LOCAL_MAX_ENTRIES = 10_000;
+
+  /** The longest an entry of the tenant cache lives in Redis (a longer TTL is cut to this). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  CACHE_MAX_TTL_MS = 86_400_000;
+
+  /** A tenant using more than this many times the median tenant's usage in a minute is noisy. */
+  @Transform(({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @Min(1)
+  NOISY_RATIO = 2;
+
+  /** How often the worker checks for a newly complete minute to run the noisy-neighbour detector over (0: never). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  NOISY_INTERVAL_MS = 5000;
+
+  /** Tenants with usage in the minute needed before anyone is compared with the median. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(2)
+  NOISY_MIN_TENANTS = 3;
+
+  /** Consecutive noisy minutes before a tenant is flagged (1: at once). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(60)
+  NOISY_CONSECUTIVE_MINUTES = 1;
+
+  /** Where a flagged noisy tenant is announced (POST, JSON); none: no webhook. */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'NOISY_WEBHOOK_URL must be an http(s) URL' })
+  NOISY_WEBHOOK_URL?: string;
+
+  /** While flagged, a noisy tenant's request rate limits are multiplied by this (1: no throttling). */
+  @Transform(({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @Min(0.01)
+  @Max(1)
+  NOISY_THROTTLE_FACTOR = 1;
+
   /** TENANT_TIER_ISOLATION, parsed. */
   declare readonly tierIsolation: Readonly<Record<TenantTier, IsolationModel>>;
   /** POOL_TIER_WEIGHTS, parsed. */
@@ -481,7 +565,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): BulkheadConfig {
   const known = Object.keys(new BulkheadConfig());
   const input: Record<string, unknown> = {};
-  for (const key of new Set([...known, 'AUTH_JWKS_URI', 'TENANT_BASE_DOMAIN', 'DATABASE_CLUSTERS', 'REDIS_CLUSTER_NODES', 'AUDIT_CHECKPOINT_FILE', 'AUDIT_CHECKPOINT_URL', 'BILLING_STRIPE_API_KEY'])) {
+  for (const key of new Set([...known, 'AUTH_JWKS_URI', 'TENANT_BASE_DOMAIN', 'DATABASE_CLUSTERS', 'REDIS_CLUSTER_NODES', 'AUDIT_CHECKPOINT_FILE', 'AUDIT_CHECKPOINT_URL', 'BILLING_STRIPE_API_KEY', 'NOISY_WEBHOOK_URL', 'METRICS_TOKEN'])) {
     if (env[key] !== undefined && env[key] !== '') input[key] = env[key];
   }
   const config = plainToInstance(BulkheadConfig, input, { exposeDefaultValues: true });

@@ -32,8 +32,11 @@ describe('fair pool gate', () => {
     await gate.enter(on('quiet'));
     gate.leave(on('quiet'));
     await gate.enter(on('noisy'));
+    expect(gate.snapshot().heldBack).toEqual({ shared: 0, silo: 0 });
     // Saturated, two tenants served: noisy holds 4 of 4, its share is 2: its limit drops to 3.
     gate.govern(true);
+    // What metrics read: the held-back tenant, its units and the waiting one; no governor timer, no utilisation.
+    expect(gate.snapshot()).toMatchObject({ active: { shared: 4, silo: 0 }, heldBack: { shared: 1, silo: 0 }, eventLoopUtilisation: undefined });
     const order: string[] = [];
     const next = gate.enter(on('noisy')).then(() => order.push('noisy'));
     gate.leave(on('noisy'));
@@ -46,6 +49,7 @@ describe('fair pool gate', () => {
     gate.govern(false);
     await next;
     expect(order).toEqual(['noisy']);
+    expect(gate.snapshot().heldBack).toEqual({ shared: 0, silo: 0 });
     for (let i = 0; i < 4; i++) gate.leave(on('noisy'));
   });
 
@@ -96,6 +100,7 @@ describe('fair pool gate', () => {
     for (let i = 0; i < 4; i++) await gate.enter(on('noisy'));
     const queued = Array.from({ length: 8 }, () => gate.enter(on('noisy')));
     await expect(gate.enter(on('noisy'))).rejects.toBeInstanceOf(OverloadedProblem);
+    expect(gate.snapshot()).toMatchObject({ waiting: { shared: 8, silo: 0 }, tenants: 1, shed: { excess: 1, timeout: 0 } });
     const quiet = gate.enter(on('quiet'));
     gate.leave(on('noisy'));
     await expect(quiet).resolves.toBeUndefined();
@@ -110,6 +115,7 @@ describe('fair pool gate', () => {
     const read = gate.enter(on('busy'));
     const write = gate.enter(on('busy', 1, true));
     await expect(read).rejects.toBeInstanceOf(OverloadedProblem);
+    expect(gate.snapshot().shed).toEqual({ excess: 0, timeout: 1 });
     gate.leave(on('busy'));
     await expect(write).resolves.toBeUndefined();
     for (let i = 0; i < 4; i++) gate.leave(on('busy'));

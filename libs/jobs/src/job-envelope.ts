@@ -7,6 +7,8 @@ export interface JobEnvelope<P = unknown> {
   tenantId: string | null;
   userId: string;
   requestId?: string;
+  /** W3C trace context of the request that enqueued it (`traceparent`, `tracestate`): the job's spans continue its trace. */
+  trace?: Record<string, string>;
   payload: P;
 }
 

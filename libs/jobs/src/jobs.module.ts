@@ -5,6 +5,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { fairQueueProvider, JobsConnectionLifecycle, jobsRedisProvider } from './fair-queue.provider';
 import { JobDispatcher } from './job-dispatcher';
 import { JOBS_BULL_QUEUE, JOBS_REDIS, jobsQueueKeys } from './jobs.constants';
+import { JobsOverview } from './jobs-overview';
 import { RedisClient } from '@bulkhead/redis';
 import { JobsAdminController } from './jobs.admin.controller';
 import { TenantJobProcessor } from './tenant-job.processor';
@@ -51,8 +52,8 @@ export class JobsModule {
           ]
         : [redis],
       controllers: options.http ? [JobsAdminController] : [],
-      providers: [fairQueueProvider, JobsConnectionLifecycle, TenantJobs, ...(options.worker ? [TenantJobProcessor, JobDispatcher] : [])],
-      exports: [TenantJobs],
+      providers: [fairQueueProvider, JobsConnectionLifecycle, TenantJobs, JobsOverview, ...(options.worker ? [TenantJobProcessor, JobDispatcher] : [])],
+      exports: [TenantJobs, JobsOverview],
     };
   }
 }

@@ -2,6 +2,7 @@ import { BulkheadConfig } from '@bulkhead/config';
 import { attachFairRelease, FairJobData, FairQueue, FairReleaser } from '@bulkhead/fair-queue';
 import { TenantRegistry } from '@bulkhead/control-plane';
 import { runWithTenant, tenantContextOf } from '@bulkhead/tenancy';
+import { runInContinuedSpan } from '@bulkhead/tracing';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { isInfrastructureFailure } from '@bulkhead/problem';
 import { Inject, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
@@ -96,7 +97,10 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
     }
     // The resolution path travels into the audit entries of the job's writes: a job, by name and attempt.
     const resolution = { via: 'job' as const, checks: ['job_envelope_tenant', 'job_queue_matches', 'tenant_registered', 'tenant_active'], job: { name: job.name, id: info.id, attempt: info.attempt } };
-    return runWithTenant(tenantContextOf(tenant, envelope.userId, envelope.requestId, resolution), () => this.handle(handler, envelope.payload, info, job));
+    // The job's spans (its own, then pg and Redis) continue the trace of the request that enqueued it.
+    return runWithTenant(tenantContextOf(tenant, envelope.userId, envelope.requestId, resolution), () =>
+      runInContinuedSpan(`job ${name}`, envelope.trace, () => this.handle(handler, envelope.payload, info, job)),
+    );
   }
 
   /**

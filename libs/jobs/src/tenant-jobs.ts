@@ -1,6 +1,7 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { BacklogFullError, FairQueue } from '@bulkhead/fair-queue';
 import { currentTenant } from '@bulkhead/tenancy';
+import { currentTraceCarrier } from '@bulkhead/tracing';
 import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { FAIR_QUEUE, PLATFORM_KEY } from './jobs.constants';
@@ -35,7 +36,8 @@ export class TenantJobs {
       });
       this.applied.set(tenant.tenantId, true);
     }
-    const envelope: JobEnvelope<P> = { v: 1, tenantId: tenant.tenantId, userId: tenant.userId, requestId: tenant.requestId, payload };
+    const trace = currentTraceCarrier();
+    const envelope: JobEnvelope<P> = { v: 1, tenantId: tenant.tenantId, userId: tenant.userId, requestId: tenant.requestId, ...(trace.traceparent ? { trace } : {}), payload };
     return this.add(tenant.tenantId, name, envelope, options.jobId);
   }
 

@@ -1,5 +1,6 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { peekRequestId, peekTenantId } from '@bulkhead/tenancy';
+import { traceLogFields } from '@bulkhead/tracing';
 import { Injectable, LoggerService } from '@nestjs/common';
 import pino, { Logger as Pino } from 'pino';
 
@@ -7,7 +8,8 @@ type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
 /**
  * Nest's logger, as structured JSON through pino. Every line written inside a request or job
- * carries its tenant id and request id, read from the unit of work at the moment of writing.
+ * carries its tenant id and request id, read from the unit of work at the moment of writing, and
+ * (with tracing on) its trace and span ids.
  * Lines are written asynchronously (pino flushes what is pending on exit), and lines logged while
  * a write is under way go out together with the next one: a synchronous write per access line
  * would put a blocking system call on every request.
@@ -23,7 +25,10 @@ export class AppLogger implements LoggerService {
         mixin: () => {
           const tenantId = peekTenantId();
           const requestId = peekRequestId();
-          return tenantId ? { tenantId, requestId } : requestId ? { requestId } : {};
+          const fields = tenantId ? { tenantId, requestId } : requestId ? { requestId } : {};
+          // With tracing on, every line also names its trace and span (sampled or not).
+          const trace = traceLogFields();
+          return trace ? { ...fields, ...trace } : fields;
         },
         redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]'], censor: '[redacted]' },
       },

@@ -40,7 +40,8 @@ export class RatePolicies {
   readonly shared: PolicyTable;
   readonly local: PolicyTable;
 
-  constructor(config: BulkheadConfig) {
+  /** `factor` scales every quota (below 1: a throttled tenant's limits). */
+  constructor(config: BulkheadConfig, factor = 1) {
     const table = (share: (quota: number) => number): PolicyTable =>
       Object.fromEntries(
         TENANT_TIERS.map((tier) => [
@@ -48,7 +49,7 @@ export class RatePolicies {
           Object.fromEntries(ROUTE_CLASSES.map((routeClass) => [routeClass, ratePolicy(routeClass, share(config.rateLimits[tier][routeClass]))])),
         ]),
       ) as unknown as PolicyTable;
-    this.shared = table((quota) => quota);
-    this.local = table((quota) => Math.max(1, Math.floor(quota / config.RATE_LIMIT_API_INSTANCES)));
+    this.shared = table((quota) => Math.max(1, Math.floor(quota * factor)));
+    this.local = table((quota) => Math.max(1, Math.floor((quota * factor) / config.RATE_LIMIT_API_INSTANCES)));
   }
 }

@@ -19,6 +19,9 @@ import { countsKey, limiterKey, minuteOf, refusedField } from './request-count.k
 export class TenantRateLimiter {
   private readonly logger = new Logger('RateLimit');
   private readonly policies: RatePolicies;
+  /** Tenants whose limits are lowered (flagged noisy), and the lowered policies; empty: no lookup cost beyond a size check. */
+  private throttled: ReadonlySet<string> = new Set();
+  private throttledPolicies: RatePolicies | undefined;
   private readonly script: TakeCall;
   private readonly local = new LocalRateLimiter();
   private readonly localCounts = new LocalRequestCounts();
@@ -30,7 +33,7 @@ export class TenantRateLimiter {
   private outageLogged = false;
 
   constructor(
-    config: BulkheadConfig,
+    private readonly config: BulkheadConfig,
     private readonly redis: RateLimitRedis,
   ) {
     this.policies = new RatePolicies(config);
@@ -39,8 +42,18 @@ export class TenantRateLimiter {
     redis.client.on('ready', () => void this.recovered());
   }
 
+  /**
+   * Lowers the limits of these tenants to `factor` of their tier's (replacing any earlier set);
+   * an empty set restores everyone. Called by the noisy-neighbour detector's announcements.
+   */
+  throttle(tenantIds: Iterable<string>, factor: number): void {
+    this.throttled = new Set(tenantIds);
+    if (this.throttled.size > 0 && !this.throttledPolicies) this.throttledPolicies = new RatePolicies(this.config, factor);
+  }
+
   async take(tenantId: string, tier: TenantTier, routeClass: RouteClass): Promise<RateDecision> {
-    const policy = this.policies.shared[tier][routeClass];
+    const policies = this.throttled.size > 0 && this.throttled.has(tenantId) ? (this.throttledPolicies as RatePolicies) : this.policies;
+    const policy = policies.shared[tier][routeClass];
     const minute = minuteOf(Date.now());
     if (this.redis.ready) {
       try {
@@ -63,7 +76,7 @@ export class TenantRateLimiter {
     } else {
       this.degrade(undefined);
     }
-    const decision = this.local.take(limiterKey(tenantId, routeClass), this.policies.local[tier][routeClass]);
+    const decision = this.local.take(limiterKey(tenantId, routeClass), policies.local[tier][routeClass]);
     this.localCounts.add(countsKey(tenantId, minute), decision.allowed ? routeClass : refusedField(routeClass));
     return decision;
   }

@@ -1,3 +1,4 @@
+import { TenantCacheModule } from '@bulkhead/tenant-cache';
 import { Module } from '@nestjs/common';
 import { CustomersController } from './customers/customers.controller';
 import { Customer } from './customers/customer.entity';
@@ -18,8 +19,9 @@ import { SalesMeters } from './sales.meters';
 /** The tables this domain maps; declared to the platform by SALES_DOMAIN. */
 export const SALES_ENTITIES = [Customer, Order, OrderExport, OrderExportContent, CustomerTotals];
 
-/** Needs JobsModule (global) for TenantJobs; its job handlers are discovered by the worker. */
+/** Needs JobsModule (global) for TenantJobs; its job handlers are discovered by the worker. Brings the tenant cache (customer totals) wherever it runs (API, worker, CLI). */
 @Module({
+  imports: [TenantCacheModule],
   controllers: [CustomersController, OrdersController, OrderExportsController, CustomerTotalsController],
   providers: [SalesMeters, CustomersService, OrdersService, OrderExportsService, ExportOrdersHandler, RecalculateTotalsHandler],
   exports: [CustomersService, OrdersService, OrderExportsService],

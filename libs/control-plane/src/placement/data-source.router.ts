@@ -7,7 +7,7 @@ import { ClusterRegistry } from './cluster-registry';
 import { PlacedTenant, Placement } from './placement';
 import { InvalidPlacementError, OverloadedProblem, PlacementUnavailableProblem } from './placement.errors';
 import { SiloDataSources } from './silo-data-sources';
-import { FairPoolGate } from './fair-pool-gate';
+import { FairPoolGate, GateSnapshot } from './fair-pool-gate';
 
 /**
  * Maps a tenant to its placement, for every unit of work: the shared pool (pool model), the
@@ -16,8 +16,22 @@ import { FairPoolGate } from './fair-pool-gate';
  * tenant without one fails closed. Every unit of work is admitted through the FairPoolGate of the
  * pool it will use, so tenants share connections by tier weight and shedding is per tenant.
  */
+/** Told, after each unit of work, which tenant held a connection and for how long (usage metering). */
+export type ConnectionHoldListener = (tenantId: string, heldMs: number) => void;
+
+/** The pools as metrics see them, read at scrape time only. */
+export interface PoolStats {
+  readonly gate: GateSnapshot;
+  /** The shared pool's connections: open, idle, and callers queued inside the driver. */
+  readonly shared: { readonly total: number; readonly idle: number; readonly waiting: number };
+  /** Silo pools open in this process. */
+  readonly siloPools: number;
+}
+
 @Injectable()
 export class DataSourceRouter {
+  private holdListener: ConnectionHoldListener | undefined;
+
   constructor(
     @Inject(RUNTIME_DATA_SOURCE) private readonly shared: DataSource,
     private readonly silos: SiloDataSources,
@@ -36,6 +50,7 @@ export class DataSourceRouter {
       critical: options.critical,
     };
     await this.gate.enter(admission);
+    const started = this.holdListener ? performance.now() : 0;
     let release: (() => void) | undefined;
     try {
       let placement: Placement;
@@ -52,7 +67,22 @@ export class DataSourceRouter {
     } finally {
       release?.();
       this.gate.leave(admission);
+      this.holdListener?.(tenant.tenantId, performance.now() - started);
     }
+  }
+
+  /** One listener (the usage recorder); it must be cheap and never throw: it runs on every unit of work. */
+  observeConnectionHolds(listener: ConnectionHoldListener): void {
+    this.holdListener = listener;
+  }
+
+  poolStats(): PoolStats {
+    const pool = (this.shared.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } }).master;
+    return {
+      gate: this.gate.snapshot(),
+      shared: { total: pool?.totalCount ?? 0, idle: pool?.idleCount ?? 0, waiting: pool?.waitingCount ?? 0 },
+      siloPools: this.silos.open,
+    };
   }
 
   private searchPathOf(tenant: PlacedTenant): string {

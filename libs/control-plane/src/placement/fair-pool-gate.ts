@@ -32,6 +32,25 @@ interface PoolLanes {
   readonly admitted: Set<string>;
 }
 
+/** The gate as metrics see it, read at scrape time only. */
+export interface GateSnapshot {
+  /** Units of work holding a connection, per pool kind. */
+  readonly active: { shared: number; silo: number };
+  /** Units of work waiting for one. */
+  readonly waiting: { shared: number; silo: number };
+  /** Tenants holding or waiting for a connection. */
+  readonly tenants: number;
+  /** Refused since start: `excess` (beyond TENANT_MAX_QUEUE), `timeout` (waited past the budget). */
+  readonly shed: { excess: number; timeout: number };
+  /** Tenants whose connection limit the governor holds below their pool's size now, per pool kind. */
+  readonly heldBack: { shared: number; silo: number };
+  /**
+   * The governor's smoothed event-loop utilisation (0-1), as it last judged saturation against
+   * POOL_SATURATION_UTILISATION; undefined when the governor is off (that setting 0).
+   */
+  readonly eventLoopUtilisation: number | undefined;
+}
+
 export interface GateRequest {
   /** Which pool the unit of work will draw from: the shared pool, or one silo's. */
   pool: string;
@@ -71,6 +90,8 @@ export class FairPoolGate implements OnModuleDestroy {
   private readonly tenantCap: number;
   private readonly maxQueue: number;
   private readonly budgetMs: number;
+  private shedExcess = 0;
+  private shedTimeout = 0;
 
   private readonly saturation: number;
   private readonly load = new ProcessLoad();
@@ -136,6 +157,7 @@ export class FairPoolGate implements OnModuleDestroy {
     }
     if (lane.waiting.length >= this.maxQueue) {
       this.forgetIfIdle(request.pool, pool, request.tenantId, lane);
+      this.shedExcess++;
       throw new OverloadedProblem('Too many concurrent requests for this tenant.');
     }
     await new Promise<void>((resolve, reject) => {
@@ -152,12 +174,38 @@ export class FairPoolGate implements OnModuleDestroy {
           const at = lane.waiting.indexOf(waiter);
           if (at >= 0) lane.waiting.splice(at, 1);
           this.forgetIfIdle(request.pool, pool, request.tenantId, lane);
+          this.shedTimeout++;
           reject(new OverloadedProblem('The database is busy for this tenant; retry shortly.'));
         },
         request.critical ? this.budgetMs * WRITE_WAIT_FACTOR : this.budgetMs,
       );
       lane.waiting.push(waiter);
     });
+  }
+
+  /** Counts over every pool, for metrics: walks the lanes, so call it per scrape, not per request. */
+  snapshot(): GateSnapshot {
+    const active = { shared: 0, silo: 0 };
+    const waiting = { shared: 0, silo: 0 };
+    const heldBack = { shared: 0, silo: 0 };
+    const tenants = new Set<string>();
+    for (const [key, pool] of this.pools) {
+      const kind = key.startsWith('silo:') ? 'silo' : 'shared';
+      active[kind] += pool.active;
+      for (const [tenantId, lane] of pool.lanes) {
+        waiting[kind] += lane.waiting.length;
+        if (lane.limit < pool.capacity) heldBack[kind]++;
+        tenants.add(tenantId);
+      }
+    }
+    return {
+      active,
+      waiting,
+      tenants: tenants.size,
+      shed: { excess: this.shedExcess, timeout: this.shedTimeout },
+      heldBack,
+      eventLoopUtilisation: this.governor ? this.load.utilisation : undefined,
+    };
   }
 
   leave(request: Pick<GateRequest, 'pool' | 'capacity' | 'tenantId'>): void {

@@ -1,10 +1,13 @@
 import { JobHandler, JobHandlerProvider } from '@bulkhead/jobs';
 import { TenantData } from '@bulkhead/tenancy';
+import { TenantCache } from '@bulkhead/tenant-cache';
 import { Injectable } from '@nestjs/common';
 import { Order } from '../orders/order.entity';
 import { CustomerTotals } from './customer-totals.entity';
 
 export const RECALCULATE_TOTALS_JOB = 'customers.recalculate-totals';
+/** The cache tag of everything read from the totals: dropped once a recalculation commits. */
+export const CUSTOMER_TOTALS_TAG = 'customer-totals';
 
 /** Rebuilds the tenant's per-customer totals from its orders in one transaction: idempotent by construction. */
 @JobHandlerProvider()
@@ -13,7 +16,10 @@ export class RecalculateTotalsHandler implements JobHandler<Record<string, never
   readonly name = RECALCULATE_TOTALS_JOB;
   readonly scope = 'tenant' as const;
 
-  constructor(private readonly data: TenantData) {}
+  constructor(
+    private readonly data: TenantData,
+    private readonly cache: TenantCache,
+  ) {}
 
   async handle(): Promise<void> {
     await this.data.transaction(async (tx) => {
@@ -32,5 +38,8 @@ export class RecalculateTotalsHandler implements JobHandler<Record<string, never
         sums.map((row) => ({ id: row.customer_id, orderCount: Number(row.order_count), totalCents: Number(row.total_cents) })),
       );
     });
+    // After the commit: a reader that loaded between the two holds a version the bump makes stale.
+    // If Redis cannot be told, the job fails and is retried (the recalculation is idempotent).
+    await this.cache.invalidateTag(CUSTOMER_TOTALS_TAG);
   }
 }

@@ -1,0 +1,1 @@
+export const REQUIRED_FLAG = 'bulkhead:required-flag';

@@ -1,0 +1,41 @@
+import { BulkheadConfig } from '@bulkhead/config';
+import { Public } from '@bulkhead/identity';
+import { ProblemError } from '@bulkhead/problem';
+import { Controller, Get, Header, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { MetricsRegistry } from './metrics.registry';
+
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+/**
+ * `/metrics` for Prometheus. It names the heaviest tenants, so it is never open: without
+ * METRICS_TOKEN it answers 404 as if absent, and with it only a scrape carrying
+ * `Authorization: Bearer <METRICS_TOKEN>` is served (404 otherwise too: nothing to probe for).
+ * Not a tenant or operator route, so it stays out of the OpenAPI document.
+ */
+@ApiExcludeController()
+@Public()
+@Controller('metrics')
+export class MetricsController {
+  private readonly expected: Buffer | undefined;
+
+  constructor(
+    private readonly metrics: MetricsRegistry,
+    config: BulkheadConfig,
+  ) {
+    this.expected = config.METRICS_TOKEN ? digest(`Bearer ${config.METRICS_TOKEN}`) : undefined;
+  }
+
+  @Get()
+  @Header('Cache-Control', 'no-store')
+  async scrape(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const given = request.headers.authorization;
+    if (!this.expected || given === undefined || !timingSafeEqual(digest(given), this.expected)) {
+      throw new ProblemError(404, 'not_found', 'Not found');
+    }
+    const body = await this.metrics.registry.metrics();
+    await reply.code(200).header('content-type', this.metrics.registry.contentType).send(body);
+  }
+}

@@ -1,0 +1,50 @@
+import { BulkheadConfig } from '@bulkhead/config';
+import { withPg } from '@bulkhead/database';
+import { Injectable } from '@nestjs/common';
+import { NoisyFinding } from './noisy-detection';
+
+export interface NoisyEvent {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly event: 'flagged' | 'cleared';
+  readonly minute: Date;
+  readonly findings: readonly NoisyFinding[];
+  readonly createdAt: Date;
+}
+
+/** Past findings in the control catalogue (`noisy_tenant_events`), for operators. */
+@Injectable()
+export class NoisyHistory {
+  constructor(private readonly config: BulkheadConfig) {}
+
+  /** Records a finding once: a detector run repeated for the same minute writes nothing twice. */
+  async record(tenantId: string, event: 'flagged' | 'cleared', minute: number, findings: readonly NoisyFinding[]): Promise<void> {
+    await withPg(this.config.DATABASE_URL, 'bulkhead-noisy', (client) =>
+      client.query(
+        `INSERT INTO noisy_tenant_events (tenant, event, minute, findings) VALUES ($1, $2, to_timestamp($3), $4)
+         ON CONFLICT (tenant, minute, event) DO NOTHING`,
+        [tenantId, event, minute * 60, JSON.stringify(findings.map(finite))],
+      ),
+    );
+  }
+
+  /** Newest first; `before` is the previous page's last id. */
+  async list(limit: number, before?: string): Promise<NoisyEvent[]> {
+    return withPg(this.config.DATABASE_URL, 'bulkhead-noisy', async (client) => {
+      const rows = await client.query<{ id: string; tenant: string; event: 'flagged' | 'cleared'; minute: Date; findings: NoisyFinding[]; created_at: Date }>(
+        before === undefined
+          ? 'SELECT id, tenant, event, minute, findings, created_at FROM noisy_tenant_events ORDER BY created_at DESC, id DESC LIMIT $1'
+          : `SELECT id, tenant, event, minute, findings, created_at FROM noisy_tenant_events
+             WHERE (created_at, id) < (SELECT created_at, id FROM noisy_tenant_events WHERE id = $2)
+             ORDER BY created_at DESC, id DESC LIMIT $1`,
+        before === undefined ? [limit] : [limit, before],
+      );
+      return rows.rows.map((row) => ({ id: row.id, tenantId: row.tenant, event: row.event, minute: row.minute, findings: row.findings, createdAt: row.created_at }));
+    });
+  }
+}
+
+/** JSON has no Infinity: a ratio against a zero median is stored as null. */
+function finite(finding: NoisyFinding): Record<string, unknown> {
+  return { ...finding, ratio: Number.isFinite(finding.ratio) ? finding.ratio : null };
+}

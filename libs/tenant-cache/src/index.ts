@@ -1,0 +1,3 @@
+export { TenantCacheModule } from './tenant-cache.module';
+export { TenantCache } from './tenant-cache';
+export type { CacheEntryOptions } from './cache-options';
