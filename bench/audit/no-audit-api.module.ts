@@ -1,24 +1,19 @@
 import { AUDIT_FEATURE } from '@bulkhead/audit';
-import { ConfigModule } from '@bulkhead/config';
+import { LIFECYCLE_FEATURE } from '@bulkhead/lifecycle';
 import { PROBLEM_OBSERVER } from '@bulkhead/problem';
-import { JobsModule } from '@bulkhead/jobs';
-import { HealthModule, LoggingModule } from '@bulkhead/observability';
-import { TenancyModule } from '@bulkhead/tenancy';
 import { Module } from '@nestjs/common';
+import { API_ACCESS, apiImports } from '../../apps/api/src/api.module';
 import { DOMAINS } from '../../apps/domains';
 
-const WITHOUT_AUDIT = DOMAINS.filter((domain) => domain !== AUDIT_FEATURE);
+/**
+ * The production API module minus the audit feature: the baseline of the audit benchmark. The
+ * lifecycle goes too, as it imports the audit module (it records every step), which would bring
+ * the write hook back; it adds nothing to the measured route.
+ */
+const WITHOUT_AUDIT = DOMAINS.filter((domain) => domain !== AUDIT_FEATURE && domain !== LIFECYCLE_FEATURE);
 
-/** The production API module minus the audit feature: the baseline of the audit benchmark. */
 @Module({
-  imports: [
-    ConfigModule,
-    LoggingModule,
-    TenancyModule.forRoot({ domains: WITHOUT_AUDIT, applicationName: 'bulkhead-bench-no-audit', http: true }),
-    JobsModule.forRoot({ worker: false, http: true }),
-    HealthModule,
-    ...WITHOUT_AUDIT.map((domain) => domain.module),
-  ],
+  imports: apiImports(API_ACCESS, WITHOUT_AUDIT),
   // No observer: the problem filter answers and records nothing.
   providers: [{ provide: PROBLEM_OBSERVER, useValue: undefined }],
 })

@@ -7,25 +7,26 @@ import { RATE_LIMIT_ACCESS } from '@bulkhead/rate-limit';
 import { AccessStage, TenancyModule } from '@bulkhead/tenancy';
 import { TenantMovesModule } from '@bulkhead/tenant-moves';
 import { TenantCacheModule } from '@bulkhead/tenant-cache';
+import type { BulkheadDomain } from '@bulkhead/domain-kit';
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { DOMAINS } from '../../domains';
 
 /** The stages of the access chain after the tenant guard: per-tenant rate limits. */
 export const API_ACCESS: readonly AccessStage[] = [RATE_LIMIT_ACCESS];
 
-/** The API's modules; the benchmark builds the same API with other access stages to compare. */
-export function apiImports(access: readonly AccessStage[] = API_ACCESS): Array<Type<unknown> | DynamicModule> {
+/** The API's modules; the benchmarks build the same API with other access stages or domains to compare. */
+export function apiImports(access: readonly AccessStage[] = API_ACCESS, domains: readonly BulkheadDomain[] = DOMAINS): Array<Type<unknown> | DynamicModule> {
   return [
     ConfigModule,
     LoggingModule,
-    TenancyModule.forRoot({ domains: DOMAINS, applicationName: 'bulkhead-api', http: true, access }),
+    TenancyModule.forRoot({ domains, applicationName: 'bulkhead-api', http: true, access }),
     JobsModule.forRoot({ worker: false, http: true }),
     HealthModule,
     TenantMovesModule.forRoot({ http: true }),
     TenantCacheModule,
     MetricsModule,
     ServiceClientModule,
-    ...DOMAINS.map((domain) => domain.module),
+    ...domains.map((domain) => domain.module),
   ];
 }
 
