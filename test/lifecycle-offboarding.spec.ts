@@ -99,6 +99,13 @@ describe('offboarding: fence, export, grace with restore, erasure, verification,
     await eventually(async () => ((await request(api.server).get('/v1/projects').set('authorization', `Bearer ${token}`)).status === 200 ? true : undefined), 'the tenant served again');
     expect((await request(api.server).get('/v1/projects').set('authorization', `Bearer ${token}`)).body.items).toHaveLength(3);
 
+    // Records of the tenant outside its placement: a flag override and noisy-neighbour history.
+    const flag = await request(api.server).post('/v1/admin/flags').set('authorization', `Bearer ${operator}`).send({ key: `erase-${isolation}-${Date.now().toString(36)}`, defaultValue: false });
+    expect(flag.status).toBe(201);
+    expect((await request(api.server).put(`/v1/admin/flags/${flag.body.id}/tenants/${tenant.id}`).set('authorization', `Bearer ${operator}`).send({ value: true })).status).toBe(200);
+    const adminUrl = config.DATABASE_ADMIN_URL.replace(/\/[^/]*$/, `/${new URL(config.DATABASE_URL).pathname.slice(1)}`);
+    await withPg(adminUrl, 'test', (client) => client.query("INSERT INTO noisy_tenant_events (tenant, event, minute) VALUES ($1, 'flagged', date_trunc('minute', now()))", [tenant.id]));
+
     // 3. Offboard again with no grace: the same archive, byte for byte, then erasure.
     expect((await request(api.server).post(`/v1/admin/tenants/${tenant.id}/offboard`).set('authorization', `Bearer ${operator}`).send({ graceDays: 0 })).status).toBe(202);
     const done = await eventually(async () => {
@@ -115,6 +122,10 @@ describe('offboarding: fence, export, grace with restore, erasure, verification,
     expect(certificate.stores.length).toBeGreaterThan(5);
     expect(certificate.stores.every((s) => s.tenantAfter === 0)).toBe(true);
     expect(certificate.stores.find((s) => s.store.endsWith('.projects'))?.tenantBefore).toBe(3);
+    expect(certificate.stores.filter((s) => s.store.startsWith('control:feature_flag') || s.store.startsWith('control:noisy')).map((s) => [s.store, s.tenantBefore, s.tenantAfter])).toEqual([
+      ['control:feature_flag_overrides', 1, 0],
+      ['control:noisy_tenant_events', 1, 0],
+    ]);
     // Other suites write into the same pool meanwhile: the bystander's own data, checked at the end, is the proof here.
     if (isolation === 'pool') expect(certificate.stores.filter((s) => s.store.startsWith('postgres:')).every((s) => typeof s.othersBefore === 'number')).toBe(true);
     expect(JSON.stringify(certificate)).not.toContain(`off-${isolation}`);

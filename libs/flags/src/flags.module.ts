@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { FlagCatalogue } from './flag-catalogue';
 import { FlagGuard } from './flag.guard';
+import { FlagOverridesEraser } from './flag-overrides.eraser';
 import { FlagStore } from './flag.store';
 import { FlagsAdminController } from './flags.admin.controller';
 import { FlagsController } from './flags.controller';
@@ -10,7 +11,7 @@ import { TenantFlags } from './tenant-flags';
 @Global()
 @Module({
   controllers: [FlagsController, FlagsAdminController],
-  providers: [FlagStore, FlagCatalogue, TenantFlags, FlagGuard],
+  providers: [FlagStore, FlagCatalogue, TenantFlags, FlagGuard, FlagOverridesEraser],
   exports: [TenantFlags, FlagGuard],
 })
 export class FlagsModule {}

@@ -10,6 +10,7 @@ export { ONBOARDING_STEPS } from './onboarding/onboarding-request';
 export { DNS_REGISTRAR, type DnsRegistrar } from './onboarding/dns-registrar';
 export { IDENTITY_LINKER, type IdentityLinker } from './onboarding/identity-linker';
 export { TenantSeederProvider, type TenantSeeder } from './onboarding/tenant-seeder';
+export { TenantRecordsEraserProvider, type TenantRecordsEraser } from './offboarding/tenant-records-eraser';
 export { LifecycleEventHandlerProvider, type LifecycleEvent, type LifecycleEventHandler } from './events/lifecycle-events';
 export { LifecycleOutbox } from './events/lifecycle-outbox';
 export { WarmPool, type WarmEntry } from './warm-pool/warm-pool';

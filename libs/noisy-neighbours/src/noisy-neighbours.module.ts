@@ -3,6 +3,7 @@ import { HeaviestTenantsGauge } from './heaviest-tenants.gauge';
 import { NoisyAdminController } from './noisy.admin.controller';
 import { NoisyDetector } from './noisy-detector';
 import { NoisyHistory } from './noisy-history';
+import { NoisyHistoryEraser, NoisyUsageEraser } from './noisy-records.eraser';
 import { NoisyRedis } from './noisy.redis';
 import { NoisyThrottle } from './noisy-throttle';
 import { UsageRecorder } from './usage.recorder';
@@ -17,7 +18,7 @@ import { NoisyKeys } from './usage.keys';
 @Global()
 @Module({
   controllers: [NoisyAdminController],
-  providers: [NoisyRedis, NoisyKeys, UsageStore, UsageRecorder, NoisyHistory, NoisyThrottle, NoisyDetector, HeaviestTenantsGauge],
+  providers: [NoisyRedis, NoisyKeys, UsageStore, UsageRecorder, NoisyHistory, NoisyThrottle, NoisyDetector, HeaviestTenantsGauge, NoisyHistoryEraser, NoisyUsageEraser],
   exports: [UsageRecorder, UsageStore, NoisyDetector],
 })
 export class NoisyNeighboursModule {}

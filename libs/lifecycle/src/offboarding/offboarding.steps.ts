@@ -2,12 +2,14 @@ import { CryptoShredder } from '@bulkhead/audit';
 import { BulkheadConfig } from '@bulkhead/config';
 import { TenantAdmin, TenantRecord, TenantRepository } from '@bulkhead/control-plane';
 import { Injectable } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
 import { LifecycleOutbox } from '../events/lifecycle-outbox';
 import { LifecycleStore } from '../lifecycle.store';
 import { PermanentStepError, SagaStep, StepContext, StepNotDueError } from '../saga/saga-step';
 import { StorageOperations } from '../warm-pool/storage-operations';
 import { PlacementData } from './placement-data';
 import { RedisTenantKeys } from './redis-tenant-keys';
+import { TenantRecordsEraser, TenantRecordsEraserProvider } from './tenant-records-eraser';
 
 export const OFFBOARDING_STEPS = ['fence', 'export', 'grace', 'erase', 'verify', 'certify', 'announce'] as const;
 
@@ -30,7 +32,20 @@ export class OffboardingSteps {
     private readonly shredder: CryptoShredder,
     private readonly outbox: LifecycleOutbox,
     private readonly config: BulkheadConfig,
+    private readonly discovery: DiscoveryService,
   ) {}
+
+  private recordErasers?: TenantRecordsEraser[];
+
+  /** Every lib's eraser of tenant records kept outside the placement (flag overrides, noisy-neighbour history...). */
+  private erasers(): TenantRecordsEraser[] {
+    this.recordErasers ??= this.discovery
+      .getProviders({ metadataKey: TenantRecordsEraserProvider.KEY })
+      .map((wrapper) => wrapper.instance as TenantRecordsEraser)
+      .filter((eraser) => eraser && typeof eraser.erase === 'function')
+      .sort((a, b) => (a.store < b.store ? -1 : 1));
+    return this.recordErasers;
+  }
 
   offboardingSteps(): SagaStep[] {
     return [
@@ -106,14 +121,17 @@ export class OffboardingSteps {
   /**
    * Counts first (this tenant's and every other tenant's rows, its Redis keys), then: the audit key
    * shredded through the audit trail, the rows (pool) or the schema or database dropped, its Redis
-   * keys, host names and the archive's content removed, and the registry record retired (every
-   * instance drops its cached copy). Each part is idempotent.
+   * keys, every lib's records kept outside the placement (TenantRecordsEraser), host names and
+   * the archive's content removed, and the registry record retired (every instance drops its
+   * cached copy). Each part is idempotent.
    */
   private async erase(context: StepContext): Promise<Record<string, unknown>> {
     const tenant = await this.tenant(context);
     if (!context.details('erase').before) {
       const counts = await this.data.counts(tenant);
-      await context.note({ before: counts.tables, redisKeysBefore: (await this.redis.keys(tenant.id)).length, startedAt: new Date().toISOString() });
+      const recordsBefore: Record<string, number> = {};
+      for (const eraser of this.erasers()) recordsBefore[eraser.store] = await eraser.count(tenant.id);
+      await context.note({ before: counts.tables, redisKeysBefore: (await this.redis.keys(tenant.id)).length, recordsBefore, startedAt: new Date().toISOString() });
     }
     if (tenant.status !== 'deleted') {
       // Crypto-shredding through the audit trail's own path: whatever copy of an entry survives elsewhere stays unreadable.
@@ -129,10 +147,12 @@ export class OffboardingSteps {
     else await this.storage.dropDatabase(tenant.cluster, tenant.databaseName as string, 60_000);
     await context.checkpoint('storage erased');
     const redisKeys = await this.redis.erase(tenant.id);
+    const records: Record<string, number> = {};
+    for (const eraser of this.erasers()) records[eraser.store] = await eraser.erase(tenant.id);
     await this.store.query('DELETE FROM lifecycle_hosts WHERE tenant = $1', [tenant.id]);
     await this.store.query("UPDATE lifecycle_archives SET content = ''::bytea, erased_at = coalesce(erased_at, now()) WHERE tenant = $1", [tenant.id]);
     await this.admin.retire(tenant.id);
-    return { rowsDeleted: rows, redisKeysDeleted: redisKeys, erasedAt: new Date().toISOString() };
+    return { rowsDeleted: rows, redisKeysDeleted: redisKeys, recordsDeleted: records, erasedAt: new Date().toISOString() };
   }
 
   /** Every store enumerated again: nothing of the tenant left, every other tenant's counts as before. */
@@ -152,6 +172,10 @@ export class OffboardingSteps {
     }
     const redisAfter = (await this.redis.keys(tenant.id)).length;
     stores.push({ store: 'redis:keys', tenantBefore: Number(context.details('erase').redisKeysBefore ?? 0), tenantAfter: redisAfter, othersBefore: null, othersAfter: null });
+    const recordsBefore = (context.details('erase').recordsBefore ?? {}) as Record<string, number>;
+    for (const eraser of this.erasers()) {
+      stores.push({ store: eraser.store, tenantBefore: recordsBefore[eraser.store] ?? 0, tenantAfter: await eraser.count(tenant.id), othersBefore: null, othersAfter: null });
+    }
     const hosts = await this.store.query<{ n: string }>('SELECT count(*) AS n FROM lifecycle_hosts WHERE tenant = $1', [tenant.id]);
     const archives = await this.store.query<{ n: string }>('SELECT count(*) AS n FROM lifecycle_archives WHERE tenant = $1 AND octet_length(content) > 0', [tenant.id]);
     stores.push({ store: 'control:hosts', tenantBefore: 0, tenantAfter: Number(hosts[0].n), othersBefore: null, othersAfter: null });
