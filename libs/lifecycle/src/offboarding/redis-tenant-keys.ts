@@ -1,28 +1,33 @@
 import { BulkheadConfig } from '@bulkhead/config';
+import { createRedis, isCluster, keyspaceNodes, RedisClient } from '@bulkhead/redis';
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import Redis from 'ioredis';
 
 /**
  * Every Redis key that names a tenant (its buffered jobs, rate-limit state, request counts, ...):
  * the platform's keys carry the tenant id, so a SCAN for it finds them all, whichever lib wrote them.
+ * On a Redis Cluster every master is scanned (a SCAN sees one node's keys only).
  */
 @Injectable()
 export class RedisTenantKeys implements OnApplicationShutdown {
-  private readonly client: Redis;
+  private readonly client: RedisClient;
 
   constructor(config: BulkheadConfig) {
-    this.client = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectionName: 'bulkhead-lifecycle' });
+    this.client = createRedis(config, { lazyConnect: true, maxRetriesPerRequest: 1, connectionName: 'bulkhead-lifecycle' });
     this.client.on('error', () => undefined);
   }
 
   async keys(tenantId: string): Promise<string[]> {
     const found: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await this.client.scan(cursor, 'MATCH', `*${tenantId}*`, 'COUNT', 1000);
-      found.push(...batch);
-      cursor = next;
-    } while (cursor !== '0');
+    // A cluster client connects its nodes on first use; a single Redis is one node.
+    if (isCluster(this.client) && this.client.status !== 'ready') await this.client.ping();
+    for (const node of keyspaceNodes(this.client)) {
+      let cursor = '0';
+      do {
+        const [next, batch] = await node.scan(cursor, 'MATCH', `*${tenantId}*`, 'COUNT', 1000);
+        found.push(...batch);
+        cursor = next;
+      } while (cursor !== '0');
+    }
     return [...new Set(found)].sort();
   }
 
@@ -44,7 +49,8 @@ export class RedisTenantKeys implements OnApplicationShutdown {
 
   async erase(tenantId: string): Promise<number> {
     const keys = await this.keys(tenantId);
-    for (let i = 0; i < keys.length; i += 500) await this.client.del(...keys.slice(i, i + 500));
+    // One key per DEL: on a cluster the keys of one call must share a slot, and they need not.
+    for (let i = 0; i < keys.length; i += 500) await Promise.all(keys.slice(i, i + 500).map((key) => this.client.del(key)));
     return keys.length;
   }
 
