@@ -106,18 +106,21 @@ describe('offboarding: fence, export, grace with restore, erasure, verification,
     const adminUrl = config.DATABASE_ADMIN_URL.replace(/\/[^/]*$/, `/${new URL(config.DATABASE_URL).pathname.slice(1)}`);
     await withPg(adminUrl, 'test', (client) => client.query("INSERT INTO noisy_tenant_events (tenant, event, minute) VALUES ($1, 'flagged', date_trunc('minute', now()))", [tenant.id]));
 
-    // 3. Offboard again with no grace: the same archive, byte for byte, then erasure.
+    // 3. Offboard again with no grace: the same data in the archive, then erasure.
     expect((await request(api.server).post(`/v1/admin/tenants/${tenant.id}/offboard`).set('authorization', `Bearer ${operator}`).send({ graceDays: 0 })).status).toBe(202);
     const done = await eventually(async () => {
       const saga = await lastSaga(tenant.id);
       return saga.status !== 'running' && saga.status !== 'compensating' ? saga : undefined;
     }, 'the erasure', 900);
     expect({ status: done.status, reason: done.reason, errors: done.steps.map((s) => s.lastError).filter(Boolean) }).toEqual({ status: 'succeeded', reason: null, errors: [] });
-    expect(done.steps.find((s) => s.step === 'export')?.details.sha256).toBe(manifest.archiveSha256);
+    // The same data, table by table. The audit trail may have grown meanwhile (the restore, and
+    // requests the fenced tenant made while suspended, are recorded in its own chain).
+    const sameData = (tables: Array<{ table: string; rows: number; sha256: string }>) => tables.filter((t) => !t.table.startsWith('audit_'));
+    expect(sameData(done.steps.find((s) => s.step === 'export')?.details.tables as typeof manifest.tables)).toEqual(sameData(manifest.tables));
 
     const certificate = (await asOperator(`/v1/admin/tenants/${tenant.id}/erasure-certificate`)).body as Certificate;
     expect(certificate.tenantId).toBe(tenant.id);
-    expect(certificate.archive.sha256).toBe(manifest.archiveSha256);
+    expect(certificate.archive.sha256).toBe(done.steps.find((s) => s.step === 'export')?.details.sha256);
     expect(certificate.auditKey).toBe('shredded');
     expect(certificate.stores.length).toBeGreaterThan(5);
     expect(certificate.stores.every((s) => s.tenantAfter === 0)).toBe(true);
