@@ -7,6 +7,7 @@ import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiPro
 import { ArchiveNotFoundProblem, CertificateNotFoundProblem, LifecycleNotFoundProblem, LifecycleSlugTakenProblem, LifecycleStateProblem } from './lifecycle.errors';
 import { LifecycleView, OffboardDto, SagaAccepted, SagaView } from './lifecycle.dto';
 import { LifecycleService } from './lifecycle.service';
+import { SagaStarter } from './saga/saga-starter';
 
 const statusUrl = (tenantId: string) => `/v1/admin/tenants/${tenantId}/lifecycle`;
 
@@ -15,16 +16,20 @@ const statusUrl = (tenantId: string) => `/v1/admin/tenants/${tenantId}/lifecycle
 @OperatorOnly()
 @Controller('v1/admin')
 export class LifecycleAdminController {
-  constructor(private readonly lifecycle: LifecycleService) {}
+  constructor(
+    private readonly lifecycle: LifecycleService,
+    private readonly starter: SagaStarter,
+  ) {}
 
   @Post('onboardings')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Create a tenant through the onboarding saga: the slug is reserved now, the rest runs in the worker' })
+  @ApiOperation({ summary: 'Create a tenant through the onboarding saga: the slug is reserved now, the rest runs right after the answer (a worker job takes over if this instance stops)' })
   @ApiAcceptedResponse({ type: SagaAccepted })
   @ApiProblem(new LifecycleSlugTakenProblem())
   @ApiProblem(422, 'region_not_served', 'Region not served')
   async onboard(@Body() body: CreateTenantDto, @Req() request: { user: Principal }): Promise<SagaAccepted> {
     const { saga } = await this.lifecycle.onboard(body, 'operator', `operator:${request.user.subject}`);
+    this.starter.continueHere(saga.id);
     return { tenantId: saga.tenantId, sagaId: saga.id, status: saga.status, statusUrl: statusUrl(saga.tenantId) };
   }
 

@@ -10,6 +10,7 @@ import { SagaAccepted, SignupDto, SignupStatusView } from '../lifecycle.dto';
 import { LifecycleService } from '../lifecycle.service';
 import { parseSignupKey } from './signup-key';
 import { SignupRateLimiter } from './signup-rate-limiter';
+import { SagaStarter } from '../saga/saga-starter';
 
 @ApiTags('signup')
 @Public()
@@ -19,6 +20,7 @@ export class SignupController {
     private readonly lifecycle: LifecycleService,
     private readonly limiter: SignupRateLimiter,
     private readonly config: BulkheadConfig,
+    private readonly starter: SagaStarter,
   ) {}
 
   @Post()
@@ -35,6 +37,7 @@ export class SignupController {
     const parsed = parseSignupKey(key);
     await this.limiter.take(request.ip);
     const { saga } = await this.lifecycle.onboard({ ...body, tier: this.config.SIGNUP_TIER }, 'signup', 'signup', `signup:${parsed}`);
+    this.starter.continueHere(saga.id);
     return { tenantId: saga.tenantId, sagaId: saga.id, status: saga.status, statusUrl: `/v1/signup/${saga.id}` };
   }
 
