@@ -1,13 +1,13 @@
 import { loadConfig } from '@bulkhead/config';
 import { TenantRepository } from '@bulkhead/control-plane';
 import { withPg } from '@bulkhead/database';
-import { ONBOARDING_STEPS, SagaLedger, WarmPool } from '@bulkhead/lifecycle';
+import { OFFBOARDING_STEPS, ONBOARDING_STEPS, SagaLedger, WarmPool } from '@bulkhead/lifecycle';
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import { v7 as uuidv7 } from 'uuid';
-import { startTestApi, TestApi, tokenFor, uniqueSlug } from './support/test-app';
+import { createTenant, operatorToken, startTestApi, TestApi, tokenFor, uniqueSlug } from './support/test-app';
 
 const ROOT = join(__dirname, '..');
 const BUILD = join(ROOT, '.data', 'saga-process-build');
@@ -167,6 +167,84 @@ describe('onboarding converges after SIGKILL at every step boundary', () => {
         );
         expect(orphanDatabases.rows).toEqual([]);
       });
+    },
+    900_000,
+  );
+});
+
+/**
+ * The same for offboarding (no grace period): a process running it is killed at every step
+ * boundary (schema run) and inside every step after its effects, one kill per process. It must
+ * end as an uninterrupted run: the tenant deleted, its storage gone, an erasure certificate with
+ * nothing left in any store, one `tenant.erased` event, and a bystander of the same model untouched.
+ */
+describe('offboarding converges after SIGKILL at every step boundary', () => {
+  jest.setTimeout(900_000);
+  let api: TestApi;
+  const config = loadConfig();
+
+  beforeAll(async () => {
+    buildOnce();
+    api = await startTestApi(ENV);
+  }, 300_000);
+
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  const killPoints = (isolation: string): string[] =>
+    OFFBOARDING_STEPS.flatMap((step) => [...(isolation === 'schema' ? [`before:${step}`] : []), `inside:${step}:ran`]);
+
+  it.each(['schema', 'silo', 'pool'] as const)(
+    '%s tenant',
+    async (isolation) => {
+      const tenant = await createTenant(api, { isolation, tier: 'pro' });
+      const bystander = await createTenant(api, { isolation, tier: 'pro' });
+      for (const owner of [tenant, bystander]) {
+        expect((await request(api.server).post('/v1/projects').set('authorization', `Bearer ${tokenFor(api, owner)}`).send({ name: `of ${owner.slug}` })).status).toBe(201);
+      }
+      const { saga } = await api.app.get(SagaLedger).create({
+        tenantId: tenant.id,
+        kind: 'offboarding',
+        request: { model: isolation, graceDays: 0 },
+        startedBy: 'test',
+        steps: [...OFFBOARDING_STEPS],
+      });
+      const reached: string[] = [];
+      let outcome: string | undefined;
+      for (const point of killPoints(isolation)) {
+        const run = await runChild(saga.id, point);
+        if (run.output) throw new Error(`saga process failed: ${run.output}`);
+        if (run.killed) {
+          expect(run.points[run.points.length - 1]).toBe(point);
+          reached.push(point);
+          continue;
+        }
+        outcome = run.outcome;
+        break;
+      }
+      if (!outcome) outcome = (await runChild(saga.id, 'none')).outcome;
+      expect(outcome).toBe('succeeded');
+      expect(reached).toEqual(killPoints(isolation));
+      const steps = await api.app.get(SagaLedger).steps(saga.id);
+      expect(steps.map((s) => s.status)).toEqual(OFFBOARDING_STEPS.map(() => 'succeeded'));
+
+      expect((await api.app.get(TenantRepository).findById(tenant.id))?.status).toBe('deleted');
+      const certificate = await request(api.server).get(`/v1/admin/tenants/${tenant.id}/erasure-certificate`).set('authorization', `Bearer ${operatorToken(api)}`);
+      expect(certificate.status).toBe(200);
+      const stores = certificate.body.stores as Array<{ store: string; tenantAfter: number }>;
+      expect(stores.length).toBeGreaterThan(3);
+      expect(stores.filter((s) => s.tenantAfter !== 0)).toEqual([]);
+      expect(stores.find((s) => s.store.endsWith('.projects'))).toMatchObject({ tenantBefore: 1, tenantAfter: 0 });
+
+      await withPg(config.DATABASE_OWNER_URL, 'test', async (client) => {
+        const events = await client.query("SELECT count(*)::int AS n FROM lifecycle_outbox WHERE tenant = $1 AND type = 'tenant.erased'", [tenant.id]);
+        expect(events.rows[0].n).toBe(1);
+        if (isolation === 'schema') expect((await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [tenant.schemaName])).rows).toEqual([]);
+        if (isolation === 'silo') expect((await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [tenant.databaseName])).rows).toEqual([]);
+      });
+      const kept = await request(api.server).get('/v1/projects').set('authorization', `Bearer ${tokenFor(api, bystander)}`);
+      expect(kept.body.items.map((project: { name: string }) => project.name)).toEqual([`of ${bystander.slug}`]);
     },
     900_000,
   );

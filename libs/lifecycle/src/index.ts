@@ -7,6 +7,7 @@ export { SagaLedger } from './saga/saga.ledger';
 export type { SagaRecord, StepRecord, SagaKind, SagaStatus } from './saga/saga.record';
 export { SAGA_OBSERVER, PermanentStepError, type SagaObserver, type SagaStep, type StepContext } from './saga/saga-step';
 export { ONBOARDING_STEPS } from './onboarding/onboarding-request';
+export { OFFBOARDING_STEPS } from './offboarding/offboarding.steps';
 export { DNS_REGISTRAR, type DnsRegistrar } from './onboarding/dns-registrar';
 export { IDENTITY_LINKER, type IdentityLinker } from './onboarding/identity-linker';
 export { TenantSeederProvider, type TenantSeeder } from './onboarding/tenant-seeder';
