@@ -34,6 +34,8 @@ const TEST_ENV: Record<string, string> = {
   DATABASE_CONNECTION_BUDGET: '24',
   SILO_POOL_MAX: '2',
   SILO_IDLE_MS: '2000',
+  // Longer than the usage recorder's one-second buffer; short, so offboarding suites stay quick.
+  LIFECYCLE_FENCE_SETTLE_MS: '1500',
   // Suites that are not about rate limits send far more than a tier's real allowance; the rate
   // limit suites set their own small limits.
   RATE_LIMIT_FREE: UNLIMITED,

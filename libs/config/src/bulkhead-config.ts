@@ -372,6 +372,17 @@ export class BulkheadConfig {
   @Max(3650)
   LIFECYCLE_GRACE_DAYS = 30;
 
+  /**
+   * The least time between an offboarding's fence and its erasure, whatever the grace period:
+   * work admitted before the fence (a request already past the tenant guard, usage counters each
+   * instance buffers for a second) lands before anything is erased and counted.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  LIFECYCLE_FENCE_SETTLE_MS = 5000;
+
   /** Signups one client address may submit per minute (`POST /v1/signup`). */
   @Transform(toInt)
   @IsInt()

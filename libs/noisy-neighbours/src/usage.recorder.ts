@@ -1,4 +1,4 @@
-import { DataSourceRouter } from '@bulkhead/control-plane';
+import { DataSourceRouter, TenantRegistry } from '@bulkhead/control-plane';
 import { JobRun, JobRunObserver, JobRunObserverProvider } from '@bulkhead/jobs';
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { minuteOf, Usage } from './usage-measures';
@@ -27,6 +27,7 @@ export class UsageRecorder implements OnModuleInit, OnApplicationShutdown, JobRu
   constructor(
     private readonly store: UsageStore,
     private readonly router: DataSourceRouter,
+    private readonly registry: TenantRegistry,
   ) {}
 
   onModuleInit(): void {
@@ -71,7 +72,7 @@ export class UsageRecorder implements OnModuleInit, OnApplicationShutdown, JobRu
       for (const [minute, batch] of [...this.pending]) {
         this.pending.delete(minute);
         try {
-          await this.store.add(minute, batch);
+          await this.store.add(minute, await this.activeOnly(batch));
         } catch (error) {
           this.pending.set(minute, batch);
           if (this.pending.size > MAX_PENDING_MINUTES) {
@@ -85,6 +86,18 @@ export class UsageRecorder implements OnModuleInit, OnApplicationShutdown, JobRu
     } finally {
       this.flushing = false;
     }
+  }
+
+  /**
+   * Usage of active tenants only. A fenced or erased tenant's units of work are the platform's
+   * (its export, erasure, audit shredding, lifecycle entries), and counting them would put the
+   * tenant back into the shared usage hashes right after offboarding erased it from them.
+   */
+  private async activeOnly(batch: Map<string, Partial<Usage>>): Promise<Map<string, Partial<Usage>>> {
+    for (const tenantId of [...batch.keys()]) {
+      if ((await this.registry.findCachedById(tenantId))?.status !== 'active') batch.delete(tenantId);
+    }
+    return batch;
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -48,6 +48,14 @@ export class TenantRegistry {
     return this.tenants.findById(id);
   }
 
+  /** By id through this instance's cache (TENANT_CACHE_TTL_MS, dropped by the change feed): for checks made often. */
+  async findCachedById(id: string): Promise<TenantRecord | null> {
+    if (!isTenantIdAnyCase(id)) return null;
+    const key = `id:${id.toLowerCase()}`;
+    const found = this.config.TENANT_CACHE_TTL_MS === 0 ? await this.load(key) : await this.cache.fetch(key);
+    return found === undefined || found === ABSENT ? null : found;
+  }
+
   /** Drops what this instance knows of a tenant after an operator changed it. */
   forget(tenant: Pick<TenantRecord, 'id' | 'externalRef'>): void {
     this.cache.delete(`id:${tenant.id.toLowerCase()}`);

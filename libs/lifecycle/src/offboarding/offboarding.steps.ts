@@ -84,6 +84,9 @@ export class OffboardingSteps {
           const days = typeof context.saga.request.graceDays === 'number' ? context.saga.request.graceDays : this.config.LIFECYCLE_GRACE_DAYS;
           const due = new Date(fenced + days * 86_400_000);
           if (Date.now() < due.getTime()) throw new StepNotDueError(due);
+          // Even with no grace: what was admitted before the fence lands before the erasure counts.
+          const settled = fenced + this.config.LIFECYCLE_FENCE_SETTLE_MS - Date.now();
+          if (settled > 0) await new Promise((resolve) => setTimeout(resolve, settled));
           return { endedAt: new Date().toISOString() };
         },
       },
