@@ -1,10 +1,10 @@
-import { CreateTenantDto } from '@bulkhead/control-plane';
+import { CreateTenantDto, TenantView } from '@bulkhead/control-plane';
 import { OperatorOnly, Principal } from '@bulkhead/identity';
 import { ApiProblem } from '@bulkhead/openapi';
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { ArchiveNotFoundProblem, CertificateNotFoundProblem, LifecycleNotFoundProblem, LifecycleSlugTakenProblem, LifecycleStateProblem } from './lifecycle.errors';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ArchiveNotFoundProblem, CertificateNotFoundProblem, LifecycleNotFoundProblem, LifecycleSlugTakenProblem, LifecycleStateProblem, OnboardingFailedProblem } from './lifecycle.errors';
 import { LifecycleView, OffboardDto, SagaAccepted, SagaView } from './lifecycle.dto';
 import { LifecycleService } from './lifecycle.service';
 import { SagaStarter } from './saga/saga-starter';
@@ -20,6 +20,19 @@ export class LifecycleAdminController {
     private readonly lifecycle: LifecycleService,
     private readonly starter: SagaStarter,
   ) {}
+
+  @Post('tenants')
+  @ApiOperation({
+    summary: 'Create a tenant and answer once it is active: the same onboarding saga as POST /v1/admin/onboardings (warm storage, seeding, host name, events), run to its end by this instance',
+  })
+  @ApiCreatedResponse({ type: TenantView })
+  @ApiProblem(new LifecycleSlugTakenProblem())
+  @ApiProblem(422, 'region_not_served', 'Region not served')
+  @ApiProblem(new OnboardingFailedProblem())
+  async create(@Body() body: CreateTenantDto, @Req() request: { user: Principal }): Promise<TenantView> {
+    const { saga } = await this.lifecycle.onboard(body, 'operator', `operator:${request.user.subject}`);
+    return TenantView.of(await this.lifecycle.completeOnboarding(saga.id));
+  }
 
   @Post('onboardings')
   @HttpCode(202)

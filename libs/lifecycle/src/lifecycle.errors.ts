@@ -53,3 +53,10 @@ export class CertificateNotFoundProblem extends ProblemError {
     super(404, 'certificate_not_found', 'Erasure certificate not found', 'The tenant has not been erased.');
   }
 }
+
+/** The onboarding saga ended without an active tenant (its compensations ran); the reason is in its ledger. */
+export class OnboardingFailedProblem extends ProblemError {
+  constructor(detail = 'The tenant could not be provisioned; its onboarding saga failed and was compensated. See GET /v1/admin/tenants/{id}/lifecycle.') {
+    super(503, 'provisioning_failed', 'Provisioning failed', detail, { retryAfterSeconds: 10 });
+  }
+}

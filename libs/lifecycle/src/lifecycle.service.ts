@@ -1,9 +1,9 @@
 import { BulkheadConfig } from '@bulkhead/config';
-import { CreateTenantDto, TenantRepository } from '@bulkhead/control-plane';
+import { CreateTenantDto, TenantRecord, TenantRepository } from '@bulkhead/control-plane';
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
-import { LifecycleNotFoundProblem, LifecycleSlugTakenProblem, LifecycleStateProblem, SignupKeyReusedProblem } from './lifecycle.errors';
+import { LifecycleNotFoundProblem, LifecycleSlugTakenProblem, LifecycleStateProblem, OnboardingFailedProblem, SignupKeyReusedProblem } from './lifecycle.errors';
 import { LifecycleStore } from './lifecycle.store';
 import { OnboardingRequest } from './onboarding/onboarding-request';
 import { SagaDefinitions } from './saga/saga-definitions';
@@ -68,6 +68,24 @@ export class LifecycleService {
     }
     await this.starter.enqueue(saga.id, 0, actor);
     return { saga: (await this.ledger.get(saga.id)) ?? saga, created };
+  }
+
+  /**
+   * Runs an onboarding saga to its end in this process and answers the active tenant: the
+   * synchronous face of the same saga (`POST /v1/admin/tenants`). Another run holding it (its
+   * job, picked up first) is waited for, up to twice the lease.
+   */
+  async completeOnboarding(sagaId: string): Promise<TenantRecord> {
+    const deadline = Date.now() + 2 * this.config.LIFECYCLE_LEASE_MS;
+    for (;;) {
+      const outcome = await this.runner.run(sagaId);
+      if (outcome !== 'busy' || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const saga = await this.ledger.get(sagaId);
+    const tenant = saga?.status === 'succeeded' ? await this.tenants.findById(saga.tenantId) : null;
+    if (!tenant || tenant.status !== 'active') throw new OnboardingFailedProblem();
+    return tenant;
   }
 
   /** Starts an offboarding or restore saga of a tenant (none other at work). */

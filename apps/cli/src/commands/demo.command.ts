@@ -9,6 +9,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { Command } from 'commander';
 import { print, withCliContext } from '../cli-context';
 import { setupDatabase } from './database.commands';
+import { LifecycleService } from '@bulkhead/lifecycle';
 
 const DEMO_TENANTS: Array<{ slug: string; name: string; tier: TenantTier }> = [
   { slug: 'acme', name: 'Acme Corp', tier: 'enterprise' },
@@ -26,7 +27,8 @@ async function seedDemo(context: INestApplicationContext): Promise<TenantRecord[
       tenants.push(existing);
       continue;
     }
-    const tenant = await admin.create(demo);
+    const lifecycle = context.get(LifecycleService);
+    const tenant = await lifecycle.completeOnboarding((await lifecycle.onboard(demo, 'operator', 'demo')).saga.id);
     tenants.push(tenant);
     await runWithTenant(
       tenantContextOf(tenant, 'demo-seed'),

@@ -9,6 +9,7 @@ import { ISOLATION_MODELS, IsolationModel } from '@bulkhead/config';
 import { MoveRecord, MoveView, TenantMover } from '@bulkhead/tenant-moves';
 import { print, printJson, withCliContext } from '../cli-context';
 import { registerLifecycleCommands } from './lifecycle.commands';
+import { LifecycleService } from '@bulkhead/lifecycle';
 
 function table(tenants: TenantRecord[]): void {
   print(['id'.padEnd(36), 'slug'.padEnd(24), 'tier'.padEnd(10), 'isolation'.padEnd(9), 'status'.padEnd(10), 'region'].join('  '));
@@ -40,7 +41,12 @@ export function registerTenantCommands(program: Command): void {
       });
       const errors = validateSync(input, { whitelist: true, forbidNonWhitelisted: true });
       if (errors.length) throw new BadRequestException(errors.flatMap((e) => Object.values(e.constraints ?? {})).join('; '));
-      const created = await withCliContext((context) => context.get(TenantAdmin).create(input));
+      // The onboarding saga, as the API's POST /v1/admin/tenants runs it: one way to make a tenant.
+      const created = await withCliContext(async (context) => {
+        const lifecycle = context.get(LifecycleService);
+        const { saga } = await lifecycle.onboard(input, 'operator', 'cli');
+        return lifecycle.completeOnboarding(saga.id);
+      });
       if (options.json) printJson(TenantView.of(created));
       else table([created]);
     });

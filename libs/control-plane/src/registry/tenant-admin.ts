@@ -28,7 +28,10 @@ export class TenantAdmin {
 
   /**
    * Records the tenant on a cluster of its region, in the model its tier (or the operator) asks
-   * for, then provisions its storage. A failure leaves it `provisioning`; `provision` resumes.
+   * for, then provisions its storage, in one call with no ledger. A failure leaves it
+   * `provisioning`; `provision` resumes. Tenants of a deployment are made by the lifecycle's
+   * onboarding saga (the API, the CLI and the demo); this is the fixture path of tests and
+   * benchmarks, and the floor the signup benchmark compares the saga with.
    */
   async create(input: CreateTenantDto): Promise<TenantRecord> {
     const created = await this.reserve(uuidv7(), input);

@@ -1,27 +1,18 @@
 import { ApiProblem } from '@bulkhead/openapi';
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { OperatorOnly } from '@bulkhead/identity';
-import { TenantNotFoundProblem, TenantSlugTakenProblem, TenantStateProblem } from './registry.errors';
-import { CreateTenantDto, ListTenantsQuery, TenantPage, TenantView } from './tenant.dto';
+import { TenantNotFoundProblem, TenantStateProblem } from './registry.errors';
+import { ListTenantsQuery, TenantPage, TenantView } from './tenant.dto';
 import { TenantAdmin } from './tenant-admin';
 
 @ApiTags('admin')
 @ApiBearerAuth()
 @OperatorOnly()
+/** Operators read and change tenants here; creating one is the lifecycle's (`POST /v1/admin/tenants`, the onboarding saga). */
 @Controller('v1/admin/tenants')
 export class TenantsAdminController {
   constructor(private readonly admin: TenantAdmin) {}
-
-  @Post()
-  @ApiOperation({ summary: 'Create a tenant and provision its placement' })
-  @ApiCreatedResponse({ type: TenantView })
-  @ApiProblem(TenantSlugTakenProblem)
-  @ApiProblem(422, 'region_not_served', 'Region not served')
-  @ApiProblem(503, 'provisioning_failed', 'Provisioning failed')
-  async create(@Body() body: CreateTenantDto): Promise<TenantView> {
-    return TenantView.of(await this.admin.create(body));
-  }
 
   @Get()
   @ApiOperation({ summary: 'List tenants (cursor pagination)' })
