@@ -110,7 +110,7 @@ describe('many API and worker instances', () => {
     const keys = new FairQueueKeys(loadConfig().JOBS_QUEUE_NAME, 'jobs');
     const pattern = `${keys.bullJobPrefix.replace(/[{}[\]*?\\]/g, (c) => `\\${c}`)}*`;
     const jobKeys: string[] = [];
-    for (const node of keyspaceNodes(redis)) {
+    for (const node of await keyspaceNodes(redis)) {
       let cursor = '0';
       do {
         const [next, found] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);

@@ -246,7 +246,9 @@ export class FairQueue {
    */
   async obliterate(): Promise<void> {
     const pattern = this.keys.pattern();
-    // On a cluster SCAN sees one node only: scan every master (the queue's slot lives on one of them).
+    // On a cluster SCAN sees one node only: scan every master (the queue's slot lives on one of
+    // them), once the client knows them (before it has connected, `nodes()` is empty).
+    if (this.connection instanceof Cluster && this.connection.status !== 'ready') await this.connection.ping();
     const nodes = this.connection instanceof Cluster ? this.connection.nodes('master') : [this.connection];
     for (const node of nodes) {
       let cursor = '0';

@@ -16,7 +16,7 @@ export function uniqueName(label: string): string {
 
 export async function keysMatching(redis: RedisClient, pattern: string): Promise<string[]> {
   const out: string[] = [];
-  for (const node of keyspaceNodes(redis)) {
+  for (const node of await keyspaceNodes(redis)) {
     let cursor = '0';
     do {
       const [next, found] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);

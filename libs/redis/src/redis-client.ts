@@ -49,8 +49,12 @@ export function isCluster(client: RedisClient): client is Cluster {
 
 /**
  * The nodes to run a keyspace command (SCAN, FLUSHDB) on: every master of a cluster, or the one
- * Redis. A SCAN on a cluster client would only see one random node.
+ * Redis. A SCAN on a cluster client would only see one random node. A cluster client knows its
+ * nodes only once connected (until then `nodes()` is empty and a scan would silently find
+ * nothing), so this waits for that first.
  */
-export function keyspaceNodes(client: RedisClient): Redis[] {
-  return isCluster(client) ? client.nodes('master') : [client];
+export async function keyspaceNodes(client: RedisClient): Promise<Redis[]> {
+  if (!isCluster(client)) return [client];
+  if (client.status !== 'ready') await client.ping();
+  return client.nodes('master');
 }

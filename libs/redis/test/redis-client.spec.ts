@@ -22,8 +22,8 @@ describe('Redis clients', () => {
     const redis = client('factory-test');
     expect(isCluster(redis)).toBe(config.redisClusterNodes !== null);
     await redis.ping();
-    if (isCluster(redis)) expect(keyspaceNodes(redis).length).toBeGreaterThanOrEqual(3);
-    else expect(keyspaceNodes(redis)).toEqual([redis]);
+    if (isCluster(redis)) expect((await keyspaceNodes(redis)).length).toBeGreaterThanOrEqual(3);
+    else expect(await keyspaceNodes(redis)).toEqual([redis]);
   });
 
   it('seeds of a cluster become a Cluster client with the URL credentials', () => {

@@ -1,5 +1,5 @@
 import { BulkheadConfig } from '@bulkhead/config';
-import { createRedis, isCluster, keyspaceNodes, RedisClient } from '@bulkhead/redis';
+import { createRedis, keyspaceNodes, RedisClient } from '@bulkhead/redis';
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 
 /**
@@ -18,9 +18,7 @@ export class RedisTenantKeys implements OnApplicationShutdown {
 
   async keys(tenantId: string): Promise<string[]> {
     const found: string[] = [];
-    // A cluster client connects its nodes on first use; a single Redis is one node.
-    if (isCluster(this.client) && this.client.status !== 'ready') await this.client.ping();
-    for (const node of keyspaceNodes(this.client)) {
+    for (const node of await keyspaceNodes(this.client)) {
       let cursor = '0';
       do {
         const [next, batch] = await node.scan(cursor, 'MATCH', `*${tenantId}*`, 'COUNT', 1000);
