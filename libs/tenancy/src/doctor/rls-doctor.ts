@@ -24,8 +24,8 @@ const TENANT_PREDICATE = "current_setting('app.tenant_id'";
 export async function runDoctor(client: Client, runtimeRole: string): Promise<DoctorReport> {
   const violations: string[] = [];
 
-  const tables = await client.query<{ table: string; enabled: boolean; forced: boolean; owner: string }>(
-    `SELECT format('%I.%I', n.nspname, c.relname) AS table, c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced,
+  const listed = await client.query<{ oid: number; table: string; enabled: boolean; forced: boolean; owner: string }>(
+    `SELECT c.oid::int AS oid, format('%I.%I', n.nspname, c.relname) AS table, c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced,
             pg_get_userbyid(c.relowner) AS owner
        FROM pg_class c
        JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -35,8 +35,12 @@ export async function runDoctor(client: Client, runtimeRole: string): Promise<Do
       ORDER BY 1`,
   );
 
+  // A tenant's schema or a table may be dropped while the doctor runs (an erasure, a move's clean-up):
+  // a table gone by the end of its checks is left out, as if it had never been listed.
+  const kept: typeof listed.rows = [];
   const reports: DoctorTableReport[] = [];
-  for (const table of tables.rows) {
+  for (const table of listed.rows) {
+    const found: string[] = [];
     const policies = await client.query<{ cmd: string; permissive: string; qual: string | null; with_check: string | null }>(
       `SELECT p.cmd, p.permissive, p.qual, p.with_check FROM pg_policies p
         WHERE format('%I.%I', p.schemaname, p.tablename) = $1`,
@@ -47,11 +51,11 @@ export async function runDoctor(client: Client, runtimeRole: string): Promise<Do
       const expressions = [policy.qual, policy.with_check].filter((text): text is string => text !== null);
       const bound = expressions.length > 0 && expressions.every((text) => text.includes(TENANT_PREDICATE));
       if (policy.permissive === 'PERMISSIVE' && !bound) {
-        violations.push(`${table.table}: a permissive ${policy.cmd} policy does not compare tenant_id with app.tenant_id`);
+        found.push(`${table.table}: a permissive ${policy.cmd} policy does not compare tenant_id with app.tenant_id`);
         continue;
       }
       if (policy.cmd === 'INSERT' && policy.with_check === null) {
-        violations.push(`${table.table}: the INSERT policy has no WITH CHECK`);
+        found.push(`${table.table}: the INSERT policy has no WITH CHECK`);
         continue;
       }
       if (policy.cmd === 'ALL') ['SELECT', 'INSERT', 'UPDATE', 'DELETE'].forEach((cmd) => commands.add(cmd));
@@ -60,9 +64,9 @@ export async function runDoctor(client: Client, runtimeRole: string): Promise<Do
     const index = await client.query<{ name: string }>(
       `SELECT i.indexrelid::regclass::text AS name FROM pg_index i
         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-       WHERE i.indrelid = $1::regclass AND a.attname = 'tenant_id'
+       WHERE i.indrelid = $1 AND a.attname = 'tenant_id'
        ORDER BY i.indisprimary DESC LIMIT 1`,
-      [table.table],
+      [table.oid],
     );
     const report: DoctorTableReport = {
       table: table.table,
@@ -71,14 +75,17 @@ export async function runDoctor(client: Client, runtimeRole: string): Promise<Do
       commands: [...commands].sort(),
       tenantIndex: index.rows[0]?.name ?? null,
     };
-    reports.push(report);
-    if (!table.enabled) violations.push(`${table.table}: row-level security is not enabled`);
-    if (!table.forced) violations.push(`${table.table}: row-level security is not forced (the owner bypasses it)`);
+    if (!table.enabled) found.push(`${table.table}: row-level security is not enabled`);
+    if (!table.forced) found.push(`${table.table}: row-level security is not forced (the owner bypasses it)`);
     for (const cmd of ['SELECT', 'INSERT', 'UPDATE', 'DELETE']) {
-      if (!commands.has(cmd)) violations.push(`${table.table}: no tenant policy for ${cmd}`);
+      if (!commands.has(cmd)) found.push(`${table.table}: no tenant policy for ${cmd}`);
     }
-    if (!report.tenantIndex) violations.push(`${table.table}: no index leads with tenant_id`);
-    if (table.owner === runtimeRole) violations.push(`${table.table}: owned by the runtime role ${runtimeRole}`);
+    if (!report.tenantIndex) found.push(`${table.table}: no index leads with tenant_id`);
+    if (table.owner === runtimeRole) found.push(`${table.table}: owned by the runtime role ${runtimeRole}`);
+    if ((await client.query('SELECT 1 FROM pg_class WHERE oid = $1', [table.oid])).rowCount === 0) continue;
+    kept.push(table);
+    reports.push(report);
+    violations.push(...found);
   }
 
   const role = await client.query<{ rolsuper: boolean; rolbypassrls: boolean; owns: boolean; member_of: string[] }>(
@@ -98,10 +105,14 @@ export async function runDoctor(client: Client, runtimeRole: string): Promise<Do
   }
 
   const rowsPerTenant: DoctorReport['rowsPerTenant'] = [];
-  for (const table of tables.rows) {
-    const counts = await client.query<{ tenant_id: string; rows: string }>(
-      `SELECT tenant_id::text, count(*) AS rows FROM ${table.table} GROUP BY tenant_id ORDER BY count(*) DESC LIMIT 20`,
-    );
+  for (const table of kept) {
+    const counts = await client
+      .query<{ tenant_id: string; rows: string }>(`SELECT tenant_id::text, count(*) AS rows FROM ${table.table} GROUP BY tenant_id ORDER BY count(*) DESC LIMIT 20`)
+      .catch((error: { code?: string }) => {
+        // Dropped since it was checked (3F000: its schema, 42P01: the table).
+        if (error.code === '3F000' || error.code === '42P01') return { rows: [] };
+        throw error;
+      });
     for (const row of counts.rows) rowsPerTenant.push({ table: table.table, tenantId: row.tenant_id, rows: Number(row.rows) });
   }
 
