@@ -55,6 +55,22 @@ function runChild(sagaId: string, killAt: string): Promise<ChildRun> {
 }
 
 /**
+ * One process per point, each killed there (if it gets there) and the next resuming the saga;
+ * then a last run to the end if none ended it. Answers the points reached and the final outcome.
+ */
+async function killAtEach(sagaId: string, points: string[]): Promise<{ reached: string[]; outcome?: string }> {
+  const reached: string[] = [];
+  for (const point of points) {
+    const run = await runChild(sagaId, point);
+    if (run.output) throw new Error(`saga process failed: ${run.output}`);
+    if (!run.killed) return { reached, outcome: run.outcome };
+    expect(run.points[run.points.length - 1]).toBe(point);
+    reached.push(point);
+  }
+  return { reached, outcome: (await runChild(sagaId, 'none')).outcome };
+}
+
+/**
  * A process running the onboarding saga is killed with SIGKILL at every step boundary and at
  * every point inside a step (after its effects, before the ledger records them; between the claim
  * of warm storage and its rename), one kill per process, each next process resuming the same
@@ -101,20 +117,7 @@ describe('onboarding converges after SIGKILL at every step boundary', () => {
         startedBy: 'test',
         steps: [...ONBOARDING_STEPS],
       });
-      const reached: string[] = [];
-      let outcome: string | undefined;
-      for (const point of killPoints(isolation)) {
-        const run = await runChild(saga.id, point);
-        if (run.output) throw new Error(`saga process failed: ${run.output}`);
-        if (run.killed) {
-          expect(run.points[run.points.length - 1]).toBe(point);
-          reached.push(point);
-          continue;
-        }
-        outcome = run.outcome;
-        break;
-      }
-      if (!outcome) outcome = (await runChild(saga.id, 'none')).outcome;
+      const { reached, outcome } = await killAtEach(saga.id, killPoints(isolation));
       expect(outcome).toBe('succeeded');
       // Every point was reached and killed (the warm path for schema and silo).
       expect(reached).toEqual(killPoints(isolation));
@@ -210,20 +213,7 @@ describe('offboarding converges after SIGKILL at every step boundary', () => {
         startedBy: 'test',
         steps: [...OFFBOARDING_STEPS],
       });
-      const reached: string[] = [];
-      let outcome: string | undefined;
-      for (const point of killPoints(isolation)) {
-        const run = await runChild(saga.id, point);
-        if (run.output) throw new Error(`saga process failed: ${run.output}`);
-        if (run.killed) {
-          expect(run.points[run.points.length - 1]).toBe(point);
-          reached.push(point);
-          continue;
-        }
-        outcome = run.outcome;
-        break;
-      }
-      if (!outcome) outcome = (await runChild(saga.id, 'none')).outcome;
+      const { reached, outcome } = await killAtEach(saga.id, killPoints(isolation));
       expect(outcome).toBe('succeeded');
       expect(reached).toEqual(killPoints(isolation));
       const steps = await api.app.get(SagaLedger).steps(saga.id);
