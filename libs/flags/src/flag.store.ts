@@ -107,6 +107,16 @@ export class FlagStore {
     });
   }
 
+  /** How many overrides name the tenant (offboarding counts them before and after erasure). */
+  async overridesOf(tenantId: string): Promise<number> {
+    return this.with(async (client) => Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM feature_flag_overrides WHERE tenant = $1', [tenantId])).rows[0].n));
+  }
+
+  /** Deletes every override of the tenant; answers how many. */
+  async deleteOverridesOf(tenantId: string): Promise<number> {
+    return this.with(async (client) => (await client.query('DELETE FROM feature_flag_overrides WHERE tenant = $1', [tenantId])).rowCount ?? 0);
+  }
+
   private with<T>(work: (client: Client) => Promise<T>): Promise<T> {
     return withPg(this.config.DATABASE_URL, 'bulkhead-flags', work);
   }

@@ -28,6 +28,18 @@ export class NoisyHistory {
     );
   }
 
+  /** How many findings name the tenant (offboarding counts them before and after erasure). */
+  async countOf(tenantId: string): Promise<number> {
+    return withPg(this.config.DATABASE_URL, 'bulkhead-noisy', async (client) =>
+      Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM noisy_tenant_events WHERE tenant = $1', [tenantId])).rows[0].n),
+    );
+  }
+
+  /** Deletes the tenant's findings; answers how many. */
+  async eraseOf(tenantId: string): Promise<number> {
+    return withPg(this.config.DATABASE_URL, 'bulkhead-noisy', async (client) => (await client.query('DELETE FROM noisy_tenant_events WHERE tenant = $1', [tenantId])).rowCount ?? 0);
+  }
+
   /** Newest first; `before` is the previous page's last id. */
   async list(limit: number, before?: string): Promise<NoisyEvent[]> {
     return withPg(this.config.DATABASE_URL, 'bulkhead-noisy', async (client) => {

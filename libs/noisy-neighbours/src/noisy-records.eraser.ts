@@ -1,7 +1,6 @@
-import { BulkheadConfig } from '@bulkhead/config';
-import { withPg } from '@bulkhead/database';
 import { TenantRecordsEraser, TenantRecordsEraserProvider } from '@bulkhead/lifecycle';
 import { Injectable } from '@nestjs/common';
+import { NoisyHistory } from './noisy-history';
 import { NoisyRedis } from './noisy.redis';
 import { NoisyKeys, USAGE_RETENTION_SECONDS } from './usage.keys';
 import { minuteOf, USAGE_MEASURES } from './usage-measures';
@@ -12,16 +11,14 @@ import { minuteOf, USAGE_MEASURES } from './usage-measures';
 export class NoisyHistoryEraser implements TenantRecordsEraser {
   readonly store = 'control:noisy_tenant_events';
 
-  constructor(private readonly config: BulkheadConfig) {}
+  constructor(private readonly history: NoisyHistory) {}
 
-  async count(tenantId: string): Promise<number> {
-    return withPg(this.config.DATABASE_URL, 'bulkhead-noisy', async (client) =>
-      Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM noisy_tenant_events WHERE tenant = $1', [tenantId])).rows[0].n),
-    );
+  count(tenantId: string): Promise<number> {
+    return this.history.countOf(tenantId);
   }
 
-  async erase(tenantId: string): Promise<number> {
-    return withPg(this.config.DATABASE_URL, 'bulkhead-noisy', async (client) => (await client.query('DELETE FROM noisy_tenant_events WHERE tenant = $1', [tenantId])).rowCount ?? 0);
+  erase(tenantId: string): Promise<number> {
+    return this.history.eraseOf(tenantId);
   }
 }
 
