@@ -26,7 +26,8 @@ export interface RunOptions {
 @Injectable()
 export class SagaRunner {
   private readonly logger = new Logger('SagaRunner');
-  private readonly owner = `${hostname()}:${process.pid}:${uuidv7()}`;
+  /** This process; each run adds its own id (see `run`). */
+  private readonly process = `${hostname()}:${process.pid}`;
 
   constructor(
     private readonly ledger: SagaLedger,
@@ -37,12 +38,15 @@ export class SagaRunner {
 
   async run(sagaId: string, options: RunOptions = {}): Promise<RunOutcome> {
     const leaseMs = this.config.LIFECYCLE_LEASE_MS;
-    const saga = await this.ledger.acquire(sagaId, this.owner, leaseMs);
+    // The lease names the run, not the process: two runs of one saga in one process (an API
+    // continuing a signup that is submitted again) must exclude each other as two processes do.
+    const owner = `${this.process}:${uuidv7()}`;
+    const saga = await this.ledger.acquire(sagaId, owner, leaseMs);
     if (!saga) {
       const current = await this.ledger.get(sagaId);
       return current && (current.status === 'running' || current.status === 'compensating') ? 'busy' : 'finished';
     }
-    const heartbeat = setInterval(() => void this.ledger.renew(sagaId, this.owner, leaseMs).catch(() => undefined), Math.max(50, Math.floor(leaseMs / 3)));
+    const heartbeat = setInterval(() => void this.ledger.renew(sagaId, owner, leaseMs).catch(() => undefined), Math.max(50, Math.floor(leaseMs / 3)));
     try {
       const steps = this.definitions.steps(saga.kind);
       if (saga.status === 'running') {
@@ -52,7 +56,7 @@ export class SagaRunner {
       return await this.compensate(sagaId, steps);
     } finally {
       clearInterval(heartbeat);
-      await this.ledger.release(sagaId, this.owner).catch(() => undefined);
+      await this.ledger.release(sagaId, owner).catch(() => undefined);
     }
   }
 
