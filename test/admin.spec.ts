@@ -26,8 +26,12 @@ describe('operator API and CLI', () => {
     const id = created.body.id as string;
 
     expect((await call(api.server, 'get', `/v1/admin/tenants/${id}`, operator)).body.slug).toBe(slug);
-    const listed = await call(api.server, 'get', '/v1/admin/tenants?limit=200&status=active', operator);
-    expect(listed.body.items.map((t: { id: string }) => t.id)).toContain(id);
+    // Filtered by slug so the page holds it however many tenants other suites left behind.
+    const listed = await call(api.server, 'get', `/v1/admin/tenants?status=active&tier=pro&isolation=schema&region=local&search=${slug}`, operator);
+    expect(listed.body.items.map((t: { id: string }) => t.id)).toEqual([id]);
+    const otherTier = await call(api.server, 'get', `/v1/admin/tenants?tier=free&search=${slug}`, operator);
+    expect(otherTier.body.items).toEqual([]);
+    expectProblem(await call(api.server, 'get', "/v1/admin/tenants?search=a%25'--", operator), 400, 'validation_failed');
 
     const token = api.issuer.mint({ subject: 'u', tenantId: id });
     expect((await call(api.server, 'get', '/v1/customers', token)).status).toBe(200);

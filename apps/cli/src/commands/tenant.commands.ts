@@ -54,11 +54,24 @@ export function registerTenantCommands(program: Command): void {
   tenant
     .command('list')
     .option('--status <status>', 'provisioning | active | suspended | deleted')
+    .option('--tier <tier>', 'free | pro | enterprise')
+    .option('--model <model>', 'pool | schema | silo')
+    .option('--region <region>', 'a region key')
+    .option('--search <prefix>', 'slugs starting with this')
+    .option('--after <id>', 'the last id of the previous page')
     .option('--limit <n>', 'at most this many', '200')
     .option('--json', 'print JSON')
-    .action(async (options: { status?: string; limit: string; json?: boolean }) => {
+    .action(async (options: { status?: string; tier?: string; model?: string; region?: string; search?: string; after?: string; limit: string; json?: boolean }) => {
       const tenants = await withCliContext((context) =>
-        context.get(TenantAdmin).list({ status: options.status as TenantRecord['status'] | undefined, limit: Number(options.limit) }),
+        context.get(TenantAdmin).list({
+          status: options.status as TenantRecord['status'] | undefined,
+          tier: options.tier as TenantRecord['tier'] | undefined,
+          isolation: options.model as TenantRecord['isolation'] | undefined,
+          region: options.region,
+          search: options.search,
+          after: options.after,
+          limit: Number(options.limit),
+        }),
       );
       if (options.json) printJson(tenants.map(TenantView.of));
       else table(tenants);

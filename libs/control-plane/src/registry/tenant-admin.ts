@@ -125,7 +125,8 @@ export class TenantAdmin {
   }
 
   list(query: ListTenantsQuery): Promise<TenantRecord[]> {
-    return this.tenants.list({ after: query.after, limit: query.limit ?? 50, status: query.status });
+    const { after, limit, status, tier, isolation, region, search } = query;
+    return this.tenants.list({ after, limit: limit ?? 50, status, tier, isolation, region, search });
   }
 
   suspend(id: string): Promise<TenantRecord> {

@@ -54,6 +54,26 @@ export class ListTenantsQuery {
   @IsOptional()
   @IsIn(TENANT_STATUSES)
   status?: TenantStatus;
+
+  @ApiPropertyOptional({ enum: TENANT_TIERS })
+  @IsOptional()
+  @IsIn(TENANT_TIERS)
+  tier?: TenantTier;
+
+  @ApiPropertyOptional({ enum: ISOLATION_MODELS })
+  @IsOptional()
+  @IsIn(ISOLATION_MODELS)
+  isolation?: IsolationModel;
+
+  @ApiPropertyOptional({ example: 'local' })
+  @IsOptional()
+  @Matches(/^[a-z0-9-]{2,32}$/)
+  region?: string;
+
+  @ApiPropertyOptional({ example: 'acme', description: 'Tenants whose slug starts with this text.' })
+  @IsOptional()
+  @Matches(/^[a-z0-9-]{1,40}$/, { message: 'search must be 1-40 lower-case letters, digits or hyphens' })
+  search?: string;
 }
 
 export class TenantView {

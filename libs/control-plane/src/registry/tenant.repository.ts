@@ -43,6 +43,16 @@ function toRecord(row: TenantRow): TenantRecord {
   };
 }
 
+/** What an operator narrows a listing by; every field is optional and ANDed. */
+export interface TenantListFilter {
+  status?: TenantStatus;
+  tier?: TenantRecord['tier'];
+  isolation?: TenantRecord['isolation'];
+  region?: string;
+  /** A slug prefix. */
+  search?: string;
+}
+
 export interface NewTenant {
   id: string;
   slug: string;
@@ -77,12 +87,22 @@ export class TenantRepository {
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
-  async list(options: { after?: string; limit: number; status?: TenantStatus }): Promise<TenantRecord[]> {
+  async list(options: TenantListFilter & { after?: string; limit: number }): Promise<TenantRecord[]> {
     const rows: TenantRow[] = await this.dataSource.query(
       `SELECT ${COLUMNS} FROM tenants
         WHERE ($1::uuid IS NULL OR id > $1::uuid) AND ($2::text IS NULL OR status = $2)
+          AND ($4::text IS NULL OR tier = $4) AND ($5::text IS NULL OR isolation = $5)
+          AND ($6::text IS NULL OR region = $6) AND ($7::text IS NULL OR starts_with(slug, $7))
         ORDER BY id LIMIT $3`,
-      [options.after ?? null, options.status ?? null, options.limit],
+      [
+        options.after ?? null,
+        options.status ?? null,
+        options.limit,
+        options.tier ?? null,
+        options.isolation ?? null,
+        options.region ?? null,
+        options.search ?? null,
+      ],
     );
     return rows.map(toRecord);
   }
