@@ -77,8 +77,8 @@ describe('operator API and CLI', () => {
     expect(suspend.status).toBe(0);
     expect(suspend.stdout).toContain('suspended');
 
-    const list = runCli(['tenant', 'list', '--status', 'suspended', '--json']);
-    expect(JSON.parse(list.stdout).map((t: { slug: string }) => t.slug)).toContain(slug);
+    const list = runCli(['tenant', 'list', '--status', 'suspended', '--search', slug, '--json']);
+    expect(JSON.parse(list.stdout).map((t: { slug: string }) => t.slug)).toEqual([slug]);
 
     const again = runCli(['tenant', 'suspend', slug]);
     expect(again.status).toBe(2);
