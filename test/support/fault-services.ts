@@ -44,8 +44,12 @@ export interface FaultPostgres {
   destroy(): Promise<void>;
 }
 
-/** A fresh cluster, bootstrapped and migrated by the project's own setup code; `settings` are extra `-c name=value` server settings. */
-export async function startFaultPostgres(options: { settings?: string[] } = {}): Promise<FaultPostgres> {
+/**
+ * A fresh cluster, bootstrapped and migrated by the project's own setup code; `settings` are extra
+ * `-c name=value` server settings. `controlPlane: false` makes it an extra cluster of a deployment
+ * (the shared pool only, as `setup` migrates one).
+ */
+export async function startFaultPostgres(options: { settings?: string[]; controlPlane?: boolean } = {}): Promise<FaultPostgres> {
   const dir = mkdtempSync('/tmp/bulkhead-fault-pg-');
   const user = pgUser();
   if (user) chownSync(dir, user.uid, user.gid);
@@ -67,7 +71,7 @@ export async function startFaultPostgres(options: { settings?: string[] } = {}):
   };
   try {
     await bootstrapDatabase({ adminUrl: env.DATABASE_ADMIN_URL, ownerUrl: env.DATABASE_OWNER_URL, runtimeUrl: env.DATABASE_URL }, { recreate: true });
-    await migrateDatabase({ ownerUrl: env.DATABASE_OWNER_URL, runtimeUrl: env.DATABASE_URL, sources: migrationSourcesFor(DOMAINS) });
+    await migrateDatabase({ ownerUrl: env.DATABASE_OWNER_URL, runtimeUrl: env.DATABASE_URL, sources: migrationSourcesFor(DOMAINS), controlPlane: options.controlPlane });
   } catch (error) {
     await ctl('-m', 'immediate', 'stop');
     rmSync(dir, { recursive: true, force: true });

@@ -27,7 +27,9 @@ export class TenantWriter {
     for (let i = 0; i < count; i++) await this.create();
   }
 
+  /** Writes until `stop`; may be started again after a stop. */
   start(): void {
+    this.stopped = false;
     this.running = (async () => {
       let step = 0;
       while (!this.stopped) {

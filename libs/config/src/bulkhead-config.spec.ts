@@ -32,3 +32,23 @@ describe('rate limit settings', () => {
     expect(() => loadConfig({ RATE_LIMIT_FREE: 'read:0,write:5,export:1,ingest:1' })).toThrow(/read must be between 1/);
   });
 });
+
+describe('database clusters', () => {
+  const eu = { region: 'eu-west', url: 'postgres://app:app@eu:5432/bulkhead', ownerUrl: 'postgres://owner:owner@eu:5432/bulkhead' };
+
+  it('put main first, with the admin URL, then each extra cluster with its optional admin URL', () => {
+    const config = loadConfig({ DATABASE_CLUSTERS: JSON.stringify({ eu, eu2: { ...eu, adminUrl: 'postgres://postgres@eu2:5432/postgres' } }) });
+    expect(config.clusters.map((cluster) => [cluster.key, cluster.adminUrl])).toEqual([
+      ['main', config.DATABASE_ADMIN_URL],
+      ['eu', undefined],
+      ['eu2', 'postgres://postgres@eu2:5432/postgres'],
+    ]);
+  });
+
+  it('refuse a cluster redefining main, without a region, or with an admin URL that is not postgres://', () => {
+    expect(() => loadConfig({ DATABASE_CLUSTERS: JSON.stringify({ main: eu }) })).toThrow(/may not redefine the main cluster/);
+    expect(() => loadConfig({ DATABASE_CLUSTERS: JSON.stringify({ eu: { ...eu, region: '' } }) })).toThrow(/cluster eu needs a key/);
+    expect(() => loadConfig({ DATABASE_CLUSTERS: JSON.stringify({ eu: { ...eu, adminUrl: 'mysql://x' } }) })).toThrow(/adminUrl must be a postgres:\/\/ url/);
+    expect(() => loadConfig({ DATABASE_CLUSTERS: '{not json' })).toThrow(/DATABASE_CLUSTERS: must be JSON/);
+  });
+});

@@ -583,7 +583,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BulkheadConfig
   const errors = validateSync(config, { whitelist: false, forbidUnknownValues: true });
   const lines = errors.flatMap((error) => Object.values(error.constraints ?? {}).map((text) => `  - ${error.property}: ${text}`));
   const { clusters, problems } = parseClusters(
-    { key: 'main', region: config.REGION, url: config.DATABASE_URL, ownerUrl: config.DATABASE_OWNER_URL },
+    { key: 'main', region: config.REGION, url: config.DATABASE_URL, ownerUrl: config.DATABASE_OWNER_URL, adminUrl: config.DATABASE_ADMIN_URL },
     config.DATABASE_CLUSTERS,
   );
   lines.push(...problems.map((text) => `  - ${text}`));

@@ -6,6 +6,7 @@ import { DatabaseProbe } from './placement/database-probe';
 import { DataSourceRouter } from './placement/data-source.router';
 import { openRuntimeDataSource } from './placement/runtime-data-source';
 import { RuntimeDataSourceLifecycle } from './placement/runtime-data-source.lifecycle';
+import { SharedDataSources } from './placement/shared-data-sources';
 import { SiloDataSources } from './placement/silo-data-sources';
 import { SiloTemplate } from './placement/silo-template';
 import { FairPoolGate } from './placement/fair-pool-gate';
@@ -37,6 +38,7 @@ export class ControlPlaneModule {
         FleetMigrator,
         SiloTemplate,
         SiloDataSources,
+        SharedDataSources,
         FairPoolGate,
         RuntimeDataSourceLifecycle,
         TenantRepository,

@@ -29,6 +29,8 @@ export interface MigrateOptions {
   runtimeUrl: string;
   sources: readonly MigrationSource[];
   dryRun?: boolean;
+  /** False for another cluster's shared database: the control plane lives on cluster main only. */
+  controlPlane?: boolean;
 }
 
 /** Where a migration set is applied: its ledger key, and the schema it runs in. */
@@ -40,14 +42,14 @@ export interface MigrationTarget {
 }
 
 /**
- * Applies the control set, then the tenant set to the shared pool (the public schema). Each file
+ * Applies the control set (unless told not to), then the tenant set to the shared pool (the public schema). Each file
  * runs in its own transaction under an advisory lock for its target, so two concurrent runs apply
  * each file once and a crash leaves every file either applied or not.
  */
 export async function migrateDatabase(options: MigrateOptions): Promise<MigrationOutcome[]> {
   const runtimeRole = parsePgUrl(options.runtimeUrl).user;
   return withPg(options.ownerUrl, 'bulkhead-migrate', async (client) => [
-    await applyMigrationSet(client, options.sources, 'control', { ledger: 'control' }, runtimeRole, options.dryRun ?? false),
+    ...(options.controlPlane === false ? [] : [await applyMigrationSet(client, options.sources, 'control', { ledger: 'control' }, runtimeRole, options.dryRun ?? false)]),
     await applyMigrationSet(client, options.sources, 'tenant', { ledger: 'pool' }, runtimeRole, options.dryRun ?? false),
   ]);
 }

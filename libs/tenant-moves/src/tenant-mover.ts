@@ -57,9 +57,6 @@ export class TenantMover {
     const clusterKey = cluster ?? tenant.cluster;
     const known = this.clusters.all().find((c) => c.key === clusterKey);
     if (!known) throw new MoveTargetInvalidProblem(`No cluster ${clusterKey} is configured.`);
-    // The mover relays rows between any two databases, but the router does not yet serve shared pools of other
-    // clusters, and a silo pool is keyed by tenant in SiloDataSources: cluster-to-cluster moves wait for both.
-    if (clusterKey !== tenant.cluster) throw new MoveTargetInvalidProblem('Moves to another cluster are not supported yet: move within the tenant\'s cluster.');
     const target = targetSpec(tenant.id, to, clusterKey, this.clusters);
     const unfinished = await this.store.unfinished(tenant.id);
     if (unfinished) {

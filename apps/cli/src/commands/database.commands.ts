@@ -1,4 +1,4 @@
-import { loadConfig } from '@bulkhead/config';
+import { BulkheadConfig, loadConfig } from '@bulkhead/config';
 import { FleetMigrator, TenantAdmin } from '@bulkhead/control-plane';
 import { assertRedisReachable } from '@bulkhead/redis';
 import { bootstrapDatabase, migrateDatabase, migrationLabel, MigrationOutcome } from '@bulkhead/database';
@@ -10,8 +10,11 @@ import { print, withCliContext } from '../cli-context';
 export async function setupDatabase(): Promise<void> {
   const config = loadConfig();
   await assertRedisReachable(config);
-  await bootstrapDatabase({ adminUrl: config.DATABASE_ADMIN_URL, ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL });
-  report(await migrateDatabase({ ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL, sources: migrationSourcesFor(DOMAINS) }));
+  for (const cluster of config.clusters) {
+    // An extra cluster without an adminUrl has roles and a database the operator made.
+    if (cluster.adminUrl) await bootstrapDatabase({ adminUrl: cluster.adminUrl, ownerUrl: cluster.ownerUrl, runtimeUrl: cluster.url });
+  }
+  await migrateSharedDatabases(config);
   // Tenants placed in their own schema or database carry the tenant set too: bring them along, so
   // running setup after an upgrade never leaves a placement behind the code that serves it.
   const reports = await withCliContext((context) => context.get(FleetMigrator).run({ concurrency: 8 }));
@@ -21,25 +24,33 @@ export async function setupDatabase(): Promise<void> {
   if (failed.length) throw new Error(`${failed.length} tenant placement(s) could not be migrated; fix them and run \`npm run bulkhead -- migrate\``);
 }
 
-function report(outcomes: MigrationOutcome[]): void {
+/** Cluster main's control plane and shared pool, then every other cluster's shared pool (its pool and schema tenants live there). */
+async function migrateSharedDatabases(config: BulkheadConfig, dryRun?: boolean): Promise<void> {
+  for (const cluster of config.clusters) {
+    const outcomes = await migrateDatabase({ ownerUrl: cluster.ownerUrl, runtimeUrl: cluster.url, sources: migrationSourcesFor(DOMAINS), dryRun, controlPlane: cluster.key === 'main' });
+    report(outcomes, cluster.key === 'main' ? '' : `${cluster.key}:`);
+  }
+}
+
+function report(outcomes: MigrationOutcome[], prefix = ''): void {
   for (const outcome of outcomes) {
     const applied = outcome.applied.map(migrationLabel);
     const pending = outcome.pending.map(migrationLabel);
-    if (pending.length) print(`${outcome.target}: would apply ${pending.join(', ')}`);
-    else print(`${outcome.target}: ${applied.length ? 'applied ' + applied.join(', ') : 'up to date'}`);
+    if (pending.length) print(`${prefix}${outcome.target}: would apply ${pending.join(', ')}`);
+    else print(`${prefix}${outcome.target}: ${applied.length ? 'applied ' + applied.join(', ') : 'up to date'}`);
   }
 }
 
 export function registerDatabaseCommands(program: Command): void {
   program
     .command('setup')
-    .description('Create the database roles and database (needs DATABASE_ADMIN_URL), then apply all migrations: control plane, shared pool, and every schema and silo tenant. Idempotent.')
+    .description('Create the database roles and database (needs DATABASE_ADMIN_URL; and on each extra cluster with an adminUrl), then apply all migrations: control plane, every cluster\'s shared pool, and every schema and silo tenant. Idempotent.')
     .action(setupDatabase);
 
   program
     .command('migrate')
     .description(
-      'Apply pending migrations as the owner role: the control plane and the shared pool, then every schema and silo tenant ' +
+      'Apply pending migrations as the owner role: the control plane and every cluster\'s shared pool, then every schema and silo tenant ' +
         '(bounded concurrency; a failing tenant is reported and the run goes on; exits 1 if any failed; re-run to resume).',
     )
     .option('--dry-run', 'list what would be applied, change nothing')
@@ -48,7 +59,7 @@ export function registerDatabaseCommands(program: Command): void {
     .action(async (options: { dryRun?: boolean; tenant?: string; concurrency: string }) => {
       const config = loadConfig();
       if (!options.tenant) {
-        report(await migrateDatabase({ ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL, sources: migrationSourcesFor(DOMAINS), dryRun: options.dryRun }));
+        await migrateSharedDatabases(config, options.dryRun);
       }
       const started = Date.now();
       const reports = await withCliContext(async (context) => {

@@ -26,9 +26,11 @@ export class ClusterRegistry {
     return cluster;
   }
 
-  forRegion(region: string): Cluster {
-    for (const cluster of this.clusters.values()) if (cluster.region === region) return cluster;
-    throw new RegionNotServedProblem(region);
+  /** Every cluster of the region, main first; none is an error, never a fallback elsewhere. */
+  inRegion(region: string): Cluster[] {
+    const found = [...this.clusters.values()].filter((cluster) => cluster.region === region);
+    if (!found.length) throw new RegionNotServedProblem(region);
+    return found;
   }
 
   all(): Cluster[] {

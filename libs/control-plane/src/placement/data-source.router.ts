@@ -3,16 +3,16 @@ import { isSchemaName } from '@bulkhead/database';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { RUNTIME_DATA_SOURCE } from '../control-plane.options';
-import { ClusterRegistry } from './cluster-registry';
 import { PlacedTenant, Placement } from './placement';
-import { InvalidPlacementError, OverloadedProblem, PlacementUnavailableProblem } from './placement.errors';
+import { InvalidPlacementError } from './placement.errors';
+import { SharedDataSources } from './shared-data-sources';
 import { SiloDataSources } from './silo-data-sources';
 import { FairPoolGate, GateSnapshot } from './fair-pool-gate';
 
 /**
  * Maps a tenant to its placement, for every unit of work: the shared pool (pool model), the
  * shared pool with the tenant's schema as the only search path (schema model), or the tenant's
- * own database (silo model). The placement comes from the registry record, never a guess; a
+ * own database (silo model), each on the tenant's cluster. The placement comes from the registry record, never a guess; a
  * tenant without one fails closed. Every unit of work is admitted through the FairPoolGate of the
  * pool it will use, so tenants share connections by tier weight and shedding is per tenant.
  */
@@ -36,7 +36,7 @@ export class DataSourceRouter {
     @Inject(RUNTIME_DATA_SOURCE) private readonly shared: DataSource,
     private readonly silos: SiloDataSources,
     private readonly gate: FairPoolGate,
-    private readonly clusters: ClusterRegistry,
+    private readonly sharedPools: SharedDataSources,
     private readonly config: BulkheadConfig,
   ) {}
 
@@ -59,9 +59,9 @@ export class DataSourceRouter {
         release = lease.release;
         placement = { model: 'silo', dataSource: lease.dataSource };
       } else {
-        // Shared pools of other clusters are not opened by this version: fail closed, never use main's.
-        if (tenant.cluster !== 'main') throw new PlacementUnavailableProblem(`Shared pools on cluster ${this.clusters.get(tenant.cluster).key} are not served yet.`);
-        placement = tenant.isolation === 'schema' ? { model: 'schema', dataSource: this.shared, searchPath: this.searchPathOf(tenant) } : { model: 'pool', dataSource: this.shared };
+        const opened = this.sharedPools.of(tenant.cluster);
+        const dataSource = opened instanceof DataSource ? opened : await opened;
+        placement = tenant.isolation === 'schema' ? { model: 'schema', dataSource, searchPath: this.searchPathOf(tenant) } : { model: 'pool', dataSource };
       }
       return await work(placement);
     } finally {

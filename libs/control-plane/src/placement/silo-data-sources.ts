@@ -15,6 +15,8 @@ const ROOM_WAIT_MS = 5000;
 const VERIFIED_LIMIT = 100_000;
 
 interface Entry {
+  /** The silo's cluster and database: a tenant moved to a silo on another cluster gets a new pool. */
+  readonly key: string;
   readonly tenantId: string;
   readonly database: string;
   readonly pool: Pool;
@@ -134,7 +136,8 @@ export class SiloDataSources implements OnApplicationShutdown {
   private async reserve(tenant: PlacedTenant): Promise<Entry> {
     const deadline = Date.now() + ROOM_WAIT_MS;
     for (;;) {
-      const existing = this.entries.get(tenant.tenantId);
+      const key = siloKeyOf(tenant);
+      const existing = this.entries.get(key);
       // The gate admits at most SILO_POOL_MAX units per silo, so slots never exceed the pool's max.
       const needsSlot = !existing || existing.refs >= existing.slots;
       if (!needsSlot || this.reserved < this.budget) {
@@ -144,8 +147,8 @@ export class SiloDataSources implements OnApplicationShutdown {
           this.reserved++;
         }
         entry.refs++;
-        this.entries.delete(tenant.tenantId);
-        this.entries.set(tenant.tenantId, entry);
+        this.entries.delete(key);
+        this.entries.set(key, entry);
         return entry;
       }
       this.evictLeastRecentlyUsed();
@@ -167,7 +170,7 @@ export class SiloDataSources implements OnApplicationShutdown {
       Client: this.countedClient(() => entry),
     });
     pool.on('error', (error) => this.logger.warn({ err: error, tenantId: tenant.tenantId }, 'an idle silo connection failed'));
-    const entry: Entry = { tenantId: tenant.tenantId, database, pool, refs: 0, slots: 0, sockets: 0, lastUsed: Date.now(), ready: this.openDataSource(pool, database, url) };
+    const entry: Entry = { key: siloKeyOf(tenant), tenantId: tenant.tenantId, database, pool, refs: 0, slots: 0, sockets: 0, lastUsed: Date.now(), ready: this.openDataSource(pool, database, url) };
     entry.ready.catch(() => this.close(entry));
     return entry;
   }
@@ -263,7 +266,7 @@ export class SiloDataSources implements OnApplicationShutdown {
   /** Closes an idle pool; its slots return to the budget once its last socket has closed. */
   private close(entry: Entry): void {
     if (entry.closed) return;
-    if (this.entries.get(entry.tenantId) === entry) this.entries.delete(entry.tenantId);
+    if (this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
     let finish!: () => void;
     const slots = entry.slots;
     this.returning += slots;
@@ -292,4 +295,8 @@ export class SiloDataSources implements OnApplicationShutdown {
     for (const entry of [...this.entries.values()]) this.close(entry);
     await Promise.all(this.closing);
   }
+}
+
+function siloKeyOf(tenant: PlacedTenant): string {
+  return `${tenant.cluster}/${tenant.databaseName}`;
 }

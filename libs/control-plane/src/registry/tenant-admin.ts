@@ -2,7 +2,7 @@ import { BulkheadConfig } from '@bulkhead/config';
 import { databaseNameFor, schemaNameFor } from '@bulkhead/database';
 import { Injectable, Logger } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
-import { ClusterRegistry } from '../placement/cluster-registry';
+import { Cluster, ClusterRegistry } from '../placement/cluster-registry';
 import { RegionNotServedProblem } from '../placement/placement.errors';
 import { ProvisioningFailedProblem, TenantNotFoundProblem, TenantSlugTakenProblem, TenantStateProblem } from './registry.errors';
 import { TenantChangeFeed } from './tenant-change-feed';
@@ -49,7 +49,7 @@ export class TenantAdmin {
     const isolation = input.isolation ?? this.config.tierIsolation[input.tier];
     const region = input.region ?? this.config.REGION;
     if (region !== this.config.REGION) throw new RegionNotServedProblem(region);
-    const cluster = this.clusters.forRegion(region);
+    const cluster = await this.leastLoadedCluster(region);
     const created = await this.tenants.insert({
       id,
       slug: input.slug,
@@ -81,6 +81,18 @@ export class TenantAdmin {
     if (!current) throw new TenantNotFoundProblem();
     if (current.status !== 'active') throw new TenantStateProblem(`The tenant is ${current.status}; it must be provisioning to become active.`);
     return current;
+  }
+
+  /**
+   * The cluster of the region holding the fewest live tenants (main on a tie): new tenants fill the
+   * emptier cluster, and moves rebalance the rest. A registry count, not a load probe: placement
+   * is for the tenant's life, not for this minute's traffic.
+   */
+  private async leastLoadedCluster(region: string): Promise<Cluster> {
+    const candidates = this.clusters.inRegion(region);
+    if (candidates.length === 1) return candidates[0];
+    const counts = await this.tenants.countLiveByCluster(candidates.map((cluster) => cluster.key));
+    return candidates.reduce((best, cluster) => ((counts.get(cluster.key) ?? 0) < (counts.get(best.key) ?? 0) ? cluster : best));
   }
 
   /** Retires a tenant for good (failed onboarding, erased): its tokens and jobs are refused everywhere. */

@@ -143,6 +143,15 @@ export class TenantRepository {
     return rows.map(toRecord);
   }
 
+  /** Tenants living on each of these clusters (every status but deleted), for placing new ones. */
+  async countLiveByCluster(clusters: readonly string[]): Promise<Map<string, number>> {
+    const rows: Array<{ cluster: string; n: number }> = await this.dataSource.query(
+      "SELECT cluster, count(*)::int AS n FROM tenants WHERE status <> 'deleted' AND cluster = ANY($1::text[]) GROUP BY cluster",
+      [clusters],
+    );
+    return new Map(rows.map((row) => [row.cluster, row.n]));
+  }
+
   /** Silo tenants whose database should exist (not provisioning, not deleted), for the doctor. */
   async listLiveSilos(): Promise<Array<{ slug: string; databaseName: string }>> {
     const rows: Array<{ slug: string; database_name: string }> = await this.dataSource.query(

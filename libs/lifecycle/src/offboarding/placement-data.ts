@@ -156,7 +156,8 @@ export class PlacementData {
 
   private async locate(tenant: TenantRecord, as: 'owner' | 'admin'): Promise<Location> {
     const cluster = this.clusters.get(tenant.cluster);
-    const base = as === 'owner' ? cluster.ownerUrl : withDatabase(this.config.DATABASE_ADMIN_URL, cluster.database);
+    if (as === 'admin' && !cluster.adminUrl) throw new Error(`cluster ${cluster.key} has no adminUrl in DATABASE_CLUSTERS: an erasure there cannot be verified`);
+    const base = as === 'owner' ? cluster.ownerUrl : withDatabase(cluster.adminUrl as string, cluster.database);
     if (tenant.isolation === 'pool') return { url: base, schema: 'public', exists: true };
     if (tenant.isolation === 'schema') {
       const exists = await withPg(cluster.ownerUrl, 'bulkhead-lifecycle', (c) => c.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [tenant.schemaName]));

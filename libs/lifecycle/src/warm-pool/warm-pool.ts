@@ -134,7 +134,6 @@ export class WarmPool {
     }
     for (const cluster of this.clusters.all()) {
       for (const [model, target] of [['schema', this.config.LIFECYCLE_WARM_SCHEMAS], ['silo', this.config.LIFECYCLE_WARM_SILOS]] as Array<[WarmModel, number]>) {
-        if (model === 'schema' && cluster.key !== 'main') continue; // schemas live in a cluster's shared database; only main's is served
         const have = await this.store.query<{ count: string }>(
           "SELECT count(*) AS count FROM lifecycle_warm_storage WHERE cluster = $1 AND model = $2 AND status IN ('creating', 'ready')",
           [cluster.key, model],

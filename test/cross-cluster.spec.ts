@@ -1,0 +1,127 @@
+import { IsolationModel } from '@bulkhead/config';
+import { withPg } from '@bulkhead/database';
+import { TenantMover } from '@bulkhead/tenant-moves';
+import { FaultPostgres, startFaultPostgres } from './support/fault-services';
+import { call } from './support/http';
+import { TenantWriter } from './support/move-load';
+import { createTenant, startTestApi, TestApi, tokenFor } from './support/test-app';
+
+interface Storage {
+  poolRows: number;
+  schemas: number;
+  databases: number;
+}
+
+/** What of a tenant one cluster holds, as its superuser sees it (RLS hides nothing from it). */
+async function storageOn(adminUrl: string, tenantId: string): Promise<Storage> {
+  return withPg(adminUrl, 'cross-cluster-test', async (client) => {
+    const hex = tenantId.replace(/-/g, '');
+    const pool = await client.query('SELECT count(*)::int AS n FROM public.customers WHERE tenant_id = $1', [tenantId]);
+    const schemas = await client.query('SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = $1', [`t_${hex}`]);
+    const databases = await client.query('SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE $1', [`%\\_t\\_${hex}`]);
+    return { poolRows: pool.rows[0].n, schemas: schemas.rows[0].n, databases: databases.rows[0].n };
+  });
+}
+
+const NOTHING: Storage = { poolRows: 0, schemas: 0, databases: 0 };
+
+describe('two PostgreSQL clusters: pool and schema tenants on both, new tenants on the emptier, live moves between them', () => {
+  // Two clusters of this suite's own: main (with its control plane) and a second one. Tenants on a
+  // cluster only this suite knows must not reach the shared test registry, whose fleet-wide jobs
+  // in other suites would meet a cluster they are not configured for.
+  let main: FaultPostgres;
+  let second: FaultPostgres;
+  let api: TestApi;
+  let mover: TenantMover;
+  /** The admin URL of each cluster's shared database, by cluster key. */
+  const adminUrls: Record<string, string> = {};
+
+  beforeAll(async () => {
+    main = await startFaultPostgres();
+    second = await startFaultPostgres({ controlPlane: false });
+    const clusters = {
+      second: { region: 'local', url: second.env.DATABASE_URL, ownerUrl: second.env.DATABASE_OWNER_URL, adminUrl: second.env.DATABASE_ADMIN_URL },
+    };
+    api = await startTestApi({ ...main.env, DATABASE_CLUSTERS: JSON.stringify(clusters), MOVES_GRACE_MS: '300', MOVES_BATCH_ROWS: '40' });
+    mover = api.app.get(TenantMover);
+    adminUrls.main = main.adminUrl('bulkhead_fault');
+    adminUrls.second = second.adminUrl('bulkhead_fault');
+  }, 120_000);
+  afterAll(async () => {
+    await api?.close();
+    await second?.destroy();
+    await main?.destroy();
+  });
+
+  /** The cluster with fewer live tenants (main on a tie), as the registry counts them. */
+  async function emptierCluster(): Promise<string> {
+    const counts = await withPg(adminUrls.main, 'cross-cluster-test', (client) =>
+      client.query<{ cluster: string; n: number }>("SELECT cluster, count(*)::int AS n FROM tenants WHERE status <> 'deleted' GROUP BY cluster"),
+    );
+    const live = Object.fromEntries(counts.rows.map((row) => [row.cluster, row.n]));
+    return (live.second ?? 0) < (live.main ?? 0) ? 'second' : 'main';
+  }
+
+  async function storageOf(tenantId: string): Promise<Record<string, Storage>> {
+    return { main: await storageOn(adminUrls.main, tenantId), second: await storageOn(adminUrls.second, tenantId) };
+  }
+
+  it.each<IsolationModel>(['pool', 'schema', 'silo'])('places a %s tenant on the cluster of its region holding fewer tenants, and serves it from there', async (model) => {
+    const emptier = await emptierCluster();
+    const tenant = await createTenant(api, { isolation: model, tier: 'pro' });
+    expect(tenant.cluster).toBe(emptier);
+    const writer = new TenantWriter(api.server, tokenFor(api, tenant), tenant.slug);
+    await writer.seed(6);
+    expect(writer.failures).toEqual([]);
+    expect(await writer.read()).toEqual(writer.model);
+
+    const storage = await storageOf(tenant.id);
+    const other = emptier === 'main' ? 'second' : 'main';
+    expect(storage[other]).toEqual(NOTHING);
+    expect(storage[emptier]).toEqual({ poolRows: model === 'pool' ? 6 : 0, schemas: model === 'schema' ? 1 : 0, databases: model === 'silo' ? 1 : 0 });
+
+    // Another tenant (placed on the other cluster now) cannot tell this one's customer from a missing one.
+    const neighbour = await createTenant(api, { isolation: model, tier: 'pro' });
+    const someone = [...writer.model.keys()][0];
+    const probe = await call(api.server, 'get', `/v1/customers/${someone}`, tokenFor(api, neighbour));
+    expect(probe.status).toBe(404);
+  });
+
+  it('moves one live tenant from cluster to cluster through every model under writes: nothing lost, each source dropped', async () => {
+    const tenant = await createTenant(api, { isolation: 'pool', tier: 'pro' });
+    const token = tokenFor(api, tenant);
+    const home = tenant.cluster;
+    const away = home === 'main' ? 'second' : 'main';
+    const legs: Array<[IsolationModel, string]> = [
+      ['pool', away],
+      ['silo', home],
+      ['silo', away],
+      ['schema', home],
+      ['schema', away],
+      ['pool', home],
+    ];
+    const writer = new TenantWriter(api.server, token, tenant.slug);
+    await writer.seed(60);
+    let version = tenant.placementVersion;
+    for (const [model, cluster] of legs) {
+      writer.start();
+      const requested = await mover.request(tenant.id, model, cluster);
+      const done = await mover.run(requested.id);
+      await writer.stop();
+      expect(done).toMatchObject({ phase: 'done', error: null });
+      expect(writer.failures).toEqual([]);
+      expect(await writer.read()).toEqual(writer.model);
+      version += 1;
+      expect(await api.admin.get(tenant.id)).toMatchObject({ isolation: model, cluster, placementVersion: version });
+
+      const storage = await storageOf(tenant.id);
+      const left = cluster === 'main' ? 'second' : 'main';
+      expect(storage[left]).toEqual(NOTHING);
+      expect(storage[cluster]).toEqual({
+        poolRows: model === 'pool' ? writer.model.size : 0,
+        schemas: model === 'schema' ? 1 : 0,
+        databases: model === 'silo' ? 1 : 0,
+      });
+    }
+  }, 180_000);
+});
