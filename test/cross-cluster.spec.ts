@@ -1,10 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { IsolationModel } from '@bulkhead/config';
-import { withPg } from '@bulkhead/database';
+import { bootstrapDatabase, migrateDatabase, parsePgUrl, withPg } from '@bulkhead/database';
+import { migrationSourcesFor } from '@bulkhead/tenancy';
+import { DOMAINS } from '../apps/domains';
 import { TenantMover } from '@bulkhead/tenant-moves';
 import { FaultPostgres, startFaultPostgres } from './support/fault-services';
-import { call } from './support/http';
+import { call, expectProblem } from './support/http';
 import { TenantWriter } from './support/move-load';
-import { createTenant, startTestApi, TestApi, tokenFor } from './support/test-app';
+import { createTenant, startTestApi, TestApi, tokenFor, uniqueSlug } from './support/test-app';
 
 interface Storage {
   poolRows: number;
@@ -18,14 +21,14 @@ async function storageOn(adminUrl: string, tenantId: string): Promise<Storage> {
     const hex = tenantId.replace(/-/g, '');
     const pool = await client.query('SELECT count(*)::int AS n FROM public.customers WHERE tenant_id = $1', [tenantId]);
     const schemas = await client.query('SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = $1', [`t_${hex}`]);
-    const databases = await client.query('SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE $1', [`%\\_t\\_${hex}`]);
+    const databases = await client.query('SELECT count(*)::int AS n FROM pg_database WHERE datname = $1', [`${parsePgUrl(adminUrl).database}_t_${hex}`]);
     return { poolRows: pool.rows[0].n, schemas: schemas.rows[0].n, databases: databases.rows[0].n };
   });
 }
 
 const NOTHING: Storage = { poolRows: 0, schemas: 0, databases: 0 };
 
-describe('two PostgreSQL clusters: pool and schema tenants on both, new tenants on the emptier, live moves between them', () => {
+describe('clusters of two PostgreSQL servers in two regions: every model on each, new tenants on the emptier of their region, live moves between them', () => {
   // Two clusters of this suite's own: main (with its control plane) and a second one. Tenants on a
   // cluster only this suite knows must not reach the shared test registry, whose fleet-wide jobs
   // in other suites would meet a cluster they are not configured for.
@@ -39,13 +42,24 @@ describe('two PostgreSQL clusters: pool and schema tenants on both, new tenants 
   beforeAll(async () => {
     main = await startFaultPostgres();
     second = await startFaultPostgres({ controlPlane: false });
+    // A third cluster, in another region, as a second database of the second server, set up as `setup` sets one up.
+    const eu = {
+      region: 'eu',
+      url: second.env.DATABASE_URL.replace(/bulkhead_fault$/, 'bulkhead_eu'),
+      ownerUrl: second.env.DATABASE_OWNER_URL.replace(/bulkhead_fault$/, 'bulkhead_eu'),
+      adminUrl: second.env.DATABASE_ADMIN_URL,
+    };
+    await bootstrapDatabase({ adminUrl: eu.adminUrl, ownerUrl: eu.ownerUrl, runtimeUrl: eu.url });
+    await migrateDatabase({ ownerUrl: eu.ownerUrl, runtimeUrl: eu.url, sources: migrationSourcesFor(DOMAINS), controlPlane: false });
     const clusters = {
       second: { region: 'local', url: second.env.DATABASE_URL, ownerUrl: second.env.DATABASE_OWNER_URL, adminUrl: second.env.DATABASE_ADMIN_URL },
+      eu,
     };
     api = await startTestApi({ ...main.env, DATABASE_CLUSTERS: JSON.stringify(clusters), MOVES_GRACE_MS: '300', MOVES_BATCH_ROWS: '40' });
     mover = api.app.get(TenantMover);
     adminUrls.main = main.adminUrl('bulkhead_fault');
     adminUrls.second = second.adminUrl('bulkhead_fault');
+    adminUrls.eu = second.adminUrl('bulkhead_eu');
   }, 120_000);
   afterAll(async () => {
     await api?.close();
@@ -63,7 +77,7 @@ describe('two PostgreSQL clusters: pool and schema tenants on both, new tenants 
   }
 
   async function storageOf(tenantId: string): Promise<Record<string, Storage>> {
-    return { main: await storageOn(adminUrls.main, tenantId), second: await storageOn(adminUrls.second, tenantId) };
+    return { main: await storageOn(adminUrls.main, tenantId), second: await storageOn(adminUrls.second, tenantId), eu: await storageOn(adminUrls.eu, tenantId) };
   }
 
   it.each<IsolationModel>(['pool', 'schema', 'silo'])('places a %s tenant on the cluster of its region holding fewer tenants, and serves it from there', async (model) => {
@@ -76,8 +90,7 @@ describe('two PostgreSQL clusters: pool and schema tenants on both, new tenants 
     expect(await writer.read()).toEqual(writer.model);
 
     const storage = await storageOf(tenant.id);
-    const other = emptier === 'main' ? 'second' : 'main';
-    expect(storage[other]).toEqual(NOTHING);
+    for (const other of Object.keys(storage).filter((key) => key !== emptier)) expect(storage[other]).toEqual(NOTHING);
     expect(storage[emptier]).toEqual({ poolRows: model === 'pool' ? 6 : 0, schemas: model === 'schema' ? 1 : 0, databases: model === 'silo' ? 1 : 0 });
 
     // Another tenant (placed on the other cluster now) cannot tell this one's customer from a missing one.
@@ -115,8 +128,7 @@ describe('two PostgreSQL clusters: pool and schema tenants on both, new tenants 
       expect(await api.admin.get(tenant.id)).toMatchObject({ isolation: model, cluster, placementVersion: version });
 
       const storage = await storageOf(tenant.id);
-      const left = cluster === 'main' ? 'second' : 'main';
-      expect(storage[left]).toEqual(NOTHING);
+      for (const other of Object.keys(storage).filter((key) => key !== cluster)) expect(storage[other]).toEqual(NOTHING);
       expect(storage[cluster]).toEqual({
         poolRows: model === 'pool' ? writer.model.size : 0,
         schemas: model === 'schema' ? 1 : 0,
@@ -124,4 +136,41 @@ describe('two PostgreSQL clusters: pool and schema tenants on both, new tenants 
       });
     }
   }, 180_000);
+
+  it('keeps a tenant of another region on that region\'s cluster, and moves one there for residency', async () => {
+    const european = await createTenant(api, { isolation: 'pool', region: 'eu' });
+    expect(european).toMatchObject({ region: 'eu', cluster: 'eu' });
+    const writer = new TenantWriter(api.server, tokenFor(api, european), european.slug);
+    await writer.seed(4);
+    expect(writer.failures).toEqual([]);
+    expect((await storageOf(european.id)).eu.poolRows).toBe(4);
+
+    const local = await createTenant(api, { isolation: 'schema' });
+    expect(local.region).toBe('local');
+    const moving = new TenantWriter(api.server, tokenFor(api, local), local.slug);
+    await moving.seed(20);
+    moving.start();
+    const done = await mover.run((await mover.request(local.id, 'pool', 'eu')).id);
+    await moving.stop();
+    expect(done).toMatchObject({ phase: 'done', error: null });
+    expect(await api.admin.get(local.id)).toMatchObject({ region: 'eu', cluster: 'eu', isolation: 'pool' });
+    expect(moving.failures).toEqual([]);
+    expect(await moving.read()).toEqual(moving.model);
+    const storage = await storageOf(local.id);
+    expect(storage).toEqual({ main: NOTHING, second: NOTHING, eu: { poolRows: moving.model.size, schemas: 0, databases: 0 } });
+  });
+
+  it('refuses a region without a cluster, at creation and to a tenant left in one', async () => {
+    await expect(createTenant(api, { region: 'mars-1' })).rejects.toMatchObject({ status: 422, code: 'region_not_served' });
+    // A registry row of a region no cluster here serves (a registry shared with another deployment).
+    const stranger = randomUUID();
+    await withPg(adminUrls.main, 'cross-cluster-test', (client) =>
+      client.query(
+        `INSERT INTO tenants (id, slug, name, tier, isolation, status, region, cluster, schema_name, database_name, data_version)
+         VALUES ($1, $2, 'Stranger', 'free', 'pool', 'active', 'mars-1', 'main', NULL, NULL, 0)`,
+        [stranger, uniqueSlug('mars')],
+      ),
+    );
+    expectProblem(await call(api.server, 'get', '/v1/customers', tokenFor(api, { id: stranger })), 403, 'tenant_unavailable');
+  });
 });

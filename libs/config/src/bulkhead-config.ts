@@ -128,6 +128,7 @@ export class BulkheadConfig {
   @Matches(/^([a-z0-9-]+\.)+[a-z0-9-]+$/, { message: 'TENANT_BASE_DOMAIN must be a lower-case domain such as bulkhead.localhost' })
   TENANT_BASE_DOMAIN?: string;
 
+  /** Cluster main's region and new tenants' default; the deployment serves every region it has a cluster in. */
   @Matches(/^[a-z0-9-]{2,32}$/, { message: 'REGION must be a region key such as local or eu-west-1' })
   REGION = 'local';
 

@@ -3,7 +3,6 @@ import { databaseNameFor, schemaNameFor } from '@bulkhead/database';
 import { Injectable, Logger } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
 import { Cluster, ClusterRegistry } from '../placement/cluster-registry';
-import { RegionNotServedProblem } from '../placement/placement.errors';
 import { ProvisioningFailedProblem, TenantNotFoundProblem, TenantSlugTakenProblem, TenantStateProblem } from './registry.errors';
 import { TenantChangeFeed } from './tenant-change-feed';
 import { TenantProvisioner } from './tenant-provisioner';
@@ -48,7 +47,6 @@ export class TenantAdmin {
   async reserve(id: string, input: CreateTenantDto): Promise<TenantRecord | null> {
     const isolation = input.isolation ?? this.config.tierIsolation[input.tier];
     const region = input.region ?? this.config.REGION;
-    if (region !== this.config.REGION) throw new RegionNotServedProblem(region);
     const cluster = await this.leastLoadedCluster(region);
     const created = await this.tenants.insert({
       id,

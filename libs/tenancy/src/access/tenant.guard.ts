@@ -66,7 +66,9 @@ export class TenantGuard implements CanActivate {
     const tenant = impersonation ? await this.registry.findById(impersonation.tenantId) : await this.registry.resolveClaim(principal.tenantId!);
     if (!tenant || tenant.status === 'deleted' || tenant.status === 'provisioning') throw new TenantUnavailableProblem();
     if (tenant.status === 'suspended') throw new TenantSuspendedProblem();
-    if (tenant.region !== this.config.REGION) throw new TenantUnavailableProblem();
+    // A tenant whose region has no cluster here (a registry shared with another deployment, or a
+    // cluster removed from the configuration) is not this deployment's to serve.
+    if (!this.config.clusters.some((cluster) => cluster.region === tenant.region)) throw new TenantUnavailableProblem();
 
     const checks = [...(impersonation ? ['token_verified', 'operator_scope', 'impersonation_grant_verified'] : ['token_verified']), 'tenant_registered', 'tenant_active', 'tenant_region'];
     const header = request.headers[TENANT_HEADER];
