@@ -1,3 +1,4 @@
+import { clearPrivateJobQueue } from './support/private-job-queue';
 import { randomUUID } from 'node:crypto';
 import { IsolationModel } from '@bulkhead/config';
 import { bootstrapDatabase, migrateDatabase, parsePgUrl, withPg } from '@bulkhead/database';
@@ -7,7 +8,10 @@ import { TenantMover } from '@bulkhead/tenant-moves';
 import { FaultPostgres, startFaultPostgres } from './support/fault-services';
 import { call, expectProblem } from './support/http';
 import { TenantWriter } from './support/move-load';
-import { createTenant, startTestApi, TestApi, tokenFor, uniqueSlug } from './support/test-app';
+import { createTenant, operatorToken, startTestApi, TestApi, tokenFor, uniqueSlug } from './support/test-app';
+import { eventually, startTestWorker } from './support/test-worker';
+import { INestApplicationContext } from '@nestjs/common';
+import { LifecycleView } from '@bulkhead/lifecycle';
 
 interface Storage {
   poolRows: number;
@@ -36,6 +40,7 @@ describe('clusters of two PostgreSQL servers in two regions: every model on each
   let second: FaultPostgres;
   let api: TestApi;
   let mover: TenantMover;
+  let worker: INestApplicationContext;
   /** The admin URL of each cluster's shared database, by cluster key. */
   const adminUrls: Record<string, string> = {};
 
@@ -55,16 +60,21 @@ describe('clusters of two PostgreSQL servers in two regions: every model on each
       second: { region: 'local', url: second.env.DATABASE_URL, ownerUrl: second.env.DATABASE_OWNER_URL, adminUrl: second.env.DATABASE_ADMIN_URL },
       eu,
     };
-    api = await startTestApi({ ...main.env, DATABASE_CLUSTERS: JSON.stringify(clusters), MOVES_GRACE_MS: '300', MOVES_BATCH_ROWS: '40' });
+    await clearPrivateJobQueue();
+    const env = { ...main.env, DATABASE_CLUSTERS: JSON.stringify(clusters), MOVES_GRACE_MS: '300', MOVES_BATCH_ROWS: '40', LIFECYCLE_SWEEP_MS: '200', LIFECYCLE_LEASE_MS: '2000' };
+    api = await startTestApi(env);
+    worker = await startTestWorker(env);
     mover = api.app.get(TenantMover);
     adminUrls.main = main.adminUrl('bulkhead_fault');
     adminUrls.second = second.adminUrl('bulkhead_fault');
     adminUrls.eu = second.adminUrl('bulkhead_eu');
   }, 120_000);
   afterAll(async () => {
+    await worker?.close();
     await api?.close();
     await second?.destroy();
     await main?.destroy();
+    await clearPrivateJobQueue();
   });
 
   /** The cluster with fewer live tenants (main on a tie), as the registry counts them. */
@@ -173,4 +183,23 @@ describe('clusters of two PostgreSQL servers in two regions: every model on each
     );
     expectProblem(await call(api.server, 'get', '/v1/customers', tokenFor(api, { id: stranger })), 403, 'tenant_unavailable');
   });
+
+  it('offboards a tenant of another cluster: erased there and verified through that cluster\'s admin URL', async () => {
+    const tenant = await createTenant(api, { isolation: 'schema', region: 'eu' });
+    const writer = new TenantWriter(api.server, tokenFor(api, tenant), tenant.slug);
+    await writer.seed(3);
+    expect((await storageOf(tenant.id)).eu).toEqual({ poolRows: 0, schemas: 1, databases: 0 });
+    const operator = operatorToken(api);
+    expect((await call(api.server, 'post', `/v1/admin/tenants/${tenant.id}/offboard`, operator, { graceDays: 0 })).status).toBe(202);
+    const saga = await eventually(async () => {
+      const view = (await call(api.server, 'get', `/v1/admin/tenants/${tenant.id}/lifecycle`, operator)).body as LifecycleView;
+      const last = view.sagas[view.sagas.length - 1];
+      return last && last.status !== 'running' && last.status !== 'compensating' ? last : undefined;
+    }, 'the erasure', 900);
+    expect({ status: saga.status, errors: saga.steps.map((step) => step.lastError).filter(Boolean) }).toEqual({ status: 'succeeded', errors: [] });
+    expect(await storageOf(tenant.id)).toEqual({ main: NOTHING, second: NOTHING, eu: NOTHING });
+    const certificate = (await call(api.server, 'get', `/v1/admin/tenants/${tenant.id}/erasure-certificate`, operator)).body as { stores: Array<{ tenantAfter: number }> };
+    expect(certificate.stores.length).toBeGreaterThan(5);
+    expect(certificate.stores.every((store) => store.tenantAfter === 0)).toBe(true);
+  }, 120_000);
 });
