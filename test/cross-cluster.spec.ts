@@ -2,7 +2,7 @@ import { clearPrivateJobQueue } from './support/private-job-queue';
 import { randomUUID } from 'node:crypto';
 import { IsolationModel } from '@bulkhead/config';
 import { bootstrapDatabase, migrateDatabase, parsePgUrl, withPg } from '@bulkhead/database';
-import { migrationSourcesFor } from '@bulkhead/tenancy';
+import { migrationSourcesFor, runWithTenant, TenantData, tenantContextOf } from '@bulkhead/tenancy';
 import { DOMAINS } from '../apps/domains';
 import { TenantMover } from '@bulkhead/tenant-moves';
 import { FaultPostgres, startFaultPostgres } from './support/fault-services';
@@ -202,4 +202,27 @@ describe('clusters of two PostgreSQL servers in two regions: every model on each
     expect(certificate.stores.length).toBeGreaterThan(5);
     expect(certificate.stores.every((store) => store.tenantAfter === 0)).toBe(true);
   }, 120_000);
+
+  it('refuses a unit of work that outlived a move\'s grace period on the pool it left, on either cluster, and runs it where the tenant lives now', async () => {
+    const tenant = await createTenant(api, { isolation: 'pool' });
+    const first = tenant.cluster;
+    const other = first === 'main' ? 'second' : 'main';
+    // Main's pool asks its registry; the other cluster's pool its record of departed tenants.
+    for (const to of [other, first]) {
+      const stale = await api.admin.get(tenant.id);
+      const done = await mover.run((await mover.request(tenant.id, 'pool', to)).id);
+      expect(done.phase).toBe('done');
+      const email = `late-${to}@x.test`;
+      // A unit of work that began on the placement the tenant has now left, and writes after the drop.
+      const written = await runWithTenant(tenantContextOf(stale, 'late-writer'), () =>
+        api.app.get(TenantData).transaction((tx) =>
+          tx.statement<{ id: string }>("INSERT INTO customers (tenant_id, id, email, name) VALUES ($1, gen_random_uuid(), $2, 'Late') RETURNING id", [email]),
+        ),
+      );
+      expect(written).toHaveLength(1);
+      const rows = async (cluster: string) =>
+        withPg(adminUrls[cluster], 'cross-cluster-test', async (client) => (await client.query('SELECT count(*)::int AS n FROM customers WHERE tenant_id = $1 AND email = $2', [tenant.id, email])).rows[0].n);
+      expect({ left: await rows(stale.cluster), now: await rows(to) }).toEqual({ left: 0, now: 1 });
+    }
+  });
 });

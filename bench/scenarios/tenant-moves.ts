@@ -1,5 +1,5 @@
 /**
- * A live tenant moved pool -> silo -> schema -> pool under load (issue 11): the tenant holds
+ * A live tenant moved pool -> silo -> schema -> pool, then to another cluster's pool and back, under load (issue 11): the tenant holds
  * 100,000 orders (times BENCH_SCALE) and keeps writing (100/s) and reading (500/s) from a separate
  * load process throughout, beside other tenants' reads. Reports per move: total time, the time its
  * writes were held at the fence, the moving tenant's write latency during the move, and other
@@ -28,6 +28,20 @@ const WRITES_PER_S = 100;
 const READS_PER_S = 500;
 const OTHER_READS_PER_S = 100;
 const DATABASE = 'bulkhead_bench_moves';
+/** The second cluster: another database of the same server, reached like any cluster (its own URLs, rows relayed by the mover). */
+const SECOND_DATABASE = 'bulkhead_bench_moves2';
+const SECOND = {
+  region: 'local',
+  url: `postgres://bulkhead_app:bulkhead_app@127.0.0.1:5432/${SECOND_DATABASE}`,
+  ownerUrl: `postgres://bulkhead_owner:bulkhead_owner@127.0.0.1:5432/${SECOND_DATABASE}`,
+};
+const LEGS: Array<[IsolationModel, string]> = [
+  ['silo', 'main'],
+  ['schema', 'main'],
+  ['pool', 'main'],
+  ['pool', 'second'],
+  ['pool', 'main'],
+];
 
 const BENCH_ENV: Record<string, string> = {
   DATABASE_URL: `postgres://bulkhead_app:bulkhead_app@127.0.0.1:5432/${DATABASE}`,
@@ -40,6 +54,7 @@ const BENCH_ENV: Record<string, string> = {
   RATE_LIMIT_FREE: 'read:6000000,write:6000000,export:6000000,ingest:6000000',
   RATE_LIMIT_PRO: 'read:6000000,write:6000000,export:6000000,ingest:6000000',
   METERING_PLANS: 'free:;pro:;enterprise:',
+  DATABASE_CLUSTERS: JSON.stringify({ second: SECOND }),
 };
 
 type Outcome = [number, number, number, string?];
@@ -55,7 +70,10 @@ export async function tenantMovesBench(): Promise<BenchSection> {
   const config = loadConfig();
   await bootstrapDatabase({ adminUrl: config.DATABASE_ADMIN_URL, ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL }, { recreate: true });
   await migrateDatabase({ ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL, sources: migrationSourcesFor(DOMAINS) });
+  await bootstrapDatabase({ adminUrl: config.DATABASE_ADMIN_URL, ownerUrl: SECOND.ownerUrl, runtimeUrl: SECOND.url }, { recreate: true });
+  await migrateDatabase({ ownerUrl: SECOND.ownerUrl, runtimeUrl: SECOND.url, sources: migrationSourcesFor(DOMAINS), controlPlane: false });
   const superuser = withDatabase(config.DATABASE_ADMIN_URL, DATABASE);
+  const superuserOf = (tenant: TenantRecord) => withDatabase(config.DATABASE_ADMIN_URL, tenant.cluster === 'main' ? DATABASE : SECOND_DATABASE);
 
   const app = await createHttpApp(ApiModule, config, { docs: false, abortOnError: false });
   await app.listen(0, '127.0.0.1');
@@ -67,22 +85,25 @@ export async function tenantMovesBench(): Promise<BenchSection> {
     const moving = await admin.create({ slug: `bench-move-${stamp}`, name: 'Moving', tier: 'pro', isolation: 'pool' });
     const others: TenantRecord[] = [];
     for (let i = 0; i < OTHERS; i++) others.push(await admin.create({ slug: `bench-other-${i}-${stamp}`, name: `Other ${i}`, tier: 'free', isolation: 'pool' }));
-    await withPg(superuser, 'bench-seed', async (client) => {
-      for (const tenant of [moving, ...others]) {
+    for (const tenant of [moving, ...others]) {
+      await withPg(superuserOf(tenant), 'bench-seed', async (client) => {
         const customers = tenant === moving ? CUSTOMERS : 200;
         await client.query(
           `INSERT INTO customers (tenant_id, id, email, name) SELECT $1, gen_random_uuid(), 'seed-' || g || '@bench.test', 'Seed ' || g FROM generate_series(1, $2) g`,
           [tenant.id, customers],
         );
-      }
-      await client.query(
-        `INSERT INTO orders (tenant_id, id, customer_id, status, total_cents, currency, note)
-         SELECT $1, gen_random_uuid(), c.ids[1 + g % $3], 'paid', 100 + g, 'EUR', 'seeded order ' || g
-           FROM generate_series(1, $2) g, (SELECT array_agg(id) AS ids FROM customers WHERE tenant_id = $1) c`,
-        [moving.id, ORDERS, CUSTOMERS],
-      );
-      await client.query('ANALYZE');
-    });
+        if (tenant === moving) {
+          await client.query(
+            `INSERT INTO orders (tenant_id, id, customer_id, status, total_cents, currency, note)
+             SELECT $1, gen_random_uuid(), c.ids[1 + g % $3], 'paid', 100 + g, 'EUR', 'seeded order ' || g
+               FROM generate_series(1, $2) g, (SELECT array_agg(id) AS ids FROM customers WHERE tenant_id = $1) c`,
+            [moving.id, ORDERS, CUSTOMERS],
+          );
+        }
+        await client.query('ANALYZE');
+      });
+    }
+    if (moving.cluster !== 'main') throw new Error('the moving tenant must start on cluster main');
 
     const issuer = new DevIssuer(config);
     const token = (tenant: TenantRecord) => issuer.mint({ subject: 'bench', tenantId: tenant.id, expiresInSeconds: 7200 });
@@ -95,13 +116,13 @@ export async function tenantMovesBench(): Promise<BenchSection> {
     await new Promise((resolve) => setTimeout(resolve, BASELINE_S * 1000));
     const baselineEnd = Date.now();
 
-    const moves: Array<{ to: IsolationModel; move: MoveRecord; start: number; end: number }> = [];
-    for (const to of ['silo', 'schema', 'pool'] as IsolationModel[]) {
+    const moves: Array<{ move: MoveRecord; start: number; end: number }> = [];
+    for (const [to, cluster] of LEGS) {
       const start = Date.now();
-      const requested = await mover.request(moving.id, to);
+      const requested = await mover.request(moving.id, to, cluster);
       const move = await mover.run(requested.id);
-      if (move.phase !== 'done') throw new Error(`move to ${to} ended ${move.phase}: ${move.error}`);
-      moves.push({ to, move, start, end: Date.now() });
+      if (move.phase !== 'done') throw new Error(`move to ${to}@${cluster} ended ${move.phase}: ${move.error}`);
+      moves.push({ move, start, end: Date.now() });
       await new Promise((resolve) => setTimeout(resolve, 2000));
     }
     load.send('stop');
@@ -120,17 +141,17 @@ export async function tenantMovesBench(): Promise<BenchSection> {
     const unacknowledgedStored = stored.rows - stored.found;
     const failedReads = reads.filter((r) => r[2] !== 200).length;
     const before = p99(otherReads.filter((r) => r[0] >= loadStarted + 2000 && r[0] < baselineEnd).map((r) => r[1]));
-    const movesMarkdown = moves.map(({ to, move, start, end }, i) => {
-      const from = i === 0 ? 'pool' : moves[i - 1].to;
+    const movesMarkdown = moves.map(({ move, start, end }) => {
+      const side = (spec: MoveRecord['source']) => `${spec.isolation}@${spec.cluster}`;
       const during = (rows: Outcome[]) => rows.filter((r) => r[0] >= start && r[0] <= end);
       const writeLatencies = during(writes).map((w) => w[1]);
       const otherP99 = p99(during(otherReads).map((r) => r[1]));
       const switchS = ((move.switchedAt!.getTime() - start) / 1000).toFixed(1);
-      return `| ${from} -> ${to} | ${((end - start) / 1000).toFixed(1)} | ${switchS} | ${move.progress.copiedRows} | ${move.progress.fenceMs} | ${p99(writeLatencies).toFixed(0)} | ${Math.max(0, ...writeLatencies).toFixed(0)} | ${before.toFixed(1)} | ${otherP99.toFixed(1)} | ${(otherP99 / before).toFixed(2)}x |`;
+      return `| ${side(move.source)} -> ${side(move.target)} | ${((end - start) / 1000).toFixed(1)} | ${switchS} | ${move.progress.copiedRows} | ${move.progress.fenceMs} | ${p99(writeLatencies).toFixed(0)} | ${Math.max(0, ...writeLatencies).toFixed(0)} | ${before.toFixed(1)} | ${otherP99.toFixed(1)} | ${(otherP99 / before).toFixed(2)}x |`;
     });
 
     const markdown = [
-      `One tenant with ${ORDERS.toLocaleString('en')} orders and ${CUSTOMERS.toLocaleString('en')} customers (pool, cluster main) moved pool -> silo -> schema -> pool by the mover inside the API process, ` +
+      `One tenant with ${ORDERS.toLocaleString('en')} orders and ${CUSTOMERS.toLocaleString('en')} customers (pool, cluster main) moved pool -> silo -> schema -> pool, then to the pool of cluster second (another database of the same server, reached through its own URLs, rows relayed by the mover) and back, by the mover inside the API process, ` +
         `while a separate load process sends it ${WRITES_PER_S} writes/s (POST /v1/customers) and ${READS_PER_S} reads/s (GET /v1/customers?limit=10), open loop, ` +
         `and ${OTHER_READS_PER_S} reads/s spread over ${OTHERS} other tenants. MOVES_GRACE_MS 2000 (the total includes it and the drop). ` +
         `"Fence held" is how long the tenant's writes were held (raising the fence to lowering it: final catch-up, parity of every table on both sides, switch). ` +
@@ -142,7 +163,7 @@ export async function tenantMovesBench(): Promise<BenchSection> {
       '',
       `Over the whole run: ${writes.length} writes sent, ${acknowledged.length} acknowledged, **${lost} lost** (acknowledged, absent), **${duplicates} duplicates**, ` +
         `${refused.length} refused (${[...new Set(refused.map((r) => r[2]))].join(', ') || 'none'}), ${unacknowledgedStored} stored without an acknowledgement; ` +
-        `${reads.length} reads of the moving tenant, **${failedReads} failed**; ${stored.orders.toLocaleString('en')} orders after the three moves.`,
+        `${reads.length} reads of the moving tenant, **${failedReads} failed**; ${stored.orders.toLocaleString('en')} orders after the ${moves.length} moves.`,
     ].join('\n');
     return { title: 'Tenant moves under load (issue 11)', markdown };
   } finally {

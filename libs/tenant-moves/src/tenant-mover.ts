@@ -172,6 +172,11 @@ export class TenantMover {
   /** The target's storage (provisioned, migrated), then capture on the source. */
   private async prepare(move: MoveRecord): Promise<void> {
     const outcome = await this.provisioner.provision({ id: move.tenantId, ...move.target });
+    if (move.target.isolation === 'pool') {
+      // Back in a pool it once left: its new units of work write here again.
+      const targetEnd = endpointOf(move.target, this.clusters);
+      await this.withSession(targetEnd, move.tenantId, (target) => target.query('DELETE FROM public.bulkhead_departures WHERE tenant = $1', [move.tenantId]));
+    }
     const sourceEnd = endpointOf(move.source, this.clusters);
     const source = await OwnerSession.open(sourceEnd.ownerUrl, move.tenantId);
     try {
@@ -281,7 +286,15 @@ export class TenantMover {
   private async dropSource(move: MoveRecord): Promise<void> {
     const sourceEnd = endpointOf(move.source, this.clusters);
     if (move.source.isolation === 'pool') {
-      // The shared tables stay: take the tenant's rows out, then the triggers and the fence.
+      // The shared tables stay: remember the tenant left (late writes are refused at their COMMIT,
+      // see bulkhead_departures), take its rows out, then the triggers and the fence.
+      await this.withSession(sourceEnd, move.tenantId, (source) =>
+        source.query(
+          `INSERT INTO public.bulkhead_departures (tenant, placement_version) VALUES ($1, $2)
+           ON CONFLICT (tenant) DO UPDATE SET placement_version = GREATEST(bulkhead_departures.placement_version, EXCLUDED.placement_version)`,
+          [move.tenantId, move.sourceVersion + 1],
+        ),
+      );
       await dropTenantStorage(move.source, move.tenantId, this.clusters);
       await this.withSession(sourceEnd, move.tenantId, async (source) => removeCapture(source, sourceEnd.schema, await tenantTables(source, sourceEnd.schema)));
     } else {

@@ -35,12 +35,18 @@ export function samePlacement(a: PlacedTenant, b: PlacedTenant): boolean {
 }
 
 /**
- * For a write in cluster main's database (pool and schema tenants), a statement for the COMMIT
- * message that refuses the commit (BHM01) when the registry, in that same database, no longer
- * places the tenant where this unit of work started: a unit of work that outlived a move's grace
- * period must not write into the shared tables its tenant left (they keep no capture after the drop).
+ * For a write in a cluster's shared database (pool and schema tenants), a statement for the
+ * COMMIT message that refuses the commit (BHM01) when the tenant has left the placement this unit
+ * of work started on: a unit that outlived a move's grace period must not write into shared
+ * tables its tenant left (they keep no capture after the drop). On cluster main the registry is
+ * in that same database and is asked directly; another cluster's pool remembers the tenants that
+ * left it (`bulkhead_departures`). A schema left on another cluster is dropped, so a late write
+ * there fails on its own; a silo's database likewise.
  */
 export function placementCheckOf(placed: PlacedTenant): string | undefined {
-  if (placed.placementVersion === undefined || placed.cluster !== 'main' || placed.isolation === 'silo') return undefined;
-  return `SELECT public.bulkhead_assert_placement('${placed.tenantId}'::uuid, ${Math.trunc(placed.placementVersion)})`;
+  if (placed.placementVersion === undefined || placed.isolation === 'silo') return undefined;
+  const version = Math.trunc(placed.placementVersion);
+  if (placed.cluster === 'main') return `SELECT public.bulkhead_assert_placement('${placed.tenantId}'::uuid, ${version})`;
+  if (placed.isolation === 'pool') return `SELECT public.bulkhead_assert_present('${placed.tenantId}'::uuid, ${version})`;
+  return undefined;
 }
