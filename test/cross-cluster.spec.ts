@@ -2,7 +2,7 @@ import { clearPrivateJobQueue } from './support/private-job-queue';
 import { randomUUID } from 'node:crypto';
 import { IsolationModel } from '@bulkhead/config';
 import { bootstrapDatabase, migrateDatabase, parsePgUrl, withPg } from '@bulkhead/database';
-import { migrationSourcesFor, runWithTenant, TenantData, tenantContextOf } from '@bulkhead/tenancy';
+import { FleetDoctor, migrationSourcesFor, runWithTenant, TenantData, tenantContextOf } from '@bulkhead/tenancy';
 import { DOMAINS } from '../apps/domains';
 import { TenantMover } from '@bulkhead/tenant-moves';
 import { FaultPostgres, startFaultPostgres } from './support/fault-services';
@@ -224,5 +224,13 @@ describe('clusters of two PostgreSQL servers in two regions: every model on each
         withPg(adminUrls[cluster], 'cross-cluster-test', async (client) => (await client.query('SELECT count(*)::int AS n FROM customers WHERE tenant_id = $1 AND email = $2', [tenant.id, email])).rows[0].n);
       expect({ left: await rows(stale.cluster), now: await rows(to) }).toEqual({ left: 0, now: 1 });
     }
+  });
+
+  it('runs the doctor over every cluster\'s shared database and every silo on its own cluster', async () => {
+    const silo = await createTenant(api, { isolation: 'silo', region: 'eu' });
+    const report = await api.app.get(FleetDoctor).run();
+    expect(report.violations).toEqual([]);
+    const tables = report.tables.map((table) => table.table);
+    for (const where of ['public', 'second:bulkhead_fault.public', 'eu:bulkhead_eu.public', `${silo.databaseName}.public`]) expect(tables).toContain(`${where}.customers`);
   });
 });

@@ -153,11 +153,11 @@ export class TenantRepository {
   }
 
   /** Silo tenants whose database should exist (not provisioning, not deleted), for the doctor. */
-  async listLiveSilos(): Promise<Array<{ slug: string; databaseName: string }>> {
-    const rows: Array<{ slug: string; database_name: string }> = await this.dataSource.query(
-      "SELECT slug, database_name FROM tenants WHERE isolation = 'silo' AND status IN ('active', 'suspended') ORDER BY id",
+  async listLiveSilos(): Promise<Array<{ slug: string; cluster: string; databaseName: string }>> {
+    const rows: Array<{ slug: string; cluster: string; database_name: string }> = await this.dataSource.query(
+      "SELECT slug, cluster, database_name FROM tenants WHERE isolation = 'silo' AND status IN ('active', 'suspended') ORDER BY id",
     );
-    return rows.map((row) => ({ slug: row.slug, databaseName: row.database_name }));
+    return rows.map((row) => ({ slug: row.slug, cluster: row.cluster, databaseName: row.database_name }));
   }
 
   async recordDataVersion(id: string, version: number): Promise<void> {

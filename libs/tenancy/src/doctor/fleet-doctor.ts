@@ -1,39 +1,47 @@
-import { BulkheadConfig } from '@bulkhead/config';
-import { TenantRepository } from '@bulkhead/control-plane';
+import { ClusterRegistry, TenantRepository } from '@bulkhead/control-plane';
 import { parsePgUrl, withDatabase, withPg } from '@bulkhead/database';
 import { Injectable } from '@nestjs/common';
 import { DoctorReport, runDoctor } from './rls-doctor';
 
 /**
- * The doctor over the whole fleet: the cluster's database (pool and every tenant schema), then
- * every silo database, each checked as the admin role (RLS is forced, so the owner would count
- * zero rows). A silo's findings are prefixed with its tenant; a silo that cannot be reached is a
- * violation, never a silent pass.
+ * The doctor over the whole fleet: each cluster's shared database (pool and every tenant schema),
+ * then every silo database on its cluster, each checked as that cluster's admin role (RLS is
+ * forced, so the owner would count zero rows). Findings outside main's shared database are
+ * prefixed with where they were found; a database that cannot be reached, or a cluster with no
+ * `adminUrl` to check it with, is a violation, never a silent pass.
  */
 @Injectable()
 export class FleetDoctor {
   constructor(
-    private readonly config: BulkheadConfig,
+    private readonly clusters: ClusterRegistry,
     private readonly tenants: TenantRepository,
   ) {}
 
   async run(): Promise<DoctorReport> {
-    const runtimeRole = parsePgUrl(this.config.DATABASE_URL).user;
-    const mainUrl = withDatabase(this.config.DATABASE_ADMIN_URL, parsePgUrl(this.config.DATABASE_URL).database);
-    const report = await withPg(mainUrl, 'bulkhead-doctor', (client) => runDoctor(client, runtimeRole));
+    const report: DoctorReport = { violations: [], tables: [], rowsPerTenant: [], connections: [] };
+    for (const cluster of this.clusters.all()) {
+      await this.check(report, cluster.key, cluster.key === 'main' ? '' : `${cluster.key}:${cluster.database}`, cluster.database);
+    }
     for (const silo of await this.tenants.listLiveSilos()) {
-      const label = `${silo.slug} (${silo.databaseName})`;
-      try {
-        const siloReport = await withPg(withDatabase(this.config.DATABASE_ADMIN_URL, silo.databaseName), 'bulkhead-doctor', (client) =>
-          runDoctor(client, runtimeRole),
-        );
-        report.violations.push(...siloReport.violations.map((v) => `${label}: ${v}`));
-        report.tables.push(...siloReport.tables.map((t) => ({ ...t, table: `${silo.databaseName}.${t.table}` })));
-        report.rowsPerTenant.push(...siloReport.rowsPerTenant.map((r) => ({ ...r, table: `${silo.databaseName}.${r.table}` })));
-      } catch (error) {
-        report.violations.push(`${label}: cannot be checked: ${(error as Error).message}`);
-      }
+      await this.check(report, silo.cluster, `${silo.slug} (${silo.databaseName})`, silo.databaseName, silo.databaseName);
     }
     return report;
+  }
+
+  private async check(report: DoctorReport, clusterKey: string, label: string, database: string, tablePrefix = label): Promise<void> {
+    try {
+      const cluster = this.clusters.get(clusterKey);
+      if (!cluster.adminUrl) throw new Error(`cluster ${cluster.key} has no adminUrl in DATABASE_CLUSTERS`);
+      const found = await withPg(withDatabase(cluster.adminUrl, database), 'bulkhead-doctor', (client) => runDoctor(client, parsePgUrl(cluster.url).user));
+      const where = (text: string) => (label ? `${label}: ${text}` : text);
+      const table = (name: string) => (tablePrefix ? `${tablePrefix}.${name}` : name);
+      report.violations.push(...found.violations.map(where));
+      report.tables.push(...found.tables.map((t) => ({ ...t, table: table(t.table) })));
+      report.rowsPerTenant.push(...found.rowsPerTenant.map((r) => ({ ...r, table: table(r.table) })));
+      // A server's sessions, once per cluster (a silo sits on its cluster's server).
+      if (database === cluster.database) report.connections.push(...found.connections);
+    } catch (error) {
+      report.violations.push(`${label || clusterKey}: cannot be checked: ${(error as Error).message}`);
+    }
   }
 }
