@@ -51,6 +51,7 @@ interface Measured {
   p50: number;
   p99: number;
   errors: number;
+  codes?: Record<string, number>;
 }
 
 async function seed(config: BulkheadConfig, admin: TenantAdmin): Promise<{ tenantId: string; orderIds: string[]; customerId: string }> {
@@ -167,7 +168,11 @@ export async function scopingBench(): Promise<BenchSection> {
     const floorOf = (group: Scenario['group']) => best.get(scenarios.find((x) => x.group === group && x.name.startsWith('bare floor'))?.name ?? '') as Measured;
     const rows = scenarios.map((scenario) => {
       const m = best.get(scenario.name) as Measured;
-      return `| ${m.name} | ${Math.round(m.rps)} | ${m.p50.toFixed(1)} | ${m.p99.toFixed(1)} | ${(m.rps / floorOf(scenario.group).rps).toFixed(2)}x | ${m.errors} |`;
+      // Which errors: statuses other than 2xx by code, the rest (socket errors, timeouts) apart.
+      const statuses = Object.entries(m.codes ?? {}).filter(([code]) => !code.startsWith('2'));
+      const socket = m.errors - statuses.reduce((sum, [, count]) => sum + count, 0);
+      const detail = [...statuses.map(([code, count]) => `${code}: ${count}`), ...(socket > 0 ? [`socket/timeout: ${socket}`] : [])].join(', ');
+      return `| ${m.name} | ${Math.round(m.rps)} | ${m.p50.toFixed(1)} | ${m.p99.toFixed(1)} | ${(m.rps / floorOf(scenario.group).rps).toFixed(2)}x | ${m.errors}${detail ? ` (${detail})` : ''} |`;
     });
     const ratio = (name: string, group: Scenario['group']) => ((best.get(name) as Measured).rps / floorOf(group).rps).toFixed(2);
     const requestScoped = best.get('scoped, plain Scope.REQUEST provider') as Measured;
