@@ -1,7 +1,7 @@
-import { api } from './api';
-import type { TenantJobs } from './api-types';
-import { el, facts, section, table } from './elements';
-import { PageRender } from './route';
+import { api } from './api.js';
+import type { TenantJobs } from './api-types.js';
+import { el, facts, section, table } from './elements.js';
+import { PageRender } from './route.js';
 
 /** The fair queue: totals, and the most backlogged tenants with their in-flight jobs and oldest wait. */
 export const jobsPage: PageRender = async (outlet) => {

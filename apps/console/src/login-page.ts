@@ -1,7 +1,7 @@
-import { api, ApiError } from './api';
-import { button, el, field } from './elements';
-import { startOidcLogin } from './oidc-login';
-import type { ConsoleSettings } from './settings';
+import { api, ApiError } from './api.js';
+import { button, el, field } from './elements.js';
+import { startOidcLogin } from './oidc-login.js';
+import type { ConsoleSettings } from './settings.js';
 
 /**
  * The login: OpenID Connect when the console has a client id, and while the development issuer

@@ -1,15 +1,15 @@
-import { api } from './api';
-import { auditPage } from './audit-page';
-import { clear, el } from './elements';
-import { jobsPage } from './jobs-page';
-import { loginPage } from './login-page';
-import { newTenantPage } from './new-tenant-page';
-import { noisyPage } from './noisy-page';
-import { completeOidcLogin } from './oidc-login';
-import { currentRoute, PageRender } from './route';
-import { ConsoleSettings, loadSettings } from './settings';
-import { tenantPage } from './tenant-page';
-import { tenantsPage } from './tenants-page';
+import { api } from './api.js';
+import { auditPage } from './audit-page.js';
+import { clear, el } from './elements.js';
+import { jobsPage } from './jobs-page.js';
+import { loginPage } from './login-page.js';
+import { newTenantPage } from './new-tenant-page.js';
+import { noisyPage } from './noisy-page.js';
+import { completeOidcLogin } from './oidc-login.js';
+import { currentRoute, PageRender } from './route.js';
+import { ConsoleSettings, loadSettings } from './settings.js';
+import { tenantPage } from './tenant-page.js';
+import { tenantsPage } from './tenants-page.js';
 
 const NAV: Array<[hash: string, label: string]> = [
   ['#/tenants', 'Tenants'],

@@ -1,11 +1,11 @@
-import { api, ApiError } from './api';
-import { MODELS, TIERS } from './api-types';
-import { el, field, input, select } from './elements';
-import { go, PageRender } from './route';
+import { api, ApiError } from './api.js';
+import { MODELS, TIERS } from './api-types.js';
+import { el, field, input, select } from './elements.js';
+import { go, PageRender } from './route.js';
 
 /** Starts the onboarding saga (`POST /v1/admin/onboardings`) and follows it on the tenant's page. */
 export const newTenantPage: PageRender = async (outlet) => {
-  const slug = input('slug', '', { required: '', pattern: '[a-z][a-z0-9-]{2,39}', autocomplete: 'off' });
+  const slug = input('slug', '', { required: '', pattern: '[a-z][a-z0-9\\-]{2,39}', autocomplete: 'off' });
   const name = input('name', '', { required: '', maxlength: '200', autocomplete: 'off' });
   const tier = select('tier', TIERS.map((t): [string, string] => [t, t]), 'free');
   const isolation = select('isolation', [['', "the tier's model"], ...MODELS.map((m): [string, string] => [m, m])]);

@@ -1,6 +1,6 @@
-import { api } from './api';
-import { el, section, table, when } from './elements';
-import { PageRender } from './route';
+import { api } from './api.js';
+import { el, section, table, when } from './elements.js';
+import { PageRender } from './route.js';
 
 interface Finding {
   [key: string]: unknown;

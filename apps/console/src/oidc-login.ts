@@ -1,4 +1,4 @@
-import type { ConsoleSettings } from './settings';
+import type { ConsoleSettings } from './settings.js';
 
 /**
  * OpenID Connect authorization code flow with PKCE (RFC 7636, S256) for a public client: the

@@ -1,9 +1,9 @@
-import { api, ApiError } from './api';
-import type { AuditEntry, Flag, Grant, IssuedGrant, Move, Page, RequestCounts, Saga, Tenant, TenantJobs } from './api-types';
-import { MODELS } from './api-types';
-import { append, button, Child, clear, el, facts, field, input, section, select, table, when } from './elements';
-import { PageRender } from './route';
-import { requestChart } from './usage-chart';
+import { api, ApiError } from './api.js';
+import type { AuditEntry, Flag, Grant, IssuedGrant, Move, Page, RequestCounts, Saga, Tenant, TenantJobs } from './api-types.js';
+import { MODELS } from './api-types.js';
+import { append, button, Child, clear, el, facts, field, input, section, select, table, when } from './elements.js';
+import { PageRender } from './route.js';
+import { requestChart } from './usage-chart.js';
 
 const POLL_MS = 1000;
 const MOVE_DONE = new Set(['done', 'aborted', 'failed']);
@@ -17,15 +17,22 @@ interface Snapshot {
   jobs: TenantJobs | undefined;
   grants: Grant[];
   audit: AuditEntry[];
+  certificate: Record<string, unknown> | undefined;
+  /** Sections that could not be read this time, and why. */
+  failures: string[];
 }
 
-/** What one read of a section failed with, shown in its place (one section down is not the page down). */
-async function orNothing<T>(read: Promise<T>, absent: string[] = []): Promise<T | undefined> {
+/**
+ * One section's read: its value, or why it could not be read (shown in its place, so one section
+ * down is not the page down: an erased tenant's trail, say). Codes in `absent` mean "none yet".
+ */
+async function settle<T>(read: Promise<T>, failures: string[], label: string, absent: string[] = []): Promise<T | undefined> {
   try {
     return await read;
   } catch (error) {
     if (error instanceof ApiError && absent.includes(error.code)) return undefined;
-    throw error;
+    failures.push(`${label}: ${error instanceof ApiError ? `${error.code}: ${error.detail}` : (error as Error).message}`);
+    return undefined;
   }
 }
 
@@ -42,19 +49,33 @@ export const tenantPage: PageRender = async (outlet, route) => {
   const impersonation = el('div');
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
+  let wasBusy = false;
+  // The actions' forms are drawn again only when what they offer changes, so a poll never wipes
+  // what the operator is typing (or the button they are about to press).
+  let actionsNode: { key: string; node: HTMLElement } | undefined;
+  const actionsFor = (snapshot: Snapshot, h: Handlers): HTMLElement => {
+    const last = snapshot.sagas[snapshot.sagas.length - 1];
+    const key = [snapshot.tenant.status, snapshot.tenant.isolation, snapshot.tenant.cluster, last?.kind, last?.status].join('|');
+    if (actionsNode?.key !== key) actionsNode = { key, node: actions(snapshot, h) };
+    return actionsNode.node;
+  };
 
   const read = async (): Promise<Snapshot> => {
-    const [tenant, lifecycle, move, counts, flags, jobs, grants, audit] = await Promise.all([
-      api.get<Tenant>(base),
-      orNothing(api.get<{ sagas: Saga[] }>(`${base}/lifecycle`), ['lifecycle_not_found']),
-      orNothing(api.get<Move>(`${base}/move`), ['move_not_found']),
-      orNothing(api.get<RequestCounts>(`${base}/request-counts?minutes=60`)),
-      api.get<{ items: Flag[] }>('/v1/admin/flags'),
-      orNothing(api.get<TenantJobs>(`/v1/admin/jobs/tenants/${encodeURIComponent(id)}`)),
-      orNothing(api.get<{ items: Grant[] }>(`${base}/impersonations`)),
-      orNothing(api.get<Page<AuditEntry>>(`${base}/audit?limit=20`)),
+    const failures: string[] = [];
+    const tenant = await api.get<Tenant>(base);
+    // An erased tenant's trail and grants went with its data: only the certificate is left to read.
+    const erased = tenant.status === 'deleted';
+    const [lifecycle, move, counts, flags, jobs, grants, audit, certificate] = await Promise.all([
+      settle(api.get<{ sagas: Saga[] }>(`${base}/lifecycle`), failures, 'Lifecycle', ['lifecycle_not_found']),
+      settle(api.get<Move>(`${base}/move`), failures, 'Move', ['move_not_found']),
+      settle(api.get<RequestCounts>(`${base}/request-counts?minutes=60`), failures, 'Usage'),
+      settle(api.get<{ items: Flag[] }>('/v1/admin/flags'), failures, 'Flags'),
+      settle(api.get<TenantJobs>(`/v1/admin/jobs/tenants/${encodeURIComponent(id)}`), failures, 'Jobs'),
+      erased ? undefined : settle(api.get<{ items: Grant[] }>(`${base}/impersonations`), failures, 'Impersonation grants'),
+      erased ? undefined : settle(api.get<Page<AuditEntry>>(`${base}/audit?limit=20`), failures, 'Audit trail'),
+      erased ? settle(api.get<Record<string, unknown>>(`${base}/erasure-certificate`), failures, 'Erasure certificate', ['certificate_not_found']) : undefined,
     ]);
-    return { tenant, sagas: lifecycle?.sagas ?? [], move, counts, flags: flags.items, jobs, grants: grants?.items ?? [], audit: audit?.items ?? [] };
+    return { tenant, sagas: lifecycle?.sagas ?? [], move, counts, flags: flags?.items ?? [], jobs, grants: grants?.items ?? [], audit: audit?.items ?? [], certificate, failures };
   };
 
   /** Runs an action, says how it went, and reads the page again. */
@@ -108,11 +129,14 @@ export const tenantPage: PageRender = async (outlet, route) => {
     if (stopped) return;
     const focused = document.activeElement instanceof HTMLElement && body.contains(document.activeElement) ? document.activeElement.getAttribute('name') : null;
     clear(body);
-    append(body, ...draw(snapshot, { act, impersonate, base, id }));
+    append(body, ...draw(snapshot, { act, impersonate, base, id, actionsFor }));
     if (focused) body.querySelector<HTMLElement>(`[name="${focused}"]`)?.focus();
     const busy = snapshot.sagas.some((s) => s.status === 'running' || s.status === 'compensating') || (snapshot.move !== undefined && !MOVE_DONE.has(snapshot.move.phase));
     body.setAttribute('data-busy', String(busy));
-    if (busy) timer = setTimeout(() => void refresh(), POLL_MS);
+    // One more read after the work ends: a saga's end and the tenant's new status are separate
+    // writes, and this read may have seen one without the other.
+    if (busy || wasBusy) timer = setTimeout(() => void refresh(), POLL_MS);
+    wasBusy = busy;
   };
 
   outlet.append(notice, body, impersonation);
@@ -128,12 +152,14 @@ interface Handlers {
   impersonate: (reason: string) => Promise<void>;
   base: string;
   id: string;
+  actionsFor: (snapshot: Snapshot, h: Handlers) => HTMLElement;
 }
 
 function draw(s: Snapshot, h: Handlers): Child[] {
   const t = s.tenant;
   return [
     el('div', { class: 'title-row' }, el('h1', {}, t.name), el('span', { class: `status status-${t.status}`, attrs: { 'data-testid': 'tenant-status' } }, t.status)),
+    s.failures.length > 0 ? el('ul', { class: 'error' }, ...s.failures.map((failure) => el('li', {}, failure))) : null,
     section(
       'Placement',
       facts([
@@ -151,13 +177,20 @@ function draw(s: Snapshot, h: Handlers): Child[] {
         ['Updated', when(t.updatedAt)],
       ]),
     ),
-    actions(s, h),
+    h.actionsFor(s, h),
     section('Lifecycle', ...(s.sagas.length === 0 ? [el('p', {}, 'No saga.')] : s.sagas.map(sagaView))),
     section('Move', moveView(s.move)),
     section('Usage', s.counts ? requestChart(s.counts) : el('p', {}, 'Request counts unavailable.'), s.counts ? classTable(s.counts) : null),
     section('Flags', flagsView(s.flags, h)),
     section('Jobs', jobsView(s.jobs, h)),
-    section(
+    t.status === 'deleted'
+      ? section(
+          'Erasure certificate',
+          el('p', {}, 'The tenant is erased: its audit trail and impersonation grants went with its data.'),
+          s.certificate ? facts(Object.entries(s.certificate).filter(([, v]) => typeof v !== 'object' || v === null).map(([k, v]): [string, Child] => [k, String(v)])) : el('p', {}, 'No certificate yet.'),
+        )
+      : null,
+    t.status === 'deleted' ? null : section(
       'Impersonation grants',
       table('Grants', ['Grant', 'Operator', 'Mode', 'Issued', 'Expires', 'Revoked', ''], s.grants.map((g) => [
         g.grantId.slice(0, 8),
@@ -169,9 +202,9 @@ function draw(s: Snapshot, h: Handlers): Child[] {
         g.revokedAt ? '' : button('Revoke', () => h.act('Revoke grant', () => api.delete(`${h.base}/impersonations/${g.grantId}`))),
       ])),
     ),
-    section(
+    t.status === 'deleted' ? null : section(
       'Audit trail',
-      table('Newest 20 entries', ['Seq', 'At', 'Action', 'Outcome', 'Actor'], s.audit.map((a) => [a.seq ?? 'pending', when(a.at), a.action, a.outcome, String(a.actor.kind ?? '')])),
+      table('First 20 entries', ['Seq', 'At', 'Action', 'Outcome', 'Actor'], s.audit.map((a) => [a.seq ?? 'pending', when(a.at), a.action, a.outcome, String(a.actor.kind ?? '')])),
       el('a', { attrs: { href: `#/audit?tenant=${encodeURIComponent(t.id)}` } }, 'Search this trail'),
     ),
   ];

@@ -1,7 +1,7 @@
-import { api, query } from './api';
-import { MODELS, Page, STATUSES, TIERS, Tenant } from './api-types';
-import { el, field, input, select, table } from './elements';
-import { go, PageRender } from './route';
+import { api, query } from './api.js';
+import { MODELS, Page, STATUSES, TIERS, Tenant } from './api-types.js';
+import { el, field, input, select, table } from './elements.js';
+import { go, PageRender } from './route.js';
 
 const PAGE_SIZE = 50;
 const FILTERS = ['status', 'tier', 'isolation', 'region', 'search'] as const;

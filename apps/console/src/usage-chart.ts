@@ -1,5 +1,5 @@
-import type { ClassCounts, RequestCounts } from './api-types';
-import { el, svg } from './elements';
+import type { ClassCounts, RequestCounts } from './api-types.js';
+import { el, svg } from './elements.js';
 
 const total = (counts: ClassCounts) => counts.read + counts.write + counts.export + counts.ingest;
 
