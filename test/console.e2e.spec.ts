@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
-import { BrowserContext, chromium, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import request from 'supertest';
+import { ConsoleBrowser, launchConsoleBrowser } from './support/console-browser';
+import { TestOidcProvider } from './support/test-oidc-provider';
 import { operatorToken, startTestApi, TestApi, tokenFor, uniqueSlug } from './support/test-app';
 import { startTestWorker } from './support/test-worker';
 
@@ -17,7 +18,6 @@ import { startTestWorker } from './support/test-worker';
  * tenant named like markup stays text.
  */
 const ARTIFACTS = join(__dirname, 'artifacts', 'console');
-const CHROMIUM = '/usr/bin/chromium';
 const XSS_NAME = '<img src=x onerror=alert(1)>';
 const ENV = { MOVES_GRACE_MS: '300', LIFECYCLE_SWEEP_MS: '200', LIFECYCLE_LEASE_MS: '2000', SILO_IDLE_MS: '500' };
 const STEP_TIMEOUT = 30_000;
@@ -29,55 +29,33 @@ interface AxeViolation {
   nodes: Array<{ target: unknown[] }>;
 }
 
+// The console is tested as built from its current sources (once: both suites below serve it).
+beforeAll(() => {
+  execFileSync('npm', ['run', '-s', 'build:console'], { stdio: 'pipe' });
+  mkdirSync(ARTIFACTS, { recursive: true });
+}, 60_000);
+
 describe('operator console (headless chromium)', () => {
   let api: TestApi;
   let worker: INestApplicationContext;
-  let context: BrowserContext;
+  let browser: ConsoleBrowser;
   let page: Page;
   let base: string;
-  let userDataDir: string;
-  const dialogs: string[] = [];
-  const pageErrors: string[] = [];
-  const serverErrors: string[] = [];
   const timings: Record<string, number> = {};
   const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
   beforeAll(async () => {
-    // The console is tested as built from its current sources.
-    execFileSync('npm', ['run', '-s', 'build:console'], { stdio: 'pipe' });
-    mkdirSync(ARTIFACTS, { recursive: true });
     api = await startTestApi(ENV);
     worker = await startTestWorker(ENV);
     await api.app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(api.server.address() as AddressInfo).port}`;
-    userDataDir = mkdtempSync(join(tmpdir(), 'bulkhead-console-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 900 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(STEP_TIMEOUT);
-    page.on('dialog', (dialog) => {
-      dialogs.push(dialog.message());
-      void dialog.dismiss();
-    });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    // The browser logs every non-2xx fetch as an error; the console expects some 404s (a tenant
-    // never moved has no move), so those are judged by their status below instead.
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) pageErrors.push(message.text());
-    });
-    page.on('response', (response) => {
-      if (response.status() >= 500) void response.text().then((t) => serverErrors.push(`${response.status()} ${response.request().method()} ${new URL(response.url()).pathname} ${t}`));
-    });
+    browser = await launchConsoleBrowser(STEP_TIMEOUT);
+    page = browser.page;
   }, 120_000);
 
   afterAll(async () => {
     writeFileSync(join(ARTIFACTS, 'timings.json'), `${JSON.stringify(timings, null, 2)}\n`);
-    await context?.close();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    await browser?.close();
     await worker?.close();
     await api?.close();
   });
@@ -233,8 +211,62 @@ describe('operator console (headless chromium)', () => {
     await shoot('13-audit-search');
 
     timings.total = Date.now() - total;
-    expect(dialogs).toEqual([]);
-    expect(pageErrors).toEqual([]);
-    expect(serverErrors).toEqual([]);
+    expect(browser.dialogs).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
+    expect(browser.serverErrors).toEqual([]);
   }, 150_000);
+});
+
+describe('operator console: OpenID Connect login (authorization code with PKCE)', () => {
+  let provider: TestOidcProvider;
+  let api: TestApi;
+  let browser: ConsoleBrowser;
+  let base: string;
+
+  beforeAll(async () => {
+    provider = await TestOidcProvider.start({ clientId: 'bulkhead-console', audience: 'bulkhead-test', subject: 'sso-operator', scope: 'openid bulkhead:operator' });
+    // The development issuer off: the only way in is the provider.
+    api = await startTestApi({ DEV_ISSUER: 'false', AUTH_ISSUER: provider.issuer, AUTH_AUDIENCE: 'bulkhead-test', CONSOLE_OIDC_CLIENT_ID: 'bulkhead-console' });
+    await api.app.listen(0, '127.0.0.1');
+    base = `http://127.0.0.1:${(api.server.address() as AddressInfo).port}`;
+    browser = await launchConsoleBrowser(STEP_TIMEOUT);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await api?.close();
+    await provider?.close();
+  });
+
+  it('signs in at the provider, redeems the code with its verifier, keeps the token in memory only, and refuses a return it did not start', async () => {
+    const page = browser.page;
+    // The CSP lets the page reach the provider (discovery, token) and nothing else beyond itself.
+    const csp = (await request(api.server).get('/console')).headers['content-security-policy'] as string;
+    expect(csp).toContain(`connect-src 'self' ${new URL(provider.issuer).origin};`);
+
+    await page.goto(`${base}/console`);
+    await page.waitForSelector('button:text-is("Sign in with single sign-on")');
+    expect(await page.locator('textarea[name="token"]').count()).toBe(0);
+    await page.click('button:text-is("Sign in with single sign-on")');
+    await page.waitForSelector('main[data-page="tenants"][aria-busy="false"]');
+    expect(page.url()).toBe(`${base}/console#/tenants`);
+    expect(await page.textContent('header .who')).toBe('sso-operator');
+    expect(provider.redeemed).toBe(1);
+    expect(provider.refused).toEqual([]);
+    expect(await page.evaluate('[localStorage.length, sessionStorage.length, document.cookie]')).toEqual([0, 0, '']);
+    await page.screenshot({ path: join(ARTIFACTS, '14-oidc-signed-in.png'), fullPage: true });
+
+    // In memory only: a reload is signed out.
+    await page.reload();
+    await page.waitForSelector('button:text-is("Sign in with single sign-on")');
+
+    // A code and state this tab never asked for are not redeemed.
+    await page.goto(`${base}/console?code=stolen&state=forged`);
+    await page.waitForSelector('[role="alert"]:has-text("does not match a login this tab started")');
+    expect(provider.redeemed).toBe(1);
+    expect(page.url()).toBe(`${base}/console`);
+    expect(browser.dialogs).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
+    expect(browser.serverErrors).toEqual([]);
+  }, 60_000);
 });
