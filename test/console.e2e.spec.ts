@@ -7,7 +7,7 @@ import type { Page } from 'playwright-core';
 import request from 'supertest';
 import { ConsoleBrowser, launchConsoleBrowser } from './support/console-browser';
 import { TestOidcProvider } from './support/test-oidc-provider';
-import { operatorToken, startTestApi, TestApi, tokenFor, uniqueSlug } from './support/test-app';
+import { createTenant, operatorToken, startTestApi, TestApi, tokenFor, uniqueSlug } from './support/test-app';
 import { startTestWorker } from './support/test-worker';
 
 /**
@@ -109,6 +109,21 @@ describe('operator console (headless chromium)', () => {
     await shoot('02-tenants');
     await expectAccessible('tenants');
 
+    // Filters and cursor paging: three tenants of one slug prefix, two a page.
+    const prefix = uniqueSlug('pg');
+    for (const n of [1, 2, 3]) await createTenant(api, { slug: `${prefix}-${n}` });
+    await timed('tenants: filter and page', async () => {
+      await page.goto(`${base}/console#/tenants?search=${prefix}&limit=2`);
+      await page.waitForSelector(`main[data-page="tenants"][aria-busy="false"] tbody tr:has-text("${prefix}-2")`);
+      expect(await page.locator('main tbody tr').allTextContents()).toHaveLength(2);
+      await page.click('a[rel="next"]');
+      await page.waitForSelector(`main[data-page="tenants"][aria-busy="false"] tbody tr:has-text("${prefix}-3")`);
+      expect(await page.locator('main tbody tr').count()).toBe(1);
+      expect(await page.locator('a[rel="next"]').count()).toBe(0);
+      await page.click('text=← Previous page');
+      await page.waitForSelector(`main[data-page="tenants"][aria-busy="false"] tbody tr:has-text("${prefix}-1")`);
+    });
+
     const slug = uniqueSlug('con');
     await timed('create tenant and onboarding', async () => {
       await page.click('nav a[href="#/new-tenant"]');
@@ -156,6 +171,12 @@ describe('operator console (headless chromium)', () => {
     expect(Number(/^(\d+) requests admitted/.exec(caption)?.[1])).toBeGreaterThanOrEqual(6);
     await shoot('06-tenant-usage');
 
+    await timed('job policy', async () => {
+      await page.fill('input[name="job-max-concurrency"]', '2');
+      await page.click('form[aria-label="Job policy"] button[type="submit"]');
+      await page.waitForSelector('.facts dt:text-is("Policy maxConcurrency") + dd:text-is("2")');
+    });
+
     await timed('suspend and reactivate', async () => {
       await page.click('button:text-is("Suspend")');
       await page.waitForSelector('[data-testid="tenant-status"]:text-is("suspended")');
@@ -194,12 +215,27 @@ describe('operator console (headless chromium)', () => {
     });
     await shoot('11-tenant-offboarded');
 
-    for (const [name, link] of [['jobs', '#/jobs'], ['noisy', '#/noisy'], ['audit', '#/audit']] as const) {
+    await timed('flags page: create a flag', async () => {
+      await page.click('nav a[href="#/flags"]');
+      await pageLoaded('flags');
+      await page.fill('input[name="flag-key"]', `console.${slug}`);
+      await page.fill('input[name="flag-description"]', XSS_NAME);
+      await page.click('form[aria-label="Create a flag"] button[type="submit"]');
+      await page.waitForSelector(`main td:text-is("console.${slug}")`);
+    });
+    expect(await page.locator('main img').count()).toBe(0);
+    await shoot('12-flags');
+    await expectAccessible('flags');
+    // Deleted again: other suites read the same flag catalogue.
+    await page.click(`main tr:has(td:text-is("console.${slug}")) button:text-is("Delete")`);
+    await page.waitForSelector(`main td:text-is("console.${slug}")`, { state: 'detached' });
+
+    for (const [name, link] of [['usage', '#/usage'], ['jobs', '#/jobs'], ['noisy', '#/noisy'], ['audit', '#/audit']] as const) {
       await timed(`${name} page`, async () => {
         await page.click(`nav a[href="${link}"]`);
         await pageLoaded(name);
       });
-      await shoot(`12-${name}`);
+      await shoot(`13-${name}`);
       await expectAccessible(name);
     }
     // Every action above went through the operator API and is in the platform trail: searched there.
@@ -208,7 +244,7 @@ describe('operator console (headless chromium)', () => {
       await page.click('form[role="search"] button[type="submit"]');
       await page.waitForSelector(`main[data-page="audit"][aria-busy="false"] tbody td:text-is("${action}")`);
     }
-    await shoot('13-audit-search');
+    await shoot('14-audit-search');
 
     timings.total = Date.now() - total;
     expect(browser.dialogs).toEqual([]);
@@ -254,7 +290,7 @@ describe('operator console: OpenID Connect login (authorization code with PKCE)'
     expect(provider.redeemed).toBe(1);
     expect(provider.refused).toEqual([]);
     expect(await page.evaluate('[localStorage.length, sessionStorage.length, document.cookie]')).toEqual([0, 0, '']);
-    await page.screenshot({ path: join(ARTIFACTS, '14-oidc-signed-in.png'), fullPage: true });
+    await page.screenshot({ path: join(ARTIFACTS, '15-oidc-signed-in.png'), fullPage: true });
 
     // In memory only: a reload is signed out.
     await page.reload();
@@ -269,4 +305,18 @@ describe('operator console: OpenID Connect login (authorization code with PKCE)'
     expect(browser.pageErrors).toEqual([]);
     expect(browser.serverErrors).toEqual([]);
   }, 60_000);
+});
+
+describe('operator console: not built', () => {
+  it('answers 503 console_not_built as problem+json, not an empty page', async () => {
+    const api = await startTestApi({ CONSOLE_ASSETS_DIR: join(__dirname, 'no-such-console') });
+    try {
+      const response = await request(api.server).get('/console');
+      expect(response.status).toBe(503);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.body.code).toBe('console_not_built');
+    } finally {
+      await api.close();
+    }
+  });
 });

@@ -1,5 +1,6 @@
 import { api } from './api.js';
 import { auditPage } from './audit-page.js';
+import { flagsPage } from './flags-page.js';
 import { clear, el } from './elements.js';
 import { jobsPage } from './jobs-page.js';
 import { loginPage } from './login-page.js';
@@ -10,10 +11,13 @@ import { currentRoute, PageRender } from './route.js';
 import { ConsoleSettings, loadSettings } from './settings.js';
 import { tenantPage } from './tenant-page.js';
 import { tenantsPage } from './tenants-page.js';
+import { usagePage } from './usage-page.js';
 
 const NAV: Array<[hash: string, label: string]> = [
   ['#/tenants', 'Tenants'],
   ['#/new-tenant', 'Create tenant'],
+  ['#/usage', 'Usage'],
+  ['#/flags', 'Flags'],
   ['#/jobs', 'Jobs'],
   ['#/noisy', 'Noisy neighbours'],
   ['#/audit', 'Audit'],
@@ -24,6 +28,10 @@ function pageFor(path: string[]): PageRender {
   switch (path[0]) {
     case 'new-tenant':
       return newTenantPage;
+    case 'usage':
+      return usagePage;
+    case 'flags':
+      return flagsPage;
     case 'jobs':
       return jobsPage;
     case 'noisy':

@@ -18,6 +18,8 @@ interface Snapshot {
   grants: Grant[];
   audit: AuditEntry[];
   certificate: Record<string, unknown> | undefined;
+  /** Offboarding or erased: its grants and trail are not read. */
+  leaving: boolean;
   /** Sections that could not be read this time, and why. */
   failures: string[];
 }
@@ -62,20 +64,24 @@ export const tenantPage: PageRender = async (outlet, route) => {
 
   const read = async (): Promise<Snapshot> => {
     const failures: string[] = [];
-    const tenant = await api.get<Tenant>(base);
-    // An erased tenant's trail and grants went with its data: only the certificate is left to read.
-    const erased = tenant.status === 'deleted';
-    const [lifecycle, move, counts, flags, jobs, grants, audit, certificate] = await Promise.all([
+    const [tenant, lifecycle] = await Promise.all([
+      api.get<Tenant>(base),
       settle(api.get<{ sagas: Saga[] }>(`${base}/lifecycle`), failures, 'Lifecycle', ['lifecycle_not_found']),
+    ]);
+    // An erased tenant's trail and grants went with its data (only the certificate is left), and
+    // while it is offboarding the erasure may be under way: they are not read then.
+    const erased = tenant.status === 'deleted';
+    const leaving = erased || (lifecycle?.sagas ?? []).some((saga) => saga.kind === 'offboarding' && (saga.status === 'running' || saga.status === 'compensating'));
+    const [move, counts, flags, jobs, grants, audit, certificate] = await Promise.all([
       settle(api.get<Move>(`${base}/move`), failures, 'Move', ['move_not_found']),
       settle(api.get<RequestCounts>(`${base}/request-counts?minutes=60`), failures, 'Usage'),
       settle(api.get<{ items: Flag[] }>('/v1/admin/flags'), failures, 'Flags'),
       settle(api.get<TenantJobs>(`/v1/admin/jobs/tenants/${encodeURIComponent(id)}`), failures, 'Jobs'),
-      erased ? undefined : settle(api.get<{ items: Grant[] }>(`${base}/impersonations`), failures, 'Impersonation grants'),
-      erased ? undefined : settle(api.get<Page<AuditEntry>>(`${base}/audit?limit=20`), failures, 'Audit trail'),
+      leaving ? undefined : settle(api.get<{ items: Grant[] }>(`${base}/impersonations`), failures, 'Impersonation grants'),
+      leaving ? undefined : settle(api.get<Page<AuditEntry>>(`${base}/audit?limit=20`), failures, 'Audit trail'),
       erased ? settle(api.get<Record<string, unknown>>(`${base}/erasure-certificate`), failures, 'Erasure certificate', ['certificate_not_found']) : undefined,
     ]);
-    return { tenant, sagas: lifecycle?.sagas ?? [], move, counts, flags: flags?.items ?? [], jobs, grants: grants?.items ?? [], audit: audit?.items ?? [], certificate, failures };
+    return { tenant, sagas: lifecycle?.sagas ?? [], move, counts, flags: flags?.items ?? [], jobs, grants: grants?.items ?? [], audit: audit?.items ?? [], certificate, leaving, failures };
   };
 
   /** Runs an action, says how it went, and reads the page again. */
@@ -190,7 +196,8 @@ function draw(s: Snapshot, h: Handlers): Child[] {
           s.certificate ? facts(Object.entries(s.certificate).filter(([, v]) => typeof v !== 'object' || v === null).map(([k, v]): [string, Child] => [k, String(v)])) : el('p', {}, 'No certificate yet.'),
         )
       : null,
-    t.status === 'deleted' ? null : section(
+    s.leaving && t.status !== 'deleted' ? section('Impersonation grants and audit trail', el('p', {}, 'Not read while the tenant is offboarding (its erasure may be under way); restore it to see them.')) : null,
+    s.leaving ? null : section(
       'Impersonation grants',
       table('Grants', ['Grant', 'Operator', 'Mode', 'Issued', 'Expires', 'Revoked', ''], s.grants.map((g) => [
         g.grantId.slice(0, 8),
@@ -202,7 +209,7 @@ function draw(s: Snapshot, h: Handlers): Child[] {
         g.revokedAt ? '' : button('Revoke', () => h.act('Revoke grant', () => api.delete(`${h.base}/impersonations/${g.grantId}`))),
       ])),
     ),
-    t.status === 'deleted' ? null : section(
+    s.leaving ? null : section(
       'Audit trail',
       table('First 20 entries', ['Seq', 'At', 'Action', 'Outcome', 'Actor'], s.audit.map((a) => [a.seq ?? 'pending', when(a.at), a.action, a.outcome, String(a.actor.kind ?? '')])),
       el('a', { attrs: { href: `#/audit?tenant=${encodeURIComponent(t.id)}` } }, 'Search this trail'),
@@ -218,6 +225,18 @@ function actions(s: Snapshot, h: Handlers): HTMLElement {
   const cluster = input('move-cluster', '', { placeholder: t.cluster });
   const grace = input('grace-days', '30', { type: 'number', min: '0', max: '365' });
   const reason = input('impersonation-reason', '', { minlength: '3', maxlength: '500', placeholder: 'Ticket 4711: orders missing' });
+  const policy = s.jobs?.policy ?? {};
+  const weight = input('job-weight', String(policy.weight ?? ''), { type: 'number', min: '0.01', max: '1000', step: '0.01' });
+  const concurrency = input('job-max-concurrency', String(policy.maxConcurrency ?? ''), { type: 'number', min: '1', max: '10000' });
+  const backlog = input('job-max-backlog', String(policy.maxBacklog ?? ''), { type: 'number', min: '0', max: '10000000' });
+  const jobsPath = `/v1/admin/jobs/tenants/${h.id}/policy`;
+  const setPolicy = () => {
+    const body: Record<string, number> = {};
+    if (weight.value !== '') body.weight = Number(weight.value);
+    if (concurrency.value !== '') body.maxConcurrency = Number(concurrency.value);
+    if (backlog.value !== '') body.maxBacklog = Number(backlog.value);
+    return h.act('Set job policy', () => api.put(jobsPath, body));
+  };
   return section(
     'Actions',
     el(
@@ -238,6 +257,15 @@ function actions(s: Snapshot, h: Handlers): HTMLElement {
       { class: 'inline', attrs: { 'aria-label': 'Impersonate' }, on: { submit: (e) => { e.preventDefault(); void h.impersonate(reason.value); } } },
       field('Reason (recorded, shown to the tenant)', reason),
       el('button', { attrs: { type: 'submit' } }, 'Impersonate read-only'),
+    ),
+    el(
+      'form',
+      { class: 'inline', attrs: { 'aria-label': 'Job policy' }, on: { submit: (e) => { e.preventDefault(); void setPolicy(); } } },
+      field('Job weight', weight),
+      field('Max concurrent jobs', concurrency),
+      field('Max backlog', backlog),
+      el('button', { attrs: { type: 'submit' } }, 'Set job policy'),
+      button('Reset to tier defaults', () => h.act('Reset job policy', () => api.delete(jobsPath))),
     ),
     offboarding
       ? el('div', { class: 'actions' }, button('Restore', () => h.act('Restore', () => api.post(`${h.base}/restore`)), 'primary'))

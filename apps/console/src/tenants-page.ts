@@ -4,6 +4,7 @@ import { el, field, input, select, table } from './elements.js';
 import { go, PageRender } from './route.js';
 
 const PAGE_SIZE = 50;
+const MAX_PAGE_SIZE = 200;
 const FILTERS = ['status', 'tier', 'isolation', 'region', 'search'] as const;
 
 const options = (values: string[], any: string): Array<[string, string]> => [['', any], ...values.map((v): [string, string] => [v, v])];
@@ -25,7 +26,7 @@ export const tenantsPage: PageRender = async (outlet, route) => {
   const filters = (): Record<string, string> => Object.fromEntries(FILTERS.map((name) => [name, controls[name].value.trim()]));
   const form = el(
     'form',
-    { class: 'filters', attrs: { role: 'search', 'aria-label': 'Filter tenants' }, on: { submit: (event) => { event.preventDefault(); go('/tenants', filters()); } } },
+    { class: 'filters', attrs: { role: 'search', 'aria-label': 'Filter tenants' }, on: { submit: (event) => { event.preventDefault(); go('/tenants', { ...filters(), limit: p.get('limit') ?? undefined }); } } },
     field('Status', controls.status),
     field('Tier', controls.tier),
     field('Model', controls.isolation),
@@ -34,9 +35,11 @@ export const tenantsPage: PageRender = async (outlet, route) => {
     el('button', { class: 'primary', attrs: { type: 'submit' } }, 'Filter'),
   );
   const trail = (p.get('trail') ?? '').split(',').filter(Boolean);
+  const asked = Number(p.get('limit'));
+  const limit = Number.isInteger(asked) && asked >= 1 && asked <= MAX_PAGE_SIZE ? asked : PAGE_SIZE;
   const after = trail[trail.length - 1];
-  const page = await api.get<Page<Tenant>>(`/v1/admin/tenants${query({ ...Object.fromEntries(FILTERS.map((f) => [f, p.get(f) ?? undefined])), after, limit: PAGE_SIZE })}`);
-  const current = Object.fromEntries(FILTERS.map((f) => [f, p.get(f) ?? undefined]));
+  const page = await api.get<Page<Tenant>>(`/v1/admin/tenants${query({ ...Object.fromEntries(FILTERS.map((f) => [f, p.get(f) ?? undefined])), after, limit })}`);
+  const current = { ...Object.fromEntries(FILTERS.map((f) => [f, p.get(f) ?? undefined])), limit: limit === PAGE_SIZE ? undefined : String(limit) };
   const rows = page.items.map((t) => [
     el('a', { attrs: { href: `#/tenants/${t.id}` } }, t.slug),
     t.name,
