@@ -55,7 +55,8 @@ export function field(label: string, control: HTMLInputElement | HTMLSelectEleme
 
 export function select(name: string, options: Array<[value: string, label: string]>, value = ''): HTMLSelectElement {
   const node = el('select', { attrs: { name } }, ...options.map(([v, text]) => el('option', { attrs: { value: v } }, text)));
-  node.value = value;
+  // Only a value that is one of the options: any other leaves the select showing nothing at all.
+  if (options.some(([v]) => v === value)) node.value = value;
   return node;
 }
 

@@ -142,6 +142,8 @@ export const tenantPage: PageRender = async (outlet, route) => {
     // One more read after the work ends: a saga's end and the tenant's new status are separate
     // writes, and this read may have seen one without the other.
     if (busy || wasBusy) timer = setTimeout(() => void refresh(), POLL_MS);
+    // What was read through a grant is not left on show once the tenant is leaving.
+    if (snapshot.leaving) clear(impersonation);
     wasBusy = busy;
   };
 
@@ -219,6 +221,7 @@ function draw(s: Snapshot, h: Handlers): Child[] {
 
 function actions(s: Snapshot, h: Handlers): HTMLElement {
   const t = s.tenant;
+  if (t.status === 'deleted') return section('Actions', el('p', {}, 'None: the tenant is erased.'));
   const lastSaga = s.sagas[s.sagas.length - 1];
   const offboarding = lastSaga?.kind === 'offboarding' && lastSaga.status === 'running';
   const to = select('move-to', MODELS.filter((m) => m !== t.isolation).map((m): [string, string] => [m, m]));
