@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { Page } from 'playwright-core';
@@ -19,7 +20,8 @@ import { startTestWorker } from './support/test-worker';
  */
 const ARTIFACTS = join(__dirname, 'artifacts', 'console');
 const XSS_NAME = '<img src=x onerror=alert(1)>';
-const ENV = { MOVES_GRACE_MS: '300', LIFECYCLE_SWEEP_MS: '200', LIFECYCLE_LEASE_MS: '2000', SILO_IDLE_MS: '500' };
+/** Short grace, sweep and lease periods, so the move and the offboarding finish within the journey. */
+const QUICK_LIFECYCLE = { MOVES_GRACE_MS: '300', LIFECYCLE_SWEEP_MS: '200', LIFECYCLE_LEASE_MS: '2000', SILO_IDLE_MS: '500' };
 const STEP_TIMEOUT = 30_000;
 
 interface AxeViolation {
@@ -29,11 +31,17 @@ interface AxeViolation {
   nodes: Array<{ target: unknown[] }>;
 }
 
-// The console is tested as built from its current sources (once: both suites below serve it).
+// The console is tested as built from its current sources, into a folder of its own: a suite
+// running `npm run build` meanwhile (the CLI's suites do, on a fresh clone) rewrites dist/console.
+const CONSOLE_DIR = mkdtempSync(join(tmpdir(), 'bulkhead-console-assets-'));
+const ENV = { ...QUICK_LIFECYCLE, CONSOLE_ASSETS_DIR: CONSOLE_DIR };
 beforeAll(() => {
-  execFileSync('npm', ['run', '-s', 'build:console'], { stdio: 'pipe' });
+  const root = join(__dirname, '..');
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'apps/console/tsconfig.json'), '--outDir', CONSOLE_DIR], { stdio: 'pipe' });
+  cpSync(join(root, 'apps/console/static'), CONSOLE_DIR, { recursive: true });
   mkdirSync(ARTIFACTS, { recursive: true });
 }, 60_000);
+afterAll(() => rmSync(CONSOLE_DIR, { recursive: true, force: true }));
 
 describe('operator console (headless chromium)', () => {
   let api: TestApi;
@@ -262,7 +270,7 @@ describe('operator console: OpenID Connect login (authorization code with PKCE)'
   beforeAll(async () => {
     provider = await TestOidcProvider.start({ clientId: 'bulkhead-console', audience: 'bulkhead-test', subject: 'sso-operator', scope: 'openid bulkhead:operator' });
     // The development issuer off: the only way in is the provider.
-    api = await startTestApi({ DEV_ISSUER: 'false', AUTH_ISSUER: provider.issuer, AUTH_AUDIENCE: 'bulkhead-test', CONSOLE_OIDC_CLIENT_ID: 'bulkhead-console' });
+    api = await startTestApi({ DEV_ISSUER: 'false', AUTH_ISSUER: provider.issuer, AUTH_AUDIENCE: 'bulkhead-test', CONSOLE_OIDC_CLIENT_ID: 'bulkhead-console', CONSOLE_ASSETS_DIR: CONSOLE_DIR });
     await api.app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(api.server.address() as AddressInfo).port}`;
     browser = await launchConsoleBrowser(STEP_TIMEOUT);
