@@ -101,7 +101,16 @@ describe('operator console (headless chromium)', () => {
     expect(index.headers['content-security-policy']).toContain("script-src 'self'");
     expect(index.headers['content-security-policy']).not.toContain('unsafe-inline');
     expect(index.headers['referrer-policy']).toBe('no-referrer');
-    expect((await request(api.server).get('/console/..%2Fpackage.json')).status).toBe(404);
+    const script = await request(api.server).get('/console/main.js');
+    expect(script.status).toBe(200);
+    expect(script.headers['content-type']).toMatch(/^text\/javascript/);
+    expect(script.headers['content-security-policy']).toBe(index.headers['content-security-policy']);
+    expect(script.headers['x-content-type-options']).toBe('nosniff');
+    // Only the built files, by bare name: nothing else under or beside the folder.
+    for (const path of ['/console/..%2Fpackage.json', '/console/%2E%2E%2F%2E%2E%2Fpackage.json', '/console/tsconfig.json', '/console/nope.js']) {
+      const refused = await request(api.server).get(path);
+      expect([path, refused.status, refused.body.code]).toEqual([path, 404, 'console_asset_not_found']);
+    }
 
     await timed('login', async () => {
       await page.goto(`${base}/console`);
