@@ -6,6 +6,8 @@ import { PageRender } from './route.js';
 import { requestChart } from './usage-chart.js';
 
 const POLL_MS = 1000;
+/** While an offboarding only waits out a grace period of days, reading every second is waste. */
+const GRACE_POLL_MS = 15_000;
 const MOVE_DONE = new Set(['done', 'aborted', 'failed']);
 
 interface Snapshot {
@@ -141,7 +143,7 @@ export const tenantPage: PageRender = async (outlet, route) => {
     body.setAttribute('data-busy', String(busy));
     // One more read after the work ends: a saga's end and the tenant's new status are separate
     // writes, and this read may have seen one without the other.
-    if (busy || wasBusy) timer = setTimeout(() => void refresh(), POLL_MS);
+    if (busy || wasBusy) timer = setTimeout(() => void refresh(), waitingOutGrace(snapshot.sagas) ? GRACE_POLL_MS : POLL_MS);
     // What was read through a grant is not left on show once the tenant is leaving.
     if (snapshot.leaving) clear(impersonation);
     wasBusy = busy;
@@ -154,6 +156,13 @@ export const tenantPage: PageRender = async (outlet, route) => {
     if (timer) clearTimeout(timer);
   };
 };
+
+/** An offboarding saga whose grace step is due more than a poll away (its export done). */
+function waitingOutGrace(sagas: Saga[]): boolean {
+  const saga = sagas.find((s) => s.kind === 'offboarding' && s.status === 'running');
+  const due = saga?.steps.find((step) => step.step === 'grace')?.details.due;
+  return typeof due === 'string' && Date.parse(due) - Date.now() > GRACE_POLL_MS;
+}
 
 interface Handlers {
   act: (label: string, action: () => Promise<unknown>) => Promise<void>;
