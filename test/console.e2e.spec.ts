@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,8 @@ beforeAll(() => {
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'apps/console/tsconfig.json'), '--outDir', CONSOLE_DIR], { stdio: 'pipe' });
   cpSync(join(root, 'apps/console/static'), CONSOLE_DIR, { recursive: true });
   mkdirSync(ARTIFACTS, { recursive: true });
+  // Only this run's screenshots and timings (the folder's .gitkeep stays).
+  for (const name of readdirSync(ARTIFACTS)) if (/\.(png|json)$/.test(name)) rmSync(join(ARTIFACTS, name));
 }, 60_000);
 afterAll(() => rmSync(CONSOLE_DIR, { recursive: true, force: true }));
 
