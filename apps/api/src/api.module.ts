@@ -10,6 +10,7 @@ import { TenantCacheModule } from '@bulkhead/tenant-cache';
 import type { BulkheadDomain } from '@bulkhead/domain-kit';
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { DOMAINS } from '../../domains';
+import { ConsoleModule } from './console/console.module';
 
 /** The stages of the access chain after the tenant guard: per-tenant rate limits. */
 export const API_ACCESS: readonly AccessStage[] = [RATE_LIMIT_ACCESS];
@@ -30,5 +31,6 @@ export function apiImports(access: readonly AccessStage[] = API_ACCESS, domains:
   ];
 }
 
-@Module({ imports: apiImports() })
+/** The API process: the modules above, and the operator console's files at `/console`. */
+@Module({ imports: [...apiImports(), ConsoleModule] })
 export class ApiModule {}

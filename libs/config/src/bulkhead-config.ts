@@ -467,6 +467,27 @@ export class BulkheadConfig {
   @IsBoolean()
   METRICS_ENABLED = true;
 
+  /**
+   * Where the operator console's built assets are (`npm run build` writes them): `/console`
+   * serves them; without them it answers 503 `console_not_built`.
+   */
+  @IsString()
+  CONSOLE_ASSETS_DIR = 'dist/console';
+
+  /**
+   * The console's OpenID Connect client id (a public client: authorization code with PKCE, no
+   * secret) at AUTH_ISSUER; without it the console offers only the development login, and only
+   * while DEV_ISSUER is on.
+   */
+  @IsOptional()
+  @Matches(/^[\x21-\x7e]{1,200}$/, { message: 'CONSOLE_OIDC_CLIENT_ID must be 1-200 printable characters' })
+  CONSOLE_OIDC_CLIENT_ID?: string;
+
+  /** The scopes the console asks for, space-separated (default `openid` and AUTH_OPERATOR_SCOPE); the token must carry AUTH_OPERATOR_SCOPE. */
+  @IsOptional()
+  @Matches(/^[\x21-\x7e]+( [\x21-\x7e]+)*$/, { message: 'CONSOLE_OIDC_SCOPE must be scopes separated by single spaces' })
+  CONSOLE_OIDC_SCOPE?: string;
+
   /** The bearer token a Prometheus scrape of `/metrics` must carry; without it `/metrics` answers 404. */
   @IsOptional()
   @Matches(/^[\x21-\x7e]{16,200}$/, { message: 'METRICS_TOKEN must be 16-200 printable characters' })
@@ -577,7 +598,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): BulkheadConfig {
   const known = Object.keys(new BulkheadConfig());
   const input: Record<string, unknown> = {};
-  for (const key of new Set([...known, 'AUTH_JWKS_URI', 'TENANT_BASE_DOMAIN', 'DATABASE_CLUSTERS', 'REDIS_CLUSTER_NODES', 'AUDIT_CHECKPOINT_FILE', 'AUDIT_CHECKPOINT_URL', 'BILLING_STRIPE_API_KEY', 'NOISY_WEBHOOK_URL', 'METRICS_TOKEN'])) {
+  for (const key of new Set([...known, 'AUTH_JWKS_URI', 'TENANT_BASE_DOMAIN', 'DATABASE_CLUSTERS', 'REDIS_CLUSTER_NODES', 'AUDIT_CHECKPOINT_FILE', 'AUDIT_CHECKPOINT_URL', 'BILLING_STRIPE_API_KEY', 'NOISY_WEBHOOK_URL', 'METRICS_TOKEN', 'CONSOLE_OIDC_CLIENT_ID', 'CONSOLE_OIDC_SCOPE'])) {
     if (env[key] !== undefined && env[key] !== '') input[key] = env[key];
   }
   const config = plainToInstance(BulkheadConfig, input, { exposeDefaultValues: true });

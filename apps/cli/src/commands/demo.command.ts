@@ -48,6 +48,7 @@ function printWelcome(tenants: TenantRecord[], issuer: DevIssuer, port: number):
   print('');
   print('Bulkhead demo. The development token issuer is ON: never run this configuration in production.');
   print(`API ${base}   OpenAPI ${base}/docs   readiness ${base}/health/ready`);
+  print(`Operator console ${base}/console (development login: paste TOKEN_OPERATOR below)`);
   print('');
   for (const tenant of tenants) {
     const token = issuer.mint({ subject: `${tenant.slug}-admin`, tenantId: tenant.id, expiresInSeconds: 12 * 3600 });
