@@ -3,7 +3,7 @@ import { loadConfig } from '@bulkhead/config';
 import { parsePgUrl, withDatabase, withPg } from '@bulkhead/database';
 import { TenantRecord } from '@bulkhead/control-plane';
 import { tenantContextOf } from '@bulkhead/tenancy';
-import { call } from './support/http';
+import { call, expectProblem } from './support/http';
 import { createTenant, operatorToken, startTestApi, TestApi, tokenFor } from './support/test-app';
 
 /** Refused requests and operator actions are recorded; tenants read their own trail, operators all. */
@@ -198,6 +198,22 @@ describe('audit API', () => {
       expect((await call(api.server, 'get', '/v1/customers', operatorToken(api), undefined, { 'x-impersonation-grant': issued.body.grant })).status).toBe(200);
       expect((await call(api.server, 'delete', `/v1/admin/tenants/${tenant.id}/impersonations/not-a-uuid`, operatorToken(api))).status).toBe(400);
     });
+  });
+
+  it('answers 410 tenant_erased for the trail and grants of an erased tenant, never a failed read of its dropped storage', async () => {
+    const gone = await createTenant(api, { tier: 'pro' });
+    const operator = operatorToken(api);
+    await withPg(withDatabase(api.config.DATABASE_ADMIN_URL, parsePgUrl(api.config.DATABASE_URL).database), 'audit-test', (client) =>
+      client.query(`DROP SCHEMA "${gone.schemaName}" CASCADE`),
+    );
+    await api.admin.retire(gone.id);
+    for (const [method, path, body] of [
+      ['get', `/v1/admin/tenants/${gone.id}/audit`],
+      ['get', `/v1/admin/tenants/${gone.id}/impersonations`],
+      ['post', `/v1/admin/tenants/${gone.id}/impersonations`, { reason: 'look at an erased tenant', mode: 'read' }],
+    ] as Array<['get' | 'post', string, object?]>) {
+      expectProblem(await call(api.server, method, path, operator, body), 410, 'tenant_erased');
+    }
   });
 
   it('crypto-shredding: personal data becomes unreadable, the chain still verifies', async () => {

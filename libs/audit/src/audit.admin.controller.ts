@@ -1,4 +1,4 @@
-import { TenantAdmin } from '@bulkhead/control-plane';
+import { TenantAdmin, TenantRecord } from '@bulkhead/control-plane';
 import { OperatorOnly } from '@bulkhead/identity';
 import { ApiProblem } from '@bulkhead/openapi';
 import { runWithTenant, tenantContextOf } from '@bulkhead/tenancy';
@@ -8,7 +8,7 @@ import type { Principal } from '@bulkhead/identity';
 import { CryptoShredder } from './crypto-shredder';
 import { CreateImpersonationDto, ImpersonationGrantList, ImpersonationGrantView, ImpersonationView, ShredView } from './impersonation.dto';
 import { ImpersonationService } from './impersonation.service';
-import { ImpersonationGrantNotFoundProblem } from './audit.errors';
+import { ImpersonationGrantNotFoundProblem, TenantTrailErasedProblem } from './audit.errors';
 import { AuditPage, AuditQuery } from './audit-entry.dto';
 import { AuditReader } from './audit-reader';
 import { AuditTrail } from './audit-trail';
@@ -45,12 +45,13 @@ export class AuditAdminController {
   })
   @ApiCreatedResponse({ type: ImpersonationView })
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
+  @ApiProblem(TenantTrailErasedProblem)
   async impersonate(
     @Param('id', new ParseUUIDPipe()) id: string,
     @Body() body: CreateImpersonationDto,
     @Req() request: { user: Principal; id?: unknown },
   ): Promise<ImpersonationView> {
-    const tenant = await this.tenants.get(id);
+    const tenant = await this.living(id);
     return this.impersonation.issue(request.user, tenant, { ...body, requestId: typeof request.id === 'string' ? request.id : undefined });
   }
 
@@ -58,8 +59,9 @@ export class AuditAdminController {
   @ApiOperation({ summary: "The tenant's impersonation grants, newest first: who holds one, until when, and which were revoked" })
   @ApiOkResponse({ type: ImpersonationGrantList })
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
+  @ApiProblem(TenantTrailErasedProblem)
   async grants(@Param('id', new ParseUUIDPipe()) id: string): Promise<ImpersonationGrantList> {
-    const tenant = await this.tenants.get(id);
+    const tenant = await this.living(id);
     return { items: await this.impersonation.list(tenant) };
   }
 
@@ -70,12 +72,13 @@ export class AuditAdminController {
   @ApiOkResponse({ type: ImpersonationGrantView })
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
   @ApiProblem(ImpersonationGrantNotFoundProblem)
+  @ApiProblem(TenantTrailErasedProblem)
   async revoke(
     @Param('id', new ParseUUIDPipe()) id: string,
     @Param('grantId', new ParseUUIDPipe()) grantId: string,
     @Req() request: { user: Principal; id?: unknown },
   ): Promise<ImpersonationGrantView> {
-    const tenant = await this.tenants.get(id);
+    const tenant = await this.living(id);
     return this.impersonation.revoke(request.user, tenant, grantId, typeof request.id === 'string' ? request.id : undefined);
   }
 
@@ -90,8 +93,16 @@ export class AuditAdminController {
   @ApiOperation({ summary: "A tenant's audit trail, read where it lives" })
   @ApiOkResponse({ type: AuditPage })
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
+  @ApiProblem(TenantTrailErasedProblem)
   async tenant(@Param('id', new ParseUUIDPipe()) id: string, @Query() query: AuditQuery): Promise<AuditPage> {
-    const tenant = await this.tenants.get(id);
+    const tenant = await this.living(id);
     return runWithTenant(tenantContextOf(tenant, 'operator'), () => this.reader.page(query));
+  }
+
+  /** The tenant, unless it was erased: then there is no trail or grant left to read (410, not a failed read of dropped storage). */
+  private async living(id: string): Promise<TenantRecord> {
+    const tenant = await this.tenants.get(id);
+    if (tenant.status === 'deleted') throw new TenantTrailErasedProblem();
+    return tenant;
   }
 }
