@@ -84,13 +84,18 @@ async function seedChain(superuserUrl: string, count: number): Promise<string> {
         prev = hash;
       }
       await client.query(
-        `INSERT INTO audit_entries (tenant_id, id, seq, occurred_at, action, outcome, actor_kind, request_id, entry, pii, prev_hash, hash)
-         SELECT $1, * FROM unnest($2::uuid[], $3::bigint[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bytea[], $11::bytea[], $12::bytea[])`,
+        `WITH e AS (
+           INSERT INTO audit_entries (tenant_id, id, occurred_at, action, outcome, actor_kind, request_id, entry, pii)
+           SELECT $1, id, occurred_at, action, outcome, actor_kind, request_id, entry, pii
+             FROM unnest($2::uuid[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bytea[]) AS e(id, occurred_at, action, outcome, actor_kind, request_id, entry, pii))
+         INSERT INTO audit_links (tenant_id, id, seq, prev_hash, hash)
+         SELECT $1, * FROM unnest($2::uuid[], $3::bigint[], $11::bytea[], $12::bytea[])`,
         [tenantId, ...columns],
       );
     }
     await client.query('INSERT INTO audit_chain_heads (tenant_id, seq, hash) VALUES ($1, $2, $3)', [tenantId, count, prev]);
     await client.query('ANALYZE audit_entries');
+    await client.query('ANALYZE audit_links');
   });
   return tenantId;
 }
