@@ -180,7 +180,7 @@ export async function auditBench(): Promise<BenchSection> {
 
     const markdown = [
       `POST /v1/orders (a transaction that checks the customer and inserts the order) through the full API, with the audit feature (each write's entry ` +
-        `sent pending in its COMMIT message, linked into the tenant's chain after the commit by the AuditChainer in batches) and without it ` +
+        `sent pending in its COMMIT message, linked into the tenant's chain after the commit by the AuditChainer in batches, in a narrow side table) and without it ` +
         `(the same API module minus the audit feature and the lifecycle, which imports it), ` +
         `against one database; autocannon in a separate process, ${CONNECTIONS} connections, ${DURATION_S} s per run, median of ${ROUNDS} interleaved rounds; ` +
         `pool of ${config.DATABASE_POOL_MAX} connections per app. Both apps keep the rate limiter in the path with limits out of reach and no plan quota. "1 tenant" puts every write on one chain; ` +
@@ -192,7 +192,7 @@ export async function auditBench(): Promise<BenchSection> {
       '',
       `Audit cost on write throughput: **${oneCost.toFixed(1)}%** with one tenant, **${spreadCost.toFixed(1)}%** over ${TENANTS} tenants (target <= 10%).`,
       '',
-      'What an audited write adds: the intent guard on the request path (no I/O); building and sealing the entry (~700 bytes of JSON, AES-GCM, the tenant key cached); in PostgreSQL, within the COMMIT message (no round trip of its own), a ~1 KB row in four indexes and its WAL; and after the commit, a chaining transaction per tenant per batch (`AUDIT_CHAIN_DELAY_MS`) that rewrites the batch\'s rows with their sequence numbers and hashes (a second row version, index entries and WAL again). On this 2-core machine PostgreSQL and the API share the cores, so the database\'s share of that work comes out of the API\'s throughput. Not done: linking entries in a narrow side table instead of rewriting them, and dropping the time index (ids are UUIDv7, time-ordered).',
+      'What an audited write adds: the intent guard on the request path (no I/O); building and sealing the entry (~700 bytes of JSON, AES-GCM, the tenant key cached); in PostgreSQL, within the COMMIT message (no round trip of its own), a ~1 KB row written once with its primary key only (ids are uuid v7, so no time index) and a pending mark (a narrow row, by a statement trigger); and after the commit, a chaining transaction per tenant per batch (`AUDIT_CHAIN_DELAY_MS`) that takes the batch\'s marks and inserts one narrow link each (`audit_links`: seq and hashes), without rewriting any entry. On this 2-core machine PostgreSQL and the API share the cores, so the database\'s share of that work comes out of the API\'s throughput.',
       '',
       `\`audit verify\` over one chain of **${CHAIN_ENTRIES.toLocaleString('en-US')}** entries (sealed subject, ~${Math.round(
         (await withPg(superuser.toString(), 'bench-size', async (c) => Number((await c.query('SELECT avg(octet_length(entry))::int AS n FROM audit_entries WHERE tenant_id = $1', [chainTenant])).rows[0].n))),
