@@ -239,7 +239,7 @@ describe('audit API', () => {
     // Nothing in the database can open the sealed subject any more: the wrapped key is gone.
     const config = loadConfig();
     const stored = await withPg(withDatabase(config.DATABASE_ADMIN_URL, parsePgUrl(config.DATABASE_URL).database), 'audit-test', async (client) =>
-      (await client.query(`SELECT k.wrapped, e.pii FROM "${tenant.schemaName}".audit_keys k, "${tenant.schemaName}".audit_entries e WHERE e.seq = 1`)).rows[0],
+      (await client.query(`SELECT k.wrapped, e.pii FROM "${tenant.schemaName}".audit_keys k, "${tenant.schemaName}".audit_entries e JOIN "${tenant.schemaName}".audit_links l ON l.tenant_id = e.tenant_id AND l.id = e.id WHERE l.seq = 1`)).rows[0],
     );
     expect(stored.wrapped).toBeNull();
     expect(stored.pii.toString('latin1')).not.toContain('alice');

@@ -37,6 +37,11 @@ describe('audit trail', () => {
     return withPg(url, 'audit-test', (client) => work(client, table));
   }
 
+  /** A table of the trail beside the entries (`audit_links`, `audit_pending`, `audit_chain_heads`). */
+  const beside = (table: string, name: string) => table.replace('audit_entries', name);
+  /** The id of the entry linked at `seq` of tenant $1. */
+  const linkedAt = (table: string, seq: number) => `(SELECT id FROM ${beside(table, 'audit_links')} WHERE tenant_id = $1 AND seq = ${seq})`;
+
   /** Links the tenant's committed entries now, rather than within AUDIT_CHAIN_DELAY_MS. */
   async function settle(tenant: TenantRecord): Promise<void> {
     await api.app.get(AuditChainer).chainNow(tenantContextOf(tenant, 'audit-test'));
@@ -68,7 +73,7 @@ describe('audit trail', () => {
     await api.app.get(RefusalRecorder).flush();
     await settle(tenant);
     const rows = await asSuperuser(tenant, async (client, table) =>
-      (await client.query(`SELECT seq::int, action, outcome, actor_kind, entry, pii FROM ${table} WHERE tenant_id = $1 ORDER BY seq`, [tenant.id])).rows,
+      (await client.query(`SELECT l.seq::int, e.action, e.outcome, e.actor_kind, e.entry, e.pii FROM ${table} e JOIN ${beside(table, 'audit_links')} l ON l.tenant_id = e.tenant_id AND l.id = e.id WHERE e.tenant_id = $1 ORDER BY l.seq`, [tenant.id])).rows,
     );
     expect(rows.map((r) => [r.seq, r.action, r.outcome, r.actor_kind])).toEqual([
       [1, 'POST /v1/customers', 'committed', 'tenant_user'],
@@ -91,21 +96,38 @@ describe('audit trail', () => {
     expect(await verify(tenant)).toMatchObject({ ok: true, entries: 4, lastSeq: '4', firstBadSeq: null });
   });
 
-  it('refuses UPDATE, DELETE and TRUNCATE of entries to the runtime role, the owner and a superuser', async () => {
+  it('refuses UPDATE, DELETE and TRUNCATE of entries, links and pending marks to the runtime role, the owner and a superuser', async () => {
     const tenant = await createTenant(api);
     await writeCustomers(tenant, 1);
     await withPg(config.DATABASE_URL, 'audit-test', async (client) => {
-      await client.query('BEGIN');
-      await client.query("SELECT set_config('app.tenant_id', $1, true)", [tenant.id]);
-      await expect(client.query("UPDATE audit_entries SET action = 'x'")).rejects.toThrow(/permission denied/);
-      await client.query('ROLLBACK');
+      for (const sql of [
+        "UPDATE audit_entries SET action = 'x'",
+        'UPDATE audit_links SET seq = seq',
+        'DELETE FROM audit_links',
+        `INSERT INTO audit_links (tenant_id, id, seq, prev_hash, hash) VALUES ('${tenant.id}', gen_random_uuid(), 2, sha256('x'), sha256('y'))`,
+        'SELECT * FROM audit_pending',
+        'DELETE FROM audit_pending',
+      ]) {
+        await client.query('BEGIN');
+        await client.query("SELECT set_config('app.tenant_id', $1, true)", [tenant.id]);
+        await expect(client.query(sql)).rejects.toThrow(/permission denied/);
+        await client.query('ROLLBACK');
+      }
     });
+    // A pending mark to try to remove: an entry whose chaining round never comes (until settle).
+    const unscheduled = new AuditTrail(api.app.get(TenantData), api.app.get(TenantKeyring), loadConfig(), { schedule: () => undefined } as unknown as AuditChainer);
+    await runWithTenant(tenantContextOf(tenant, 'audit-test'), () => api.app.get(TenantData).transaction((tx) => unscheduled.record(tx, { action: 'mark', outcome: 'committed', actor: { kind: 'system' } })));
     for (const url of [config.DATABASE_OWNER_URL, withDatabase(config.DATABASE_ADMIN_URL, mainDb)]) {
       await withPg(url, 'audit-test', async (client) => {
         const cases: Array<[string, RegExp]> = [
           ["UPDATE audit_entries SET action = 'x' WHERE tenant_id = $1", /append-only: UPDATE refused/],
           ['DELETE FROM audit_entries WHERE tenant_id = $1', /append-only: DELETE refused/],
           ['TRUNCATE audit_entries', /append-only: TRUNCATE refused/],
+          ['UPDATE audit_links SET hash = sha256(hash) WHERE tenant_id = $1', /append-only: UPDATE refused/],
+          ['DELETE FROM audit_links WHERE tenant_id = $1', /append-only: DELETE refused/],
+          ['TRUNCATE audit_links', /append-only: TRUNCATE refused/],
+          ['DELETE FROM audit_pending WHERE tenant_id = $1', /append-only: DELETE refused/],
+          ['TRUNCATE audit_pending', /append-only: TRUNCATE refused/],
         ];
         for (const [sql, refusal] of cases) {
           // With the tenant set, so that RLS (forced, also on the owner) lets the statement reach the rows.
@@ -116,7 +138,8 @@ describe('audit trail', () => {
         }
       });
     }
-    expect(await verify(tenant)).toMatchObject({ ok: true, entries: 1 });
+    await settle(tenant);
+    expect(await verify(tenant)).toMatchObject({ ok: true, entries: 2 });
   });
 
   describe('tampering by a superuser who switches the triggers off is detected', () => {
@@ -138,13 +161,13 @@ describe('audit trail', () => {
     it('a changed entry', async () => {
       // More than 9 entries, so sequence order and text order differ.
       const tenant = await chainOf(12);
-      await tamper(tenant, (t) => `UPDATE ${t} SET entry = replace(entry, 'committed', 'kommitted'), outcome = 'kommitted' WHERE tenant_id = $1 AND seq = 11`, [tenant.id]);
+      await tamper(tenant, (t) => `UPDATE ${t} SET entry = replace(entry, 'committed', 'kommitted'), outcome = 'kommitted' WHERE tenant_id = $1 AND id = ${linkedAt(t, 11)}`, [tenant.id]);
       expect(await verify(tenant)).toMatchObject({ ok: false, firstBadSeq: '11', problem: expect.stringContaining('changed') });
     });
 
     it('an entry whose text is no longer JSON', async () => {
       const tenant = await chainOf(3);
-      await tamper(tenant, (t) => `UPDATE ${t} SET entry = 'erased' WHERE tenant_id = $1 AND seq = 2`, [tenant.id]);
+      await tamper(tenant, (t) => `UPDATE ${t} SET entry = 'erased' WHERE tenant_id = $1 AND id = ${linkedAt(t, 2)}`, [tenant.id]);
       expect(await verify(tenant)).toMatchObject({ ok: false, firstBadSeq: '2', problem: expect.stringContaining('changed') });
     });
 
@@ -153,7 +176,7 @@ describe('audit trail', () => {
       const clean = runCli(['audit', 'verify', '--tenant', tenant.slug]);
       expect(clean.status).toBe(0);
       expect(clean.stdout).toContain(`ok  ${tenant.id} (pool): 3 entries, last seq 3`);
-      await tamper(tenant, (t) => `UPDATE ${t} SET entry = entry || ' ' WHERE tenant_id = $1 AND seq = 2`, [tenant.id]);
+      await tamper(tenant, (t) => `UPDATE ${t} SET entry = entry || ' ' WHERE tenant_id = $1 AND id = ${linkedAt(t, 2)}`, [tenant.id]);
       const broken = runCli(['audit', 'verify', '--tenant', tenant.id]);
       expect(broken.status).toBe(1);
       expect(broken.stdout).toContain('first bad seq 2: entry 2 was changed');
@@ -161,33 +184,83 @@ describe('audit trail', () => {
 
     it('a changed filter column', async () => {
       const tenant = await chainOf(5);
-      await tamper(tenant, (t) => `UPDATE ${t} SET action = 'GET /v1/customers' WHERE tenant_id = $1 AND seq = 2`, [tenant.id]);
+      await tamper(tenant, (t) => `UPDATE ${t} SET action = 'GET /v1/customers' WHERE tenant_id = $1 AND id = ${linkedAt(t, 2)}`, [tenant.id]);
       expect(await verify(tenant)).toMatchObject({ ok: false, firstBadSeq: '2', problem: expect.stringContaining('filter column') });
     });
 
+    /** Removes the entry linked at `seq` and its link. */
+    const removeAt = (tenant: TenantRecord, seq: number) =>
+      tamper(tenant, (t) => `WITH l AS (DELETE FROM ${beside(t, 'audit_links')} WHERE tenant_id = $1 AND seq = ${seq} RETURNING id) DELETE FROM ${t} WHERE tenant_id = $1 AND id IN (SELECT id FROM l)`, [tenant.id]);
+
     it('a removed entry', async () => {
       const tenant = await chainOf(5);
-      await tamper(tenant, (t) => `DELETE FROM ${t} WHERE tenant_id = $1 AND seq = 4`, [tenant.id]);
+      await removeAt(tenant, 4);
       expect(await verify(tenant)).toMatchObject({ ok: false, firstBadSeq: '4', problem: expect.stringContaining('missing') });
     });
 
     it('the last entry removed', async () => {
       const tenant = await chainOf(5);
-      await tamper(tenant, (t) => `DELETE FROM ${t} WHERE tenant_id = $1 AND seq = 5`, [tenant.id]);
+      await removeAt(tenant, 5);
       expect(await verify(tenant)).toMatchObject({ ok: false, firstBadSeq: '5', problem: expect.stringContaining('head') });
+    });
+
+    it('an entry removed, its link left', async () => {
+      const tenant = await chainOf(5);
+      await tamper(tenant, (t) => `DELETE FROM ${t} WHERE tenant_id = $1 AND id = ${linkedAt(t, 3)}`, [tenant.id]);
+      expect(await verify(tenant)).toMatchObject({ ok: false, firstBadSeq: '3', problem: expect.stringContaining('missing') });
+    });
+
+    it('a link removed, its entry left', async () => {
+      const tenant = await chainOf(5);
+      await tamper(tenant, (t) => `DELETE FROM ${beside(t, 'audit_links')} WHERE tenant_id = $1 AND seq = 3`, [tenant.id]);
+      expect(await verify(tenant)).toMatchObject({ ok: false, firstBadSeq: '3', problem: expect.stringContaining('missing') });
+    });
+
+    it('a changed link hash', async () => {
+      const tenant = await chainOf(4);
+      await tamper(tenant, (t) => `UPDATE ${beside(t, 'audit_links')} SET hash = sha256(hash) WHERE tenant_id = $1 AND seq = 2`, [tenant.id]);
+      expect(await verify(tenant)).toMatchObject({ ok: false, firstBadSeq: '2', problem: expect.stringContaining('changed') });
+    });
+
+    it('two links swapped between their entries', async () => {
+      const tenant = await chainOf(4);
+      await asSuperuser(tenant, async (client, table) => {
+        await client.query("SET session_replication_role = 'replica'");
+        const links = beside(table, 'audit_links');
+        const ids = (await client.query(`SELECT seq::int, id FROM ${links} WHERE tenant_id = $1 AND seq IN (2, 3) ORDER BY seq`, [tenant.id])).rows.map((r) => r.id as string);
+        // Each link keeps its place and hashes but names the other entry (through a free id: the key is unique).
+        await client.query(`UPDATE ${links} SET id = gen_random_uuid() WHERE tenant_id = $1 AND seq = 2`, [tenant.id]);
+        await client.query(`UPDATE ${links} SET id = $2 WHERE tenant_id = $1 AND seq = 3`, [tenant.id, ids[0]]);
+        await client.query(`UPDATE ${links} SET id = $2 WHERE tenant_id = $1 AND seq = 2`, [tenant.id, ids[1]]);
+      });
+      expect(await verify(tenant)).toMatchObject({ ok: false, firstBadSeq: '2', problem: expect.stringContaining('changed') });
+    });
+
+    it('an entry whose pending mark was removed before it was linked', async () => {
+      const tenant = await chainOf(2);
+      const crashed = new AuditTrail(api.app.get(TenantData), api.app.get(TenantKeyring), loadConfig(), { schedule: () => undefined } as unknown as AuditChainer);
+      await runWithTenant(tenantContextOf(tenant, 'audit-test'), () => api.app.get(TenantData).transaction((tx) => crashed.record(tx, { action: 'unlinked', outcome: 'committed', actor: { kind: 'system' } })));
+      // Pending is not a fault: it is linked moments later.
+      expect(await verify(tenant)).toMatchObject({ ok: true, entries: 2 });
+      await tamper(tenant, (t) => `DELETE FROM ${beside(t, 'audit_pending')} WHERE tenant_id = $1`, [tenant.id]);
+      expect(await verify(tenant)).toMatchObject({ ok: false, firstBadSeq: '3', problem: expect.stringContaining('no chain') });
     });
 
     it('an inserted entry', async () => {
       const tenant = await chainOf(5);
-      // Shift entries 3.. up by one and slip a forged entry in at 3.
+      // Shift links 3.. up by one and slip a forged entry in at 3.
       await asSuperuser(tenant, async (client, table) => {
         await client.query("SET session_replication_role = 'replica'");
-        await client.query(`UPDATE ${table} SET seq = seq + 100 WHERE tenant_id = $1 AND seq >= 3`, [tenant.id]);
-        await client.query(`UPDATE ${table} SET seq = seq - 99 WHERE tenant_id = $1 AND seq >= 103`, [tenant.id]);
+        const links = beside(table, 'audit_links');
+        await client.query(`UPDATE ${links} SET seq = seq + 100 WHERE tenant_id = $1 AND seq >= 3`, [tenant.id]);
+        await client.query(`UPDATE ${links} SET seq = seq - 99 WHERE tenant_id = $1 AND seq >= 103`, [tenant.id]);
         await client.query(
-          `INSERT INTO ${table} (tenant_id, id, seq, occurred_at, action, outcome, actor_kind, request_id, entry, pii, prev_hash, hash)
-           SELECT tenant_id, gen_random_uuid(), 3, occurred_at, action, outcome, actor_kind, request_id, entry, pii, hash, sha256(hash) FROM ${table}
-            WHERE tenant_id = $1 AND seq = 2`,
+          `WITH forged AS (
+             INSERT INTO ${table} (tenant_id, id, occurred_at, action, outcome, actor_kind, request_id, entry, pii)
+             SELECT tenant_id, gen_random_uuid(), occurred_at, action, outcome, actor_kind, request_id, entry, pii FROM ${table} WHERE tenant_id = $1 AND id = ${linkedAt(table, 2)}
+             RETURNING tenant_id, id)
+           INSERT INTO ${links} (tenant_id, id, seq, prev_hash, hash)
+           SELECT f.tenant_id, f.id, 3, l.hash, sha256(l.hash) FROM forged f, ${links} l WHERE l.tenant_id = $1 AND l.seq = 2`,
           [tenant.id],
         );
       });
@@ -198,10 +271,14 @@ describe('audit trail', () => {
       const tenant = await chainOf(3);
       await tamper(
         tenant,
-        (t) => `INSERT INTO ${t} (tenant_id, id, seq, occurred_at, action, outcome, actor_kind, request_id, entry, pii, prev_hash, hash)
-                SELECT tenant_id, gen_random_uuid(), 4, occurred_at, action, outcome, actor_kind, request_id, entry, pii, hash,
-                       sha256(hash || int8send(4) || sha256(int4send(octet_length(convert_to(entry, 'UTF8'))) || convert_to(entry, 'UTF8') || coalesce(pii, '\\x'::bytea)))
-                  FROM ${t} WHERE tenant_id = $1 AND seq = 3`,
+        (t) => `WITH copy AS (
+                  INSERT INTO ${t} (tenant_id, id, occurred_at, action, outcome, actor_kind, request_id, entry, pii)
+                  SELECT tenant_id, gen_random_uuid(), occurred_at, action, outcome, actor_kind, request_id, entry, pii FROM ${t} WHERE tenant_id = $1 AND id = ${linkedAt(t, 3)}
+                  RETURNING tenant_id, id, entry, pii)
+                INSERT INTO ${beside(t, 'audit_links')} (tenant_id, id, seq, prev_hash, hash)
+                SELECT c.tenant_id, c.id, 4, l.hash,
+                       sha256(l.hash || int8send(4) || sha256(int4send(octet_length(convert_to(c.entry, 'UTF8'))) || convert_to(c.entry, 'UTF8') || coalesce(c.pii, '\\x'::bytea)))
+                  FROM copy c, ${beside(t, 'audit_links')} l WHERE l.tenant_id = $1 AND l.seq = 3`,
         [tenant.id],
       );
       // Its hash links, but the entry was not written by the trigger: the id no longer matches,
@@ -213,8 +290,9 @@ describe('audit trail', () => {
       const tenant = await chainOf(5);
       await asSuperuser(tenant, async (client, table) => {
         await client.query("SET session_replication_role = 'replica'");
-        await client.query(`UPDATE ${table} SET seq = CASE seq WHEN 2 THEN 4 ELSE 2 END + 1000 WHERE tenant_id = $1 AND seq IN (2, 4)`, [tenant.id]);
-        await client.query(`UPDATE ${table} SET seq = seq - 1000 WHERE tenant_id = $1 AND seq > 1000`, [tenant.id]);
+        const links = beside(table, 'audit_links');
+        await client.query(`UPDATE ${links} SET seq = CASE seq WHEN 2 THEN 4 ELSE 2 END + 1000 WHERE tenant_id = $1 AND seq IN (2, 4)`, [tenant.id]);
+        await client.query(`UPDATE ${links} SET seq = seq - 1000 WHERE tenant_id = $1 AND seq > 1000`, [tenant.id]);
       });
       expect(await verify(tenant)).toMatchObject({ ok: false, firstBadSeq: '2' });
     });
@@ -222,17 +300,27 @@ describe('audit trail', () => {
     it('a truncated table, and a truncated chain the signed checkpoint still vouches for', async () => {
       const tenant = await chainOf(3);
       const head = await asSuperuser(tenant, async (client, table) => {
-        const { rows } = await client.query(`SELECT seq, hash FROM ${table.replace('audit_entries', 'audit_chain_heads')} WHERE tenant_id = $1`, [tenant.id]);
+        const { rows } = await client.query(`SELECT seq, hash FROM ${beside(table, 'audit_chain_heads')} WHERE tenant_id = $1`, [tenant.id]);
         return { seq: BigInt(rows[0].seq), hash: rows[0].hash as Buffer };
       });
       // A pool table holds every tenant's entries: truncate a silo's instead, then drop its head too.
       const silo = await createTenant(api, { tier: 'enterprise' });
       await writeCustomers(silo, 2);
+      // The entries alone: their links remain.
       await tamper(silo, (t) => `TRUNCATE ${t}`);
+      expect(await verify(silo)).toMatchObject({ ok: false, firstBadSeq: '1', problem: expect.stringContaining('missing') });
+      // The links too: the head still says 2.
+      await tamper(silo, (t) => `TRUNCATE ${beside(t, 'audit_links')}`);
       expect(await verify(silo)).toMatchObject({ ok: false, firstBadSeq: '1', problem: expect.stringContaining('head') });
-      // Removing the entries and the head of the pool tenant leaves an empty chain: only the checkpoint tells.
+      // The links alone, of another silo: its entries are in no chain, and the head says 2.
+      const other = await createTenant(api, { tier: 'enterprise' });
+      await writeCustomers(other, 2);
+      await tamper(other, (t) => `TRUNCATE ${beside(t, 'audit_links')}`);
+      expect(await verify(other)).toMatchObject({ ok: false, firstBadSeq: '1', problem: expect.stringContaining('head') });
+      // Removing the entries, links and head of the pool tenant leaves an empty chain: only the checkpoint tells.
       await tamper(tenant, (t) => `DELETE FROM ${t} WHERE tenant_id = $1`, [tenant.id]);
-      await tamper(tenant, (t) => `DELETE FROM ${t.replace('audit_entries', 'audit_chain_heads')} WHERE tenant_id = $1`, [tenant.id]);
+      await tamper(tenant, (t) => `DELETE FROM ${beside(t, 'audit_links')} WHERE tenant_id = $1`, [tenant.id]);
+      await tamper(tenant, (t) => `DELETE FROM ${beside(t, 'audit_chain_heads')} WHERE tenant_id = $1`, [tenant.id]);
       expect(await verify(tenant)).toMatchObject({ ok: true, entries: 0 });
       expect(await verify(tenant, new Map([[tenant.id, head]]))).toMatchObject({ ok: false, firstBadSeq: '1', problem: expect.stringContaining('checkpoint') });
     });
@@ -301,7 +389,7 @@ describe('audit trail', () => {
     // Concurrent snapshot transactions of one tenant, each with its entry: none fails on the chain head.
     await Promise.all([0, 1, 2, 3, 4].map(write));
     await writeCustomers(tenant, 1);
-    const rows = await asSuperuser(tenant, async (client, table) => (await client.query(`SELECT seq::int FROM ${table} WHERE tenant_id = $1 ORDER BY seq`, [tenant.id])).rows);
+    const rows = await asSuperuser(tenant, async (client, table) => (await client.query(`SELECT seq::int FROM ${beside(table, 'audit_links')} WHERE tenant_id = $1 ORDER BY seq`, [tenant.id])).rows);
     expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(await verify(tenant)).toMatchObject({ ok: true, entries: 6 });
   });
@@ -314,7 +402,8 @@ describe('audit trail', () => {
     );
     expect(statuses.every((status) => status === 201)).toBe(true);
     // Within AUDIT_CHAIN_DELAY_MS (50 ms) of the last commit, the chainer has linked them all.
-    const chained = async () => asSuperuser(tenant, async (client, table) => (await client.query(`SELECT count(seq)::int AS n, count(*)::int AS total FROM ${table} WHERE tenant_id = $1`, [tenant.id])).rows[0]);
+    const chained = async () =>
+      asSuperuser(tenant, async (client, table) => (await client.query(`SELECT count(l.seq)::int AS n, count(*)::int AS total FROM ${table} e LEFT JOIN ${beside(table, 'audit_links')} l ON l.tenant_id = e.tenant_id AND l.id = e.id WHERE e.tenant_id = $1`, [tenant.id])).rows[0]);
     for (let i = 0; i < 100 && (await chained()).n < 24; i++) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(await chained()).toEqual({ n: 24, total: 24 });
     expect(await verify(tenant)).toMatchObject({ ok: true, entries: 24, lastSeq: '24' });
@@ -322,7 +411,7 @@ describe('audit trail', () => {
 
   it('links entries a crash left pending at the next sweep of the worker, with or without a checkpoint sink', async () => {
     const tenant = await createTenant(api);
-    const pending = async () => asSuperuser(tenant, async (client, table) => (await client.query(`SELECT count(*)::int AS n FROM ${table} WHERE tenant_id = $1 AND seq IS NULL`, [tenant.id])).rows[0].n);
+    const pending = async () => asSuperuser(tenant, async (client, table) => (await client.query(`SELECT count(*)::int AS n FROM ${beside(table, 'audit_pending')} WHERE tenant_id = $1`, [tenant.id])).rows[0].n);
     // As if the process died between the commit and its chaining round: the entry is committed, pending.
     // A trail whose process "dies" before chaining: its chainer never runs.
     const data = api.app.get(TenantData);

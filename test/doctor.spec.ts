@@ -13,7 +13,7 @@ describe('doctor', () => {
     const report = await withPg(adminUrl, 'doctor-test', (client) => runDoctor(client, runtimeRole));
     expect(report.violations).toEqual([]);
     const pool = report.tables.map((t) => t.table).filter((name) => name.startsWith('public.'));
-    expect(pool.sort()).toEqual(['public.audit_chain_heads', 'public.audit_entries', 'public.audit_impersonation_grants', 'public.audit_keys', 'public.customer_order_totals', 'public.customers', 'public.idempotency_keys', 'public.order_exports', 'public.orders', 'public.projects', 'public.tasks', 'public.usage_billing_sends', 'public.usage_events', 'public.usage_quota_alerts', 'public.usage_reconciliations', 'public.usage_rollups', 'public.usage_unique_values']);
+    expect(pool.sort()).toEqual(['public.audit_chain_heads', 'public.audit_entries', 'public.audit_impersonation_grants', 'public.audit_keys', 'public.audit_links', 'public.audit_pending', 'public.customer_order_totals', 'public.customers', 'public.idempotency_keys', 'public.order_exports', 'public.orders', 'public.projects', 'public.tasks', 'public.usage_billing_sends', 'public.usage_events', 'public.usage_quota_alerts', 'public.usage_reconciliations', 'public.usage_rollups', 'public.usage_unique_values']);
     // Tenant schemas made by other suites are checked too, and hold to the same rules.
     expect(report.tables.every((t) => t.table.startsWith('public.') || /^t_[0-9a-f]{32}\./.test(t.table))).toBe(true);
     for (const table of report.tables) {

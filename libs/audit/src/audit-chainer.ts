@@ -1,4 +1,5 @@
 import { BulkheadConfig } from '@bulkhead/config';
+import { isTenantId } from '@bulkhead/database';
 import { runWithTenant, TenantContext, tenantContextOf, TenantData } from '@bulkhead/tenancy';
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 
@@ -80,10 +81,12 @@ export class AuditChainer implements BeforeApplicationShutdown {
     if (failed > 0 && !this.stopped) await new Promise((resolve) => setTimeout(resolve, RETRY_MS).unref());
   }
 
+  /** One round trip besides the one that opens the transaction: the call travels in the COMMIT message. */
   private chain(tenant: TenantContext): Promise<void> {
+    if (!isTenantId(tenant.tenantId)) return Promise.reject(new Error('not a tenant id'));
     return runWithTenant(tenant, () =>
       this.data.transaction(async (tx) => {
-        await tx.statement('SELECT audit_chain_pending($1)');
+        tx.commitWith(`SELECT audit_chain_pending('${tenant.tenantId}'::uuid)`);
       }),
     );
   }

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDate, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { AuditEntryRow } from './audit-entry.entity';
+import { AuditLinkRow } from './audit-link.entity';
 import { StoredEntry } from './entry-encoding';
 import { openPersonal } from './pii-cipher';
 
@@ -60,7 +61,7 @@ export class AuditQuery {
 
 export class AuditEntryView {
   @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ type: String, nullable: true, description: 'Position in the tenant chain (decimal string); null while pending (written by a REPEATABLE READ transaction, chained moments later).', pattern: '^[0-9]+$' })
+  @ApiProperty({ type: String, nullable: true, description: 'Position in the tenant chain (decimal string); null while pending (committed, linked into the chain moments later).', pattern: '^[0-9]+$' })
   seq!: string | null;
   @ApiProperty({ format: 'date-time' }) at!: string;
   @ApiProperty() action!: string;
@@ -79,8 +80,8 @@ export class AuditEntryView {
   @ApiProperty({ type: String, nullable: true, description: 'This entry\'s chain hash (hex); null while pending.' }) hash!: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'The previous entry\'s chain hash (hex); null while pending.' }) prevHash!: string | null;
 
-  /** The entry as stored, with its personal data opened when the tenant's key still exists. */
-  static of(row: AuditEntryRow, keys: ReadonlyMap<string, Buffer>): AuditEntryView {
+  /** The entry as stored, with its place in the chain (none while pending) and its personal data opened when the tenant's key still exists. */
+  static of(row: AuditEntryRow, link: AuditLinkRow | undefined, keys: ReadonlyMap<string, Buffer>): AuditEntryView {
     const stored = JSON.parse(row.entry) as StoredEntry;
     let personal: Record<string, unknown> = {};
     let state = stored.personal;
@@ -99,7 +100,7 @@ export class AuditEntryView {
     const view = new AuditEntryView();
     Object.assign(view, {
       id: row.id,
-      seq: row.seq === null ? null : String(row.seq),
+      seq: link ? String(link.seq) : null,
       at: stored.at,
       action: stored.action,
       outcome: stored.outcome,
@@ -112,8 +113,8 @@ export class AuditEntryView {
       code: stored.code,
       details: Object.keys(rest).length ? { ...(stored.details ?? {}), personal: rest } : ((stored.details as Record<string, unknown> | null) ?? null),
       personal: state,
-      hash: row.hash?.toString('hex') ?? null,
-      prevHash: row.prevHash?.toString('hex') ?? null,
+      hash: link?.hash.toString('hex') ?? null,
+      prevHash: link?.prevHash.toString('hex') ?? null,
     });
     return view;
   }

@@ -1,11 +1,12 @@
 import { currentTenant, runWithTenant, ScopedWhere, TenantData } from '@bulkhead/tenancy';
 
 import { Injectable } from '@nestjs/common';
-import { Between, LessThan, MoreThanOrEqual } from 'typeorm';
+import { Between, In, LessThan, MoreThanOrEqual } from 'typeorm';
 import { AuditEntryView, AuditPage, AuditQuery } from './audit-entry.dto';
 import { AuditEntryRow } from './audit-entry.entity';
 import { AuditChainer } from './audit-chainer';
 import { AuditKeyRow } from './audit-key.entity';
+import { AuditLinkRow } from './audit-link.entity';
 import { TenantKeyring } from './tenant-keyring';
 
 const EXPORT_PAGE = 500;
@@ -24,8 +25,9 @@ export class AuditReader {
     // A reader sees every committed entry linked: those still pending are chained first.
     await this.chainer.chainNow(currentTenant());
     const rows = await this.data.read(AuditEntryRow).findPage({ where: whereOf(query), after: query.after, limit });
+    const links = await linksOf(this.data, rows);
     const keys = rows.some((row) => row.pii) ? await this.currentKeys() : new Map<string, Buffer>();
-    return { items: rows.map((row) => AuditEntryView.of(row, keys)), next: rows.length === limit ? rows[rows.length - 1].id : null };
+    return { items: rows.map((row) => AuditEntryView.of(row, links.get(row.id), keys)), next: rows.length === limit ? rows[rows.length - 1].id : null };
   }
 
   /**
@@ -45,7 +47,8 @@ export class AuditReader {
       const keys = await inTenant(keysOf);
       for (;;) {
         const rows = await inTenant(() => data.read(AuditEntryRow).findPage({ where: whereOf(query), after, limit: EXPORT_PAGE }));
-        for (const row of rows) yield JSON.stringify(AuditEntryView.of(row, keys)) + '\n';
+        const links = await inTenant(() => linksOf(data, rows));
+        for (const row of rows) yield JSON.stringify(AuditEntryView.of(row, links.get(row.id), keys)) + '\n';
         if (rows.length < EXPORT_PAGE) return;
         after = rows[rows.length - 1].id;
       }
@@ -57,8 +60,26 @@ export class AuditReader {
   }
 }
 
+/** The chain links of a page of entries, by entry id (an entry still pending has none). */
+async function linksOf(data: TenantData, rows: readonly AuditEntryRow[]): Promise<Map<string, AuditLinkRow>> {
+  if (rows.length === 0) return new Map();
+  const links = await data.read(AuditLinkRow).findPage({ where: { id: In(rows.map((row) => row.id)) }, limit: rows.length });
+  return new Map(links.map((link) => [link.id, link]));
+}
+
+/**
+ * The lowest uuid v7 of the millisecond `at`. An entry's id is generated after its time is taken
+ * (`encodeEntry`), so an entry at or after `at` has an id at or above this: a time filter becomes
+ * a range of the primary key (entries have no time index).
+ */
+function firstIdAt(at: Date): string {
+  const hex = Math.min(0xffffffffffff, Math.max(0, Math.floor(at.getTime()))).toString(16).padStart(12, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-000000000000`;
+}
+
 function whereOf(query: AuditQuery): ScopedWhere<AuditEntryRow> {
   const where: Record<string, unknown> = {};
+  if (query.from) where.id = MoreThanOrEqual(firstIdAt(query.from));
   if (query.action !== undefined) where.action = query.action;
   if (query.outcome !== undefined) where.outcome = query.outcome;
   if (query.actorKind !== undefined) where.actorKind = query.actorKind;

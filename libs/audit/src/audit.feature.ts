@@ -2,6 +2,7 @@ import { definePlatformFeature } from '@bulkhead/domain-kit';
 import { join } from 'node:path';
 import { AuditEntryRow } from './audit-entry.entity';
 import { AuditKeyRow } from './audit-key.entity';
+import { AuditLinkRow } from './audit-link.entity';
 import { ChainHeadRow } from './chain-head.entity';
 import { AuditModule } from './audit.module';
 
@@ -9,7 +10,7 @@ import { AuditModule } from './audit.module';
 export const AUDIT_FEATURE = definePlatformFeature({
   name: 'audit',
   module: AuditModule,
-  entities: [AuditEntryRow, AuditKeyRow, ChainHeadRow],
+  entities: [AuditEntryRow, AuditLinkRow, AuditKeyRow, ChainHeadRow],
   migrations: join(__dirname, '..', 'migrations'),
   // The chaining trigger locks the tenant's chain head, another table: on Citus a shard cannot
   // query another distributed table, so the trail stays on the coordinator (still under RLS).

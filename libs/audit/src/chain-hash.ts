@@ -23,7 +23,7 @@ export function linkHash(prev: Buffer, seq: bigint, leaf: Buffer): Buffer {
 }
 
 /**
- * An entry's chain hash, exactly as the database's trigger `audit_chain_append` computes it:
+ * An entry's chain hash, exactly as the database's `audit_chain_pending` computes it:
  * `sha256(prev || int8(seq) || sha256(int4(length(entry)) || entry || pii))`. The content is
  * digested on its own first (as transparency logs hash their leaves), so a verifier can have the
  * digest of each entry computed next to the data and recompute only the links itself.

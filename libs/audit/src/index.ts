@@ -10,6 +10,7 @@ export { encodeEntry, type EncodedEntry } from './entry-encoding';
 export { AuditKeys } from './audit-key-file';
 export { TenantKeyring } from './tenant-keyring';
 export { AuditEntryRow } from './audit-entry.entity';
+export { AuditLinkRow } from './audit-link.entity';
 export { readCheckpoints, signCheckpoint, checkpointIsValid, type Checkpoint } from './checkpoint';
 export { RefusalRecorder } from './refusal.recorder';
 export { AuditReader } from './audit-reader';
