@@ -401,7 +401,7 @@ describe('audit trail', () => {
       Array.from({ length: 24 }, (_, i) => call(api.server, 'post', '/v1/customers', token, { name: `p${i}`, email: `p${i}-${tenant.slug}@example.com` }).then((r) => r.status)),
     );
     expect(statuses.every((status) => status === 201)).toBe(true);
-    // Within AUDIT_CHAIN_DELAY_MS (50 ms) of the last commit, the chainer has linked them all.
+    // Within AUDIT_CHAIN_DELAY_MS (250 ms by default) of the last commit, the chainer has linked them all.
     const chained = async () =>
       asSuperuser(tenant, async (client, table) => (await client.query(`SELECT count(l.seq)::int AS n, count(*)::int AS total FROM ${table} e LEFT JOIN ${beside(table, 'audit_links')} l ON l.tenant_id = e.tenant_id AND l.id = e.id WHERE e.tenant_id = $1`, [tenant.id])).rows[0]);
     for (let i = 0; i < 100 && (await chained()).n < 24; i++) await new Promise((resolve) => setTimeout(resolve, 50));

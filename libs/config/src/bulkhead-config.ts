@@ -309,7 +309,7 @@ export class BulkheadConfig {
   @IsInt()
   @Min(1)
   @Max(60_000)
-  AUDIT_CHAIN_DELAY_MS = 50;
+  AUDIT_CHAIN_DELAY_MS = 250;
 
   @IsOptional()
   @IsString()
