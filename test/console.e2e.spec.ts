@@ -3,6 +3,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writ
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { withPg } from '@bulkhead/database';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { Page } from 'playwright-core';
 import request from 'supertest';
@@ -248,6 +249,17 @@ describe('operator console (headless chromium)', () => {
     // Deleted again: other suites read the same flag catalogue.
     await page.click(`main tr:has(td:text-is("console.${slug}")) button:text-is("Delete")`);
     await page.waitForSelector(`main td:text-is("console.${slug}")`, { state: 'detached' });
+
+    // A schema tenant the registry records one version behind, as `bulkhead migrate` would find it after an upgrade.
+    const outdated = await createTenant(api, { slug: uniqueSlug('old'), tier: 'pro' });
+    await withPg(api.config.DATABASE_OWNER_URL, 'console-e2e', (owner) => owner.query('UPDATE tenants SET data_version = data_version - 1 WHERE id = $1', [outdated.id]));
+    await timed('fleet page', async () => {
+      await page.click('nav a[href="#/fleet"]');
+      await pageLoaded('fleet');
+      await page.waitForSelector(`main tr:has(a:text-is("${outdated.slug}")) td:text-is("${outdated.dataVersion - 1}")`);
+    });
+    await shoot('13-fleet');
+    await expectAccessible('fleet');
 
     for (const [name, link] of [['usage', '#/usage'], ['jobs', '#/jobs'], ['noisy', '#/noisy'], ['audit', '#/audit']] as const) {
       await timed(`${name} page`, async () => {

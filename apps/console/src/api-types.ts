@@ -126,3 +126,11 @@ export interface IssuedGrant {
 export const STATUSES = ['provisioning', 'active', 'suspended', 'deleted'];
 export const TIERS = ['free', 'pro', 'enterprise'];
 export const MODELS = ['pool', 'schema', 'silo'];
+
+/** `GET /v1/admin/fleet`. */
+export interface Fleet {
+  dataVersion: number;
+  placements: Array<{ cluster: string; model: string; current: number; behind: number }>;
+  behind: Array<{ id: string; slug: string; cluster: string; model: string; status: string; dataVersion: number }>;
+  warmPool: Array<{ cluster: string; model: string; status: string; dataVersion: number; count: number }>;
+}

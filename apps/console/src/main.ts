@@ -1,6 +1,7 @@
 import { api } from './api.js';
 import { auditPage } from './audit-page.js';
 import { flagsPage } from './flags-page.js';
+import { fleetPage } from './fleet-page.js';
 import { clear, el } from './elements.js';
 import { jobsPage } from './jobs-page.js';
 import { loginPage } from './login-page.js';
@@ -19,6 +20,7 @@ const NAV: Array<[hash: string, label: string]> = [
   ['#/usage', 'Usage'],
   ['#/flags', 'Flags'],
   ['#/jobs', 'Jobs'],
+  ['#/fleet', 'Fleet'],
   ['#/noisy', 'Noisy neighbours'],
   ['#/audit', 'Audit'],
 ];
@@ -34,6 +36,8 @@ function pageFor(path: string[]): PageRender {
       return flagsPage;
     case 'jobs':
       return jobsPage;
+    case 'fleet':
+      return fleetPage;
     case 'noisy':
       return noisyPage;
     case 'audit':

@@ -10,6 +10,7 @@ import { SharedDataSources } from './placement/shared-data-sources';
 import { SiloDataSources } from './placement/silo-data-sources';
 import { SiloTemplate } from './placement/silo-template';
 import { FairPoolGate } from './placement/fair-pool-gate';
+import { FleetCensus } from './registry/fleet-census';
 import { FleetMigrator } from './registry/fleet-migrator';
 import { TenantAdmin } from './registry/tenant-admin';
 import { TenantChangeFeed } from './registry/tenant-change-feed';
@@ -36,6 +37,7 @@ export class ControlPlaneModule {
         ClusterRegistry,
         TenantProvisioner,
         FleetMigrator,
+        FleetCensus,
         SiloTemplate,
         SiloDataSources,
         SharedDataSources,
@@ -48,7 +50,7 @@ export class ControlPlaneModule {
         DataSourceRouter,
         DatabaseProbe,
       ],
-      exports: [DataSourceRouter, TenantRegistry, TenantRepository, TenantAdmin, ClusterRegistry, TenantProvisioner, SiloDataSources, FleetMigrator, DatabaseProbe, TenantChangeFeed],
+      exports: [DataSourceRouter, TenantRegistry, TenantRepository, TenantAdmin, ClusterRegistry, TenantProvisioner, SiloDataSources, FleetMigrator, FleetCensus, DatabaseProbe, TenantChangeFeed],
     };
   }
 }

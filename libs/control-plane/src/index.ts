@@ -14,5 +14,6 @@ export { TenantRegistry } from './registry/tenant-registry';
 export { TenantRepository } from './registry/tenant.repository';
 export { TenantAdmin } from './registry/tenant-admin';
 export { FleetMigrator, type FleetTenantReport } from './registry/fleet-migrator';
+export { FleetCensus, type FleetPlacementCensus, type PlacementBehind, type PlacementVersionCount } from './registry/fleet-census';
 export { CreateTenantDto, TenantView } from './registry/tenant.dto';
 export type { TenantRecord } from './registry/tenant.record';

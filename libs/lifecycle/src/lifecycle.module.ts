@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { AuditLifecycleHandler } from './events/audit-lifecycle.handler';
 import { LifecycleOutbox } from './events/lifecycle-outbox';
+import { FleetAdminController } from './fleet/fleet.admin.controller';
 import { LifecycleAdminController } from './lifecycle.admin.controller';
 import { LifecycleService } from './lifecycle.service';
 import { LifecycleStore } from './lifecycle.store';
@@ -28,7 +29,7 @@ import { WarmPool } from './warm-pool/warm-pool';
  */
 @Module({
   imports: [DiscoveryModule, AuditModule],
-  controllers: [SignupController, LifecycleAdminController],
+  controllers: [SignupController, LifecycleAdminController, FleetAdminController],
   providers: [
     LifecycleStore,
     SagaLedger,
