@@ -143,6 +143,32 @@ export class TenantRepository {
     return rows.map(toRecord);
   }
 
+  /** Live schema and silo placements per cluster and model, at (or above) `dataVersion` and behind it. */
+  async countByDataVersion(dataVersion: number): Promise<Array<{ cluster: string; model: 'schema' | 'silo'; current: number; behind: number }>> {
+    // A version above the code's (a newer release rolled back) is not behind: nothing for migrate to do.
+    return this.dataSource.query(
+      `SELECT cluster, isolation AS model,
+              count(*) FILTER (WHERE data_version >= $1)::int AS current,
+              count(*) FILTER (WHERE data_version < $1)::int AS behind
+         FROM tenants
+        WHERE isolation IN ('schema', 'silo') AND status <> 'deleted'
+        GROUP BY 1, 2 ORDER BY 1, 2`,
+      [dataVersion],
+    );
+  }
+
+  /** Live schema and silo placements behind `dataVersion`, the furthest behind first. */
+  async listBehind(dataVersion: number, limit: number): Promise<Array<{ id: string; slug: string; cluster: string; model: 'schema' | 'silo'; status: TenantStatus; dataVersion: number }>> {
+    const rows: Array<{ id: string; slug: string; cluster: string; model: 'schema' | 'silo'; status: TenantStatus; data_version: number }> = await this.dataSource.query(
+      `SELECT id, slug, cluster, isolation AS model, status, data_version
+         FROM tenants
+        WHERE isolation IN ('schema', 'silo') AND status <> 'deleted' AND data_version < $1
+        ORDER BY data_version, id LIMIT $2`,
+      [dataVersion, limit],
+    );
+    return rows.map((row) => ({ id: row.id, slug: row.slug, cluster: row.cluster, model: row.model, status: row.status, dataVersion: row.data_version }));
+  }
+
   /** Tenants living on each of these clusters (every status but deleted), for placing new ones. */
   async countLiveByCluster(clusters: readonly string[]): Promise<Map<string, number>> {
     const rows: Array<{ cluster: string; n: number }> = await this.dataSource.query(

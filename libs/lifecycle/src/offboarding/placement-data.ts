@@ -1,4 +1,3 @@
-import { BulkheadConfig } from '@bulkhead/config';
 import { ClusterRegistry, TenantRecord } from '@bulkhead/control-plane';
 import { quoteIdent, withDatabase, withPg } from '@bulkhead/database';
 import { Injectable } from '@nestjs/common';
@@ -37,10 +36,7 @@ interface Location {
  */
 @Injectable()
 export class PlacementData {
-  constructor(
-    private readonly clusters: ClusterRegistry,
-    private readonly config: BulkheadConfig,
-  ) {}
+  constructor(private readonly clusters: ClusterRegistry) {}
 
   /** Every row of every tenant table of the tenant's placement, table by table, in a stable order. */
   async export(tenant: TenantRecord): Promise<TenantArchive> {

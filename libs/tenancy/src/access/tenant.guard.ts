@@ -40,12 +40,17 @@ export const TENANT_HEADER = 'x-tenant-id';
 @ApiProblem(ServiceUnavailableProblem, { unless: PUBLIC_ROUTE })
 @ApiProblem(PlacementOutdatedProblem, { unless: OPERATOR_ROUTE })
 export class TenantGuard implements CanActivate {
+  /** Regions with a cluster here, known at start: no scan of the clusters per request. */
+  private readonly servedRegions: ReadonlySet<string>;
+
   constructor(
     private readonly access: RouteAccess,
     private readonly registry: TenantRegistry,
     private readonly config: BulkheadConfig,
     @Optional() @Inject(IMPERSONATION_VERIFIER) private readonly impersonation?: ImpersonationVerifier,
-  ) {}
+  ) {
+    this.servedRegions = new Set(config.clusters.map((cluster) => cluster.region));
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const rule = this.access.of(context);
@@ -68,7 +73,7 @@ export class TenantGuard implements CanActivate {
     if (tenant.status === 'suspended') throw new TenantSuspendedProblem();
     // A tenant whose region has no cluster here (a registry shared with another deployment, or a
     // cluster removed from the configuration) is not this deployment's to serve.
-    if (!this.config.clusters.some((cluster) => cluster.region === tenant.region)) throw new TenantUnavailableProblem();
+    if (!this.servedRegions.has(tenant.region)) throw new TenantUnavailableProblem();
 
     const checks = [...(impersonation ? ['token_verified', 'operator_scope', 'impersonation_grant_verified'] : ['token_verified']), 'tenant_registered', 'tenant_active', 'tenant_region'];
     const header = request.headers[TENANT_HEADER];
