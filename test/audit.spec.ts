@@ -409,6 +409,46 @@ describe('audit trail', () => {
     expect(await verify(tenant)).toMatchObject({ ok: true, entries: 24, lastSeq: '24' });
   });
 
+  it("chains a round's pool tenants in one transaction, each in its own chain; a tenant whose chain fails is chained alone and holds no other back", async () => {
+    const tenants = [await createTenant(api), await createTenant(api), await createTenant(api)];
+    const data = api.app.get(TenantData);
+    // Entries committed pending by a trail whose chainer never runs, so only the chainer below links them.
+    const idle = new AuditTrail(data, api.app.get(TenantKeyring), loadConfig(), { schedule: () => undefined } as unknown as AuditChainer);
+    const writePending = (tenant: TenantRecord) =>
+      runWithTenant(tenantContextOf(tenant, 'batch-test'), () => data.transaction((tx) => idle.record(tx, { action: 'batch test', outcome: 'committed', actor: { kind: 'system', subject: 'test' } })));
+    const linked = (tenant: TenantRecord) => asSuperuser(tenant, async (client, table) => (await client.query(`SELECT count(*)::int AS n FROM ${beside(table, 'audit_links')} WHERE tenant_id = $1`, [tenant.id])).rows[0].n as number);
+    /** Schedules every tenant and waits until `expected` have `links` links each. */
+    const chainRound = async (chainer: AuditChainer, expected: TenantRecord[], links: number) => {
+      for (const tenant of tenants) chainer.schedule(tenantContextOf(tenant, 'batch-test'));
+      for (let i = 0; i < 100 && (await Promise.all(expected.map(linked))).some((n) => n < links); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    };
+
+    for (const tenant of tenants) await writePending(tenant);
+    const transactions = jest.spyOn(data, 'transaction');
+    try {
+      await chainRound(new AuditChainer(data, loadConfig()), tenants, 1);
+      expect(transactions).toHaveBeenCalledTimes(1);
+    } finally {
+      transactions.mockRestore();
+    }
+    for (const tenant of tenants) expect(await verify(tenant)).toMatchObject({ ok: true, entries: 1, lastSeq: '1' });
+
+    // The second tenant's next place is taken (a link slipped in around the chain): its chaining
+    // fails, which fails the batch; the others are then chained one by one, and it stays pending.
+    for (const tenant of tenants) await writePending(tenant);
+    await asSuperuser(tenants[1], (client, table) =>
+      client.query(`INSERT INTO ${beside(table, 'audit_links')} (tenant_id, id, seq, prev_hash, hash) VALUES ($1, gen_random_uuid(), 2, $2, $2)`, [tenants[1].id, Buffer.alloc(32)]),
+    );
+    const chainer = new AuditChainer(data, loadConfig());
+    await chainRound(chainer, [tenants[0], tenants[2]], 2);
+    expect(await Promise.all(tenants.map(linked))).toEqual([2, 2, 2]);
+    expect(await verify(tenants[0])).toMatchObject({ ok: true, entries: 2, lastSeq: '2' });
+    expect(await verify(tenants[2])).toMatchObject({ ok: true, entries: 2, lastSeq: '2' });
+    const pendingOfSecond = await asSuperuser(tenants[1], async (client, table) => (await client.query(`SELECT count(*)::int AS n FROM ${beside(table, 'audit_pending')} WHERE tenant_id = $1`, [tenants[1].id])).rows[0].n);
+    expect(pendingOfSecond).toBe(1);
+    await chainer.beforeApplicationShutdown();
+  });
+
   it('links entries a crash left pending at the next sweep of the worker, with or without a checkpoint sink', async () => {
     const tenant = await createTenant(api);
     const pending = async () => asSuperuser(tenant, async (client, table) => (await client.query(`SELECT count(*)::int AS n FROM ${beside(table, 'audit_pending')} WHERE tenant_id = $1`, [tenant.id])).rows[0].n);

@@ -3,8 +3,10 @@ import { isTenantId } from '@bulkhead/database';
 import { runWithTenant, TenantContext, tenantContextOf, TenantData } from '@bulkhead/tenancy';
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 
-/** Tenants chained at once; the rest wait for the next round. */
+/** Transactions of a round run at once; the rest wait for the next. */
 const CONCURRENCY = 4;
+/** Pool tenants chained in one transaction (one call of `audit_chain_pending_many`). */
+const POOL_BATCH = 200;
 /** After a failed round (PostgreSQL unreachable) the tenant is tried again this much later. */
 const RETRY_MS = 1000;
 
@@ -64,21 +66,50 @@ export class AuditChainer implements BeforeApplicationShutdown {
   }
 
   private async round(): Promise<void> {
-    const batch = [...this.due.values()];
+    const due = [...this.due.values()];
     this.due.clear();
     let failed = 0;
-    for (let start = 0; start < batch.length; start += CONCURRENCY) {
-      await Promise.all(
-        batch.slice(start, start + CONCURRENCY).map((tenant) =>
-          this.chain(tenant).catch((error: unknown) => {
-            failed += 1;
-            if (!this.due.has(tenant.tenantId)) this.due.set(tenant.tenantId, tenant);
-            this.logger.warn({ err: error, tenantId: tenant.tenantId }, 'audit entries left pending; chaining again shortly');
-          }),
-        ),
-      );
+    const units = unitsOf(due);
+    for (let start = 0; start < units.length; start += CONCURRENCY) {
+      const outcomes = await Promise.all(units.slice(start, start + CONCURRENCY).map((unit) => this.chainUnit(unit)));
+      for (const { tenant, error } of outcomes.flat()) {
+        failed += 1;
+        if (!this.due.has(tenant.tenantId)) this.due.set(tenant.tenantId, tenant);
+        this.logger.warn({ err: error, tenantId: tenant.tenantId }, 'audit entries left pending; chaining again shortly');
+      }
     }
     if (failed > 0 && !this.stopped) await new Promise((resolve) => setTimeout(resolve, RETRY_MS).unref());
+  }
+
+  /**
+   * A unit is one tenant, or several pool tenants of one cluster chained in one transaction. If
+   * that fails, each is tried on its own, so one tenant's trouble holds no other tenant's entries
+   * back. Answers the tenants left pending.
+   */
+  private async chainUnit(unit: readonly TenantContext[]): Promise<Array<{ tenant: TenantContext; error: unknown }>> {
+    if (unit.length > 1) {
+      try {
+        await this.chainPool(unit);
+        return [];
+      } catch {
+        // One by one below.
+      }
+    }
+    // One after another: a failed batch of hundreds must not take every pooled connection at once.
+    const left: Array<{ tenant: TenantContext; error: unknown }> = [];
+    for (const tenant of unit) await this.chain(tenant).catch((error: unknown) => left.push({ tenant, error }));
+    return left;
+  }
+
+  /** Pool tenants of one cluster: one transaction in the first one's context; the function sets each tenant in turn. */
+  private chainPool(unit: readonly TenantContext[]): Promise<void> {
+    if (!unit.every((tenant) => isTenantId(tenant.tenantId))) return Promise.reject(new Error('not a tenant id'));
+    const ids = unit.map((tenant) => `'${tenant.tenantId}'`).join(',');
+    return runWithTenant(unit[0], () =>
+      this.data.transaction(async (tx) => {
+        tx.commitWith(`SELECT audit_chain_pending_many(ARRAY[${ids}]::uuid[])`);
+      }),
+    );
   }
 
   /** One round trip besides the one that opens the transaction: the call travels in the COMMIT message. */
@@ -90,6 +121,29 @@ export class AuditChainer implements BeforeApplicationShutdown {
       }),
     );
   }
+}
+
+/**
+ * What a round chains together: the pool tenants of each cluster share one shared database, so
+ * they go in batches of one transaction; a schema or silo tenant has its own tables (and its own
+ * copy of the chaining functions), so it is a unit of its own.
+ */
+function unitsOf(due: readonly TenantContext[]): TenantContext[][] {
+  const pools = new Map<string, TenantContext[]>();
+  const units: TenantContext[][] = [];
+  for (const tenant of due) {
+    if (tenant.isolation !== 'pool') {
+      units.push([tenant]);
+      continue;
+    }
+    const pool = pools.get(tenant.cluster) ?? [];
+    pools.set(tenant.cluster, pool);
+    pool.push(tenant);
+  }
+  for (const pool of pools.values()) {
+    for (let start = 0; start < pool.length; start += POOL_BATCH) units.push(pool.slice(start, start + POOL_BATCH));
+  }
+  return units;
 }
 
 /**
