@@ -38,6 +38,8 @@ class RelayModule {}
 
 interface ExportedSpan {
   traceId: string;
+  spanId: string;
+  parentSpanId?: string;
   name: string;
   attributes: Array<{ key: string; value: { stringValue?: string } }>;
 }
@@ -144,5 +146,47 @@ describe('calls between services carry the tenant and the trace', () => {
     expect(queries.some((span) => tenantOf(span) === a.id)).toBe(true);
     // The callee's log lines carry the trace id.
     expect(callee.output()).toContain(traceId);
+  });
+  it("traces a request its caller sampled from Fastify's hooks: a server span named after the route, with status and tenant, the parent of the queries run after the body was read; the access line names the trace", async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const callerSpanId = randomBytes(8).toString('hex');
+    const response = await fetch(`${calleeUrl}/v1/customers`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokenFor(setup, b)}`, 'content-type': 'application/json', traceparent: `00-${traceId}-${callerSpanId}-01` },
+      body: JSON.stringify({ name: 'traced', email: `${randomUUID()}@example.com` }),
+    });
+    expect(response.status).toBe(201);
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && !spans.some((span) => span.traceId === traceId && span.name === 'POST /v1/customers')) await new Promise((resolve) => setTimeout(resolve, 100));
+    const server = spans.find((span) => span.traceId === traceId && span.name === 'POST /v1/customers') as ExportedSpan & { attributes: Array<{ key: string; value: { stringValue?: string; intValue?: string | number } }> };
+    expect(server).toBeDefined();
+    expect(server.parentSpanId).toBe(callerSpanId);
+    const attribute = (key: string) => server.attributes.find((entry) => entry.key === key)?.value;
+    expect(attribute('http.route')?.stringValue).toBe('/v1/customers');
+    expect(Number(attribute('http.response.status_code')?.intValue)).toBe(201);
+    expect(attribute('bulkhead.tenant_id')?.stringValue).toBe(b.id);
+    // The body was parsed before the route ran: its queries are still the server span's children.
+    const queries = spans.filter((span) => span.traceId === traceId && span.name.startsWith('pg'));
+    expect(queries.length).toBeGreaterThan(0);
+    expect(queries.every((span) => span.parentSpanId === server.spanId)).toBe(true);
+    const accessLine = callee
+      .output()
+      .split('\n')
+      .find((line) => line.includes(traceId) && line.includes('"statusCode":201'));
+    expect(accessLine).toBeDefined();
+  });
+
+  it('starts no trace for a request without trace context when none is chosen, and none for a caller that did not sample, whose trace id its lines still carry', async () => {
+    // Whatever the earlier cases left in the exporter's batch arrives first.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const before = spans.length;
+    const unsampledTrace = randomBytes(16).toString('hex');
+    const token = tokenFor(setup, b);
+    expect((await fetch(`${calleeUrl}/v1/customers`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect((await fetch(`${calleeUrl}/v1/customers`, { headers: { authorization: `Bearer ${token}`, traceparent: `00-${unsampledTrace}-${randomBytes(8).toString('hex')}-00` } })).status).toBe(200);
+    // Longer than the exporter's batch delay (OTEL_BSP_SCHEDULE_DELAY=200).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(spans.slice(before).filter((span) => span.name === 'GET /v1/customers' || span.name.startsWith('pg'))).toEqual([]);
+    expect(callee.output()).toContain(unsampledTrace);
   });
 });

@@ -14,6 +14,7 @@ import { migrationSourcesFor, runWithTenant, tenantContextOf } from '@bulkhead/t
 import { OpenFeature } from '@openfeature/server-sdk';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -43,6 +44,13 @@ const ENV: Record<string, string> = {
   METERING_PLANS: 'free:;pro:;enterprise:',
   NOISY_INTERVAL_MS: '0',
 };
+
+/** CPU milliseconds a process has used (utime + stime from /proc, 100 ticks a second). */
+function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -109,17 +117,20 @@ async function throughput(): Promise<string> {
     const auth = { Authorization: `Bearer ${issuer.mint({ subject: 'bench', tenantId, expiresInSeconds: 3600 })}` };
     const paths = orderIds.map((id) => `/v1/orders/${id}`);
     const scenarios = [
-      { name: 'bare floor: GET order (node:http + pg)', url: bare.url, headers: { 'x-tenant': tenantId } },
-      { name: 'scoped GET /v1/orders/:id, metrics and tracing off', url: off.url, headers: auth },
-      { name: 'scoped GET /v1/orders/:id, metrics on, tracing off', url: metricsOnly.url, headers: auth },
-      { name: 'scoped GET /v1/orders/:id, metrics on + tracing 10%', url: on.url, headers: auth },
+      { name: 'bare floor: GET order (node:http + pg)', url: bare.url, headers: { 'x-tenant': tenantId }, pid: undefined },
+      { name: 'scoped GET /v1/orders/:id, metrics and tracing off', url: off.url, headers: auth, pid: off.child.pid },
+      { name: 'scoped GET /v1/orders/:id, metrics on, tracing off', url: metricsOnly.url, headers: auth, pid: metricsOnly.child.pid },
+      { name: 'scoped GET /v1/orders/:id, metrics on + tracing 10%', url: on.url, headers: auth, pid: on.child.pid },
     ];
     for (const scenario of scenarios) await runLoad({ url: scenario.url, connections: 4, amount: 1000, headers: scenario.headers, paths });
     const best = new Map<string, { rps: number; p50: number; p99: number; errors: number }>();
     const all = new Map<string, number[]>();
+    const cpu = new Map<string, number[]>();
     for (let round = 0; round < ROUNDS; round++) {
       for (const scenario of round % 2 === 0 ? scenarios : [...scenarios].reverse()) {
+        const cpuBefore = scenario.pid === undefined ? 0 : processCpuMs(scenario.pid);
         const result = await runLoad({ url: scenario.url, connections: CONNECTIONS, durationS: DURATION_S, headers: scenario.headers, paths });
+        if (scenario.pid !== undefined) cpu.set(scenario.name, [...(cpu.get(scenario.name) ?? []), (processCpuMs(scenario.pid) - cpuBefore) / Math.max(1, result.total)]);
         all.set(scenario.name, [...(all.get(scenario.name) ?? []), result.rps]);
         if (!best.has(scenario.name) || result.rps > (best.get(scenario.name)?.rps ?? 0)) best.set(scenario.name, result);
       }
@@ -131,18 +142,27 @@ async function throughput(): Promise<string> {
     const metricsBest = best.get(scenarios[2].name)!;
     const onBest = best.get(scenarios[3].name)!;
     const cost = 1 - onBest.rps / offBest.rps;
+    // CPU per request of each API process, the median of its rounds: steadier than throughput on a shared machine.
+    const cpuPerRequest = (name: string) => {
+      const values = [...(cpu.get(name) ?? [])].sort((a, b) => a - b);
+      return values.length ? values[Math.floor(values.length / 2)] : undefined;
+    };
+    const cpuOff = cpuPerRequest(scenarios[1].name)!;
+    const cpuCost = (name: string) => ((cpuPerRequest(name)! / cpuOff - 1) * 100).toFixed(1);
     return [
       `One pro tenant, by-id reads over 200 orders; three API processes on the same database (one with \`METRICS_ENABLED=false TRACING_ENABLED=false\`, one with metrics only, one with metrics on and tracing sampled at 10%, exporting to a local sink), ` +
         `autocannon in a separate process, ${CONNECTIONS} connections, ${DURATION_S} s per run, best of ${ROUNDS} interleaved rounds (order alternating).`,
       '',
-      '| route | req/s (best) | all rounds | p50 ms | p99 ms | vs bare floor | errors |',
-      '|---|---|---|---|---|---|---|',
+      '| route | req/s (best) | all rounds | p50 ms | p99 ms | vs bare floor | errors | API CPU ms per request (median) |',
+      '|---|---|---|---|---|---|---|---|',
       ...scenarios.map((scenario) => {
         const m = best.get(scenario.name)!;
-        return `| ${scenario.name} | ${Math.round(m.rps)} | ${(all.get(scenario.name) ?? []).map((rps) => Math.round(rps)).join(', ')} | ${m.p50.toFixed(1)} | ${m.p99.toFixed(1)} | ${(m.rps / floor).toFixed(2)}x | ${m.errors} |`;
+        const perRequest = cpuPerRequest(scenario.name);
+        return `| ${scenario.name} | ${Math.round(m.rps)} | ${(all.get(scenario.name) ?? []).map((rps) => Math.round(rps)).join(', ')} | ${m.p50.toFixed(1)} | ${m.p99.toFixed(1)} | ${(m.rps / floor).toFixed(2)}x | ${m.errors} | ${perRequest === undefined ? '' : perRequest.toFixed(3)} |`;
       }),
       '',
-      `Metrics + tracing at 10% cost **${(cost * 100).toFixed(1)}%** of the scoped GET's throughput (target <= 5%), metrics alone **${((1 - metricsBest.rps / offBest.rps) * 100).toFixed(1)}%**; the metrics process counted ${counted?.[1] ?? '?'} of those reads in its histogram.`,
+      `Metrics + tracing at 10% cost **${(cost * 100).toFixed(1)}%** of the scoped GET's throughput (target <= 5%), metrics alone **${((1 - metricsBest.rps / offBest.rps) * 100).toFixed(1)}%**; the metrics process counted ${counted?.[1] ?? '?'} of those reads in its histogram. ` +
+        `In the API process's CPU per request (from /proc): metrics + tracing **+${cpuCost(scenarios[3].name)}%**, metrics alone **+${cpuCost(scenarios[2].name)}%**.`,
     ].join('\n');
   } finally {
     await bare.close();

@@ -12,7 +12,7 @@ import type { TestingModule } from '@nestjs/testing';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { currentTenant, peekTenantId, runUnitOfWork, UnitOfWork } from '@bulkhead/tenancy';
-import { enrichRequestSpan, setSpanTenantSource, tenantAttributes } from '@bulkhead/tracing';
+import { setSpanTenantSource, tenantAttributes, traceRequests } from '@bulkhead/tracing';
 import { registerJsonBodyParser } from './json-body.parser';
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -78,6 +78,18 @@ function configureHttp(app: NestFastifyApplication, config: BulkheadConfig, opti
   // Each request is its own unit of work (the tenant context lives in it), opened once the body
   // is parsed: the route's guards, handler and filters all run inside, and nothing outlives it.
   const units = new WeakMap<FastifyRequest, UnitOfWork>();
+  // First, so the server span is the context of everything after it (the unit of work, the
+  // route, the access log and metrics at the response).
+  if (config.TRACING_ENABLED) {
+    setSpanTenantSource(() => (peekTenantId() === undefined ? undefined : tenantAttributes(currentTenant())));
+    traceRequests(fastify, {
+      ratio: config.TRACING_SAMPLE_RATIO,
+      tenantOf: (request) => {
+        const tenant = units.get(request)?.tenant;
+        return tenant ? tenantAttributes(tenant) : undefined;
+      },
+    });
+  }
   fastify.addHook('preHandler', (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
     runUnitOfWork(request.id, (unit) => {
       units.set(request, unit);
@@ -91,14 +103,6 @@ function configureHttp(app: NestFastifyApplication, config: BulkheadConfig, opti
   if (httpMetrics) registerHttpMetrics(fastify, httpMetrics, (request) => units.get(request)?.tenant?.tier);
   const usage = optional(app, UsageRecorder);
   if (usage) registerUsageHook(fastify, usage, (request) => units.get(request)?.tenant?.tenantId);
-  if (config.TRACING_ENABLED) {
-    setSpanTenantSource(() => (peekTenantId() === undefined ? undefined : tenantAttributes(currentTenant())));
-    fastify.addHook('onResponse', (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
-      const tenant = units.get(request)?.tenant;
-      enrichRequestSpan(request.method, request.routeOptions.url, tenant ? tenantAttributes(tenant) : undefined);
-      done();
-    });
-  }
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     reply.header(REQUEST_ID_HEADER, request.id);
     // A write with a body must say it is JSON; anything else is 415, before any parsing.

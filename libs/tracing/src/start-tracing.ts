@@ -1,6 +1,5 @@
 import type { NodeSDK } from '@opentelemetry/sdk-node';
-import type { IncomingMessage } from 'node:http';
-import { RequestSampler, untracedRequest } from './request-sampler';
+import { RequestSampler } from './request-sampler';
 import { TenantSpanProcessor } from './tenant-span.processor';
 
 export interface TracingSettings {
@@ -8,12 +7,11 @@ export interface TracingSettings {
   readonly TRACING_SAMPLE_RATIO: number;
 }
 
-const UNTRACED = /^\/(health|metrics)(\/|\?|$)/;
-
 /**
  * Starts OpenTelemetry's Node SDK when TRACING_ENABLED: HTTP (in and out, W3C trace context),
  * pg and ioredis, sampled parent-based at TRACING_SAMPLE_RATIO (a continued trace
- * keeps its caller's decision; a new one is chosen before it is instrumented, see RequestSampler), exported over OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT (the SDK's
+ * keeps its caller's decision; a request's new trace is chosen before anything runs for it, see
+ * traceRequests and RequestSampler), exported over OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT (the SDK's
  * own settings: OTEL_SERVICE_NAME, OTEL_EXPORTER_OTLP_HEADERS...). Must run before pg, ioredis,
  * http or Nest are first required (the apps' `instrument.ts`, imported first). Returns the SDK, or
  * undefined when tracing is off.
@@ -26,7 +24,6 @@ export function startTracing(settings: TracingSettings, serviceName: string): No
   const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
   const { IORedisInstrumentation } = require('@opentelemetry/instrumentation-ioredis') as typeof import('@opentelemetry/instrumentation-ioredis');
   const { PgInstrumentation } = require('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
-  const untraced = untracedRequest(settings.TRACING_SAMPLE_RATIO);
   const sdk = new Sdk({
     serviceName: process.env.OTEL_SERVICE_NAME ?? serviceName,
     sampler: new tracing.ParentBasedSampler({ root: new RequestSampler(new tracing.TraceIdRatioBasedSampler(settings.TRACING_SAMPLE_RATIO)) }),
@@ -37,11 +34,12 @@ export function startTracing(settings: TracingSettings, serviceName: string): No
     metricReaders: [],
     logRecordProcessors: [],
     // No Nest instrumentation: it opens two spans for every request, traced or not (measured: 9% of
-    // the scoped GET's throughput with nothing sampled); the server span is named after the Nest
-    // route template instead (enrichRequestSpan).
+    // the scoped GET's throughput with nothing sampled). Incoming requests are not the HTTP
+    // instrumentation's either: the API's server span comes from Fastify's hooks
+    // (traceRequests), chosen before anything is patched or bound. It keeps outgoing calls.
     instrumentations: [
       new HttpInstrumentation({
-        ignoreIncomingRequestHook: (request: IncomingMessage) => UNTRACED.test(request.url ?? '') || untraced(request),
+        disableIncomingRequestInstrumentation: true,
         // A call made outside a traced request starts no trace of its own (the callee decides).
         requireParentforOutgoingSpans: true,
       }),
