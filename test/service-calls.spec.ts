@@ -41,7 +41,7 @@ interface ExportedSpan {
   spanId: string;
   parentSpanId?: string;
   name: string;
-  attributes: Array<{ key: string; value: { stringValue?: string } }>;
+  attributes: Array<{ key: string; value: { stringValue?: string; intValue?: string | number } }>;
 }
 
 describe('calls between services carry the tenant and the trace', () => {
@@ -158,7 +158,7 @@ describe('calls between services carry the tenant and the trace', () => {
     expect(response.status).toBe(201);
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline && !spans.some((span) => span.traceId === traceId && span.name === 'POST /v1/customers')) await new Promise((resolve) => setTimeout(resolve, 100));
-    const server = spans.find((span) => span.traceId === traceId && span.name === 'POST /v1/customers') as ExportedSpan & { attributes: Array<{ key: string; value: { stringValue?: string; intValue?: string | number } }> };
+    const server = spans.find((span) => span.traceId === traceId && span.name === 'POST /v1/customers') as ExportedSpan;
     expect(server).toBeDefined();
     expect(server.parentSpanId).toBe(callerSpanId);
     const attribute = (key: string) => server.attributes.find((entry) => entry.key === key)?.value;
