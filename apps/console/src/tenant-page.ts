@@ -222,7 +222,7 @@ function draw(s: Snapshot, h: Handlers): Child[] {
     section('Lifecycle', ...(s.sagas.length === 0 ? [el('p', {}, 'No saga.')] : s.sagas.map(sagaView))),
     section('Move', moveView(s.move)),
     section('Usage', s.counts ? requestChart(s.counts) : el('p', {}, 'Request counts unavailable.'), s.counts ? classTable(s.counts) : null),
-    section('Quotas', s.quotas ? quotasView(s.quotas) : el('p', {}, s.leaving || t.status === 'provisioning' ? 'Not read: the tenant has no placement to read just now.' : 'Usage against quotas unavailable.')),
+    section('Quotas', s.quotas ? quotasView(s.quotas) : el('p', {}, t.status === 'deleted' ? 'None: the tenant is erased.' : s.leaving || t.status === 'provisioning' ? 'Not read while the tenant is provisioning or offboarding (its placement is fenced or not ready).' : 'Usage against quotas unavailable.')),
     section('Rate limits', s.limits ? rateLimitsView(s.limits) : el('p', {}, 'Rate limits unavailable.')),
     section('Connections', s.connections ? tenantConnectionsView(s.connections) : el('p', {}, 'Connection counts unavailable.')),
     section('Flags', flagsView(s.flags, h)),
