@@ -15,8 +15,9 @@ import { startTestWorker } from './support/test-worker';
 /**
  * The operator console end to end, in Debian's chromium driven by playwright-core (never a
  * downloaded browser): an operator logs in, creates a tenant and watches its onboarding finish,
- * moves it, sees its usage, suspends and reactivates it, impersonates it read-only and offboards
- * it; each page is screenshotted into test/artifacts/console/ and checked with axe-core, and a
+ * moves it, sees its usage, its usage against its plan's quotas, its rate limits and connections,
+ * verifies its audit chain, suspends and reactivates it, impersonates it read-only and offboards
+ * it, and verifies the platform chain; each page is screenshotted into test/artifacts/console/ and checked with axe-core, and a
  * tenant named like markup stays text.
  */
 const ARTIFACTS = join(__dirname, 'artifacts', 'console');
@@ -35,7 +36,9 @@ interface AxeViolation {
 // The console is tested as built from its current sources, into a folder of its own: a suite
 // running `npm run build` meanwhile (the CLI's suites do, on a fresh clone) rewrites dist/console.
 const CONSOLE_DIR = mkdtempSync(join(tmpdir(), 'bulkhead-console-assets-'));
-const ENV = { ...QUICK_LIFECYCLE, CONSOLE_ASSETS_DIR: CONSOLE_DIR };
+/** A small pro plan, so two orders are a visible share of the quota. */
+const PLANS = 'free:orders.created=1000/month|exports.requested=10/day;pro:orders.created=10/month|exports.requested=1000/day;enterprise:';
+const ENV = { ...QUICK_LIFECYCLE, CONSOLE_ASSETS_DIR: CONSOLE_DIR, METERING_PLANS: PLANS };
 beforeAll(() => {
   const root = join(__dirname, '..');
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'apps/console/tsconfig.json'), '--outDir', CONSOLE_DIR], { stdio: 'pipe' });
@@ -96,7 +99,7 @@ describe('operator console (headless chromium)', () => {
 
   const pageLoaded = (name: string) => page.waitForSelector(`main[data-page="${name}"][aria-busy="false"]`);
 
-  it('logs in, creates a tenant, moves it, shows usage, suspends, reactivates, impersonates read-only and offboards it', async () => {
+  it('logs in, creates a tenant, moves it, shows usage, quotas, limits and connections, verifies its chain, suspends, reactivates, impersonates read-only and offboards it', async () => {
     const total = Date.now();
     // The console's own responses: a strict CSP, no referrer.
     const index = await request(api.server).get('/console');
@@ -176,7 +179,12 @@ describe('operator console (headless chromium)', () => {
 
     // Traffic as the tenant (with a customer the impersonation will read), then the usage section.
     const token = tokenFor(api, tenant);
-    expect((await request(api.server).post('/v1/customers').set('authorization', `Bearer ${token}`).send({ name: XSS_NAME, email: `${slug}@example.com` })).status).toBe(201);
+    const customer = await request(api.server).post('/v1/customers').set('authorization', `Bearer ${token}`).send({ name: XSS_NAME, email: `${slug}@example.com` });
+    expect(customer.status).toBe(201);
+    for (let i = 0; i < 2; i++) {
+      const order = await request(api.server).post('/v1/orders').set('authorization', `Bearer ${token}`).send({ customerId: customer.body.id, totalCents: 1250, currency: 'EUR' });
+      expect(order.status).toBe(201);
+    }
     for (let i = 0; i < 5; i++) expect((await request(api.server).get('/v1/customers').set('authorization', `Bearer ${token}`)).status).toBe(200);
     await timed('usage', async () => {
       await page.click('nav a[href="#/tenants"]');
@@ -190,6 +198,28 @@ describe('operator console (headless chromium)', () => {
     const caption = (await page.textContent('figcaption')) ?? '';
     expect(Number(/^(\d+) requests admitted/.exec(caption)?.[1])).toBeGreaterThanOrEqual(6);
     await shoot('06-tenant-usage');
+
+    await timed('quotas, rate limits and connections', async () => {
+      // Two orders of the pro plan's ten this month.
+      await page.waitForSelector('[data-testid="quotas"] tr:has([data-meter="orders.created"][data-state="ok"]) td:text-is("20%")');
+      await page.waitForSelector('[data-testid="rate-limits"] tr:has(td:text-is("read"))');
+      await page.waitForSelector('[data-testid="connections"] code:text-is("shared:main")');
+    });
+    const ordersRow = (await page.locator('[data-testid="quotas"] tr:has([data-meter="orders.created"])').allTextContents()).join(' ');
+    expect(ordersRow).toContain('2 orders');
+    expect(ordersRow).toContain('10');
+    expect(await page.locator('[data-testid="quotas"] [data-meter="exports.requested"]').getAttribute('data-state')).toBe('ok');
+    expect(await page.textContent('[data-testid="connections"]')).toContain("Counts of the API instance that answered");
+    await shoot('06a-tenant-quotas-limits-connections');
+    await expectAccessible('tenant: quotas, limits, connections');
+
+    await timed('verify the tenant audit chain', async () => {
+      await page.click('button[name="verify-chain"]');
+      await page.waitForSelector('[data-testid="audit-verify"][data-ok="true"]');
+    });
+    expect(await page.textContent('[data-testid="audit-verify"]')).toContain('Chain intact.');
+    await shoot('06b-tenant-audit-verified');
+    await expectAccessible('tenant: audit verified');
 
     await timed('job policy', async () => {
       await page.fill('input[name="job-max-concurrency"]', '2');
@@ -257,6 +287,7 @@ describe('operator console (headless chromium)', () => {
       await page.click('nav a[href="#/fleet"]');
       await pageLoaded('fleet');
       await page.waitForSelector(`main tr:has(a:text-is("${outdated.slug}")) td:text-is("${outdated.dataVersion - 1}")`);
+      await page.waitForSelector('[data-testid="fleet-connections"] tr:has(td:text-is("main"))');
     });
     await shoot('13-fleet');
     await expectAccessible('fleet');
@@ -269,8 +300,20 @@ describe('operator console (headless chromium)', () => {
       await shoot(`13-${name}`);
       await expectAccessible(name);
     }
+    // The jobs page showed each BullMQ queue's raw counts (bull-board's view, through the operator API).
+    await page.click('nav a[href="#/jobs"]');
+    await pageLoaded('jobs');
+    expect(await page.locator('section:has(h2:text-is("BullMQ queues")) tbody tr').count()).toBe(1);
+    await page.click('nav a[href="#/audit"]');
+    await pageLoaded('audit');
+    await timed('verify the platform audit chain', async () => {
+      await page.click('button:text-is("Verify the platform chain")');
+      await page.waitForSelector('[data-testid="audit-verify"][data-ok="true"]');
+    });
+    await shoot('14a-audit-platform-verified');
+    await expectAccessible('audit: platform verified');
     // Every action above went through the operator API and is in the platform trail: searched there.
-    for (const action of ['POST /v1/admin/tenants/:id/suspend', 'POST /v1/admin/tenants/:id/impersonations', 'POST /v1/admin/tenants/:id/move']) {
+    for (const action of ['POST /v1/admin/tenants/:id/suspend', 'POST /v1/admin/tenants/:id/impersonations', 'POST /v1/admin/tenants/:id/move', 'POST /v1/admin/tenants/:id/audit/verify', 'audit.verify']) {
       await page.fill('input[name="action"]', action);
       await page.click('form[role="search"] button[type="submit"]');
       await page.waitForSelector(`main[data-page="audit"][aria-busy="false"] tbody td:text-is("${action}")`);

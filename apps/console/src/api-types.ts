@@ -134,3 +134,93 @@ export interface Fleet {
   behind: Array<{ id: string; slug: string; cluster: string; model: string; status: string; dataVersion: number }>;
   warmPool: Array<{ cluster: string; model: string; status: string; dataVersion: number; count: number }>;
 }
+
+/** `GET /v1/admin/usage/tenants/:id`. */
+export interface TenantQuotas {
+  tenantId: string;
+  tier: string;
+  at: string;
+  meters: Array<{
+    meter: string;
+    aggregation: string;
+    unit: string;
+    origin: string;
+    per: string;
+    periodStart: string;
+    resetsAt: string;
+    used: string;
+    quota: number | null;
+    share: number | null;
+    state: 'no_quota' | 'ok' | 'warning' | 'blocked' | 'over';
+  }>;
+}
+
+/** `GET /v1/admin/tenants/:id/rate-limits`. */
+export interface TenantRateLimits {
+  tenantId: string;
+  tier: string;
+  windowSeconds: number;
+  throttleFactor: number | null;
+  inMemory: boolean;
+  classes: Array<{
+    routeClass: string;
+    tierLimit: number;
+    limit: number;
+    outageLimit: number;
+    remaining: number | null;
+    resetSeconds: number | null;
+    admittedThisMinute: number | null;
+    refusedThisMinute: number | null;
+  }>;
+}
+
+export interface PoolCounts {
+  total: number;
+  idle: number;
+  waiting: number;
+  max: number;
+}
+
+export interface Instance {
+  id: string;
+  scope: 'instance';
+}
+
+/** `GET /v1/admin/tenants/:id/connections`: the answering API instance's counts. */
+export interface TenantConnections {
+  tenantId: string;
+  instance: Instance;
+  gate: { pool: string; inUse: number; waiting: number; limit: number; capWhileOthersWait: number; maxQueue: number; capacity: number; poolInUse: number };
+  pool: PoolCounts | null;
+}
+
+/** `GET /v1/admin/connections`: the answering API instance's pools. */
+export interface FleetConnections {
+  instance: Instance;
+  shared: Array<{ cluster: string; pool: PoolCounts }>;
+  silos: { open: number; connections: number; maxConnections: number; poolMax: number };
+  gate: {
+    active: { shared: number; silo: number };
+    waiting: { shared: number; silo: number };
+    tenants: number;
+    heldBack: { shared: number; silo: number };
+    shed: { excess: number; timeout: number };
+  };
+}
+
+/** `POST /v1/admin/tenants/:id/audit/verify`, `POST /v1/admin/audit/verify`. */
+export interface AuditVerify {
+  ok: boolean;
+  chains: Array<{ tenantId: string; placement: string; entries: number; lastSeq: string; ok: boolean; firstBadSeq: string | null; problem: string | null; checkpoint: { seq: string; matches: boolean } | null }>;
+  checkpoints: 'read' | 'absent' | 'not_configured';
+  invalidCheckpoints: number;
+  verifiedAt: string;
+  durationMs: number;
+}
+
+/** `GET /v1/admin/jobs`. */
+export interface JobsOverview {
+  totals: Record<string, unknown>;
+  queues: Array<{ name: string; states: Record<string, number> }>;
+  tenants: TenantJobs[];
+}

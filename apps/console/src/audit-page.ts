@@ -2,10 +2,11 @@ import { api, query } from './api.js';
 import type { AuditEntry, Page } from './api-types.js';
 import { append, el, field, input, select, table, when } from './elements.js';
 import { go, PageRender } from './route.js';
+import { auditVerifyControl } from './status-views.js';
 
 const FILTERS = ['tenant', 'action', 'outcome', 'actorKind', 'from', 'requestId', 'after'] as const;
 
-/** The platform trail, or one tenant's trail where it lives, searched on the API's filters. */
+/** The platform trail, or one tenant's trail where it lives, searched on the API's filters, and its chain verified on request. */
 export const auditPage: PageRender = async (outlet, route) => {
   const p = route.params;
   const tenant = input('tenant', p.get('tenant') ?? '', { placeholder: 'platform trail' });
@@ -30,7 +31,11 @@ export const auditPage: PageRender = async (outlet, route) => {
   append(
     outlet,
     el('h1', {}, p.get('tenant') ? 'Tenant audit trail' : 'Platform audit trail'),
-    el('p', {}, 'Verify a chain against its signed checkpoints with ', el('code', {}, 'npm run bulkhead -- audit verify'), ' (the API has no verify route yet).'),
+    auditVerifyControl(
+      p.get('tenant') ? `/v1/admin/tenants/${encodeURIComponent(p.get('tenant') ?? '')}/audit/verify` : '/v1/admin/audit/verify',
+      p.get('tenant') ? "Verify this tenant's chain" : 'Verify the platform chain',
+    ),
+    el('p', { class: 'empty' }, 'One chain per request, up to AUDIT_VERIFY_HTTP_MAX_ENTRIES entries; every chain at once, or a longer one: ', el('code', {}, 'npm run bulkhead -- audit verify'), '.'),
     form,
     table('Entries, oldest first', ['Seq', 'At', 'Action', 'Outcome', 'Actor', 'Status', 'Code'], page.items.map((a) => [
       a.seq ?? 'pending',

@@ -1,11 +1,12 @@
 import { api } from './api.js';
-import type { Fleet } from './api-types.js';
+import type { Fleet, FleetConnections } from './api-types.js';
 import { el, facts, section, table } from './elements.js';
 import { PageRender } from './route.js';
+import { fleetConnectionsView } from './status-views.js';
 
-/** Migration state across schema and silo placements, the placements behind, and the warm pool. */
+/** Migration state across schema and silo placements, the placements behind, the warm pool, and this API instance's database connections. */
 export const fleetPage: PageRender = async (outlet) => {
-  const fleet = await api.get<Fleet>('/v1/admin/fleet');
+  const [fleet, connections] = await Promise.all([api.get<Fleet>('/v1/admin/fleet'), api.get<FleetConnections>('/v1/admin/connections')]);
   const behindTotal = fleet.placements.reduce((sum, group) => sum + group.behind, 0);
   outlet.append(
     el('h1', {}, 'Fleet'),
@@ -30,5 +31,6 @@ export const fleetPage: PageRender = async (outlet) => {
       'Warm pool',
       table('Warm storage by cluster, model, status and data version', ['Cluster', 'Model', 'Status', 'Data version', 'Count'], fleet.warmPool.map((w) => [w.cluster, w.model, w.status, w.dataVersion, w.count])),
     ),
+    section('Connections', fleetConnectionsView(connections)),
   );
 };

@@ -1,8 +1,9 @@
 import { api, ApiError } from './api.js';
-import type { AuditEntry, Flag, Grant, IssuedGrant, Move, Page, RequestCounts, Saga, Tenant, TenantJobs } from './api-types.js';
+import type { AuditEntry, AuditVerify, Flag, Grant, IssuedGrant, Move, Page, RequestCounts, Saga, Tenant, TenantConnections, TenantJobs, TenantQuotas, TenantRateLimits } from './api-types.js';
 import { MODELS } from './api-types.js';
 import { append, button, Child, clear, el, facts, field, input, section, select, table, when } from './elements.js';
 import { PageRender } from './route.js';
+import { auditVerifyView, quotasView, rateLimitsView, tenantConnectionsView } from './status-views.js';
 import { requestChart } from './usage-chart.js';
 
 const POLL_MS = 1000;
@@ -15,6 +16,10 @@ interface Snapshot {
   sagas: Saga[];
   move: Move | undefined;
   counts: RequestCounts | undefined;
+  /** Not read while the tenant is leaving or erased: its placement is fenced or gone. */
+  quotas: TenantQuotas | undefined;
+  limits: TenantRateLimits | undefined;
+  connections: TenantConnections | undefined;
   flags: Flag[];
   jobs: TenantJobs | undefined;
   grants: Grant[];
@@ -41,9 +46,10 @@ async function settle<T>(read: Promise<T>, failures: string[], label: string, ab
 }
 
 /**
- * One tenant: placement, lifecycle sagas step by step, its newest move, its API requests, flags,
- * jobs, impersonation grants and audit trail, and every operator action on it. While a saga or a
- * move is under way the page reads again every second.
+ * One tenant: placement, lifecycle sagas step by step, its newest move, its API requests, its
+ * usage against its plan's quotas, its rate limits and connections, flags, jobs, impersonation
+ * grants and audit trail (with a verify button), and every operator action on it. While a saga
+ * or a move is under way the page reads again every second.
  */
 export const tenantPage: PageRender = async (outlet, route) => {
   const id = route.path[1];
@@ -54,6 +60,8 @@ export const tenantPage: PageRender = async (outlet, route) => {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
   let wasBusy = false;
+  /** The last verdict of "Verify chain", kept across the page's reads. */
+  let lastVerify: AuditVerify | undefined;
   // The actions' forms are drawn again only when what they offer changes, so a poll never wipes
   // what the operator is typing (or the button they are about to press).
   let actionsNode: { key: string; node: HTMLElement } | undefined;
@@ -74,16 +82,19 @@ export const tenantPage: PageRender = async (outlet, route) => {
     // while it is offboarding the erasure may be under way: they are not read then.
     const erased = tenant.status === 'deleted';
     const leaving = erased || (lifecycle?.sagas ?? []).some((saga) => saga.kind === 'offboarding' && (saga.status === 'running' || saga.status === 'compensating'));
-    const [move, counts, flags, jobs, grants, audit, certificate] = await Promise.all([
+    const [move, counts, quotas, limits, connections, flags, jobs, grants, audit, certificate] = await Promise.all([
       settle(api.get<Move>(`${base}/move`), failures, 'Move', ['move_not_found']),
       settle(api.get<RequestCounts>(`${base}/request-counts?minutes=60`), failures, 'Usage'),
+      leaving || tenant.status === 'provisioning' ? undefined : settle(api.get<TenantQuotas>(`/v1/admin/usage/tenants/${encodeURIComponent(id)}`), failures, 'Quotas'),
+      settle(api.get<TenantRateLimits>(`${base}/rate-limits`), failures, 'Rate limits'),
+      settle(api.get<TenantConnections>(`${base}/connections`), failures, 'Connections'),
       settle(api.get<{ items: Flag[] }>('/v1/admin/flags'), failures, 'Flags'),
       settle(api.get<TenantJobs>(`/v1/admin/jobs/tenants/${encodeURIComponent(id)}`), failures, 'Jobs'),
       leaving ? undefined : settle(api.get<{ items: Grant[] }>(`${base}/impersonations`), failures, 'Impersonation grants'),
       leaving ? undefined : settle(api.get<Page<AuditEntry>>(`${base}/audit?limit=20`), failures, 'Audit trail'),
       erased ? settle(api.get<Record<string, unknown>>(`${base}/erasure-certificate`), failures, 'Erasure certificate', ['certificate_not_found']) : undefined,
     ]);
-    return { tenant, sagas: lifecycle?.sagas ?? [], move, counts, flags: flags?.items ?? [], jobs, grants: grants?.items ?? [], audit: audit?.items ?? [], certificate, leaving, failures };
+    return { tenant, sagas: lifecycle?.sagas ?? [], move, counts, quotas, limits, connections, flags: flags?.items ?? [], jobs, grants: grants?.items ?? [], audit: audit?.items ?? [], certificate, leaving, failures };
   };
 
   /** Runs an action, says how it went, and reads the page again. */
@@ -123,6 +134,17 @@ export const tenantPage: PageRender = async (outlet, route) => {
     await refresh();
   };
 
+  const verify = async () => {
+    notice.textContent = 'Verifying the audit chain…';
+    try {
+      lastVerify = await api.post<AuditVerify>(`${base}/audit/verify`);
+      notice.textContent = `Audit chain verified: ${lastVerify.ok ? 'intact' : 'BROKEN'} (recorded in the platform trail).`;
+    } catch (error) {
+      notice.textContent = error instanceof ApiError ? `Verify failed: ${error.code}: ${error.detail}` : `Verify failed: ${(error as Error).message}`;
+    }
+    await refresh();
+  };
+
   const refresh = async () => {
     if (timer) clearTimeout(timer);
     if (stopped) return;
@@ -137,7 +159,7 @@ export const tenantPage: PageRender = async (outlet, route) => {
     if (stopped) return;
     const focused = document.activeElement instanceof HTMLElement && body.contains(document.activeElement) ? document.activeElement.getAttribute('name') : null;
     clear(body);
-    append(body, ...draw(snapshot, { act, impersonate, base, id, actionsFor }));
+    append(body, ...draw(snapshot, { act, impersonate, verify, lastVerify: () => lastVerify, base, id, actionsFor }));
     if (focused) body.querySelector<HTMLElement>(`[name="${focused}"]`)?.focus();
     const busy = snapshot.sagas.some((s) => s.status === 'running' || s.status === 'compensating') || (snapshot.move !== undefined && !MOVE_DONE.has(snapshot.move.phase));
     body.setAttribute('data-busy', String(busy));
@@ -167,6 +189,8 @@ function waitingOutGrace(sagas: Saga[]): boolean {
 interface Handlers {
   act: (label: string, action: () => Promise<unknown>) => Promise<void>;
   impersonate: (reason: string) => Promise<void>;
+  verify: () => Promise<void>;
+  lastVerify: () => AuditVerify | undefined;
   base: string;
   id: string;
   actionsFor: (snapshot: Snapshot, h: Handlers) => HTMLElement;
@@ -198,6 +222,9 @@ function draw(s: Snapshot, h: Handlers): Child[] {
     section('Lifecycle', ...(s.sagas.length === 0 ? [el('p', {}, 'No saga.')] : s.sagas.map(sagaView))),
     section('Move', moveView(s.move)),
     section('Usage', s.counts ? requestChart(s.counts) : el('p', {}, 'Request counts unavailable.'), s.counts ? classTable(s.counts) : null),
+    section('Quotas', s.quotas ? quotasView(s.quotas) : el('p', {}, t.status === 'deleted' ? 'None: the tenant is erased.' : s.leaving || t.status === 'provisioning' ? 'Not read while the tenant is provisioning or offboarding (its placement is fenced or not ready).' : 'Usage against quotas unavailable.')),
+    section('Rate limits', s.limits ? rateLimitsView(s.limits) : el('p', {}, 'Rate limits unavailable.')),
+    section('Connections', s.connections ? tenantConnectionsView(s.connections) : el('p', {}, 'Connection counts unavailable.')),
     section('Flags', flagsView(s.flags, h)),
     section('Jobs', jobsView(s.jobs, h)),
     t.status === 'deleted'
@@ -224,6 +251,8 @@ function draw(s: Snapshot, h: Handlers): Child[] {
       'Audit trail',
       table('First 20 entries', ['Seq', 'At', 'Action', 'Outcome', 'Actor'], s.audit.map((a) => [a.seq ?? 'pending', when(a.at), a.action, a.outcome, String(a.actor.kind ?? '')])),
       el('a', { attrs: { href: `#/audit?tenant=${encodeURIComponent(t.id)}` } }, 'Search this trail'),
+      el('div', { class: 'actions' }, el('button', { class: 'primary', attrs: { type: 'button', name: 'verify-chain' }, on: { click: () => void h.verify() } }, 'Verify chain')),
+      h.lastVerify() ? auditVerifyView(h.lastVerify() as AuditVerify) : null,
     ),
   ];
 }

@@ -3,6 +3,7 @@ import { TenantAdmin, TenantRecord, TenantRepository } from '@bulkhead/control-p
 import { quoteIdent, withDatabase, withPg } from '@bulkhead/database';
 import { Injectable } from '@nestjs/common';
 import type { Client } from 'pg';
+import { AuditChainTooLongProblem } from './audit.errors';
 import { PLATFORM_TRAIL_ID } from './audit-trail';
 import { ChainReport, TrustedHead, verifyChain } from './chain-verifier';
 
@@ -27,9 +28,7 @@ export class AuditVerifier {
     const trusted = options.checkpoints ?? new Map<string, TrustedHead>();
     const targets: TenantRecord[] = options.tenant ? [await this.admin.find(options.tenant)] : await this.allTenants();
     const reports: ChainReport[] = [];
-    if (!options.tenant) {
-      reports.push(await withConnections(this.config.DATABASE_OWNER_URL, PLATFORM_TRAIL_ID, (clients) => verifyChain(clients, 'public.audit_entries', PLATFORM_TRAIL_ID, 'platform', trusted.get(PLATFORM_TRAIL_ID))));
-    }
+    if (!options.tenant) reports.push(await this.verifyPlatform(trusted.get(PLATFORM_TRAIL_ID)));
     for (const tenant of targets) {
       if (tenant.status === 'deleted' || tenant.status === 'provisioning') continue;
       reports.push(await this.verifyTenant(tenant, trusted.get(tenant.id)));
@@ -37,19 +36,30 @@ export class AuditVerifier {
     return reports;
   }
 
-  private async verifyTenant(tenant: TenantRecord, trusted: TrustedHead | undefined): Promise<ChainReport> {
+  /** The platform's own chain (operator actions, refusals before a tenant was known, query audits). */
+  verifyPlatform(trusted: TrustedHead | undefined, options: { maxEntries?: number } = {}): Promise<ChainReport> {
+    return withConnections(this.config.DATABASE_OWNER_URL, PLATFORM_TRAIL_ID, (clients) => verifyChain(clients, 'public.audit_entries', PLATFORM_TRAIL_ID, 'platform', trusted, options));
+  }
+
+  /**
+   * One tenant's chain where it lives. A placement that cannot be read is reported as a chain that
+   * cannot be checked (not ok), never thrown; a chain longer than `maxEntries` is refused
+   * (`AuditChainTooLongProblem`) before any of it is read.
+   */
+  async verifyTenant(tenant: TenantRecord, trusted: TrustedHead | undefined, options: { maxEntries?: number } = {}): Promise<ChainReport> {
     try {
       const cluster = this.config.clusters.find((candidate) => candidate.key === tenant.cluster);
       if (!cluster) throw new Error(`cluster ${tenant.cluster} is not configured`);
       if (tenant.isolation === 'silo' && tenant.databaseName) {
         return await withConnections(withDatabase(cluster.ownerUrl, tenant.databaseName), tenant.id, (clients) =>
-          verifyChain(clients, 'public.audit_entries', tenant.id, `silo ${tenant.databaseName}`, trusted),
+          verifyChain(clients, 'public.audit_entries', tenant.id, `silo ${tenant.databaseName}`, trusted, options),
         );
       }
       const table = tenant.isolation === 'schema' && tenant.schemaName ? `${quoteIdent(tenant.schemaName)}.audit_entries` : 'public.audit_entries';
       const where = tenant.isolation === 'schema' && tenant.schemaName ? `schema ${tenant.schemaName}` : 'pool';
-      return await withConnections(cluster.ownerUrl, tenant.id, (clients) => verifyChain(clients, table, tenant.id, where, trusted));
+      return await withConnections(cluster.ownerUrl, tenant.id, (clients) => verifyChain(clients, table, tenant.id, where, trusted, options));
     } catch (error) {
+      if (error instanceof AuditChainTooLongProblem) throw error;
       return { tenantId: tenant.id, placement: tenant.isolation, entries: 0, lastSeq: '0', ok: false, firstBadSeq: null, problem: `cannot be checked: ${(error as Error).message}`, checkpoint: null };
     }
   }

@@ -8,7 +8,9 @@ import type { Principal } from '@bulkhead/identity';
 import { CryptoShredder } from './crypto-shredder';
 import { CreateImpersonationDto, ImpersonationGrantList, ImpersonationGrantView, ImpersonationView, ShredView } from './impersonation.dto';
 import { ImpersonationService } from './impersonation.service';
-import { ImpersonationGrantNotFoundProblem, TenantTrailErasedProblem } from './audit.errors';
+import { AuditChainTooLongProblem, AuditVerifyBusyProblem, ImpersonationGrantNotFoundProblem, TenantTrailErasedProblem } from './audit.errors';
+import { AuditVerifyView } from './audit-verify.dto';
+import { AuditVerifyRunner } from './audit-verify.runner';
 import { AuditPage, AuditQuery } from './audit-entry.dto';
 import { AuditReader } from './audit-reader';
 import { AuditTrail } from './audit-trail';
@@ -25,7 +27,35 @@ export class AuditAdminController {
     private readonly tenants: TenantAdmin,
     private readonly impersonation: ImpersonationService,
     private readonly shredder: CryptoShredder,
+    private readonly verifyRunner: AuditVerifyRunner,
   ) {}
+
+  @Post('tenants/:id/audit/verify')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "Verify one tenant's audit chain where it lives, as `bulkhead audit verify --tenant` does: ok, or the first bad sequence number",
+    description:
+      'Against the newest signed checkpoint when AUDIT_CHECKPOINT_FILE is on this host. One chain per request, up to AUDIT_VERIFY_HTTP_MAX_ENTRIES entries (longer: 422, use the CLI), one verification at a time per API instance (else 429). The verdict is recorded in the platform trail (`audit.verify`). A placement that cannot be read answers 200 with the chain not ok and the reason.',
+  })
+  @ApiOkResponse({ type: AuditVerifyView })
+  @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
+  @ApiProblem(TenantTrailErasedProblem)
+  @ApiProblem(new AuditChainTooLongProblem(3_000_000n, 2_000_000))
+  @ApiProblem(AuditVerifyBusyProblem)
+  async verifyTenant(@Param('id', new ParseUUIDPipe()) id: string, @Req() request: { user: Principal; id?: unknown }): Promise<AuditVerifyView> {
+    const tenant = await this.living(id);
+    return this.verifyRunner.tenant(tenant, { ...request.user, requestId: typeof request.id === 'string' ? request.id : undefined });
+  }
+
+  @Post('audit/verify')
+  @HttpCode(200)
+  @ApiOperation({ summary: "Verify the platform's own audit chain (operator actions, early refusals, query audits), bounded like a tenant's" })
+  @ApiOkResponse({ type: AuditVerifyView })
+  @ApiProblem(new AuditChainTooLongProblem(3_000_000n, 2_000_000))
+  @ApiProblem(AuditVerifyBusyProblem)
+  verifyPlatform(@Req() request: { user: Principal; id?: unknown }): Promise<AuditVerifyView> {
+    return this.verifyRunner.platform({ ...request.user, requestId: typeof request.id === 'string' ? request.id : undefined });
+  }
 
   @Post('tenants/:id/audit/shred')
   @HttpCode(200)

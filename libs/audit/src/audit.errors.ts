@@ -13,3 +13,20 @@ export class TenantTrailErasedProblem extends ProblemError {
     super(410, 'tenant_erased', 'Tenant erased', "The tenant was erased: its audit trail and impersonation grants were erased with its data; its erasure certificate remains.");
   }
 }
+
+/** The operator API checks chains up to AUDIT_VERIFY_HTTP_MAX_ENTRIES long; a longer one is the CLI's. */
+export class AuditChainTooLongProblem extends ProblemError {
+  constructor(entries: bigint, max: number) {
+    super(422, 'audit_chain_too_long', 'Audit chain too long to verify here', `The chain holds ${entries} entries, more than the ${max} a request verifies (AUDIT_VERIFY_HTTP_MAX_ENTRIES); run \`bulkhead audit verify --tenant <id>\` instead.`, {
+      entries: Number(entries),
+      maxEntries: max,
+    });
+  }
+}
+
+/** One verification at a time per API process: each holds four owner connections for its length. */
+export class AuditVerifyBusyProblem extends ProblemError {
+  constructor() {
+    super(429, 'audit_verify_busy', 'An audit verification is running', 'This API instance is verifying a chain already; retry in a few seconds.', { retryAfterSeconds: 5 });
+  }
+}

@@ -19,6 +19,7 @@ import { AuditChainer } from './audit-chainer';
 import { JobRunRecorder } from './job-run.recorder';
 import { AuditTrail } from './audit-trail';
 import { AuditVerifier } from './audit-verifier';
+import { AuditVerifyRunner } from './audit-verify.runner';
 import { AuditWriteHook } from './audit-write.hook';
 import { TenantKeyring } from './tenant-keyring';
 
@@ -45,6 +46,7 @@ import { TenantKeyring } from './tenant-keyring';
     JobRunRecorder,
     AuditWriteHook,
     AuditVerifier,
+    AuditVerifyRunner,
     { provide: APP_GUARD, useClass: AuditIntentGuard },
   ],
   exports: [AuditTrail, AuditChainer, AuditKeys, TenantKeyring, AuditVerifier, RefusalRecorder, PROBLEM_OBSERVER, ImpersonationService, IMPERSONATION_VERIFIER, CryptoShredder, QueryAuditor],

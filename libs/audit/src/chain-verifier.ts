@@ -1,4 +1,5 @@
 import type { Client } from 'pg';
+import { AuditChainTooLongProblem } from './audit.errors';
 import { genesisHash } from './chain-hash';
 
 const BATCH = 20_000;
@@ -65,6 +66,7 @@ export async function verifyChain(
   tenantId: string,
   placement: string,
   trusted?: TrustedHead,
+  options: { maxEntries?: number } = {},
 ): Promise<ChainReport> {
   const pool: readonly Client[] = Array.isArray(clients) ? (clients as readonly Client[]) : [clients as Client];
   const tables = tablesOf(table);
@@ -84,6 +86,8 @@ export async function verifyChain(
   const maxSeq = BigInt(bounds.rows[0].max ?? '0');
   const headSeq = BigInt(bounds.rows[0].head_seq ?? '0');
   const end = maxSeq > headSeq ? maxSeq : headSeq;
+  // Bounded callers (the operator API) refuse a chain longer than they may check, before reading any of it.
+  if (options.maxEntries !== undefined && end > BigInt(options.maxEntries)) throw new AuditChainTooLongProblem(end, options.maxEntries);
   const starts: bigint[] = [];
   for (let start = 1n; start <= end; start += BigInt(BATCH)) starts.push(start);
   // The content pass cuts the id space where the order pass cuts the seqs: about as many entries each.

@@ -4,6 +4,8 @@ export { AuditTrail, PLATFORM_TRAIL_ID } from './audit-trail';
 export { AuditChainer } from './audit-chainer';
 export type { AuditEvent, AuditActor } from './audit-event';
 export { AuditVerifier } from './audit-verifier';
+export { AuditVerifyView, ChainReportView } from './audit-verify.dto';
+export { AuditChainTooLongProblem, AuditVerifyBusyProblem } from './audit.errors';
 export { verifyChain, type ChainReport, type TrustedHead } from './chain-verifier';
 export { chainHash, genesisHash, leafHash, linkHash } from './chain-hash';
 export { encodeEntry, type EncodedEntry } from './entry-encoding';

@@ -331,6 +331,16 @@ export class BulkheadConfig {
   @Max(3600)
   AUDIT_IMPERSONATION_MAX_SECONDS = 900;
 
+  /**
+   * The longest chain the operator API verifies in a request (`POST .../audit/verify`); a longer
+   * one is refused (422) and left to `bulkhead audit verify`, which has no such bound.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000_000)
+  AUDIT_VERIFY_HTTP_MAX_ENTRIES = 2_000_000;
+
   /** Schemas kept created and migrated ahead of signups, per cluster (the warm pool; 0: none). */
   @Transform(toInt)
   @IsInt()

@@ -18,6 +18,7 @@ import { TenantProvisioner } from './registry/tenant-provisioner';
 import { TenantRegistry } from './registry/tenant-registry';
 import { TenantRepository } from './registry/tenant.repository';
 import { TenantsAdminController } from './registry/tenants.admin.controller';
+import { ConnectionsAdminController } from './placement/connections.admin.controller';
 
 /** The registry, the clusters and the router to each tenant's placement; global, composed by the tenancy lib. */
 @Module({})
@@ -26,7 +27,7 @@ export class ControlPlaneModule {
     return {
       module: ControlPlaneModule,
       global: true,
-      controllers: options.http ? [TenantsAdminController] : [],
+      controllers: options.http ? [TenantsAdminController, ConnectionsAdminController] : [],
       providers: [
         { provide: CONTROL_PLANE_OPTIONS, useValue: options },
         {

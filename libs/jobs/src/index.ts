@@ -5,4 +5,4 @@ export { JobHandlerProvider } from './job-handler.decorator';
 export { JobBacklogFullProblem, JobsUnavailableProblem } from './jobs.errors';
 export { jobsQueueKeys, PLATFORM_KEY } from './jobs.constants';
 export { JobRunObserverProvider, type JobRun, type JobRunObserver } from './job-run.observer';
-export { JobsOverview, type JobsCounts } from './jobs-overview';
+export { JobsOverview, type JobsCounts, type QueueCounts } from './jobs-overview';

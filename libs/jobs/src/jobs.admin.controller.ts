@@ -4,6 +4,7 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, ParseUUIDPipe, 
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { JobPolicyDto } from './jobs.admin.dto';
 import { FAIR_QUEUE } from './jobs.constants';
+import { JobsOverview } from './jobs-overview';
 
 /** The operator's view of background work: backlog, in flight and oldest wait per tenant. */
 @ApiTags('admin')
@@ -11,13 +12,19 @@ import { FAIR_QUEUE } from './jobs.constants';
 @OperatorOnly()
 @Controller('v1/admin/jobs')
 export class JobsAdminController {
-  constructor(@Inject(FAIR_QUEUE) private readonly queue: FairQueue) {}
+  constructor(
+    @Inject(FAIR_QUEUE) private readonly queue: FairQueue,
+    private readonly jobs: JobsOverview,
+  ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Queue totals and the 100 most backlogged tenants' })
+  @ApiOperation({
+    summary: "Fair-queue totals, each BullMQ queue's raw job counts by state (waiting, active, delayed, prioritized, waiting-children, paused, completed, failed), and the 100 most backlogged tenants",
+    description: 'Jobs buffered in the fair queue per tenant are not in BullMQ yet: they count in the totals (backlog), not in the queue states.',
+  })
   async overview() {
-    const [totals, tenants] = await Promise.all([this.queue.stats(), this.queue.backloggedTenants(100)]);
-    return { totals, tenants: await Promise.all(tenants.map((tenant) => this.queue.tenantStats(tenant))) };
+    const [totals, queues, tenants] = await Promise.all([this.queue.stats(), this.jobs.queues(), this.queue.backloggedTenants(100)]);
+    return { totals, queues, tenants: await Promise.all(tenants.map((tenant) => this.queue.tenantStats(tenant))) };
   }
 
   @Get('tenants/:id')

@@ -11,3 +11,10 @@ export class UsageRangeInvalidProblem extends ProblemError {
     super(400, 'usage_range_invalid', 'Invalid usage range', detail);
   }
 }
+
+/** A tenant still provisioning, or erased: it has no placement whose usage could be read. */
+export class TenantUsageUnavailableProblem extends ProblemError {
+  constructor(status: string) {
+    super(409, 'tenant_usage_unavailable', 'Tenant usage unavailable', `The tenant is ${status}: it has no placement to read usage from.`);
+  }
+}

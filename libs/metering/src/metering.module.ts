@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { FleetUsageService } from './admin/fleet-usage.service';
+import { TenantQuotaUsageService } from './admin/tenant-quota-usage.service';
 import { UsageAdminController } from './admin/usage.admin.controller';
 import { UsageEventsController } from './ingest/usage-events.controller';
 import { UsageIngestService } from './ingest/usage-ingest.service';
@@ -22,7 +23,7 @@ import { UsageReconciler } from './billing/usage-reconciler';
 @Module({
   imports: [DiscoveryModule],
   controllers: [UsageEventsController, UsageController, UsageAdminController, BillingAdminController],
-  providers: [MeterCatalog, PlanCatalog, UsageWriter, UsageRecorder, UsageIngestService, UsageReportService, FleetUsageService, UsageReconciler, BillingExportService, StripeMeterEventSender, ReconcileUsageHandler, QuotaAlertJob],
+  providers: [MeterCatalog, PlanCatalog, UsageWriter, UsageRecorder, UsageIngestService, UsageReportService, FleetUsageService, TenantQuotaUsageService, UsageReconciler, BillingExportService, StripeMeterEventSender, ReconcileUsageHandler, QuotaAlertJob],
   exports: [MeterCatalog, PlanCatalog, UsageRecorder, UsageReportService, UsageReconciler, BillingExportService, StripeMeterEventSender],
 })
 export class MeteringModule {}

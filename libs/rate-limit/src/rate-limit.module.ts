@@ -3,6 +3,8 @@ import { RateLimitRedis } from './rate-limit.redis';
 import { RequestCountsController } from './request-counts.controller';
 import { RequestCountsReader } from './request-counts.reader';
 import { TenantRateLimiter } from './tenant-rate-limiter';
+import { TenantRateLimitsController } from './tenant-rate-limits.controller';
+import { TenantRateLimitsReader } from './tenant-rate-limits.reader';
 
 /**
  * The limiter, its Redis connection and the operator's read of the request counts. Its guard is
@@ -12,8 +14,8 @@ import { TenantRateLimiter } from './tenant-rate-limiter';
  */
 @Global()
 @Module({
-  controllers: [RequestCountsController],
-  providers: [RateLimitRedis, TenantRateLimiter, RequestCountsReader],
+  controllers: [RequestCountsController, TenantRateLimitsController],
+  providers: [RateLimitRedis, TenantRateLimiter, RequestCountsReader, TenantRateLimitsReader],
   exports: [TenantRateLimiter, RequestCountsReader],
 })
 export class RateLimitModule {}

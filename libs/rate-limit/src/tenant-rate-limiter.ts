@@ -6,7 +6,21 @@ import { LocalRequestCounts } from './local-request-counts';
 import { RateDecision } from './rate-decision';
 import { RateLimitRedis } from './rate-limit.redis';
 import { bindTakeScript, TakeCall } from './rate-limit.script';
-import { RatePolicies } from './rate-policy';
+import { RatePolicies, RatePolicy } from './rate-policy';
+
+/** A tenant's policies per route class as `take` applies them now (see `policiesOf`). */
+export interface EffectivePolicies {
+  /** Its tier's configured limits. */
+  readonly tier: Readonly<Record<RouteClass, RatePolicy>>;
+  /** Enforced through Redis for the fleet: the tier's, or lowered while the tenant is flagged noisy. */
+  readonly shared: Readonly<Record<RouteClass, RatePolicy>>;
+  /** This process's share of them, enforced in memory while Redis is unreachable. */
+  readonly local: Readonly<Record<RouteClass, RatePolicy>>;
+  /** The noisy-neighbour factor applied, or null when the tenant is not throttled. */
+  readonly throttleFactor: number | null;
+  /** True while this process decides in memory (Redis unreachable or slow). */
+  readonly inMemory: boolean;
+}
 import { countsKey, limiterKey, minuteOf, refusedField } from './request-count.keys';
 
 /**
@@ -22,6 +36,7 @@ export class TenantRateLimiter {
   /** Tenants whose limits are lowered (flagged noisy), and the lowered policies; empty: no lookup cost beyond a size check. */
   private throttled: ReadonlySet<string> = new Set();
   private throttledPolicies: RatePolicies | undefined;
+  private throttleFactor = 1;
   private readonly script: TakeCall;
   private readonly local = new LocalRateLimiter();
   private readonly localCounts = new LocalRequestCounts();
@@ -49,6 +64,24 @@ export class TenantRateLimiter {
   throttle(tenantIds: Iterable<string>, factor: number): void {
     this.throttled = new Set(tenantIds);
     if (this.throttled.size > 0 && !this.throttledPolicies) this.throttledPolicies = new RatePolicies(this.config, factor);
+    this.throttleFactor = factor;
+  }
+
+  /**
+   * What `take` would enforce for this tenant now, as this process sees it: its tier's policies,
+   * or the lowered ones while it is flagged noisy (the flag reaches every instance through the
+   * detector's announcements), and whether decisions are taken in memory because Redis is away.
+   */
+  policiesOf(tenantId: string, tier: TenantTier): EffectivePolicies {
+    const throttled = this.throttled.size > 0 && this.throttled.has(tenantId);
+    const policies = throttled ? (this.throttledPolicies as RatePolicies) : this.policies;
+    return {
+      tier: this.policies.shared[tier],
+      shared: policies.shared[tier],
+      local: policies.local[tier],
+      throttleFactor: throttled ? this.throttleFactor : null,
+      inMemory: this.degraded,
+    };
   }
 
   async take(tenantId: string, tier: TenantTier, routeClass: RouteClass): Promise<RateDecision> {

@@ -7,7 +7,8 @@ import { PlacedTenant, Placement } from './placement';
 import { InvalidPlacementError } from './placement.errors';
 import { SharedDataSources } from './shared-data-sources';
 import { SiloDataSources } from './silo-data-sources';
-import { FairPoolGate, GateSnapshot } from './fair-pool-gate';
+import { FairPoolGate, GateLane, GateSnapshot } from './fair-pool-gate';
+import { PoolCounts } from './silo-data-sources';
 
 /**
  * Maps a tenant to its placement, for every unit of work: the shared pool (pool model), the
@@ -43,8 +44,7 @@ export class DataSourceRouter {
   async use<T>(tenant: PlacedTenant, work: (placement: Placement) => Promise<T>, options: { critical: boolean }): Promise<T> {
     const silo = tenant.isolation === 'silo';
     const admission = {
-      pool: silo ? `silo:${tenant.tenantId}` : `shared:${tenant.cluster}`,
-      capacity: silo ? this.config.SILO_POOL_MAX : this.config.DATABASE_POOL_MAX,
+      ...this.poolOf(tenant),
       tenantId: tenant.tenantId,
       weight: this.config.poolTierWeights[tenant.tier],
       critical: options.critical,
@@ -76,6 +76,27 @@ export class DataSourceRouter {
     this.holdListener = listener;
   }
 
+  /**
+   * One tenant's connections in this process: its lane at the gate of the pool its placement
+   * uses, and that pool's driver counts (its silo pool, or its cluster's shared pool; none when
+   * not open here yet).
+   */
+  tenantConnections(tenant: Pick<PlacedTenant, 'tenantId' | 'isolation' | 'cluster'>): { gate: GateLane; pool: PoolCounts | null } {
+    const { pool, capacity } = this.poolOf(tenant);
+    const gate = this.gate.laneOf(pool, tenant.tenantId, capacity);
+    if (tenant.isolation === 'silo') return { gate, pool: this.silos.poolOf(tenant.tenantId) ?? null };
+    return { gate, pool: this.sharedPools.counts().find((entry) => entry.cluster === tenant.cluster)?.pool ?? null };
+  }
+
+  /** Every pool of this process: each cluster's shared pool that is open here, and the silo pools' totals. */
+  connectionStats(): { gate: GateSnapshot; shared: Array<{ cluster: string; pool: PoolCounts }>; silos: { open: number; connections: number; maxConnections: number; poolMax: number } } {
+    return {
+      gate: this.gate.snapshot(),
+      shared: this.sharedPools.counts(),
+      silos: { open: this.silos.open, connections: this.silos.connections, maxConnections: this.silos.maxConnections, poolMax: this.config.SILO_POOL_MAX },
+    };
+  }
+
   poolStats(): PoolStats {
     const pool = (this.shared.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } }).master;
     return {
@@ -83,6 +104,13 @@ export class DataSourceRouter {
       shared: { total: pool?.totalCount ?? 0, idle: pool?.idleCount ?? 0, waiting: pool?.waitingCount ?? 0 },
       siloPools: this.silos.open,
     };
+  }
+
+  /** The gate's pool key of a placement, and that pool's size. */
+  private poolOf(tenant: Pick<PlacedTenant, 'tenantId' | 'isolation' | 'cluster'>): { pool: string; capacity: number } {
+    return tenant.isolation === 'silo'
+      ? { pool: `silo:${tenant.tenantId}`, capacity: this.config.SILO_POOL_MAX }
+      : { pool: `shared:${tenant.cluster}`, capacity: this.config.DATABASE_POOL_MAX };
   }
 
   private searchPathOf(tenant: PlacedTenant): string {

@@ -51,6 +51,25 @@ export interface GateSnapshot {
   readonly eventLoopUtilisation: number | undefined;
 }
 
+/** One tenant at one pool's gate, as a status page sees it. */
+export interface GateLane {
+  /** `shared:<cluster>` or `silo:<tenant id>`. */
+  readonly pool: string;
+  /** Units of work of this tenant holding a connection. */
+  readonly inUse: number;
+  /** Units of work of this tenant waiting for one. */
+  readonly waiting: number;
+  /** Connections it may hold now: the pool's size, unless the governor lowered it. */
+  readonly limit: number;
+  /** What it holds at most while other tenants wait (TENANT_MAX_CONNECTIONS). */
+  readonly capWhileOthersWait: number;
+  /** Waiters beyond this many are refused at once (TENANT_MAX_QUEUE). */
+  readonly maxQueue: number;
+  /** The pool's size in this process; units of work of every tenant holding a connection. */
+  readonly capacity: number;
+  readonly poolInUse: number;
+}
+
 export interface GateRequest {
   /** Which pool the unit of work will draw from: the shared pool, or one silo's. */
   pool: string;
@@ -205,6 +224,22 @@ export class FairPoolGate implements OnModuleDestroy {
       shed: { excess: this.shedExcess, timeout: this.shedTimeout },
       heldBack,
       eventLoopUtilisation: this.governor ? this.load.utilisation : undefined,
+    };
+  }
+
+  /** A tenant's lane at one pool; a tenant with nothing held or waiting there has no lane, and gets zeros. */
+  laneOf(poolKey: string, tenantId: string, capacity: number): GateLane {
+    const pool = this.pools.get(poolKey);
+    const lane = pool?.lanes.get(tenantId);
+    return {
+      pool: poolKey,
+      inUse: lane?.active ?? 0,
+      waiting: lane?.waiting.length ?? 0,
+      limit: lane?.limit ?? capacity,
+      capWhileOthersWait: this.tenantCap,
+      maxQueue: this.maxQueue,
+      capacity: pool?.capacity || capacity,
+      poolInUse: pool?.active ?? 0,
     };
   }
 

@@ -33,6 +33,14 @@ interface Entry {
   closed?: () => void;
 }
 
+/** A driver pool's connections: open, idle, callers queued inside the driver, and its size. */
+export interface PoolCounts {
+  readonly total: number;
+  readonly idle: number;
+  readonly waiting: number;
+  readonly max: number;
+}
+
 export interface SiloLease {
   dataSource: DataSource;
   release(): void;
@@ -96,6 +104,14 @@ export class SiloDataSources implements OnApplicationShutdown {
   /** Silo connections open or opening in this process right now. */
   get connections(): number {
     return this.sockets;
+  }
+
+  /** The driver's counts of a tenant's silo pool in this process, if one is open (a status page's read: walks the pools). */
+  poolOf(tenantId: string): PoolCounts | undefined {
+    for (const entry of this.entries.values()) {
+      if (entry.tenantId === tenantId) return { total: entry.pool.totalCount, idle: entry.pool.idleCount, waiting: entry.pool.waitingCount, max: this.config.SILO_POOL_MAX };
+    }
+    return undefined;
   }
 
   async acquire(tenant: PlacedTenant): Promise<SiloLease> {
