@@ -1,14 +1,16 @@
 /**
  * Silo tenants at the scale the architecture quotes (2,000 database-per-tenant tenants on one API
- * process), in its own database (bulkhead_silobench and its silo databases):
- *  - the silos are copied from a template database provisioned once at the current data version
- *    (CREATE DATABASE ... TEMPLATE, then the same grants and registry row provisioning writes);
- *  - one API process in this process, load (autocannon) from a separate one: round-robin over
- *    every silo (request i goes to tenant i mod N, the worst case for any cache of pools) against the
- *    same load over 24 silos whose pools all stay open (the no-churn baseline);
- *  - both directly against PostgreSQL and behind our own PgBouncer (transaction pooling).
- * Sizes scale with BENCH_SCALE (0.05: a smoke run over 100 silos). The silo databases are dropped at
- * the end unless BENCH_KEEP_SILOS=1, and reused by the next run when they are still there.
+ * process), on a PostgreSQL cluster of its own (the shared server's max_connections = 100 cannot
+ * hold a connection per silo): database bulkhead_silobench and its silo databases, the silos copied
+ * from a template provisioned once at the current data version (CREATE DATABASE ... TEMPLATE, then
+ * the grants and registry row provisioning writes). One API process in this process, load
+ * (autocannon) from a separate one: round-robin over every silo (request i goes to tenant i mod N,
+ * the worst case for any cache of pools) against the same load over 24 silos whose pools all stay
+ * open (the no-churn baseline). Four ways to serve them: directly and behind our own PgBouncer
+ * (transaction pooling), each with fewer server connections than silos (every request starts a
+ * backend) and with a server connection per silo (held by the API's pools within a budget that
+ * covers them, or by PgBouncer while the API keeps its budget of 80). Sizes scale with
+ * BENCH_SCALE (0.05: a smoke run over 100 silos). The cluster is removed at the end.
  */
 import { BulkheadConfig, loadConfig } from '@bulkhead/config';
 import { SiloDataSources } from '@bulkhead/control-plane';
@@ -25,6 +27,7 @@ import { BenchSection } from '../bench-section';
 import { runLoad } from '../load/run-load';
 import { pgBouncerVersion, startPgBouncer } from '../silo-scale/pgbouncer';
 import { seconds } from '../tier-router/support';
+import { startFaultPostgres } from '../../test/support/fault-services';
 
 const RAW_SCALE = Number(process.env.BENCH_SCALE ?? '1');
 const SCALE = RAW_SCALE > 0 ? RAW_SCALE : 1;
@@ -44,9 +47,10 @@ const TEMPLATE_ID = '00000000-0000-4000-8000-000000000000';
 
 const BENCH_RATE_LIMITS = 'read:6000000,write:6000000,export:6000000,ingest:6000000';
 
+/** Every silo can hold one server connection, with room for the shared pools and the probes. */
+const MAX_CONNECTIONS = SILOS + 300;
+
 const ENV: Record<string, string> = {
-  DATABASE_URL: `postgres://bulkhead_app:bulkhead_app@127.0.0.1:5432/${DATABASE}`,
-  DATABASE_OWNER_URL: `postgres://bulkhead_owner:bulkhead_owner@127.0.0.1:5432/${DATABASE}`,
   DEV_ISSUER: 'true',
   DEV_ISSUER_KEY_FILE: '.data/silobench-issuer-key.json',
   LOG_LEVEL: 'warn',
@@ -90,24 +94,6 @@ const log = (message: string) => process.stderr.write(`silo-scale: ${message}\n`
 
 function adminUrl(config: BulkheadConfig, database = DATABASE): string {
   return withDatabase(config.DATABASE_ADMIN_URL, database);
-}
-
-/** The silos of an earlier run kept with BENCH_KEEP_SILOS=1, when they are all still there at the current data version. */
-async function reusable(config: BulkheadConfig, version: number): Promise<Silo[] | null> {
-  const exists = await withPg(config.DATABASE_ADMIN_URL, 'silobench', (c) => c.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]));
-  if (!exists.rowCount) return null;
-  const rows = await withPg(config.DATABASE_OWNER_URL, 'silobench', (c) =>
-    c.query<{ id: string; database_name: string }>(
-      "SELECT id, database_name FROM tenants WHERE slug LIKE 'scale-%' AND status = 'active' AND data_version = $1 ORDER BY slug",
-      [version],
-    ),
-  ).catch(() => null);
-  if (!rows || rows.rowCount !== SILOS) return null;
-  const databases = await withPg(config.DATABASE_ADMIN_URL, 'silobench', (c) =>
-    c.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_database WHERE datname = ANY($1)', [rows.rows.map((r) => r.database_name)]),
-  );
-  if (databases.rows[0].n !== SILOS) return null;
-  return rows.rows.map((r) => ({ id: r.id, databaseName: r.database_name }));
 }
 
 /**
@@ -157,30 +143,19 @@ async function provisionSilos(config: BulkheadConfig): Promise<{ silos: Silo[]; 
   };
 }
 
-async function dropSilos(config: BulkheadConfig, silos: Silo[]): Promise<void> {
-  log(`dropping ${silos.length} silo databases`);
-  const admins = await Promise.all(Array.from({ length: LANES }, () => connectPg(config.DATABASE_ADMIN_URL, 'silobench-drop')));
-  try {
-    const names = [...silos.map((s) => s.databaseName), databaseNameFor(TEMPLATE_ID, DATABASE)];
-    let next = 0;
-    await Promise.all(admins.map(async (admin) => {
-      for (let i = next++; i < names.length; i = next++) await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(names[i])} WITH (FORCE)`);
-    }));
-    await admins[0].query(`DROP DATABASE IF EXISTS ${quoteIdent(DATABASE)} WITH (FORCE)`);
-  } finally {
-    await Promise.all(admins.map((admin) => admin.end()));
-  }
-}
-
 /** One run on a fresh API instance (this process), load from another process, connections sampled every ~10 ms. */
 async function measure(label: string, silos: Silo[], env: Record<string, string>): Promise<Run> {
   const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
   Object.assign(process.env, env);
   const config = loadConfig();
-  for (const [key, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
+  // The app's own configuration is read from the environment as its modules start: the run's
+  // settings stay in place until it is created (restored in the finally below, or just after).
+  const restore = () => {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  };
   const prefix = `${DATABASE}\\_t\\_%`;
   const sampler = await connectPg(adminUrl(config), 'silobench-probe');
   const sessions = async () => {
@@ -190,7 +165,11 @@ async function measure(label: string, silos: Silo[], env: Record<string, string>
   };
   let app: NestFastifyApplication | undefined;
   try {
-    app = await createHttpApp(ApiModule, config, { docs: false });
+    try {
+      app = await createHttpApp(ApiModule, config, { docs: false });
+    } finally {
+      restore();
+    }
     await app.listen(0, '127.0.0.1');
     const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
     const pools = app.get(SiloDataSources);
@@ -243,6 +222,7 @@ async function measure(label: string, silos: Silo[], env: Record<string, string>
       ),
     };
   } finally {
+    restore();
     if (app) await app.close().catch(() => undefined);
     await sampler.end().catch(() => undefined);
   }
@@ -318,61 +298,74 @@ function verdict(name: string, baseline: Run, churn: Run, share: number): string
 
 export async function siloScaleBench(): Promise<BenchSection> {
   const started = process.hrtime.bigint();
-  const saved = Object.fromEntries(Object.keys(ENV).map((key) => [key, process.env[key]]));
-  Object.assign(process.env, ENV);
+  log(`starting a PostgreSQL cluster of its own (max_connections = ${MAX_CONNECTIONS})`);
+  const cluster = await startFaultPostgres({ settings: [`max_connections=${MAX_CONNECTIONS}`, 'fsync=on', 'shared_buffers=256MB'] });
+  const at = (role: string, database: string) => `postgres://${role}:${role}@127.0.0.1:${cluster.port}/${database}`;
+  const env = { ...ENV, DATABASE_URL: at('bulkhead_app', DATABASE), DATABASE_OWNER_URL: at('bulkhead_owner', DATABASE), DATABASE_ADMIN_URL: cluster.adminUrl() };
+  const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
+  Object.assign(process.env, env);
   try {
     const config = loadConfig();
-    const version = migrationsOf(migrationSourcesFor(DOMAINS), 'tenant').length;
-    const kept = await reusable(config, version);
-    const { silos, note } = kept ? { silos: kept, note: `kept from an earlier run (BENCH_KEEP_SILOS=1) at data version ${version}` } : await provisionSilos(config);
+    const { silos, note } = await provisionSilos(config);
     const share = BUDGET - POOL_MAX;
     const fresh = await freshBackendCost(config, silos);
     const load = (await import('node:os')).loadavg()[0];
     const baselineSilos = silos.slice(0, BASELINE_SILOS);
+    // A budget that holds a connection per silo (one each: round-robin never asks a silo for two at once).
+    const perSilo = { DATABASE_CONNECTION_BUDGET: String(SILOS + POOL_MAX + 20), SILO_POOL_MAX: '1', TENANT_MAX_CONNECTIONS: '1' };
+    const perSiloShare = SILOS + 20;
     const direct = await interleaved('direct', silos, baselineSilos, {});
-    const bouncer = await startPgBouncer({
-      upstreamPort: 5432,
-      pools: { [DATABASE]: POOL_MAX },
-      defaultPoolSize: SILO_POOL_MAX,
-      maxUserConnections: PGBOUNCER_SERVER_CONNECTIONS,
-      users: { bulkhead_app: 'bulkhead_app' },
-    });
-    let pgbouncer: { baseline: Run; churn: Run };
-    try {
-      const env = { DATABASE_URL: bouncer.through(config.DATABASE_URL) };
-      pgbouncer = await interleaved('PgBouncer', silos, baselineSilos, env);
-    } finally {
-      await bouncer.stop();
-    }
-    if (process.env.BENCH_KEEP_SILOS !== '1') await dropSilos(config, silos);
+    const directPerSilo = await interleaved('direct, a connection per silo', silos, baselineSilos, perSilo);
+    const behind = async (name: string, maxUserConnections: number, defaultPoolSize: number) => {
+      const bouncer = await startPgBouncer({
+        upstreamPort: cluster.port,
+        pools: { [DATABASE]: POOL_MAX },
+        defaultPoolSize,
+        maxUserConnections,
+        users: { bulkhead_app: 'bulkhead_app' },
+      });
+      try {
+        return await interleaved(name, silos, baselineSilos, { DATABASE_URL: bouncer.through(config.DATABASE_URL) });
+      } finally {
+        await bouncer.stop();
+      }
+    };
+    const pgbouncer = await behind('PgBouncer', PGBOUNCER_SERVER_CONNECTIONS, SILO_POOL_MAX);
+    const pgbouncerPerSilo = await behind('PgBouncer, a server connection per silo', SILOS + POOL_MAX + 20, 1);
 
     const command = `BENCH_SCALE=${SCALE} npm run bench -- silo-scale`;
     const markdown = [
       `Reproduce with \`${command}\` (BENCH_SCALE=${SCALE} for these figures: ${SILOS} silo tenants; 0.05 is a smoke run over 100). ` +
-        `Own database \`${DATABASE}\` and its ${SILOS} silo databases, ${note}; dropped after the run unless BENCH_KEEP_SILOS=1 (then the next run reuses them). ` +
-        `2-core shared machine, PostgreSQL 15 (max_connections = 100) on the same host. Whole scenario: ${Math.round(seconds(started))} s.`,
+        `A PostgreSQL 15 cluster of the scenario's own on this host (max_connections = ${MAX_CONNECTIONS}, shared_buffers = 256MB, fsync on; the shared server's 100 connections cannot hold one per silo), ` +
+        `database \`${DATABASE}\` and ${SILOS} silo databases, ${note}; the cluster is removed afterwards. 2-core shared machine. Whole scenario: ${Math.round(seconds(started))} s.`,
       '',
       `One API process (in the bench process) with DATABASE_CONNECTION_BUDGET=${BUDGET}, DATABASE_POOL_MAX=${POOL_MAX} (the shared pool), so the silo pools share ${share} connections; ` +
-        `SILO_POOL_MAX=${SILO_POOL_MAX}, TENANT_MAX_CONNECTIONS=${SILO_POOL_MAX}, TENANT_CACHE_TTL_MS=${config.TENANT_CACHE_TTL_MS} (default). ` +
+        `SILO_POOL_MAX=${SILO_POOL_MAX}, TENANT_MAX_CONNECTIONS=${SILO_POOL_MAX}, TENANT_CACHE_TTL_MS=${config.TENANT_CACHE_TTL_MS} (default); "a connection per silo" runs with DATABASE_CONNECTION_BUDGET=${perSilo.DATABASE_CONNECTION_BUDGET}, SILO_POOL_MAX=1, TENANT_MAX_CONNECTIONS=1. ` +
         `Load from a separate process: autocannon, ${CONNECTIONS} connections, ${DURATION_S} s per run after a warm-up of one request per silo (JIT, registry cache, and each silo's role check, which runs once per database per process), best of ${ROUNDS} rounds alternating baseline and churn (errors summed over all rounds), \`GET /v1/orders\` (list; the silos hold no orders), one token per tenant, ` +
         `request i going to tenant i mod N: round-robin over more silos than connections is the worst case for any cache of pools, every request finds its silo's pool closed. ` +
         `The baseline runs the same load over ${BASELINE_SILOS} silos whose pools all stay open. Each run on a fresh API instance. ` +
         `"Peak silo connections of the API" counts its own sockets (to PostgreSQL, or to PgBouncer), which is what the budget bounds; ` +
         `"server backends" are sampled from pg_stat_activity (${direct.churn.samples} samples in the direct churn run).`,
       '',
-      `Behind PgBouncer ${pgBouncerVersion()} (Debian's package, our own instance on a spare port): transaction pooling, a server pool of ${POOL_MAX} for the shared database and ${SILO_POOL_MAX} for each silo database, ` +
-        `max_user_connections=${PGBOUNCER_SERVER_CONNECTIONS} for the runtime role (PgBouncer closes an idle server connection of another database to open one for a new database).`,
+      `Behind PgBouncer ${pgBouncerVersion()} (Debian's package, our own instance on a spare port): transaction pooling, a server pool of ${POOL_MAX} for the shared database and ${SILO_POOL_MAX} for each silo database with ` +
+        `max_user_connections=${PGBOUNCER_SERVER_CONNECTIONS} for the runtime role (PgBouncer closes an idle server connection of another database to open one for a new database); ` +
+        `"a server connection per silo": a pool of 1 for each silo database and max_user_connections=${SILOS + POOL_MAX + 20}, the API keeping its budget of ${BUDGET}.`,
       '',
-      ...table([direct.baseline, direct.churn, pgbouncer.baseline, pgbouncer.churn]),
+      ...table([direct.baseline, direct.churn, directPerSilo.baseline, directPerSilo.churn, pgbouncer.baseline, pgbouncer.churn, pgbouncerPerSilo.baseline, pgbouncerPerSilo.churn]),
       '',
       verdict('Direct', direct.baseline, direct.churn, share),
       '',
+      verdict('Direct, a connection per silo', directPerSilo.baseline, directPerSilo.churn, perSiloShare),
+      '',
       verdict('Behind PgBouncer', pgbouncer.baseline, pgbouncer.churn, share),
+      '',
+      verdict('Behind PgBouncer, a server connection per silo', pgbouncerPerSilo.baseline, pgbouncerPerSilo.churn, share),
       '',
       `What a churned request costs the server whatever the API does (${SILOS > 30 ? 30 : SILOS} silos, one after another, no API in between): a fresh backend ${fmt(fresh.connect)} ms to connect, ` +
         `${fmt(fresh.firstRead)} ms for its first tenant read (the backend loads its catalog caches), ${fmt(fresh.end)} ms to exit (load average ${fmt(load, 1)} on 2 cores when measured). ` +
-        `Round-robin over more silos than connections pays the first two on every request: directly, and behind PgBouncer too (its server connections are per database, ` +
-        `so a new database needs a new backend). The API adds no round trip of its own to a silo pool's open or close.`,
+        `With fewer server connections than silos, round-robin pays the first two on every request: directly, and behind PgBouncer too (its server connections are per database, ` +
+        `so a new database needs a new backend). The API adds no round trip of its own to a silo pool's open or close. ` +
+        `With a server connection per silo, the backends stay: directly the API's pools hold them (its budget must cover the silos), behind PgBouncer PgBouncer does, and the API's own sockets to it stay within its budget.`,
     ].join('\n');
     return { title: `Silo tenants at scale: ${SILOS} silos round-robin on one API process`, markdown };
   } finally {
@@ -380,5 +373,6 @@ export async function siloScaleBench(): Promise<BenchSection> {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
     }
+    await cluster.destroy();
   }
 }
