@@ -8,31 +8,68 @@ export interface TenantSettingScope {
 }
 
 const engines = new WeakMap<DataSource, DatabaseEngine>();
-const detecting = new WeakMap<DataSource, Promise<DatabaseEngine>>();
+/** By database (server and name): a silo's pool is reopened as a new data source each time it was evicted. */
+const byDatabase = new Map<string, DatabaseEngine>();
+const detecting = new Map<string, Promise<DatabaseEngine>>();
+const BY_DATABASE_LIMIT = 10_000;
 
 /**
- * The engine behind a data source, asked once per pool and then known synchronously, so the hot
- * path pays a map lookup, not a round trip. A failed probe is forgotten and asked again.
+ * The engine behind a data source, asked once per database per process and then known
+ * synchronously, so the hot path pays a map lookup, not a round trip. Keyed by the database the
+ * pool connects to, not by the data source: a silo's pool closed by the connection budget and
+ * opened again is a new data source over the same database, and asking again cost every churned
+ * request of a silo a query on its fresh backend. A failed probe is forgotten and asked again.
  */
 export function engineOf(dataSource: DataSource): DatabaseEngine | Promise<DatabaseEngine> {
   const known = engines.get(dataSource);
   if (known) return known;
-  let pending = detecting.get(dataSource);
+  const key = databaseKeyOf(dataSource);
+  const remembered = byDatabase.get(key);
+  if (remembered) {
+    engines.set(dataSource, remembered);
+    return remembered;
+  }
+  let pending = detecting.get(key);
   if (!pending) {
     pending = detectDatabaseEngine({ query: async (text) => ({ rows: await dataSource.query(text) }) }).then(
       (engine) => {
-        engines.set(dataSource, engine);
-        detecting.delete(dataSource);
+        if (byDatabase.size >= BY_DATABASE_LIMIT) byDatabase.clear();
+        byDatabase.set(key, engine);
+        detecting.delete(key);
         return engine;
       },
       (error: unknown) => {
-        detecting.delete(dataSource);
+        detecting.delete(key);
         throw error;
       },
     );
-    detecting.set(dataSource, pending);
+    detecting.set(key, pending);
   }
-  return pending;
+  return pending.then((engine) => {
+    engines.set(dataSource, engine);
+    return engine;
+  });
+}
+
+/**
+ * `host:port/database` of the pool behind a data source (its connection string, or its options);
+ * a data source whose pool names no database is its own key (it shares no answer).
+ */
+function databaseKeyOf(dataSource: DataSource): string {
+  const pool = (dataSource.driver as unknown as { master?: { options?: { connectionString?: string; host?: string; port?: number; database?: string } } }).master;
+  const options = pool?.options ?? {};
+  const url = options.connectionString ? new URL(options.connectionString) : undefined;
+  const database = url ? url.pathname.slice(1) : options.database;
+  if (!database) return `unnamed:${unnamedId(dataSource)}`;
+  return url ? `${url.hostname}:${url.port || '5432'}/${database}` : `${options.host ?? ''}:${options.port ?? 5432}/${database}`;
+}
+
+const unnamed = new WeakMap<DataSource, number>();
+let nextUnnamed = 0;
+function unnamedId(dataSource: DataSource): number {
+  let id = unnamed.get(dataSource);
+  if (id === undefined) unnamed.set(dataSource, (id = nextUnnamed++));
+  return id;
 }
 
 /**
