@@ -441,6 +441,17 @@ export class BulkheadConfig {
   @Max(60_000)
   MOVES_FENCE_WAIT_MS = 1000;
 
+  /**
+   * Tenant moves: the share of the time the mover works outside the write fence (copy, catch-up,
+   * dropping a pool source's rows); after each batch it rests for the rest. A move at full speed
+   * takes the database and the API's cores from every other tenant in bursts; 1 is full speed.
+   */
+  @Transform(({ value }) => (value === undefined || value === '' ? value : Number(value)))
+  @IsNumber()
+  @Min(0.05)
+  @Max(1)
+  MOVES_DUTY_CYCLE = 0.5;
+
   /** Tenant moves: rows per batch of the copy and the catch-up. */
   @Transform(toInt)
   @IsInt()

@@ -1,3 +1,4 @@
+import { MoverPace } from './mover-pace';
 import { OwnerSession } from './owner-session';
 import { keyJoin, keyOrder, keyRecordType, qualified, TenantTable } from './tenant-tables';
 
@@ -21,6 +22,30 @@ export async function clearTenantRows(session: OwnerSession, schema: string, tab
     },
     { replica: true },
   );
+}
+
+/**
+ * The same, in batches of `batchRows` per table and transaction, resting after each (`pace`): a
+ * pool source's rows go out of shared tables other tenants are using, and one transaction deleting
+ * a big tenant's every row held the database (and its WAL) in one burst.
+ */
+export async function clearTenantRowsPaced(session: OwnerSession, schema: string, tables: TenantTable[], batchRows: number, pace: MoverPace): Promise<void> {
+  for (const table of tables) {
+    const from = qualified(schema, table.name);
+    for (;;) {
+      const [{ n }] = await session.transaction(
+        () =>
+          session.query<{ n: number }>(
+            `WITH gone AS (DELETE FROM ${from} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${from} WHERE tenant_id = $1 LIMIT ${Math.trunc(batchRows)})) RETURNING 1)
+             SELECT count(*)::int AS n FROM gone`,
+            [session.tenantId],
+          ),
+        { replica: true },
+      );
+      await pace.rest();
+      if (n === 0) break;
+    }
+  }
 }
 
 /**

@@ -8,7 +8,8 @@ import { MoveStore } from './move-store';
 import { OwnerSession } from './owner-session';
 import { describe, Endpoint, endpointOf, samePlacement, targetSpec } from './placement-spec';
 import { dropTenantStorage } from './placement-storage';
-import { applyChanges, clearTenantRows, copySnapshot, parityMismatches, parityOf } from './row-sync';
+import { MoverPace } from './mover-pace';
+import { applyChanges, clearTenantRows, clearTenantRowsPaced, copySnapshot, parityMismatches, parityOf } from './row-sync';
 import { assertSameTables, TenantTable, tenantTables } from './tenant-tables';
 
 class AbortRequested extends Error {}
@@ -195,10 +196,12 @@ export class TenantMover {
       const progress: MoveProgress = { ...move.progress, copiedRows: 0, copyStartedAt: new Date().toISOString() };
       // A copy interrupted half way starts again from nothing: the capture kept logging meanwhile.
       await clearTenantRows(sides.target, sides.targetEnd.schema, sides.tables);
+      const pace = new MoverPace(this.config.MOVES_DUTY_CYCLE);
       await copySnapshot(sides.source, sides.sourceEnd.schema, sides.target, sides.targetEnd.schema, sides.tables, this.config.MOVES_BATCH_ROWS, async (_table, rows) => {
         progress.copiedRows! += rows;
         await this.store.update(move.id, { progress });
         await this.checkAbort(move);
+        await pace.rest();
       });
       await this.advance(move, 'catching_up', progress);
     } finally {
@@ -210,7 +213,9 @@ export class TenantMover {
     const sides = await this.open(move);
     try {
       const progress: MoveProgress = { ...move.progress };
+      const pace = new MoverPace(this.config.MOVES_DUTY_CYCLE);
       for (;;) {
+        await pace.rest();
         await this.checkAbort(move);
         const applied = await applyChanges(sides.source, sides.sourceEnd.schema, sides.target, sides.targetEnd.schema, sides.tables, Math.max(this.config.MOVES_BATCH_ROWS, MIN_CATCH_UP_ROUND));
         const left = await backlog(sides.source);
@@ -294,6 +299,10 @@ export class TenantMover {
            ON CONFLICT (tenant) DO UPDATE SET placement_version = GREATEST(bulkhead_departures.placement_version, EXCLUDED.placement_version)`,
           [move.tenantId, move.sourceVersion + 1],
         ),
+      );
+      // Out of the shared tables a batch at a time, paced; what is left (nothing) goes the usual way.
+      await this.withSession(sourceEnd, move.tenantId, async (source) =>
+        clearTenantRowsPaced(source, sourceEnd.schema, await tenantTables(source, sourceEnd.schema), this.config.MOVES_BATCH_ROWS, new MoverPace(this.config.MOVES_DUTY_CYCLE)),
       );
       await dropTenantStorage(move.source, move.tenantId, this.clusters);
       await this.withSession(sourceEnd, move.tenantId, async (source) => removeCapture(source, sourceEnd.schema, await tenantTables(source, sourceEnd.schema)));
