@@ -20,16 +20,23 @@ const NOT_SOURCES = new Set(['apps/console', 'test/artifacts']);
  * build at once each write their own directory and the first rename wins.
  */
 export function platformBuild(): string {
-  const hash = sourceHash();
+  current ??= buildOf(sourceHash());
+  return current;
+}
+
+/** This test file's build: its sources do not change while it runs (jest loads modules afresh for each file). */
+let current: string | undefined;
+
+function buildOf(hash: string): string {
   const build = join(BUILDS, hash);
   if (existsSync(build)) return build;
   const partial = join(BUILDS, `${hash}.${process.pid}.partial`);
   rmSync(partial, { recursive: true, force: true });
-  const built = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json', '--noCheck', '--sourceMap', 'false', '--outDir', partial], {
+  const compiled = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json', '--noCheck', '--sourceMap', 'false', '--outDir', partial], {
     cwd: ROOT,
     encoding: 'utf8',
   });
-  if (built.status !== 0) throw new Error(`build failed: ${built.stdout}${built.stderr}`);
+  if (compiled.status !== 0) throw new Error(`build failed: ${compiled.stdout}${compiled.stderr}`);
   // What `npm run build` copies too: migrations and Lua scripts.
   for (const lib of readdirSync(join(ROOT, 'libs'))) {
     for (const dir of ['migrations', 'src/scripts']) {
@@ -74,10 +81,10 @@ function sourceHash(): string {
 }
 
 /** Builds of older sources, and partial ones of processes no longer running. */
-function pruneOtherBuilds(current: string): void {
+function pruneOtherBuilds(kept: string): void {
   for (const name of readdirSync(BUILDS)) {
     const partialOf = /^[0-9a-f]{16}\.(\d+)\.partial$/.exec(name);
-    if (name === current || (partialOf && processRuns(Number(partialOf[1])))) continue;
+    if (name === kept || (partialOf && processRuns(Number(partialOf[1])))) continue;
     rmSync(join(BUILDS, name), { recursive: true, force: true });
   }
 }
