@@ -73,7 +73,7 @@ function sourceHash(): string {
       const path = join(dir, entry.name);
       if (entry.name === 'node_modules' || NOT_SOURCES.has(relative(ROOT, path))) continue;
       if (entry.isDirectory()) walk(path);
-      else if (entry.isFile()) hash.update(relative(ROOT, path)).update('\0').update(readFileSync(path));
+      else if (entry.isFile()) hash.update(`${relative(ROOT, path)}\0`).update(readFileSync(path)).update('\0');
     }
   };
   for (const dir of SOURCE_DIRS) walk(join(ROOT, dir));
@@ -93,7 +93,8 @@ function processRuns(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    // Another user's process: running all the same.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
