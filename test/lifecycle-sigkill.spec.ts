@@ -2,15 +2,14 @@ import { loadConfig } from '@bulkhead/config';
 import { TenantRepository } from '@bulkhead/control-plane';
 import { withPg } from '@bulkhead/database';
 import { OFFBOARDING_STEPS, ONBOARDING_STEPS, SagaLedger, WarmPool } from '@bulkhead/lifecycle';
-import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import request from 'supertest';
 import { v7 as uuidv7 } from 'uuid';
+import { compiledProcess, platformBuild } from './support/platform-build';
 import { createTenant, operatorToken, startTestApi, TestApi, tokenFor, uniqueSlug } from './support/test-app';
 
 const ROOT = join(__dirname, '..');
-const BUILD = join(ROOT, '.data', 'saga-process-build');
 const ENV = { LIFECYCLE_LEASE_MS: '300', LIFECYCLE_WARM_SCHEMAS: '1', LIFECYCLE_WARM_SILOS: '1' };
 
 interface ChildRun {
@@ -20,29 +19,24 @@ interface ChildRun {
   output: string;
 }
 
-/** The sources compiled once (emit only: the suite's type-check covers them), with the files the build copies beside them. */
-function buildOnce(): void {
-  const built = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json', '--noCheck', '--sourceMap', 'false', '--outDir', BUILD], { cwd: ROOT, encoding: 'utf8' });
-  if (built.status !== 0) throw new Error(`build failed: ${built.stdout}${built.stderr}`);
-  // What `npm run build` copies too: migrations and Lua scripts.
-  for (const lib of readdirSync(join(ROOT, 'libs'))) {
-    for (const dir of ['migrations', 'src/scripts']) {
-      const from = join(ROOT, 'libs', lib, dir);
-      if (existsSync(from)) cpSync(from, join(BUILD, 'libs', lib, dir), { recursive: true });
-    }
-  }
+/** A saga process, booted and waiting to be told to run (see saga-runner-process.ts). */
+interface WaitingChild {
+  /** Runs the saga; answers when the process is gone (killed at its point, or at the end). */
+  run(): Promise<ChildRun>;
+  /** Ends it without running: an earlier process ended the saga. */
+  dismiss(): Promise<void>;
 }
 
-/** Runs the saga in a child process that SIGKILLs itself at `killAt` (if it gets there). */
-function runChild(sagaId: string, killAt: string): Promise<ChildRun> {
-  const child = spawn(process.execPath, ['-r', 'tsconfig-paths/register', join(BUILD, 'test/support/saga-runner-process.js'), sagaId], {
-    cwd: ROOT,
-    env: { ...process.env, ...ENV, KILL_AT: killAt, TS_NODE_BASEURL: BUILD, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') },
-  });
+/** Starts a saga process that SIGKILLs itself at `killAt` (if it gets there) once it is told to run. */
+function startChild(sagaId: string, killAt: string): WaitingChild {
+  const saga = compiledProcess('test/support/saga-runner-process.ts');
+  const child = spawn(process.execPath, [...saga.args, sagaId], { cwd: ROOT, env: { ...process.env, ...ENV, ...saga.env, KILL_AT: killAt } });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
-  return new Promise((resolve) =>
+  // A process told to run after its stdin broke (it died while booting) answers its exit all the same.
+  child.stdin.on('error', () => undefined);
+  const exited = new Promise<ChildRun>((resolve) =>
     child.on('exit', (code, signal) =>
       resolve({
         killed: signal === 'SIGKILL',
@@ -52,22 +46,42 @@ function runChild(sagaId: string, killAt: string): Promise<ChildRun> {
       }),
     ),
   );
+  return {
+    run: () => {
+      child.stdin.end('run\n');
+      return exited;
+    },
+    dismiss: async () => {
+      child.stdin.end();
+      await exited;
+    },
+  };
 }
 
 /**
  * One process per point, each killed there (if it gets there) and the next resuming the saga;
  * then a last run to the end if none ended it. Answers the points reached and the final outcome.
+ * Each next process is started while the one before runs and told to run once that one is gone.
  */
 async function killAtEach(sagaId: string, points: string[]): Promise<{ reached: string[]; outcome?: string }> {
   const reached: string[] = [];
-  for (const point of points) {
-    const run = await runChild(sagaId, point);
-    if (run.output) throw new Error(`saga process failed: ${run.output}`);
-    if (!run.killed) return { reached, outcome: run.outcome };
-    expect(run.points[run.points.length - 1]).toBe(point);
-    reached.push(point);
+  const runs = [...points, 'none'];
+  let current = startChild(sagaId, runs[0]);
+  let next: WaitingChild | undefined;
+  try {
+    for (let i = 0; ; i++) {
+      next = i + 1 < runs.length ? startChild(sagaId, runs[i + 1]) : undefined;
+      const run = await current.run();
+      if (run.output) throw new Error(`saga process failed: ${run.output}`);
+      if (!run.killed || !next) return { reached, outcome: run.outcome };
+      expect(run.points[run.points.length - 1]).toBe(runs[i]);
+      reached.push(runs[i]);
+      current = next;
+      next = undefined;
+    }
+  } finally {
+    await next?.dismiss();
   }
-  return { reached, outcome: (await runChild(sagaId, 'none')).outcome };
 }
 
 /**
@@ -84,7 +98,7 @@ describe('onboarding converges after SIGKILL at every step boundary', () => {
   const config = loadConfig();
 
   beforeAll(async () => {
-    buildOnce();
+    platformBuild();
     api = await startTestApi(ENV);
   }, 300_000);
 
@@ -187,7 +201,7 @@ describe('offboarding converges after SIGKILL at every step boundary', () => {
   const config = loadConfig();
 
   beforeAll(async () => {
-    buildOnce();
+    platformBuild();
     api = await startTestApi(ENV);
   }, 300_000);
 

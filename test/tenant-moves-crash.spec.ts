@@ -1,20 +1,23 @@
 import { IsolationModel } from '@bulkhead/config';
 import { parsePgUrl, withDatabase, withPg } from '@bulkhead/database';
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, ChildProcessWithoutNullStreams, spawn, StdioOptions } from 'node:child_process';
 import { join } from 'node:path';
 import { TenantWriter } from './support/move-load';
+import { compiledProcess } from './support/platform-build';
 import { createTenant, startTestApi, TestApi, tokenFor } from './support/test-app';
 
 const ROOT = join(__dirname, '..');
 /** Small batches and a grace period long enough to see every phase from outside. */
 const MOVER_ENV = { MOVES_BATCH_ROWS: '5', MOVES_GRACE_MS: '3000', LOG_LEVEL: 'silent' };
 
+/** The real CLI (`bulkhead tenant move ...`), compiled: each case starts it twice. */
+function spawnMover(args: string[], stdio: StdioOptions = 'pipe'): ChildProcess {
+  const cli = compiledProcess('apps/cli/src/main.ts');
+  return spawn(process.execPath, [...cli.args, ...args], { cwd: ROOT, env: { ...process.env, ...cli.env, ...MOVER_ENV }, stdio });
+}
+
 function startMover(args: string[]): ChildProcess & { errors: string } {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/cli/src/main.ts'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...MOVER_ENV },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  }) as ChildProcess & { errors: string };
+  const child = spawnMover(args, ['ignore', 'ignore', 'pipe']) as ChildProcess & { errors: string };
   child.errors = '';
   child.stderr!.on('data', (chunk: Buffer) => (child.errors += chunk.toString()));
   return child;
@@ -23,10 +26,7 @@ function startMover(args: string[]): ChildProcess & { errors: string } {
 /** The CLI to the end, without blocking this process: the API under test keeps serving the writer meanwhile. */
 function runMover(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/cli/src/main.ts'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...MOVER_ENV },
-    });
+    const child = spawnMover(args) as ChildProcessWithoutNullStreams;
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -46,6 +46,7 @@ describe('tenant moves: SIGKILL of the mover at every phase, then resume', () =>
   let controlUrl: string;
 
   beforeAll(async () => {
+    compiledProcess('apps/cli/src/main.ts');
     api = await startTestApi();
     controlUrl = withDatabase(api.config.DATABASE_ADMIN_URL, parsePgUrl(api.config.DATABASE_URL).database);
   });

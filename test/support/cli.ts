@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { compiledProcess } from './platform-build';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -9,12 +10,9 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real CLI entry point in a child process, with the test environment. */
+/** Runs the real CLI entry point, compiled (see platform-build.ts), in a child process with the test environment. */
 export function runCli(args: string[], env: Record<string, string> = {}): CliResult {
-  const result = spawnSync(
-    process.execPath,
-    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/cli/src/main.ts'), ...args],
-    { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 },
-  );
+  const cli = compiledProcess('apps/cli/src/main.ts');
+  const result = spawnSync(process.execPath, [...cli.args, ...args], { cwd: ROOT, env: { ...process.env, ...cli.env, ...env }, encoding: 'utf8', timeout: 60_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }

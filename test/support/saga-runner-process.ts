@@ -3,6 +3,8 @@
  * itself with SIGKILL at the first point named in KILL_AT (`<phase>:<step>[:<label>]`) it reaches.
  * Used by the SIGKILL convergence tests (compiled once by the test: loading the platform through
  * ts-node for every one of dozens of processes would take minutes); prints `outcome <x>` at the end.
+ * It boots first and runs only once a line arrives on stdin: the test starts the next process while
+ * this one runs, so its boot overlaps the run it will resume, and tells it to go once this one died.
  */
 import { ConfigModule } from '@bulkhead/config';
 import { JobsModule } from '@bulkhead/jobs';
@@ -41,6 +43,16 @@ async function main(): Promise<void> {
   const app = await NestFactory.createApplicationContext(SagaProcessModule, { logger: false, abortOnError: false });
   const runner = app.get(SagaRunner);
   const sagaId = process.argv[2];
+  // Told to go (a line), or dismissed (stdin closed): an earlier process already ended the saga.
+  const go = await new Promise<boolean>((resolve) => {
+    process.stdin.once('data', () => resolve(true));
+    process.stdin.once('end', () => resolve(false));
+  });
+  process.stdin.destroy();
+  if (!go) {
+    await app.close();
+    process.exit(0);
+  }
   for (;;) {
     const outcome = await runner.run(sagaId);
     // Another (killed) run's lease has not run out yet.
