@@ -48,7 +48,7 @@ const TEMPLATE_ID = '00000000-0000-4000-8000-000000000000';
 const BENCH_RATE_LIMITS = 'read:6000000,write:6000000,export:6000000,ingest:6000000';
 
 /** Every silo can hold one server connection, with room for the shared pools and the probes. */
-const MAX_CONNECTIONS = SILOS + 300;
+const MAX_CONNECTIONS = SILOS + Math.ceil(SILOS / 7) + 300;
 
 const ENV: Record<string, string> = {
   DEV_ISSUER: 'true',
@@ -311,9 +311,11 @@ export async function siloScaleBench(): Promise<BenchSection> {
     const fresh = await freshBackendCost(config, silos);
     const load = (await import('node:os')).loadavg()[0];
     const baselineSilos = silos.slice(0, BASELINE_SILOS);
-    // A budget that holds a connection per silo (one each: round-robin never asks a silo for two at once).
-    const perSilo = { DATABASE_CONNECTION_BUDGET: String(SILOS + POOL_MAX + 20), SILO_POOL_MAX: '1', TENANT_MAX_CONNECTIONS: '1' };
-    const perSiloShare = SILOS + 20;
+    // A budget that holds a connection per silo (one each: round-robin never asks a silo for two at
+    // once) plus the eighth the silo pools keep free ahead of need (SiloDataSources' headroom): with
+    // less, that headroom closes pools all the time.
+    const perSiloShare = SILOS + Math.ceil(SILOS / 7) + 10;
+    const perSilo = { DATABASE_CONNECTION_BUDGET: String(perSiloShare + POOL_MAX), SILO_POOL_MAX: '1', TENANT_MAX_CONNECTIONS: '1' };
     const direct = await interleaved('direct', silos, baselineSilos, {});
     const directPerSilo = await interleaved('direct, a connection per silo', silos, baselineSilos, perSilo);
     const behind = async (name: string, maxUserConnections: number, defaultPoolSize: number) => {
