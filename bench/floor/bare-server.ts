@@ -2,6 +2,9 @@ import { createServer, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { escapeLiteral, Pool } from 'pg';
 
+// The rollup row id exactly as the platform computes it (usage_write): the floor and the API write
+// the same tenant's rollups in one run, and a row of another id for the same period and shard
+// made the API's next upsert of it fail on the period's unique index.
 const METERED_SQL = `
 WITH inserted AS (
   INSERT INTO usage_events (tenant_id, id, event_id, meter, origin, source, subject, occurred_at, value)
@@ -10,7 +13,7 @@ WITH inserted AS (
   RETURNING id, occurred_at
 )
 INSERT INTO usage_rollups (tenant_id, id, meter, granularity, period_start, shard, event_count, value_sum, value_max, unique_count, latest_value, latest_at, latest_event)
-SELECT $1::uuid, md5('orders.created|' || g || '|' || extract(epoch FROM date_trunc(g, i.occurred_at, 'UTC'))::bigint || '|' || (1 + pg_backend_pid() % 16))::uuid,
+SELECT $1::uuid, md5(md5('orders.created|' || g || '|' || extract(epoch FROM date_trunc(g, i.occurred_at, 'UTC'))::bigint::text)::uuid::text || '|' || (1 + pg_backend_pid() % 16)::text)::uuid,
        'orders.created', g, date_trunc(g, i.occurred_at, 'UTC'), 1 + pg_backend_pid() % 16, 1, 1, 1, 0, 1, i.occurred_at, i.id
   FROM inserted i CROSS JOIN (VALUES ('hour'), ('day'), ('month')) AS v(g)
 ON CONFLICT (tenant_id, id) DO UPDATE SET event_count = usage_rollups.event_count + 1, value_sum = usage_rollups.value_sum + 1,
