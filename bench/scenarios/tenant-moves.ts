@@ -163,7 +163,7 @@ export async function tenantMovesBench(): Promise<BenchSection> {
     const markdown = [
       `One tenant with ${ORDERS.toLocaleString('en')} orders and ${CUSTOMERS.toLocaleString('en')} customers (pool, cluster main) moved pool -> silo -> schema -> pool, then to the pool of cluster second (another database of the same server, reached through its own URLs, rows relayed by the mover) and back, by the mover inside the API process, ` +
         `while a separate load process sends it ${WRITES_PER_S} writes/s (POST /v1/customers) and ${READS_PER_S} reads/s (GET /v1/customers?limit=10), open loop, ` +
-        `and ${OTHER_READS_PER_S} reads/s spread over ${OTHERS} other tenants. MOVES_GRACE_MS 2000 (the total includes it and the drop). ` +
+        `and ${OTHER_READS_PER_S} reads/s spread over ${OTHERS} other tenants. MOVES_GRACE_MS 2000 (the total includes it and the drop), MOVES_DUTY_CYCLE ${process.env.MOVES_DUTY_CYCLE ?? '0.25 (the default)'}. ` +
         `"Fence held" is how long the tenant's writes were held (raising the fence to lowering it: final catch-up, parity of every table on both sides, switch). ` +
         `Other tenants' p99 "before" is over the ${BASELINE_S} s before the first move.`,
       '',

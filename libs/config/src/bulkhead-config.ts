@@ -450,7 +450,7 @@ export class BulkheadConfig {
   @IsNumber()
   @Min(0.05)
   @Max(1)
-  MOVES_DUTY_CYCLE = 0.5;
+  MOVES_DUTY_CYCLE = 0.25;
 
   /** Tenant moves: rows per batch of the copy and the catch-up. */
   @Transform(toInt)
