@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { RUNTIME_DATA_SOURCE } from '../control-plane.options';
 import { PlacedTenant, Placement } from './placement';
 import { InvalidPlacementError } from './placement.errors';
-import { SharedDataSources } from './shared-data-sources';
+import { driverPoolOf, SharedDataSources } from './shared-data-sources';
 import { SiloDataSources } from './silo-data-sources';
 import { FairPoolGate, GateLane, GateSnapshot } from './fair-pool-gate';
 import { PoolCounts } from './silo-data-sources';
@@ -98,10 +98,9 @@ export class DataSourceRouter {
   }
 
   poolStats(): PoolStats {
-    const pool = (this.shared.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } }).master;
     return {
       gate: this.gate.snapshot(),
-      shared: { total: pool?.totalCount ?? 0, idle: pool?.idleCount ?? 0, waiting: pool?.waitingCount ?? 0 },
+      shared: driverPoolOf(this.shared, this.config.DATABASE_POOL_MAX),
       siloPools: this.silos.open,
     };
   }

@@ -4,7 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { MeterCatalog } from '../meters/meter.catalog';
 import { MeterDefinition } from '../meters/meter.definition';
 import { TenantUsageUnavailableProblem } from '../metering.errors';
-import { PlanCatalog, Quota } from '../quotas/plan.catalog';
+import { PlanCatalog, Quota, quotaMeasureOf } from '../quotas/plan.catalog';
 import { VALUE_COLUMN } from '../query/usage-report.service';
 import { nextPeriod, periodStart } from '../usage/usage-period';
 import { MeterQuotaView, QuotaState, TenantQuotaUsageView } from './tenant-quota.dto';
@@ -51,7 +51,7 @@ export class TenantQuotaUsageService {
       const per = quota?.per ?? 'month';
       const start = periodStart(at, per);
       // The quota's measure is the one `UsageRecorder` enforces; without a quota, the meter's own aggregation.
-      const used = valueOf(meter.name, per, quota ? (meter.aggregation === 'count' ? 'event_count' : 'value_sum') : VALUE_COLUMN[meter.aggregation]);
+      const used = valueOf(meter.name, per, quota ? quotaMeasureOf(meter) : VALUE_COLUMN[meter.aggregation]);
       return {
         meter: meter.name,
         aggregation: meter.aggregation,

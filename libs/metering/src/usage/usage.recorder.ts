@@ -4,7 +4,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { QUOTA_ALERT_JOB } from '../quotas/quota-alert.job';
 import { MeterCatalog } from '../meters/meter.catalog';
 import { MeterDefinition } from '../meters/meter.definition';
-import { PlanCatalog, Quota } from '../quotas/plan.catalog';
+import { PlanCatalog, Quota, quotaMeasureOf } from '../quotas/plan.catalog';
 import { QuotaExceededProblem } from '../quotas/quota.errors';
 import { usageEventRowId } from './usage-event.id';
 import { nextPeriod, periodStart } from './usage-period';
@@ -62,7 +62,7 @@ export class UsageRecorder {
     if (value === undefined || !Number.isFinite(value)) throw new Error(`Meter ${meterName} needs a finite value`);
     const quota = this.plans.quotaOf(tenant.tier, meter.name);
     const rowId = usageEventRowId(tx.tenantId, usage.key);
-    const measure = meter.aggregation === 'count' ? 'event_count' : 'value_sum';
+    const measure = quotaMeasureOf(meter);
     const delta = meter.aggregation === 'count' ? 1 : value;
     const resetsAt = quota && nextPeriod(periodStart(occurredAt, quota.per), quota.per);
     if (quota && delta > quota.limit) throw new QuotaExceededProblem({ meter: meter.name, limit: quota.limit, used: 0, resetsAt: resetsAt as Date });
@@ -113,7 +113,7 @@ export class UsageRecorder {
   /** How much of a quota the tenant has used in the current period (0 when nothing yet). */
   async usedOf(tx: TenantTransaction, meter: MeterDefinition, quota: Quota, at = new Date()): Promise<number> {
     const rows = await tx.statement<{ used: string }>(
-      `SELECT ${meter.aggregation === 'count' ? 'event_count' : 'value_sum'}::text AS used FROM usage_rollup_totals
+      `SELECT ${quotaMeasureOf(meter)}::text AS used FROM usage_rollup_totals
         WHERE tenant_id = $1 AND meter = $2 AND granularity = $3 AND period_start = $4::timestamptz`,
       [meter.name, quota.per, periodStart(at, quota.per).toISOString()],
     );
