@@ -289,6 +289,17 @@ export class BulkheadConfig {
   @Max(5000)
   RATE_LIMIT_REDIS_TIMEOUT_MS = 100;
 
+  /**
+   * How long a lease of requests granted to one API instance lasts: a tenant busy on an instance
+   * is admitted there without a Redis round trip per request, up to its demand over this long.
+   * 0: every request is decided in Redis.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(5000)
+  RATE_LIMIT_LEASE_MS = 100;
+
   /** How long the per-tenant, per-minute request counts are kept in Redis. */
   @Transform(toInt)
   @IsInt()

@@ -1,6 +1,7 @@
 /**
- * Request counts taken while Redis was unreachable, held in this process until Redis answers
- * again and then added to the same per-minute hashes. A process that dies before that loses them.
+ * Request counts not yet in Redis (requests admitted from a lease, and every request decided in
+ * memory while Redis was unreachable), held in this process until the next settle and then added
+ * to the same per-minute hashes. A process that dies before that loses them.
  */
 export class LocalRequestCounts {
   private pending = new Map<string, Map<string, number>>();

@@ -6,8 +6,18 @@ import type { RedisClient } from '@bulkhead/redis';
 const COMMAND = 'bulkheadRateLimitTake';
 const SOURCE = join(__dirname, 'scripts', 'take.lua');
 
-export type TakeReply = [allowed: 0 | 1, remaining: number, resetMs: number, retryAfterMs: number];
-export type TakeCall = (limiterKey: string, countsKey: string, intervalUs: number, capacityUs: number, routeClass: string, retentionSeconds: number) => Promise<TakeReply>;
+export type TakeReply = [allowed: 0 | 1, remaining: number, resetMs: number, retryAfterMs: number, granted: number];
+/** `wanted` 1 decides one request; more asks for a lease; 0 only gives `refundUs` back (see scripts/take.lua). */
+export type TakeCall = (
+  limiterKey: string,
+  countsKey: string,
+  intervalUs: number,
+  capacityUs: number,
+  routeClass: string,
+  retentionSeconds: number,
+  wanted: number,
+  refundUs: number,
+) => Promise<TakeReply>;
 
 /** Binds the script to a client: ioredis sends EVALSHA and loads the script itself on NOSCRIPT. */
 export function bindTakeScript(redis: RedisClient): TakeCall {

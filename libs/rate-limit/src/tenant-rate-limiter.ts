@@ -1,9 +1,10 @@
 import { BulkheadConfig, RouteClass, TenantTier } from '@bulkhead/config';
 import { isInfrastructureFailure } from '@bulkhead/problem';
-import { Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { LocalRateLimiter } from './local-rate-limiter';
 import { LocalRequestCounts } from './local-request-counts';
 import { RateDecision } from './rate-decision';
+import { LeaseRefund, RateLeases } from './rate-leases';
 import { RateLimitRedis } from './rate-limit.redis';
 import { bindTakeScript, TakeCall } from './rate-limit.script';
 import { RatePolicies, RatePolicy } from './rate-policy';
@@ -23,14 +24,19 @@ export interface EffectivePolicies {
 }
 import { countsKey, limiterKey, minuteOf, refusedField } from './request-count.keys';
 
+/** How often ended leases are given back and the counts held here are added to Redis. */
+const SETTLE_INTERVAL_MS = 500;
+
 /**
  * Decides whether a tenant may make one more request in a route class, and counts the request,
- * in one Redis round trip (one EVALSHA) shared by every API instance. While Redis is unreachable
- * or slow, this process decides alone with its share of the limit and keeps the counts in memory
- * until Redis answers again.
+ * in one Redis round trip (one EVALSHA) shared by every API instance. A tenant busy on this
+ * instance is granted a short lease (RATE_LIMIT_LEASE_MS) of requests sized to its demand, admitted
+ * here without a round trip and counted in Redis within SETTLE_INTERVAL_MS. While Redis is
+ * unreachable or slow, this process decides alone with its share of the limit and keeps the
+ * counts in memory until Redis answers again.
  */
 @Injectable()
-export class TenantRateLimiter {
+export class TenantRateLimiter implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('RateLimit');
   private readonly policies: RatePolicies;
   /** Tenants whose limits are lowered (flagged noisy), and the lowered policies; empty: no lookup cost beyond a size check. */
@@ -39,7 +45,10 @@ export class TenantRateLimiter {
   private throttleFactor = 1;
   private readonly script: TakeCall;
   private readonly local = new LocalRateLimiter();
+  /** Counts not yet in Redis: requests admitted from a lease, and any decided in memory during an outage. */
   private readonly localCounts = new LocalRequestCounts();
+  private readonly leases: RateLeases;
+  private settleTimer: NodeJS.Timeout | undefined;
   private readonly retentionSeconds: number;
   /** Set while decisions are taken in this process; logged once per outage, not per request. */
   private degraded = false;
@@ -53,6 +62,7 @@ export class TenantRateLimiter {
   ) {
     this.policies = new RatePolicies(config);
     this.retentionSeconds = config.REQUEST_COUNTS_RETENTION_HOURS * 3600;
+    this.leases = new RateLeases(config.RATE_LIMIT_LEASE_MS);
     this.script = bindTakeScript(redis.client);
     redis.client.on('ready', () => void this.recovered());
   }
@@ -88,19 +98,33 @@ export class TenantRateLimiter {
     const policies = this.throttled.size > 0 && this.throttled.has(tenantId) ? (this.throttledPolicies as RatePolicies) : this.policies;
     const policy = policies.shared[tier][routeClass];
     const minute = minuteOf(Date.now());
+    const key = limiterKey(tenantId, routeClass);
+    const now = performance.now();
+    const leased = this.leases.admit(key, policy, now);
+    if (leased) {
+      this.localCounts.add(countsKey(tenantId, minute), routeClass);
+      return leased;
+    }
     if (this.redis.ready) {
+      const claim = this.leases.claim(key, policy, now);
       try {
-        const [allowed, remaining, resetMs, retryAfterMs] = await this.script(
-          limiterKey(tenantId, routeClass),
+        const [allowed, remaining, resetMs, retryAfterMs, granted] = await this.script(
+          key,
           countsKey(tenantId, minute),
           policy.intervalUs,
           policy.capacityUs,
           routeClass,
           this.retentionSeconds,
+          claim.wanted,
+          claim.refundUs,
         );
         // After a timeout the connection may never have dropped, so no `ready` event ends the episode.
         if (this.degraded) void this.recovered();
-        return { allowed: allowed === 1, remaining, resetMs, retryAfterMs, policy };
+        if (allowed === 0) return { allowed: false, remaining, resetMs, retryAfterMs, policy };
+        this.leases.install(key, tenantId, policy, granted, remaining, resetMs, performance.now());
+        // The client sees the tenant's allowance, the requests leased here included.
+        const leasedAhead = granted - 1;
+        return { allowed: true, remaining: remaining + leasedAhead, resetMs: Math.max(0, resetMs - (leasedAhead * policy.intervalUs) / 1000), retryAfterMs, policy };
       } catch (error) {
         // Anything but an unreachable or slow Redis is a bug: let it fail the request.
         if (!isInfrastructureFailure(error)) throw error;
@@ -109,9 +133,38 @@ export class TenantRateLimiter {
     } else {
       this.degrade(undefined);
     }
-    const decision = this.local.take(limiterKey(tenantId, routeClass), policies.local[tier][routeClass]);
+    const decision = this.local.take(key, policies.local[tier][routeClass]);
     this.localCounts.add(countsKey(tenantId, minute), decision.allowed ? routeClass : refusedField(routeClass));
     return decision;
+  }
+
+  onApplicationBootstrap(): void {
+    this.settleTimer = setInterval(() => void this.settle(this.leases.sweep(performance.now())), SETTLE_INTERVAL_MS);
+    this.settleTimer.unref();
+  }
+
+  /** Before the connection closes: every lease's unused requests go back, every count held here goes in. */
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.settleTimer);
+    await this.settle(this.leases.endAll());
+  }
+
+  /**
+   * Gives ended leases' unused requests back to their tenants' schedules and adds the counts held
+   * here to Redis. With Redis away both wait: counts for the next settle, refunds are dropped (the
+   * tenant was only held below its limit for a moment).
+   */
+  private async settle(refunds: LeaseRefund[]): Promise<void> {
+    if (!this.redis.ready) return;
+    const minute = minuteOf(Date.now());
+    await Promise.all(
+      refunds.map(({ key, tenantId, policy, refundUs }) =>
+        this.script(key, countsKey(tenantId, minute), policy.intervalUs, policy.capacityUs, policy.routeClass, this.retentionSeconds, 0, refundUs).catch(
+          () => undefined,
+        ),
+      ),
+    );
+    await this.flushCounts();
   }
 
   private degrade(error: unknown): void {
@@ -134,23 +187,38 @@ export class TenantRateLimiter {
       this.outageLogged = false;
       this.logger.log('rate limits: Redis answers again, limits are shared again');
     }
+    await this.flushCounts();
+  }
+
+  private async flushCounts(): Promise<void> {
     if (this.flushing || this.localCounts.isEmpty) return;
     this.flushing = true;
     const drained = this.localCounts.drain();
     try {
-      // MULTI: all of it or none, so a failed flush retried later never counts twice.
-      const pipeline = this.redis.client.multi();
-      for (const [key, fields] of drained) {
-        for (const [field, count] of fields) pipeline.hincrby(key, field, count);
-        pipeline.expire(key, this.retentionSeconds, 'NX');
+      // One MULTI per key (a key is one tenant's minute, one hash slot on Redis Cluster): all of a
+      // key's counts or none, so a key whose flush failed is retried later without counting twice.
+      const failed = new Map<string, Map<string, number>>();
+      let firstError: unknown;
+      await Promise.all(
+        [...drained].map(async ([key, fields]) => {
+          const transaction = this.redis.client.multi();
+          for (const [field, count] of fields) transaction.hincrby(key, field, count);
+          transaction.expire(key, this.retentionSeconds, 'NX');
+          try {
+            const results = (await transaction.exec()) ?? [];
+            const error = results.find(([failure]) => failure)?.[0];
+            if (error) throw error;
+          } catch (error) {
+            failed.set(key, fields);
+            firstError ??= error;
+          }
+        }),
+      );
+      if (failed.size > 0) {
+        // Not lost yet: kept for the next settle or reconnection.
+        this.localCounts.restore(failed);
+        this.logger.warn({ err: firstError, keys: failed.size }, 'rate limits: could not add the request counts held in this process; will retry');
       }
-      const results = (await pipeline.exec()) ?? [];
-      const failed = results.find(([error]) => error);
-      if (failed) throw failed[0];
-    } catch (error) {
-      // Not lost yet: kept for the next reconnection.
-      this.localCounts.restore(drained);
-      this.logger.warn({ err: error }, 'rate limits: could not add the request counts taken during the outage; will retry');
     } finally {
       this.flushing = false;
     }

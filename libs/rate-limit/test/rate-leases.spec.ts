@@ -1,0 +1,125 @@
+import { loadConfig } from '@bulkhead/config';
+import { randomUUID } from 'node:crypto';
+import { RateLeases } from '../src/rate-leases';
+import { ratePolicy } from '../src/rate-policy';
+import { RateLimitRedis } from '../src/rate-limit.redis';
+import { countsKey, limiterKey, minuteOf } from '../src/request-count.keys';
+import { TenantRateLimiter } from '../src/tenant-rate-limiter';
+
+describe('rate leases (in process)', () => {
+  const policy = ratePolicy('read', 60_000);
+  const key = 'rl:{t}:read';
+
+  it('admits a granted lease here, sized to demand, growing at most fourfold per grant', () => {
+    const leases = new RateLeases(100);
+    expect(leases.claim(key, policy, 0)).toEqual({ wanted: 1, refundUs: 0 });
+    leases.install(key, 't', policy, 1, 59_999, 1, 0);
+    // Nothing leased ahead: the next request asks Redis again, for more: it came 1 ms later.
+    expect(leases.admit(key, policy, 1)).toBeNull();
+    expect(leases.claim(key, policy, 1)).toEqual({ wanted: 4, refundUs: 0 });
+    leases.install(key, 't', policy, 4, 59_995, 5, 1);
+    const admitted = [2, 3, 4].map((now) => leases.admit(key, policy, now));
+    expect(admitted.map((decision) => decision?.remaining)).toEqual([59_997, 59_996, 59_995]);
+    expect(leases.admit(key, policy, 5)).toBeNull();
+    // 4 used in 4 ms: 100 over a 100 ms lease, but at most fourfold the last grant.
+    expect(leases.claim(key, policy, 5).wanted).toBe(16);
+  });
+
+  it('gives an ended lease back: expired, or when the tenant is under another policy', () => {
+    const leases = new RateLeases(100);
+    leases.install(key, 't', policy, 10, 1000, 1, 0);
+    expect(leases.admit(key, policy, 50)).not.toBeNull();
+    // A lowered limit (noisy throttle) is a new policy: the lease stops at once and its 8 unused go back.
+    const lowered = ratePolicy('read', 30_000);
+    expect(leases.admit(key, lowered, 51)).toBeNull();
+    expect(leases.claim(key, lowered, 51).refundUs).toBe(8 * policy.intervalUs);
+
+    leases.install(key, 't', policy, 10, 1000, 1, 200);
+    expect(leases.admit(key, policy, 300)).toBeNull();
+    expect(leases.sweep(300)).toEqual([{ key, tenantId: 't', policy, refundUs: 9 * policy.intervalUs }]);
+    // Given back once only; long ended, forgotten.
+    expect(leases.sweep(301)).toEqual([]);
+    expect(leases.claim(key, policy, 5000)).toMatchObject({ refundUs: 0 });
+  });
+
+  it('never leases with RATE_LIMIT_LEASE_MS=0', () => {
+    const leases = new RateLeases(0);
+    leases.install(key, 't', policy, 1, 100, 1, 0);
+    expect(leases.claim(key, policy, 0.001)).toEqual({ wanted: 1, refundUs: 0 });
+    expect(leases.admit(key, policy, 0.001)).toBeNull();
+  });
+});
+
+/** Two limiters are two API instances on one (real) Redis. */
+describe('rate leases across two instances', () => {
+  const QUOTA = 3000;
+  const config = loadConfig({ RATE_LIMIT_FREE: `read:${QUOTA},write:5,export:1,ingest:1` });
+  const instances = [0, 1].map(() => {
+    const redis = new RateLimitRedis(config);
+    return { redis, limiter: new TenantRateLimiter(config, redis) };
+  });
+
+  beforeAll(async () => {
+    for (const { redis, limiter } of instances) {
+      await redis.onApplicationBootstrap();
+      limiter.onApplicationBootstrap();
+    }
+  });
+  afterAll(async () => {
+    for (const { redis, limiter } of instances) {
+      await limiter.beforeApplicationShutdown();
+      redis.onApplicationShutdown();
+    }
+  });
+
+  it('admits the quota (plus what the schedule let in meanwhile) and no more, with far fewer round trips, and counts each request once', async () => {
+    const tenant = randomUUID();
+    const minute = minuteOf(Date.now());
+    const calls = instances.map(({ redis }) => {
+      const count = { evalsha: 0 };
+      // Counted on the way through: every command still goes to Redis.
+      const send = redis.client.sendCommand.bind(redis.client) as (...args: Parameters<typeof redis.client.sendCommand>) => unknown;
+      jest.spyOn(redis.client, 'sendCommand').mockImplementation((...args) => {
+        if (args[0].name === 'evalsha') count.evalsha++;
+        return send(...args);
+      });
+      return count;
+    });
+    const started = Date.now();
+    let admitted = 0;
+    let refused = 0;
+    const refusedBy = [0, 0];
+    // 8 callers per instance until both have refused 20 in a row: the quota is spent everywhere.
+    await Promise.all(
+      [0, 1].flatMap((index) =>
+        Array.from({ length: 8 }, async () => {
+          while (refusedBy[index] < 20) {
+            const decision = await instances[index].limiter.take(tenant, 'free', 'read');
+            if (decision.allowed) {
+              admitted++;
+              refusedBy[index] = 0;
+            } else {
+              refused++;
+              refusedBy[index]++;
+            }
+          }
+        }),
+      ),
+    );
+    const elapsed = Date.now() - started;
+    const dueMeanwhile = Math.ceil(elapsed / (60_000 / QUOTA)) + 1;
+    expect(admitted).toBeGreaterThanOrEqual(QUOTA);
+    expect(admitted).toBeLessThanOrEqual(QUOTA + dueMeanwhile);
+    // Most requests were admitted from leases: far fewer script calls than decisions.
+    expect(calls[0].evalsha + calls[1].evalsha).toBeLessThan((admitted + refused) / 4);
+
+    // At shutdown every count held in process goes to Redis: admitted and refused, each once.
+    for (const { limiter } of instances) await limiter.beforeApplicationShutdown();
+    const counts = await instances[0].redis.client.hgetall(countsKey(tenant, minute));
+    const next = Date.now() < (minute + 1) * 60_000 ? {} : await instances[0].redis.client.hgetall(countsKey(tenant, minute + 1));
+    const total = (field: string) => Number(counts[field] ?? 0) + Number((next as Record<string, string>)[field] ?? 0);
+    expect(total('read')).toBe(admitted);
+    expect(total('read:refused')).toBe(refused);
+    await instances[0].redis.client.del(limiterKey(tenant, 'read'), countsKey(tenant, minute), countsKey(tenant, minute + 1));
+  });
+});
