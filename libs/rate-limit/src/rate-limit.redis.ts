@@ -14,6 +14,12 @@ const CONNECT_WAIT_MS = 2000;
 @Injectable()
 export class RateLimitRedis implements OnApplicationBootstrap, OnApplicationShutdown {
   readonly client: RedisClient;
+  /**
+   * Hands counts held in process over (leased admissions, outage counts). Its own connection, with
+   * a timeout far above a decision's: a MULTI applied but answered after the timeout would be
+   * retried, and its counts added twice.
+   */
+  readonly counts: RedisClient;
 
   constructor(config: BulkheadConfig) {
     this.client = createRedis(config, {
@@ -25,8 +31,17 @@ export class RateLimitRedis implements OnApplicationBootstrap, OnApplicationShut
       retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
       connectionName: 'bulkhead-rate-limit',
     });
+    this.counts = createRedis(config, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: Math.max(5000, 20 * config.RATE_LIMIT_REDIS_TIMEOUT_MS),
+      connectTimeout: 2000,
+      retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+      connectionName: 'bulkhead-rate-limit-counts',
+    });
     // Transitions are logged by the limiter; without a listener ioredis prints every failed reconnect.
     this.client.on('error', () => undefined);
+    this.counts.on('error', () => undefined);
   }
 
   get ready(): boolean {
@@ -54,5 +69,6 @@ export class RateLimitRedis implements OnApplicationBootstrap, OnApplicationShut
 
   onApplicationShutdown(): void {
     this.client.disconnect();
+    this.counts.disconnect();
   }
 }

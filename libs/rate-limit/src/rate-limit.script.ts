@@ -6,8 +6,8 @@ import type { RedisClient } from '@bulkhead/redis';
 const COMMAND = 'bulkheadRateLimitTake';
 const SOURCE = join(__dirname, 'scripts', 'take.lua');
 
-export type TakeReply = [allowed: 0 | 1, remaining: number, resetMs: number, retryAfterMs: number, granted: number];
-/** `wanted` 1 decides one request; more asks for a lease; 0 only gives `refundUs` back (see scripts/take.lua). */
+export type TakeReply = [allowed: 0 | 1, remaining: number, resetMs: number, retryAfterMs: number, granted: number, tatUs: number];
+/** `wanted` 1 decides one request; more asks for a lease; 0 only gives `refundUs` back, no more than lies beyond now before `refundTatUs` (see scripts/take.lua). */
 export type TakeCall = (
   limiterKey: string,
   countsKey: string,
@@ -17,6 +17,7 @@ export type TakeCall = (
   retentionSeconds: number,
   wanted: number,
   refundUs: number,
+  refundTatUs: number,
 ) => Promise<TakeReply>;
 
 /** Binds the script to a client: ioredis sends EVALSHA and loads the script itself on NOSCRIPT. */

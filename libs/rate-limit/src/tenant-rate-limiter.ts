@@ -4,7 +4,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import { LocalRateLimiter } from './local-rate-limiter';
 import { LocalRequestCounts } from './local-request-counts';
 import { RateDecision } from './rate-decision';
-import { LeaseRefund, RateLeases } from './rate-leases';
+import { LeaseClaim, LeaseRefund, RateLeases } from './rate-leases';
 import { RateLimitRedis } from './rate-limit.redis';
 import { bindTakeScript, TakeCall } from './rate-limit.script';
 import { RatePolicies, RatePolicy } from './rate-policy';
@@ -52,7 +52,8 @@ export class TenantRateLimiter implements OnApplicationBootstrap, BeforeApplicat
   private readonly retentionSeconds: number;
   /** Set while decisions are taken in this process; logged once per outage, not per request. */
   private degraded = false;
-  private flushing = false;
+  /** The hand-over under way, if any: a second one waits for it rather than skipping. */
+  private flushing: Promise<void> | undefined;
   private connected = false;
   private outageLogged = false;
 
@@ -108,7 +109,7 @@ export class TenantRateLimiter implements OnApplicationBootstrap, BeforeApplicat
     if (this.redis.ready) {
       const claim = this.leases.claim(key, policy, now);
       try {
-        const [allowed, remaining, resetMs, retryAfterMs, granted] = await this.script(
+        const [allowed, remaining, resetMs, retryAfterMs, granted, tatUs] = await this.script(
           key,
           countsKey(tenantId, minute),
           policy.intervalUs,
@@ -116,16 +117,18 @@ export class TenantRateLimiter implements OnApplicationBootstrap, BeforeApplicat
           routeClass,
           this.retentionSeconds,
           claim.wanted,
-          claim.refundUs,
+          claim.refund?.refundUs ?? 0,
+          claim.refund?.tatUs ?? 0,
         );
         // After a timeout the connection may never have dropped, so no `ready` event ends the episode.
         if (this.degraded) void this.recovered();
-        if (allowed === 0) return { allowed: false, remaining, resetMs, retryAfterMs, policy };
-        this.leases.install(key, tenantId, policy, granted, remaining, resetMs, performance.now());
-        // The client sees the tenant's allowance, the requests leased here included.
-        const leasedAhead = granted - 1;
-        return { allowed: true, remaining: remaining + leasedAhead, resetMs: Math.max(0, resetMs - (leasedAhead * policy.intervalUs) / 1000), retryAfterMs, policy };
+        if (allowed === 0) {
+          this.leases.abandon(key, claim);
+          return { allowed: false, remaining, resetMs, retryAfterMs, policy };
+        }
+        return this.leases.install(key, tenantId, policy, claim, { granted, remaining, resetMs, tatUs }, performance.now());
       } catch (error) {
+        this.leases.abandon(key, claim);
         // Anything but an unreachable or slow Redis is a bug: let it fail the request.
         if (!isInfrastructureFailure(error)) throw error;
         this.degrade(error);
@@ -143,10 +146,13 @@ export class TenantRateLimiter implements OnApplicationBootstrap, BeforeApplicat
     this.settleTimer.unref();
   }
 
-  /** Before the connection closes: every lease's unused requests go back, every count held here goes in. */
+  /**
+   * Before the connections close: no more leases (requests still in flight are decided in Redis
+   * one by one), every lease's unused requests go back, every count held here goes in.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.settleTimer);
-    await this.settle(this.leases.endAll());
+    await this.settle(this.leases.close());
   }
 
   /**
@@ -155,15 +161,18 @@ export class TenantRateLimiter implements OnApplicationBootstrap, BeforeApplicat
    * tenant was only held below its limit for a moment).
    */
   private async settle(refunds: LeaseRefund[]): Promise<void> {
-    if (!this.redis.ready) return;
-    const minute = minuteOf(Date.now());
-    await Promise.all(
-      refunds.map(({ key, tenantId, policy, refundUs }) =>
-        this.script(key, countsKey(tenantId, minute), policy.intervalUs, policy.capacityUs, policy.routeClass, this.retentionSeconds, 0, refundUs).catch(
-          () => undefined,
+    if (this.redis.ready && refunds.length > 0) {
+      const minute = minuteOf(Date.now());
+      await Promise.all(
+        refunds.map(({ key, tenantId, policy, refundUs, tatUs }) =>
+          this.script(key, countsKey(tenantId, minute), policy.intervalUs, policy.capacityUs, policy.routeClass, this.retentionSeconds, 0, refundUs, tatUs).catch(
+            (error: unknown) => {
+              if (!isInfrastructureFailure(error)) this.logger.error({ err: error }, 'rate limits: giving back a lease failed');
+            },
+          ),
         ),
-      ),
-    );
+      );
+    }
     await this.flushCounts();
   }
 
@@ -190,37 +199,42 @@ export class TenantRateLimiter implements OnApplicationBootstrap, BeforeApplicat
     await this.flushCounts();
   }
 
+  /** Adds the counts held here to Redis; while a hand-over is under way, waits for it and then hands over what came meanwhile. */
   private async flushCounts(): Promise<void> {
-    if (this.flushing || this.localCounts.isEmpty) return;
-    this.flushing = true;
-    const drained = this.localCounts.drain();
+    while (this.flushing) await this.flushing;
+    if (this.localCounts.isEmpty || this.redis.counts.status !== 'ready') return;
+    this.flushing = this.handOver(this.localCounts.drain());
     try {
-      // One MULTI per key (a key is one tenant's minute, one hash slot on Redis Cluster): all of a
-      // key's counts or none, so a key whose flush failed is retried later without counting twice.
-      const failed = new Map<string, Map<string, number>>();
-      let firstError: unknown;
-      await Promise.all(
-        [...drained].map(async ([key, fields]) => {
-          const transaction = this.redis.client.multi();
-          for (const [field, count] of fields) transaction.hincrby(key, field, count);
-          transaction.expire(key, this.retentionSeconds, 'NX');
-          try {
-            const results = (await transaction.exec()) ?? [];
-            const error = results.find(([failure]) => failure)?.[0];
-            if (error) throw error;
-          } catch (error) {
-            failed.set(key, fields);
-            firstError ??= error;
-          }
-        }),
-      );
-      if (failed.size > 0) {
-        // Not lost yet: kept for the next settle or reconnection.
-        this.localCounts.restore(failed);
-        this.logger.warn({ err: firstError, keys: failed.size }, 'rate limits: could not add the request counts held in this process; will retry');
-      }
+      await this.flushing;
     } finally {
-      this.flushing = false;
+      this.flushing = undefined;
+    }
+  }
+
+  private async handOver(drained: Map<string, Map<string, number>>): Promise<void> {
+    // One MULTI per key (a key is one tenant's minute, one hash slot on Redis Cluster): all of a
+    // key's counts or none, so a key whose hand-over failed is retried later without counting twice.
+    const failed = new Map<string, Map<string, number>>();
+    let firstError: unknown;
+    await Promise.all(
+      [...drained].map(async ([key, fields]) => {
+        const transaction = this.redis.counts.multi();
+        for (const [field, count] of fields) transaction.hincrby(key, field, count);
+        transaction.expire(key, this.retentionSeconds, 'NX');
+        try {
+          const results = (await transaction.exec()) ?? [];
+          const error = results.find(([failure]) => failure)?.[0];
+          if (error) throw error;
+        } catch (error) {
+          failed.set(key, fields);
+          firstError ??= error;
+        }
+      }),
+    );
+    if (failed.size > 0) {
+      // Not lost yet: kept for the next settle or reconnection.
+      this.localCounts.restore(failed);
+      this.logger.warn({ err: firstError, keys: failed.size }, 'rate limits: could not add the request counts held in this process; will retry');
     }
   }
 }

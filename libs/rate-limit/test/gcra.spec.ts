@@ -55,7 +55,7 @@ describe('GCRA', () => {
       const take = bindTakeScript(redis);
       const minute = minuteOf(Date.now());
       const replies = [];
-      for (let i = 0; i <= QUOTA; i++) replies.push(await take(keys[0], countsKey(tenant, minute), policy.intervalUs, policy.capacityUs, 'read', 3600, 1, 0));
+      for (let i = 0; i <= QUOTA; i++) replies.push(await take(keys[0], countsKey(tenant, minute), policy.intervalUs, policy.capacityUs, 'read', 3600, 1, 0, 0));
       expect(replies.map(([allowed, remaining]) => [allowed, remaining])).toEqual([
         [1, 2],
         [1, 1],
@@ -86,26 +86,29 @@ describe('GCRA', () => {
       keys.push(key, counts);
       const take = bindTakeScript(redis);
       // 1,600 fit: 500 wanted, 100 granted (this request included), and the allowance says so.
-      const [allowed, remaining, , , granted] = await take(key, counts, lease.intervalUs, lease.capacityUs, 'read', 3600, 500, 0);
+      const [allowed, remaining, , , granted, tatUs] = await take(key, counts, lease.intervalUs, lease.capacityUs, 'read', 3600, 500, 0, 0);
       expect([allowed, granted]).toEqual([1, 100]);
       expect(remaining).toBe(1500);
       // Only the deciding request is counted here; the instance counts the leased ones as it admits them.
       expect(await redis.hgetall(counts)).toEqual({ read: '1' });
 
+      // Slots already in the past are never given back (they were refilled): a grant whose schedule ended long ago returns nothing.
+      const [, unchanged] = await take(key, counts, lease.intervalUs, lease.capacityUs, 'read', 3600, 0, 99 * lease.intervalUs, 1);
+      expect(unchanged).toBe(1500);
       // Giving back 99 unused requests: the allowance is (nearly: Redis's clock moved) whole again, nothing counted.
-      const [, afterRefund, , , none] = await take(key, counts, lease.intervalUs, lease.capacityUs, 'read', 3600, 0, 99 * lease.intervalUs);
+      const [, afterRefund, , , none] = await take(key, counts, lease.intervalUs, lease.capacityUs, 'read', 3600, 0, 99 * lease.intervalUs, tatUs);
       expect(none).toBe(0);
       expect(afterRefund).toBeGreaterThanOrEqual(1599);
       expect(await redis.hgetall(counts)).toEqual({ read: '1' });
       // Giving back more than was taken never makes the allowance larger than the quota.
-      const [, capped] = await take(key, counts, lease.intervalUs, lease.capacityUs, 'read', 3600, 0, 10_000 * lease.intervalUs);
+      const [, capped] = await take(key, counts, lease.intervalUs, lease.capacityUs, 'read', 3600, 0, 10_000 * lease.intervalUs, Number.MAX_SAFE_INTEGER);
       expect(capped).toBe(1600);
       expect(await redis.get(key)).toBeNull();
 
       // Spend all but 20: with fewer than 32 left a lease is one request, the one being decided.
       const [seconds, micros] = await redis.time();
       await redis.set(key, String(Number(seconds) * 1_000_000 + Number(micros) + (1600 - 20) * lease.intervalUs));
-      const near = await take(key, counts, lease.intervalUs, lease.capacityUs, 'read', 3600, 500, 0);
+      const near = await take(key, counts, lease.intervalUs, lease.capacityUs, 'read', 3600, 500, 0, 0);
       expect(near[0]).toBe(1);
       expect(near[4]).toBe(1);
     });

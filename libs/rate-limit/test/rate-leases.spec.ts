@@ -9,44 +9,62 @@ import { TenantRateLimiter } from '../src/tenant-rate-limiter';
 describe('rate leases (in process)', () => {
   const policy = ratePolicy('read', 60_000);
   const key = 'rl:{t}:read';
+  const grant = (granted: number, remaining = 1000) => ({ granted, remaining, resetMs: 1000, tatUs: 5_000_000 });
 
-  it('admits a granted lease here, sized to demand, growing at most fourfold per grant', () => {
+  it('admits a granted lease here, sized to demand, growing at most fourfold per grant, one lease request at a time', () => {
     const leases = new RateLeases(100);
-    expect(leases.claim(key, policy, 0)).toEqual({ wanted: 1, refundUs: 0 });
-    leases.install(key, 't', policy, 1, 59_999, 1, 0);
+    const first = leases.claim(key, policy, 0);
+    expect(first).toEqual({ wanted: 1, refund: null });
+    expect(leases.install(key, 't', policy, first, grant(1, 59_999), 0).remaining).toBe(59_999);
     // Nothing leased ahead: the next request asks Redis again, for more: it came 1 ms later.
     expect(leases.admit(key, policy, 1)).toBeNull();
-    expect(leases.claim(key, policy, 1)).toEqual({ wanted: 4, refundUs: 0 });
-    leases.install(key, 't', policy, 4, 59_995, 5, 1);
-    const admitted = [2, 3, 4].map((now) => leases.admit(key, policy, now));
+    const second = leases.claim(key, policy, 1);
+    expect(second).toEqual({ wanted: 4, refund: null });
+    // Meanwhile another request on this instance asks for itself alone.
+    expect(leases.claim(key, policy, 1)).toEqual({ wanted: 1, refund: null });
+    // Granted 4: this request and 3 more; the client sees the leased ones as still there.
+    expect(leases.install(key, 't', policy, second, grant(4, 59_995), 2).remaining).toBe(59_998);
+    const admitted = [3, 4, 5].map((now) => leases.admit(key, policy, now));
     expect(admitted.map((decision) => decision?.remaining)).toEqual([59_997, 59_996, 59_995]);
-    expect(leases.admit(key, policy, 5)).toBeNull();
-    // 4 used in 4 ms: 100 over a 100 ms lease, but at most fourfold the last grant.
-    expect(leases.claim(key, policy, 5).wanted).toBe(16);
+    expect(leases.admit(key, policy, 6)).toBeNull();
+    // 4 used in 4 ms: 100 over a 100 ms lease, but at most fourfold the last.
+    expect(leases.claim(key, policy, 6).wanted).toBe(16);
   });
 
   it('gives an ended lease back: expired, or when the tenant is under another policy', () => {
     const leases = new RateLeases(100);
-    leases.install(key, 't', policy, 10, 1000, 1, 0);
+    leases.install(key, 't', policy, { wanted: 10, refund: null }, grant(10), 0);
     expect(leases.admit(key, policy, 50)).not.toBeNull();
     // A lowered limit (noisy throttle) is a new policy: the lease stops at once and its 8 unused go back.
     const lowered = ratePolicy('read', 30_000);
     expect(leases.admit(key, lowered, 51)).toBeNull();
-    expect(leases.claim(key, lowered, 51).refundUs).toBe(8 * policy.intervalUs);
+    expect(leases.claim(key, lowered, 51).refund).toEqual({ key, tenantId: 't', policy, refundUs: 8 * policy.intervalUs, tatUs: 5_000_000 });
 
-    leases.install(key, 't', policy, 10, 1000, 1, 200);
+    leases.install(key, 't', policy, { wanted: 10, refund: null }, grant(10), 200);
     expect(leases.admit(key, policy, 300)).toBeNull();
-    expect(leases.sweep(300)).toEqual([{ key, tenantId: 't', policy, refundUs: 9 * policy.intervalUs }]);
-    // Given back once only; long ended, forgotten.
+    expect(leases.sweep(300)).toEqual([{ key, tenantId: 't', policy, refundUs: 9 * policy.intervalUs, tatUs: 5_000_000 }]);
+    // Given back once only.
     expect(leases.sweep(301)).toEqual([]);
-    expect(leases.claim(key, policy, 5000)).toMatchObject({ refundUs: 0 });
+    // The estimate is the demand, not the lease: one request in that lease, so the next asks for one.
+    expect(leases.claim(key, policy, 400)).toEqual({ wanted: 1, refund: null });
   });
 
-  it('never leases with RATE_LIMIT_LEASE_MS=0', () => {
-    const leases = new RateLeases(0);
-    leases.install(key, 't', policy, 1, 100, 1, 0);
-    expect(leases.claim(key, policy, 0.001)).toEqual({ wanted: 1, refundUs: 0 });
-    expect(leases.admit(key, policy, 0.001)).toBeNull();
+  it('forgets long-ended leases, and grants none once closed or with RATE_LIMIT_LEASE_MS=0', () => {
+    const leases = new RateLeases(100);
+    leases.install(key, 't', policy, { wanted: 1, refund: null }, grant(1), 0);
+    leases.install(key, 't', policy, { wanted: 4, refund: null }, grant(4), 1);
+    leases.sweep(1200);
+    expect(leases.claim(key, policy, 1200)).toEqual({ wanted: 1, refund: null });
+
+    leases.install(key, 't', policy, { wanted: 1, refund: null }, grant(1), 1300);
+    expect(leases.claim(key, policy, 1301).wanted).toBe(4);
+    expect(leases.close()).toEqual([]);
+    expect(leases.claim(key, policy, 1302)).toEqual({ wanted: 1, refund: null });
+
+    const none = new RateLeases(0);
+    none.install(key, 't', policy, { wanted: 1, refund: null }, grant(1), 0);
+    expect(none.claim(key, policy, 0.001)).toEqual({ wanted: 1, refund: null });
+    expect(none.admit(key, policy, 0.001)).toBeNull();
   });
 });
 

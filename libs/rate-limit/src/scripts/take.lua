@@ -11,15 +11,17 @@
 -- ARGV[4]  seconds to keep the counts
 -- ARGV[5]  requests wanted: 1 decides this request alone; more asks for a lease; 0 only returns unused ones
 -- ARGV[6]  µs to give back first (a lease's unused requests x the interval they were taken at)
+-- ARGV[7]  the TAT that lease's grant left (µs): only what of it still lies beyond now goes back,
+--          since slots already in the past were refilled, and giving them back would admit twice
 -- Returns { allowed 1|0, remaining requests, ms until the allowance is whole again, ms until the
--- next request fits, requests granted (this one included) }.
+-- next request fits, requests granted (this one included), the TAT after this call (µs) }.
 -- Time is the server's, so API instances with skewed clocks still share one schedule.
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local interval = tonumber(ARGV[1])
 local capacity = tonumber(ARGV[2])
 local wanted = tonumber(ARGV[5])
-local refund = tonumber(ARGV[6])
+local refund = math.min(tonumber(ARGV[6]), math.max(0, tonumber(ARGV[7]) - now))
 local stored = tonumber(redis.call('GET', KEYS[1]))
 local tat = stored
 if tat == nil or tat < now then tat = now end
@@ -36,7 +38,7 @@ local function store()
 end
 if wanted == 0 then
   store()
-  return { 0, math.floor((capacity - (tat - now)) / interval), math.ceil((tat - now) / 1000), 0, 0 }
+  return { 0, math.floor((capacity - (tat - now)) / interval), math.ceil((tat - now) / 1000), 0, 0, tat }
 end
 -- Requests that fit now; a lease takes at most a sixteenth of them, so leases shrink as the
 -- allowance runs out and the last requests before the limit are decided one by one, here.
@@ -56,4 +58,4 @@ end
 store()
 if redis.call('HINCRBY', KEYS[2], field, 1) == 1 then redis.call('EXPIRE', KEYS[2], ARGV[4]) end
 local ahead = tat - now
-return { allowed, math.floor((capacity - ahead) / interval), math.ceil(ahead / 1000), math.ceil(retry / 1000), granted }
+return { allowed, math.floor((capacity - ahead) / interval), math.ceil(ahead / 1000), math.ceil(retry / 1000), granted, tat }
