@@ -4,7 +4,7 @@ import { BulkheadFlagProvider, RequireFlag, rolloutBucket, TenantFlags } from '@
 import { runWithTenant, tenantContextOf } from '@bulkhead/tenancy';
 import { Controller, Get, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { ErrorCode, OpenFeature } from '@openfeature/server-sdk';
+import { ErrorCode, EvaluationDetails, FlagValue, OpenFeature } from '@openfeature/server-sdk';
 import { randomUUID } from 'node:crypto';
 import { ApiModule } from '../apps/api/src/api.module';
 import { createHttpApp } from '../apps/api/src/http.setup';
@@ -141,6 +141,38 @@ describe('feature flags', () => {
     // No tenant at all: the default.
     expect(await flags.isEnabled(key)).toBe(false);
     expect((await client.getBooleanDetails(key, true)).errorCode).toBe(ErrorCode.TARGETING_KEY_MISSING);
+  });
+
+  it('runs OpenFeature hooks as soon as one is registered, with the same answers as without', async () => {
+    const key = `h.${randomUUID().slice(0, 8)}`;
+    const created = await call(one.server, 'post', '/v1/admin/flags', operator, { key, defaultValue: false, tierValues: { pro: true } });
+    expect(created.status).toBe(201);
+    const flags = one.app.get(TenantFlags);
+    const answers = () =>
+      Promise.all(
+        [free, pro].map((tenant) =>
+          runWithTenant(tenantContextOf(tenant, 'u'), async () => [await flags.isEnabled(key), await flags.isEnabled('no.such.flag'), await flags.value(key, 'fallback')]),
+        ),
+      );
+    await eventually(async () => (await answers())[1][0] === true);
+    const direct = await answers();
+    expect(direct).toEqual([
+      [false, false, 'fallback'],
+      [true, false, 'fallback'],
+    ]);
+    const seen: string[] = [];
+    const hook = { after: (context: { flagKey: string }, details: EvaluationDetails<FlagValue>) => void seen.push(`${context.flagKey}=${String(details.value)}`) };
+    OpenFeature.addHooks(hook);
+    try {
+      expect(await answers()).toEqual(direct);
+      // Through the SDK: the hook saw each evaluation that resolved (not the missing flag, not the type mismatch).
+      expect(seen.sort()).toEqual([`${key}=false`, `${key}=true`]);
+    } finally {
+      OpenFeature.clearHooks();
+    }
+    seen.length = 0;
+    expect(await answers()).toEqual(direct);
+    expect(seen).toEqual([]);
   });
 
   it('answers problem+json for unknown flags and tenants and for bad keys', async () => {

@@ -1,6 +1,6 @@
 import { peekTenantId } from '@bulkhead/tenancy';
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { Client, EvaluationContext, OpenFeature } from '@openfeature/server-sdk';
+import { Client, EvaluationContext, OpenFeature, ProviderStatus } from '@openfeature/server-sdk';
 import { randomUUID } from 'node:crypto';
 import { BulkheadFlagProvider } from './bulkhead-flag.provider';
 import { FlagCatalogue } from './flag-catalogue';
@@ -13,8 +13,15 @@ export interface EffectiveFlag extends FlagResolution {
 
 /**
  * Flags for the tenant of the current unit of work, through OpenFeature's server SDK (so hooks
- * and other providers plug in as usual). Each app instance registers the provider under its own
- * OpenFeature domain, so two apps in one process never share or close each other's.
+ * plug in as usual). Each app instance registers the provider under its own OpenFeature domain,
+ * so two apps in one process never share or close each other's.
+ *
+ * While no hook is registered (globally or on this client) and the provider is ready, the SDK's
+ * per-call machinery would only wrap our provider's answer (about 7 µs and a dozen promises a
+ * call, a p99 of 26 µs): evaluations then ask the provider directly, which gives the same value.
+ * Context cannot change it either way: the provider reads only the targeting key, which must be
+ * the unit of work's tenant, and the invocation's wins over any global one. The moment a hook is
+ * added, evaluations go through the SDK again.
  */
 @Injectable()
 export class TenantFlags implements OnModuleInit {
@@ -33,6 +40,7 @@ export class TenantFlags implements OnModuleInit {
 
   /** Whether the boolean flag is on for the current tenant: false if it is missing, not a boolean, or there is no tenant. */
   isEnabled(key: string): Promise<boolean> {
+    if (this.direct()) return Promise.resolve(this.enabledNow(key));
     return this.client.getBooleanValue(key, false, contextOf());
   }
 
@@ -51,8 +59,21 @@ export class TenantFlags implements OnModuleInit {
 
   /** The current tenant's value of a string or number flag (a setting), or `fallback`. */
   value<T extends string | number>(key: string, fallback: T): Promise<T> {
+    if (this.direct()) {
+      try {
+        const resolved = this.provider.resolve(key, typeof fallback === 'number' ? 'number' : 'string', NO_TENANT).value;
+        return Promise.resolve(resolved as T);
+      } catch {
+        return Promise.resolve(fallback);
+      }
+    }
     const context = contextOf();
     return (typeof fallback === 'number' ? this.client.getNumberValue(key, fallback, context) : this.client.getStringValue(key, fallback as string, context)) as Promise<T>;
+  }
+
+  /** Nothing would run around the provider: no hook anywhere, and the provider ready. */
+  private direct(): boolean {
+    return OpenFeature.getHooks().length === 0 && this.client.getHooks().length === 0 && this.client.providerStatus === ProviderStatus.READY;
   }
 
   /** Every flag's value for the current tenant, with why; none without a tenant. */
