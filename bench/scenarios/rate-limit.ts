@@ -1,6 +1,7 @@
 /**
  * What the per-tenant rate limiter costs the scoped read: the production API (with the limiter:
- * one EVALSHA per request that decides and counts) against the same API built without it, both
+ * one EVALSHA that decides and counts, or for a busy tenant a lease of requests admitted in
+ * process, RATE_LIMIT_LEASE_MS) against the same API built without it, both
  * running in this process at once, loaded in turn from a separate autocannon process, with the
  * bare floor beside them. Limits are set out of reach, so every request does the whole work and
  * none is refused.
@@ -155,7 +156,7 @@ export async function rateLimitBench(): Promise<BenchSection> {
       `With the limiter: **${throughputRatio.toFixed(3)}x** the throughput of the same API without it (median of the ${ROUNDS} back-to-back ratios; ` +
         `target >= 0.95x, a cost <= 5%), and **${cpuRatio.toFixed(3)}x** its CPU time per request (a cost of ${((cpuRatio - 1) * 100).toFixed(1)}%). ` +
         `Medians: ${Math.round(withLimiter.rps)} vs ${Math.round(without.rps)} req/s, p99 ${withLimiter.p99.toFixed(1)} vs ${without.p99.toFixed(1)} ms. ` +
-        `The limiter alone (\`TenantRateLimiter.take\`, one EVALSHA that decides and counts, ${CONNECTIONS} at a time): ${aloneUs.toFixed(1)} µs of CPU per call ` +
+        `The limiter alone (\`TenantRateLimiter.take\` for one busy tenant, ${CONNECTIONS} at a time: most calls admitted from a lease in process, one EVALSHA per lease): ${aloneUs.toFixed(1)} µs of CPU per call ` +
         `(${Math.round(aloneRate)} calls/s), **${((aloneUs / middle(withoutRuns.map((run) => run.cpuUs))) * 100).toFixed(1)}%** of the API's CPU time per request without it.`,
     ].join('\n');
     return { title: 'Rate limits: the scoped read with and without the per-tenant limiter', markdown };
