@@ -11,7 +11,8 @@ export interface TracingSettings {
  * Starts OpenTelemetry's Node SDK when TRACING_ENABLED: HTTP (in and out, W3C trace context),
  * pg and ioredis, sampled parent-based at TRACING_SAMPLE_RATIO (a continued trace
  * keeps its caller's decision; a request's new trace is chosen before anything runs for it, see
- * traceRequests and RequestSampler), exported over OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT (the SDK's
+ * traceRequests and RequestSampler), exported over OTLP/HTTP (protobuf unless
+ * OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL says http/json) to OTEL_EXPORTER_OTLP_ENDPOINT (the SDK's
  * own settings: OTEL_SERVICE_NAME, OTEL_EXPORTER_OTLP_HEADERS...). Must run before pg, ioredis,
  * http or Nest are first required (the apps' `instrument.ts`, imported first). Returns the SDK, or
  * undefined when tracing is off.
@@ -20,14 +21,13 @@ export function startTracing(settings: TracingSettings, serviceName: string): No
   if (!settings.TRACING_ENABLED) return undefined;
   // Loaded only when tracing is on: every other process (and the CLI) never pays for the SDK.
   const { NodeSDK: Sdk, tracing } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
-  const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
   const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
   const { IORedisInstrumentation } = require('@opentelemetry/instrumentation-ioredis') as typeof import('@opentelemetry/instrumentation-ioredis');
   const { PgInstrumentation } = require('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
   const sdk = new Sdk({
     serviceName: process.env.OTEL_SERVICE_NAME ?? serviceName,
     sampler: new tracing.ParentBasedSampler({ root: new RequestSampler(new tracing.TraceIdRatioBasedSampler(settings.TRACING_SAMPLE_RATIO)) }),
-    spanProcessors: [new TenantSpanProcessor(), new tracing.BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: 1000 })],
+    spanProcessors: [new TenantSpanProcessor(), new tracing.BatchSpanProcessor(otlpExporter(), { scheduledDelayMillis: 1000 })],
     // Traces only. Left to its defaults the SDK also starts an OTLP metrics pipeline (and the
     // instrumentations then record their own histograms on every request, traced or not: measured
     // in the scoped GET's profile) beside prom-client's /metrics, and a logs pipeline nothing feeds.
@@ -50,4 +50,23 @@ export function startTracing(settings: TracingSettings, serviceName: string): No
   });
   sdk.start();
   return sdk;
+}
+
+/**
+ * OTLP over HTTP, protobuf by default: the protocol every collector must accept, and far cheaper
+ * to produce here than JSON (measured on the scoped GET with every request traced: 84 µs of CPU
+ * per trace against 333 µs, the JSON path spending it on the span transform, JSON.stringify and
+ * UTF-8 encoding). `http/json` on request; gRPC is not offered (one more native stack for nothing).
+ */
+export function otlpExporter(): import('@opentelemetry/sdk-node').tracing.SpanExporter {
+  const protocol = process.env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? process.env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf';
+  if (protocol === 'http/protobuf') {
+    const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-proto') as typeof import('@opentelemetry/exporter-trace-otlp-proto');
+    return new OTLPTraceExporter();
+  }
+  if (protocol === 'http/json') {
+    const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
+    return new OTLPTraceExporter();
+  }
+  throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol}: traces are exported over http/protobuf (the default) or http/json`);
 }
