@@ -244,6 +244,8 @@ describe('operator console (headless chromium)', () => {
     // The customer's markup-looking name, read through the grant, is text too.
     expect(await page.locator('section:has(h2:text-is("Read-only view as the tenant")) td', { hasText: XSS_NAME }).count()).toBe(1);
     expect(await page.locator('main img').count()).toBe(0);
+    // The view is drawn before the page reads the tenant again: wait for that read to list the grant.
+    await page.waitForSelector('section:has(h2:text-is("Impersonation grants")) tbody tr');
     expect(await page.locator('section:has(h2:text-is("Impersonation grants")) tbody tr').count()).toBe(1);
     await shoot('08-tenant-impersonated');
 
