@@ -94,7 +94,9 @@ describe('GCRA', () => {
 
       // Slots already in the past are never given back (they were refilled): a grant whose schedule ended long ago returns nothing.
       const [, unchanged] = await take(key, counts, lease.intervalUs, lease.capacityUs, 'read', 3600, 0, 99 * lease.intervalUs, 1);
-      expect(unchanged).toBe(1500);
+      // (Redis's clock moves on between the calls: a request fits again every 37.5 ms; a refund would have given 99 at once.)
+      expect(unchanged).toBeGreaterThanOrEqual(1500);
+      expect(unchanged).toBeLessThan(1550);
       // Giving back 99 unused requests: the allowance is (nearly: Redis's clock moved) whole again, nothing counted.
       const [, afterRefund, , , none] = await take(key, counts, lease.intervalUs, lease.capacityUs, 'read', 3600, 0, 99 * lease.intervalUs, tatUs);
       expect(none).toBe(0);
