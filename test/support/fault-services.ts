@@ -9,19 +9,34 @@ import { DOMAINS } from '../../apps/domains';
 
 /**
  * PostgreSQL and Redis servers a fault test may stop and restart at will: its own cluster and its
- * own redis-server, on ports from the OS, in a scratch directory. The shared servers the rest of
+ * own redis-server, on free ports below the ephemeral range, in a scratch directory. The shared servers the rest of
  * the suite uses are never touched.
  */
 
 const PG_BIN = process.env.BULKHEAD_PG_BIN ?? '/usr/lib/postgresql/15/bin';
 
-export function freePort(): Promise<number> {
+/**
+ * A port nothing listens on, below the kernel's ephemeral range (32768 and up on Linux): a port
+ * the OS hands out for listen(0) is one any outgoing connection may take meanwhile, and a server
+ * started seconds later (initdb first) or restarted after an outage then finds it taken.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await listensOn(port)) return port;
+  }
+  return listensOn(0) as Promise<number>;
+}
+
+/** Binds `port` (0: any) on 127.0.0.1 and lets it go: the port bound, or 0 when it was taken. */
+function listensOn(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' || error.code === 'EACCES' ? resolve(0) : reject(error)));
+    server.listen(port, '127.0.0.1', () => {
+      const bound = (server.address() as { port: number }).port;
+      server.close(() => resolve(bound));
     });
-    server.on('error', reject);
   });
 }
 
