@@ -71,7 +71,9 @@ describe('rate leases (in process)', () => {
 /** Two limiters are two API instances on one (real) Redis. */
 describe('rate leases across two instances', () => {
   const QUOTA = 3000;
-  const config = loadConfig({ RATE_LIMIT_FREE: `read:${QUOTA},write:5,export:1,ingest:1` });
+  // A generous timeout: this measures the leases, not the fallback a slow reply would switch to
+  // (and a grant whose reply timed out is lost with it, which would make the quota look short).
+  const config = loadConfig({ RATE_LIMIT_FREE: `read:${QUOTA},write:5,export:1,ingest:1`, RATE_LIMIT_REDIS_TIMEOUT_MS: '5000' });
   const instances = [0, 1].map(() => {
     const redis = new RateLimitRedis(config);
     return { redis, limiter: new TenantRateLimiter(config, redis) };
