@@ -4,7 +4,7 @@ import { Client, EvaluationContext, OpenFeature, ProviderStatus } from '@openfea
 import { randomUUID } from 'node:crypto';
 import { BulkheadFlagProvider } from './bulkhead-flag.provider';
 import { FlagCatalogue } from './flag-catalogue';
-import { explainFlag, FlagResolution } from './flag-rule';
+import { explainFlag, FlagResolution, FlagValue } from './flag-rule';
 import { peekTenantContext } from './tenant-of-context';
 
 export interface EffectiveFlag extends FlagResolution {
@@ -50,25 +50,23 @@ export class TenantFlags implements OnModuleInit {
    * (the unit of work's tenant); false where `isEnabled` would give its default.
    */
   enabledNow(key: string): boolean {
-    try {
-      return this.provider.resolve(key, 'boolean', NO_TENANT).value === true;
-    } catch {
-      return false;
-    }
+    return this.resolveNow<boolean>(key, false) === true;
   }
 
   /** The current tenant's value of a string or number flag (a setting), or `fallback`. */
   value<T extends string | number>(key: string, fallback: T): Promise<T> {
-    if (this.direct()) {
-      try {
-        const resolved = this.provider.resolve(key, typeof fallback === 'number' ? 'number' : 'string', NO_TENANT).value;
-        return Promise.resolve(resolved as T);
-      } catch {
-        return Promise.resolve(fallback);
-      }
-    }
+    if (this.direct()) return Promise.resolve(this.resolveNow(key, fallback));
     const context = contextOf();
     return (typeof fallback === 'number' ? this.client.getNumberValue(key, fallback, context) : this.client.getStringValue(key, fallback as string, context)) as Promise<T>;
+  }
+
+  /** The provider's answer for the unit of work's tenant, of `fallback`'s type, or `fallback` where OpenFeature would give the default. */
+  private resolveNow<T extends FlagValue>(key: string, fallback: T): T {
+    try {
+      return this.provider.resolve(key, typeof fallback as 'boolean' | 'string' | 'number', NO_TENANT).value as T;
+    } catch {
+      return fallback;
+    }
   }
 
   /** Nothing would run around the provider: no hook anywhere, and the provider ready. */

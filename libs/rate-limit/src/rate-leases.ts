@@ -99,11 +99,10 @@ export class RateLeases {
 
   /** After Redis admitted a request and granted `grant.granted` (that request included): the decision to answer with. */
   install(key: string, tenantId: string, policy: RatePolicy, claim: LeaseClaim, grant: LeaseGrant, now: number): RateDecision {
-    const resetAt = now + grant.resetMs;
-    let lease = this.leases.get(key);
     if (this.leaseMs === 0 || this.closed) {
       return { allowed: true, remaining: grant.remaining + grant.granted - 1, resetMs: grant.resetMs, retryAfterMs: 0, policy };
     }
+    let lease = this.leases.get(key);
     if (lease !== undefined && lease.policy !== policy) {
       if (lease.tokens > 0) this.orphans.push(this.end(key, lease));
       lease = undefined;
@@ -124,7 +123,7 @@ export class RateLeases {
     lease.used++;
     lease.tatUs = Math.max(lease.tatUs, grant.tatUs);
     lease.remaining = grant.remaining;
-    lease.resetAt = resetAt;
+    lease.resetAt = now + grant.resetMs;
     return this.decisionOf(lease, now);
   }
 

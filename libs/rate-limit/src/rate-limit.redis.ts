@@ -22,23 +22,19 @@ export class RateLimitRedis implements OnApplicationBootstrap, OnApplicationShut
   readonly counts: RedisClient;
 
   constructor(config: BulkheadConfig) {
-    this.client = createRedis(config, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: config.RATE_LIMIT_REDIS_TIMEOUT_MS,
-      connectTimeout: 2000,
-      // Back within a second of Redis returning, not after ioredis's default growing delays.
-      retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
-      connectionName: 'bulkhead-rate-limit',
-    });
-    this.counts = createRedis(config, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: Math.max(5000, 20 * config.RATE_LIMIT_REDIS_TIMEOUT_MS),
-      connectTimeout: 2000,
-      retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
-      connectionName: 'bulkhead-rate-limit-counts',
-    });
+    // Never queued, never retried: a command fails at once while disconnected, and after its timeout.
+    const connection = (commandTimeout: number, connectionName: string): RedisClient =>
+      createRedis(config, {
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        commandTimeout,
+        connectTimeout: 2000,
+        // Back within a second of Redis returning, not after ioredis's default growing delays.
+        retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+        connectionName,
+      });
+    this.client = connection(config.RATE_LIMIT_REDIS_TIMEOUT_MS, 'bulkhead-rate-limit');
+    this.counts = connection(Math.max(5000, 20 * config.RATE_LIMIT_REDIS_TIMEOUT_MS), 'bulkhead-rate-limit-counts');
     // Transitions are logged by the limiter; without a listener ioredis prints every failed reconnect.
     this.client.on('error', () => undefined);
     this.counts.on('error', () => undefined);
