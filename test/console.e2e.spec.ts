@@ -10,7 +10,7 @@ import request from 'supertest';
 import { ConsoleBrowser, launchConsoleBrowser } from './support/console-browser';
 import { TestOidcProvider } from './support/test-oidc-provider';
 import { createTenant, operatorToken, startTestApi, TestApi, tokenFor, uniqueSlug } from './support/test-app';
-import { startTestWorker } from './support/test-worker';
+import { eventually, startTestWorker } from './support/test-worker';
 
 /**
  * The operator console end to end, in Debian's chromium driven by playwright-core (never a
@@ -186,6 +186,13 @@ describe('operator console (headless chromium)', () => {
       expect(order.status).toBe(201);
     }
     for (let i = 0; i < 5; i++) expect((await request(api.server).get('/v1/customers').set('authorization', `Bearer ${token}`)).status).toBe(200);
+    // Requests admitted from a rate lease are counted in Redis at the limiter's next settle (every
+    // 500 ms): wait for these eight before the page reads them.
+    await eventually(async () => {
+      const counts = await request(api.server).get(`/v1/admin/tenants/${tenantId}/request-counts?minutes=60`).set('authorization', `Bearer ${operatorToken(api)}`);
+      const admitted = Object.values(counts.body.admitted as Record<string, number>).reduce((sum, n) => sum + n, 0);
+      return admitted >= 8 ? admitted : undefined;
+    }, 'the requests counted');
     await timed('usage', async () => {
       await page.click('nav a[href="#/tenants"]');
       await pageLoaded('tenants');

@@ -146,7 +146,7 @@ describe('clusters of two PostgreSQL servers in two regions: every model on each
         databases: model === 'silo' ? 1 : 0,
       });
     }
-  }, 180_000);
+  }, 300_000);
 
   it('keeps a tenant of another region on that region\'s cluster, and moves one there for residency', async () => {
     const european = await createTenant(api, { isolation: 'pool', region: 'eu' });

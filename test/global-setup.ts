@@ -6,6 +6,7 @@ import { migrationSourcesFor } from '../libs/tenancy/src';
 import { DOMAINS } from '../apps/domains';
 import { applyTestEnv } from './test-env';
 import { citusClusterFromEnv, recreateCitusDatabase } from '../bench/citus/citus-cluster';
+import { platformBuild } from './support/platform-build';
 
 /** A fresh test database, built by the same bootstrap and migrations a user runs. */
 export default async function globalSetup(): Promise<void> {
@@ -16,4 +17,7 @@ export default async function globalSetup(): Promise<void> {
   if (citus) await recreateCitusDatabase(citus, urls);
   else await bootstrapDatabase(urls, { recreate: true });
   await migrateDatabase({ ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL, sources: migrationSourcesFor(DOMAINS) });
+  // Compiled once here, before any test's clock runs: built by the first test that starts a child
+  // process, it took that test's whole timeout on a slow machine (and both workers built it at once).
+  platformBuild();
 }
