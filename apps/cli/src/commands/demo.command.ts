@@ -72,8 +72,15 @@ function printWelcome(tenants: TenantRecord[], issuer: DevIssuer, port: number):
   print('');
 }
 
+/**
+ * A server's young generation sized for its allocation rate, as `npm run start:api` runs it: with
+ * V8's default (16 MB semi-spaces) a busy API spent an eighth of its time in scavenges, most of
+ * them promoting short-lived request objects into the old generation.
+ */
+const SERVER_FLAGS = ['--max-semi-space-size=64'];
+
 function startProcess(entry: string): ChildProcess {
-  return spawn(process.execPath, [...process.execArgv, require.resolve(entry)], { stdio: 'inherit', env: process.env });
+  return spawn(process.execPath, [...process.execArgv, ...SERVER_FLAGS, require.resolve(entry)], { stdio: 'inherit', env: process.env });
 }
 
 export function registerDemoCommands(program: Command): void {
