@@ -102,6 +102,8 @@ describe('audit trail', () => {
     await withPg(config.DATABASE_URL, 'audit-test', async (client) => {
       for (const sql of [
         "UPDATE audit_entries SET action = 'x'",
+        // Entries go in only through audit_append, which marks each one pending.
+        `INSERT INTO audit_entries (tenant_id, id, occurred_at, action, outcome, actor_kind, entry) VALUES ('${tenant.id}', gen_random_uuid(), now(), 'x', 'x', 'x', '{}')`,
         'UPDATE audit_links SET seq = seq',
         'DELETE FROM audit_links',
         `INSERT INTO audit_links (tenant_id, id, seq, prev_hash, hash) VALUES ('${tenant.id}', gen_random_uuid(), 2, sha256('x'), sha256('y'))`,
@@ -267,7 +269,7 @@ describe('audit trail', () => {
       expect(await verify(tenant)).toMatchObject({ ok: false, firstBadSeq: '3' });
     });
 
-    it('an entry appended around the trigger, even with a well-formed hash', async () => {
+    it('an entry appended around audit_append, even with a well-formed hash', async () => {
       const tenant = await chainOf(3);
       await tamper(
         tenant,
@@ -281,7 +283,7 @@ describe('audit trail', () => {
                   FROM copy c, ${beside(t, 'audit_links')} l WHERE l.tenant_id = $1 AND l.seq = 3`,
         [tenant.id],
       );
-      // Its hash links, but the entry was not written by the trigger: the id no longer matches,
+      // Its hash links, but the entry was not chained by the database: the id no longer matches,
       // and the chain head still says 3.
       expect(await verify(tenant)).toMatchObject({ ok: false, firstBadSeq: '4' });
     });

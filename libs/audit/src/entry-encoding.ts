@@ -93,23 +93,22 @@ export function encodeEntry(tenantId: string, event: AuditEvent, key: DataKey | 
 }
 
 /**
- * The INSERT as one literal-only statement, to travel in the COMMIT message (which cannot carry
- * bind parameters). seq, prev_hash and hash are left to the chain trigger.
+ * The call that appends entries (all of one tenant), as one literal-only statement to travel in
+ * the COMMIT message (which cannot carry bind parameters). `audit_append` inserts them and marks
+ * them pending; their place in the chain (seq, prev_hash, hash) is left to the chaining function.
  */
-export function insertStatement(entries: readonly EncodedEntry[]): string {
-  const rows = entries.map(
-    (e) =>
-      `(${[
-        escapeLiteral(e.tenantId) + '::uuid',
-        escapeLiteral(e.id) + '::uuid',
-        escapeLiteral(e.occurredAt.toISOString()) + '::timestamptz',
-        escapeLiteral(e.action),
-        escapeLiteral(e.outcome),
-        escapeLiteral(e.actorKind),
-        e.requestId === null ? 'NULL' : escapeLiteral(e.requestId),
-        escapeLiteral(e.entry),
-        e.pii === null ? 'NULL' : `'\\x${e.pii.toString('hex')}'::bytea`,
-      ].join(', ')})`,
-  );
-  return `INSERT INTO audit_entries (tenant_id, id, occurred_at, action, outcome, actor_kind, request_id, entry, pii) VALUES ${rows.join(', ')}`;
+export function appendStatement(tenantId: string, entries: readonly EncodedEntry[]): string {
+  const array = (values: string[], type: string) => `ARRAY[${values.join(', ')}]::${type}[]`;
+  const text = (value: string | null) => (value === null ? 'NULL' : escapeLiteral(value));
+  return `SELECT audit_append(${[
+    escapeLiteral(tenantId) + '::uuid',
+    array(entries.map((e) => escapeLiteral(e.id)), 'uuid'),
+    array(entries.map((e) => escapeLiteral(e.occurredAt.toISOString())), 'timestamptz'),
+    array(entries.map((e) => text(e.action)), 'text'),
+    array(entries.map((e) => text(e.outcome)), 'text'),
+    array(entries.map((e) => text(e.actorKind)), 'text'),
+    array(entries.map((e) => text(e.requestId)), 'text'),
+    array(entries.map((e) => text(e.entry)), 'text'),
+    array(entries.map((e) => (e.pii === null ? 'NULL' : `'\\x${e.pii.toString('hex')}'`)), 'bytea'),
+  ].join(', ')})`;
 }
