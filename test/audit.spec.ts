@@ -411,6 +411,20 @@ describe('audit trail', () => {
     expect(await verify(tenant)).toMatchObject({ ok: true, entries: 24, lastSeq: '24' });
   });
 
+  it('appends the several entries of one transaction in one statement, each marked pending and chained', async () => {
+    const tenant = await createTenant(api);
+    const actions = ['first', 'second', 'third'];
+    await runWithTenant(tenantContextOf(tenant, 'audit-test'), () =>
+      api.app.get(TenantData).transaction((tx) => api.app.get(AuditTrail).recordAll(tx, actions.map((action) => ({ action, outcome: 'committed', actor: { kind: 'system' } })))),
+    );
+    await settle(tenant);
+    const rows = await asSuperuser(tenant, async (client, table) =>
+      (await client.query(`SELECT e.action FROM ${table} e JOIN ${beside(table, 'audit_links')} l ON l.tenant_id = e.tenant_id AND l.id = e.id WHERE e.tenant_id = $1 ORDER BY l.seq`, [tenant.id])).rows,
+    );
+    expect(rows.map((row) => row.action).sort()).toEqual([...actions].sort());
+    expect(await verify(tenant)).toMatchObject({ ok: true, entries: 3, lastSeq: '3' });
+  });
+
   it("chains a round's pool tenants in one transaction, each in its own chain; a tenant whose chain fails is chained alone and holds no other back", async () => {
     const tenants = [await createTenant(api), await createTenant(api), await createTenant(api)];
     const data = api.app.get(TenantData);

@@ -93,22 +93,26 @@ export function encodeEntry(tenantId: string, event: AuditEvent, key: DataKey | 
 }
 
 /**
- * The call that appends entries (all of one tenant), as one literal-only statement to travel in
- * the COMMIT message (which cannot carry bind parameters). `audit_append` inserts them and marks
- * them pending; their place in the chain (seq, prev_hash, hash) is left to the chaining function.
+ * The calls that append entries (all of one tenant), as one literal-only statement to travel in
+ * the COMMIT message (which cannot carry bind parameters): `audit_append` inserts an entry and
+ * marks it pending; its place in the chain (seq, prev_hash, hash) is left to the chaining function.
  */
 export function appendStatement(tenantId: string, entries: readonly EncodedEntry[]): string {
-  const array = (values: string[], type: string) => `ARRAY[${values.join(', ')}]::${type}[]`;
   const text = (value: string | null) => (value === null ? 'NULL' : escapeLiteral(value));
-  return `SELECT audit_append(${[
-    escapeLiteral(tenantId) + '::uuid',
-    array(entries.map((e) => escapeLiteral(e.id)), 'uuid'),
-    array(entries.map((e) => escapeLiteral(e.occurredAt.toISOString())), 'timestamptz'),
-    array(entries.map((e) => text(e.action)), 'text'),
-    array(entries.map((e) => text(e.outcome)), 'text'),
-    array(entries.map((e) => text(e.actorKind)), 'text'),
-    array(entries.map((e) => text(e.requestId)), 'text'),
-    array(entries.map((e) => text(e.entry)), 'text'),
-    array(entries.map((e) => (e.pii === null ? 'NULL' : `'\\x${e.pii.toString('hex')}'`)), 'bytea'),
-  ].join(', ')})`;
+  const tenant = escapeLiteral(tenantId) + '::uuid';
+  const calls = entries.map(
+    (e) =>
+      `audit_append(${[
+        tenant,
+        escapeLiteral(e.id) + '::uuid',
+        escapeLiteral(e.occurredAt.toISOString()) + '::timestamptz',
+        text(e.action),
+        text(e.outcome),
+        text(e.actorKind),
+        text(e.requestId),
+        text(e.entry),
+        e.pii === null ? 'NULL' : `'\\x${e.pii.toString('hex')}'::bytea`,
+      ].join(', ')})`,
+  );
+  return `SELECT ${calls.join(', ')}`;
 }
