@@ -62,7 +62,8 @@ async function freePort(): Promise<number> {
 
 async function startApi(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['-r', 'tsconfig-paths/register', join(__dirname, '..', '..', 'apps', 'api', 'src', 'main.js')], {
+  // Started as `npm run start:api` starts it (its young generation sized for a server).
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', '-r', 'tsconfig-paths/register', join(__dirname, '..', '..', 'apps', 'api', 'src', 'main.js')], {
     env: { ...process.env, ...ENV, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -90,6 +91,15 @@ async function throughput(): Promise<string> {
     METRICS_TOKEN,
     TRACING_ENABLED: 'true',
     TRACING_SAMPLE_RATIO: '0.1',
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`,
+  });
+  // Tracing on with nothing sampled: what every request pays for the SDK being there, apart from
+  // what a sampled request costs.
+  const unsampled = await startApi({
+    METRICS_ENABLED: 'true',
+    METRICS_TOKEN,
+    TRACING_ENABLED: 'true',
+    TRACING_SAMPLE_RATIO: '0',
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`,
   });
   const bare = await startBareServer(config.DATABASE_URL, config.DATABASE_POOL_MAX);
@@ -121,6 +131,7 @@ async function throughput(): Promise<string> {
       { name: 'scoped GET /v1/orders/:id, metrics and tracing off', url: off.url, headers: auth, pid: off.child.pid },
       { name: 'scoped GET /v1/orders/:id, metrics on, tracing off', url: metricsOnly.url, headers: auth, pid: metricsOnly.child.pid },
       { name: 'scoped GET /v1/orders/:id, metrics on + tracing 10%', url: on.url, headers: auth, pid: on.child.pid },
+      { name: 'scoped GET /v1/orders/:id, metrics on + tracing 0% (nothing sampled)', url: unsampled.url, headers: auth, pid: unsampled.child.pid },
     ];
     for (const scenario of scenarios) await runLoad({ url: scenario.url, connections: 4, amount: 1000, headers: scenario.headers, paths });
     const best = new Map<string, { rps: number; p50: number; p99: number; errors: number }>();
@@ -152,7 +163,7 @@ async function throughput(): Promise<string> {
     const cpuOff = cpuPerRequest(scenarios[1].name)!;
     const cpuCost = (name: string) => ((cpuPerRequest(name)! / cpuOff - 1) * 100).toFixed(1);
     return [
-      `One pro tenant, by-id reads over 200 orders; three API processes on the same database (one with \`METRICS_ENABLED=false TRACING_ENABLED=false\`, one with metrics only, one with metrics on and tracing sampled at 10%, exporting to a local sink), ` +
+      `One pro tenant, by-id reads over 200 orders; four API processes on the same database, each started as \`npm run start:api\` starts it (one with \`METRICS_ENABLED=false TRACING_ENABLED=false\`, one with metrics only, one with metrics on and tracing sampled at 10%, exporting to a local sink, one with tracing on and nothing sampled), ` +
         `autocannon in a separate process, ${CONNECTIONS} connections, ${DURATION_S} s per run, ${ROUNDS} interleaved rounds (order alternating); the costs are the median over rounds of each round's ratio to the process with both off.`,
       '',
       '| route | req/s (best) | all rounds | p50 ms | p99 ms | vs bare floor | errors | API CPU ms per request (median) |',
@@ -164,11 +175,12 @@ async function throughput(): Promise<string> {
       }),
       '',
       `Metrics + tracing at 10% cost **${(cost * 100).toFixed(1)}%** of the scoped GET's throughput (target <= 5%), metrics alone **${(costOf(scenarios[2]) * 100).toFixed(1)}%**; the metrics process counted ${counted?.[1] ?? '?'} of those reads in its histogram. ` +
-        `In the API process's CPU per request (from /proc): metrics + tracing **+${cpuCost(scenarios[3].name)}%**, metrics alone **+${cpuCost(scenarios[2].name)}%**.`,
+        `In the API process's CPU per request (from /proc): metrics + tracing **+${cpuCost(scenarios[3].name)}%**, metrics alone **+${cpuCost(scenarios[2].name)}%**, ` +
+        `metrics + tracing with nothing sampled **+${cpuCost(scenarios[4].name)}%** (throughput **${(costOf(scenarios[4]) * 100).toFixed(1)}%**): what the SDK costs every request, the rest being what sampled ones cost.`,
     ].join('\n');
   } finally {
     await bare.close();
-    for (const api of [off, metricsOnly, on]) api.child.kill('SIGTERM');
+    for (const api of [off, metricsOnly, on, unsampled]) api.child.kill('SIGTERM');
     await new Promise((resolve) => sink.close(resolve));
   }
 }
