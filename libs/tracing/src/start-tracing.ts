@@ -1,6 +1,10 @@
 import type { NodeSDK } from '@opentelemetry/sdk-node';
 import { RequestSampler } from './request-sampler';
+import { statementShape } from './statement-shape';
 import { TenantSpanProcessor } from './tenant-span.processor';
+
+/** The attribute the pg instrumentation puts the statement in (semantic conventions' `db.query.text`). */
+const QUERY_TEXT = 'db.query.text';
 
 export interface TracingSettings {
   readonly TRACING_ENABLED: boolean;
@@ -43,8 +47,13 @@ export function startTracing(settings: TracingSettings, serviceName: string): No
         // A call made outside a traced request starts no trace of its own (the callee decides).
         requireParentforOutgoingSpans: true,
       }),
-      // A query span each; the pool's connect spans would double a traced request's spans for nothing.
-      new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
+      // A query span each; the pool's connect spans would double a traced request's spans for
+      // nothing. Its text is the statement's shape: the values are inlined as literals.
+      new PgInstrumentation({
+        requireParentSpan: true,
+        ignoreConnectSpans: true,
+        requestHook: (span, { query }) => span.setAttribute(QUERY_TEXT, statementShape(query.text)),
+      }),
       new IORedisInstrumentation({ requireParentSpan: true }),
     ],
   });
