@@ -86,22 +86,13 @@ async function throughput(): Promise<string> {
   await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
   const off = await startApi({ METRICS_ENABLED: 'false', TRACING_ENABLED: 'false' });
   const metricsOnly = await startApi({ METRICS_ENABLED: 'true', METRICS_TOKEN, TRACING_ENABLED: 'false' });
-  const on = await startApi({
-    METRICS_ENABLED: 'true',
-    METRICS_TOKEN,
-    TRACING_ENABLED: 'true',
-    TRACING_SAMPLE_RATIO: '0.1',
-    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`,
-  });
+  /** Metrics on, tracing on at `ratio`, exporting to the sink. */
+  const traced = (ratio: string) =>
+    startApi({ METRICS_ENABLED: 'true', METRICS_TOKEN, TRACING_ENABLED: 'true', TRACING_SAMPLE_RATIO: ratio, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}` });
+  const on = await traced('0.1');
   // Tracing on with nothing sampled: what every request pays for the SDK being there, apart from
   // what a sampled request costs.
-  const unsampled = await startApi({
-    METRICS_ENABLED: 'true',
-    METRICS_TOKEN,
-    TRACING_ENABLED: 'true',
-    TRACING_SAMPLE_RATIO: '0',
-    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`,
-  });
+  const unsampled = await traced('0');
   const bare = await startBareServer(config.DATABASE_URL, config.DATABASE_POOL_MAX);
   try {
     const issuer = new DevIssuer(config);
