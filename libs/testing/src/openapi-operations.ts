@@ -55,10 +55,17 @@ export interface ApiOperation {
    * grows with every request, refused ones included; it is not data a request may or may not change.
    */
   journal: boolean;
+  /**
+   * `x-bulkhead-platform-config: true`: the response is configuration operators set for every
+   * tenant at once (the effective feature flags); no tenant's operation changes it.
+   */
+  platformConfig: boolean;
 }
 
 /** The OpenAPI extension marking a journal operation (see `ApiOperation.journal`). */
 export const JOURNAL_EXTENSION = 'x-bulkhead-journal';
+/** The OpenAPI extension marking platform configuration (see `ApiOperation.platformConfig`). */
+export const PLATFORM_CONFIG_EXTENSION = 'x-bulkhead-platform-config';
 
 const METHODS: HttpMethod[] = ['get', 'post', 'put', 'patch', 'delete'];
 
@@ -68,6 +75,7 @@ type RawOperation = {
   responses?: Record<string, { content?: Record<string, { schema?: Schema }> }>;
   security?: unknown[];
   [JOURNAL_EXTENSION]?: unknown;
+  [PLATFORM_CONFIG_EXTENSION]?: unknown;
 };
 
 /** Every operation of the document, in document order. */
@@ -94,6 +102,7 @@ export function operationsOf(document: OpenAPIObject): ApiOperation[] {
         statuses,
         secured: (raw.security ?? document.security ?? []).length > 0,
         journal: raw[JOURNAL_EXTENSION] === true,
+        platformConfig: raw[PLATFORM_CONFIG_EXTENSION] === true,
       });
     }
   }
