@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { AuditChainer, AuditCheckpointer, AuditKeys, TenantKeyring, AuditTrail, AuditVerifier, checkpointIsValid, readCheckpoints, RefusalRecorder, TrustedHead } from '@bulkhead/audit';
 import { TenantRecord, TenantRepository } from '@bulkhead/control-plane';
 import { runWithTenant, tenantContextOf, TenantData } from '@bulkhead/tenancy';
@@ -113,6 +114,13 @@ describe('audit trail', () => {
         await client.query('BEGIN');
         await client.query("SELECT set_config('app.tenant_id', $1, true)", [tenant.id]);
         await expect(client.query(sql)).rejects.toThrow(/permission denied/);
+        await client.query('ROLLBACK');
+      }
+      // The one way in appends to the transaction's own tenant only: RLS, forced on the function's owner too.
+      for (const setting of [randomUUID(), '']) {
+        await client.query('BEGIN');
+        await client.query("SELECT set_config('app.tenant_id', $1, true)", [setting]);
+        await expect(client.query("SELECT audit_append($1, gen_random_uuid(), now(), 'forged', 'committed', 'system', NULL, '{}', NULL)", [tenant.id])).rejects.toThrow(/row-level security/);
         await client.query('ROLLBACK');
       }
     });

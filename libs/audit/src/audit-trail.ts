@@ -34,7 +34,7 @@ export class AuditTrail {
   async recordAll(tx: TenantTransaction, events: readonly AuditEvent[]): Promise<void> {
     if (events.length === 0) return;
     const key = await this.keyring.keyFor(tx);
-    tx.commitWith(appendStatement(tx.tenantId, events.map((event) => encodeEntry(tx.tenantId, event, key))));
+    tx.commitWith(appendStatement(events.map((event) => encodeEntry(tx.tenantId, event, key))));
     // The entry commits pending with the write; it is linked into the chain right after.
     const tenant = currentTenant();
     tx.afterCommit(() => this.chainer.schedule(tenant));

@@ -97,13 +97,12 @@ export function encodeEntry(tenantId: string, event: AuditEvent, key: DataKey | 
  * the COMMIT message (which cannot carry bind parameters): `audit_append` inserts an entry and
  * marks it pending; its place in the chain (seq, prev_hash, hash) is left to the chaining function.
  */
-export function appendStatement(tenantId: string, entries: readonly EncodedEntry[]): string {
+export function appendStatement(entries: readonly EncodedEntry[]): string {
   const text = (value: string | null) => (value === null ? 'NULL' : escapeLiteral(value));
-  const tenant = escapeLiteral(tenantId) + '::uuid';
   const calls = entries.map(
     (e) =>
       `audit_append(${[
-        tenant,
+        escapeLiteral(e.tenantId) + '::uuid',
         escapeLiteral(e.id) + '::uuid',
         escapeLiteral(e.occurredAt.toISOString()) + '::timestamptz',
         text(e.action),
