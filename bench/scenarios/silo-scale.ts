@@ -27,6 +27,7 @@ import { BenchSection } from '../bench-section';
 import { runLoad } from '../load/run-load';
 import { pgBouncerVersion, startPgBouncer } from '../silo-scale/pgbouncer';
 import { seconds } from '../tier-router/support';
+import { startBareSiloServer } from '../floor/bare-silo-server';
 import { startFaultPostgres } from '../../test/support/fault-services';
 
 const RAW_SCALE = Number(process.env.BENCH_SCALE ?? '1');
@@ -143,19 +144,58 @@ async function provisionSilos(config: BulkheadConfig): Promise<{ silos: Silo[]; 
   };
 }
 
-/** One run on a fresh API instance (this process), load from another process, connections sampled every ~10 ms. */
-async function measure(label: string, silos: Silo[], env: Record<string, string>): Promise<Run> {
-  const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
-  Object.assign(process.env, env);
-  const config = loadConfig();
-  // The app's own configuration is read from the environment as its modules start: the run's
-  // settings stay in place until it is created (restored in the finally below, or just after).
-  const restore = () => {
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
+/** What a run serves the load from: the API or the bare floor, started fresh for the run. */
+interface Served {
+  base: string;
+  headerSets: Array<Record<string, string>>;
+  /** Its silo connections right now (its sockets, to PostgreSQL or to PgBouncer). */
+  connections(): number;
+  close(): Promise<void>;
+}
+
+type Serve = (silos: Silo[]) => Promise<Served>;
+
+/** A fresh API instance in this process with the run's settings over the scenario's. */
+function apiWith(env: Record<string, string>): Serve {
+  return async (silos) => {
+    const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
+    Object.assign(process.env, env);
+    let app: NestFastifyApplication;
+    let config: BulkheadConfig;
+    // The app's own configuration is read from the environment as its modules start: the run's
+    // settings stay in place until it is created.
+    try {
+      config = loadConfig();
+      app = await createHttpApp(ApiModule, config, { docs: false });
+    } finally {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
     }
+    await app.listen(0, '127.0.0.1');
+    const pools = app.get(SiloDataSources);
+    const issuer = new DevIssuer(config);
+    return {
+      base: `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`,
+      headerSets: silos.map((t) => ({ authorization: `Bearer ${issuer.mint({ subject: 'bench', tenantId: t.id, expiresInSeconds: 3600 })}` })),
+      connections: () => pools.connections,
+      close: () => app.close(),
+    };
   };
+}
+
+/** The bare floor (bench/floor/bare-silo-server.ts) through `runtimeUrl`'s server: a connection per silo, held. */
+function bareAt(runtimeUrl: string): Serve {
+  return async (silos) => {
+    const bare = await startBareSiloServer((database) => withDatabase(runtimeUrl, database), new Map(silos.map((t) => [t.id, t.databaseName])));
+    return { base: bare.url, headerSets: silos.map((t) => ({ 'x-tenant': t.id })), connections: bare.connections, close: bare.close };
+  };
+}
+
+/** One run on a fresh server in this process, load from another process, connections sampled every ~10 ms. */
+async function measure(label: string, silos: Silo[], serve: Serve): Promise<Run> {
+  const config = loadConfig();
   const prefix = `${DATABASE}\\_t\\_%`;
   const sampler = await connectPg(adminUrl(config), 'silobench-probe');
   const sessions = async () => {
@@ -163,25 +203,18 @@ async function measure(label: string, silos: Silo[], env: Record<string, string>
     const row = await sampler.query<{ n: string }>('SELECT coalesce(sum(sessions), 0)::bigint AS n FROM pg_stat_database WHERE datname LIKE $1', [prefix]);
     return BigInt(row.rows[0].n);
   };
-  let app: NestFastifyApplication | undefined;
+  let served: Served | undefined;
   try {
-    try {
-      app = await createHttpApp(ApiModule, config, { docs: false });
-    } finally {
-      restore();
-    }
-    await app.listen(0, '127.0.0.1');
-    const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-    const pools = app.get(SiloDataSources);
-    const issuer = new DevIssuer(config);
-    const headerSets = silos.map((t) => ({ authorization: `Bearer ${issuer.mint({ subject: 'bench', tenantId: t.id, expiresInSeconds: 3600 })}` }));
-    // Warm-up, one request per silo: JIT, registry cache, and each silo's role check (once per database per process).
+    served = await serve(silos);
+    const { base, headerSets } = served;
+    // Warm-up, one request per silo: JIT, registry cache, each silo's role check (once per database per process), the floor's connections.
     const warm = await runLoad({ url: base, connections: CONNECTIONS, amount: Math.max(silos.length, 200), headers: {}, paths: ['/v1/orders'], headerSets });
     const before = await sessions();
     let peakOurs = 0;
     let peakServer = 0;
     let samples = 0;
     let sampling = true;
+    const counting = served;
     const sample = (async () => {
       while (sampling) {
         const row = await sampler.query<{ n: number }>(
@@ -189,7 +222,7 @@ async function measure(label: string, silos: Silo[], env: Record<string, string>
           [prefix],
         );
         peakServer = Math.max(peakServer, row.rows[0].n);
-        peakOurs = Math.max(peakOurs, pools.connections);
+        peakOurs = Math.max(peakOurs, counting.connections());
         samples++;
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
@@ -199,9 +232,9 @@ async function measure(label: string, silos: Silo[], env: Record<string, string>
     await new Promise((resolve) => setTimeout(resolve, 500));
     sampling = false;
     await sample;
-    await app.close();
-    app = undefined;
-    const leftOurs = pools.connections;
+    await served.close();
+    const leftOurs = served.connections();
+    served = undefined;
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const serverOpened = (await sessions()) - before;
     return {
@@ -222,14 +255,13 @@ async function measure(label: string, silos: Silo[], env: Record<string, string>
       ),
     };
   } finally {
-    restore();
-    if (app) await app.close().catch(() => undefined);
+    if (served) await served.close().catch(() => undefined);
     await sampler.end().catch(() => undefined);
   }
 }
 
 /** Baseline and churn in alternating rounds, each keeping its best round: a shared machine's noise hits both alike. */
-async function interleaved(name: string, silos: Silo[], baselineSilos: Silo[], env: Record<string, string>): Promise<{ baseline: Run; churn: Run }> {
+async function interleaved(name: string, silos: Silo[], baselineSilos: Silo[], serve: Serve): Promise<{ baseline: Run; churn: Run }> {
   let baseline: Run | undefined;
   let churn: Run | undefined;
   const merged = (x: Record<string, number>, y: Record<string, number>) => {
@@ -243,8 +275,8 @@ async function interleaved(name: string, silos: Silo[], baselineSilos: Silo[], e
     return { ...kept, errors: a.errors + b.errors, failures: merged(a.failures, b.failures) };
   };
   for (let round = 0; round < ROUNDS; round++) {
-    baseline = best(baseline, await measure(`${name}: baseline, ${BASELINE_SILOS} silos`, baselineSilos, env));
-    churn = best(churn, await measure(`${name}: ${SILOS} silos round-robin`, silos, env));
+    baseline = best(baseline, await measure(`${name}: baseline, ${BASELINE_SILOS} silos`, baselineSilos, serve));
+    churn = best(churn, await measure(`${name}: ${SILOS} silos round-robin`, silos, serve));
   }
   return { baseline: baseline as Run, churn: churn as Run };
 }
@@ -283,6 +315,16 @@ function table(runs: Run[]): string[] {
   ];
 }
 
+/** The floor's own churn ratio beside the API's best configuration, and how much of it the API keeps. */
+function floorLine(name: string, bare: { baseline: Run; churn: Run }, api: { baseline: Run; churn: Run }): string {
+  const floor = bare.churn.rps / bare.baseline.rps;
+  const ours = api.churn.rps / api.baseline.rps;
+  return (
+    `${name}, the bare floor serves ${SILOS} silos round-robin at ${fmt(floor, 2)}x its ${BASELINE_SILOS}-silo throughput (${bare.churn.errors} errors); ` +
+    `Bulkhead with a connection per silo at ${fmt(ours, 2)}x, ${fmt(ours / floor, 2)} of the floor's ratio, and at ${fmt(api.churn.rps / bare.churn.rps, 2)}x the floor's own ${SILOS}-silo throughput.`
+  );
+}
+
 function verdict(name: string, baseline: Run, churn: Run, share: number): string {
   const ratio = churn.rps / baseline.rps;
   const ok = ratio >= 0.5 && churn.errors === 0 && churn.peakOurs <= share;
@@ -307,6 +349,9 @@ export async function siloScaleBench(): Promise<BenchSection> {
   try {
     const config = loadConfig();
     const { silos, note } = await provisionSilos(config);
+    // The copies' pages and WAL are written out before any run: otherwise the first runs share the
+    // disk with the checkpoint that writes ~15 GB of copied databases.
+    await withPg(adminUrl(config, 'postgres'), 'silobench-checkpoint', (client) => client.query('CHECKPOINT'));
     const share = BUDGET - POOL_MAX;
     const fresh = await freshBackendCost(config, silos);
     const load = (await import('node:os')).loadavg()[0];
@@ -316,9 +361,10 @@ export async function siloScaleBench(): Promise<BenchSection> {
     // less, that headroom closes pools all the time.
     const perSiloShare = SILOS + Math.ceil(SILOS / 7) + 10;
     const perSilo = { DATABASE_CONNECTION_BUDGET: String(perSiloShare + POOL_MAX), SILO_POOL_MAX: '1', TENANT_MAX_CONNECTIONS: '1' };
-    const direct = await interleaved('direct', silos, baselineSilos, {});
-    const directPerSilo = await interleaved('direct, a connection per silo', silos, baselineSilos, perSilo);
-    const behind = async (name: string, maxUserConnections: number, defaultPoolSize: number) => {
+    const bareDirect = await interleaved('bare floor, a connection per silo', silos, baselineSilos, bareAt(config.DATABASE_URL));
+    const direct = await interleaved('direct', silos, baselineSilos, apiWith({}));
+    const directPerSilo = await interleaved('direct, a connection per silo', silos, baselineSilos, apiWith(perSilo));
+    const behind = async <T>(maxUserConnections: number, defaultPoolSize: number, runs: (through: string) => Promise<T>): Promise<T> => {
       const bouncer = await startPgBouncer({
         upstreamPort: cluster.port,
         pools: { [DATABASE]: POOL_MAX },
@@ -327,13 +373,20 @@ export async function siloScaleBench(): Promise<BenchSection> {
         users: { bulkhead_app: 'bulkhead_app' },
       });
       try {
-        return await interleaved(name, silos, baselineSilos, { DATABASE_URL: bouncer.through(config.DATABASE_URL) });
+        return await runs(bouncer.through(config.DATABASE_URL));
       } finally {
         await bouncer.stop();
       }
     };
-    const pgbouncer = await behind('PgBouncer', PGBOUNCER_SERVER_CONNECTIONS, SILO_POOL_MAX);
-    const pgbouncerPerSilo = await behind('PgBouncer, a server connection per silo', SILOS + POOL_MAX + 20, 1);
+    const pgbouncer = await behind(PGBOUNCER_SERVER_CONNECTIONS, SILO_POOL_MAX, (through) =>
+      interleaved('PgBouncer', silos, baselineSilos, apiWith({ DATABASE_URL: through })),
+    );
+    const perSiloBehind = await behind(SILOS + POOL_MAX + 20, 1, async (through) => ({
+      bare: await interleaved('PgBouncer, bare floor, a connection per silo', silos, baselineSilos, bareAt(through)),
+      api: await interleaved('PgBouncer, a server connection per silo', silos, baselineSilos, apiWith({ DATABASE_URL: through })),
+      endToEnd: await interleaved('PgBouncer, a connection per silo end to end', silos, baselineSilos, apiWith({ ...perSilo, DATABASE_URL: through })),
+    }));
+    const pgbouncerPerSilo = perSiloBehind.api;
 
     const command = `BENCH_SCALE=${SCALE} npm run bench -- silo-scale`;
     const markdown = [
@@ -351,9 +404,22 @@ export async function siloScaleBench(): Promise<BenchSection> {
       '',
       `Behind PgBouncer ${pgBouncerVersion()} (Debian's package, our own instance on a spare port): transaction pooling, a server pool of ${POOL_MAX} for the shared database and ${SILO_POOL_MAX} for each silo database with ` +
         `max_user_connections=${PGBOUNCER_SERVER_CONNECTIONS} for the runtime role (PgBouncer closes an idle server connection of another database to open one for a new database); ` +
-        `"a server connection per silo": a pool of 1 for each silo database and max_user_connections=${SILOS + POOL_MAX + 20}, the API keeping its budget of ${BUDGET}.`,
+        `"a server connection per silo": a pool of 1 for each silo database and max_user_connections=${SILOS + POOL_MAX + 20}, the API keeping its budget of ${BUDGET}; ` +
+        `"a connection per silo end to end": the same PgBouncer, and the API's budget (which behind PgBouncer bounds its sockets to PgBouncer, max_client_conn = 5000) covering a socket per silo as directly.`,
       '',
-      ...table([direct.baseline, direct.churn, directPerSilo.baseline, directPerSilo.churn, pgbouncer.baseline, pgbouncer.churn, pgbouncerPerSilo.baseline, pgbouncerPerSilo.churn]),
+      `The bare floor (bench/floor/bare-silo-server.ts, in this process like the API) is node:http + pg doing the same scoped list as the runtime role with RLS on, ` +
+        `a connection per silo opened on its first request and held, the tenant from a header and its database given up front: no token, registry, budget or eviction. ` +
+        `Its ratio is what PostgreSQL (and PgBouncer) make of serving ${SILOS} databases round-robin instead of ${BASELINE_SILOS}, with nothing of Bulkhead's in between.`,
+      '',
+      ...table([
+        bareDirect.baseline, bareDirect.churn, direct.baseline, direct.churn, directPerSilo.baseline, directPerSilo.churn,
+        pgbouncer.baseline, pgbouncer.churn, perSiloBehind.bare.baseline, perSiloBehind.bare.churn, pgbouncerPerSilo.baseline, pgbouncerPerSilo.churn,
+        perSiloBehind.endToEnd.baseline, perSiloBehind.endToEnd.churn,
+      ]),
+      '',
+      floorLine('Directly', bareDirect, directPerSilo),
+      '',
+      floorLine('Behind PgBouncer', perSiloBehind.bare, perSiloBehind.endToEnd),
       '',
       verdict('Direct', direct.baseline, direct.churn, share),
       '',
@@ -362,6 +428,8 @@ export async function siloScaleBench(): Promise<BenchSection> {
       verdict('Behind PgBouncer', pgbouncer.baseline, pgbouncer.churn, share),
       '',
       verdict('Behind PgBouncer, a server connection per silo', pgbouncerPerSilo.baseline, pgbouncerPerSilo.churn, share),
+      '',
+      verdict('Behind PgBouncer, a connection per silo end to end', perSiloBehind.endToEnd.baseline, perSiloBehind.endToEnd.churn, perSiloShare),
       '',
       `What a churned request costs the server whatever the API does (${SILOS > 30 ? 30 : SILOS} silos, one after another, no API in between): a fresh backend ${fmt(fresh.connect)} ms to connect, ` +
         `${fmt(fresh.firstRead)} ms for its first tenant read (the backend loads its catalog caches), ${fmt(fresh.end)} ms to exit (load average ${fmt(load, 1)} on 2 cores when measured). ` +
