@@ -235,8 +235,21 @@ async function measure(label: string, silos: Silo[], serve: Serve): Promise<Run>
     await served.close();
     const leftOurs = served.connections();
     served = undefined;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // The next run starts once this one's backends have left (or stopped leaving: PgBouncer keeps
+    // its own): thousands of them exiting at once take the server's CPU, and a new connection
+    // meanwhile waited past its timeout.
+    let previous = Number.POSITIVE_INFINITY;
+    for (let waited = 0; waited < 120_000; waited += 250) {
+      const left = (await sampler.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND datname LIKE $1",
+        [prefix],
+      )).rows[0].n;
+      if (left === 0 || left >= previous) break;
+      previous = left;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
     const serverOpened = (await sessions()) - before;
+    log(`${label}: ${fmt(result.rps)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ${result.errors + warm.errors} errors`);
     return {
       label,
       tenants: silos.length,
