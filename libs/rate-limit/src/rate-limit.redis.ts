@@ -15,9 +15,9 @@ const CONNECT_WAIT_MS = 2000;
 export class RateLimitRedis implements OnApplicationBootstrap, OnApplicationShutdown {
   readonly client: RedisClient;
   /**
-   * Hands counts held in process over (leased admissions, outage counts). Its own connection, with
-   * a timeout far above a decision's: a MULTI applied but answered after the timeout would be
-   * retried, and its counts added twice.
+   * Hands counts held in process over (leased admissions, outage counts), and serves operators'
+   * reads. Its own connection, with a timeout far above a decision's: a MULTI applied but answered
+   * after the timeout would be retried, and its counts added twice; an operator's read may wait.
    */
   readonly counts: RedisClient;
 

@@ -48,8 +48,9 @@ export class TenantRateLimitsReader {
 
   /** The GCRA arrival times (µs, null when idle) and this minute's counts; undefined when Redis cannot answer. */
   private async state(tenantId: string, nowMs: number): Promise<{ tats: Array<number | null>; counts: Record<string, string> } | undefined> {
-    if (!this.redis.ready) return undefined;
-    const pipeline = this.redis.client.pipeline();
+    // The operators' connection (a timeout of seconds), not the decisions' (100 ms): a view may wait.
+    if (this.redis.counts.status !== 'ready') return undefined;
+    const pipeline = this.redis.counts.pipeline();
     for (const routeClass of ROUTE_CLASSES) pipeline.get(limiterKey(tenantId, routeClass));
     pipeline.hgetall(countsKey(tenantId, minuteOf(nowMs)));
     try {
