@@ -25,7 +25,19 @@ function auditInsert(tenant: string, orderId: string): string {
   return `INSERT INTO audit_entries (tenant_id, id, occurred_at, action, outcome, actor_kind, request_id, entry, pii) VALUES ('${tenant}', gen_random_uuid(), now(), 'POST /v1/orders', 'committed', 'tenant_user', NULL, ${escapeLiteral(entry)}, decode(md5(random()::text) || md5(random()::text) || md5(random()::text), 'hex'))`;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const COLUMNS = 'id, customer_id, status, total_cents, currency, note, created_at, updated_at';
+
+/** The scoped list of `GET /v1/orders` in one message: the tenant set transaction-locally, then the page. */
+export function listOrdersSql(tenant: string, limit: number): string {
+  return `SELECT set_config('app.tenant_id', '${tenant}', true); SELECT ${COLUMNS} FROM orders WHERE tenant_id = '${tenant}' ORDER BY id LIMIT ${limit}`;
+}
+
+/** A floor's answer: the status, and the body as JSON when there is one. */
+export function answer(response: ServerResponse, status: number, body?: unknown): void {
+  if (body === undefined) response.writeHead(status).end();
+  else response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
 
 /**
  * The bare floor: `node:http` + `pg` doing the same scoped work as `GET /v1/orders/:id`,
@@ -36,11 +48,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  */
 export async function startBareServer(runtimeUrl: string, poolMax: number): Promise<{ url: string; close(): Promise<void> }> {
   const pool = new Pool({ connectionString: runtimeUrl, max: poolMax });
-  const COLUMNS = 'id, customer_id, status, total_cents, currency, note, created_at, updated_at';
-  const answer = (response: ServerResponse, status: number, body?: unknown) => {
-    if (body === undefined) response.writeHead(status).end();
-    else response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-  };
   const server: Server = createServer((request, response) => {
     const tenant = String(request.headers['x-tenant'] ?? '');
     if (!UUID.test(tenant)) return answer(response, 400);
@@ -59,7 +66,7 @@ export async function startBareServer(runtimeUrl: string, poolMax: number): Prom
     if (request.method === 'GET' && url.pathname === '/v1/orders') {
       const limit = Math.min(Number(url.searchParams.get('limit') ?? 20) || 20, 100);
       pool
-        .query(`SELECT set_config('app.tenant_id', '${tenant}', true); SELECT ${COLUMNS} FROM orders WHERE tenant_id = '${tenant}' ORDER BY id LIMIT ${limit}`)
+        .query(listOrdersSql(tenant, limit))
         .then((results) => answer(response, 200, { items: (results as unknown as Array<{ rows: unknown[] }>)[1].rows, next: null }))
         .catch(() => answer(response, 503));
       return;

@@ -1,9 +1,7 @@
-import { createServer, Server, ServerResponse } from 'node:http';
+import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'pg';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const COLUMNS = 'id, customer_id, status, total_cents, currency, note, created_at, updated_at';
+import { answer, listOrdersSql, UUID } from './bare-server';
 
 /**
  * The silo bare floor: `node:http` + `pg` doing the scoped list of `GET /v1/orders` for
@@ -26,10 +24,6 @@ export async function startBareSiloServer(
     }
     return pool;
   };
-  const answer = (response: ServerResponse, status: number, body?: unknown) => {
-    if (body === undefined) response.writeHead(status).end();
-    else response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-  };
   const server: Server = createServer((request, response) => {
     const tenant = String(request.headers['x-tenant'] ?? '');
     const database = databases.get(tenant);
@@ -38,7 +32,7 @@ export async function startBareSiloServer(
     if (request.method !== 'GET' || url.pathname !== '/v1/orders') return answer(response, 404);
     const limit = Math.min(Number(url.searchParams.get('limit') ?? 20) || 20, 100);
     poolOf(tenant, database)
-      .query(`SELECT set_config('app.tenant_id', '${tenant}', true); SELECT ${COLUMNS} FROM orders WHERE tenant_id = '${tenant}' ORDER BY id LIMIT ${limit}`)
+      .query(listOrdersSql(tenant, limit))
       .then((results) => answer(response, 200, { items: (results as unknown as Array<{ rows: unknown[] }>)[1].rows, next: null }))
       .catch(() => answer(response, 503));
   });
