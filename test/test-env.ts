@@ -33,6 +33,9 @@ const TEST_ENV: Record<string, string> = {
   // Two jest workers share one PostgreSQL (max_connections 100): keep each process's budget small.
   DATABASE_CONNECTION_BUDGET: '24',
   SILO_POOL_MAX: '2',
+  // CI on a loaded two-core machine, with child API processes starting beside two jest workers, saw
+  // a new backend take over 5 s to accept: a slow machine, not an outage, so wait longer for one.
+  DATABASE_CONNECT_TIMEOUT_MS: '20000',
   SILO_IDLE_MS: '2000',
   // Longer than the usage recorder's one-second buffer; short, so offboarding suites stay quick.
   LIFECYCLE_FENCE_SETTLE_MS: '1500',

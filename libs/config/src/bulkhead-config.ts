@@ -62,6 +62,16 @@ export class BulkheadConfig {
   @Max(500)
   DATABASE_POOL_MAX = 10;
 
+  /**
+   * How long a request waits for a new runtime connection (shared pool or silo) before it is
+   * answered 503: a server that accepts sockets but cannot start backends must not hold requests.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  DATABASE_CONNECT_TIMEOUT_MS = 5000;
+
   @Matches(REDIS_URL, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   REDIS_URL = 'redis://127.0.0.1:6379';
 

@@ -1,4 +1,5 @@
 import { BulkheadConfig } from '@bulkhead/config';
+import { PooledClient } from '@bulkhead/database';
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Pool, PoolClient, QueryResultRow } from 'pg';
 
@@ -12,7 +13,7 @@ export class LifecycleStore implements OnApplicationShutdown {
   private readonly pool: Pool;
 
   constructor(config: BulkheadConfig) {
-    this.pool = new Pool({ connectionString: config.DATABASE_URL, max: 4, application_name: 'bulkhead-lifecycle', idleTimeoutMillis: 10_000 });
+    this.pool = new Pool({ Client: PooledClient, connectionString: config.DATABASE_URL, max: 4, application_name: 'bulkhead-lifecycle', idleTimeoutMillis: 10_000 });
     // A dropped idle connection must not crash the process; the next query reconnects.
     this.pool.on('error', () => undefined);
   }

@@ -1,5 +1,5 @@
 import { ClusterRegistry } from '@bulkhead/control-plane';
-import { connectPg } from '@bulkhead/database';
+import { connectPg, PooledClient } from '@bulkhead/database';
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Client, Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
@@ -64,7 +64,7 @@ export class MoveStore implements OnApplicationShutdown {
 
   private db(): Pool {
     if (!this.pool) {
-      this.pool = new Pool({ connectionString: this.controlUrl, max: 2, application_name: 'bulkhead-moves', idleTimeoutMillis: 10_000 });
+      this.pool = new Pool({ Client: PooledClient, connectionString: this.controlUrl, max: 2, application_name: 'bulkhead-moves', idleTimeoutMillis: 10_000 });
       this.pool.on('error', () => undefined);
     }
     return this.pool;

@@ -1,5 +1,5 @@
 import { BulkheadConfig } from '@bulkhead/config';
-import { hostOf, isConnectionFailure, ServiceUnreachableError } from '@bulkhead/database';
+import { hostOf, isConnectionFailure, PooledClient, ServiceUnreachableError } from '@bulkhead/database';
 import { DataSource } from 'typeorm';
 import { ControlPlaneOptions } from '../control-plane.options';
 import { assertRuntimeRoleIsBound } from './runtime-role.check';
@@ -25,7 +25,7 @@ export async function openRuntimeDataSource(
     applicationName,
     // TypeORM drops undefined/null from a where object: `findById(undefined)` would match any row.
     invalidWhereValuesBehavior: { undefined: 'throw', null: 'throw' },
-    extra: { max: target.poolMax, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 },
+    extra: { Client: PooledClient, max: target.poolMax, connectionTimeoutMillis: config.DATABASE_CONNECT_TIMEOUT_MS, idleTimeoutMillis: 30000 },
   });
   try {
     await dataSource.initialize();

@@ -1,7 +1,7 @@
 import { BulkheadConfig } from '@bulkhead/config';
-import { hostOf, isConnectionFailure, ServiceUnreachableError } from '@bulkhead/database';
+import { hostOf, isConnectionFailure, PooledClient, ServiceUnreachableError } from '@bulkhead/database';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { Client, ClientConfig, Pool } from 'pg';
+import { ClientConfig, Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { CONTROL_PLANE_OPTIONS, ControlPlaneOptions } from '../control-plane.options';
 import { ClusterRegistry } from './cluster-registry';
@@ -181,7 +181,7 @@ export class SiloDataSources implements OnApplicationShutdown {
       connectionString: url,
       application_name: this.applicationName,
       max: this.config.SILO_POOL_MAX,
-      connectionTimeoutMillis: 5000,
+      connectionTimeoutMillis: this.config.DATABASE_CONNECT_TIMEOUT_MS,
       // A silo's connection lives as long as its pool (SILO_IDLE_MS), not pg's own 30 s: with many
       // silos each one is revisited seldom, and a connection closed in between made its next
       // request start a backend, which slowed every request, which spaced the visits further.
@@ -210,13 +210,13 @@ export class SiloDataSources implements OnApplicationShutdown {
   }
 
   /** A pg Client class that counts its connection against the pool's entry until its socket closes. */
-  private countedClient(entryOf: () => Entry): typeof Client {
+  private countedClient(entryOf: () => Entry): typeof PooledClient {
     const onClosed = (entry: Entry) => this.socketClosed(entry);
     const onOpened = (entry: Entry) => {
       entry.sockets++;
       this.sockets++;
     };
-    return class CountedClient extends Client {
+    return class CountedClient extends PooledClient {
       constructor(config?: string | ClientConfig) {
         super(config);
         const entry = entryOf();
