@@ -1,7 +1,7 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { hostOf, isConnectionFailure, PooledClient, ServiceUnreachableError } from '@bulkhead/database';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { ClientConfig, Pool } from 'pg';
+import { ClientConfig, Pool, PoolConfig } from 'pg';
 import { DataSource } from 'typeorm';
 import { CONTROL_PLANE_OPTIONS, ControlPlaneOptions } from '../control-plane.options';
 import { ClusterRegistry } from './cluster-registry';
@@ -13,6 +13,29 @@ import { SiloTemplate } from './silo-template';
 const ROOM_WAIT_MS = 5000;
 /** Databases whose runtime role was checked, remembered per process (a silo is checked on its first open only). */
 const VERIFIED_LIMIT = 100_000;
+
+const SOCKET_COUNTER = Symbol('silo socket counter');
+
+interface CountedConfig extends ClientConfig {
+  readonly [SOCKET_COUNTER]: { opened(): void; closed(): void };
+}
+
+/**
+ * Every silo's connections, counted against their pool's entry from the connection attempt until
+ * the socket has closed; pg-pool hands each client its pool's options, which carry the counter.
+ * One class for all pools: a class per pool gave each silo's clients a prototype, and so a hidden
+ * class, of their own, putting hundreds of shapes through the same property accesses in pg's code.
+ */
+class CountedClient extends PooledClient {
+  constructor(config?: CountedConfig) {
+    super(config);
+    const counter = config?.[SOCKET_COUNTER];
+    // An uncounted connection would let the budget be overrun: refuse to open one.
+    if (!counter) throw new Error('a silo connection needs its pool entry to count against');
+    counter.opened();
+    this.once('end', () => counter.closed());
+  }
+}
 
 interface Entry {
   /** The silo's cluster and database: a tenant moved to a silo on another cluster gets a new pool. */
@@ -186,8 +209,15 @@ export class SiloDataSources implements OnApplicationShutdown {
       // silos each one is revisited seldom, and a connection closed in between made its next
       // request start a backend, which slowed every request, which spaced the visits further.
       idleTimeoutMillis: this.config.SILO_IDLE_MS,
-      Client: this.countedClient(() => entry),
-    });
+      Client: CountedClient,
+      [SOCKET_COUNTER]: {
+        opened: () => {
+          entry.sockets++;
+          this.sockets++;
+        },
+        closed: () => this.socketClosed(entry),
+      },
+    } as PoolConfig & CountedConfig);
     pool.on('error', (error) => this.logger.warn({ err: error, tenantId: tenant.tenantId }, 'an idle silo connection failed'));
     const entry: Entry = { key: siloKeyOf(tenant), tenantId: tenant.tenantId, database, pool, refs: 0, slots: 0, sockets: 0, lastUsed: Date.now(), ready: this.openDataSource(pool, database, url) };
     entry.ready.catch(() => this.close(entry));
@@ -207,23 +237,6 @@ export class SiloDataSources implements OnApplicationShutdown {
     if (this.verified.size >= VERIFIED_LIMIT) this.verified.clear();
     this.verified.add(database);
     return dataSource;
-  }
-
-  /** A pg Client class that counts its connection against the pool's entry until its socket closes. */
-  private countedClient(entryOf: () => Entry): typeof PooledClient {
-    const onClosed = (entry: Entry) => this.socketClosed(entry);
-    const onOpened = (entry: Entry) => {
-      entry.sockets++;
-      this.sockets++;
-    };
-    return class CountedClient extends PooledClient {
-      constructor(config?: string | ClientConfig) {
-        super(config);
-        const entry = entryOf();
-        onOpened(entry);
-        this.once('end', () => onClosed(entry));
-      }
-    };
   }
 
   private socketClosed(entry: Entry): void {
