@@ -10,6 +10,7 @@ import { citusClusterFromEnv } from './citus/citus-cluster';
 import { citusBench } from './scenarios/citus';
 import { fairQueueBench } from './scenarios/fair-queue';
 import { fairnessBench } from './scenarios/fairness';
+import { instancesBench } from './scenarios/instances';
 import { rateLimitBench } from './scenarios/rate-limit';
 import { meteringBench } from './scenarios/metering';
 import { observeBench } from './scenarios/observe';
@@ -32,6 +33,7 @@ const SCENARIOS: Record<string, () => Promise<BenchSection>> = {
   citus: citusBench,
   'tenant-moves': tenantMovesBench,
   observe: observeBench,
+  instances: instancesBench,
 };
 
 /** Scenarios that need something this machine may not have; left out of a default run without it. */
@@ -44,7 +46,7 @@ const HEADER = `# Benchmarks
 
 Reproduce with \`npm run bench\` (all scenarios) or \`npm run bench -- <scenario>\` (${Object.keys(SCENARIOS).join(', ')}).
 \`BENCH_SCALE=0.1\` makes a quick smoke run. Needs the same PostgreSQL and Redis as the tests; the scoping scenario
-rebuilds its own \`bulkhead_bench\` database, the audit scenario \`bulkhead_bench_audit\`, the tenant-moves scenario \`bulkhead_bench_moves\`. The citus scenario runs only when
+rebuilds its own \`bulkhead_bench\` database, the audit scenario \`bulkhead_bench_audit\`, the tenant-moves scenario \`bulkhead_bench_moves\`, the instances scenario \`bulkhead_bench_instances\`. The citus scenario runs only when
 \`BULKHEAD_TEST_CITUS_URL\` and \`BULKHEAD_TEST_CITUS_WORKERS\` name a Citus cluster (docs/citus.md). Figures are ratios measured side by side in one run: these machines
 (2 cores, shared) are noisy, so compare ratios, not absolute numbers.
 `;
