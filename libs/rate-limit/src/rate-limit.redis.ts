@@ -23,10 +23,9 @@ export class RateLimitRedis implements OnApplicationBootstrap, OnApplicationShut
 
   constructor(config: BulkheadConfig) {
     // Never queued, never retried: a command fails at once while disconnected, and after its timeout.
-    const connection = (commandTimeout: number, connectionName: string, enableAutoPipelining: boolean): RedisClient =>
+    const connection = (commandTimeout: number, connectionName: string): RedisClient =>
       createRedis(config, {
         enableOfflineQueue: false,
-        enableAutoPipelining,
         maxRetriesPerRequest: 0,
         commandTimeout,
         connectTimeout: 2000,
@@ -34,8 +33,8 @@ export class RateLimitRedis implements OnApplicationBootstrap, OnApplicationShut
         retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
         connectionName,
       });
-    this.client = connection(config.RATE_LIMIT_REDIS_TIMEOUT_MS, 'bulkhead-rate-limit', true);
-    this.counts = connection(Math.max(5000, 20 * config.RATE_LIMIT_REDIS_TIMEOUT_MS), 'bulkhead-rate-limit-counts', false);
+    this.client = connection(config.RATE_LIMIT_REDIS_TIMEOUT_MS, 'bulkhead-rate-limit');
+    this.counts = connection(Math.max(5000, 20 * config.RATE_LIMIT_REDIS_TIMEOUT_MS), 'bulkhead-rate-limit-counts');
     // Transitions are logged by the limiter; without a listener ioredis prints every failed reconnect.
     this.client.on('error', () => undefined);
     this.counts.on('error', () => undefined);

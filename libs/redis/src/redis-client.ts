@@ -9,8 +9,8 @@ export type RedisTarget = Pick<BulkheadConfig, 'REDIS_URL' | 'redisClusterNodes'
 
 /**
  * Options of one client, as for a single Redis. For a cluster, `lazyConnect`,
- * `enableOfflineQueue`, `enableAutoPipelining` and `retryStrategy` apply to the cluster client
- * (the latter as its `clusterRetryStrategy`), everything else to each node's connection.
+ * `enableOfflineQueue` and `retryStrategy` apply to the cluster client (the latter as its
+ * `clusterRetryStrategy`), everything else to each node's connection.
  */
 export type RedisClientOptions = RedisOptions & { connectionName: string };
 
@@ -21,12 +21,11 @@ export type RedisClientOptions = RedisOptions & { connectionName: string };
  */
 export function createRedis(target: RedisTarget, options: RedisClientOptions): RedisClient {
   if (!target.redisClusterNodes) return new Redis(target.REDIS_URL, options);
-  const { lazyConnect, enableOfflineQueue, enableAutoPipelining, retryStrategy, ...nodeOptions } = options;
+  const { lazyConnect, enableOfflineQueue, retryStrategy, ...nodeOptions } = options;
   const url = new URL(target.REDIS_URL);
   const clusterOptions: ClusterOptions = {
     lazyConnect,
     enableOfflineQueue,
-    enableAutoPipelining,
     clusterRetryStrategy: retryStrategy ? (times) => retryStrategy(times) : undefined,
     // A failover or resharding answers MOVED/ASK or CLUSTERDOWN for a moment: follow, then retry briefly.
     retryDelayOnFailover: 100,
