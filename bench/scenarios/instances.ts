@@ -58,12 +58,14 @@ async function freePort(): Promise<number> {
 }
 
 /** An API process started as `npm run start:api` starts it. */
-async function startApi(): Promise<{ url: string; child: ChildProcess }> {
+async function startApi(children: ChildProcess[]): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--max-semi-space-size=64', '-r', 'tsconfig-paths/register', join(__dirname, '..', '..', 'apps', 'api', 'src', 'main.js')], {
     env: { ...process.env, ...ENV, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  // Stopped by the scenario whatever happens next, a start that fails included.
+  children.push(child);
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; attempt < 480; attempt++) {
     if (child.exitCode !== null) throw new Error('bench API exited');
@@ -95,8 +97,7 @@ export async function instancesBench(): Promise<BenchSection> {
     const config = loadConfig();
     await bootstrapDatabase({ adminUrl: config.DATABASE_ADMIN_URL, ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL }, { recreate: true });
     await migrateDatabase({ ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL, sources: migrationSourcesFor(DOMAINS) });
-    const [one, first, second] = await Promise.all([startApi(), startApi(), startApi()]);
-    children.push(one.child, first.child, second.child);
+    const [one, first, second] = await Promise.all([startApi(children), startApi(children), startApi(children)]);
     const bare = await startBareServer(config.DATABASE_URL, config.DATABASE_POOL_MAX);
     try {
       const issuer = new DevIssuer(config);
@@ -170,7 +171,7 @@ export async function instancesBench(): Promise<BenchSection> {
     }
   } finally {
     for (const child of children) child.kill('SIGTERM');
-    await Promise.all(children.map((child) => (child.exitCode !== null ? undefined : new Promise((resolve) => child.once('exit', resolve)))));
+    await Promise.all(children.map((child) => (child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((resolve) => child.once('exit', resolve)))));
     for (const [key, value] of Object.entries(saved)) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;

@@ -204,6 +204,7 @@ async function measure(label: string, silos: Silo[], serve: Serve): Promise<Run>
     return BigInt(row.rows[0].n);
   };
   let served: Served | undefined;
+  let ours: NodeJS.Timeout | undefined;
   try {
     served = await serve(silos);
     const { base, headerSets } = served;
@@ -221,7 +222,7 @@ async function measure(label: string, silos: Silo[], serve: Serve): Promise<Run>
     // much of one of two cores in the churn runs and little in the baselines.
     // Every 250 ms is enough for backends that stay (a connection per silo) and still sees the
     // pools that churn.
-    const ours = setInterval(() => (peakOurs = Math.max(peakOurs, counting.connections())), 10);
+    ours = setInterval(() => (peakOurs = Math.max(peakOurs, counting.connections())), 10);
     const sample = (async () => {
       while (sampling) {
         const row = await sampler.query<{ n: number }>(
@@ -275,6 +276,7 @@ async function measure(label: string, silos: Silo[], serve: Serve): Promise<Run>
       ),
     };
   } finally {
+    clearInterval(ours);
     if (served) await served.close().catch(() => undefined);
     await sampler.end().catch(() => undefined);
   }
