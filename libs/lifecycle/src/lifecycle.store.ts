@@ -13,7 +13,14 @@ export class LifecycleStore implements OnApplicationShutdown {
   private readonly pool: Pool;
 
   constructor(config: BulkheadConfig) {
-    this.pool = new Pool({ Client: PooledClient, connectionString: config.DATABASE_URL, max: 4, application_name: 'bulkhead-lifecycle', idleTimeoutMillis: 10_000 });
+    this.pool = new Pool({
+      Client: PooledClient,
+      connectionString: config.DATABASE_URL,
+      max: 4,
+      application_name: 'bulkhead-lifecycle',
+      idleTimeoutMillis: 10_000,
+      connectionTimeoutMillis: config.DATABASE_CONNECT_TIMEOUT_MS,
+    });
     // A dropped idle connection must not crash the process; the next query reconnects.
     this.pool.on('error', () => undefined);
   }

@@ -1,3 +1,4 @@
+import { BulkheadConfig } from '@bulkhead/config';
 import { ClusterRegistry } from '@bulkhead/control-plane';
 import { connectPg, PooledClient } from '@bulkhead/database';
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
@@ -56,7 +57,10 @@ export interface MoveLease {
 export class MoveStore implements OnApplicationShutdown {
   private pool?: Pool;
 
-  constructor(private readonly clusters: ClusterRegistry) {}
+  constructor(
+    private readonly clusters: ClusterRegistry,
+    private readonly config: BulkheadConfig,
+  ) {}
 
   get controlUrl(): string {
     return this.clusters.get('main').ownerUrl;
@@ -64,7 +68,14 @@ export class MoveStore implements OnApplicationShutdown {
 
   private db(): Pool {
     if (!this.pool) {
-      this.pool = new Pool({ Client: PooledClient, connectionString: this.controlUrl, max: 2, application_name: 'bulkhead-moves', idleTimeoutMillis: 10_000 });
+      this.pool = new Pool({
+        Client: PooledClient,
+        connectionString: this.controlUrl,
+        max: 2,
+        application_name: 'bulkhead-moves',
+        idleTimeoutMillis: 10_000,
+        connectionTimeoutMillis: this.config.DATABASE_CONNECT_TIMEOUT_MS,
+      });
       this.pool.on('error', () => undefined);
     }
     return this.pool;
