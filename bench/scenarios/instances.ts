@@ -8,14 +8,12 @@ import { loadConfig } from '@bulkhead/config';
 import { bootstrapDatabase, migrateDatabase, withDatabase, withPg } from '@bulkhead/database';
 import { DevIssuer } from '@bulkhead/identity';
 import { migrationSourcesFor } from '@bulkhead/tenancy';
-import { ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { ChildProcess } from 'node:child_process';
 import { DOMAINS } from '../../apps/domains';
 import { BenchSection } from '../bench-section';
 import { startBareServer } from '../floor/bare-server';
 import { LoadResult } from '../load/autocannon-runner';
+import { startBenchApi, stopBenchApis } from '../load/api-process';
 import { runLoad } from '../load/run-load';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1') > 0 ? Number(process.env.BENCH_SCALE ?? '1') : 1;
@@ -49,32 +47,6 @@ interface Measured {
   errors: number;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** An API process started as `npm run start:api` starts it. */
-async function startApi(children: ChildProcess[]): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', '-r', 'tsconfig-paths/register', join(__dirname, '..', '..', 'apps', 'api', 'src', 'main.js')], {
-    env: { ...process.env, ...ENV, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  // Stopped by the scenario whatever happens next, a start that fails included.
-  children.push(child);
-  const url = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 480; attempt++) {
-    if (child.exitCode !== null) throw new Error('bench API exited');
-    if (await fetch(`${url}/health/live`).then((r) => r.ok, () => false)) return { url, child };
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error('bench API never answered');
-}
-
 /** The same load over several servers at once, the connections split evenly, each server's load from its own process. */
 async function loadOver(urls: string[], headerSets: Array<Record<string, string>>): Promise<Measured> {
   const paths = ['/v1/orders?limit=20'];
@@ -97,7 +69,7 @@ export async function instancesBench(): Promise<BenchSection> {
     const config = loadConfig();
     await bootstrapDatabase({ adminUrl: config.DATABASE_ADMIN_URL, ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL }, { recreate: true });
     await migrateDatabase({ ownerUrl: config.DATABASE_OWNER_URL, runtimeUrl: config.DATABASE_URL, sources: migrationSourcesFor(DOMAINS) });
-    const [one, first, second] = await Promise.all([startApi(children), startApi(children), startApi(children)]);
+    const [one, first, second] = await Promise.all([startBenchApi(ENV, children), startBenchApi(ENV, children), startBenchApi(ENV, children)]);
     const bare = await startBareServer(config.DATABASE_URL, config.DATABASE_POOL_MAX);
     try {
       const issuer = new DevIssuer(config);
@@ -170,8 +142,7 @@ export async function instancesBench(): Promise<BenchSection> {
       await bare.close();
     }
   } finally {
-    for (const child of children) child.kill('SIGTERM');
-    await Promise.all(children.map((child) => (child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((resolve) => child.once('exit', resolve)))));
+    await stopBenchApis(children);
     for (const [key, value] of Object.entries(saved)) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;

@@ -12,15 +12,15 @@ import { DevIssuer } from '@bulkhead/identity';
 import { detectNoisy, Usage } from '@bulkhead/noisy-neighbours';
 import { migrationSourcesFor, runWithTenant, tenantContextOf } from '@bulkhead/tenancy';
 import { OpenFeature } from '@openfeature/server-sdk';
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { DOMAINS } from '../../apps/domains';
 import { BenchSection } from '../bench-section';
 import { startBareServer } from '../floor/bare-server';
+import { startBenchApi, stopBenchApis } from '../load/api-process';
 import { runLoad } from '../load/run-load';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1') > 0 ? Number(process.env.BENCH_SCALE ?? '1') : 1;
@@ -52,30 +52,6 @@ function processCpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function startApi(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  // Started as `npm run start:api` starts it (its young generation sized for a server).
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', '-r', 'tsconfig-paths/register', join(__dirname, '..', '..', 'apps', 'api', 'src', 'main.js')], {
-    env: { ...process.env, ...ENV, ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 480; attempt++) {
-    if (child.exitCode !== null) throw new Error('bench API exited');
-    if (await fetch(`${url}/health/live`).then((r) => r.ok, () => false)) return { url, child };
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error('bench API never answered');
-}
-
 async function throughput(): Promise<string> {
   Object.assign(process.env, ENV);
   const config = loadConfig();
@@ -84,6 +60,8 @@ async function throughput(): Promise<string> {
   // A sink for the traces: accepts every export and drops it (the cost measured is the API's).
   const sink = createServer((req, res) => req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}')));
   await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+  const started: ChildProcess[] = [];
+  const startApi = (env: Record<string, string>) => startBenchApi({ ...ENV, ...env }, started);
   const off = await startApi({ METRICS_ENABLED: 'false', TRACING_ENABLED: 'false' });
   const metricsOnly = await startApi({ METRICS_ENABLED: 'true', METRICS_TOKEN, TRACING_ENABLED: 'false' });
   /** Metrics on, tracing on at `ratio`, exporting to the sink. */
@@ -171,7 +149,7 @@ async function throughput(): Promise<string> {
     ].join('\n');
   } finally {
     await bare.close();
-    for (const api of [off, metricsOnly, on, unsampled]) api.child.kill('SIGTERM');
+    await stopBenchApis(started);
     await new Promise((resolve) => sink.close(resolve));
   }
 }
