@@ -3,7 +3,14 @@ import { isTenantId, parsePgUrl } from '@bulkhead/database';
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { createRedis, RedisClient } from '@bulkhead/redis';
 import { TenantRegistry } from './tenant-registry';
+import { TenantRepository } from './tenant.repository';
 
+/**
+ * How long after its update a change to a tenant may commit and still be found by the poll (the
+ * poll looks this far behind its previous look). Transactions that change a tenant are short;
+ * one that stays open longer leaves its change to the announcement and, failing that, to no one.
+ */
+const COMMIT_LAG_MS = 60_000;
 
 interface TenantChanged {
   id: string;
@@ -12,9 +19,11 @@ interface TenantChanged {
 
 /**
  * Tells every instance that a tenant changed (suspended, reactivated, placed), through Redis
- * pub/sub, so each drops its cached copy at once. Pub/sub delivers at most once: a message missed
- * while disconnected is covered by the cache's TTL. The channel is named after the control-plane
- * database, so deployments sharing a Redis do not hear each other.
+ * pub/sub, so each drops its cached copy at once. Pub/sub delivers at most once, so each instance
+ * also polls the registry every half TENANT_CACHE_TTL_MS for the tenants changed since its last
+ * look (one indexed query, whatever the fleet's size), forgets those, and vouches for the rest of
+ * its cache (TenantRegistry.confirm). The channel is named after the control-plane database, so
+ * deployments sharing a Redis do not hear each other.
  */
 @Injectable()
 export class TenantChangeFeed implements OnModuleInit, OnApplicationShutdown {
@@ -22,10 +31,17 @@ export class TenantChangeFeed implements OnModuleInit, OnApplicationShutdown {
   private readonly channel: string;
   private readonly publisher: RedisClient;
   private readonly subscriber: RedisClient;
+  private poller?: NodeJS.Timeout;
+  /** The database's clock at the last look that answered. */
+  private polledUpTo: string | null = null;
+  /** Each tenant the last look found, at the version it found: found again unchanged, it is not forgotten again. */
+  private seen = new Map<string, string>();
+  private pollFailing = false;
 
   constructor(
-    config: BulkheadConfig,
+    private readonly config: BulkheadConfig,
     private readonly registry: TenantRegistry,
+    private readonly tenants: TenantRepository,
   ) {
     this.channel = `bulkhead:${parsePgUrl(config.DATABASE_URL).database}:tenant-changed`;
     const options = { lazyConnect: true, maxRetriesPerRequest: 1, connectionName: 'bulkhead-tenant-feed' };
@@ -37,6 +53,35 @@ export class TenantChangeFeed implements OnModuleInit, OnApplicationShutdown {
   async onModuleInit(): Promise<void> {
     this.subscriber.on('message', (_channel, message) => this.receive(message));
     await this.subscriber.subscribe(this.channel);
+    if (this.config.TENANT_CACHE_TTL_MS > 0) {
+      await this.poll();
+      const every = Math.max(50, Math.floor(this.config.TENANT_CACHE_TTL_MS / 2));
+      // Rescheduled by each look as it ends: a slow database never has two looks in flight.
+      const next = () => (this.poller = setTimeout(() => void this.poll().finally(next), every).unref());
+      next();
+    }
+  }
+
+  /** One look at the tenants changed since the last one that answered. */
+  async poll(): Promise<void> {
+    const sentAt = performance.now();
+    try {
+      const { now, changed } = await this.tenants.changedSince(this.polledUpTo, COMMIT_LAG_MS);
+      const seen = new Map<string, string>();
+      for (const tenant of changed) {
+        seen.set(tenant.id, tenant.version);
+        if (this.seen.get(tenant.id) !== tenant.version) this.registry.forget(tenant);
+      }
+      this.seen = seen;
+      this.polledUpTo = now;
+      this.registry.confirm(sentAt);
+      if (this.pollFailing) this.logger.log('tenant change poll answers again');
+      this.pollFailing = false;
+    } catch (error) {
+      // Nothing vouched for: cached tenants are looked up again once TENANT_CACHE_TTL_MS old.
+      if (!this.pollFailing) this.logger.warn({ err: error }, 'tenant change poll failed; cached tenants expire after TENANT_CACHE_TTL_MS');
+      this.pollFailing = true;
+    }
   }
 
   async publish(tenant: TenantChanged): Promise<void> {
@@ -60,6 +105,7 @@ export class TenantChangeFeed implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearTimeout(this.poller);
     this.subscriber.disconnect();
     this.publisher.disconnect();
   }

@@ -77,6 +77,23 @@ export class TenantRepository {
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
+  /**
+   * The tenants whose row changed after `since` (the database's clock, as text: no precision lost),
+   * their versions (updated_at, as text), and the database's clock now, for the next call.
+   */
+  async changedSince(since: string | null, lagMs: number): Promise<{ now: string; changed: Array<{ id: string; externalRef: string | null; version: string }> }> {
+    const rows: Array<{ now: string; id: string | null; external_ref: string | null; version: string | null }> = await this.dataSource.query(
+      `SELECT clock_timestamp()::text AS now, t.id, t.external_ref, t.updated_at::text AS version
+         FROM (SELECT 1) one
+         LEFT JOIN tenants t ON t.updated_at > coalesce($1::timestamptz, clock_timestamp()) - make_interval(secs => $2::float8 / 1000)`,
+      [since, lagMs],
+    );
+    return {
+      now: rows[0].now,
+      changed: rows.filter((row) => row.id !== null).map((row) => ({ id: row.id as string, externalRef: row.external_ref, version: row.version as string })),
+    };
+  }
+
   async findBySlug(slug: string): Promise<TenantRecord | null> {
     const rows: TenantRow[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM tenants WHERE slug = $1`, [slug]);
     return rows[0] ? toRecord(rows[0]) : null;
