@@ -1,5 +1,5 @@
 -- The change feed's poll (TenantChangeFeed) finds the tenants changed since its last look by
--- updated_at: what pub/sub missed reaches every instance that way. So every update bumps it,
+-- updated_at: what pub/sub missed reaches every instance that way. So every insert and update sets it,
 -- whoever writes it (an operator's own SQL included), to the statement's clock rather than the
 -- transaction's start: the poll allows for a commit that comes a while after its update, not for
 -- one that comes minutes later.
@@ -13,5 +13,5 @@ BEGIN
 END
 $$;
 
-CREATE TRIGGER tenants_touch BEFORE UPDATE ON tenants
+CREATE TRIGGER tenants_touch BEFORE INSERT OR UPDATE ON tenants
   FOR EACH ROW EXECUTE FUNCTION bulkhead_tenants_touch();

@@ -37,6 +37,9 @@ export class TenantChangeFeed implements OnModuleInit, OnApplicationShutdown {
   /** Each tenant the last look found, at the version it found: found again unchanged, it is not forgotten again. */
   private seen = new Map<string, string>();
   private pollFailing = false;
+  /** The look under way (or the last one): looks run one after another, never overlapping. */
+  private polling: Promise<void> = Promise.resolve();
+  private stopped = false;
 
   constructor(
     private readonly config: BulkheadConfig,
@@ -57,13 +60,24 @@ export class TenantChangeFeed implements OnModuleInit, OnApplicationShutdown {
       await this.poll();
       const every = Math.max(50, Math.floor(this.config.TENANT_CACHE_TTL_MS / 2));
       // Rescheduled by each look as it ends: a slow database never has two looks in flight.
-      const next = () => (this.poller = setTimeout(() => void this.poll().finally(next), every).unref());
+      const next = () => {
+        if (!this.stopped) this.poller = setTimeout(() => void this.poll().finally(next), every).unref();
+      };
       next();
     }
   }
 
-  /** One look at the tenants changed since the last one that answered. */
-  async poll(): Promise<void> {
+  /**
+   * One look at the tenants changed since the last one that answered, sent after any look under
+   * way has ended (an older look finishing last would put back older state).
+   */
+  poll(): Promise<void> {
+    this.polling = this.polling.then(() => this.look());
+    return this.polling;
+  }
+
+  private async look(): Promise<void> {
+    if (this.stopped) return;
     const sentAt = performance.now();
     try {
       const { now, changed } = await this.tenants.changedSince(this.polledUpTo, COMMIT_LAG_MS);
@@ -105,6 +119,7 @@ export class TenantChangeFeed implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
     clearTimeout(this.poller);
     this.subscriber.disconnect();
     this.publisher.disconnect();

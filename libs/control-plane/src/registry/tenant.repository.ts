@@ -83,9 +83,10 @@ export class TenantRepository {
    */
   async changedSince(since: string | null, lagMs: number): Promise<{ now: string; changed: Array<{ id: string; externalRef: string | null; version: string }> }> {
     const rows: Array<{ now: string; id: string | null; external_ref: string | null; version: string | null }> = await this.dataSource.query(
-      `SELECT clock_timestamp()::text AS now, t.id, t.external_ref, t.updated_at::text AS version
+      // statement_timestamp(), not clock_timestamp(): a stable bound, so the index on updated_at serves it.
+      `SELECT statement_timestamp()::text AS now, t.id, t.external_ref, t.updated_at::text AS version
          FROM (SELECT 1) one
-         LEFT JOIN tenants t ON t.updated_at > coalesce($1::timestamptz, clock_timestamp()) - make_interval(secs => $2::float8 / 1000)`,
+         LEFT JOIN tenants t ON t.updated_at > coalesce($1::timestamptz, statement_timestamp()) - make_interval(secs => $2::float8 / 1000)`,
       [since, lagMs],
     );
     return {
