@@ -47,6 +47,12 @@ export class UnsafeDatabaseRoleError extends Error {
  */
 export const PLACEMENT_MOVED_SQLSTATE = 'BHM01';
 
+/**
+ * The SQLSTATE a tenant's placement raises on a write while a move holds the tenant's write fence:
+ * the write rolled back untouched, to run again once the fence lifts (holding no connection meanwhile).
+ */
+export const PLACEMENT_FENCED_SQLSTATE = 'BHM02';
+
 /** A write met a move that had not switched within the write's budget: retry shortly. */
 export class PlacementMovingProblem extends ProblemError {
   constructor() {

@@ -1,5 +1,5 @@
 import type { PlacedTenant, TenantRecord } from '@bulkhead/control-plane';
-import { PLACEMENT_MOVED_SQLSTATE } from '@bulkhead/control-plane';
+import { PLACEMENT_FENCED_SQLSTATE, PLACEMENT_MOVED_SQLSTATE } from '@bulkhead/control-plane';
 import { QueryFailedError } from 'typeorm';
 import { TenantContext } from '../context/tenant-context';
 import { setUnitOfWorkValue, unitOfWorkValue } from '../context/tenant-context.store';
@@ -22,8 +22,16 @@ export function followMovedPlacement(placed: PlacedTenant): void {
 
 /** A write refused by the tenant's old placement: it rolled back untouched and belongs on the new one. */
 export function isPlacementMoved(error: unknown): boolean {
-  const code = error instanceof QueryFailedError ? (error.driverError as { code?: string }).code : (error as { code?: unknown } | null)?.code;
-  return code === PLACEMENT_MOVED_SQLSTATE;
+  return sqlStateOf(error) === PLACEMENT_MOVED_SQLSTATE;
+}
+
+/** A write refused while the tenant's move holds its write fence: it rolled back untouched and runs again shortly. */
+export function isPlacementFenced(error: unknown): boolean {
+  return sqlStateOf(error) === PLACEMENT_FENCED_SQLSTATE;
+}
+
+function sqlStateOf(error: unknown): unknown {
+  return error instanceof QueryFailedError ? (error.driverError as { code?: string }).code : (error as { code?: unknown } | null)?.code;
 }
 
 export function placedTenantOfRecord(record: TenantRecord, tier: PlacedTenant['tier']): PlacedTenant {

@@ -5,7 +5,7 @@ import { currentTenant } from '../context/tenant-context.store';
 import { TenantContext } from '../context/tenant-context';
 import { BulkheadConfig } from '@bulkhead/config';
 import { DataSourceRouter, PlacedTenant, PlacementMovingProblem, TenantRegistry } from '@bulkhead/control-plane';
-import { followMovedPlacement, isPlacementMoved, placedTenantOf, placedTenantOfRecord, placementCheckOf, samePlacement } from './moved-placement';
+import { followMovedPlacement, isPlacementFenced, isPlacementMoved, placedTenantOf, placedTenantOfRecord, placementCheckOf, samePlacement } from './moved-placement';
 import { TenantBoundaryViolationError } from './boundary.errors';
 import { ScopedReader } from './scoped-reader';
 import { ScopedRepository } from './scoped-repository';
@@ -146,19 +146,28 @@ export class TenantData {
   }
 
   /**
-   * Runs the transaction on the unit's placement. A write that meets the tenant's move waits at its
-   * fence in the database; once the move switched, the old placement refuses it (rolled back,
-   * nothing written) and it runs again, whole, on the new placement: the tenant's writes wait
-   * through a move, they do not fail. Only past the write budget without a switch is it a 503.
+   * Runs the transaction on the unit's placement. A write that meets the tenant's move fence is
+   * refused (rolled back, nothing written) and runs again, whole, a moment later, its connection
+   * back in the pool meanwhile (a write waiting in the database would hold it, and enough of them
+   * would hold every one); once the move switched, the old placement refuses it and it runs again
+   * on the new placement: the tenant's writes wait through a move, they do not fail. Only past
+   * the write budget without a switch is it a 503.
    */
   private async open<T>(options: TenantTransactionOptions, work: (tx: TenantTransaction, runner: TenantQueryRunner) => Promise<T>): Promise<T> {
     const tenant = currentTenant();
     let placed = placedTenantOf(tenant);
     const deadline = Date.now() + this.config.POOL_QUEUE_BUDGET_MS * 10;
+    let fenced = 0;
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.openOn(placed, options, work);
       } catch (error) {
+        if (isPlacementFenced(error)) {
+          if (Date.now() > deadline) throw new PlacementMovingProblem();
+          // A fence lasts well under a second: look again soon, with jitter so held writes do not return together.
+          await new Promise((resolve) => setTimeout(resolve, Math.min(10 * 2 ** fenced++, 80) * (0.5 + Math.random())));
+          continue;
+        }
         if (!isPlacementMoved(error)) throw error;
         const current = await this.registry.findById(tenant.tenantId);
         if (!current || current.status !== 'active') throw error;
