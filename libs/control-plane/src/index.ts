@@ -8,7 +8,7 @@ export type { PoolCounts } from './placement/silo-data-sources';
 export { TenantConnectionsView, FleetConnectionsView } from './placement/connections.dto';
 export { SiloDataSources } from './placement/silo-data-sources';
 export { DatabaseProbe } from './placement/database-probe';
-export { OverloadedProblem, PlacementMovingProblem, PLACEMENT_FENCED_SQLSTATE, PLACEMENT_MOVED_SQLSTATE } from './placement/placement.errors';
+export { OverloadedProblem, PlacementMovingProblem, PLACEMENT_FENCED_SQLSTATE, PLACEMENT_MOVED_SQLSTATE, placementFenceLockSql } from './placement/placement.errors';
 export { ClusterRegistry, type Cluster } from './placement/cluster-registry';
 export { TenantChangeFeed } from './registry/tenant-change-feed';
 export { TenantProvisioner } from './registry/tenant-provisioner';

@@ -28,13 +28,17 @@ const PG_MESSAGES = [
 const REDIS_MESSAGES = ['Connection is closed.', 'Command timed out', "Stream isn't writeable"];
 const REDIS_ERROR_NAMES = new Set(['MaxRetriesPerRequestError', 'ConnectionClosedError']);
 
-/** Raised by our own code when a backing service cannot be reached at all (`@bulkhead/database`). */
-const UNREACHABLE_CODE = 'service_unreachable';
+/**
+ * Raised by our own code when a backing service cannot be reached at all (`@bulkhead/database`),
+ * or when a tenant's write waited out its move's fence without the move switching
+ * (`placement_moving`, @bulkhead/control-plane): a job then waits too, spending no attempt.
+ */
+const TRANSIENT_CODES = new Set(['service_unreachable', 'placement_moving']);
 
 export function isInfrastructureFailure(error: unknown, depth = 0): boolean {
   if (typeof error !== 'object' || error === null || depth > 4) return false;
   const { code, name, message } = error as { code?: unknown; name?: unknown; message?: unknown };
-  if (typeof code === 'string' && (SOCKET_CODES.has(code) || SQLSTATE.test(code) || code === UNREACHABLE_CODE)) return true;
+  if (typeof code === 'string' && (SOCKET_CODES.has(code) || SQLSTATE.test(code) || TRANSIENT_CODES.has(code))) return true;
   if (typeof name === 'string' && REDIS_ERROR_NAMES.has(name)) return true;
   if (typeof message === 'string' && [...PG_MESSAGES, ...REDIS_MESSAGES].some((known) => message.startsWith(known))) return true;
   // TypeORM wraps the driver's error; Node wraps one per address tried (AggregateError); others set `cause`.

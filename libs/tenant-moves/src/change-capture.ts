@@ -1,3 +1,4 @@
+import { placementFenceLockSql } from '@bulkhead/control-plane';
 import { quoteIdent } from '@bulkhead/database';
 import { OwnerSession } from './owner-session';
 import { qualified, TenantTable } from './tenant-tables';
@@ -44,7 +45,7 @@ const CAPTURE_SCHEMA = `
     old_key jsonb;
     new_key jsonb;
   BEGIN
-    IF NOT pg_try_advisory_xact_lock_shared(hashtextextended('bulkhead-move:' || TG_ARGV[0], 0)) THEN
+    IF NOT pg_try_advisory_xact_lock_shared(${placementFenceLockSql('TG_ARGV[0]')}) THEN
       RAISE EXCEPTION 'tenant % is fenced for a move', moved_tenant USING ERRCODE = 'BHM02';
     END IF;
     IF current_setting('transaction_isolation') = 'read committed' THEN
@@ -82,7 +83,7 @@ function triggerName(tenantId: string, op: 'i' | 'u' | 'd'): string {
 }
 
 function fenceKey(tenantId: string): string {
-  return `hashtextextended('bulkhead-move:${tenantId}', 0)`;
+  return placementFenceLockSql(`'${tenantId}'`);
 }
 
 /** DDL on tables other tenants write: a short lock timeout, retried, so nobody queues behind it for long. */

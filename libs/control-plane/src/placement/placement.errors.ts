@@ -53,6 +53,15 @@ export const PLACEMENT_MOVED_SQLSTATE = 'BHM01';
  */
 export const PLACEMENT_FENCED_SQLSTATE = 'BHM02';
 
+/**
+ * The advisory lock of a tenant's move fence in its placement's database, as SQL: the mover holds
+ * it exclusively while fenced, each captured write tries it shared, and a fenced write's unit of
+ * work asks whether it is free before running again.
+ */
+export function placementFenceLockSql(tenantIdSql: string): string {
+  return `hashtextextended('bulkhead-move:' || ${tenantIdSql}, 0)`;
+}
+
 /** A write met a move that had not switched within the write's budget: retry shortly. */
 export class PlacementMovingProblem extends ProblemError {
   constructor() {

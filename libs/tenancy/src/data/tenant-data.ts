@@ -4,7 +4,8 @@ import { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 import { currentTenant } from '../context/tenant-context.store';
 import { TenantContext } from '../context/tenant-context';
 import { BulkheadConfig } from '@bulkhead/config';
-import { DataSourceRouter, PlacedTenant, PlacementMovingProblem, TenantRegistry } from '@bulkhead/control-plane';
+import { DataSourceRouter, PlacedTenant, PlacementMovingProblem, placementFenceLockSql, TenantRegistry } from '@bulkhead/control-plane';
+import { FenceWatch } from './fence-watch';
 import { followMovedPlacement, isPlacementFenced, isPlacementMoved, placedTenantOf, placedTenantOfRecord, placementCheckOf, samePlacement } from './moved-placement';
 import { TenantBoundaryViolationError } from './boundary.errors';
 import { ScopedReader } from './scoped-reader';
@@ -101,9 +102,17 @@ export interface TenantTransactionOptions {
  * scope's transaction (a `transaction` as a SAVEPOINT, so its failure undoes only its own work),
  * so what they write commits or rolls back with whatever the scope writes around them.
  */
+/**
+ * How long a write refused by its tenant's move fence keeps waiting for it to lift before a 503: a
+ * fence lasts the final catch-up and parity check (well under a second for 100,000 rows), and a
+ * mover that dies lets go of it with its session.
+ */
+const FENCE_PATIENCE_MS = 60_000;
+
 @Injectable()
 export class TenantData {
   private readonly commitHooks: TenantCommitHook[] = [];
+  private readonly fences = new FenceWatch();
 
   constructor(
     private readonly router: DataSourceRouter,
@@ -157,15 +166,17 @@ export class TenantData {
     const tenant = currentTenant();
     let placed = placedTenantOf(tenant);
     const deadline = Date.now() + this.config.POOL_QUEUE_BUDGET_MS * 10;
-    let fenced = 0;
+    let fencedUntil: number | undefined;
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.openOn(placed, options, work);
       } catch (error) {
         if (isPlacementFenced(error)) {
-          if (Date.now() > deadline) throw new PlacementMovingProblem();
-          // A fence lasts well under a second: look again soon, with jitter so held writes do not return together.
-          await new Promise((resolve) => setTimeout(resolve, Math.min(10 * 2 ** fenced++, 80) * (0.5 + Math.random())));
+          // Counted from the first refusal, not from the start of the work: a long unit of work
+          // meeting a fence still gets the whole patience.
+          fencedUntil ??= Date.now() + FENCE_PATIENCE_MS;
+          if (Date.now() > fencedUntil) throw new PlacementMovingProblem();
+          await this.fences.wait(tenant.tenantId, () => this.fenceFree(placed), fencedUntil);
           continue;
         }
         if (!isPlacementMoved(error)) throw error;
@@ -183,6 +194,14 @@ export class TenantData {
         followMovedPlacement(next);
       }
     }
+  }
+
+  /** Whether the tenant's move fence on `placed` is free now (a lock tried and let go in one statement). */
+  private fenceFree(placed: PlacedTenant): Promise<boolean> {
+    return this.router.use(placed, async (placement) => {
+      const rows: Array<{ free: boolean }> = await placement.dataSource.query(`SELECT pg_try_advisory_xact_lock_shared(${placementFenceLockSql('$1')}) AS free`, [placed.tenantId]);
+      return rows[0]?.free === true;
+    }, { critical: true });
   }
 
   private openOn<T>(placed: PlacedTenant, options: TenantTransactionOptions, work: (tx: TenantTransaction, runner: TenantQueryRunner) => Promise<T>): Promise<T> {
