@@ -156,11 +156,12 @@ export class TenantData {
 
   /**
    * Runs the transaction on the unit's placement. A write that meets the tenant's move fence is
-   * refused (rolled back, nothing written) and runs again, whole, a moment later, its connection
-   * back in the pool meanwhile (a write waiting in the database would hold it, and enough of them
-   * would hold every one); once the move switched, the old placement refuses it and it runs again
-   * on the new placement: the tenant's writes wait through a move, they do not fail. Only past
-   * the write budget without a switch is it a 503.
+   * refused (rolled back, nothing written) and runs again, whole, once the fence is free (FenceWatch),
+   * its connection back in the pool meanwhile (a write waiting in the database would hold it, and
+   * enough of them would hold every one); once the move switched, the old placement refuses it and
+   * it runs again on the new placement: the tenant's writes wait through a move, they do not fail.
+   * Only a fence held FENCE_PATIENCE_MS, or a switch not seen within ten times
+   * POOL_QUEUE_BUDGET_MS, is a 503.
    */
   private async open<T>(options: TenantTransactionOptions, work: (tx: TenantTransaction, runner: TenantQueryRunner) => Promise<T>): Promise<T> {
     const tenant = currentTenant();
@@ -176,7 +177,7 @@ export class TenantData {
           // meeting a fence still gets the whole patience.
           fencedUntil ??= Date.now() + FENCE_PATIENCE_MS;
           if (Date.now() > fencedUntil) throw new PlacementMovingProblem();
-          await this.fences.wait(tenant.tenantId, () => this.fenceFree(placed), fencedUntil);
+          await this.fences.wait(`${placed.tenantId}/${placed.isolation}/${placed.cluster}/${placed.schemaName ?? ''}/${placed.databaseName ?? ''}`, () => this.fenceFree(placed), fencedUntil);
           continue;
         }
         if (!isPlacementMoved(error)) throw error;
