@@ -13,7 +13,7 @@ import { DOMAINS } from '../../apps/domains';
 import { BenchSection } from '../bench-section';
 import { startBareServer } from '../floor/bare-server';
 import { LoadResult } from '../load/autocannon-runner';
-import { startBenchApi, stopBenchApis } from '../load/api-process';
+import { benchApiEnv, startBenchApi, stopBenchApis } from '../load/api-process';
 import { runLoad } from '../load/run-load';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1') > 0 ? Number(process.env.BENCH_SCALE ?? '1') : 1;
@@ -23,19 +23,9 @@ const CONNECTIONS = 16;
 const TENANTS = 8;
 const ORDERS_PER_TENANT = 200;
 const DB = 'bulkhead_bench_instances';
-const UNLIMITED = 'read:6000000,write:6000000,export:6000000,ingest:6000000';
 
 const ENV: Record<string, string> = {
-  DATABASE_URL: `postgres://bulkhead_app:bulkhead_app@127.0.0.1:5432/${DB}`,
-  DATABASE_OWNER_URL: `postgres://bulkhead_owner:bulkhead_owner@127.0.0.1:5432/${DB}`,
-  DEV_ISSUER: 'true',
-  DEV_ISSUER_KEY_FILE: '.data/bench-issuer-key.json',
-  LOG_LEVEL: 'warn',
-  DATABASE_POOL_MAX: '10',
-  RATE_LIMIT_FREE: UNLIMITED,
-  RATE_LIMIT_PRO: UNLIMITED,
-  RATE_LIMIT_ENTERPRISE: UNLIMITED,
-  METERING_PLANS: 'free:;pro:;enterprise:',
+  ...benchApiEnv(DB),
   METRICS_ENABLED: 'false',
   TRACING_ENABLED: 'false',
 };

@@ -20,7 +20,7 @@ import type { AddressInfo } from 'node:net';
 import { DOMAINS } from '../../apps/domains';
 import { BenchSection } from '../bench-section';
 import { startBareServer } from '../floor/bare-server';
-import { startBenchApi, stopBenchApis } from '../load/api-process';
+import { benchApiEnv, startBenchApi, stopBenchApis } from '../load/api-process';
 import { runLoad } from '../load/run-load';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1') > 0 ? Number(process.env.BENCH_SCALE ?? '1') : 1;
@@ -28,20 +28,10 @@ const DURATION_S = Math.max(2, Math.round(6 * SCALE));
 const ROUNDS = 7;
 const CONNECTIONS = 16;
 const DB = 'bulkhead_bench_observe';
-const UNLIMITED = 'read:6000000,write:6000000,export:6000000,ingest:6000000';
 const METRICS_TOKEN = 'bench-metrics-token-0123456789';
 
 const ENV: Record<string, string> = {
-  DATABASE_URL: `postgres://bulkhead_app:bulkhead_app@127.0.0.1:5432/${DB}`,
-  DATABASE_OWNER_URL: `postgres://bulkhead_owner:bulkhead_owner@127.0.0.1:5432/${DB}`,
-  DEV_ISSUER: 'true',
-  DEV_ISSUER_KEY_FILE: '.data/bench-issuer-key.json',
-  LOG_LEVEL: 'warn',
-  DATABASE_POOL_MAX: '10',
-  RATE_LIMIT_FREE: UNLIMITED,
-  RATE_LIMIT_PRO: UNLIMITED,
-  RATE_LIMIT_ENTERPRISE: UNLIMITED,
-  METERING_PLANS: 'free:;pro:;enterprise:',
+  ...benchApiEnv(DB),
   NOISY_INTERVAL_MS: '0',
 };
 
