@@ -57,7 +57,9 @@ export class TenantChangeFeed implements OnModuleInit, OnApplicationShutdown {
     this.subscriber.on('message', (_channel, message) => this.receive(message));
     await this.subscriber.subscribe(this.channel);
     if (this.config.TENANT_CACHE_TTL_MS > 0) {
-      await this.poll();
+      // No look at start-up (every process, the CLI's too, would pay a query for it): the first
+      // look comes within half a TTL (30 s at most) and looks COMMIT_LAG_MS back, which covers
+      // everything since this process started; until it answers, cached tenants expire by the TTL.
       const every = Math.max(50, Math.floor(this.config.TENANT_CACHE_TTL_MS / 2));
       // Rescheduled by each look as it ends: a slow database never has two looks in flight.
       const next = () => {
