@@ -1,5 +1,6 @@
 import { IsolationModel } from '@bulkhead/config';
 import { parsePgUrl, withDatabase, withPg } from '@bulkhead/database';
+import { runWithTenant, TenantData, tenantContextOf } from '@bulkhead/tenancy';
 import { TenantMover } from '@bulkhead/tenant-moves';
 import { call } from './support/http';
 import { TenantWriter } from './support/move-load';
@@ -102,4 +103,27 @@ describe('tenant moves: a live tenant between pool, schema and silo, nothing los
     expect(await writer.read()).toEqual(writer.model);
     expect(requested.id).toBe(aborted.id);
   });
+
+  it.each([['schema'], ['silo']] as Array<[IsolationModel]>)(
+    'runs a unit of work that outlived the grace period of a dropped %s where the tenant lives now',
+    async (from) => {
+      const tenant = await createTenant(api, { isolation: from, tier: 'pro' });
+      const stale = await api.admin.get(tenant.id);
+      // Something of the tenant's read first, so the old placement's connections exist when it is dropped.
+      await new TenantWriter(api.server, tokenFor(api, tenant), tenant.slug).seed(3);
+      const done = await mover.run((await mover.request(tenant.id, 'pool')).id);
+      expect({ phase: done.phase, error: done.error }).toEqual({ phase: 'done', error: null });
+      expect(await storageOf(api, tenant.id)).toEqual({ poolRows: 3, schemas: 0, databases: 0 });
+
+      const email = `late-${from}@x.test`;
+      // Began on the placement the tenant has left, and writes after that placement was dropped.
+      const written = await runWithTenant(tenantContextOf(stale, 'late-writer'), () =>
+        api.app.get(TenantData).transaction((tx) =>
+          tx.statement<{ id: string }>("INSERT INTO customers (tenant_id, id, email, name) VALUES ($1, gen_random_uuid(), $2, 'Late') RETURNING id", [email]),
+        ),
+      );
+      expect(written).toHaveLength(1);
+      expect(await storageOf(api, tenant.id)).toEqual({ poolRows: 4, schemas: 0, databases: 0 });
+    },
+  );
 });

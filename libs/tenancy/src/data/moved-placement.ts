@@ -30,6 +30,19 @@ export function isPlacementFenced(error: unknown): boolean {
   return sqlStateOf(error) === PLACEMENT_FENCED_SQLSTATE;
 }
 
+/**
+ * 42P01 undefined_table, 3F000 invalid_schema_name, 3D000 invalid_catalog_name: what a unit of
+ * work meets on a schema or silo placement dropped under it, having outlived a move's grace
+ * period. Only a sign of a move when the registry has the tenant elsewhere now.
+ */
+const GONE = new Set(['42P01', '3F000', '3D000']);
+
+/** A unit of work on a schema or silo placement that no longer exists (see `GONE`). */
+export function isPlacementGone(error: unknown, placed: PlacedTenant): boolean {
+  const code = sqlStateOf(error);
+  return placed.isolation !== 'pool' && typeof code === 'string' && GONE.has(code);
+}
+
 function sqlStateOf(error: unknown): unknown {
   return error instanceof QueryFailedError ? (error.driverError as { code?: string }).code : (error as { code?: unknown } | null)?.code;
 }

@@ -6,7 +6,7 @@ import { TenantContext } from '../context/tenant-context';
 import { BulkheadConfig } from '@bulkhead/config';
 import { DataSourceRouter, PlacedTenant, PlacementMovingProblem, placementFenceLockSql, TenantRegistry } from '@bulkhead/control-plane';
 import { FenceWatch } from './fence-watch';
-import { followMovedPlacement, isPlacementFenced, isPlacementMoved, placedTenantOf, placedTenantOfRecord, placementCheckOf, samePlacement } from './moved-placement';
+import { followMovedPlacement, isPlacementFenced, isPlacementGone, isPlacementMoved, placedTenantOf, placedTenantOfRecord, placementCheckOf, samePlacement } from './moved-placement';
 import { TenantBoundaryViolationError } from './boundary.errors';
 import { ScopedReader } from './scoped-reader';
 import { ScopedRepository } from './scoped-repository';
@@ -159,7 +159,8 @@ export class TenantData {
    * refused (rolled back, nothing written) and runs again, whole, once the fence is free (FenceWatch),
    * its connection back in the pool meanwhile (a write waiting in the database would hold it, and
    * enough of them would hold every one); once the move switched, the old placement refuses it and
-   * it runs again on the new placement: the tenant's writes wait through a move, they do not fail.
+   * it runs again on the new placement (as it does when it outlived the move's grace period and
+   * finds a schema or silo placement dropped): the tenant's writes wait through a move, they do not fail.
    * Only a fence held FENCE_PATIENCE_MS, or a switch not seen within ten times
    * POOL_QUEUE_BUDGET_MS, is a 503.
    */
@@ -180,12 +181,15 @@ export class TenantData {
           await this.fences.wait(`${placed.tenantId}/${placed.isolation}/${placed.cluster}/${placed.schemaName ?? ''}/${placed.databaseName ?? ''}`, () => this.fenceFree(placed), fencedUntil);
           continue;
         }
-        if (!isPlacementMoved(error)) throw error;
+        const gone = isPlacementGone(error, placed);
+        if (!gone && !isPlacementMoved(error)) throw error;
         const current = await this.registry.findById(tenant.tenantId);
         if (!current || current.status !== 'active') throw error;
         this.registry.forget(current);
         const next = placedTenantOfRecord(current, tenant.tier);
         if (samePlacement(next, placed) && next.placementVersion === placed.placementVersion) {
+          // Missing where the tenant still lives: not a move, the error stands.
+          if (gone) throw error;
           // Refused by the old placement, but the registry has not switched yet (a mover resuming): wait.
           if (Date.now() > deadline) throw new PlacementMovingProblem();
           await new Promise((resolve) => setTimeout(resolve, Math.min(25 * 2 ** attempt, 250)));
@@ -199,10 +203,16 @@ export class TenantData {
 
   /** Whether the tenant's move fence on `placed` is free now (a lock tried and let go in one statement). */
   private fenceFree(placed: PlacedTenant): Promise<boolean> {
-    return this.router.use(placed, async (placement) => {
-      const rows: Array<{ free: boolean }> = await placement.dataSource.query(`SELECT pg_try_advisory_xact_lock_shared(${placementFenceLockSql('$1')}) AS free`, [placed.tenantId]);
-      return rows[0]?.free === true;
-    }, { critical: true });
+    return this.router
+      .use(placed, async (placement) => {
+        const rows: Array<{ free: boolean }> = await placement.dataSource.query(`SELECT pg_try_advisory_xact_lock_shared(${placementFenceLockSql('$1')}) AS free`, [placed.tenantId]);
+        return rows[0]?.free === true;
+      }, { critical: true })
+      // A silo dropped after the move: nothing fences there any more; the write runs again and follows the tenant.
+      .catch((error: unknown) => {
+        if (isPlacementGone(error, placed)) return true;
+        throw error;
+      });
   }
 
   private openOn<T>(placed: PlacedTenant, options: TenantTransactionOptions, work: (tx: TenantTransaction, runner: TenantQueryRunner) => Promise<T>): Promise<T> {
