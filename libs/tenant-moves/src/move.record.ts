@@ -18,6 +18,10 @@ export interface MoveProgress {
   fenceRetries?: number;
   /** How long the tenant's writes were held at the fence, from raising it to lowering it. */
   fenceMs?: number;
+  /** Of which: the changes applied under the fence and how long that took, then the parity check. */
+  fenceChanges?: number;
+  fenceCatchUpMs?: number;
+  fenceParityMs?: number;
   parity?: Record<string, TableParity>;
   dataVersion?: number | null;
   copyStartedAt?: string;

@@ -8,6 +8,7 @@ import { MoveStore } from './move-store';
 import { OwnerSession } from './owner-session';
 import { describe, Endpoint, endpointOf, samePlacement, targetSpec } from './placement-spec';
 import { dropTenantStorage } from './placement-storage';
+import { CatchUpPace, MIN_CATCH_UP_ROUND } from './catch-up-pace';
 import { MoverPace } from './mover-pace';
 import { applyChanges, clearTenantRows, clearTenantRowsPaced, copySnapshot, parityMismatches, parityOf } from './row-sync';
 import { assertSameTables, TenantTable, tenantTables } from './tenant-tables';
@@ -24,10 +25,6 @@ interface Sides {
   close(): Promise<void>;
 }
 
-/** Below this many captured changes the mover raises the fence: what is left applies in well under a second. */
-const FENCE_BACKLOG = 200;
-/** Changes per catch-up round at least, whatever MOVES_BATCH_ROWS says: a round must outpace the tenant's writes. */
-const MIN_CATCH_UP_ROUND = 1000;
 
 /**
  * Moves a live tenant between placements (pool, schema, silo; cluster to cluster), phase by phase,
@@ -213,17 +210,19 @@ export class TenantMover {
     const sides = await this.open(move);
     try {
       const progress: MoveProgress = { ...move.progress };
-      const pace = new MoverPace(this.config.MOVES_DUTY_CYCLE);
+      const round = Math.max(this.config.MOVES_BATCH_ROWS, MIN_CATCH_UP_ROUND);
+      const pace = new CatchUpPace(new MoverPace(this.config.MOVES_DUTY_CYCLE), round);
       for (;;) {
-        await pace.rest();
         await this.checkAbort(move);
-        const applied = await applyChanges(sides.source, sides.sourceEnd.schema, sides.target, sides.targetEnd.schema, sides.tables, Math.max(this.config.MOVES_BATCH_ROWS, MIN_CATCH_UP_ROUND));
+        const applied = await applyChanges(sides.source, sides.sourceEnd.schema, sides.target, sides.targetEnd.schema, sides.tables, round);
         const left = await backlog(sides.source);
         progress.appliedChanges = (progress.appliedChanges ?? 0) + applied;
         progress.catchUpRounds = (progress.catchUpRounds ?? 0) + 1;
         progress.backlog = left;
         await this.store.update(move.id, { progress });
-        if (left <= FENCE_BACKLOG) break;
+        const step = pace.next(left);
+        if (step === 'fence') break;
+        await pace.take(step);
       }
       await this.advance(move, 'switching', progress);
     } finally {
@@ -251,8 +250,13 @@ export class TenantMover {
           return;
         }
         try {
-          while ((await applyChanges(sides.source, sides.sourceEnd.schema, sides.target, sides.targetEnd.schema, sides.tables, Math.max(this.config.MOVES_BATCH_ROWS, MIN_CATCH_UP_ROUND))) > 0);
+          let applied = 0;
+          for (let round; (round = await applyChanges(sides.source, sides.sourceEnd.schema, sides.target, sides.targetEnd.schema, sides.tables, Math.max(this.config.MOVES_BATCH_ROWS, MIN_CATCH_UP_ROUND))) > 0; ) applied += round;
+          const caughtUpAt = Date.now();
           const [sourceParity, targetParity] = await Promise.all([parityOf(sides.source, sides.sourceEnd.schema, sides.tables), parityOf(sides.target, sides.targetEnd.schema, sides.tables)]);
+          progress.fenceChanges = applied;
+          progress.fenceCatchUpMs = caughtUpAt - raisedAt;
+          progress.fenceParityMs = Date.now() - caughtUpAt;
           const mismatches = parityMismatches(sourceParity, targetParity);
           if (mismatches.length) throw new ParityMismatchError(mismatches);
           progress.parity = sourceParity;

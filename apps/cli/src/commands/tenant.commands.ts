@@ -171,7 +171,7 @@ function describeMove(move: MoveRecord): string {
     p.copiedRows !== undefined ? `copied ${p.copiedRows}` : '',
     p.appliedChanges !== undefined ? `caught up ${p.appliedChanges}` : '',
     p.backlog !== undefined ? `backlog ${p.backlog}` : '',
-    p.fenceMs !== undefined ? `fence ${p.fenceMs} ms` : '',
+    p.fenceMs !== undefined ? `fence ${p.fenceMs} ms` + (p.fenceCatchUpMs !== undefined ? ` (${p.fenceChanges} changes in ${p.fenceCatchUpMs} ms, parity ${p.fenceParityMs} ms)` : '') : '',
     move.error ? `error: ${move.error}` : '',
   ].filter(Boolean);
   return `${move.id}  ${placementOf(move.source)} -> ${placementOf(move.target)}  ${move.phase}${facts.length ? '  ' + facts.join(', ') : ''}`;

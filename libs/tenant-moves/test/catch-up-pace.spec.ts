@@ -1,0 +1,38 @@
+import { CatchUpPace } from '../src/catch-up-pace';
+import { MoverPace } from '../src/mover-pace';
+
+/** The steps a catch-up takes for a sequence of backlogs left by its rounds (rounds of 2,000). */
+function steps(backlogs: number[]): string[] {
+  const pace = new CatchUpPace(new MoverPace(1), 2000);
+  return backlogs.map((left) => pace.next(left));
+}
+
+describe('catch-up pace', () => {
+  it('fences as soon as fewer than 200 changes are left', () => {
+    expect(steps([150])).toEqual(['fence']);
+    expect(steps([30_000, 12_000, 190])).toEqual(['rest', 'rest', 'fence']);
+  });
+
+  it('rests after each round while resting still lets the backlog shrink by a quarter', () => {
+    expect(steps([40_000, 28_000, 20_000, 14_000])).toEqual(['rest', 'rest', 'rest', 'rest']);
+  });
+
+  it('stops resting when a paced round barely gains on the writes, and rests again once rounds gain', () => {
+    // 100 writes/s of a tenant with an audit trail: a rest lets in almost what a round applies.
+    expect(steps([34_000, 33_800, 32_000, 20_000])).toEqual(['rest', 'go', 'go', 'rest']);
+  });
+
+  it('fences a busy tenant whose unpaced rounds no longer shrink the backlog, once that is a round or less', () => {
+    // Each unpaced round leaves what the writes brought in meanwhile: never under 200.
+    expect(steps([5_000, 4_900, 700, 690, 680])).toEqual(['rest', 'go', 'rest', 'go', 'fence']);
+  });
+
+  it('does not fence on a standstill bigger than a round: the fence would last longer than a round', () => {
+    expect(steps([9_000, 8_950, 8_900, 8_880])).toEqual(['rest', 'go', 'go', 'go']);
+  });
+
+  it('does not take a paced round that left as much as it found for a standstill', () => {
+    // The rest let the writes in; only an unpaced round tells what the catch-up can do.
+    expect(steps([1_000, 990])).toEqual(['rest', 'go']);
+  });
+});
