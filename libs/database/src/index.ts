@@ -5,6 +5,6 @@ export { detectDatabaseEngine, type DatabaseEngine } from './database-engine';
 export { migrationLabel, type MigrationFile } from './migration-files';
 export { provisionSchema, provisionSilo, withDatabase, type StorageOptions } from './tenant-storage';
 export { isTenantId, isTenantIdAnyCase, isSchemaName, isDatabaseName, isSafeSearchPath, schemaNameFor, databaseNameFor } from './tenant-names';
-export { connectPg, withPg, quoteIdent, parsePgUrl } from './pg-client';
+export { connectPg, withPg, quoteIdent, quoteLiteral, parsePgUrl } from './pg-client';
 export { PooledClient } from './pooled-client';
 export { ServiceUnreachableError, isConnectionFailure, hostOf } from './service-unavailable.error';

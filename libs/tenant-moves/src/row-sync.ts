@@ -1,5 +1,6 @@
 import { MoverPace } from './mover-pace';
 import { OwnerSession } from './owner-session';
+import { quoteLiteral } from '@bulkhead/database';
 import { keyJoin, keyOrder, keyRecordType, qualified, TenantTable } from './tenant-tables';
 
 /**
@@ -144,20 +145,48 @@ export interface TableParity {
   hash: string;
 }
 
-/** Per table: the tenant's row count and an ordered hash of every row (by primary key), in one snapshot. */
-export async function parityOf(session: OwnerSession, schema: string, tables: TenantTable[]): Promise<Record<string, TableParity>> {
+/**
+ * How each table's rows are hashed: `hash_record_extended` (PostgreSQL's own 64-bit hash of a row,
+ * column by column in binary, as hash partitioning uses it) where every column's type has one,
+ * else an md5 of the row's text. The text form spent most of a fence on a big tenant: 720-830 ms
+ * for 100,000 orders against 300 ms, most of it printing timestamps and numerics. A type's hash
+ * follows its equality (numeric 1.0 and 1.00 hash alike), which the copy cannot tell apart
+ * anyway: rows travel as their text and come back equal.
+ */
+export type RowHash = 'record' | 'text';
+
+/** Which `RowHash` each table takes: a row of NULLs hashed, which fails for a column type with no extended hash function. */
+export async function rowHashes(session: OwnerSession, schema: string, tables: TenantTable[]): Promise<Map<string, RowHash>> {
+  const forms = new Map<string, RowHash>();
+  for (const table of tables) {
+    const into = qualified(schema, table.name);
+    const ok = await session.query(`SELECT hash_record_extended(json_populate_record(NULL::${into}, '{}'), 0)`).then(
+      () => true,
+      () => false,
+    );
+    forms.set(table.name, ok ? 'record' : 'text');
+  }
+  return forms;
+}
+
+/**
+ * Per table: the tenant's row count and an ordered hash of every row (each row's hash, in primary
+ * key order), every table in one statement and one snapshot: under the fence each round trip is
+ * time the tenant's writes wait. `work_mem` is raised for it so that a sort of a big tenant's
+ * keys stays in memory.
+ */
+export async function parityOf(session: OwnerSession, schema: string, tables: TenantTable[], hashes: Map<string, RowHash>): Promise<Record<string, TableParity>> {
+  if (!tables.length) return {};
+  const parts = tables.map((table) => {
+    const rowHash = hashes.get(table.name) === 'record' ? "to_hex(hash_record_extended(t, 0)) || ','" : 'md5(t::text)';
+    return `SELECT ${quoteLiteral(table.name)}::text AS tbl, count(*)::bigint AS n, md5(coalesce(string_agg(h, ''), '')) AS h
+              FROM (SELECT ${rowHash} AS h FROM ${qualified(schema, table.name)} t WHERE t.tenant_id = $1 ORDER BY ${keyOrder(table)}) s`;
+  });
   return session.transaction(
     async () => {
-      const result: Record<string, TableParity> = {};
-      for (const table of tables) {
-        const [row] = await session.query<{ n: string; h: string }>(
-          `SELECT count(*)::bigint AS n, md5(coalesce(string_agg(md5(t::text), '' ORDER BY ${keyOrder(table)}), '')) AS h
-             FROM ${qualified(schema, table.name)} t WHERE t.tenant_id = $1`,
-          [session.tenantId],
-        );
-        result[table.name] = { rows: Number(row.n), hash: row.h };
-      }
-      return result;
+      await session.query("SET LOCAL work_mem = '64MB'");
+      const rows = await session.query<{ tbl: string; n: string; h: string }>(parts.join(' UNION ALL '), [session.tenantId]);
+      return Object.fromEntries(rows.map((row) => [row.tbl, { rows: Number(row.n), hash: row.h }]));
     },
     { snapshot: true, readOnly: true },
   );

@@ -10,7 +10,7 @@ import { describe, Endpoint, endpointOf, samePlacement, targetSpec } from './pla
 import { dropTenantStorage } from './placement-storage';
 import { CatchUpPace, MIN_CATCH_UP_ROUND } from './catch-up-pace';
 import { MoverPace } from './mover-pace';
-import { applyChanges, clearTenantRows, clearTenantRowsPaced, copySnapshot, parityMismatches, parityOf } from './row-sync';
+import { applyChanges, clearTenantRows, clearTenantRowsPaced, copySnapshot, parityMismatches, parityOf, rowHashes } from './row-sync';
 import { assertSameTables, TenantTable, tenantTables } from './tenant-tables';
 
 class AbortRequested extends Error {}
@@ -242,6 +242,7 @@ export class TenantMover {
       const progress: MoveProgress = { ...move.progress };
       if ((await fenceState(sides.source)) !== 'moved') {
         await this.checkAbort(move);
+        const hashes = await rowHashes(sides.source, sides.sourceEnd.schema, sides.tables);
         const raisedAt = Date.now();
         if (!(await raiseFence(sides.source, this.config.MOVES_FENCE_WAIT_MS))) {
           // A long transaction of the tenant's is still writing: catch up more, try again.
@@ -253,7 +254,7 @@ export class TenantMover {
           let applied = 0;
           for (let round; (round = await applyChanges(sides.source, sides.sourceEnd.schema, sides.target, sides.targetEnd.schema, sides.tables, Math.max(this.config.MOVES_BATCH_ROWS, MIN_CATCH_UP_ROUND))) > 0; ) applied += round;
           const caughtUpAt = Date.now();
-          const [sourceParity, targetParity] = await Promise.all([parityOf(sides.source, sides.sourceEnd.schema, sides.tables), parityOf(sides.target, sides.targetEnd.schema, sides.tables)]);
+          const [sourceParity, targetParity] = await Promise.all([parityOf(sides.source, sides.sourceEnd.schema, sides.tables, hashes), parityOf(sides.target, sides.targetEnd.schema, sides.tables, hashes)]);
           progress.fenceChanges = applied;
           progress.fenceCatchUpMs = caughtUpAt - raisedAt;
           progress.fenceParityMs = Date.now() - caughtUpAt;
