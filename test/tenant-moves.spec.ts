@@ -1,6 +1,7 @@
 import { IsolationModel } from '@bulkhead/config';
 import { parsePgUrl, withDatabase, withPg } from '@bulkhead/database';
 import { runWithTenant, TenantData, tenantContextOf } from '@bulkhead/tenancy';
+import { Customer } from '@bulkhead/sales';
 import { TenantMover } from '@bulkhead/tenant-moves';
 import { call } from './support/http';
 import { TenantWriter } from './support/move-load';
@@ -105,7 +106,7 @@ describe('tenant moves: a live tenant between pool, schema and silo, nothing los
   });
 
   it.each([['schema'], ['silo']] as Array<[IsolationModel]>)(
-    'runs a unit of work that outlived the grace period of a dropped %s where the tenant lives now',
+    'runs a unit of work that outlived the grace period of a dropped %s (its writes and its reads) where the tenant lives now',
     async (from) => {
       const tenant = await createTenant(api, { isolation: from, tier: 'pro' });
       const stale = await api.admin.get(tenant.id);
@@ -124,6 +125,9 @@ describe('tenant moves: a live tenant between pool, schema and silo, nothing los
       );
       expect(written).toHaveLength(1);
       expect(await storageOf(api, tenant.id)).toEqual({ poolRows: 4, schemas: 0, databases: 0 });
+      // A read of such a unit of work, likewise.
+      const read = await runWithTenant(tenantContextOf(stale, 'late-reader'), () => api.app.get(TenantData).read(Customer).findPage({ limit: 10 }));
+      expect(read.map((customer) => customer.email)).toContain(email);
     },
   );
 });

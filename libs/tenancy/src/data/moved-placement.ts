@@ -31,11 +31,12 @@ export function isPlacementFenced(error: unknown): boolean {
 }
 
 /**
- * 42P01 undefined_table, 3F000 invalid_schema_name, 3D000 invalid_catalog_name: what a unit of
- * work meets on a schema or silo placement dropped under it, having outlived a move's grace
- * period. Only a sign of a move when the registry has the tenant elsewhere now.
+ * 42P01 undefined_table, 3F000 invalid_schema_name, 3D000 invalid_catalog_name, 42883
+ * undefined_function and 42704 undefined_object (a function or type of the dropped schema): what
+ * a unit of work meets on a schema or silo placement dropped under it, having outlived a move's
+ * grace period. Only a sign of a move when the registry has the tenant elsewhere now.
  */
-const GONE = new Set(['42P01', '3F000', '3D000']);
+const GONE = new Set(['42P01', '3F000', '3D000', '42883', '42704']);
 
 /** A unit of work on a schema or silo placement that no longer exists (see `GONE`). */
 export function isPlacementGone(error: unknown, placed: PlacedTenant): boolean {

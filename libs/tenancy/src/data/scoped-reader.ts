@@ -19,6 +19,8 @@ export class ScopedReader<E extends TenantOwnedEntity> {
     private readonly tenant: PlacedTenant,
     private readonly target: EntityTarget<E>,
     private readonly joined?: TenantQueryRunner,
+    /** Where the tenant lives now, when a read met its placement dropped after a move (else undefined). */
+    private readonly relocate?: (placed: PlacedTenant, error: unknown) => Promise<PlacedTenant | undefined>,
   ) {}
 
   findById(id: string): Promise<E | null> {
@@ -44,8 +46,19 @@ export class ScopedReader<E extends TenantOwnedEntity> {
       const select = CompiledSelect.of(this.joined.connection, this.target, page);
       return select.hydrate((await this.joined.query(select.sql(tenantId, page))) as ObjectLiteral[]);
     }
+    try {
+      return await this.runOn(this.tenant, page);
+    } catch (error) {
+      const moved = await this.relocate?.(this.tenant, error);
+      if (!moved) throw error;
+      return this.runOn(moved, page);
+    }
+  }
+
+  private runOn(placed: PlacedTenant, page: PageRequest<E>): Promise<E[]> {
+    const { tenantId } = placed;
     return this.router.use(
-      this.tenant,
+      placed,
       async (placement) => {
         const select = CompiledSelect.of(placement.dataSource, this.target, page);
         const rows = await TenantQueryRunner.readOnce(placement.dataSource, { tenantId, searchPath: placement.searchPath }, select.sql(tenantId, page));

@@ -113,6 +113,7 @@ const FENCE_PATIENCE_MS = 60_000;
 export class TenantData {
   private readonly commitHooks: TenantCommitHook[] = [];
   private readonly fences = new FenceWatch();
+  private readonly relocate = (placed: PlacedTenant, error: unknown) => this.movedFrom(placed, error);
 
   constructor(
     private readonly router: DataSourceRouter,
@@ -128,7 +129,7 @@ export class TenantData {
   /** Single-statement reads of the current tenant's data, each in one round trip (or in the open scope). */
   read<E extends TenantOwnedEntity>(target: EntityTarget<E>): ScopedReader<E> {
     const tenant = currentTenant();
-    return new ScopedReader(this.router, placedTenantOf(tenant), target, joinedScope(tenant.tenantId)?.runner);
+    return new ScopedReader(this.router, placedTenantOf(tenant), target, joinedScope(tenant.tenantId)?.runner, this.relocate);
   }
 
   async transaction<T>(work: (tx: TenantTransaction) => Promise<T>, options: TenantTransactionOptions = {}): Promise<T> {
@@ -181,15 +182,18 @@ export class TenantData {
           await this.fences.wait(`${placed.tenantId}/${placed.isolation}/${placed.cluster}/${placed.schemaName ?? ''}/${placed.databaseName ?? ''}`, () => this.fenceFree(placed), fencedUntil);
           continue;
         }
-        const gone = isPlacementGone(error, placed);
-        if (!gone && !isPlacementMoved(error)) throw error;
+        if (isPlacementGone(error, placed)) {
+          const moved = await this.movedFrom(placed, error);
+          if (!moved) throw error;
+          placed = moved;
+          continue;
+        }
+        if (!isPlacementMoved(error)) throw error;
         const current = await this.registry.findById(tenant.tenantId);
         if (!current || current.status !== 'active') throw error;
         this.registry.forget(current);
         const next = placedTenantOfRecord(current, tenant.tier);
         if (samePlacement(next, placed) && next.placementVersion === placed.placementVersion) {
-          // Missing where the tenant still lives: not a move, the error stands.
-          if (gone) throw error;
           // Refused by the old placement, but the registry has not switched yet (a mover resuming): wait.
           if (Date.now() > deadline) throw new PlacementMovingProblem();
           await new Promise((resolve) => setTimeout(resolve, Math.min(25 * 2 ** attempt, 250)));
@@ -199,6 +203,24 @@ export class TenantData {
         followMovedPlacement(next);
       }
     }
+  }
+
+  /**
+   * Where the tenant lives now, when the unit of work met its placement dropped (`error`, see
+   * isPlacementGone) because it outlived a move's grace period: the unit follows the tenant there,
+   * and stays. Undefined when the registry still has the tenant where the error happened (then it
+   * was not a move, and the error stands) or has no active tenant.
+   */
+  private async movedFrom(placed: PlacedTenant, error: unknown): Promise<PlacedTenant | undefined> {
+    if (!isPlacementGone(error, placed)) return undefined;
+    const tenant = currentTenant();
+    const current = await this.registry.findById(tenant.tenantId);
+    if (!current || current.status !== 'active') return undefined;
+    this.registry.forget(current);
+    const next = placedTenantOfRecord(current, tenant.tier);
+    if (samePlacement(next, placed) && next.placementVersion === placed.placementVersion) return undefined;
+    followMovedPlacement(next);
+    return next;
   }
 
   /** Whether the tenant's move fence on `placed` is free now (a lock tried and let go in one statement). */
