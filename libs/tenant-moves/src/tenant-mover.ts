@@ -8,12 +8,15 @@ import { MoveStore } from './move-store';
 import { OwnerSession } from './owner-session';
 import { describe, Endpoint, endpointOf, samePlacement, targetSpec } from './placement-spec';
 import { dropTenantStorage } from './placement-storage';
-import { CatchUpPace, MIN_CATCH_UP_ROUND } from './catch-up-pace';
+import { CatchUpPace } from './catch-up-pace';
 import { MoverPace } from './mover-pace';
 import { applyChanges, clearTenantRows, clearTenantRowsPaced, copySnapshot, parityMismatches, parityOf, rowHashes } from './row-sync';
 import { assertSameTables, TenantTable, tenantTables } from './tenant-tables';
 
 class AbortRequested extends Error {}
+
+/** Changes per catch-up round at least, whatever MOVES_BATCH_ROWS says: a round must outpace the tenant's writes. */
+const MIN_CATCH_UP_ROUND = 1000;
 
 /** Both sides of a move, open for one phase. */
 interface Sides {
@@ -211,7 +214,7 @@ export class TenantMover {
     try {
       const progress: MoveProgress = { ...move.progress };
       const round = Math.max(this.config.MOVES_BATCH_ROWS, MIN_CATCH_UP_ROUND);
-      const pace = new CatchUpPace(new MoverPace(this.config.MOVES_DUTY_CYCLE), round);
+      const pace = new CatchUpPace(new MoverPace(this.config.MOVES_DUTY_CYCLE));
       for (;;) {
         await this.checkAbort(move);
         const applied = await applyChanges(sides.source, sides.sourceEnd.schema, sides.target, sides.targetEnd.schema, sides.tables, round);

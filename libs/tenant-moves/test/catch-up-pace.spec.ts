@@ -1,9 +1,9 @@
 import { CatchUpPace } from '../src/catch-up-pace';
 import { MoverPace } from '../src/mover-pace';
 
-/** The steps a catch-up takes for a sequence of backlogs left by its rounds (rounds of 2,000). */
+/** The steps a catch-up takes for a sequence of backlogs left by its rounds. */
 function steps(backlogs: number[]): string[] {
-  const pace = new CatchUpPace(new MoverPace(1), 2000);
+  const pace = new CatchUpPace(new MoverPace(1));
   return backlogs.map((left) => pace.next(left));
 }
 
@@ -27,8 +27,12 @@ describe('catch-up pace', () => {
     expect(steps([5_000, 4_900, 700, 690, 680])).toEqual(['rest', 'go', 'rest', 'go', 'fence']);
   });
 
-  it('does not fence on a standstill bigger than a round: the fence would last longer than a round', () => {
-    expect(steps([9_000, 8_950, 8_900, 8_880])).toEqual(['rest', 'go', 'go', 'go']);
+  it('does not fence while a settled backlog is more than the fence should apply, and goes on while rounds gain', () => {
+    expect(steps([5_000, 4_900, 1_500, 1_480, 1_470])).toEqual(['rest', 'go', 'rest', 'go', 'go']);
+  });
+
+  it('rests again when an unpaced round did not shrink the backlog: going flat out does not win', () => {
+    expect(steps([9_000, 8_950, 9_100, 9_050])).toEqual(['rest', 'go', 'rest', 'go']);
   });
 
   it('does not take a paced round that left as much as it found for a standstill', () => {
