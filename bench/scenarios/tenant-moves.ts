@@ -18,6 +18,7 @@ import { ApiModule } from '../../apps/api/src/api.module';
 import { createHttpApp } from '../../apps/api/src/http.setup';
 import { DOMAINS } from '../../apps/domains';
 import { BenchSection } from '../bench-section';
+import { benchApiEnv } from '../load/api-process';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1') > 0 ? Number(process.env.BENCH_SCALE ?? '1') : 1;
 const ORDERS = Math.max(1000, Math.round(100_000 * SCALE));
@@ -56,16 +57,9 @@ const LEGS: Array<[IsolationModel, string]> = [
 ];
 
 const BENCH_ENV: Record<string, string> = {
-  DATABASE_URL: `postgres://bulkhead_app:bulkhead_app@127.0.0.1:5432/${DATABASE}`,
-  DATABASE_OWNER_URL: `postgres://bulkhead_owner:bulkhead_owner@127.0.0.1:5432/${DATABASE}`,
-  DEV_ISSUER: 'true',
-  DEV_ISSUER_KEY_FILE: '.data/bench-issuer-key.json',
+  ...benchApiEnv(DATABASE),
   AUDIT_KEY_FILE: '.data/bench-audit-keys.json',
-  LOG_LEVEL: 'warn',
   MOVES_GRACE_MS: '2000',
-  RATE_LIMIT_FREE: 'read:6000000,write:6000000,export:6000000,ingest:6000000',
-  RATE_LIMIT_PRO: 'read:6000000,write:6000000,export:6000000,ingest:6000000',
-  METERING_PLANS: 'free:;pro:;enterprise:',
   DATABASE_CLUSTERS: JSON.stringify({ second: SECOND }),
 };
 

@@ -28,7 +28,6 @@ interface Sides {
   close(): Promise<void>;
 }
 
-
 /**
  * Moves a live tenant between placements (pool, schema, silo; cluster to cluster), phase by phase,
  * each phase recorded in `tenant_moves` before the next begins and each one safe to run again:
@@ -209,15 +208,19 @@ export class TenantMover {
     }
   }
 
+  /** Changes per catch-up round. */
+  private get catchUpRound(): number {
+    return Math.max(this.config.MOVES_BATCH_ROWS, MIN_CATCH_UP_ROUND);
+  }
+
   private async catchUp(move: MoveRecord): Promise<void> {
     const sides = await this.open(move);
     try {
       const progress: MoveProgress = { ...move.progress };
-      const round = Math.max(this.config.MOVES_BATCH_ROWS, MIN_CATCH_UP_ROUND);
       const pace = new CatchUpPace(new MoverPace(this.config.MOVES_DUTY_CYCLE));
       for (;;) {
         await this.checkAbort(move);
-        const applied = await applyChanges(sides.source, sides.sourceEnd.schema, sides.target, sides.targetEnd.schema, sides.tables, round);
+        const applied = await applyChanges(sides.source, sides.sourceEnd.schema, sides.target, sides.targetEnd.schema, sides.tables, this.catchUpRound);
         const left = await backlog(sides.source);
         progress.appliedChanges = (progress.appliedChanges ?? 0) + applied;
         progress.catchUpRounds = (progress.catchUpRounds ?? 0) + 1;
@@ -255,7 +258,11 @@ export class TenantMover {
         }
         try {
           let applied = 0;
-          for (let round; (round = await applyChanges(sides.source, sides.sourceEnd.schema, sides.target, sides.targetEnd.schema, sides.tables, Math.max(this.config.MOVES_BATCH_ROWS, MIN_CATCH_UP_ROUND))) > 0; ) applied += round;
+          for (;;) {
+            const round = await applyChanges(sides.source, sides.sourceEnd.schema, sides.target, sides.targetEnd.schema, sides.tables, this.catchUpRound);
+            if (round === 0) break;
+            applied += round;
+          }
           const caughtUpAt = Date.now();
           // One side after the other: both at once took both cores of a small server from other
           // tenants' queries for the whole check (measured at half the issue's load: their reads

@@ -182,43 +182,46 @@ export class TenantData {
           await this.fences.wait(`${placed.tenantId}/${placed.isolation}/${placed.cluster}/${placed.schemaName ?? ''}/${placed.databaseName ?? ''}`, () => this.fenceFree(placed), fencedUntil);
           continue;
         }
-        if (isPlacementGone(error, placed)) {
-          const moved = await this.movedFrom(placed, error);
-          if (!moved) throw error;
-          placed = moved;
-          continue;
-        }
-        if (!isPlacementMoved(error)) throw error;
-        const current = await this.registry.findById(tenant.tenantId);
-        if (!current || current.status !== 'active') throw error;
-        this.registry.forget(current);
-        const next = placedTenantOfRecord(current, tenant.tier);
-        if (samePlacement(next, placed) && next.placementVersion === placed.placementVersion) {
+        const gone = isPlacementGone(error, placed);
+        if (!gone && !isPlacementMoved(error)) throw error;
+        const now = await this.placementNow(placed);
+        // Missing where the tenant still lives is not a move: the error stands.
+        if (now === undefined || (now === 'unchanged' && gone)) throw error;
+        if (now === 'unchanged') {
           // Refused by the old placement, but the registry has not switched yet (a mover resuming): wait.
           if (Date.now() > deadline) throw new PlacementMovingProblem();
           await new Promise((resolve) => setTimeout(resolve, Math.min(25 * 2 ** attempt, 250)));
           continue;
         }
-        placed = next;
-        followMovedPlacement(next);
+        placed = now;
       }
     }
   }
 
   /**
-   * Where the tenant lives now, when the unit of work met its placement dropped (`error`, see
-   * isPlacementGone) because it outlived a move's grace period: the unit follows the tenant there,
-   * and stays. Undefined when the registry still has the tenant where the error happened (then it
-   * was not a move, and the error stands) or has no active tenant.
+   * Where the tenant lives now, when a read met its placement dropped (see isPlacementGone)
+   * because it outlived a move's grace period: the unit follows the tenant there, and stays.
+   * Undefined when it was not a move (the registry still has the tenant there) or no active tenant.
    */
   private async movedFrom(placed: PlacedTenant, error: unknown): Promise<PlacedTenant | undefined> {
     if (!isPlacementGone(error, placed)) return undefined;
+    const now = await this.placementNow(placed);
+    return now === 'unchanged' ? undefined : now;
+  }
+
+  /**
+   * The registry's placement of the unit's tenant, read fresh (the cached entry forgotten), after
+   * `placed` refused or lost the unit's work: a new placement, which the unit follows from then on
+   * (it reads what it wrote); 'unchanged' when the registry still has the tenant on `placed`; or
+   * undefined when there is no active tenant (fail closed: the caller's error stands).
+   */
+  private async placementNow(placed: PlacedTenant): Promise<PlacedTenant | 'unchanged' | undefined> {
     const tenant = currentTenant();
     const current = await this.registry.findById(tenant.tenantId);
     if (!current || current.status !== 'active') return undefined;
     this.registry.forget(current);
     const next = placedTenantOfRecord(current, tenant.tier);
-    if (samePlacement(next, placed) && next.placementVersion === placed.placementVersion) return undefined;
+    if (samePlacement(next, placed) && next.placementVersion === placed.placementVersion) return 'unchanged';
     followMovedPlacement(next);
     return next;
   }
