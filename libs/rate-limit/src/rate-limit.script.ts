@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { RedisClient } from '@bulkhead/redis';
 
 /** The ioredis command name; prefixed so it cannot clash with commands other code defines. */
-const COMMAND = 'bulkheadRateLimitTake';
+export const TAKE_COMMAND = 'bulkheadRateLimitTake';
 const SOURCE = join(__dirname, 'scripts', 'take.lua');
 
 export type TakeReply = [allowed: 0 | 1, remaining: number, resetMs: number, retryAfterMs: number, granted: number, tatUs: number];
@@ -23,14 +23,14 @@ export type TakeCall = (
 /** Binds the script to a client: ioredis sends EVALSHA and loads the script itself on NOSCRIPT. */
 export function bindTakeScript(redis: RedisClient): TakeCall {
   const target = redis as unknown as Record<string, TakeCall | undefined>;
-  if (typeof target[COMMAND] !== 'function') {
+  if (typeof target[TAKE_COMMAND] !== 'function') {
     let lua: string;
     try {
       lua = readFileSync(SOURCE, 'utf8');
     } catch (error) {
       throw new Error(`rate-limit: cannot read ${SOURCE}; a build must copy libs/rate-limit/src/scripts next to the compiled files.`, { cause: error });
     }
-    redis.defineCommand(COMMAND, { numberOfKeys: 2, lua });
+    redis.defineCommand(TAKE_COMMAND, { numberOfKeys: 2, lua });
   }
-  return (target[COMMAND] as TakeCall).bind(redis);
+  return (target[TAKE_COMMAND] as TakeCall).bind(redis);
 }

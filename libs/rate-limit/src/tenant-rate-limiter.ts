@@ -8,6 +8,7 @@ import { LeaseClaim, LeaseRefund, RateLeases } from './rate-leases';
 import { RateLimitRedis } from './rate-limit.redis';
 import { bindTakeScript, TakeCall } from './rate-limit.script';
 import { RatePolicies, RatePolicy } from './rate-policy';
+import { batchTakes } from './take-batch';
 
 /** A tenant's policies per route class as `take` applies them now (see `policiesOf`). */
 export interface EffectivePolicies {
@@ -29,7 +30,8 @@ const SETTLE_INTERVAL_MS = 500;
 
 /**
  * Decides whether a tenant may make one more request in a route class, and counts the request,
- * in one Redis round trip (one EVALSHA) shared by every API instance. A tenant busy on this
+ * in one Redis round trip (one EVALSHA, sent with the other takes of the same turn of the event
+ * loop: see batchTakes) shared by every API instance. A tenant busy on this
  * instance is granted a short lease (RATE_LIMIT_LEASE_MS) of requests sized to its demand, admitted
  * here without a round trip and counted in Redis within SETTLE_INTERVAL_MS. While Redis is
  * unreachable or slow, this process decides alone with its share of the limit and keeps the
@@ -64,7 +66,7 @@ export class TenantRateLimiter implements OnApplicationBootstrap, BeforeApplicat
     this.policies = new RatePolicies(config);
     this.retentionSeconds = config.REQUEST_COUNTS_RETENTION_HOURS * 3600;
     this.leases = new RateLeases(config.RATE_LIMIT_LEASE_MS);
-    this.script = bindTakeScript(redis.client);
+    this.script = batchTakes(redis.client, bindTakeScript(redis.client));
     redis.client.on('ready', () => void this.recovered());
   }
 
