@@ -24,8 +24,12 @@ const PG_MESSAGES = [
   'Client has encountered a connection error and is not queryable',
 ];
 
-/** ioredis (and BullMQ through it) when Redis is down or a command outlived its timeout. */
-const REDIS_MESSAGES = ['Connection is closed.', 'Command timed out', "Stream isn't writeable"];
+/**
+ * ioredis (and BullMQ through it) when Redis is down or a command outlived its timeout; the last
+ * is a pipelined command whose pipeline had begun to be answered when the connection closed (its
+ * error is named AbortError, as an AbortSignal's is, so it is known by its message).
+ */
+const REDIS_MESSAGES = ['Connection is closed.', 'Command timed out', "Stream isn't writeable", 'Command aborted due to connection close'];
 const REDIS_ERROR_NAMES = new Set(['MaxRetriesPerRequestError', 'ConnectionClosedError']);
 
 /**

@@ -2,7 +2,8 @@ import { loadConfig } from '@bulkhead/config';
 import { isInfrastructureFailure } from '@bulkhead/problem';
 import { createRedis, isCluster, type RedisClient } from '@bulkhead/redis';
 import { randomUUID } from 'node:crypto';
-import type { Socket } from 'node:net';
+import Redis from 'ioredis';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { bindTakeScript } from '../src/rate-limit.script';
 import { ratePolicy } from '../src/rate-policy';
 import { countsKey, limiterKey, minuteOf } from '../src/request-count.keys';
@@ -83,6 +84,44 @@ describe('batchTakes', () => {
       for (const outcome of outcomes) expect(isInfrastructureFailure((outcome as PromiseRejectedResult).reason)).toBe(true);
     } finally {
       unreachable.disconnect();
+    }
+  });
+  it('fails the unanswered takes of a batch cut off mid-answer as an outage, not as a bug', async () => {
+    // A stand-in Redis that answers the batch's first take and then drops the connection: ioredis
+    // aborts the rest of a pipeline it had begun to receive, which a take sent alone never sees.
+    const server = createServer((socket) =>
+      socket.once('data', () => socket.write('*6\r\n:1\r\n:4\r\n:0\r\n:0\r\n:1\r\n:0\r\n', () => setTimeout(() => socket.destroy(), 50))),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new Redis({
+      port: (server.address() as AddressInfo).port,
+      host: '127.0.0.1',
+      // Nothing of its own on connect (no ready check, no CLIENT SETINFO): the batch is the first thing it reads.
+      enableReadyCheck: false,
+      disableClientInfo: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => 1000,
+    });
+    client.on('error', () => undefined);
+    try {
+      await new Promise((resolve) => client.once('ready', resolve));
+      const batched = batchTakes(client, bindTakeScript(client));
+      const tenant = randomUUID();
+      const key = limiterKey(tenant, 'read');
+      const counts = countsKey(tenant, minuteOf(Date.now()));
+      const outcomes = await Promise.allSettled(
+        [1, 2, 3, 4].map(() => batched(key, counts, policy.intervalUs, policy.capacityUs, 'read', 3600, 1, 0, 0)),
+      );
+      expect(outcomes[0]).toEqual({ status: 'fulfilled', value: [1, 4, 0, 0, 1, 0] });
+      expect(outcomes.slice(1).map((outcome) => outcome.status)).toEqual(['rejected', 'rejected', 'rejected']);
+      for (const outcome of outcomes.slice(1)) {
+        const { reason } = outcome as PromiseRejectedResult;
+        expect(isInfrastructureFailure(reason)).toBe(true);
+      }
+    } finally {
+      client.disconnect();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });
