@@ -17,9 +17,11 @@ type TakePipeline = Record<typeof TAKE_COMMAND, (...args: Parameters<TakeCall>) 
  * tenants each at a low rate, the usual fleet) holds no lease, so each of its requests is a take:
  * measured with 2,000 silo tenants round-robin, those takes were 13% of the API's CPU, most of it
  * in the write syscalls. Each take is still its own script call and its own decision, answered
- * or failed on its own (a command timeout or a lost connection fails it as it would alone). A take
- * alone in its turn skips the pipeline. On a Redis Cluster each take goes out alone: a pipeline must stay on one
- * node, and takes for different tenants live on different nodes.
+ * or failed on its own (a command timeout or a lost connection fails it as it would alone; its
+ * timeout counts from the batch's send, at most one turn after it was asked for). A take alone in
+ * its turn skips the pipeline. On a Redis Cluster each take goes out alone: a pipeline must stay on
+ * one node, and takes for different tenants live on different nodes. `take` must be `redis`'s own
+ * (bindTakeScript), whose command the pipeline calls by name.
  */
 export function batchTakes(redis: RedisClient, take: TakeCall): TakeCall {
   if (isCluster(redis)) return take;

@@ -86,6 +86,7 @@ describe('batchTakes', () => {
       unreachable.disconnect();
     }
   });
+
   it('fails the unanswered takes of a batch cut off mid-answer as an outage, not as a bug', async () => {
     // A stand-in Redis that answers the batch's first take and then drops the connection: ioredis
     // aborts the rest of a pipeline it had begun to receive, which a take sent alone never sees.
