@@ -131,7 +131,15 @@ describe('exports across a 10-minute PostgreSQL outage (time compressed 100x), f
     // Jobs of refused requests (enqueued, then their row could not be written) fail for want of a row: none stays pending.
     await eventually(async () => ((await pendingRows()) === 0 ? true : undefined), 'no export row pending');
     // The outage spent none of their attempts: each completed on its first real run (BullMQ counts the completing run too).
-    const attempts = await Promise.all(accepted.map(async ({ tenantId, id }) => (await bull.getJob(`${tenantId}.${id}`))?.attemptsMade));
+    // An export's row commits inside its run, before BullMQ records the run: wait for the job's own state.
+    const attempts = await Promise.all(
+      accepted.map(({ tenantId, id }) =>
+        eventually(async () => {
+          const job = await bull.getJob(`${tenantId}.${id}`);
+          return job && (await job.isCompleted()) ? job.attemptsMade : undefined;
+        }, `job ${id} completed`),
+      ),
+    );
     expect(attempts.filter((made) => made !== 1)).toEqual([]);
   }, 60_000);
 
@@ -147,8 +155,12 @@ describe('exports across a 10-minute PostgreSQL outage (time compressed 100x), f
         return state.status === 'pending' ? undefined : state;
       }, 'the export to fail');
       expect(failed).toMatchObject({ status: 'failed', rowCount: null, failureReason: expect.stringContaining('could not be produced') });
-      const job = await bull.getJob(`${pool.tenant.id}.${requested.body.id}`);
-      expect(job?.attemptsMade).toBe(Number(TIMING.JOBS_ATTEMPTS));
+      // The row is marked inside the last attempt, before BullMQ records that attempt's failure.
+      const job = await eventually(async () => {
+        const found = await bull.getJob(`${pool.tenant.id}.${requested.body.id}`);
+        return found && (await found.isFailed()) ? found : undefined;
+      }, 'the job to be failed');
+      expect(job.attemptsMade).toBe(Number(TIMING.JOBS_ATTEMPTS));
     } finally {
       await withPg(pg.adminUrl('bulkhead_fault'), 'outage-test', (client) => client.query('GRANT SELECT ON orders TO bulkhead_app'));
     }
