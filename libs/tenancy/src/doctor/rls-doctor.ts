@@ -35,27 +35,30 @@ export async function runDoctor(client: Client, runtimeRole: string): Promise<Do
       ORDER BY 1`,
   );
 
-  // A tenant's schema or a table may be dropped while the doctor runs (an erasure, a move's clean-up):
-  // a table gone by the end of its checks is left out, as if it had never been listed.
+  // A tenant's schema or a table may be dropped or renamed while the doctor runs (an erasure, a
+  // move's clean-up, a warm schema adopted by its tenant): everything about a table is read by its
+  // oid, it is named as it is called at the end of its checks, and one gone by then is left out,
+  // as if it had never been listed.
   const kept: typeof listed.rows = [];
   const reports: DoctorTableReport[] = [];
   for (const table of listed.rows) {
     const found: string[] = [];
-    const policies = await client.query<{ cmd: string; permissive: string; qual: string | null; with_check: string | null }>(
-      `SELECT p.cmd, p.permissive, p.qual, p.with_check FROM pg_policies p
-        WHERE format('%I.%I', p.schemaname, p.tablename) = $1`,
-      [table.table],
+    const policies = await client.query<{ cmd: string; permissive: boolean; qual: string | null; with_check: string | null }>(
+      `SELECT CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END AS cmd,
+              p.polpermissive AS permissive, pg_get_expr(p.polqual, p.polrelid) AS qual, pg_get_expr(p.polwithcheck, p.polrelid) AS with_check
+         FROM pg_policy p WHERE p.polrelid = $1`,
+      [table.oid],
     );
     const commands = new Set<string>();
     for (const policy of policies.rows) {
       const expressions = [policy.qual, policy.with_check].filter((text): text is string => text !== null);
       const bound = expressions.length > 0 && expressions.every((text) => text.includes(TENANT_PREDICATE));
-      if (policy.permissive === 'PERMISSIVE' && !bound) {
-        found.push(`${table.table}: a permissive ${policy.cmd} policy does not compare tenant_id with app.tenant_id`);
+      if (policy.permissive && !bound) {
+        found.push(`a permissive ${policy.cmd} policy does not compare tenant_id with app.tenant_id`);
         continue;
       }
       if (policy.cmd === 'INSERT' && policy.with_check === null) {
-        found.push(`${table.table}: the INSERT policy has no WITH CHECK`);
+        found.push('the INSERT policy has no WITH CHECK');
         continue;
       }
       if (policy.cmd === 'ALL') ['SELECT', 'INSERT', 'UPDATE', 'DELETE'].forEach((cmd) => commands.add(cmd));
@@ -68,24 +71,23 @@ export async function runDoctor(client: Client, runtimeRole: string): Promise<Do
        ORDER BY i.indisprimary DESC LIMIT 1`,
       [table.oid],
     );
-    const report: DoctorTableReport = {
-      table: table.table,
-      rlsEnabled: table.enabled,
-      rlsForced: table.forced,
-      commands: [...commands].sort(),
-      tenantIndex: index.rows[0]?.name ?? null,
-    };
-    if (!table.enabled) found.push(`${table.table}: row-level security is not enabled`);
-    if (!table.forced) found.push(`${table.table}: row-level security is not forced (the owner bypasses it)`);
+    if (!table.enabled) found.push('row-level security is not enabled');
+    if (!table.forced) found.push('row-level security is not forced (the owner bypasses it)');
     for (const cmd of ['SELECT', 'INSERT', 'UPDATE', 'DELETE']) {
-      if (!commands.has(cmd)) found.push(`${table.table}: no tenant policy for ${cmd}`);
+      if (!commands.has(cmd)) found.push(`no tenant policy for ${cmd}`);
     }
-    if (!report.tenantIndex) found.push(`${table.table}: no index leads with tenant_id`);
-    if (table.owner === runtimeRole) found.push(`${table.table}: owned by the runtime role ${runtimeRole}`);
-    if ((await client.query('SELECT 1 FROM pg_class WHERE oid = $1', [table.oid])).rowCount === 0) continue;
-    kept.push(table);
-    reports.push(report);
-    violations.push(...found);
+    const tenantIndex = index.rows[0]?.name ?? null;
+    if (!tenantIndex) found.push('no index leads with tenant_id');
+    if (table.owner === runtimeRole) found.push(`owned by the runtime role ${runtimeRole}`);
+    const now = await client.query<{ table: string }>(
+      `SELECT format('%I.%I', n.nspname, c.relname) AS table FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1`,
+      [table.oid],
+    );
+    if (now.rowCount === 0) continue;
+    const name = now.rows[0].table;
+    kept.push({ ...table, table: name });
+    reports.push({ table: name, rlsEnabled: table.enabled, rlsForced: table.forced, commands: [...commands].sort(), tenantIndex });
+    violations.push(...found.map((problem) => `${name}: ${problem}`));
   }
 
   const role = await client.query<{ rolsuper: boolean; rolbypassrls: boolean; owns: boolean; member_of: string[] }>(
