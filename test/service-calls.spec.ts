@@ -1,10 +1,10 @@
 import { loadConfig } from '@bulkhead/config';
 import { TenantRecord } from '@bulkhead/control-plane';
 import { TenantServiceClient } from '@bulkhead/service-client';
+import { createFrameContextManager } from '@bulkhead/tracing';
 import { Controller, Get, Inject, Module, Query } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { context, propagation, trace, TraceFlags } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, Server } from 'node:http';
@@ -125,7 +125,7 @@ describe('calls between services carry the tenant and the trace', () => {
   });
 
   it('sends W3C trace context; the callee continues the trace (its sampling follows the caller) and puts the tenant on its spans', async () => {
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    context.setGlobalContextManager(createFrameContextManager().enable());
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
     const traceId = randomBytes(16).toString('hex');
     const parent = trace.setSpanContext(context.active(), { traceId, spanId: randomBytes(8).toString('hex'), traceFlags: TraceFlags.SAMPLED, isRemote: true });

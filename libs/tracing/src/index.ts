@@ -3,3 +3,4 @@ export { setSpanTenantSource, tenantAttributes, type SpanTenantSource } from './
 export { traceRequests, type RequestTracingOptions } from './request-tracing';
 export { currentTraceCarrier, injectTraceHeaders, traceLogFields, runInContinuedSpan } from './trace-context';
 export { TenantSpanProcessor } from './tenant-span.processor';
+export { createFrameContextManager } from './start-tracing';

@@ -30,6 +30,8 @@ export function startTracing(settings: TracingSettings, serviceName: string): No
   const { PgInstrumentation } = require('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
   const sdk = new Sdk({
     serviceName: process.env.OTEL_SERVICE_NAME ?? serviceName,
+    // The active context beside the unit of work, in the process's one AsyncLocalStorage.
+    contextManager: createFrameContextManager(),
     sampler: new tracing.ParentBasedSampler({ root: new RequestSampler(new tracing.TraceIdRatioBasedSampler(settings.TRACING_SAMPLE_RATIO)) }),
     spanProcessors: [new TenantSpanProcessor(), new tracing.BatchSpanProcessor(otlpExporter(), { scheduledDelayMillis: 1000 })],
     // Traces only. Left to its defaults the SDK also starts an OTLP metrics pipeline (and the
@@ -59,6 +61,15 @@ export function startTracing(settings: TracingSettings, serviceName: string): No
   });
   sdk.start();
   return sdk;
+}
+
+/**
+ * The context manager tracing runs with (`FrameContextManager`), loaded on first use: a process
+ * with tracing off never loads it.
+ */
+export function createFrameContextManager(): import('@opentelemetry/api').ContextManager {
+  const { FrameContextManager } = require('./frame-context.manager') as typeof import('./frame-context.manager');
+  return new FrameContextManager();
 }
 
 /**

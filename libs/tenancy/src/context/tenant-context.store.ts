@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { currentUnit, runInUnit } from '@bulkhead/async-context';
 import type { TransactionScope } from '../data/transaction-scope';
 import { TenantContextImmutableError, TenantContextMissingError } from './context.errors';
 import { TenantContext } from './tenant-context';
@@ -16,35 +16,36 @@ export interface UnitOfWork {
 }
 
 /**
- * One AsyncLocalStorage of Node's own, not a DI-aware wrapper: the wrappers register a global
- * guard and interceptor on every route even when unused, and this runs on every request.
+ * The unit lives in the process's one AsyncLocalStorage (`@bulkhead/async-context`, shared with
+ * the trace context), not in a DI-aware wrapper: the wrappers register a global guard and
+ * interceptor on every route even when unused, and this runs on every request.
  */
-const storage = new AsyncLocalStorage<UnitOfWork>();
+const unit = (): UnitOfWork | undefined => currentUnit<UnitOfWork>();
 
 /**
  * The tenant of the current unit of work (request or job). Throws when there is none: code that
  * reaches tenant data without a tenant is a bug, and the only safe answer is to stop.
  */
 export function currentTenant(): TenantContext {
-  const tenant = storage.getStore()?.tenant;
+  const tenant = unit()?.tenant;
   if (!tenant) throw new TenantContextMissingError();
   return tenant;
 }
 
 /** For log enrichment only: never use it to decide access. */
 export function peekTenantId(): string | undefined {
-  return storage.getStore()?.tenant?.tenantId;
+  return unit()?.tenant?.tenantId;
 }
 
 /** For log enrichment only. */
 export function peekRequestId(): string | undefined {
-  const work = storage.getStore();
+  const work = unit();
   return work?.requestId ?? work?.tenant?.requestId;
 }
 
 /** Sets the tenant once for the current unit of work; a second attempt is refused. */
 export function establishTenant(tenant: TenantContext): void {
-  const work = storage.getStore();
+  const work = unit();
   if (!work) throw new TenantContextMissingError('request');
   if (work.tenant !== undefined) throw new TenantContextImmutableError();
   work.tenant = Object.freeze({ ...tenant });
@@ -55,33 +56,33 @@ export function establishTenant(tenant: TenantContext): void {
  * establishes it). `work` gets the unit itself, for whoever reads it after it ends (the access log).
  */
 export function runUnitOfWork<T>(requestId: string, work: (unit: UnitOfWork) => T): T {
-  const unit: UnitOfWork = { requestId, values: new Map() };
-  return storage.run(unit, work, unit);
+  const fresh: UnitOfWork = { requestId, values: new Map() };
+  return runInUnit(fresh, () => work(fresh));
 }
 
 /** Runs `work` in a fresh unit of work holding only `tenant` (jobs, CLI, tests): nothing leaks in or out. */
 export function runWithTenant<T>(tenant: TenantContext, work: () => Promise<T>): Promise<T> {
-  return storage.run({ tenant: Object.freeze({ ...tenant }), values: new Map() }, work);
+  return runInUnit({ tenant: Object.freeze({ ...tenant }), values: new Map() } satisfies UnitOfWork, work);
 }
 
 /** Keeps `value` under `key` for the current unit of work; outside any unit it is dropped. */
 export function setUnitOfWorkValue(key: symbol, value: unknown): void {
-  storage.getStore()?.values.set(key, value);
+  unit()?.values.set(key, value);
 }
 
 /** What `setUnitOfWorkValue` kept under `key` in the current unit of work, if anything. */
 export function unitOfWorkValue<T>(key: symbol): T | undefined {
-  return storage.getStore()?.values.get(key) as T | undefined;
+  return unit()?.values.get(key) as T | undefined;
 }
 
 /** The current unit of work, for the transaction scope: undefined outside any. */
 export function currentUnitOfWork(): UnitOfWork | undefined {
-  return storage.getStore();
+  return unit();
 }
 
 /** Runs `work` in a child unit of work: a copy of the current one (the tenant carries over) with `scope` open. */
 export function runWithScope<T>(scope: TransactionScope, work: () => Promise<T>): Promise<T> {
-  const current = storage.getStore();
+  const current = unit();
   if (!current) throw new TenantContextMissingError('unit of work');
-  return storage.run({ requestId: current.requestId, tenant: current.tenant, scope, values: current.values }, work);
+  return runInUnit({ requestId: current.requestId, tenant: current.tenant, scope, values: current.values } satisfies UnitOfWork, work);
 }

@@ -1,0 +1,1 @@
+export { currentUnit, runInUnit, currentTraceContext, runInTraceContext, enterTraceContext } from './async-frame';
