@@ -39,10 +39,11 @@ export function runInTraceContext<T>(trace: unknown, work: () => T): T {
 
 /**
  * Makes `trace` the trace context of the rest of the current async chain, keeping the unit of
- * work (OpenTelemetry's experimental `attach`); returns what puts the previous frame back.
+ * work (OpenTelemetry's experimental `attach`); returns what puts the previous trace context back.
+ * Only the trace context: undone in another unit's chain, it must not bring this unit with it.
  */
 export function enterTraceContext(trace: unknown): () => void {
-  const previous = storage.getStore() ?? { unit: undefined, trace: undefined };
-  storage.enterWith({ unit: previous.unit, trace });
-  return () => storage.enterWith(previous);
+  const previous = storage.getStore()?.trace;
+  storage.enterWith({ unit: storage.getStore()?.unit, trace });
+  return () => storage.enterWith({ unit: storage.getStore()?.unit, trace: previous });
 }

@@ -1,4 +1,4 @@
-import { currentTraceContext, currentUnit, runInTraceContext, runInUnit } from '@bulkhead/async-context';
+import { currentTraceContext, currentUnit, enterTraceContext, runInTraceContext, runInUnit } from '@bulkhead/async-context';
 
 describe('async frame: one storage carries the unit of work and the trace context', () => {
   it('has neither outside any frame', () => {
@@ -38,5 +38,21 @@ describe('async frame: one storage carries the unit of work and the trace contex
       { before: 'a', after: 'a', trace: undefined },
       { before: 'b', after: 'b', trace: undefined },
     ]);
+  });
+});
+
+describe('enterTraceContext', () => {
+  it('undone in another unit, puts back only the trace context, never the unit it was entered in', async () => {
+    let undo: (() => void) | undefined;
+    await runInUnit({ name: 'a' }, async () => {
+      undo = enterTraceContext('trace-a');
+      expect(currentTraceContext()).toBe('trace-a');
+    });
+    const seen = await runInUnit({ name: 'b' }, async () => {
+      undo?.();
+      await Promise.resolve();
+      return { unit: currentUnit<{ name: string }>()?.name, trace: currentTraceContext() };
+    });
+    expect(seen).toEqual({ unit: 'b', trace: undefined });
   });
 });

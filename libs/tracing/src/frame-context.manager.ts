@@ -11,15 +11,20 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
  * never entered, so never enabled.
  */
 export class FrameContextManager extends AsyncLocalStorageContextManager {
+  /** Set by `disable()` (the contexts entered before it read as none, as the SDK's manager's do) until the next `with` or `enable`. */
+  private disabled = false;
+
   override active(): Context {
-    return (currentTraceContext() as Context | undefined) ?? ROOT_CONTEXT;
+    return this.disabled ? ROOT_CONTEXT : ((currentTraceContext() as Context | undefined) ?? ROOT_CONTEXT);
   }
 
   override with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(context: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
+    this.disabled = false;
     return runInTraceContext(context, () => fn.apply(thisArg, args));
   }
 
   override attach(context: Context): { dispose(): void } {
+    this.disabled = false;
     const restore = enterTraceContext(context);
     let disposed = false;
     return {
@@ -32,10 +37,12 @@ export class FrameContextManager extends AsyncLocalStorageContextManager {
   }
 
   override enable(): this {
+    this.disabled = false;
     return this;
   }
 
   override disable(): this {
+    this.disabled = true;
     return this;
   }
 }
