@@ -19,10 +19,14 @@ SELECT $1::uuid, md5(md5('orders.created|' || g || '|' || extract(epoch FROM dat
 ON CONFLICT (tenant_id, id) DO UPDATE SET event_count = usage_rollups.event_count + 1, value_sum = usage_rollups.value_sum + 1,
   latest_at = GREATEST(usage_rollups.latest_at, EXCLUDED.latest_at), updated_at = now()`;
 
-/** An audit entry of about the size the platform writes (~700 bytes of JSON, ~100 of sealed personal data). */
+/**
+ * An audit entry of about the size the platform writes (~700 bytes of JSON, ~100 of sealed
+ * personal data), appended as the platform appends it: through `audit_append` (the runtime role
+ * may not insert into the audit tables itself), which writes the entry and its pending mark.
+ */
 function auditInsert(tenant: string, orderId: string): string {
   const entry = JSON.stringify({ tenant, action: 'POST /v1/orders', outcome: 'committed', at: new Date().toISOString(), resource: { type: 'orders', id: orderId, route: '/v1/orders' }, pad: 'x'.repeat(520) });
-  return `INSERT INTO audit_entries (tenant_id, id, occurred_at, action, outcome, actor_kind, request_id, entry, pii) VALUES ('${tenant}', gen_random_uuid(), now(), 'POST /v1/orders', 'committed', 'tenant_user', NULL, ${escapeLiteral(entry)}, decode(md5(random()::text) || md5(random()::text) || md5(random()::text), 'hex'))`;
+  return `SELECT audit_append('${tenant}'::uuid, gen_random_uuid(), now(), 'POST /v1/orders', 'committed', 'tenant_user', NULL, ${escapeLiteral(entry)}, decode(md5(random()::text) || md5(random()::text) || md5(random()::text), 'hex'))`;
 }
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

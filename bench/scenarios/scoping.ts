@@ -165,6 +165,9 @@ export async function scopingBench(): Promise<BenchSection> {
     const best = new Map(
       scenarios.map((scenario) => [scenario.name, (results.get(scenario.name) ?? []).reduce((a, b) => (b.rps > a.rps ? b : a))]),
     );
+    // A floor that fails answers fast, so its rate is no baseline: stop rather than report a ratio against it.
+    const failedFloors = scenarios.filter((x) => x.name.startsWith('bare floor') && (results.get(x.name) ?? []).some((m) => m.errors > 0));
+    if (failedFloors.length) throw new Error(`bare floor failed requests: ${failedFloors.map((x) => x.name).join('; ')}`);
     const floorOf = (group: Scenario['group']) => best.get(scenarios.find((x) => x.group === group && x.name.startsWith('bare floor'))?.name ?? '') as Measured;
     const rows = scenarios.map((scenario) => {
       const m = best.get(scenario.name) as Measured;
