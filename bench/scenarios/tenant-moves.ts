@@ -12,7 +12,8 @@ import { bootstrapDatabase, migrateDatabase, withDatabase, withPg } from '@bulkh
 import { DevIssuer } from '@bulkhead/identity';
 import { migrationSourcesFor } from '@bulkhead/tenancy';
 import { MoveRecord, TenantMover } from '@bulkhead/tenant-moves';
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { ApiModule } from '../../apps/api/src/api.module';
 import { createHttpApp } from '../../apps/api/src/http.setup';
@@ -40,6 +41,11 @@ const LOAD = Number(process.env.BENCH_MOVES_LOAD ?? '1') > 0 ? Number(process.en
 const WRITES_PER_S = Math.round(100 * LOAD);
 const READS_PER_S = Math.round(500 * LOAD);
 const OTHER_READS_PER_S = Math.round(100 * LOAD);
+/**
+ * Where the mover runs: `api` in the API process that serves the load (as `POST
+ * /v1/admin/tenants/:id/move` runs it), `cli` in a process of its own (`bulkhead tenant move`).
+ */
+const MOVER = process.env.BENCH_MOVES_MOVER === 'cli' ? 'cli' : 'api';
 const DATABASE = 'bulkhead_bench_moves';
 /** The second cluster: another database of the same server, reached like any cluster (its own URLs, rows relayed by the mover). */
 const SECOND_DATABASE = 'bulkhead_bench_moves2';
@@ -69,6 +75,19 @@ function p99(values: number[]): number {
   if (!values.length) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))];
+}
+
+/** `bulkhead tenant move` in a child process (the compiled CLI, this benchmark's settings); the record as the API reads it after. */
+async function moveByCli(tenantId: string, to: IsolationModel, cluster: string, mover: TenantMover): Promise<MoveRecord> {
+  const cli = join(__dirname, '..', '..', 'apps', 'cli', 'src', 'main.js');
+  const child = spawn(process.execPath, ['-r', 'tsconfig-paths/register', cli, 'tenant', 'move', tenantId, '--to', to, '--cluster', cluster, '--json'], {
+    env: { ...process.env, ...BENCH_ENV },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const move = await mover.current(tenantId);
+  if (!move) throw new Error(`bulkhead tenant move exited ${code} and recorded no move`);
+  return move;
 }
 
 export async function tenantMovesBench(): Promise<BenchSection> {
@@ -125,8 +144,7 @@ export async function tenantMovesBench(): Promise<BenchSection> {
     const moves: Array<{ move: MoveRecord; start: number; end: number }> = [];
     for (const [to, cluster] of LEGS) {
       const start = Date.now();
-      const requested = await mover.request(moving.id, to, cluster);
-      const move = await mover.run(requested.id);
+      const move = MOVER === 'api' ? await mover.run((await mover.request(moving.id, to, cluster)).id) : await moveByCli(moving.id, to, cluster, mover);
       if (move.phase !== 'done') throw new Error(`move to ${to}@${cluster} ended ${move.phase}: ${move.error}`);
       moves.push({ move, start, end: Date.now() });
       await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -161,7 +179,7 @@ export async function tenantMovesBench(): Promise<BenchSection> {
     });
 
     const markdown = [
-      `One tenant with ${ORDERS.toLocaleString('en')} orders and ${CUSTOMERS.toLocaleString('en')} customers (pool, cluster main) moved pool -> silo -> schema -> pool, then to the pool of cluster second (another database of the same server, reached through its own URLs, rows relayed by the mover) and back, by the mover inside the API process, ` +
+      `One tenant with ${ORDERS.toLocaleString('en')} orders and ${CUSTOMERS.toLocaleString('en')} customers (pool, cluster main) moved pool -> silo -> schema -> pool, then to the pool of cluster second (another database of the same server, reached through its own URLs, rows relayed by the mover) and back, ${MOVER === 'api' ? 'by the mover inside the API process (as the operator route runs it)' : 'by `bulkhead tenant move` in a process of its own (the API process only serves the load)'}, ` +
         `while a separate load process sends it ${WRITES_PER_S} writes/s (POST /v1/customers) and ${READS_PER_S} reads/s (GET /v1/customers?limit=10), open loop, ` +
         `and ${OTHER_READS_PER_S} reads/s spread over ${OTHERS} other tenants. MOVES_GRACE_MS 2000 (the total includes it and the drop), MOVES_DUTY_CYCLE ${process.env.MOVES_DUTY_CYCLE ?? '0.25 (the default)'}. ` +
         `"Fence held" is how long the tenant's writes were held (raising the fence to lowering it: final catch-up, parity of every table on both sides, switch). ` +
