@@ -22,6 +22,40 @@ describe('doctor', () => {
     }
   });
 
+  it('judges a table renamed while it runs (a warm schema adopted by its tenant) by what it is, under its new name', async () => {
+    await withPg(config.DATABASE_OWNER_URL, 'doctor-test', async (owner) => {
+      await owner.query('CREATE SCHEMA doctor_warm');
+      try {
+        await owner.query('CREATE TABLE doctor_warm.items (tenant_id uuid NOT NULL, id int, PRIMARY KEY (tenant_id, id))');
+        await owner.query("SELECT bulkhead_protect_tenant_table('doctor_warm.items')");
+        const report = await withPg(adminUrl, 'doctor-test', async (client) => {
+          // The schema is renamed, by another session, as the doctor asks for its first table's
+          // policies: every table of it is checked after the rename.
+          const query = client.query.bind(client) as (text: string, values?: unknown[]) => Promise<unknown>;
+          let renamed = false;
+          (client as unknown as { query: typeof query }).query = async (text: string, values?: unknown[]) => {
+            if (!renamed && text.includes('FROM pg_policy')) {
+              renamed = true;
+              await owner.query('ALTER SCHEMA doctor_warm RENAME TO doctor_adopted');
+            }
+            return query(text, values);
+          };
+          return runDoctor(client, runtimeRole);
+        });
+        expect(report.violations.filter((v) => v.startsWith('doctor_'))).toEqual([]);
+        expect(report.tables.find((t) => t.table.startsWith('doctor_'))).toMatchObject({
+          table: 'doctor_adopted.items',
+          rlsEnabled: true,
+          rlsForced: true,
+          commands: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'],
+        });
+      } finally {
+        await owner.query('DROP SCHEMA IF EXISTS doctor_warm CASCADE');
+        await owner.query('DROP SCHEMA IF EXISTS doctor_adopted CASCADE');
+      }
+    });
+  });
+
   it('fails, naming each problem, on tables deliberately left unprotected', async () => {
     await withPg(config.DATABASE_OWNER_URL, 'doctor-test', async (owner) => {
       await owner.query('CREATE SCHEMA doctor_probe');
