@@ -84,10 +84,10 @@ async function moveByCli(tenantId: string, to: IsolationModel, cluster: string, 
     env: { ...process.env, ...BENCH_ENV },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  // It exits 0 only once the move is done; anything else, and the newest record may be the last leg's.
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const move = await mover.current(tenantId);
-  if (!move) throw new Error(`bulkhead tenant move exited ${code} and recorded no move`);
-  return move;
+  if (code !== 0) throw new Error(`bulkhead tenant move --to ${to} --cluster ${cluster} exited ${code}`);
+  return mover.current(tenantId);
 }
 
 export async function tenantMovesBench(): Promise<BenchSection> {
