@@ -1,4 +1,4 @@
-import { escapeLiteral } from 'pg';
+import { toSqlLiteral } from '@bulkhead/tenancy';
 import { v7 as uuidv7 } from 'uuid';
 import { AuditEvent } from './audit-event';
 import { DataKey, sealPersonal } from './pii-cipher';
@@ -98,18 +98,17 @@ export function encodeEntry(tenantId: string, event: AuditEvent, key: DataKey | 
  * marks it pending; its place in the chain (seq, prev_hash, hash) is left to the chaining function.
  */
 export function appendStatement(entries: readonly EncodedEntry[]): string {
-  const text = (value: string | null) => (value === null ? 'NULL' : escapeLiteral(value));
   const calls = entries.map(
     (e) =>
       `audit_append(${[
-        escapeLiteral(e.tenantId) + '::uuid',
-        escapeLiteral(e.id) + '::uuid',
-        escapeLiteral(e.occurredAt.toISOString()) + '::timestamptz',
-        text(e.action),
-        text(e.outcome),
-        text(e.actorKind),
-        text(e.requestId),
-        text(e.entry),
+        toSqlLiteral(e.tenantId) + '::uuid',
+        toSqlLiteral(e.id) + '::uuid',
+        toSqlLiteral(e.occurredAt) + '::timestamptz',
+        toSqlLiteral(e.action),
+        toSqlLiteral(e.outcome),
+        toSqlLiteral(e.actorKind),
+        toSqlLiteral(e.requestId),
+        toSqlLiteral(e.entry),
         e.pii === null ? 'NULL' : `'\\x${e.pii.toString('hex')}'::bytea`,
       ].join(', ')})`,
   );

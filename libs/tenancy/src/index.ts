@@ -9,6 +9,7 @@ export { ScopedRepository, type ScopedValues, type ScopedPatch } from './data/sc
 export { ScopedReader } from './data/scoped-reader';
 export type { ScopedWhere, PageRequest } from './data/scoped-query';
 export { isUniqueViolation, isForeignKeyViolation } from './data/database-errors';
+export { toSqlLiteral } from './data/sql-literal';
 export { runDoctor, type DoctorReport } from './doctor/rls-doctor';
 export { FleetDoctor } from './doctor/fleet-doctor';
 export { IMPERSONATION_HEADER, IMPERSONATION_VERIFIER, type ImpersonationVerifier, type VerifiedImpersonation } from './access/impersonation';
