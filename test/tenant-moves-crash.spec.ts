@@ -4,7 +4,9 @@ import { ChildProcess, ChildProcessWithoutNullStreams, spawn, StdioOptions } fro
 import { join } from 'node:path';
 import { TenantWriter } from './support/move-load';
 import { compiledProcess } from './support/platform-build';
+import { MovesResumer } from '@bulkhead/tenant-moves';
 import { createTenant, startTestApi, TestApi, tokenFor } from './support/test-app';
+import { startTestWorker } from './support/test-worker';
 
 const ROOT = join(__dirname, '..');
 /** Small batches and a grace period long enough to see every phase from outside. */
@@ -98,6 +100,41 @@ describe('tenant moves: SIGKILL of the mover at every phase, then resume', () =>
     expect(writer.failures.filter((failure) => !failure.includes('placement_moving'))).toEqual([]);
     expect(await writer.read()).toEqual(writer.model);
     expect(await api.admin.get(tenant.id)).toMatchObject({ isolation: to, placementVersion: tenant.placementVersion + 1 });
+  }, 900_000);
+
+  it("killed while copying, with nobody asking again: the worker's resumer finishes it, and leaves a move a live mover holds", async () => {
+    // Every move counts as quiet at once here; the lease alone tells a dead mover from a live one.
+    const worker = await startTestWorker({ ...MOVER_ENV, MOVES_RESUME_AFTER_MS: '0' });
+    try {
+      const resumer = worker.get(MovesResumer);
+      const tenant = await createTenant(api, { isolation: 'pool', tier: 'pro' });
+      const writer = new TenantWriter(api.server, tokenFor(api, tenant), tenant.slug);
+      await writer.seed(60);
+      writer.start();
+      const child = startMover(['tenant', 'move', tenant.id, '--to', 'schema']);
+      expect(await killAt(child, tenant.id, 'copying')).toBe('copying');
+
+      const resumed = await resumer.resume();
+      await writer.stop();
+      expect(resumed).toHaveLength(1);
+      expect(await phaseOf(tenant.id)).toBe('done');
+      expect(writer.failures.filter((failure) => !failure.includes('placement_moving'))).toEqual([]);
+      expect(await writer.read()).toEqual(writer.model);
+      expect(await api.admin.get(tenant.id)).toMatchObject({ isolation: 'schema', placementVersion: tenant.placementVersion + 1 });
+      expect(await resumer.resume()).toEqual([]);
+
+      // A live mover in its grace period has made no progress for a while, but holds its lease.
+      const live = startMover(['tenant', 'move', tenant.id, '--to', 'pool']);
+      const deadline = Date.now() + 300_000;
+      while ((await phaseOf(tenant.id)) !== 'switched' && Date.now() < deadline && live.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(await phaseOf(tenant.id)).toBe('switched');
+      expect(await resumer.resume()).toEqual([]);
+      const status = await new Promise((resolve) => (live.exitCode !== null ? resolve(live.exitCode) : live.once('exit', resolve)));
+      expect({ status, errors: live.errors }).toEqual({ status: 0, errors: '' });
+      expect(await phaseOf(tenant.id)).toBe('done');
+    } finally {
+      await worker.close();
+    }
   }, 900_000);
 
   it('killed while catching up, then aborted: the source untouched and live, the target gone', async () => {

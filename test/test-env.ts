@@ -55,6 +55,9 @@ const TEST_ENV: Record<string, string> = {
   LIFECYCLE_WARM_SILOS: '0',
   // Suites drive the noisy-neighbour detector minute by minute; no worker runs it on its own clock.
   NOISY_INTERVAL_MS: '0',
+  // Suites kill movers on purpose and resume or abort by hand; a worker of another suite must not
+  // take those moves over. The resumer's own suite drives its rounds itself.
+  MOVES_RESUME_INTERVAL_MS: '0',
 };
 
 export function applyTestEnv(): void {

@@ -7,10 +7,11 @@ import { NoisyDetectorSchedule } from '@bulkhead/noisy-neighbours';
 import { LoggingModule } from '@bulkhead/observability';
 import { TenancyModule } from '@bulkhead/tenancy';
 import { TenantCacheModule } from '@bulkhead/tenant-cache';
+import { TenantMovesModule } from '@bulkhead/tenant-moves';
 import { Module } from '@nestjs/common';
 import { DOMAINS } from '../../domains';
 
-/** Dispatches the fair queue and runs its jobs (the domain modules bring their handlers), signs audit checkpoints and runs query audits. */
+/** Dispatches the fair queue and runs its jobs (the domain modules bring their handlers), signs audit checkpoints, runs query audits and resumes stalled tenant moves. */
 @Module({
   imports: [
     ConfigModule,
@@ -18,6 +19,8 @@ import { DOMAINS } from '../../domains';
     TenancyModule.forRoot({ domains: DOMAINS, applicationName: 'bulkhead-worker', http: false }),
     JobsModule.forRoot({ worker: true, http: false }),
     TenantCacheModule,
+    // Resumes moves whose mover died (MOVES_RESUME_INTERVAL_MS); the operator routes are the API's.
+    TenantMovesModule.forRoot({ http: false, resume: true }),
     ...DOMAINS.map((domain) => domain.module),
     ReconciliationScheduleModule,
   ],

@@ -473,6 +473,27 @@ export class BulkheadConfig {
   @Max(1)
   MOVES_DUTY_CYCLE = 0.25;
 
+  /**
+   * Tenant moves: how often the worker looks for moves whose mover died (its process killed or
+   * redeployed mid-move) and resumes them; 0 turns it off (a move then waits for an operator to ask
+   * for it again). An orphaned move otherwise keeps capturing the tenant's writes until resumed.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  MOVES_RESUME_INTERVAL_MS = 10_000;
+
+  /**
+   * Tenant moves: how long a move must have gone without progress, and without a mover holding
+   * it, before the worker resumes it: an operator resuming it by hand meanwhile is not raced.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(86_400_000)
+  MOVES_RESUME_AFTER_MS = 60_000;
+
   /** Tenant moves: rows per batch of the copy and the catch-up. */
   @Transform(toInt)
   @IsInt()

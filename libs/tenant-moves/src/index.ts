@@ -1,5 +1,6 @@
 export { TenantMovesModule } from './tenant-moves.module';
 export { TenantMover } from './tenant-mover';
+export { MovesResumer } from './moves.resumer';
 export { MoveView, MoveTenantDto } from './move.dto';
 export type { MoveRecord, MovePhase, MoveProgress } from './move.record';
 export type { PlacementSpec } from './placement-spec';

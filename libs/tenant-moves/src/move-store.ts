@@ -97,6 +97,21 @@ export class MoveStore implements OnApplicationShutdown {
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
+  /**
+   * Unfinished moves (neither done, aborted nor failed) that have made no progress for `quietMs`:
+   * those whose mover died, and those a live mover holds in a long wait (the grace period), which
+   * its lease tells apart. Oldest first.
+   */
+  async quiet(quietMs: number, limit = 100): Promise<string[]> {
+    const { rows } = await this.db().query<{ id: string }>(
+      `SELECT id FROM tenant_moves
+        WHERE phase NOT IN ('done', 'aborted', 'failed') AND updated_at < now() - make_interval(secs => $1::double precision / 1000)
+        ORDER BY created_at, id LIMIT $2`,
+      [quietMs, limit],
+    );
+    return rows.map((row) => row.id);
+  }
+
   /** Records a new move, or null when the tenant already has an unfinished one. */
   async insert(move: { tenantId: string; source: PlacementSpec; target: PlacementSpec; sourceVersion: number }): Promise<MoveRecord | null> {
     const { rows } = await this.db().query<MoveRow>(
