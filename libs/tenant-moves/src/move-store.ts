@@ -4,6 +4,7 @@ import { connectPg, PooledClient } from '@bulkhead/database';
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Client, Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
+import { MoveLeaseLostError } from './move.errors';
 import { PlacementSpec } from './placement-spec';
 import { MovePhase, MoveProgress, MoveRecord } from './move.record';
 
@@ -46,6 +47,8 @@ function toRecord(row: MoveRow): MoveRecord {
 /** A move's lease: a session advisory lock in the control database, gone with its process. */
 export interface MoveLease {
   client: Client;
+  /** Throws `MoveLeaseLostError` once the lock's session is gone (a control database restart): another process may then take the move. */
+  check(): Promise<void>;
   release(): Promise<void>;
 }
 
@@ -98,15 +101,18 @@ export class MoveStore implements OnApplicationShutdown {
   }
 
   /**
-   * Unfinished moves (neither done, aborted nor failed) that have made no progress for `quietMs`:
-   * those whose mover died, and those a live mover holds in a long wait (the grace period), which
-   * its lease tells apart. Oldest first.
+   * Unfinished moves (neither done, aborted nor failed) that stopped without an error and have made
+   * no progress for `quietMs`: those whose mover died, and those a live mover holds in a long wait
+   * (the grace period), which its lease tells apart. A move whose mover stopped on an error is left
+   * to an operator (retrying it on a clock could copy a big tenant again and again). Those past
+   * their switch first: their tenant's old placement is still kept.
    */
   async quiet(quietMs: number, limit = 100): Promise<string[]> {
     const { rows } = await this.db().query<{ id: string }>(
       `SELECT id FROM tenant_moves
-        WHERE phase NOT IN ('done', 'aborted', 'failed') AND updated_at < now() - make_interval(secs => $1::double precision / 1000)
-        ORDER BY created_at, id LIMIT $2`,
+        WHERE phase NOT IN ('done', 'aborted', 'failed') AND error IS NULL
+          AND updated_at < now() - make_interval(secs => $1::double precision / 1000)
+        ORDER BY switched_at IS NULL, created_at, id LIMIT $2`,
       [quietMs, limit],
     );
     return rows.map((row) => row.id);
@@ -183,7 +189,17 @@ export class MoveStore implements OnApplicationShutdown {
       await client.end().catch(() => undefined);
       return null;
     }
-    return { client, release: () => client.end().catch(() => undefined) };
+    return {
+      client,
+      check: () =>
+        client.query('SELECT 1').then(
+          () => undefined,
+          (error: unknown) => {
+            throw new MoveLeaseLostError(error);
+          },
+        ),
+      release: () => client.end().catch(() => undefined),
+    };
   }
 
   async onApplicationShutdown(): Promise<void> {

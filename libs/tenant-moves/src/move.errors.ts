@@ -38,3 +38,14 @@ export class ParityMismatchError extends Error {
     this.name = 'ParityMismatchError';
   }
 }
+
+/**
+ * The session holding this process's lease on the move is gone (the control database restarted or
+ * ended it): another process may already drive the move, so this one stops, recording nothing.
+ */
+export class MoveLeaseLostError extends Error {
+  constructor(readonly reason: unknown) {
+    super('the lease on this move was lost: stopping, another process may drive it');
+    this.name = 'MoveLeaseLostError';
+  }
+}

@@ -1,5 +1,6 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { MoveLeaseLostError } from './move.errors';
 import { MoveStore } from './move-store';
 import { TenantMover } from './tenant-mover';
 
@@ -8,15 +9,17 @@ import { TenantMover } from './tenant-mover';
  * process that ran it was killed or redeployed, or a `bulkhead tenant move` was interrupted. Such a
  * move otherwise waits for an operator, its capture trigger logging every write of the tenant
  * meanwhile (or, past the switch, its old placement kept). A move counts once it has made no
- * progress for MOVES_RESUME_AFTER_MS; its lease (held by a live mover, gone with a dead one)
- * decides, so a move another process drives is left to it. A failed move is not resumed: an
- * operator reads its error, then asks again or aborts. One move at a time per process.
+ * progress for MOVES_RESUME_AFTER_MS and carries no error; its lease (held by a live mover, gone
+ * with a dead one) decides, so a move another process drives is left to it. A move that stopped on
+ * an error, or failed its parity check, is left to an operator. Each resumed move runs on its own,
+ * to its end; a shutdown does not wait for them (a move is resumable at any point).
  */
 @Injectable()
 export class MovesResumer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('MovesResumer');
+  private readonly driving = new Set<string>();
   private timer?: NodeJS.Timeout;
-  private round?: Promise<string[]>;
+  private listing = false;
 
   constructor(
     private readonly store: MoveStore,
@@ -26,40 +29,47 @@ export class MovesResumer implements OnApplicationBootstrap, OnApplicationShutdo
 
   onApplicationBootstrap(): void {
     if (this.config.MOVES_RESUME_INTERVAL_MS === 0) return;
-    this.timer = setInterval(() => {
-      if (!this.round) this.round = this.resume().finally(() => (this.round = undefined));
-    }, this.config.MOVES_RESUME_INTERVAL_MS);
+    this.timer = setInterval(() => void this.resume(), this.config.MOVES_RESUME_INTERVAL_MS);
   }
 
-  /**
-   * One round: each quiet move whose lease is free is driven to its end, one after another (a move
-   * that fails is recorded failed by the mover and left to an operator). Answers the moves it drove.
-   */
+  /** One round: starts driving each quiet move this process does not drive yet. Answers the moves it started on. */
   async resume(): Promise<string[]> {
-    const resumed: string[] = [];
+    if (this.listing) return [];
+    this.listing = true;
     let quiet: string[];
     try {
       quiet = await this.store.quiet(this.config.MOVES_RESUME_AFTER_MS);
     } catch (error) {
       this.logger.warn({ err: error }, 'could not list stalled moves; the next round tries again');
-      return resumed;
+      return [];
+    } finally {
+      this.listing = false;
     }
-    for (const id of quiet) {
-      try {
-        const outcome = await this.mover.resume(id);
-        if (!outcome) continue;
-        resumed.push(id);
-        this.logger.log({ moveId: id, phase: outcome.phase }, 'resumed a move whose mover had stopped');
-      } catch (error) {
-        resumed.push(id);
-        this.logger.warn({ err: error, moveId: id }, 'a resumed move stopped; see its record');
-      }
-    }
-    return resumed;
+    const started = quiet.filter((id) => !this.driving.has(id));
+    for (const id of started) this.drive(id);
+    return started;
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** The moves this process is driving now. */
+  get inFlight(): ReadonlySet<string> {
+    return this.driving;
+  }
+
+  private drive(id: string): void {
+    this.driving.add(id);
+    this.mover
+      .resume(id)
+      .then(
+        (outcome) => outcome && this.logger.log({ moveId: id, phase: outcome.phase }, 'resumed a move whose mover had stopped'),
+        (error: unknown) =>
+          error instanceof MoveLeaseLostError
+            ? this.logger.warn({ err: error, moveId: id }, 'lost the lease of a resumed move; the next round looks again')
+            : this.logger.warn({ err: error, moveId: id }, 'a resumed move stopped on an error; it waits for an operator (see its record)'),
+      )
+      .finally(() => this.driving.delete(id));
+  }
+
+  onApplicationShutdown(): void {
     clearInterval(this.timer);
-    await this.round;
   }
 }

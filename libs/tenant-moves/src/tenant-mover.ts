@@ -4,7 +4,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { backlog, fenceState, installCaptureSchema, installTriggers, lowerFence, markMoved, raiseFence, removeCapture } from './change-capture';
 import { MoveBusyProblem, MoveInProgressProblem, MoveNotAbortableProblem, MoveNotFoundProblem, MoveTargetInvalidProblem, ParityMismatchError } from './move.errors';
 import { ABORTABLE, FINISHED, MovePhase, MoveProgress, MoveRecord } from './move.record';
-import { MoveStore } from './move-store';
+import { MoveLease, MoveStore } from './move-store';
 import { OwnerSession } from './owner-session';
 import { describe, Endpoint, endpointOf, samePlacement, targetSpec } from './placement-spec';
 import { dropTenantStorage } from './placement-storage';
@@ -63,7 +63,9 @@ export class TenantMover {
       if (!samePlacement(unfinished.target, target)) {
         throw new MoveInProgressProblem(`The tenant is already moving to ${describe(unfinished.target)} (${unfinished.phase}); abort it first.`);
       }
-      if (unfinished.phase === 'failed') await this.store.update(unfinished.id, { phase: 'copying', error: null });
+      // Asking again resumes it here: marked as progressing (and cleared of its error), so a
+      // worker's resumer does not reach for it meanwhile.
+      await this.store.update(unfinished.id, unfinished.phase === 'failed' ? { phase: 'copying', error: null } : { error: null });
       return (await this.store.get(unfinished.id))!;
     }
     if (tenant.status !== 'active') throw new MoveTargetInvalidProblem(`The tenant is ${tenant.status}; only an active tenant can be moved.`);
@@ -131,8 +133,10 @@ export class TenantMover {
           continue;
         }
         if (FINISHED.has(move.phase) || move.phase === 'failed') return move;
+        // Outside the step's error handling: a lost lease stops this run without marking the move.
+        await lease.check();
         try {
-          await this.step(move);
+          await this.step(move, lease);
         } catch (error) {
           if (error instanceof AbortRequested) continue;
           if (error instanceof ParityMismatchError) {
@@ -148,7 +152,7 @@ export class TenantMover {
     }
   }
 
-  private async step(move: MoveRecord): Promise<void> {
+  private async step(move: MoveRecord, lease: MoveLease): Promise<void> {
     switch (move.phase) {
       case 'preparing':
         return this.prepare(move);
@@ -159,7 +163,7 @@ export class TenantMover {
       case 'switching':
         return this.switch(move);
       case 'switched':
-        return this.graceThenDrop(move);
+        return this.graceThenDrop(move, lease);
       case 'dropping':
         return this.dropSource(move);
       case 'aborting':
@@ -312,9 +316,14 @@ export class TenantMover {
   }
 
   /** The source stays, read-only, for MOVES_GRACE_MS: units of work that started there finish there. */
-  private async graceThenDrop(move: MoveRecord): Promise<void> {
+  private async graceThenDrop(move: MoveRecord, lease: MoveLease): Promise<void> {
     const until = (move.switchedAt?.getTime() ?? Date.now()) + this.config.MOVES_GRACE_MS;
-    while (Date.now() < until) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, until - Date.now())));
+    // The longest wait of a move, with no progress recorded: the lease is checked every second, so
+    // a mover that lost it stops before a resumer could take the move over (MOVES_RESUME_AFTER_MS).
+    while (Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, until - Date.now())));
+      await lease.check();
+    }
     await this.advance(move, 'dropping');
   }
 
