@@ -4,7 +4,7 @@ import { ChildProcess, ChildProcessWithoutNullStreams, spawn, StdioOptions } fro
 import { join } from 'node:path';
 import { TenantWriter } from './support/move-load';
 import { compiledProcess } from './support/platform-build';
-import { MovesResumer } from '@bulkhead/tenant-moves';
+import { MovesResumer, TenantMover } from '@bulkhead/tenant-moves';
 import { createTenant, startTestApi, TestApi, tokenFor } from './support/test-app';
 import { eventually, startTestWorker } from './support/test-worker';
 
@@ -136,6 +136,11 @@ describe('tenant moves: SIGKILL of the mover at every phase, then resume', () =>
       const held = await latest(tenant.id);
       await age(held);
       expect(await eventually(async () => ((await resumer.resume()).includes(held) || resumer.inFlight.has(held) ? true : undefined), 'a round to reach for the move')).toBe(true);
+      // An operator asking for it meanwhile (as `tenant move` does) follows it to its end.
+      const followed: string[] = [];
+      const outcome = await worker.get(TenantMover).runOrFollow(held, (now) => followed.push(now.phase));
+      expect(outcome.phase).toBe('done');
+      expect(['switched', 'dropping']).toContain(followed[0]);
       const status = await new Promise((resolve) => (live.exitCode !== null ? resolve(live.exitCode) : live.once('exit', resolve)));
       expect({ status, errors: live.errors }).toEqual({ status: 0, errors: '' });
       expect(await phaseOf(tenant.id)).toBe('done');

@@ -102,6 +102,26 @@ export class TenantMover {
     }
   }
 
+  /**
+   * Drives the move to its end, or, while another process drives it (a worker resuming it, the
+   * operator route), follows it: its phase and progress once a second, taking it over if that
+   * process stops with the move unfinished. For an operator who asked for the move and waits.
+   */
+  async runOrFollow(moveId: string, onProgress?: (move: MoveRecord) => void): Promise<MoveRecord> {
+    for (;;) {
+      try {
+        return await this.run(moveId, onProgress);
+      } catch (error) {
+        if (!(error instanceof MoveBusyProblem)) throw error;
+      }
+      const move = await this.store.get(moveId);
+      if (!move) throw new MoveNotFoundProblem();
+      onProgress?.(move);
+      if (FINISHED.has(move.phase) || move.phase === 'failed') return move;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+
   /** Drives a move another process left (see MovesResumer) to its end; null when a live mover holds it. */
   async resume(moveId: string): Promise<MoveRecord | null> {
     try {

@@ -92,7 +92,7 @@ export function registerTenantCommands(program: Command): void {
     .command('move <tenant>')
     .description(
       'move a live tenant to another isolation model or cluster: copy while live, capture its writes, fence, verify parity, switch, ' +
-        'keep the source read-only for MOVES_GRACE_MS, drop it. Running it again resumes an interrupted move',
+        'keep the source read-only for MOVES_GRACE_MS, drop it. Running it again resumes an interrupted move, or follows it while another process drives it',
     )
     .option('--to <model>', 'pool | schema | silo')
     .option('--cluster <key>', 'target cluster (default: the one it is on)')
@@ -113,7 +113,8 @@ export function registerTenantCommands(program: Command): void {
         if (!options.to || !(ISOLATION_MODELS as readonly string[]).includes(options.to)) throw new BadRequestException('--to must be pool, schema or silo');
         const move = await mover.request(found.id, options.to as IsolationModel, options.cluster);
         let last = '';
-        return mover.run(move.id, (now) => {
+        // A worker may be driving it already (it resumes moves whose mover died): then follow it.
+        return mover.runOrFollow(move.id, (now) => {
           const line = describeMove(now);
           if (!options.json && line !== last) print(line);
           last = line;
