@@ -150,6 +150,38 @@ describe('tenant moves: SIGKILL of the mover at every phase, then resume', () =>
     }
   }, 900_000);
 
+  it('a mover whose lease session is ended (a control database restart) stops without marking its move, which is then resumed', async () => {
+    const worker = await startTestWorker({ MOVES_GRACE_MS: '5000', MOVES_RESUME_INTERVAL_MS: '0', LOG_LEVEL: 'silent' });
+    try {
+      const mover = worker.get(TenantMover);
+      const tenant = await createTenant(api, { isolation: 'pool' });
+      const move = await mover.request(tenant.id, 'schema');
+      const running = mover.run(move.id).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      await eventually(async () => ((await phaseOf(tenant.id)) === 'switched' ? true : undefined), 'the move to switch', 1200);
+      // Only this move's lease: suites beside this one (one shared database) hold leases of their own.
+      const ended = await withPg(controlUrl, 'moves-crash-test', (client) =>
+        client.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_locks
+            WHERE locktype = 'advisory' AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = hashtextextended('bulkhead-mover:' || $1, 0)`,
+          [move.id],
+        ),
+      );
+      expect(ended.rowCount).toBe(1);
+      expect(((await running) as Error | undefined)?.name).toBe('MoveLeaseLostError');
+      const left = await withPg(controlUrl, 'moves-crash-test', async (client) => (await client.query('SELECT phase, error FROM tenant_moves WHERE id = $1', [move.id])).rows[0]);
+      expect(['switched', 'dropping']).toContain(left.phase);
+      expect(left.error).toBeNull();
+
+      expect(await mover.resume(move.id)).toMatchObject({ phase: 'done' });
+      expect(await api.admin.get(tenant.id)).toMatchObject({ isolation: 'schema', placementVersion: tenant.placementVersion + 1 });
+    } finally {
+      await worker.close();
+    }
+  }, 900_000);
+
   it('killed while catching up, then aborted: the source untouched and live, the target gone', async () => {
     const tenant = await createTenant(api, { isolation: 'pool' });
     const writer = new TenantWriter(api.server, tokenFor(api, tenant), tenant.slug);

@@ -2,7 +2,7 @@ import { BulkheadConfig, IsolationModel } from '@bulkhead/config';
 import { ClusterRegistry, TenantAdmin, TenantChangeFeed, TenantProvisioner } from '@bulkhead/control-plane';
 import { Injectable, Logger } from '@nestjs/common';
 import { backlog, fenceState, installCaptureSchema, installTriggers, lowerFence, markMoved, raiseFence, removeCapture } from './change-capture';
-import { MoveBusyProblem, MoveInProgressProblem, MoveNotAbortableProblem, MoveNotFoundProblem, MoveTargetInvalidProblem, ParityMismatchError } from './move.errors';
+import { MoveBusyProblem, MoveInProgressProblem, MoveLeaseLostError, MoveNotAbortableProblem, MoveNotFoundProblem, MoveTargetInvalidProblem, ParityMismatchError } from './move.errors';
 import { ABORTABLE, FINISHED, MovePhase, MoveProgress, MoveRecord } from './move.record';
 import { MoveLease, MoveStore } from './move-store';
 import { OwnerSession } from './owner-session';
@@ -159,6 +159,8 @@ export class TenantMover {
           await this.step(move, lease);
         } catch (error) {
           if (error instanceof AbortRequested) continue;
+          // Another process may drive the move now: leave its record to it.
+          if (error instanceof MoveLeaseLostError) throw error;
           if (error instanceof ParityMismatchError) {
             await this.store.update(move.id, { phase: 'failed', error: error.message });
             continue;
