@@ -165,7 +165,7 @@ describe('tenant moves: SIGKILL of the mover at every phase, then resume', () =>
       const ended = await withPg(controlUrl, 'moves-crash-test', (client) =>
         client.query(
           `SELECT pg_terminate_backend(pid) FROM pg_locks
-            WHERE locktype = 'advisory' AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = hashtextextended('bulkhead-mover:' || $1, 0)`,
+            WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = hashtextextended('bulkhead-mover:' || $1, 0)`,
           [move.id],
         ),
       );

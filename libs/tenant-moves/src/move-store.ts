@@ -184,7 +184,13 @@ export class MoveStore implements OnApplicationShutdown {
   async lease(moveId: string): Promise<MoveLease | null> {
     const client = await connectPg(this.controlUrl, 'bulkhead-mover-lease');
     client.on('error', () => undefined);
-    const { rows } = await client.query<{ taken: boolean }>("SELECT pg_try_advisory_lock(hashtextextended('bulkhead-mover:' || $1, 0)) AS taken", [moveId]);
+    let rows: Array<{ taken: boolean }>;
+    try {
+      ({ rows } = await client.query<{ taken: boolean }>("SELECT pg_try_advisory_lock(hashtextextended('bulkhead-mover:' || $1, 0)) AS taken", [moveId]));
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
     if (!rows[0]?.taken) {
       await client.end().catch(() => undefined);
       return null;

@@ -7,13 +7,18 @@
 export class MoverPace {
   private since = Date.now();
 
-  constructor(private readonly dutyCycle: number) {}
+  /** `between` runs after each rest (the mover's lease check: a mover that lost it stops between batches). */
+  constructor(
+    private readonly dutyCycle: number,
+    private readonly between: () => Promise<void> = () => Promise.resolve(),
+  ) {}
 
   /** Rests after the work done since the last call (or since the pace started). */
   async rest(): Promise<void> {
     const worked = Date.now() - this.since;
     const restMs = this.dutyCycle >= 1 ? 0 : Math.min(5_000, worked * (1 / this.dutyCycle - 1));
     if (restMs >= 1) await new Promise((resolve) => setTimeout(resolve, restMs));
+    await this.between();
     this.since = Date.now();
   }
 

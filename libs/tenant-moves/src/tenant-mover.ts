@@ -112,7 +112,8 @@ export class TenantMover {
       try {
         return await this.run(moveId, onProgress);
       } catch (error) {
-        if (!(error instanceof MoveBusyProblem)) throw error;
+        // Busy: another process drives it. Lost: this run stopped, and whoever holds it now drives it.
+        if (!(error instanceof MoveBusyProblem) && !(error instanceof MoveLeaseLostError)) throw error;
       }
       const move = await this.store.get(moveId);
       if (!move) throw new MoveNotFoundProblem();
@@ -159,8 +160,10 @@ export class TenantMover {
           await this.step(move, lease);
         } catch (error) {
           if (error instanceof AbortRequested) continue;
-          // Another process may drive the move now: leave its record to it.
+          // Another process may drive the move now (the lease is lost, or the error came from
+          // losing it, as a control database restart does): leave its record to it.
           if (error instanceof MoveLeaseLostError) throw error;
+          await lease.check();
           if (error instanceof ParityMismatchError) {
             await this.store.update(move.id, { phase: 'failed', error: error.message });
             continue;
@@ -179,15 +182,15 @@ export class TenantMover {
       case 'preparing':
         return this.prepare(move);
       case 'copying':
-        return this.copy(move);
+        return this.copy(move, lease);
       case 'catching_up':
-        return this.catchUp(move);
+        return this.catchUp(move, lease);
       case 'switching':
-        return this.switch(move);
+        return this.switch(move, lease);
       case 'switched':
         return this.graceThenDrop(move, lease);
       case 'dropping':
-        return this.dropSource(move);
+        return this.dropSource(move, lease);
       case 'aborting':
         return this.abortNow(move);
       default:
@@ -225,13 +228,13 @@ export class TenantMover {
     }
   }
 
-  private async copy(move: MoveRecord): Promise<void> {
+  private async copy(move: MoveRecord, lease: MoveLease): Promise<void> {
     const sides = await this.open(move);
     try {
       const progress: MoveProgress = { ...move.progress, copiedRows: 0, copyStartedAt: new Date().toISOString() };
       // A copy interrupted half way starts again from nothing: the capture kept logging meanwhile.
       await clearTenantRows(sides.target, sides.targetEnd.schema, sides.tables);
-      const pace = new MoverPace(this.config.MOVES_DUTY_CYCLE);
+      const pace = new MoverPace(this.config.MOVES_DUTY_CYCLE, () => lease.check());
       await copySnapshot(sides.source, sides.sourceEnd.schema, sides.target, sides.targetEnd.schema, sides.tables, this.config.MOVES_BATCH_ROWS, async (_table, rows) => {
         progress.copiedRows! += rows;
         await this.store.update(move.id, { progress });
@@ -249,13 +252,14 @@ export class TenantMover {
     return Math.max(this.config.MOVES_BATCH_ROWS, MIN_CATCH_UP_ROUND);
   }
 
-  private async catchUp(move: MoveRecord): Promise<void> {
+  private async catchUp(move: MoveRecord, lease: MoveLease): Promise<void> {
     const sides = await this.open(move);
     try {
       const progress: MoveProgress = { ...move.progress };
       const pace = new CatchUpPace(new MoverPace(this.config.MOVES_DUTY_CYCLE));
       for (;;) {
         await this.checkAbort(move);
+        await lease.check();
         const applied = await applyChanges(sides.source, sides.sourceEnd.schema, sides.target, sides.targetEnd.schema, sides.tables, this.catchUpRound);
         const left = await backlog(sides.source);
         progress.appliedChanges = (progress.appliedChanges ?? 0) + applied;
@@ -278,7 +282,7 @@ export class TenantMover {
    * retried by the API against an unchanged registry) until the mover resumes and switches; it
    * never leaves a write on a placement the tenant no longer lives on.
    */
-  private async switch(move: MoveRecord): Promise<void> {
+  private async switch(move: MoveRecord, lease: MoveLease): Promise<void> {
     const sides = await this.open(move);
     try {
       const progress: MoveProgress = { ...move.progress };
@@ -315,6 +319,8 @@ export class TenantMover {
           progress.backlog = 0;
           // Last chance to abort with the source untouched.
           await this.checkAbort(move);
+          // The point of no return: only while this process still holds the move.
+          await lease.check();
           await markMoved(sides.source, move.id);
           await this.registrySwitch(move, progress, raisedAt);
         } finally {
@@ -349,7 +355,7 @@ export class TenantMover {
     await this.advance(move, 'dropping');
   }
 
-  private async dropSource(move: MoveRecord): Promise<void> {
+  private async dropSource(move: MoveRecord, lease: MoveLease): Promise<void> {
     const sourceEnd = endpointOf(move.source, this.clusters);
     if (move.source.isolation === 'pool') {
       // The shared tables stay: remember the tenant left (late writes are refused at their COMMIT,
@@ -363,7 +369,7 @@ export class TenantMover {
       );
       // Out of the shared tables a batch at a time, paced; what is left (nothing) goes the usual way.
       await this.withSession(sourceEnd, move.tenantId, async (source) =>
-        clearTenantRowsPaced(source, sourceEnd.schema, await tenantTables(source, sourceEnd.schema), this.config.MOVES_BATCH_ROWS, new MoverPace(this.config.MOVES_DUTY_CYCLE)),
+        clearTenantRowsPaced(source, sourceEnd.schema, await tenantTables(source, sourceEnd.schema), this.config.MOVES_BATCH_ROWS, new MoverPace(this.config.MOVES_DUTY_CYCLE, () => lease.check())),
       );
       await dropTenantStorage(move.source, move.tenantId, this.clusters);
       await this.withSession(sourceEnd, move.tenantId, async (source) => removeCapture(source, sourceEnd.schema, await tenantTables(source, sourceEnd.schema)));
