@@ -1,6 +1,7 @@
 import { loadConfig } from '@bulkhead/config';
 import { SiloDataSources, TenantRecord } from '@bulkhead/control-plane';
 import { withPg } from '@bulkhead/database';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import request from 'supertest';
 import { createTenant, startTestApi, TestApi, tokenFor } from './support/test-app';
 
@@ -24,10 +25,16 @@ describe('silo churn under a connection budget', () => {
   }, 120_000);
 
   async function siloConnections(names: string[]): Promise<number> {
+    const ports = [...ownPorts()];
     const result = await withPg(admin, 'churn-probe', (client) =>
-      // This API's silo pools only: other suites' fleet-wide work (the doctor, audit verification,
-      // migrations) connects to every silo of the shared test database now and then.
-      client.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = ANY($1) AND application_name = 'bulkhead-api-silo'", [names]),
+      // This API's silo pools only, told apart by the client port of each backend: other suites'
+      // fleet-wide work (the doctor, audit verification, migrations, an operator's usage report or
+      // billing export in their own API, named bulkhead-api-silo too) connects to every silo of the
+      // shared test database now and then.
+      client.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = ANY($1) AND application_name = 'bulkhead-api-silo' AND client_port = ANY($2::int[])", [
+        names,
+        ports,
+      ]),
     );
     return result.rows[0].n;
   }
@@ -76,3 +83,24 @@ describe('silo churn under a connection budget', () => {
     expect(await siloConnections(names)).toBe(0);
   }, 120_000);
 });
+
+/** The local TCP ports of this process's sockets (Linux /proc), the API under test being in this process. */
+function ownPorts(): Set<number> {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const socket = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
+      if (socket) inodes.add(socket[1]);
+    } catch {
+      // Closed meanwhile.
+    }
+  }
+  const ports = new Set<number>();
+  for (const table of ['/proc/self/net/tcp', '/proc/self/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const columns = line.trim().split(/\s+/);
+      if (columns.length > 9 && inodes.has(columns[9])) ports.add(parseInt(columns[1].split(':').pop() as string, 16));
+    }
+  }
+  return ports;
+}
