@@ -472,6 +472,37 @@ describe('audit trail', () => {
     await chainer.beforeApplicationShutdown();
   });
 
+  it('chains a round by reading its own entries only, however long the trail and however stale the statistics', async () => {
+    const tenant = await createTenant(api);
+    const data = api.app.get(TenantData);
+    const idle = new AuditTrail(data, api.app.get(TenantKeyring), loadConfig(), { schedule: () => undefined } as unknown as AuditChainer);
+    const writePending = (count: number) =>
+      runWithTenant(tenantContextOf(tenant, 'scan-test'), () =>
+        data.transaction((tx) => idle.recordAll(tx, Array.from({ length: count }, (_, i) => ({ action: `scan test ${i}`, outcome: 'committed', actor: { kind: 'system', subject: 'test' } })))),
+      );
+    // Statistics taken while the tenant had no entry: the planner believes its trail is a row or two.
+    await asSuperuser(tenant, (client) => client.query('ANALYZE audit_entries, audit_links'));
+    await writePending(600);
+    await settle(tenant);
+    await writePending(20);
+    const read = await withPg(config.DATABASE_URL, 'audit-test', async (client) => {
+      await client.query('BEGIN');
+      await client.query("SELECT set_config('app.tenant_id', $1, true)", [tenant.id]);
+      await client.query('SELECT audit_chain_pending($1::uuid)', [tenant.id]);
+      // Rows a sequential or bitmap scan read from the table, and rows fetched through its indexes.
+      const rowsRead = (table: string) =>
+        `pg_stat_get_xact_tuples_returned('${table}'::regclass) + pg_stat_get_xact_tuples_fetched('${table}'::regclass)
+         + (SELECT sum(pg_stat_get_xact_tuples_fetched(indexrelid)) FROM pg_index WHERE indrelid = '${table}'::regclass)`;
+      const { rows } = await client.query(`SELECT ${rowsRead('audit_entries')} AS entries, ${rowsRead('audit_links')} AS links`);
+      await client.query('COMMIT');
+      return { entries: Number(rows[0].entries), links: Number(rows[0].links) };
+    });
+    // The 20 new entries, each by its key: not the 600 before them, and none of their links.
+    expect(read.entries).toBe(20);
+    expect(read.links).toBe(0);
+    expect(await verify(tenant)).toMatchObject({ ok: true, entries: 620, lastSeq: '620' });
+  });
+
   it('links entries a crash left pending at the next sweep of the worker, with or without a checkpoint sink', async () => {
     const tenant = await createTenant(api);
     const pending = async () => asSuperuser(tenant, async (client, table) => (await client.query(`SELECT count(*)::int AS n FROM ${beside(table, 'audit_pending')} WHERE tenant_id = $1`, [tenant.id])).rows[0].n);
