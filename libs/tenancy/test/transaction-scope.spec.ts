@@ -77,6 +77,30 @@ describe('transaction scope', () => {
     expect(await find(a, undone)).toBeNull();
   });
 
+  it("drops what a failed joined transaction queued for the COMMIT message and after it; keeps a released one's", async () => {
+    const [kept, undone] = [anEmail(), anEmail()];
+    const ran: string[] = [];
+    const insertAtCommit = (email: string) => `INSERT INTO customers (tenant_id, id, email, name) VALUES ('${a.tenantId}', gen_random_uuid(), '${email}', 'at commit')`;
+    await as(a, () =>
+      data.transactionScope(async () => {
+        await data.transaction(async (tx) => {
+          tx.commitWith(insertAtCommit(kept));
+          tx.afterCommit(() => ran.push('kept'));
+        });
+        await expect(
+          data.transaction(async (tx) => {
+            tx.commitWith(insertAtCommit(undone));
+            tx.afterCommit(() => ran.push('undone'));
+            throw new Error('the joined work failed after queueing');
+          }),
+        ).rejects.toThrow('the joined work failed after queueing');
+      }),
+    );
+    expect(await find(a, kept)).toMatchObject({ name: 'at commit' });
+    expect(await find(a, undone)).toBeNull();
+    expect(ran).toEqual(['kept']);
+  });
+
   it('refuses a joined transaction that asks for its own isolation level, and nested scopes', async () => {
     await as(a, () =>
       data.transactionScope(async () => {

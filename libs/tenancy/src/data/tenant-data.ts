@@ -61,13 +61,14 @@ export class TenantTransaction {
   /**
    * Sends `statement` in the COMMIT message of the outermost transaction: it commits with the
    * transaction's writes, or neither commits. Literals only, no bind parameters; it runs under
-   * the same tenant setting and RLS as everything else in the transaction.
+   * the same tenant setting and RLS as everything else in the transaction. Sent from a transaction
+   * that joined a scope (a SAVEPOINT) and then rolled back, it is dropped with that work.
    */
   commitWith(statement: string): void {
     this.runner.beforeCommit(statement);
   }
 
-  /** Runs `callback` once the outermost transaction has committed (never if it rolls back). It must not throw. */
+  /** Runs `callback` once the outermost transaction has committed (never if it, or the SAVEPOINT it was queued in, rolls back). It must not throw. */
   afterCommit(callback: () => void): void {
     this.runner.afterCommit(callback);
   }

@@ -40,6 +40,11 @@ export class TenantQueryRunner extends PostgresQueryRunner {
   readonly created: Array<{ readonly table: string; readonly id: string }> = [];
   /** Callbacks run once the outermost COMMIT has succeeded (never after a rollback). */
   private readonly committed: Array<() => void> = [];
+  /**
+   * For each open SAVEPOINT, how many queued statements and callbacks there were when it began:
+   * rolling back to it drops what was queued since, as the database drops what it wrote since.
+   */
+  private readonly savepointMarks: Array<{ prelude: number; committed: number }> = [];
 
   private constructor(
     driver: PostgresDriver,
@@ -85,7 +90,11 @@ export class TenantQueryRunner extends PostgresQueryRunner {
 
   override async startTransaction(isolationLevel?: IsolationLevel): Promise<void> {
     // Nested transactions (SAVEPOINTs) inherit the outer transaction's settings.
-    if (this.transactionDepth > 0) return super.startTransaction(isolationLevel);
+    if (this.transactionDepth > 0) {
+      await super.startTransaction(isolationLevel);
+      this.savepointMarks.push({ prelude: this.commitPrelude.length, committed: this.committed.length });
+      return;
+    }
     if (isolationLevel !== undefined && !ISOLATION_LEVELS.has(isolationLevel)) {
       throw new TenantBoundaryViolationError('unknown isolation level');
     }
@@ -117,7 +126,8 @@ export class TenantQueryRunner extends PostgresQueryRunner {
    * Queues a statement to travel in the same message as the outermost COMMIT. It must carry no
    * bind parameters (a multi-statement message cannot); should it fail, COMMIT is skipped, the
    * transaction is rolled back and the error reaches the caller: the statement and the
-   * transaction's writes commit together or not at all.
+   * transaction's writes commit together or not at all. One queued inside a SAVEPOINT that is
+   * then rolled back is dropped with it.
    */
   beforeCommit(statement: string): void {
     if (!this.isTransactionActive) throw new TenantBoundaryViolationError('no transaction to commit with');
@@ -139,6 +149,8 @@ export class TenantQueryRunner extends PostgresQueryRunner {
 
   override async commitTransaction(): Promise<void> {
     const outermost = this.transactionDepth === 1;
+    // A released SAVEPOINT's statements and callbacks now belong to the transaction around it.
+    if (!outermost) this.savepointMarks.pop();
     if (!outermost || this.commitPrelude.length === 0 || !this.isTransactionActive) {
       await super.commitTransaction();
     } else {
@@ -156,6 +168,13 @@ export class TenantQueryRunner extends PostgresQueryRunner {
     if (this.transactionDepth <= 1) {
       this.commitPrelude.length = 0;
       this.committed.length = 0;
+      this.savepointMarks.length = 0;
+    } else {
+      const mark = this.savepointMarks.pop();
+      if (mark) {
+        this.commitPrelude.length = mark.prelude;
+        this.committed.length = mark.committed;
+      }
     }
     return super.rollbackTransaction();
   }
