@@ -8,7 +8,7 @@ import { PlanCatalog, Quota, quotaMeasureOf } from '../quotas/plan.catalog';
 import { QuotaExceededProblem } from '../quotas/quota.errors';
 import { usageEventRowId } from './usage-event.id';
 import { nextPeriod, periodStart } from './usage-period';
-import { UsageWriter } from './usage.writer';
+import { usageWriteStatement, UsageWriter } from './usage.writer';
 
 export interface RecordedUsage {
   /**
@@ -27,7 +27,12 @@ export interface RecordedUsage {
 }
 
 export interface RecordOutcome {
-  recorded: boolean;
+  /**
+   * Whether this call added the event (false: its key was recorded before). Absent when the
+   * meter has no quota in the tenant's plan: the event then travels in the COMMIT message, where a
+   * key recorded before likewise counts zero times.
+   */
+  recorded?: boolean;
   /** The quota's use after this event, when the meter has one in the tenant's plan. */
   used?: number;
 }
@@ -39,7 +44,8 @@ export interface RecordOutcome {
  * writers queue on that row's lock and each sees the total the previous one committed, so the
  * limit is never overshot. A refused event throws `QuotaExceededProblem` and the caller's whole
  * transaction, action included, rolls back. Crossing 80% and 100% writes an alert row, once per
- * threshold and period.
+ * threshold and period. Without a quota there is nothing to decide before the commit, and the same
+ * write travels in the transaction's COMMIT message instead of a round trip of its own.
  */
 @Injectable()
 export class UsageRecorder {
@@ -66,26 +72,26 @@ export class UsageRecorder {
     const delta = meter.aggregation === 'count' ? 1 : value;
     const resetsAt = quota && nextPeriod(periodStart(occurredAt, quota.per), quota.per);
     if (quota && delta > quota.limit) throw new QuotaExceededProblem({ meter: meter.name, limit: quota.limit, used: 0, resetsAt: resetsAt as Date });
-    const outcome = await this.writer.write(
-      tx,
-      [
-        {
-          rowId,
-          eventId: usage.key,
-          meter: meter.name,
-          origin: 'recorded',
-          source: 'bulkhead',
-          subject: usage.subject ?? null,
-          occurredAt,
-          value: String(value),
-          uniqueKey: usage.uniqueKey ?? null,
-          data: usage.data ?? null,
-        },
-      ],
-      { quota: quota && { granularity: quota.per, limit: quota.limit, measure } },
-    );
+    const event = {
+      rowId,
+      eventId: usage.key,
+      meter: meter.name,
+      origin: 'recorded' as const,
+      source: 'bulkhead',
+      subject: usage.subject ?? null,
+      occurredAt,
+      value: String(value),
+      uniqueKey: usage.uniqueKey ?? null,
+      data: usage.data ?? null,
+    };
+    // Nothing to check before the commit: the write rides in the COMMIT message (one round trip
+    // fewer for every metered action), committed with the action or not at all.
+    if (!quota) {
+      tx.commitWith(usageWriteStatement(tx.tenantId, [event]));
+      return {};
+    }
+    const outcome = await this.writer.write(tx, [event], { quota: { granularity: quota.per, limit: quota.limit, measure } });
     if (!outcome.inserted.has(rowId)) return { recorded: false };
-    if (!quota) return { recorded: true };
     if (outcome.refused) {
       const used = await this.usedOf(tx, meter, quota, occurredAt);
       throw new QuotaExceededProblem({ meter: meter.name, limit: quota.limit, used, resetsAt: resetsAt as Date });

@@ -1,4 +1,4 @@
-import { TenantTransaction } from '@bulkhead/tenancy';
+import { TenantTransaction, toSqlLiteral } from '@bulkhead/tenancy';
 import { Injectable } from '@nestjs/common';
 import { Granularity } from './usage-period';
 
@@ -63,6 +63,33 @@ export class UsageWriter {
     const used = rows[0]?.quota_used;
     return used === null || used === undefined ? { inserted, refused: true } : { inserted, used: Number(used) };
   }
+}
+
+/**
+ * The same write as `UsageWriter.write` without a quota, as a literal-only statement to travel in
+ * the transaction's COMMIT message (`tx.commitWith`): the events and their rollups commit with the
+ * action, or neither does, and the write costs no round trip of its own. Nothing comes back, so a
+ * caller that must know whether an event was new, or check a quota, uses `write`.
+ */
+export function usageWriteStatement(tenantId: string, events: readonly UsageEventRow[]): string {
+  const sorted = [...events].sort((a, b) => (a.rowId < b.rowId ? -1 : a.rowId > b.rowId ? 1 : 0));
+  const array = (values: unknown[], type: string) => `ARRAY[${values.map(toSqlLiteral).join(', ')}]::${type}[]`;
+  return `SELECT count(*) FROM usage_write(${[
+    `${toSqlLiteral(tenantId)}::uuid`,
+    array(sorted.map((e) => e.rowId), 'uuid'),
+    array(sorted.map((e) => e.eventId), 'text'),
+    array(sorted.map((e) => e.meter), 'text'),
+    array(sorted.map((e) => e.origin), 'text'),
+    array(sorted.map((e) => e.source), 'text'),
+    array(sorted.map((e) => e.subject), 'text'),
+    array(sorted.map((e) => e.occurredAt), 'timestamptz'),
+    array(sorted.map((e) => e.value), 'numeric'),
+    array(sorted.map((e) => e.uniqueKey), 'text'),
+    array(sorted.map((e) => (e.data === undefined || e.data === null ? null : JSON.stringify(e.data))), 'jsonb'),
+    'NULL::text',
+    'NULL::numeric',
+    'NULL::text',
+  ].join(', ')})`;
 }
 
 /** A quota checked by the same statement: its period's rollup row is updated only within the limit. */
