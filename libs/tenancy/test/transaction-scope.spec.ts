@@ -101,6 +101,29 @@ describe('transaction scope', () => {
     expect(ran).toEqual(['kept']);
   });
 
+  it('drops what a joined transaction queued when its RELEASE fails and it is rolled back instead', async () => {
+    const [kept, undone] = [anEmail(), anEmail()];
+    const ran: string[] = [];
+    const insertAtCommit = (email: string) => `INSERT INTO customers (tenant_id, id, email, name) VALUES ('${a.tenantId}', gen_random_uuid(), '${email}', 'at commit')`;
+    await as(a, () =>
+      data.transactionScope(async (scope) => {
+        scope.commitWith(insertAtCommit(kept));
+        await expect(
+          data.transaction(async (tx) => {
+            tx.commitWith(insertAtCommit(undone));
+            tx.afterCommit(() => ran.push('undone'));
+            // Swallowed here, so the work returns normally and its RELEASE meets an aborted transaction.
+            await tx.statement('SELECT 1 / (0 * length($1::text))').catch(() => undefined);
+          }),
+        ).rejects.toThrow();
+        scope.afterCommit(() => ran.push('kept'));
+      }),
+    );
+    expect(await find(a, kept)).toMatchObject({ name: 'at commit' });
+    expect(await find(a, undone)).toBeNull();
+    expect(ran).toEqual(['kept']);
+  });
+
   it('refuses a joined transaction that asks for its own isolation level, and nested scopes', async () => {
     await as(a, () =>
       data.transactionScope(async () => {

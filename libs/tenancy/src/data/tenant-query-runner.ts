@@ -43,6 +43,8 @@ export class TenantQueryRunner extends PostgresQueryRunner {
   /**
    * For each open SAVEPOINT, how many queued statements and callbacks there were when it began:
    * rolling back to it drops what was queued since, as the database drops what it wrote since.
+   * The savepoint opened at depth d (TypeORM's `transactionDepth` after it) is at index d - 2, so
+   * the marks follow the depth even when a RELEASE fails and the savepoint is then rolled back.
    */
   private readonly savepointMarks: Array<{ prelude: number; committed: number }> = [];
 
@@ -91,8 +93,14 @@ export class TenantQueryRunner extends PostgresQueryRunner {
   override async startTransaction(isolationLevel?: IsolationLevel): Promise<void> {
     // Nested transactions (SAVEPOINTs) inherit the outer transaction's settings.
     if (this.transactionDepth > 0) {
-      await super.startTransaction(isolationLevel);
-      this.savepointMarks.push({ prelude: this.commitPrelude.length, committed: this.committed.length });
+      const depth = this.transactionDepth;
+      const mark = { prelude: this.commitPrelude.length, committed: this.committed.length };
+      try {
+        await super.startTransaction(isolationLevel);
+      } finally {
+        // Also when a listener of the start threw after the SAVEPOINT was taken: the depth is up.
+        if (this.transactionDepth > depth) this.savepointMarks[this.transactionDepth - 2] = mark;
+      }
       return;
     }
     if (isolationLevel !== undefined && !ISOLATION_LEVELS.has(isolationLevel)) {
@@ -149,13 +157,15 @@ export class TenantQueryRunner extends PostgresQueryRunner {
 
   override async commitTransaction(): Promise<void> {
     const outermost = this.transactionDepth === 1;
-    // A released SAVEPOINT's statements and callbacks now belong to the transaction around it.
-    if (!outermost) this.savepointMarks.pop();
     if (!outermost || this.commitPrelude.length === 0 || !this.isTransactionActive) {
       await super.commitTransaction();
+      // A released SAVEPOINT's statements and callbacks now belong to the transaction around it
+      // (forgotten only once RELEASE succeeded: after a failed one it is rolled back, with its mark).
+      this.savepointMarks.length = Math.max(0, this.transactionDepth - 1);
     } else {
       await this.broadcaster.broadcast('BeforeTransactionCommit');
       const prelude = this.commitPrelude.splice(0);
+      this.savepointMarks.length = 0;
       await this.query(`${prelude.join(';\n')};\nCOMMIT`);
       this.isTransactionActive = false;
       this.transactionDepth -= 1;
@@ -170,11 +180,12 @@ export class TenantQueryRunner extends PostgresQueryRunner {
       this.committed.length = 0;
       this.savepointMarks.length = 0;
     } else {
-      const mark = this.savepointMarks.pop();
+      const mark = this.savepointMarks[this.transactionDepth - 2];
       if (mark) {
         this.commitPrelude.length = mark.prelude;
         this.committed.length = mark.committed;
       }
+      this.savepointMarks.length = this.transactionDepth - 2;
     }
     return super.rollbackTransaction();
   }
