@@ -117,7 +117,7 @@ export async function scopingBench(): Promise<BenchSection> {
       { name: 'bare floor: list 20 orders', group: 'list', url: bare.url, paths: ['/v1/orders?limit=20'], headers: floor },
       { name: 'control: list 20 orders', group: 'list', url: base, paths: [`/bench/control/orders?tenant=${tenantId}`], headers: {} },
       { name: 'scoped: GET /v1/orders (list 20)', group: 'list', url: base, paths: ['/v1/orders'], headers: auth },
-      { name: 'bare floor: POST order (tx: check customer, insert)', group: 'write', url: bare.url, paths: ['/v1/orders'], headers: floor, method: 'POST', body: bareWrite },
+      { name: 'bare floor: POST order (tx: insert, the foreign key checks the customer)', group: 'write', url: bare.url, paths: ['/v1/orders'], headers: floor, method: 'POST', body: bareWrite },
       { name: 'scoped: POST /v1/orders', group: 'write', url: base, paths: ['/v1/orders'], headers: auth, method: 'POST', body: write },
       {
         name: 'bare floor: POST order + usage event and rollups + audit entry (the same database work)',
