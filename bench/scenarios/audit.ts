@@ -215,7 +215,7 @@ export async function auditBench(): Promise<BenchSection> {
     if (!report.ok || report.entries !== CHAIN_ENTRIES) throw new Error(`verify failed on the seeded chain: ${JSON.stringify(report)}`);
 
     const markdown = [
-      `POST /v1/orders (a transaction that checks the customer and inserts the order) through the full API, with the audit feature (each write's entry ` +
+      `POST /v1/orders (a transaction that inserts the order, the foreign key checking its customer) through the full API, with the audit feature (each write's entry ` +
         `sent pending in its COMMIT message, linked into the tenant's chain after the commit by the AuditChainer in batches, in a narrow side table) and without it ` +
         `(the same API module minus the audit feature and the lifecycle, which imports it), ` +
         `against one database; autocannon in a separate process, ${CONNECTIONS} connections, ${DURATION_S} s per run, ${ROUNDS} interleaved rounds (each pair's order alternating); the table gives each run's median over the rounds, the cost is the median over rounds of each round's ratio; ` +
