@@ -41,19 +41,9 @@ export class UsageWriter {
    */
   async write(tx: TenantTransaction, events: readonly UsageEventRow[], options: { quota?: QuotaCheck } = {}): Promise<WriteOutcome> {
     if (events.length === 0) return { inserted: new Set() };
-    const sorted = [...events].sort((a, b) => (a.rowId < b.rowId ? -1 : a.rowId > b.rowId ? 1 : 0));
     const quota = options.quota;
     const rows = await tx.statement<{ id: string | null; quota_used: string | null }>(WRITE_SQL, [
-      sorted.map((e) => e.rowId),
-      sorted.map((e) => e.eventId),
-      sorted.map((e) => e.meter),
-      sorted.map((e) => e.origin),
-      sorted.map((e) => e.source),
-      sorted.map((e) => e.subject),
-      sorted.map((e) => e.occurredAt.toISOString()),
-      sorted.map((e) => e.value),
-      sorted.map((e) => e.uniqueKey),
-      sorted.map((e) => (e.data === undefined || e.data === null ? null : JSON.stringify(e.data))),
+      ...eventColumns(events),
       quota?.granularity ?? null,
       quota?.limit ?? null,
       quota?.measure ?? null,
@@ -72,25 +62,28 @@ export class UsageWriter {
  * caller that must know whether an event was new, or check a quota, uses `write`.
  */
 export function usageWriteStatement(tenantId: string, events: readonly UsageEventRow[]): string {
-  const sorted = [...events].sort((a, b) => (a.rowId < b.rowId ? -1 : a.rowId > b.rowId ? 1 : 0));
-  const array = (values: unknown[], type: string) => `ARRAY[${values.map(toSqlLiteral).join(', ')}]::${type}[]`;
-  return `SELECT count(*) FROM usage_write(${[
-    `${toSqlLiteral(tenantId)}::uuid`,
-    array(sorted.map((e) => e.rowId), 'uuid'),
-    array(sorted.map((e) => e.eventId), 'text'),
-    array(sorted.map((e) => e.meter), 'text'),
-    array(sorted.map((e) => e.origin), 'text'),
-    array(sorted.map((e) => e.source), 'text'),
-    array(sorted.map((e) => e.subject), 'text'),
-    array(sorted.map((e) => e.occurredAt), 'timestamptz'),
-    array(sorted.map((e) => e.value), 'numeric'),
-    array(sorted.map((e) => e.uniqueKey), 'text'),
-    array(sorted.map((e) => (e.data === undefined || e.data === null ? null : JSON.stringify(e.data))), 'jsonb'),
-    'NULL::text',
-    'NULL::numeric',
-    'NULL::text',
-  ].join(', ')})`;
+  const arrays = eventColumns(events).map((values, i) => `ARRAY[${values.map(toSqlLiteral).join(', ')}]::${EVENT_COLUMN_TYPES[i]}[]`);
+  return `SELECT count(*) FROM usage_write(${[`${toSqlLiteral(tenantId)}::uuid`, ...arrays, 'NULL::text', 'NULL::numeric', 'NULL::text'].join(', ')})`;
 }
+
+/** `usage_write`'s event arrays in its argument order, sorted by row id (see `UsageWriter`), and their types. */
+function eventColumns(events: readonly UsageEventRow[]): Array<Array<string | null>> {
+  const sorted = [...events].sort((a, b) => (a.rowId < b.rowId ? -1 : a.rowId > b.rowId ? 1 : 0));
+  return [
+    sorted.map((e) => e.rowId),
+    sorted.map((e) => e.eventId),
+    sorted.map((e) => e.meter),
+    sorted.map((e) => e.origin),
+    sorted.map((e) => e.source),
+    sorted.map((e) => e.subject),
+    sorted.map((e) => e.occurredAt.toISOString()),
+    sorted.map((e) => e.value),
+    sorted.map((e) => e.uniqueKey),
+    sorted.map((e) => (e.data === undefined || e.data === null ? null : JSON.stringify(e.data))),
+  ];
+}
+
+const EVENT_COLUMN_TYPES = ['uuid', 'text', 'text', 'text', 'text', 'text', 'timestamptz', 'numeric', 'text', 'jsonb'] as const;
 
 /** A quota checked by the same statement: its period's rollup row is updated only within the limit. */
 export interface QuotaCheck {
