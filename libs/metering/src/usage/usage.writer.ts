@@ -101,7 +101,8 @@ export interface WriteOutcome {
 /**
  * The statement itself is `usage_write` (metering migration 0003): a function keeps its plan for
  * the session, where this text sent as a statement was planned anew on every write (about 60% of
- * its cost). `$1` is the transaction's tenant.
+ * its cost). Events without a unique key and no quota take a shorter statement (migration 0004).
+ * `$1` is the transaction's tenant.
  */
 const WRITE_SQL = `SELECT event_row AS id, quota_used
   FROM usage_write($1, $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::numeric[], $10::text[], $11::jsonb[], $12::text, $13::numeric, $14::text)`;
