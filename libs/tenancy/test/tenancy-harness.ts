@@ -6,7 +6,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { Column, DataSource, Entity } from 'typeorm';
+import { Column, CreateDateColumn, DataSource, Entity } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { Module } from '@nestjs/common';
 import { TenantContext, tenantContextOf } from '../src/context/tenant-context';
@@ -18,6 +18,15 @@ import { TenancyModule } from '../src/tenancy.module';
 export class Account extends TenantOwnedEntity {
   @Column('text') email!: string;
   @Column('text') name!: string;
+  @Column('timestamptz', { name: 'created_at', default: () => 'now()' }) createdAt!: Date;
+}
+
+/** The same table with a column TypeORM manages (a create date): its inserts go through TypeORM's own builder. */
+@Entity('customers', { synchronize: false })
+export class ManagedAccount extends TenantOwnedEntity {
+  @Column('text') email!: string;
+  @Column('text') name!: string;
+  @CreateDateColumn({ type: 'timestamptz', name: 'created_at' }) createdAt!: Date;
 }
 
 /**
@@ -26,7 +35,7 @@ export class Account extends TenantOwnedEntity {
  */
 @Module({})
 class HarnessModule {}
-const HARNESS_DOMAIN = defineDomain({ name: 'harness', module: HarnessModule, entities: [Account], migrations: join(__dirname, 'harness-migrations') });
+const HARNESS_DOMAIN = defineDomain({ name: 'harness', module: HarnessModule, entities: [Account, ManagedAccount], migrations: join(__dirname, 'harness-migrations') });
 
 export interface Harness {
   context: INestApplicationContext;

@@ -1,3 +1,4 @@
+import { insertEntities } from './compiled-insert';
 import { TenantQueryRunner } from './tenant-query-runner';
 import { DeepPartial, EntityManager, EntityTarget, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
@@ -42,7 +43,7 @@ export class ScopedRepository<E extends TenantOwnedEntity> {
   async insert(values: ScopedValues<E>): Promise<E> {
     refuseTenantIn(values);
     const entity = this.manager.create(this.target, values as DeepPartial<E>);
-    await this.manager.insert(this.target, entity as QueryDeepPartialEntity<E>);
+    await insertEntities(this.manager, this.target, [entity]);
     const runner = this.manager.queryRunner;
     if (runner instanceof TenantQueryRunner) runner.noteCreated(this.manager.connection.getMetadata(this.target).tableName, (entity as { id?: unknown }).id);
     return entity;
@@ -55,8 +56,7 @@ export class ScopedRepository<E extends TenantOwnedEntity> {
   async insertIfAbsent(values: ScopedValues<E>): Promise<boolean> {
     refuseTenantIn(values);
     const entity = this.manager.create(this.target, values as DeepPartial<E>);
-    const result = await this.manager.createQueryBuilder().insert().into(this.target).values(entity as QueryDeepPartialEntity<E>).orIgnore().returning('id').execute();
-    return (result.raw as unknown[]).length > 0;
+    return (await insertEntities(this.manager, this.target, [entity], { orIgnore: true })).length > 0;
   }
 
   /** The row, locked until the transaction ends: concurrent deliveries of one job serialise here. */
@@ -71,7 +71,7 @@ export class ScopedRepository<E extends TenantOwnedEntity> {
     values.forEach(refuseTenantIn);
     for (let start = 0; start < values.length; start += INSERT_CHUNK) {
       const entities = values.slice(start, start + INSERT_CHUNK).map((value) => this.manager.create(this.target, value as DeepPartial<E>));
-      await this.manager.insert(this.target, entities as QueryDeepPartialEntity<E>[]);
+      await insertEntities(this.manager, this.target, entities);
     }
   }
 
