@@ -72,16 +72,18 @@ describe.each<IsolationModel>(['pool', 'schema', 'silo'])('metering (%s)', (mode
   });
 
   it('rolls up a batch without unique keys (the short path of usage_write) exactly as the whole statement does', async () => {
+    // Every event carries its time, so an hour ending between the two tenants' writes changes nothing.
     const now = Date.now();
+    const at = new Date(now - 30 * 60_000).toISOString();
     const late = new Date(now - 30 * DAY).toISOString();
     const common = (tag: string) => [
-      event('api.calls', undefined, { id: `${tag}-a` }),
-      event('api.calls', undefined, { id: `${tag}-b` }),
-      event('compute.seconds', { seconds: '1.5' }, { id: `${tag}-c` }),
-      event('compute.seconds', { seconds: 0.25 }, { id: `${tag}-i` }),
+      event('api.calls', undefined, { id: `${tag}-a`, time: at }),
+      event('api.calls', undefined, { id: `${tag}-b`, time: at }),
+      event('compute.seconds', { seconds: '1.5' }, { id: `${tag}-c`, time: at }),
+      event('compute.seconds', { seconds: 0.25 }, { id: `${tag}-i`, time: at }),
       event('compute.seconds', { seconds: 2 }, { id: `${tag}-d`, time: late }),
-      event('storage.bytes', { bytes: 40 }, { id: `${tag}-e` }),
-      event('storage.bytes', { bytes: 9 }, { id: `${tag}-f` }),
+      event('storage.bytes', { bytes: 40 }, { id: `${tag}-e`, time: at }),
+      event('storage.bytes', { bytes: 9 }, { id: `${tag}-f`, time: at }),
       event('seats', { seats: 3 }, { id: `${tag}-g`, time: new Date(now - 2 * HOUR).toISOString() }),
       event('seats', { seats: 8 }, { id: `${tag}-h`, time: new Date(now - 3 * HOUR).toISOString() }),
     ];
@@ -89,8 +91,10 @@ describe.each<IsolationModel>(['pool', 'schema', 'silo'])('metering (%s)', (mode
     const whole = tokenFor(api, await createTenant(api, { isolation: model }));
     // One event with a unique key sends the other tenant's batch down the whole statement.
     for (let replay = 0; replay < 2; replay += 1) {
-      expect((await ingest(common('s'), short)).status).toBe(200);
-      expect((await ingest([...common('w'), event('active.users', { user_id: 'u1' }, { id: 'w-u' })], whole)).status).toBe(200);
+      const counts = replay === 0 ? { accepted: 9, duplicates: 0 } : { accepted: 0, duplicates: 9 };
+      expect((await ingest(common('s'), short)).body).toMatchObject({ ...counts, refused: 0 });
+      const withUnique = [...common('w'), event('active.users', { user_id: 'u1' }, { id: 'w-u', time: at })];
+      expect((await ingest(withUnique, whole)).body).toMatchObject({ accepted: counts.accepted && 10, duplicates: counts.duplicates && 10, refused: 0 });
     }
     const from = new Date(now - 45 * DAY);
     const to = new Date(now + DAY);

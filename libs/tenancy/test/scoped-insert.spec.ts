@@ -41,6 +41,15 @@ describe('scoped inserts', () => {
     expect(await as(b, () => data.transaction((tx) => tx.repository(Account).insertIfAbsent({ email, name: 'b' })))).toBe(true);
   });
 
+  it('inserts if absent by primary key too, whatever the case of a caller-given id', async () => {
+    const id = '0190aaaa-bbbb-7ccc-8ddd-' + Date.now().toString(16).padStart(12, '0').slice(-12);
+    const upper = id.toUpperCase();
+    const first = await as(a, () => data.transaction((tx) => tx.repository(Account).insertIfAbsent({ id: upper, email: anEmail(), name: 'by id' })));
+    const again = await as(a, () => data.transaction((tx) => tx.repository(Account).insertIfAbsent({ id, email: anEmail(), name: 'same id' })));
+    expect([first, again]).toEqual([true, false]);
+    expect(await as(a, () => data.read(Account).findById(id))).toMatchObject({ name: 'by id' });
+  });
+
   it('inserts many rows in one statement, a value given where given and the default where not', async () => {
     const given = new Date('2020-01-02T03:04:05.000Z');
     const emails = [anEmail(), anEmail(), anEmail()];

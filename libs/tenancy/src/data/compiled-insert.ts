@@ -14,68 +14,81 @@ import { BroadcasterResult } from 'typeorm/subscriber/BroadcasterResult';
  * RETURNING, hydrated by the driver. Entities with relations, embedded objects or TypeORM-managed
  * columns (create/update/delete dates, versions, generated values, tree or inheritance columns)
  * are handed to TypeORM's own insert, which knows those.
- *
- * Returns the rows the statement inserted (with `orIgnore`, those not skipped), in order.
  */
-export async function insertEntities<E extends ObjectLiteral>(
-  manager: EntityManager,
-  target: EntityTarget<E>,
-  entities: E[],
-  options: { orIgnore?: boolean } = {},
-): Promise<E[]> {
-  const metadata = manager.connection.getMetadata(target);
-  const runner = manager.queryRunner;
-  const shape = shapeOf(metadata);
-  if (!runner || !shape) {
-    if (options.orIgnore) {
-      const result = await manager.createQueryBuilder().insert().into(target).values(entities as QueryDeepPartialEntity<E>[]).orIgnore().returning('id').execute();
-      const inserted = new Set((result.raw as Array<{ id: unknown }>).map((row) => row.id));
-      return entities.filter((entity) => inserted.has(entity.id));
-    }
+export async function insertEntities<E extends ObjectLiteral>(manager: EntityManager, target: EntityTarget<E>, entities: E[]): Promise<void> {
+  if (entities.length === 0) return;
+  const shape = shapeOf(manager.connection.getMetadata(target));
+  if (!manager.queryRunner || !shape) {
     await manager.insert(target, entities as QueryDeepPartialEntity<E>[]);
-    return entities;
+    return;
   }
+  await insertRows(manager, shape, entities, false);
+}
+
+/** One row, `INSERT ... ON CONFLICT DO NOTHING`: whether it was inserted (false when a row with its key or a unique value exists). */
+export async function insertEntityIfAbsent<E extends ObjectLiteral>(manager: EntityManager, target: EntityTarget<E>, entity: E): Promise<boolean> {
+  const shape = shapeOf(manager.connection.getMetadata(target));
+  if (!manager.queryRunner || !shape) {
+    const result = await manager.createQueryBuilder().insert().into(target).values(entity as QueryDeepPartialEntity<E>).orIgnore().returning('id').execute();
+    return (result.raw as unknown[]).length > 0;
+  }
+  return (await insertRows(manager, shape, [entity], true)) > 0;
+}
+
+/** The statement itself; returns how many rows it inserted. With `orIgnore`, `entities` is one entity. */
+async function insertRows<E extends ObjectLiteral>(manager: EntityManager, shape: InsertShape, entities: E[], orIgnore: boolean): Promise<number> {
+  const runner = manager.queryRunner as NonNullable<EntityManager['queryRunner']>;
+  const { metadata, table, insertable, returning, back } = shape;
   await broadcast(entities, (result, entity) => runner.broadcaster.broadcastBeforeInsertEvent(result, metadata, entity));
 
+  // As TypeORM does: the value as the column's transformer and type make it, DEFAULT when that is
+  // undefined, and a function's result inlined as SQL (`() => 'now()'`).
   const driver = manager.connection.driver;
-  const { table, insertable, returning, keys, back } = shape;
-  const columns = insertable.filter((column) => entities.some((entity) => column.getEntityValue(entity) !== undefined));
+  const prepared = entities.map((entity) =>
+    insertable.map((column) => {
+      const value: unknown = column.getEntityValue(entity);
+      return typeof value === 'function' ? value : driver.preparePersistentValue(value, column);
+    }),
+  );
+  let used = insertable.map((_, i) => prepared.some((row) => row[i] !== undefined));
+  // Nothing given at all (not through the tenant stamp, which sets the key): every column's default.
+  if (!used.includes(true)) used = insertable.map((_, i) => i === 0);
+  const columns = insertable.filter((_, i) => used[i]);
   const parameters: unknown[] = [];
-  const rows = entities.map((entity) => {
-    const values = columns.map((column) => {
-      const value = column.getEntityValue(entity);
+  const rows = prepared.map((row) => {
+    const values = row.filter((_, i) => used[i]).map((value) => {
       if (value === undefined) return 'DEFAULT';
-      parameters.push(driver.preparePersistentValue(value, column));
+      if (typeof value === 'function') return String((value as () => unknown)());
+      parameters.push(value);
       return `$${parameters.length}`;
     });
     return `(${values.join(', ')})`;
   });
   const sql =
     `INSERT INTO ${table} (${columns.map((c) => driver.escape(c.databaseName)).join(', ')}) ` +
-    `VALUES ${rows.join(', ')}${options.orIgnore ? ' ON CONFLICT DO NOTHING' : ''} RETURNING ${back}`;
+    `VALUES ${rows.join(', ')}${orIgnore ? ' ON CONFLICT DO NOTHING' : ''} RETURNING ${back}`;
   const raw = (await runner.query(sql, parameters)) as ObjectLiteral[];
 
-  // Rows come back in VALUES order; with ON CONFLICT DO NOTHING only the inserted ones, matched by key.
-  const inserted = options.orIgnore ? matchByKey(keys, entities, raw, driver) : entities.map((entity, i) => [entity, raw[i]] as const);
-  for (const [entity, row] of inserted) {
+  // Rows come back in VALUES order (with ON CONFLICT DO NOTHING, the one row or none).
+  const inserted = entities.slice(0, raw.length);
+  inserted.forEach((entity, i) => {
     for (const column of returning) {
-      if (column.getEntityValue(entity) === undefined) column.setEntityValue(entity, driver.prepareHydratedValue(row[column.databaseName], column));
+      if (column.getEntityValue(entity) === undefined) column.setEntityValue(entity, driver.prepareHydratedValue(raw[i][column.databaseName], column));
     }
-  }
-  const done = inserted.map(([entity]) => entity);
-  await broadcast(done, (result, entity) => runner.broadcaster.broadcastAfterInsertEvent(result, metadata, entity));
-  return done;
+  });
+  await broadcast(inserted, (result, entity) => runner.broadcaster.broadcastAfterInsertEvent(result, metadata, entity));
+  return raw.length;
 }
 
 /** What an insert of the entity needs from its metadata, worked out once per entity. */
 interface InsertShape {
+  metadata: EntityMetadata;
   /** The table, quoted. */
   table: string;
   insertable: readonly ColumnMetadata[];
   /** Columns the database may fill in (defaults), set back on the entity when it left them undefined. */
   returning: readonly ColumnMetadata[];
-  keys: readonly ColumnMetadata[];
-  /** The RETURNING list: the keys and `returning`, quoted. */
+  /** The RETURNING list: the primary key and `returning`, quoted. */
   back: string;
 }
 
@@ -90,10 +103,10 @@ function shapeOf(metadata: EntityMetadata): InsertShape | null {
     const keys = metadata.primaryColumns;
     shape = isPlain(metadata)
       ? {
+          metadata,
           table: metadata.tablePath.split('.').map((part) => driver.escape(part)).join('.'),
           insertable: metadata.columns.filter((column) => column.isInsert),
           returning,
-          keys,
           back: [...new Set([...keys, ...returning])].map((c) => driver.escape(c.databaseName)).join(', '),
         }
       : null;
@@ -109,7 +122,7 @@ function isPlain(metadata: EntityMetadata): boolean {
     metadata.embeddeds.length === 0 &&
     !metadata.treeType &&
     !metadata.discriminatorColumn &&
-    metadata.columns.every((c) => !c.isGenerated && !c.isCreateDate && !c.isUpdateDate && !c.isDeleteDate && !c.isVersion && !c.isVirtual && c.asExpression === undefined)
+    metadata.columns.every((c) => !metadata.connection.driver.spatialTypes.includes(c.type as never) && !c.isGenerated && !c.isCreateDate && !c.isUpdateDate && !c.isDeleteDate && !c.isVersion && !c.isVirtual && c.asExpression === undefined)
   );
 }
 
@@ -117,18 +130,4 @@ async function broadcast<E extends ObjectLiteral>(entities: readonly E[], each: 
   const result = new BroadcasterResult();
   for (const entity of entities) each(result, entity);
   await result.wait();
-}
-
-function matchByKey<E extends ObjectLiteral>(
-  keys: readonly ColumnMetadata[],
-  entities: readonly E[],
-  raw: readonly ObjectLiteral[],
-  driver: EntityManager['connection']['driver'],
-): Array<readonly [E, ObjectLiteral]> {
-  const keyOf = (values: unknown[]) => JSON.stringify(values);
-  const byKey = new Map(raw.map((row) => [keyOf(keys.map((k) => driver.prepareHydratedValue(row[k.databaseName], k))), row]));
-  return entities.flatMap((entity) => {
-    const row = byKey.get(keyOf(keys.map((k) => k.getEntityValue(entity))));
-    return row ? [[entity, row] as const] : [];
-  });
 }

@@ -1,4 +1,4 @@
-import { insertEntities } from './compiled-insert';
+import { insertEntities, insertEntityIfAbsent } from './compiled-insert';
 import { TenantQueryRunner } from './tenant-query-runner';
 import { DeepPartial, EntityManager, EntityTarget, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
@@ -56,7 +56,7 @@ export class ScopedRepository<E extends TenantOwnedEntity> {
   async insertIfAbsent(values: ScopedValues<E>): Promise<boolean> {
     refuseTenantIn(values);
     const entity = this.manager.create(this.target, values as DeepPartial<E>);
-    return (await insertEntities(this.manager, this.target, [entity], { orIgnore: true })).length > 0;
+    return insertEntityIfAbsent(this.manager, this.target, entity);
   }
 
   /** The row, locked until the transaction ends: concurrent deliveries of one job serialise here. */
