@@ -1,5 +1,3 @@
-import { loadConfig } from '@bulkhead/config';
-import { withPg } from '@bulkhead/database';
 import { EntitySubscriberInterface } from 'typeorm';
 import { TenantContext } from '../src/context/tenant-context';
 import { runWithTenant } from '../src/context/tenant-context.store';
@@ -108,39 +106,6 @@ describe('scoped inserts', () => {
       );
       expect(sent).toHaveLength(1);
       expect(await as(a, () => data.read(Account).findOneBy({ email }))).toMatchObject({ name: 'queued' });
-    });
-
-    it('lets nothing run after a first statement that failed with the START it carried', async () => {
-      const taken = await as(a, () => data.transaction((tx) => tx.repository(Account).insert({ email: anEmail(), name: 'taken' })));
-      const email = anEmail();
-      const attempt = as(a, () =>
-        data.transaction(async (tx) => {
-          // The duplicate key fails the message that started the transaction; the work goes on regardless.
-          await tx.repository(Account).insert({ id: taken.id, email: anEmail(), name: 'duplicate' }).catch(() => undefined);
-          await tx.repository(Account).insert({ email, name: 'after the failure' });
-        }),
-      );
-      await expect(attempt).rejects.toThrow(/duplicate key/);
-      expect(await as(a, () => data.read(Account).findOneBy({ email }))).toBeNull();
-    });
-
-    it('leaves no transaction open when a listener of the commit sends the first statement', async () => {
-      let backend: number | undefined;
-      const listener: EntitySubscriberInterface = {
-        beforeTransactionCommit: async (event) => {
-          backend = (await event.queryRunner.query('SELECT pg_backend_pid() AS pid'))[0].pid;
-        },
-      };
-      harness.dataSource.subscribers.push(listener);
-      try {
-        await as(a, () => data.transaction(async () => undefined));
-      } finally {
-        harness.dataSource.subscribers.splice(harness.dataSource.subscribers.indexOf(listener), 1);
-      }
-      expect(sent.filter((query) => /^START|COMMIT$/.test(query))).toHaveLength(2);
-      // That connection went back to the pool outside any transaction.
-      const state = await withPg(loadConfig().DATABASE_URL, 'scoped-insert-test', async (client) => (await client.query('SELECT state FROM pg_stat_activity WHERE pid = $1', [backend])).rows[0]?.state);
-      expect(state).toBe('idle');
     });
 
     it('sends nothing for a transaction that ran nothing, committed or failed', async () => {

@@ -40,7 +40,7 @@ export async function insertEntityIfAbsent<E extends ObjectLiteral>(manager: Ent
 /** The statement itself; returns how many rows it inserted. With `orIgnore`, `entities` is one entity. */
 async function insertRows<E extends ObjectLiteral>(manager: EntityManager, shape: InsertShape, entities: E[], orIgnore: boolean): Promise<number> {
   const runner = manager.queryRunner as NonNullable<EntityManager['queryRunner']>;
-  const { metadata, table, insertable, inlineKinds, returning, back } = shape;
+  const { metadata, table, insertable, returning, back } = shape;
   await broadcast(entities, (result, entity) => runner.broadcaster.broadcastBeforeInsertEvent(result, metadata, entity));
 
   // As TypeORM does: the value as the column's transformer and type make it, DEFAULT when that is
@@ -58,7 +58,7 @@ async function insertRows<E extends ObjectLiteral>(manager: EntityManager, shape
   const columns = insertable.filter((_, i) => used[i]);
   // Values inlined as literals where they all can be: a transaction's first statement then travels
   // with its START (TenantQueryRunner.queryInlined), one round trip fewer; bind parameters otherwise.
-  const inline = runner instanceof TenantQueryRunner && prepared.every((row) => row.every((value, i) => isInlinable(value, inlineKinds[i])));
+  const inline = runner instanceof TenantQueryRunner && prepared.every((row) => row.every(isInlinable));
   const parameters: unknown[] = [];
   const rows = prepared.map((row) => {
     const values = row.filter((_, i) => used[i]).map((value) => {
@@ -92,8 +92,6 @@ interface InsertShape {
   /** The table, quoted. */
   table: string;
   insertable: readonly ColumnMetadata[];
-  /** For each insertable column, which values may be inlined as literals into it (null: none, bind parameters always). */
-  inlineKinds: readonly (InlineKind | null)[];
   /** Columns the database may fill in (defaults), set back on the entity when it left them undefined. */
   returning: readonly ColumnMetadata[];
   /** The RETURNING list: the primary key and `returning`, quoted. */
@@ -114,7 +112,6 @@ function shapeOf(metadata: EntityMetadata): InsertShape | null {
           metadata,
           table: metadata.tablePath.split('.').map((part) => driver.escape(part)).join('.'),
           insertable: metadata.columns.filter((column) => column.isInsert),
-          inlineKinds: metadata.columns.filter((column) => column.isInsert).map(inlineKindOf),
           returning,
           back: [...new Set([...keys, ...returning])].map((c) => driver.escape(c.databaseName)).join(', '),
         }
@@ -135,65 +132,15 @@ function isPlain(metadata: EntityMetadata): boolean {
   );
 }
 
-type InlineKind = 'text' | 'integer' | 'decimal' | 'boolean' | 'timestamptz';
-
-const INLINE_KINDS: Record<string, InlineKind> = {
-  uuid: 'text',
-  text: 'text',
-  varchar: 'text',
-  'character varying': 'text',
-  char: 'text',
-  character: 'text',
-  citext: 'text',
-  smallint: 'integer',
-  int2: 'integer',
-  int: 'integer',
-  integer: 'integer',
-  int4: 'integer',
-  bigint: 'integer',
-  int8: 'integer',
-  numeric: 'decimal',
-  decimal: 'decimal',
-  boolean: 'boolean',
-  bool: 'boolean',
-  timestamptz: 'timestamptz',
-  'timestamp with time zone': 'timestamptz',
-};
-
 /**
- * The values a column takes as literals: only where the literal means what the bind parameter
- * meant. A literal number is a typed constant (an integer literal into a boolean column is an
- * error, a fraction into an integer column is rounded), and a Date's ISO text is UTC, where a
- * parameter is text read by the column's own input function. Anything else keeps bind parameters.
+ * What `toSqlLiteral` writes exactly. A string with a NUL byte is left to a bind parameter: the
+ * server refuses it there as bad input, where inside a query message it would cut the message.
  */
-function inlineKindOf(column: ColumnMetadata): InlineKind | null {
-  if (column.isArray || typeof column.type !== 'string') return null;
-  return INLINE_KINDS[column.type] ?? null;
-}
-
-/**
- * Whether `toSqlLiteral` writes `value` for a column of this kind exactly as the parameter would
- * be read. A string with a NUL byte is left to a bind parameter: the server refuses it there as
- * bad input, where inside a query message it would cut the message.
- */
-function isInlinable(value: unknown, kind: InlineKind | null): boolean {
-  if (value === null || value === undefined || typeof value === 'function') return true;
-  switch (kind) {
-    case 'text':
-      return typeof value === 'string' && !value.includes('\0');
-    case 'integer':
-      return Number.isSafeInteger(value) || typeof value === 'bigint';
-    case 'decimal':
-      return (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'bigint';
-    case 'boolean':
-      return typeof value === 'boolean';
-    case 'timestamptz': {
-      const year = value instanceof Date ? value.getUTCFullYear() : NaN;
-      return year >= 1 && year <= 9999;
-    }
-    default:
-      return false;
-  }
+function isInlinable(value: unknown): boolean {
+  if (value === null || value === undefined || typeof value === 'boolean' || typeof value === 'bigint' || typeof value === 'function') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (typeof value === 'string') return !value.includes('\0');
+  return value instanceof Date && !Number.isNaN(value.getTime());
 }
 
 async function broadcast<E extends ObjectLiteral>(entities: readonly E[], each: (result: BroadcasterResult, entity: E) => void): Promise<void> {

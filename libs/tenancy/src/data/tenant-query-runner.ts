@@ -54,14 +54,6 @@ export class TenantQueryRunner extends PostgresQueryRunner {
    * in one message, and alone before any other. A transaction that sends nothing sends neither.
    */
   private pendingStart: string | undefined;
-  /** The message that carried the START, once sent: every other statement waits for it first. */
-  private started: Promise<unknown> | undefined;
-  /**
-   * Why the message carrying the START failed (or was never sent). Until the rollback, every
-   * statement throws it: none may run outside the transaction, or without the tenant, or after
-   * a transaction that is already lost.
-   */
-  private startFailure: unknown;
 
   private constructor(
     driver: PostgresDriver,
@@ -79,8 +71,7 @@ export class TenantQueryRunner extends PostgresQueryRunner {
   }
 
   override async connect(): Promise<unknown> {
-    // Not `databaseConnection`: two first statements at once would both see none and listen twice.
-    const connecting = !(this as unknown as { databaseConnectionPromise?: unknown }).databaseConnectionPromise;
+    const connecting = !this.databaseConnection;
     const connection = (await super.connect()) as { on(event: 'error', listener: (error: Error) => void): void };
     if (connecting) connection.on('error', this.onConnectionError);
     return connection;
@@ -94,7 +85,7 @@ export class TenantQueryRunner extends PostgresQueryRunner {
    */
   override async query(query: string, parameters?: unknown[], useStructuredResult?: boolean): Promise<any> {
     if (this.isReleased && this.connectionLost) throw this.connectionLost;
-    await this.afterStart();
+    if (this.pendingStart !== undefined) await this.sendStart();
     if (!this.wrote && WRITE_STATEMENT.test(query)) this.wrote = true;
     return super.query(query, parameters, useStructuredResult);
   }
@@ -114,23 +105,8 @@ export class TenantQueryRunner extends PostgresQueryRunner {
   async queryInlined(sql: string): Promise<ObjectLiteral[]> {
     if (this.isReleased && this.connectionLost) throw this.connectionLost;
     if (this.isReleased) throw new QueryRunnerAlreadyReleasedError();
-    if (this.startFailure !== undefined) throw this.startFailure;
-    if (this.pendingStart === undefined) {
-      await this.afterStart();
-      return this.sendInlined(sql, sql);
-    }
-    const message = `${this.pendingStart}; ${sql}`;
+    const message = this.pendingStart === undefined ? sql : `${this.pendingStart}; ${sql}`;
     this.pendingStart = undefined;
-    // Whatever fails from here, before or in the server, the transaction is lost or never began.
-    const sending = this.sendInlined(message, sql).catch((error: unknown) => {
-      this.startFailure ??= error;
-      throw error;
-    });
-    this.started = sending;
-    return sending;
-  }
-
-  private async sendInlined(message: string, sql: string): Promise<ObjectLiteral[]> {
     if (!this.wrote && WRITE_STATEMENT.test(sql)) this.wrote = true;
     const connection = (await this.connect()) as PgClient;
     const logger = this.driver.connection.logger;
@@ -151,32 +127,20 @@ export class TenantQueryRunner extends PostgresQueryRunner {
   }
 
   override async stream(...args: Parameters<PostgresQueryRunner['stream']>): ReturnType<PostgresQueryRunner['stream']> {
-    await this.afterStart();
+    if (this.pendingStart !== undefined) await this.sendStart();
     return super.stream(...args);
   }
 
-  /**
-   * Before a statement goes out: the START is sent alone if it is still pending (the first
-   * statement has bind parameters, or is a SAVEPOINT), and whatever carried it has answered.
-   */
-  private async afterStart(): Promise<void> {
-    if (this.startFailure !== undefined) throw this.startFailure;
-    if (this.pendingStart !== undefined) {
-      const start = this.pendingStart;
-      this.pendingStart = undefined;
-      this.started = super.query(start).catch(async (error: unknown) => {
-        this.startFailure ??= error;
-        // START may have succeeded before the SELECT failed: never leave an open transaction behind.
-        await super.query('ROLLBACK').catch(() => this.discard(error));
-        throw error;
-      });
-    }
-    if (this.started !== undefined) {
-      try {
-        await this.started;
-      } catch {
-        throw this.startFailure;
-      }
+  /** Sends the deferred START alone (the transaction's first statement has bind parameters, or is a SAVEPOINT). */
+  private async sendStart(): Promise<void> {
+    const start = this.pendingStart as string;
+    this.pendingStart = undefined;
+    try {
+      await super.query(start);
+    } catch (error) {
+      // START may have succeeded before the SELECT failed: never leave an open transaction behind.
+      await super.query('ROLLBACK').catch(() => this.discard(error));
+      throw error;
     }
   }
 
@@ -253,66 +217,56 @@ export class TenantQueryRunner extends PostgresQueryRunner {
 
   override async commitTransaction(): Promise<void> {
     const outermost = this.transactionDepth === 1;
-    if (!outermost || !this.isTransactionActive) {
+    if (outermost && this.pendingStart !== undefined && this.commitPrelude.length === 0 && this.isTransactionActive) {
+      // Nothing was sent: there is no transaction on the server to commit.
+      await this.broadcaster.broadcast('BeforeTransactionCommit');
+      this.pendingStart = undefined;
+      this.isTransactionActive = false;
+      this.transactionDepth -= 1;
+      await this.broadcaster.broadcast('AfterTransactionCommit');
+    } else if (!outermost || this.commitPrelude.length === 0 || !this.isTransactionActive) {
       await super.commitTransaction();
       // A released SAVEPOINT's statements and callbacks now belong to the transaction around it
       // (forgotten only once RELEASE succeeded: after a failed one it is rolled back, with its mark).
       this.savepointMarks.length = Math.max(0, this.transactionDepth - 1);
-      return;
-    }
-    await this.broadcaster.broadcast('BeforeTransactionCommit');
-    const prelude = this.commitPrelude.splice(0);
-    this.savepointMarks.length = 0;
-    // Decided after the broadcast: a listener of it may have sent a statement.
-    if (this.pendingStart === undefined) {
-      await this.query(`${[...prelude, 'COMMIT'].join(';\n')}`);
-    } else if (prelude.length > 0) {
-      // Statements queued with none sent before them (a usage event alone): START goes in front, in the same message.
-      const start = this.pendingStart;
+    } else {
+      await this.broadcaster.broadcast('BeforeTransactionCommit');
+      const prelude = this.commitPrelude.splice(0);
+      this.savepointMarks.length = 0;
+      // Statements queued without any sent before them (a usage event alone): START goes in front, in the same message.
+      const start = this.pendingStart === undefined ? [] : [this.pendingStart];
       this.pendingStart = undefined;
-      await this.query(`${[start, ...prelude, 'COMMIT'].join(';\n')}`);
+      await this.query(`${[...start, ...prelude].join(';\n')};\nCOMMIT`);
+      this.isTransactionActive = false;
+      this.transactionDepth -= 1;
+      await this.broadcaster.broadcast('AfterTransactionCommit');
     }
-    // Otherwise nothing was sent: there is no transaction on the server to commit.
-    this.endTransaction();
-    await this.broadcaster.broadcast('AfterTransactionCommit');
-    for (const callback of this.committed.splice(0)) callback();
+    if (outermost) for (const callback of this.committed.splice(0)) callback();
   }
 
   override async rollbackTransaction(): Promise<void> {
-    if (this.transactionDepth > 1) {
+    if (this.transactionDepth <= 1) {
+      this.commitPrelude.length = 0;
+      this.committed.length = 0;
+      this.savepointMarks.length = 0;
+      if (this.pendingStart !== undefined && this.isTransactionActive) {
+        // Nothing was sent: nothing to roll back on the server.
+        await this.broadcaster.broadcast('BeforeTransactionRollback');
+        this.pendingStart = undefined;
+        this.isTransactionActive = false;
+        this.transactionDepth = 0;
+        await this.broadcaster.broadcast('AfterTransactionRollback');
+        return;
+      }
+    } else {
       const mark = this.savepointMarks[this.transactionDepth - 2];
       if (mark) {
         this.commitPrelude.length = mark.prelude;
         this.committed.length = mark.committed;
       }
       this.savepointMarks.length = this.transactionDepth - 2;
-      return super.rollbackTransaction();
     }
-    this.commitPrelude.length = 0;
-    this.committed.length = 0;
-    this.savepointMarks.length = 0;
-    if (!this.isTransactionActive) return super.rollbackTransaction();
-    await this.broadcaster.broadcast('BeforeTransactionRollback');
-    // Decided after the broadcast, as for a commit. A START that failed is rolled back all the same
-    // (it may have begun the transaction before what followed it failed).
-    const sent = this.pendingStart === undefined;
-    this.pendingStart = undefined;
-    this.startFailure = undefined;
-    if (sent) {
-      await this.started?.catch(() => undefined);
-      this.started = undefined;
-      await super.query('ROLLBACK');
-    }
-    this.endTransaction();
-    await this.broadcaster.broadcast('AfterTransactionRollback');
-  }
-
-  private endTransaction(): void {
-    this.pendingStart = undefined;
-    this.started = undefined;
-    this.startFailure = undefined;
-    this.isTransactionActive = false;
-    this.transactionDepth = 0;
+    return super.rollbackTransaction();
   }
 
   /**
