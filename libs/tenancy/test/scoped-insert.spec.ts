@@ -1,4 +1,3 @@
-import { EntitySubscriberInterface } from 'typeorm';
 import { TenantContext } from '../src/context/tenant-context';
 import { runWithTenant } from '../src/context/tenant-context.store';
 import { TenantData } from '../src/data/tenant-data';
@@ -74,44 +73,5 @@ describe('scoped inserts', () => {
     expect(account.createdAt).toBeInstanceOf(Date);
     expect(await as(a, () => data.transaction((tx) => tx.repository(ManagedAccount).insertIfAbsent({ email: account.email, name: 'again' })))).toBe(false);
     expect(await as(a, () => data.read(Account).findById(account.id))).toMatchObject({ name: 'managed', tenantId: a.tenantId });
-  });
-
-  describe('round trips', () => {
-    const sent: string[] = [];
-    const recorder: EntitySubscriberInterface = { beforeQuery: (event) => void sent.push(event.query) };
-    beforeAll(() => harness.dataSource.subscribers.push(recorder));
-    afterAll(() => harness.dataSource.subscribers.splice(harness.dataSource.subscribers.indexOf(recorder), 1));
-    beforeEach(() => (sent.length = 0));
-
-    it('sends START and the tenant with a first insert, in one message: two messages for the write', async () => {
-      await as(a, () => data.transaction((tx) => tx.repository(Account).insert({ email: anEmail(), name: 'two trips' })));
-      expect(sent).toHaveLength(2);
-      expect(sent[0]).toMatch(/^START TRANSACTION\s*; SELECT set_config\('app\.tenant_id', '[0-9a-f-]+', true\); INSERT INTO "customers"/);
-      expect(sent[1]).toMatch(/COMMIT$/);
-    });
-
-    it('sends START alone before a first statement with bind parameters, and the tenant holds for it', async () => {
-      const mine = await as(a, () => data.transaction((tx) => tx.repository(Account).insert({ email: anEmail(), name: 'mine' })));
-      sent.length = 0;
-      const seen = await as(a, () => data.transaction((tx) => tx.repository(Account).findById(mine.id)));
-      expect(seen).toMatchObject({ id: mine.id });
-      expect(sent[0]).toMatch(/^START TRANSACTION\s*; SELECT set_config\('app\.tenant_id', '[0-9a-f-]+', true\)$/);
-      expect(await as(b, () => data.transaction((tx) => tx.repository(Account).findById(mine.id)))).toBeNull();
-    });
-
-    it('puts START in front of statements queued for the COMMIT message when nothing ran before them', async () => {
-      const email = anEmail();
-      await as(a, () =>
-        data.transaction(async (tx) => tx.commitWith(`INSERT INTO customers (tenant_id, id, email, name) VALUES ('${a.tenantId}', gen_random_uuid(), '${email}', 'queued')`)),
-      );
-      expect(sent).toHaveLength(1);
-      expect(await as(a, () => data.read(Account).findOneBy({ email }))).toMatchObject({ name: 'queued' });
-    });
-
-    it('sends nothing for a transaction that ran nothing, committed or failed', async () => {
-      await as(a, () => data.transaction(async () => undefined));
-      await expect(as(a, () => data.transaction(async () => Promise.reject(new Error('before any statement'))))).rejects.toThrow('before any statement');
-      expect(sent.filter((query) => /START|SAVEPOINT|COMMIT|ROLLBACK/.test(query))).toEqual([]);
-    });
   });
 });

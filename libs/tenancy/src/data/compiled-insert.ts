@@ -1,8 +1,6 @@
 import { EntityManager, EntityMetadata, EntityTarget, ObjectLiteral, QueryDeepPartialEntity } from 'typeorm';
 import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { BroadcasterResult } from 'typeorm/subscriber/BroadcasterResult';
-import { toSqlLiteral } from './sql-literal';
-import { TenantQueryRunner } from './tenant-query-runner';
 
 /**
  * Inserts rows of a tenant entity with a statement written straight from the entity's metadata,
@@ -56,15 +54,11 @@ async function insertRows<E extends ObjectLiteral>(manager: EntityManager, shape
   // Nothing given at all (not through the tenant stamp, which sets the key): every column's default.
   if (!used.includes(true)) used = insertable.map((_, i) => i === 0);
   const columns = insertable.filter((_, i) => used[i]);
-  // Values inlined as literals where they all can be: a transaction's first statement then travels
-  // with its START (TenantQueryRunner.queryInlined), one round trip fewer; bind parameters otherwise.
-  const inline = runner instanceof TenantQueryRunner && prepared.every((row) => row.every(isInlinable));
   const parameters: unknown[] = [];
   const rows = prepared.map((row) => {
     const values = row.filter((_, i) => used[i]).map((value) => {
       if (value === undefined) return 'DEFAULT';
       if (typeof value === 'function') return String((value as () => unknown)());
-      if (inline) return toSqlLiteral(value);
       parameters.push(value);
       return `$${parameters.length}`;
     });
@@ -73,7 +67,7 @@ async function insertRows<E extends ObjectLiteral>(manager: EntityManager, shape
   const sql =
     `INSERT INTO ${table} (${columns.map((c) => driver.escape(c.databaseName)).join(', ')}) ` +
     `VALUES ${rows.join(', ')}${orIgnore ? ' ON CONFLICT DO NOTHING' : ''} RETURNING ${back}`;
-  const raw = (inline ? await (runner as TenantQueryRunner).queryInlined(sql) : await runner.query(sql, parameters)) as ObjectLiteral[];
+  const raw = (await runner.query(sql, parameters)) as ObjectLiteral[];
 
   // Rows come back in VALUES order (with ON CONFLICT DO NOTHING, the one row or none).
   const inserted = entities.slice(0, raw.length);
@@ -130,17 +124,6 @@ function isPlain(metadata: EntityMetadata): boolean {
     !metadata.discriminatorColumn &&
     metadata.columns.every((c) => !metadata.connection.driver.spatialTypes.includes(c.type as never) && !c.isGenerated && !c.isCreateDate && !c.isUpdateDate && !c.isDeleteDate && !c.isVersion && !c.isVirtual && c.asExpression === undefined)
   );
-}
-
-/**
- * What `toSqlLiteral` writes exactly. A string with a NUL byte is left to a bind parameter: the
- * server refuses it there as bad input, where inside a query message it would cut the message.
- */
-function isInlinable(value: unknown): boolean {
-  if (value === null || value === undefined || typeof value === 'boolean' || typeof value === 'bigint' || typeof value === 'function') return true;
-  if (typeof value === 'number') return Number.isFinite(value);
-  if (typeof value === 'string') return !value.includes('\0');
-  return value instanceof Date && !Number.isNaN(value.getTime());
 }
 
 async function broadcast<E extends ObjectLiteral>(entities: readonly E[], each: (result: BroadcasterResult, entity: E) => void): Promise<void> {

@@ -257,9 +257,8 @@ export class TenantData {
           const result = await work(tx, runner);
           if (!options.readOnly) {
             for (const hook of this.commitHooks) await hook.beforeCommit(tx);
-            // A unit that sent nothing and queued nothing writes nothing: no check, no message at all.
             const check = placementCheckOf(placed);
-            if (check && !runner.untouched) runner.beforeCommit(check);
+            if (check) runner.beforeCommit(check);
           }
           await runner.commitTransaction();
           return result;

@@ -1,5 +1,4 @@
-import { DataSource, ObjectLiteral, QueryFailedError, QueryRunnerAlreadyReleasedError } from 'typeorm';
-import { BroadcasterResult } from 'typeorm/subscriber/BroadcasterResult';
+import { DataSource, ObjectLiteral } from 'typeorm';
 import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
@@ -48,12 +47,6 @@ export class TenantQueryRunner extends PostgresQueryRunner {
    * the marks follow the depth even when a RELEASE fails and the savepoint is then rolled back.
    */
   private readonly savepointMarks: Array<{ prelude: number; committed: number }> = [];
-  /**
-   * START TRANSACTION and the tenant's settings, not sent yet: they go in front of the
-   * transaction's first statement when that one comes with its values inlined (`queryInlined`),
-   * in one message, and alone before any other. A transaction that sends nothing sends neither.
-   */
-  private pendingStart: string | undefined;
 
   private constructor(
     driver: PostgresDriver,
@@ -85,63 +78,8 @@ export class TenantQueryRunner extends PostgresQueryRunner {
    */
   override async query(query: string, parameters?: unknown[], useStructuredResult?: boolean): Promise<any> {
     if (this.isReleased && this.connectionLost) throw this.connectionLost;
-    if (this.pendingStart !== undefined) await this.sendStart();
     if (!this.wrote && WRITE_STATEMENT.test(query)) this.wrote = true;
     return super.query(query, parameters, useStructuredResult);
-  }
-
-  /** True while the transaction has neither sent a statement nor queued one for its COMMIT. */
-  get untouched(): boolean {
-    return this.pendingStart !== undefined && this.commitPrelude.length === 0;
-  }
-
-  /**
-   * One statement with its values inlined as literals (no bind parameters), returning its rows.
-   * As the transaction's first statement it carries START TRANSACTION and the tenant's settings
-   * in the same message: a write that opens with it (an insert) makes two round trips, not three.
-   * Logged, broadcast and wrapped in QueryFailedError as TypeORM's `query` does; TypeORM's own
-   * cannot read the last result of a message of several statements.
-   */
-  async queryInlined(sql: string): Promise<ObjectLiteral[]> {
-    if (this.isReleased && this.connectionLost) throw this.connectionLost;
-    if (this.isReleased) throw new QueryRunnerAlreadyReleasedError();
-    const message = this.pendingStart === undefined ? sql : `${this.pendingStart}; ${sql}`;
-    this.pendingStart = undefined;
-    if (!this.wrote && WRITE_STATEMENT.test(sql)) this.wrote = true;
-    const connection = (await this.connect()) as PgClient;
-    const logger = this.driver.connection.logger;
-    logger.logQuery(message, [], this);
-    await this.broadcaster.broadcast('BeforeQuery', message, []);
-    const after = new BroadcasterResult();
-    try {
-      const raw = await connection.query(message);
-      this.broadcaster.broadcastAfterQueryEvent(after, message, [], true, undefined, raw, undefined);
-      return (Array.isArray(raw) ? raw[raw.length - 1] : raw).rows;
-    } catch (error) {
-      logger.logQueryError(error as Error, message, [], this);
-      this.broadcaster.broadcastAfterQueryEvent(after, message, [], false, undefined, undefined, error);
-      throw new QueryFailedError(message, [], error as Error);
-    } finally {
-      await after.wait();
-    }
-  }
-
-  override async stream(...args: Parameters<PostgresQueryRunner['stream']>): ReturnType<PostgresQueryRunner['stream']> {
-    if (this.pendingStart !== undefined) await this.sendStart();
-    return super.stream(...args);
-  }
-
-  /** Sends the deferred START alone (the transaction's first statement has bind parameters, or is a SAVEPOINT). */
-  private async sendStart(): Promise<void> {
-    const start = this.pendingStart as string;
-    this.pendingStart = undefined;
-    try {
-      await super.query(start);
-    } catch (error) {
-      // START may have succeeded before the SELECT failed: never leave an open transaction behind.
-      await super.query('ROLLBACK').catch(() => this.discard(error));
-      throw error;
-    }
   }
 
   override async release(): Promise<void> {
@@ -181,9 +119,11 @@ export class TenantQueryRunner extends PostgresQueryRunner {
     try {
       const engine = engineOf(this.connection);
       const settings = tenantSettingSql(typeof engine === 'string' ? engine : await engine, this.scope);
-      this.pendingStart = `START TRANSACTION ${mode}; SELECT ${settings}`;
+      await this.query(`START TRANSACTION ${mode}; SELECT ${settings}`);
     } catch (error) {
       this.isTransactionActive = false;
+      // START may have succeeded before the SELECT failed: never hand back an open transaction.
+      await this.query('ROLLBACK').catch(() => this.discard(error));
       throw error;
     }
     this.transactionDepth += 1;
@@ -217,14 +157,7 @@ export class TenantQueryRunner extends PostgresQueryRunner {
 
   override async commitTransaction(): Promise<void> {
     const outermost = this.transactionDepth === 1;
-    if (outermost && this.pendingStart !== undefined && this.commitPrelude.length === 0 && this.isTransactionActive) {
-      // Nothing was sent: there is no transaction on the server to commit.
-      await this.broadcaster.broadcast('BeforeTransactionCommit');
-      this.pendingStart = undefined;
-      this.isTransactionActive = false;
-      this.transactionDepth -= 1;
-      await this.broadcaster.broadcast('AfterTransactionCommit');
-    } else if (!outermost || this.commitPrelude.length === 0 || !this.isTransactionActive) {
+    if (!outermost || this.commitPrelude.length === 0 || !this.isTransactionActive) {
       await super.commitTransaction();
       // A released SAVEPOINT's statements and callbacks now belong to the transaction around it
       // (forgotten only once RELEASE succeeded: after a failed one it is rolled back, with its mark).
@@ -233,10 +166,7 @@ export class TenantQueryRunner extends PostgresQueryRunner {
       await this.broadcaster.broadcast('BeforeTransactionCommit');
       const prelude = this.commitPrelude.splice(0);
       this.savepointMarks.length = 0;
-      // Statements queued without any sent before them (a usage event alone): START goes in front, in the same message.
-      const start = this.pendingStart === undefined ? [] : [this.pendingStart];
-      this.pendingStart = undefined;
-      await this.query(`${[...start, ...prelude].join(';\n')};\nCOMMIT`);
+      await this.query(`${prelude.join(';\n')};\nCOMMIT`);
       this.isTransactionActive = false;
       this.transactionDepth -= 1;
       await this.broadcaster.broadcast('AfterTransactionCommit');
@@ -249,15 +179,6 @@ export class TenantQueryRunner extends PostgresQueryRunner {
       this.commitPrelude.length = 0;
       this.committed.length = 0;
       this.savepointMarks.length = 0;
-      if (this.pendingStart !== undefined && this.isTransactionActive) {
-        // Nothing was sent: nothing to roll back on the server.
-        await this.broadcaster.broadcast('BeforeTransactionRollback');
-        this.pendingStart = undefined;
-        this.isTransactionActive = false;
-        this.transactionDepth = 0;
-        await this.broadcaster.broadcast('AfterTransactionRollback');
-        return;
-      }
     } else {
       const mark = this.savepointMarks[this.transactionDepth - 2];
       if (mark) {
