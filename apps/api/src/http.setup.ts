@@ -1,3 +1,4 @@
+import { installFastAsyncResourceBind } from '@bulkhead/async-context';
 import { BulkheadConfig } from '@bulkhead/config';
 import { HttpMetrics, registerHttpMetrics } from '@bulkhead/metrics';
 import { registerUsageHook, UsageRecorder } from '@bulkhead/noisy-neighbours';
@@ -51,6 +52,8 @@ export async function createHttpApp(
   config: BulkheadConfig,
   options: { docs?: boolean; abortOnError?: boolean } = {},
 ): Promise<NestFastifyApplication> {
+  // Nest's interceptors and Fastify's body parser bind every request through it (see the function).
+  installFastAsyncResourceBind();
   const adapter = createHttpAdapter(config);
   // bodyParser off: Nest would otherwise register its own JSON parser over ours at init.
   const settings = { logger: false as const, bodyParser: false, abortOnError: options.abortOnError ?? true };
