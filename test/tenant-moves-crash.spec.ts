@@ -12,10 +12,16 @@ const ROOT = join(__dirname, '..');
 /** Small batches and a grace period long enough to see every phase from outside. */
 const MOVER_ENV = { MOVES_BATCH_ROWS: '5', MOVES_GRACE_MS: '3000', LOG_LEVEL: 'silent' };
 
+/**
+ * What the mover that resumes runs with: nothing is watched for a phase any more, so it copies
+ * in full batches without resting (the suite's time, not the behaviour under test).
+ */
+const RESUMER_ENV = { MOVES_BATCH_ROWS: '500', MOVES_DUTY_CYCLE: '1' };
+
 /** The real CLI (`bulkhead tenant move ...`), compiled: each case starts it twice. */
-function spawnMover(args: string[], stdio: StdioOptions = 'pipe'): ChildProcess {
+function spawnMover(args: string[], stdio: StdioOptions = 'pipe', env: Record<string, string> = {}): ChildProcess {
   const cli = compiledProcess('apps/cli/src/main.ts');
-  return spawn(process.execPath, [...cli.args, ...args], { cwd: ROOT, env: { ...process.env, ...cli.env, ...MOVER_ENV }, stdio });
+  return spawn(process.execPath, [...cli.args, ...args], { cwd: ROOT, env: { ...process.env, ...cli.env, ...MOVER_ENV, ...env }, stdio });
 }
 
 function startMover(args: string[]): ChildProcess & { errors: string } {
@@ -28,7 +34,7 @@ function startMover(args: string[]): ChildProcess & { errors: string } {
 /** The CLI to the end, without blocking this process: the API under test keeps serving the writer meanwhile. */
 function runMover(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawnMover(args) as ChildProcessWithoutNullStreams;
+    const child = spawnMover(args, 'pipe', RESUMER_ENV) as ChildProcessWithoutNullStreams;
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
