@@ -15,8 +15,8 @@ type Bind = (fn: (...args: never[]) => unknown, thisArg?: unknown) => (...args: 
  *
  * The replacement does what Node's does minus that property: a new AsyncResource per static bind
  * (the same init and destroy events for async_hooks and APM tools), the function run in the
- * resource's scope with the receiver it was called with (or `thisArg`), its `length` kept, and
- * Node's own argument validation for anything that is not a function. Nothing in this process
+ * resource's scope with the receiver it was called with (or `thisArg`), its `name` and `length`
+ * as Node gives them, and anything that is not a function handed to Node's own bind to refuse. Nothing in this process
  * reads `asyncResource` off a bound function (`grep` of node_modules, 2026-11-27).
  *
  * Installed once per process by the API's `createHttpApp`; a no-op where Node no longer attaches
@@ -25,20 +25,21 @@ type Bind = (fn: (...args: never[]) => unknown, thisArg?: unknown) => (...args: 
 export function installFastAsyncResourceBind(): void {
   if (!Object.getOwnPropertyDescriptor(AsyncResource.bind(noop), 'asyncResource')) return;
   const nativeBind = AsyncResource.prototype.bind as unknown as Bind;
+  const nativeStaticBind = AsyncResource.bind as unknown as (fn: unknown, type?: string, thisArg?: unknown) => unknown;
   AsyncResource.prototype.bind = function bind(this: AsyncResource, fn: (...args: never[]) => unknown, thisArg?: unknown) {
     if (typeof fn !== 'function') return nativeBind.call(this, fn, thisArg);
     const resource = this;
     const bound =
       thisArg === undefined
-        ? function (this: unknown, ...args: unknown[]) {
+        ? function bound(this: unknown, ...args: unknown[]) {
             return resource.runInAsyncScope(fn as (...a: unknown[]) => unknown, this, ...args);
           }
         : resource.runInAsyncScope.bind(resource, fn as (...a: unknown[]) => unknown, thisArg);
-    Object.defineProperty(bound, 'length', { configurable: true, enumerable: false, value: fn.length, writable: false });
+    Object.defineProperty(bound, 'length', { __proto__: null, configurable: true, enumerable: false, value: fn.length, writable: false } as PropertyDescriptor);
     return bound;
   } as typeof AsyncResource.prototype.bind;
   AsyncResource.bind = function bind(fn: (...args: never[]) => unknown, type?: string, thisArg?: unknown) {
-    if (typeof fn !== 'function') return nativeBind.call(new AsyncResource('bound-anonymous-fn'), fn, thisArg);
+    if (typeof fn !== 'function') return nativeStaticBind.call(AsyncResource, fn, type, thisArg);
     return (new AsyncResource(type || fn.name || 'bound-anonymous-fn') as unknown as { bind: Bind }).bind(fn, thisArg);
   } as typeof AsyncResource.bind;
 }

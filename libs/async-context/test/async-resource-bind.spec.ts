@@ -1,9 +1,6 @@
 import { installFastAsyncResourceBind } from '@bulkhead/async-context';
 import { AsyncLocalStorage, AsyncResource, createHook } from 'node:async_hooks';
 
-/** What Node's own bind answers for the same calls, taken before the replacement is installed. */
-const nativeStatic = AsyncResource.bind;
-
 describe('AsyncResource.bind without the deprecated asyncResource property', () => {
   const storage = new AsyncLocalStorage<string>();
 
@@ -28,15 +25,16 @@ describe('AsyncResource.bind without the deprecated asyncResource property', () 
     expect(storage.run('elsewhere', () => onInstance())).toBe('instance');
   });
 
-  it('keeps arguments, return value, receiver, thisArg and length as Node does', () => {
+  it('keeps arguments, return value, receiver, thisArg, name and length as Node does', () => {
     function receiver(this: unknown, a: number, b: number): unknown {
       return { self: this, sum: a + b };
     }
     const target = { name: 'target' };
+    // Node's own answers (v20), written out: another test file in this jest worker may have
+    // installed the replacement before this file captured anything.
     const mine = AsyncResource.bind(receiver);
-    const theirs = nativeStatic.call(AsyncResource, receiver);
-    expect(mine.call(target, 1, 2)).toEqual(theirs.call(target, 1, 2));
     expect(mine.call(target, 1, 2)).toEqual({ self: target, sum: 3 });
+    expect(mine.name).toBe('bound');
     expect(AsyncResource.bind(receiver, 'typed', target)(2, 3)).toEqual({ self: target, sum: 5 });
     const instanceBind = new AsyncResource('probe') as unknown as { bind: (fn: typeof receiver, thisArg: unknown) => (a: number, b: number) => unknown };
     expect(instanceBind.bind(receiver, target)(4, 5)).toEqual({ self: target, sum: 9 });
