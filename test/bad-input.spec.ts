@@ -148,8 +148,7 @@ describe('bad input', () => {
   });
 
   it('unstorable text without a \\u escape: a raw NUL byte is not JSON, a surrogate sent as bytes arrives as U+FFFD', async () => {
-    // Such text comes only from escapes, so bodies without one skip the reviver that refuses it:
-    // these are the bodies that could otherwise carry it.
+    // Such text can come only from escapes: these are the bodies that could otherwise carry it.
     const nul = await raw('/v1/customers', Buffer.from('{"email":"raw-nul@x.test","name":"a\u0000b"}', 'latin1'));
     expectProblem(nul, 400, 'bad_request');
     expect(nul.body.detail).toMatch(/not valid JSON/);
@@ -163,6 +162,12 @@ describe('bad input', () => {
     const created = JSON.parse(decoded.body) as { id: string; name: string };
     expect(created.name).toBe('a\ufffd\ufffd\ufffdb');
     await call(api.server, 'delete', `/v1/customers/${created.id}`, token);
+  });
+
+  it('a body nested thousands deep is 400, not a 500 from validation recursing into it', async () => {
+    for (const body of [`${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`, `{"email":"deep@x.test","name":${'['.repeat(5000)}${']'.repeat(5000)}}`]) {
+      expectProblem(await raw('/v1/customers', body), 400, 'bad_request');
+    }
   });
 
   it('an array where an object is expected is 400, not a crash', async () => {

@@ -29,9 +29,11 @@ export function registerJsonBodyParser(instance: FastifyInstance, bodyLimit: num
     const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1];
     if (charset !== undefined && !UTF8.test(charset)) return done(CHARSET);
     try {
-      // Decoded UTF-8 holds no lone surrogate, and JSON no raw control character in a string: such
-      // text can only come from a \u escape, so a body without one skips the reviver (a call per value).
-      done(null, (body as string).includes('\\u') ? JSON.parse(body as string, refuseUnstorableText) : JSON.parse(body as string));
+      // Always through the reviver, even for bodies without a \u escape (the only way either text
+      // gets in): its recursive walk is also what refuses a body nested thousands deep (a stack
+      // overflow, caught below as 400) before validation recurses into it and fails with a 500.
+      // Skipping it for such bodies (85910d6) gave the fuzz suite 68 answers of 500.
+      done(null, JSON.parse(body as string, refuseUnstorableText));
     } catch (error) {
       done(error instanceof UnstorableText ? error.problem : NOT_JSON);
     }
