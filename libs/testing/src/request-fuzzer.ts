@@ -90,7 +90,8 @@ const hostileNumber = fc.oneof(
 );
 
 /** Deep nesting is spliced into the JSON text in place of a marker: building it as a value would overflow JSON.stringify here. */
-const DEEP_TEXTS = ['['.repeat(DEEP_ARRAYS) + ']'.repeat(DEEP_ARRAYS), '{"a":'.repeat(DEEP_OBJECTS) + '1' + '}'.repeat(DEEP_OBJECTS), '{"a":'.repeat(500) + '[]' + '}'.repeat(500)];
+// 2,500 levels: shallow enough for the parser's recursion, deep enough for validation's (a 500 until the parser's depth limit).
+const DEEP_TEXTS = ['['.repeat(DEEP_ARRAYS) + ']'.repeat(DEEP_ARRAYS), '{"a":'.repeat(DEEP_OBJECTS) + '1' + '}'.repeat(DEEP_OBJECTS), '{"a":'.repeat(500) + '[]' + '}'.repeat(500), '['.repeat(2500) + ']'.repeat(2500)];
 const deepMarker = (index: number) => `\u0001deep${index}\u0001`;
 
 const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
