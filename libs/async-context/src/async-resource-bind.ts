@@ -16,8 +16,9 @@ type Bind = (fn: (...args: never[]) => unknown, thisArg?: unknown) => (...args: 
  * The replacement does what Node's does minus that property: a new AsyncResource per static bind
  * (the same init and destroy events for async_hooks and APM tools), the function run in the
  * resource's scope with the receiver it was called with (or `thisArg`), its `name` and `length`
- * as Node gives them, and anything that is not a function handed to Node's own bind to refuse. Nothing in this process
- * reads `asyncResource` off a bound function (`grep` of node_modules, 2026-11-27).
+ * as Node gives them, and anything that is not a function handed to Node's own bind to refuse.
+ * Nothing in this process reads `asyncResource` off a bound function (`grep` of node_modules,
+ * 2026-11-27).
  *
  * Installed once per process by the API's `createHttpApp`; a no-op where Node no longer attaches
  * the property, so it retires itself with the Node upgrade.
