@@ -67,6 +67,27 @@ describe('bad input', () => {
     expectProblem(response, 413, 'payload_too_large');
   });
 
+  it('JSON named with parameters is JSON: a charset of UTF-8 is accepted, any other refused for its encoding', async () => {
+    // Another tenant's writes: this tenant's must stay as they are (the last test counts them).
+    const other = tokenFor(api, await createTenant(api));
+    const send = (method: 'post' | 'patch', path: string, body: unknown, type: string) =>
+      request(api.server)[method](path).set('Authorization', `Bearer ${other}`).set('Content-Type', type).send(JSON.stringify(body));
+    let n = 0;
+    let created = '';
+    for (const type of ['application/json; charset=utf-8', 'Application/JSON;charset="UTF-8"', 'application/json ; charset=utf8', 'application/json; foo=bar']) {
+      const response = await send('post', '/v1/customers', { email: `charset-${n++}@x.test`, name: 'Charset' }, type);
+      expect({ type, status: response.status }).toEqual({ type, status: 201 });
+      created = response.body.id;
+    }
+    expect((await send('patch', `/v1/customers/${created}`, { name: 'Renamed' }, 'application/merge-patch+json; charset=utf-8')).status).toBe(200);
+    for (const type of ['application/json; charset=utf-16', 'application/json; charset="latin1"']) {
+      const response = await raw('/v1/customers', JSON.stringify({ email: 'enc@x.test', name: 'Enc' }), type);
+      expectProblem(response, 415, 'unsupported_media_type');
+      expect(response.body.detail).toMatch(/send UTF-8/);
+    }
+    expectProblem(await raw('/v1/customers', JSON.stringify({ email: 'seq@x.test', name: 'Seq' }), 'application/json-seq'), 415, 'unsupported_media_type');
+  });
+
   it('a body that is not JSON is 415', async () => {
     expectProblem(await raw('/v1/customers', 'email=a@b.test&name=x', 'application/x-www-form-urlencoded'), 415, 'unsupported_media_type');
     expectProblem(await raw('/v1/customers', '<xml/>', 'text/xml'), 415, 'unsupported_media_type');

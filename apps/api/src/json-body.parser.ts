@@ -2,7 +2,12 @@ import { ProblemError } from '@bulkhead/problem';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const JSON_MEDIA_TYPE = /^application\/([a-z0-9.+-]+\+)?json$/i;
+/**
+ * Fastify tests a parser's pattern against the normalised header, parameters included
+ * (`application/json; charset="utf-8"`), so the pattern must allow them: anchored at `json$` it
+ * refused every client that names its charset (415), and the charset check below never ran.
+ */
+const JSON_MEDIA_TYPE = /^application\/([a-z0-9.+-]+\+)?json(;|$)/i;
 const UTF8 = /^utf-?8$/i;
 
 const NOT_JSON = new ProblemError(400, 'bad_request', 'Bad request', 'The request body is not valid JSON.');
