@@ -136,6 +136,22 @@ describe.each<IsolationModel>(['pool', 'schema', 'silo'])('metering (%s)', (mode
     ]);
   });
 
+  it('takes a leap second as the start of the next second, and refuses a day the month does not have', async () => {
+    // Three days ago at 23:59:60 UTC: RFC 3339 allows it, Date.parse does not (it was a 500).
+    const dayStart = new Date(Math.floor(Date.now() / DAY) * DAY - 2 * DAY);
+    const leap = `${new Date(dayStart.getTime() - DAY).toISOString().slice(0, 10)}T23:59:60Z`;
+    const response = await ingest([event('compute.seconds', { seconds: 7.5 }, { time: leap }), event('compute.seconds', { seconds: 0.25 }, { time: leap.replace('Z', '.5+00:00') })], otherToken);
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ accepted: 2, refused: 0 });
+    // Both in the hour that starts the next day, as PostgreSQL reads 23:59:60.
+    expect((await usage('compute.seconds', dayStart, new Date(dayStart.getTime() + HOUR), 'hour', otherToken)).total).toBe('7.75');
+    const marker = event('api.calls', undefined);
+    for (const time of ['2026-02-30T10:00:00Z', '2025-02-29T10:00:00Z', '2026-04-31T10:00:00Z', '2026-11-27T24:00:00Z']) {
+      expectProblem(await ingest([marker, event('api.calls', undefined, { time })]), 400);
+    }
+    expect((await ingest([marker])).body.accepted).toBe(1);
+  });
+
   it('refuses a tenant in the body, malformed events and oversized batches as a whole (400), writing nothing', async () => {
     const marker = event('api.calls', undefined);
     expectProblem(await call(api.server, 'post', '/v1/usage/events', token, { events: [marker], tenantId: other.id }), 400);

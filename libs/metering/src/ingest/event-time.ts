@@ -1,0 +1,26 @@
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/**
+ * The instant an event's RFC 3339 `time` names, in milliseconds, or undefined when it names none.
+ * RFC 3339 allows what `Date.parse` gets wrong: a leap second (`23:59:60`, NaN to `Date.parse`),
+ * taken here as the next second's start, as PostgreSQL takes it; and it is only a pattern, so a
+ * day the month does not have (`02-30`, which `Date.parse` rolls into March) names no instant.
+ */
+export function eventInstant(time: string): number | undefined {
+  const match = RFC3339.exec(time);
+  if (!match) return undefined;
+  const [, year, month, day, hour, minute, second, fraction = '', offset] = match;
+  const y = Number(year);
+  const m = Number(month);
+  if (m < 1 || m > 12 || Number(day) < 1 || Number(day) > daysIn(y, m)) return undefined;
+  if (Number(hour) > 23 || Number(minute) > 59 || Number(second) > 60) return undefined;
+  const leap = second === '60';
+  const at = Date.parse(`${year}-${month}-${day}T${hour}:${minute}:${leap ? '59' : second}${fraction}${offset.toUpperCase()}`);
+  if (Number.isNaN(at)) return undefined;
+  return leap ? at + 1000 : at;
+}
+
+function daysIn(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
