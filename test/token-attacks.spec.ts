@@ -88,6 +88,14 @@ describe.each(['pool', 'schema', 'silo'] as const)('token attacks against %s ten
       }
     });
 
+    it("the host's absolute form (a trailing dot) and its case are not a way around the check", async () => {
+      for (const named of [`${host(tenantB.slug)}.`, `${host(tenantB.slug)}.:443`, host(tenantB.slug).toUpperCase()]) {
+        const response = await call(api.server, 'get', '/v1/customers', tokenFor(api, tenantA), undefined, { Host: named });
+        expectProblem(response, 403, 'tenant_mismatch');
+      }
+      expect((await call(api.server, 'get', '/v1/customers', tokenFor(api, tenantA), undefined, { Host: `${host(tenantA.slug)}.` })).status).toBe(200);
+    });
+
     it('a nested subdomain is not a way around the check', async () => {
       const response = await call(api.server, 'get', '/v1/customers', tokenFor(api, tenantA), undefined, { Host: `${tenantA.slug}.${host(tenantB.slug)}` });
       expectProblem(response, 403, 'tenant_mismatch');

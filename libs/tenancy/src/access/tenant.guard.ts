@@ -103,7 +103,8 @@ export class TenantGuard implements CanActivate {
   private subdomainOf(hostname: string | undefined): string | undefined {
     const base = this.config.TENANT_BASE_DOMAIN;
     if (!base || !hostname) return undefined;
-    const host = hostname.toLowerCase();
+    // `b.example.` is `b.example` written as an absolute name (DNS and HTTP accept both).
+    const host = hostname.toLowerCase().replace(/\.$/, '');
     if (!host.endsWith('.' + base)) return undefined;
     return host.slice(0, -(base.length + 1));
   }
