@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { FairQueue } from '@bulkhead/fair-queue';
 import { loadConfig } from '@bulkhead/config';
 import { JobHandler, JobHandlerProvider, jobsQueueKeys, PLATFORM_KEY } from '@bulkhead/jobs';
@@ -214,5 +215,22 @@ describe('tenant jobs', () => {
     await call(api.server, 'delete', `/v1/admin/jobs/tenants/${t.tenant.id}/policy`, operator);
     const resumed = await call(api.server, 'post', `/v1/admin/jobs/tenants/${t.tenant.id}/resume`, operator);
     expect(resumed.body.paused).toBe(false);
+  });
+
+  it('acts on the tenant however its id is cased, and answers 404 for a tenant there is not', async () => {
+    const t = await seedTenant(1);
+    const operator = operatorToken(api);
+    const upper = t.tenant.id.toUpperCase();
+    const paused = await call(api.server, 'post', `/v1/admin/jobs/tenants/${upper}/pause`, operator);
+    expect(paused.status).toBe(200);
+    expect((await call(api.server, 'get', `/v1/admin/jobs/tenants/${t.tenant.id}`, operator)).body).toMatchObject({ tenant: t.tenant.id, paused: true });
+    expect((await call(api.server, 'put', `/v1/admin/jobs/tenants/${upper}/policy`, operator, { weight: 7 })).status).toBe(200);
+    expect((await call(api.server, 'get', `/v1/admin/jobs/tenants/${t.tenant.id}`, operator)).body.policy).toMatchObject({ weight: 7 });
+    await call(api.server, 'delete', `/v1/admin/jobs/tenants/${upper}/policy`, operator);
+    expect((await call(api.server, 'post', `/v1/admin/jobs/tenants/${upper}/resume`, operator)).body.paused).toBe(false);
+    for (const [method, path] of [['get', ''], ['post', '/pause'], ['post', '/resume'], ['put', '/policy'], ['delete', '/policy']] as const) {
+      const response = await call(api.server, method, `/v1/admin/jobs/tenants/${randomUUID()}${path}`, operator, method === 'put' ? { weight: 2 } : undefined);
+      expectProblem(response, 404, 'tenant_not_found');
+    }
   });
 });

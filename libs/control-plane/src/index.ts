@@ -19,3 +19,4 @@ export { FleetMigrator, type FleetTenantReport } from './registry/fleet-migrator
 export { FleetCensus, type FleetPlacementCensus, type PlacementBehind, type PlacementVersionCount } from './registry/fleet-census';
 export { CreateTenantDto, TenantView } from './registry/tenant.dto';
 export type { TenantRecord } from './registry/tenant.record';
+export { TenantNotFoundProblem } from './registry/registry.errors';

@@ -1,5 +1,7 @@
+import { TenantNotFoundProblem, TenantRegistry } from '@bulkhead/control-plane';
 import { FairQueue, TenantPolicy } from '@bulkhead/fair-queue';
 import { OperatorOnly } from '@bulkhead/identity';
+import { ApiProblem } from '@bulkhead/openapi';
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { JobPolicyDto } from './jobs.admin.dto';
@@ -15,6 +17,7 @@ export class JobsAdminController {
   constructor(
     @Inject(FAIR_QUEUE) private readonly queue: FairQueue,
     private readonly jobs: JobsOverview,
+    private readonly registry: TenantRegistry,
   ) {}
 
   @Get()
@@ -28,36 +31,58 @@ export class JobsAdminController {
   }
 
   @Get('tenants/:id')
-  tenant(@Param('id', new ParseUUIDPipe()) id: string) {
-    return this.queue.tenantStats(id);
+  @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
+  async tenant(@Param('id', new ParseUUIDPipe()) id: string) {
+    return this.queue.tenantStats(await this.tenantId(id));
   }
 
   @Put('tenants/:id/policy')
+  @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
   @ApiOperation({ summary: "Override a tenant's weight, concurrency cap, rate limit or backlog limit" })
-  async setPolicy(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: JobPolicyDto) {
+  async setPolicy(@Param('id', new ParseUUIDPipe()) named: string, @Body() body: JobPolicyDto) {
+    const id = await this.tenantId(named);
     const patch = Object.fromEntries(Object.entries(body).filter(([, value]) => value !== undefined)) as Partial<TenantPolicy>;
     await this.queue.setPolicy(id, patch);
     return this.queue.tenantStats(id);
   }
 
   @Delete('tenants/:id/policy')
+  @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
   @ApiOperation({ summary: 'Drop the overrides: the tenant follows its tier again from its next job' })
-  async clearPolicy(@Param('id', new ParseUUIDPipe()) id: string) {
+  async clearPolicy(@Param('id', new ParseUUIDPipe()) named: string) {
+    const id = await this.tenantId(named);
     await this.queue.clearPolicy(id);
     return this.queue.tenantStats(id);
   }
 
   @Post('tenants/:id/pause')
+  @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
   @HttpCode(200)
-  async pause(@Param('id', new ParseUUIDPipe()) id: string) {
+  async pause(@Param('id', new ParseUUIDPipe()) named: string) {
+    const id = await this.tenantId(named);
     await this.queue.pause(id);
     return this.queue.tenantStats(id);
   }
 
   @Post('tenants/:id/resume')
+  @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
   @HttpCode(200)
-  async resume(@Param('id', new ParseUUIDPipe()) id: string) {
+  async resume(@Param('id', new ParseUUIDPipe()) named: string) {
+    const id = await this.tenantId(named);
     await this.queue.resume(id);
     return this.queue.tenantStats(id);
+  }
+
+  /**
+   * The tenant's id as the queue keys it (lower case: an upper-case id used to set a policy, or a
+   * pause, that no job ever read, and answer 200), and 404 for a tenant the registry does not
+   * have. These routes need only Redis, so that an operator can hold or release work during a
+   * database outage: a registry that cannot be read refuses nothing.
+   */
+  private async tenantId(named: string): Promise<string> {
+    const id = named.toLowerCase();
+    const found = await this.registry.findCachedById(id).catch(() => undefined);
+    if (found === null) throw new TenantNotFoundProblem();
+    return id;
   }
 }
