@@ -169,7 +169,11 @@ describe('billing export, sending and reconciliation', () => {
   });
 
   it('answers bad input and unknown tenants with problems', async () => {
-    expectProblem(await call(api.server, 'post', '/v1/admin/billing/exports', operatorToken(api), { period: '2026-13' }), 400);
+    for (const period of ['2026-13', '0000-01', '0099-12', '1999-12', '9999-12']) {
+      expectProblem(await call(api.server, 'post', '/v1/admin/billing/exports', operatorToken(api), { period }), 400);
+      expectProblem(await call(api.server, 'post', '/v1/admin/billing/reconciliations', operatorToken(api), { period }), 400);
+      expectProblem(await call(api.server, 'post', `/v1/admin/billing/tenants/${(tenants.get('pool') as TenantRecord).id}/acknowledge`, operatorToken(api), { period }), 400);
+    }
     expectProblem(await call(api.server, 'post', `/v1/admin/billing/tenants/${randomUUID()}/acknowledge`, operatorToken(api), { period: period() }), 404, 'tenant_not_found');
     const tenant = tenants.get('pool') as TenantRecord;
     expectProblem(await call(api.server, 'post', '/v1/admin/billing/exports', tokenFor(api, tenant), { period: period() }), 403);

@@ -5,8 +5,8 @@ import { BILLING_PERIOD_PATTERN } from '../usage/usage-period';
 const PERIOD = new RegExp(BILLING_PERIOD_PATTERN);
 
 export class BillingPeriodDto {
-  @ApiProperty({ description: 'A calendar month (UTC), YYYY-MM.', example: '2026-11' })
-  @Matches(PERIOD, { message: 'period must be a calendar month as YYYY-MM' })
+  @ApiProperty({ description: 'A calendar month (UTC), YYYY-MM, of the years 2000-2999.', example: '2026-11' })
+  @Matches(PERIOD, { message: 'period must be a calendar month as YYYY-MM, of the years 2000-2999' })
   period!: string;
 }
 

@@ -2,7 +2,7 @@ import { ProblemError } from '@bulkhead/problem';
 
 export class BillingPeriodInvalidProblem extends ProblemError {
   constructor() {
-    super(400, 'billing_period_invalid', 'Invalid billing period', 'period must be a calendar month as YYYY-MM, e.g. 2026-11.');
+    super(400, 'billing_period_invalid', 'Invalid billing period', 'period must be a calendar month as YYYY-MM of the years 2000-2999, e.g. 2026-11.');
   }
 }
 

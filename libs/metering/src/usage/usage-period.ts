@@ -18,7 +18,12 @@ export function nextPeriod(start: Date, granularity: Granularity): Date {
   return new Date(start.getTime() + (granularity === 'day' ? 86_400_000 : 3_600_000));
 }
 
-const BILLING_PERIOD = /^(\d{4})-(0[1-9]|1[0-2])$/;
+/**
+ * Years 2000-2999 only: `Date.UTC` reads years 0-99 as 1900-1999 (0000-01 acknowledged 1900-01),
+ * and 9999-12 ends in year 10000, past what PostgreSQL's timestamps take (every tenant's export
+ * then came back `unavailable`, as in an outage).
+ */
+const BILLING_PERIOD = /^(2\d{3})-(0[1-9]|1[0-2])$/;
 
 /** A billing period `YYYY-MM` as `[from, to)`, or undefined when malformed. */
 export function billingPeriod(period: string): { from: Date; to: Date } | undefined {
