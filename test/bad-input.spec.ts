@@ -235,6 +235,20 @@ describe('bad input', () => {
     expect(JSON.parse(response.body)).toMatchObject({ status, code: expect.any(String), type: expect.stringMatching(/^https:\/\/bulkhead.dev\/problems\//) });
   });
 
+  it.each([
+    ['an HTTP/1.1 request without Host', 400, 'GET /v1/customers HTTP/1.1\r\nConnection: close\r\n\r\n'],
+    ['an Expect other than 100-continue', 417, 'POST /v1/customers HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}'],
+  ])('a request Node would refuse with an empty body (%s) is %i problem+json', async (_name, status, bytes) => {
+    const response = await rawExchange(bytes, false);
+    expect({ status: response.status, type: response.headers['content-type'] }).toEqual({ status, type: expect.stringMatching(/^application\/problem\+json/) });
+    expect(JSON.parse(response.body)).toMatchObject({ status, code: expect.any(String) });
+  });
+
+  it('an HTTP/1.0 request without Host is served as usual', async () => {
+    const response = await rawExchange('GET /v1/customers HTTP/1.0\r\n\r\n', false);
+    expect({ status: response.status, type: response.headers['content-type'] }).toEqual({ status: 401, type: expect.stringMatching(/^application\/problem\+json/) });
+  });
+
   it('hostile tenant slugs are refused by the operator API', async () => {
     for (const slug of ['Acme', 'a', 'a--b', '-ab', 'ab-', 'a_b', 'acme; drop schema public', '../etc', 'x'.repeat(41), 'ünïcode']) {
       const response = await call(api.server, 'post', '/v1/admin/tenants', operatorToken(api), { slug, name: 'x', tier: 'free' });

@@ -5,7 +5,7 @@ import { registerUsageHook, UsageRecorder } from '@bulkhead/noisy-neighbours';
 import { rememberCallerAuthorization } from '@bulkhead/service-client';
 import { AppLogger, registerAccessLog, REQUEST_ID_HEADER, requestIdFor } from '@bulkhead/observability';
 import { buildOpenApiDocument } from '@bulkhead/openapi';
-import { answerClientError, PROBLEM_OBSERVER, ProblemError, ProblemFilter, ProblemObserver, problemValidationPipe, sendProblem, toProblem } from '@bulkhead/problem';
+import { answerClientError, answerUnmetExpectation, PROBLEM_OBSERVER, ProblemError, ProblemFilter, ProblemObserver, problemValidationPipe, sendProblem, toProblem } from '@bulkhead/problem';
 import { INestApplicationContext, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -21,6 +21,7 @@ const JSON_CONTENT_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/;
 /** How long a stopping API lets requests in flight finish before it cuts their connections. */
 const SHUTDOWN_GRACE_MS = 5000;
 const NOT_JSON = new ProblemError(415, 'unsupported_media_type', 'Unsupported media type', 'Send the request body as application/json.');
+const NO_HOST = new ProblemError(400, 'bad_request', 'Bad request', 'An HTTP/1.1 request must carry a Host header.');
 
 /**
  * The HTTP adapter: Fastify, for its per-request cost (a Nest route on it costs a fraction of the
@@ -36,6 +37,9 @@ function createHttpAdapter(config: BulkheadConfig): FastifyAdapter {
     // express matched `/v1/orders/` to `/v1/orders`; clients written against it keep working.
     routerOptions: { ignoreTrailingSlash: true },
     clientErrorHandler: answerClientError,
+    // Node answers an HTTP/1.1 request without Host itself, 400 with an empty body; the onRequest
+    // hook below answers it as problem+json instead.
+    http: { requireHostHeader: false },
     // A path that is not valid percent-encoding is refused by the router, before Nest sees it.
     frameworkErrors: (error: Error, _request: FastifyRequest, reply: FastifyReply) => sendProblem(reply, toProblem(error)),
     logger: false,
@@ -108,6 +112,11 @@ function configureHttp(app: NestFastifyApplication, config: BulkheadConfig, opti
   if (usage) registerUsageHook(fastify, usage, (request) => units.get(request)?.tenant?.tenantId);
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     reply.header(REQUEST_ID_HEADER, request.id);
+    // RFC 9112: a server must answer 400 to an HTTP/1.1 request without Host.
+    if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
+      sendProblem(reply, toProblem(NO_HOST));
+      return;
+    }
     // A write with a body must say it is JSON; anything else is 415, before any parsing.
     if (BODY_METHODS.has(request.method) && hasBody(request) && !JSON_CONTENT_TYPE.test((request.headers['content-type'] ?? '').toLowerCase())) {
       sendProblem(reply, toProblem(NOT_JSON));
@@ -121,6 +130,7 @@ function configureHttp(app: NestFastifyApplication, config: BulkheadConfig, opti
     if (typeof limit === 'number') route.bodyLimit = limit;
   });
   registerJsonBodyParser(fastify, config.bodyLimitBytes);
+  fastify.server.on('checkExpectation', answerUnmetExpectation);
   // Closing waits for every connection with a request in flight, and one that never completes
   // (a client that stalls mid-body) would hold a stopping process forever: the grace bounds it.
   fastify.addHook('preClose', (done: () => void) => {

@@ -45,3 +45,16 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
   // Ending (rather than destroying) lets the answer reach a client still sending; the timer bounds it.
   setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }
+
+const EXPECTATION_FAILED = new ProblemError(417, 'expectation_failed', 'Expectation failed', 'The only expectation this server meets is 100-continue.');
+
+/**
+ * A `checkExpectation` listener for the HTTP server: a request whose `Expect` is anything but
+ * `100-continue` is refused before it reaches Fastify, and Node's default answers 417 with an
+ * empty body. This answers it as problem+json.
+ */
+export function answerUnmetExpectation(_request: unknown, response: ServerResponse): void {
+  const body = JSON.stringify(toProblem(EXPECTATION_FAILED));
+  response.writeHead(417, { 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
+  response.end(body);
+}
