@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { TenantRecord } from '@bulkhead/control-plane';
 import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { call, expectProblem } from './support/http';
 import { createTenant, operatorToken, startTestApi, TestApi, tokenFor } from './support/test-app';
@@ -168,21 +169,39 @@ describe('bad input', () => {
     await call(api.server, 'delete', `/v1/customers/${paired.body.id}`, token);
   });
 
-  it('unstorable text without a \\u escape: a raw NUL byte is not JSON, a surrogate sent as bytes arrives as U+FFFD', async () => {
+  it('unstorable text without a \\u escape: a raw NUL byte is not JSON, and bytes that are not UTF-8 are refused however the body is framed', async () => {
     // Such text can come only from escapes: these are the bodies that could otherwise carry it.
     const nul = await raw('/v1/customers', Buffer.from('{"email":"raw-nul@x.test","name":"a\u0000b"}', 'latin1'));
     expectProblem(nul, 400, 'bad_request');
     expect(nul.body.detail).toMatch(/not valid JSON/);
-    // U+D800 as UTF-8-style bytes (CESU-8), chunked so that no Content-Length check stops it
-    // first: the decoder turns the bytes into U+FFFD, never into the surrogate.
-    const json = Buffer.concat([Buffer.from('{"email":"cesu@x.test","name":"a'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('b"}')]);
-    const head = `POST /v1/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`;
-    const chunked = Buffer.concat([Buffer.from(`${head}${json.length.toString(16)}\r\n`), json, Buffer.from('\r\n0\r\n\r\n')]);
-    const decoded = await rawExchange(chunked, false);
-    expect(decoded.status).toBe(201);
-    const created = JSON.parse(decoded.body) as { id: string; name: string };
-    expect(created.name).toBe('a\ufffd\ufffd\ufffdb');
-    await call(api.server, 'delete', `/v1/customers/${created.id}`, token);
+    // U+D800 as UTF-8-style bytes (CESU-8), and an overlong "/": with a Content-Length (the
+    // decoder's U+FFFD used to make it a length mismatch) and chunked (it used to be stored as U+FFFD).
+    for (const bad of [Buffer.from([0xed, 0xa0, 0x80]), Buffer.from([0xc0, 0xaf])]) {
+      const json = Buffer.concat([Buffer.from('{"email":"cesu@x.test","name":"a'), bad, Buffer.from('b"}')]);
+      const sized = await raw('/v1/customers', json);
+      expectProblem(sized, 400, 'bad_request');
+      expect(sized.body.detail).toMatch(/not valid UTF-8/);
+      const head = `POST /v1/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`;
+      const chunked = await rawExchange(Buffer.concat([Buffer.from(`${head}${json.length.toString(16)}\r\n`), json, Buffer.from('\r\n0\r\n\r\n')]), false);
+      expect({ status: chunked.status, detail: (JSON.parse(chunked.body) as { detail: string }).detail }).toEqual({ status: 400, detail: expect.stringMatching(/not valid UTF-8/) });
+    }
+  });
+
+  it('a compressed body is 415, an identity one is read', async () => {
+    const body = JSON.stringify({ email: 'gz@x.test', name: 'Gz' });
+    const gzipped = await request(api.server)
+      .post('/v1/customers')
+      .set('Authorization', `Bearer ${token}`)
+      .set('Content-Type', 'application/json')
+      .set('Content-Encoding', 'gzip')
+      // Bytes as they are (the type says string; superagent sends what it is given).
+      .serialize((bytes: string) => bytes)
+      .send(gzipSync(body));
+    expectProblem(gzipped, 415, 'unsupported_media_type');
+    expect(gzipped.body.detail).toMatch(/Content-Encoding/);
+    const other = tokenFor(api, await createTenant(api));
+    const identity = await request(api.server).post('/v1/customers').set('Authorization', `Bearer ${other}`).set('Content-Type', 'application/json').set('Content-Encoding', 'identity').send(body);
+    expect(identity.status).toBe(201);
   });
 
   it('a body nested more than 64 levels deep is 400 before anything recurses into it; 64 levels and brackets inside strings are not refused for depth', async () => {

@@ -21,6 +21,7 @@ const JSON_CONTENT_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/;
 /** How long a stopping API lets requests in flight finish before it cuts their connections. */
 const SHUTDOWN_GRACE_MS = 5000;
 const NOT_JSON = new ProblemError(415, 'unsupported_media_type', 'Unsupported media type', 'Send the request body as application/json.');
+const ENCODED = new ProblemError(415, 'unsupported_media_type', 'Unsupported media type', 'Send the request body without a Content-Encoding (uncompressed).');
 const NO_HOST = new ProblemError(400, 'bad_request', 'Bad request', 'An HTTP/1.1 request must carry a Host header.');
 
 /**
@@ -115,6 +116,13 @@ function configureHttp(app: NestFastifyApplication, config: BulkheadConfig, opti
     // RFC 9112: a server must answer 400 to an HTTP/1.1 request without Host.
     if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
       sendProblem(reply, toProblem(NO_HOST));
+      return;
+    }
+    // A compressed body would reach the JSON parser as bytes it cannot read: 415, as for any
+    // encoding the server does not decode (RFC 9110 15.5.16).
+    const encoding = request.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity' && hasBody(request)) {
+      sendProblem(reply, toProblem(ENCODED));
       return;
     }
     // A write with a body must say it is JSON; anything else is 415, before any parsing.

@@ -1,5 +1,6 @@
 import { ProblemError } from '@bulkhead/problem';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { isUtf8 } from 'node:buffer';
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /**
@@ -11,6 +12,7 @@ const JSON_MEDIA_TYPE = /^application\/([a-z0-9.+-]+\+)?json(;|$)/i;
 const UTF8 = /^utf-?8$/i;
 
 const NOT_JSON = new ProblemError(400, 'bad_request', 'Bad request', 'The request body is not valid JSON.');
+const NOT_UTF8 = new ProblemError(400, 'bad_request', 'Bad request', 'The request body is not valid UTF-8.');
 const NUL = new ProblemError(400, 'bad_request', 'Bad request', 'Strings in the request body may not contain the NUL character.');
 const LONE = new ProblemError(400, 'bad_request', 'Bad request', 'Strings in the request body may not contain an unpaired UTF-16 surrogate.');
 /** Deeper than any body a route takes (usage events' free-form `data` included), far shallower than what recursion survives. */
@@ -26,20 +28,25 @@ class UnstorableText extends Error {
 
 /**
  * The only request body parser: JSON (`application/json` and `application/*+json`) in UTF-8, up
- * to the body limit. It refuses, at the edge, text no layer behind it can hold: U+0000
+ * to the body limit. It refuses bytes that are not UTF-8 (RFC 8259: JSON exchanged between
+ * systems is UTF-8), and, at the edge, text no layer behind it can hold: U+0000
  * (PostgreSQL text cannot store it) and an unpaired UTF-16 surrogate (`"\ud800"` is valid JSON
  * but not Unicode text: validators that encode it throw, and UTF-8 cannot carry it), in keys too.
  * Every other media type is left without a parser, so Fastify answers it 415.
  */
 export function registerJsonBodyParser(instance: FastifyInstance, bodyLimit: number): void {
   instance.removeAllContentTypeParsers();
-  instance.addContentTypeParser(JSON_MEDIA_TYPE, { parseAs: 'string', bodyLimit }, (request: FastifyRequest, body: string | Buffer, done: (error: Error | null, body?: unknown) => void) => {
+  // Bytes, not text: Fastify's text decoding turned bytes that are not UTF-8 into U+FFFD, silently
+  // when chunked, and with a Content-Length it then refused the body for a length mismatch.
+  instance.addContentTypeParser(JSON_MEDIA_TYPE, { parseAs: 'buffer', bodyLimit }, (request: FastifyRequest, bytes: string | Buffer, done: (error: Error | null, body?: unknown) => void) => {
     const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1];
     if (charset !== undefined && !UTF8.test(charset)) return done(CHARSET);
+    if (typeof bytes !== 'string' && !isUtf8(bytes)) return done(NOT_UTF8);
+    const body = bytes.toString();
     // Before parsing: the reviver and validation both recurse, and a stack overflow is not an answer.
-    if (nestedBeyond(body as string, MAX_DEPTH)) return done(TOO_DEEP);
+    if (nestedBeyond(body, MAX_DEPTH)) return done(TOO_DEEP);
     try {
-      done(null, JSON.parse(body as string, refuseUnstorableText));
+      done(null, JSON.parse(body, refuseUnstorableText));
     } catch (error) {
       done(error instanceof UnstorableText ? error.problem : NOT_JSON);
     }
