@@ -96,6 +96,19 @@ describe('onboarding saga', () => {
     await settled(first.body.tenantId);
   });
 
+  it('names the external reference, not the slug, when that is what is taken (409)', async () => {
+    const externalRef = `crm-${uniqueSlug('ref')}`;
+    const slug = uniqueSlug('refa');
+    const first = await request(api.server).post('/v1/admin/onboardings').set('authorization', `Bearer ${operator}`).send({ slug, name: 'A', tier: 'free', externalRef });
+    expect(first.status).toBe(202);
+    const second = await request(api.server).post('/v1/admin/onboardings').set('authorization', `Bearer ${operator}`).send({ slug: uniqueSlug('refb'), name: 'B', tier: 'free', externalRef });
+    expect({ status: second.status, code: second.body.code }).toEqual({ status: 409, code: 'tenant_external_ref_taken' });
+    // Both taken: the slug is named.
+    const both = await request(api.server).post('/v1/admin/onboardings').set('authorization', `Bearer ${operator}`).send({ slug, name: 'C', tier: 'free', externalRef });
+    expect(both.body.code).toBe('tenant_slug_taken');
+    await settled(first.body.tenantId);
+  });
+
   it.each(['schema', 'silo'] as const)('onboards a %s tenant from the warm pool (a rename, not CREATE plus migrations)', async (isolation) => {
     const pool = worker.get(WarmPool);
     await eventually(async () => ((await pool.counts()).some((c) => c.model === isolation && c.status === 'ready') ? true : undefined), `a warm ${isolation}`, 600);

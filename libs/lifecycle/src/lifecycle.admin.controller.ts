@@ -4,7 +4,7 @@ import { ApiProblem } from '@bulkhead/openapi';
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { ArchiveNotFoundProblem, CertificateNotFoundProblem, LifecycleNotFoundProblem, LifecycleSlugTakenProblem, LifecycleStateProblem, OnboardingFailedProblem } from './lifecycle.errors';
+import { ArchiveNotFoundProblem, CertificateNotFoundProblem, LifecycleExternalRefTakenProblem, LifecycleNotFoundProblem, LifecycleSlugTakenProblem, LifecycleStateProblem, OnboardingFailedProblem } from './lifecycle.errors';
 import { LifecycleView, OffboardDto, SagaAccepted, SagaView } from './lifecycle.dto';
 import { LifecycleService } from './lifecycle.service';
 import { SagaStarter } from './saga/saga-starter';
@@ -27,6 +27,7 @@ export class LifecycleAdminController {
   })
   @ApiCreatedResponse({ type: TenantView })
   @ApiProblem(new LifecycleSlugTakenProblem())
+  @ApiProblem(new LifecycleExternalRefTakenProblem())
   @ApiProblem(422, 'region_not_served', 'Region not served')
   @ApiProblem(new OnboardingFailedProblem())
   async create(@Body() body: CreateTenantDto, @Req() request: { user: Principal }): Promise<TenantView> {
@@ -39,6 +40,7 @@ export class LifecycleAdminController {
   @ApiOperation({ summary: 'Create a tenant through the onboarding saga: the slug is reserved now, the rest runs right after the answer (a worker job takes over if this instance stops)' })
   @ApiAcceptedResponse({ type: SagaAccepted })
   @ApiProblem(new LifecycleSlugTakenProblem())
+  @ApiProblem(new LifecycleExternalRefTakenProblem())
   @ApiProblem(422, 'region_not_served', 'Region not served')
   async onboard(@Body() body: CreateTenantDto, @Req() request: { user: Principal }): Promise<SagaAccepted> {
     const { saga } = await this.lifecycle.onboard(body, 'operator', `operator:${request.user.subject}`);

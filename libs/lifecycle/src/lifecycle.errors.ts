@@ -6,6 +6,12 @@ export class LifecycleSlugTakenProblem extends ProblemError {
   }
 }
 
+export class LifecycleExternalRefTakenProblem extends ProblemError {
+  constructor() {
+    super(409, 'tenant_external_ref_taken', 'External reference taken', 'A tenant with that external reference already exists.');
+  }
+}
+
 export class LifecycleNotFoundProblem extends ProblemError {
   constructor() {
     super(404, 'tenant_not_found', 'Tenant not found', 'No tenant with that id exists.');

@@ -3,7 +3,7 @@ import { CreateTenantDto, TenantRecord, TenantRepository } from '@bulkhead/contr
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
-import { LifecycleNotFoundProblem, LifecycleSlugTakenProblem, LifecycleStateProblem, OnboardingFailedProblem, SignupKeyReusedProblem } from './lifecycle.errors';
+import { LifecycleExternalRefTakenProblem, LifecycleNotFoundProblem, LifecycleSlugTakenProblem, LifecycleStateProblem, OnboardingFailedProblem, SignupKeyReusedProblem } from './lifecycle.errors';
 import { LifecycleStore } from './lifecycle.store';
 import { OnboardingRequest } from './onboarding/onboarding-request';
 import { SagaDefinitions } from './saga/saga-definitions';
@@ -58,13 +58,13 @@ export class LifecycleService {
     });
     if (!created) {
       if (existingDigest !== digest) throw new SignupKeyReusedProblem();
-      if (saga.status === 'failed' && saga.reason?.startsWith('reserve: tenant_slug_taken')) throw new LifecycleSlugTakenProblem();
+      if (saga.status === 'failed') throwIfTaken(saga.reason);
       return { saga, created };
     }
     const outcome = await this.runner.run(saga.id, { stopAfter: 'reserve' });
     if (outcome === 'failed') {
       const failed = await this.ledger.get(saga.id);
-      if (failed?.reason?.startsWith('reserve: tenant_slug_taken')) throw new LifecycleSlugTakenProblem();
+      throwIfTaken(failed?.reason);
     }
     await this.starter.enqueue(saga.id, 0, actor);
     return { saga: (await this.ledger.get(saga.id)) ?? saga, created };
@@ -165,4 +165,10 @@ export class LifecycleService {
     const rows = await this.store.query<{ certificate: Record<string, unknown> }>('SELECT certificate FROM lifecycle_certificates WHERE tenant = $1', [tenantId]);
     return rows[0]?.certificate ?? null;
   }
+}
+
+/** The 409 of an onboarding whose reserve step found its slug or external reference taken. */
+function throwIfTaken(reason: string | null | undefined): void {
+  if (reason?.startsWith('reserve: tenant_slug_taken')) throw new LifecycleSlugTakenProblem();
+  if (reason?.startsWith('reserve: tenant_external_ref_taken')) throw new LifecycleExternalRefTakenProblem();
 }

@@ -43,7 +43,11 @@ export class OnboardingSteps {
         run: async (context) => {
           const request = context.saga.request as unknown as OnboardingRequest;
           let tenant = await this.admin.reserve(context.saga.tenantId, request);
-          if (!tenant) throw new PermanentStepError('tenant_slug_taken', 'A tenant with that slug (or external reference) already exists.');
+          if (!tenant) {
+            // Nothing reserved: the slug or the external reference belongs to another tenant. Say which.
+            if (!request.externalRef || (await this.tenants.findBySlug(request.slug))) throw new PermanentStepError('tenant_slug_taken', 'A tenant with that slug already exists.');
+            throw new PermanentStepError('tenant_external_ref_taken', 'A tenant with that external reference already exists.');
+          }
           // A retry after compensation: this saga's own tenant was retired; it comes back to provisioning.
           if (tenant.status === 'deleted') tenant = (await this.tenants.transition(tenant.id, 'deleted', 'provisioning')) ?? tenant;
           return { slug: tenant.slug, tenantId: tenant.id };

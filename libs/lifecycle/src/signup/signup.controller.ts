@@ -5,7 +5,7 @@ import { ApiProblem } from '@bulkhead/openapi';
 import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FastifyRequest } from 'fastify';
-import { LifecycleSlugTakenProblem, SignupKeyRequiredProblem, SignupKeyReusedProblem, SignupNotFoundProblem, SignupRateLimitedProblem } from '../lifecycle.errors';
+import { LifecycleExternalRefTakenProblem, LifecycleSlugTakenProblem, SignupKeyRequiredProblem, SignupKeyReusedProblem, SignupNotFoundProblem, SignupRateLimitedProblem } from '../lifecycle.errors';
 import { SagaAccepted, SignupDto, SignupStatusView } from '../lifecycle.dto';
 import { LifecycleService } from '../lifecycle.service';
 import { parseSignupKey } from './signup-key';
@@ -32,6 +32,7 @@ export class SignupController {
   @ApiProblem(new SignupKeyRequiredProblem())
   @ApiProblem(new SignupKeyReusedProblem())
   @ApiProblem(new LifecycleSlugTakenProblem())
+  @ApiProblem(new LifecycleExternalRefTakenProblem())
   @ApiProblem(new SignupRateLimitedProblem(60))
   async signup(@Body() body: SignupDto, @Headers('idempotency-key') key: string | undefined, @Req() request: FastifyRequest): Promise<SagaAccepted> {
     const parsed = parseSignupKey(key);
