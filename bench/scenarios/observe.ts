@@ -1,6 +1,6 @@
 /**
- * Operating per tenant: (1) what metrics and tracing (10% sampled) cost the scoped GET, two API
- * processes side by side on one database, one with both on and one with both off, interleaved
+ * Operating per tenant: (1) what metrics and tracing (10% sampled) cost the scoped GET, API
+ * processes of four configurations (several of each) side by side on one database, interleaved
  * rounds, with the bare floor as baseline; (2) a flag evaluation through OpenFeature, p50/p99; (3)
  * the noisy-neighbour rule on simulated per-second load (time compressed): how long until a tenant
  * at 3x the median is flagged, and whether one at 1.5x ever is.
@@ -25,7 +25,9 @@ import { runLoad } from '../load/run-load';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1') > 0 ? Number(process.env.BENCH_SCALE ?? '1') : 1;
 const DURATION_S = Math.max(2, Math.round(6 * SCALE));
-const ROUNDS = 7;
+const ROUNDS = 5;
+/** Processes of each configuration (see below). */
+const REPLICAS = 3;
 const CONNECTIONS = 16;
 const DB = 'bulkhead_bench_observe';
 const METRICS_TOKEN = 'bench-metrics-token-0123456789';
@@ -52,20 +54,32 @@ async function throughput(): Promise<string> {
   await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
   const started: ChildProcess[] = [];
   const startApi = (env: Record<string, string>) => startBenchApi({ ...ENV, ...env }, started);
-  const off = await startApi({ METRICS_ENABLED: 'false', TRACING_ENABLED: 'false' });
-  const metricsOnly = await startApi({ METRICS_ENABLED: 'true', METRICS_TOKEN, TRACING_ENABLED: 'false' });
+  const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
   /** Metrics on, tracing on at `ratio`, exporting to the sink. */
-  const traced = (ratio: string) =>
-    startApi({ METRICS_ENABLED: 'true', METRICS_TOKEN, TRACING_ENABLED: 'true', TRACING_SAMPLE_RATIO: ratio, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}` });
-  const on = await traced('0.1');
-  // Tracing on with nothing sampled: what every request pays for the SDK being there, apart from
-  // what a sampled request costs.
-  const unsampled = await traced('0');
+  const tracedEnv = (ratio: string) => ({ METRICS_ENABLED: 'true', METRICS_TOKEN, TRACING_ENABLED: 'true', TRACING_SAMPLE_RATIO: ratio, OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl });
+  const configs: Array<{ name: string; env: Record<string, string> }> = [
+    { name: 'scoped GET /v1/orders/:id, metrics and tracing off', env: { METRICS_ENABLED: 'false', TRACING_ENABLED: 'false' } },
+    { name: 'scoped GET /v1/orders/:id, metrics on, tracing off', env: { METRICS_ENABLED: 'true', METRICS_TOKEN, TRACING_ENABLED: 'false' } },
+    { name: 'scoped GET /v1/orders/:id, metrics on + tracing 10%', env: tracedEnv('0.1') },
+    // Tracing on with nothing sampled: what every request pays for the SDK being there, apart from
+    // what a sampled request costs.
+    { name: 'scoped GET /v1/orders/:id, metrics on + tracing 0% (nothing sampled)', env: tracedEnv('0') },
+  ];
+  // Several processes of each configuration: two processes of the same build and settings differ
+  // by up to ~8% in CPU per request for as long as they live (their JIT's choices, measured here
+  // side by side), as much as the cost measured; one process each made the result a draw.
+  const instances: Array<Array<{ url: string; pid: number | undefined }>> = [];
+  for (let replica = 0; replica < REPLICAS; replica++) {
+    for (const [i, config] of configs.entries()) {
+      const api = await startApi(config.env);
+      (instances[i] ??= []).push({ url: api.url, pid: api.child.pid });
+    }
+  }
   const bare = await startBareServer(config.DATABASE_URL, config.DATABASE_POOL_MAX);
   try {
     const issuer = new DevIssuer(config);
     const operator = issuer.mint({ subject: 'bench', scopes: [config.AUTH_OPERATOR_SCOPE], expiresInSeconds: 3600 });
-    const created = await fetch(`${off.url}/v1/admin/tenants`, {
+    const created = await fetch(`${instances[0][0].url}/v1/admin/tenants`, {
       method: 'POST',
       headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/json' },
       body: JSON.stringify({ slug: `obs-${Date.now().toString(36)}`, name: 'Observe bench', tier: 'pro', isolation: 'pool' }),
@@ -86,26 +100,31 @@ async function throughput(): Promise<string> {
     const auth = { Authorization: `Bearer ${issuer.mint({ subject: 'bench', tenantId, expiresInSeconds: 3600 })}` };
     const paths = orderIds.map((id) => `/v1/orders/${id}`);
     const scenarios = [
-      { name: 'bare floor: GET order (node:http + pg)', url: bare.url, headers: { 'x-tenant': tenantId }, pid: undefined },
-      { name: 'scoped GET /v1/orders/:id, metrics and tracing off', url: off.url, headers: auth, pid: off.child.pid },
-      { name: 'scoped GET /v1/orders/:id, metrics on, tracing off', url: metricsOnly.url, headers: auth, pid: metricsOnly.child.pid },
-      { name: 'scoped GET /v1/orders/:id, metrics on + tracing 10%', url: on.url, headers: auth, pid: on.child.pid },
-      { name: 'scoped GET /v1/orders/:id, metrics on + tracing 0% (nothing sampled)', url: unsampled.url, headers: auth, pid: unsampled.child.pid },
+      { name: 'bare floor: GET order (node:http + pg)', headers: { 'x-tenant': tenantId } as Record<string, string>, instances: [{ url: bare.url, pid: undefined as number | undefined }] },
+      ...configs.map((c, i) => ({ name: c.name, headers: auth as Record<string, string>, instances: instances[i] })),
     ];
-    for (const scenario of scenarios) await runLoad({ url: scenario.url, connections: 4, amount: 1000, headers: scenario.headers, paths });
+    for (const scenario of scenarios) for (const instance of scenario.instances) await runLoad({ url: instance.url, connections: 4, amount: 1000, headers: scenario.headers, paths });
     const best = new Map<string, { rps: number; p50: number; p99: number; errors: number }>();
+    /** Per scenario, per round: the mean over its processes of throughput and of CPU per request. */
     const all = new Map<string, number[]>();
     const cpu = new Map<string, number[]>();
     for (let round = 0; round < ROUNDS; round++) {
       for (const scenario of round % 2 === 0 ? scenarios : [...scenarios].reverse()) {
-        const cpuBefore = scenario.pid === undefined ? 0 : processCpuMs(scenario.pid);
-        const result = await runLoad({ url: scenario.url, connections: CONNECTIONS, durationS: DURATION_S, headers: scenario.headers, paths });
-        if (scenario.pid !== undefined) cpu.set(scenario.name, [...(cpu.get(scenario.name) ?? []), (processCpuMs(scenario.pid) - cpuBefore) / Math.max(1, result.total)]);
-        all.set(scenario.name, [...(all.get(scenario.name) ?? []), result.rps]);
-        if (!best.has(scenario.name) || result.rps > (best.get(scenario.name)?.rps ?? 0)) best.set(scenario.name, result);
+        const rps: number[] = [];
+        const perRequest: number[] = [];
+        for (const instance of round % 2 === 0 ? scenario.instances : [...scenario.instances].reverse()) {
+          const cpuBefore = instance.pid === undefined ? 0 : processCpuMs(instance.pid);
+          const result = await runLoad({ url: instance.url, connections: CONNECTIONS, durationS: DURATION_S, headers: scenario.headers, paths });
+          if (instance.pid !== undefined) perRequest.push((processCpuMs(instance.pid) - cpuBefore) / Math.max(1, result.total));
+          rps.push(result.rps);
+          if (!best.has(scenario.name) || result.rps > (best.get(scenario.name)?.rps ?? 0)) best.set(scenario.name, result);
+        }
+        const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+        all.set(scenario.name, [...(all.get(scenario.name) ?? []), mean(rps)]);
+        if (perRequest.length) cpu.set(scenario.name, [...(cpu.get(scenario.name) ?? []), mean(perRequest)]);
       }
     }
-    const scrape = await fetch(`${on.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    const scrape = await fetch(`${instances[2][0].url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     const counted = /bulkhead_http_request_duration_seconds_count\{method="GET",route="\/v1\/orders\/:id",status="200",tier="pro"\} (\d+)/.exec(await scrape.text());
     const floor = best.get(scenarios[0].name)!.rps;
     // Each round's runs came one after another: their ratio sees the same machine load, unlike two
@@ -122,10 +141,10 @@ async function throughput(): Promise<string> {
     const cpuOff = cpuPerRequest(scenarios[1].name)!;
     const cpuCost = (name: string) => ((cpuPerRequest(name)! / cpuOff - 1) * 100).toFixed(1);
     return [
-      `One pro tenant, by-id reads over 200 orders; four API processes on the same database, each started as \`npm run start:api\` starts it (one with \`METRICS_ENABLED=false TRACING_ENABLED=false\`, one with metrics only, one with metrics on and tracing sampled at 10%, exporting to a local sink, one with tracing on and nothing sampled), ` +
-        `autocannon in a separate process, ${CONNECTIONS} connections, ${DURATION_S} s per run, ${ROUNDS} interleaved rounds (order alternating); the costs are the median over rounds of each round's ratio to the process with both off.`,
+      `One pro tenant, by-id reads over 200 orders; four configurations of the API, ${REPLICAS} processes of each, all on the same database, each started as \`npm run start:api\` starts it (\`METRICS_ENABLED=false TRACING_ENABLED=false\`; metrics only; metrics on and tracing sampled at 10%, exporting to a local sink; tracing on and nothing sampled), ` +
+        `autocannon in a separate process, ${CONNECTIONS} connections, ${DURATION_S} s per run of one process, ${ROUNDS} interleaved rounds (order alternating); a configuration's figure in a round is the mean over its processes, and the costs are the median over rounds of each round's ratio to the configuration with both off.`,
       '',
-      '| route | req/s (best) | all rounds | p50 ms | p99 ms | vs bare floor | errors | API CPU ms per request (median) |',
+      '| route | req/s (best process run) | all rounds (mean of the processes) | p50 ms | p99 ms | vs bare floor | errors | API CPU ms per request (median of the rounds\' means) |',
       '|---|---|---|---|---|---|---|---|',
       ...scenarios.map((scenario) => {
         const m = best.get(scenario.name)!;
@@ -133,8 +152,8 @@ async function throughput(): Promise<string> {
         return `| ${scenario.name} | ${Math.round(m.rps)} | ${(all.get(scenario.name) ?? []).map((rps) => Math.round(rps)).join(', ')} | ${m.p50.toFixed(1)} | ${m.p99.toFixed(1)} | ${(m.rps / floor).toFixed(2)}x | ${m.errors} | ${perRequest === undefined ? '' : perRequest.toFixed(3)} |`;
       }),
       '',
-      `Metrics + tracing at 10% cost **${(cost * 100).toFixed(1)}%** of the scoped GET's throughput (target <= 5%), metrics alone **${(costOf(scenarios[2]) * 100).toFixed(1)}%**; the metrics process counted ${counted?.[1] ?? '?'} of those reads in its histogram. ` +
-        `In the API process's CPU per request (from /proc): metrics + tracing **+${cpuCost(scenarios[3].name)}%**, metrics alone **+${cpuCost(scenarios[2].name)}%**, ` +
+      `Metrics + tracing at 10% cost **${(cost * 100).toFixed(1)}%** of the scoped GET's throughput (target <= 5%), metrics alone **${(costOf(scenarios[2]) * 100).toFixed(1)}%**; one metrics + tracing process counted ${counted?.[1] ?? '?'} of its reads in its histogram. ` +
+        `In the API processes' CPU per request (from /proc): metrics + tracing **+${cpuCost(scenarios[3].name)}%**, metrics alone **+${cpuCost(scenarios[2].name)}%**, ` +
         `metrics + tracing with nothing sampled **+${cpuCost(scenarios[4].name)}%** (throughput **${(costOf(scenarios[4]) * 100).toFixed(1)}%**): what the SDK costs every request, the rest being what sampled ones cost.`,
     ].join('\n');
   } finally {
