@@ -51,6 +51,9 @@ describe('onboarding saga', () => {
     const missing = await request(api.server).post('/v1/signup').send({ slug, name: 'Signup Co' });
     expect(missing.status).toBe(400);
     expect(missing.body.code).toBe('idempotency_key_required');
+    // An anonymous caller may not bind an identity provider's organisation id to a tenant.
+    const claimed = await request(api.server).post('/v1/signup').set('idempotency-key', `"${randomUUID()}"`).send({ slug, name: 'Signup Co', externalRef: 'org_someone_else' });
+    expect({ status: claimed.status, code: claimed.body.code }).toEqual({ status: 400, code: 'validation_failed' });
 
     const key = `"${randomUUID()}"`;
     const first = await request(api.server).post('/v1/signup').set('idempotency-key', key).send({ slug, name: 'Signup Co' });

@@ -14,11 +14,9 @@ export class SignupDto {
   @Length(1, 200)
   name!: string;
 
-  @ApiPropertyOptional({ example: 'org_9xQe2v', description: "Your identity provider's organisation id, when tokens carry that instead of the tenant id." })
-  @IsOptional()
-  @IsString()
-  @Length(1, 200)
-  externalRef?: string;
+  // No external reference here: with AUTH_TENANT_CLAIM_REFERS_TO=external_ref it decides which
+  // tenant an identity provider organisation's tokens reach, and an anonymous caller could bind
+  // (or squat) any organisation's id. Operators link it (POST /v1/admin/onboardings).
 }
 
 export class StepView {
