@@ -89,7 +89,8 @@ describe.each(['pool', 'schema', 'silo'] as const)('token attacks against %s ten
     });
 
     it("the host's absolute form (a trailing dot) and its case are not a way around the check", async () => {
-      for (const named of [`${host(tenantB.slug)}.`, `${host(tenantB.slug)}.:443`, host(tenantB.slug).toUpperCase()]) {
+      // The last one: B's host with a full-width dot (U+FF0E as UTF-8 bytes, which Node reads as latin1).
+      for (const named of [`${host(tenantB.slug)}.`, `${host(tenantB.slug)}..`, `${host(tenantB.slug)}.:443`, host(tenantB.slug).toUpperCase(), `${tenantB.slug}\u00ef\u00bc\u008e${api.config.TENANT_BASE_DOMAIN}`]) {
         const response = await call(api.server, 'get', '/v1/customers', tokenFor(api, tenantA), undefined, { Host: named });
         expectProblem(response, 403, 'tenant_mismatch');
       }

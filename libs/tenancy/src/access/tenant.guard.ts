@@ -20,6 +20,9 @@ const READ_METHODS = new Set(['GET', 'HEAD']);
 
 export const TENANT_HEADER = 'x-tenant-id';
 
+/** Letters, digits, dots and hyphens, or an IPv6 literal. */
+const PLAIN_HOST = /^([a-z0-9.-]+|\[[0-9a-f:.]+\])$/;
+
 /**
  * Global and second, after authentication (which also holds operator routes to operator tokens).
  * Every route that is neither public nor an operator route needs a token whose tenant exists and
@@ -104,7 +107,10 @@ export class TenantGuard implements CanActivate {
     const base = this.config.TENANT_BASE_DOMAIN;
     if (!base || !hostname) return undefined;
     // `b.example.` is `b.example` written as an absolute name (DNS and HTTP accept both).
-    const host = hostname.toLowerCase().replace(/\.$/, '');
+    const host = hostname.toLowerCase().replace(/\.+$/, '');
+    // Anything but a plain name or address (other dots, bytes outside ASCII) could spell a tenant's
+    // host in a way the suffix check misses: refused rather than taken as naming no tenant.
+    if (!PLAIN_HOST.test(host)) throw new TenantMismatchProblem();
     if (!host.endsWith('.' + base)) return undefined;
     return host.slice(0, -(base.length + 1));
   }
