@@ -150,6 +150,11 @@ describe.each<IsolationModel>(['pool', 'schema', 'silo'])('metering (%s)', (mode
       expectProblem(await ingest([marker, event('api.calls', undefined, { time })]), 400);
     }
     expect((await ingest([marker])).body.accepted).toBe(1);
+    // The report reads its range the same way: no silent 2 March for 30 February.
+    const report = await call(api.server, 'get', '/v1/usage?meter=api.calls&from=2026-02-30T00:00:00Z&to=2026-03-05T00:00:00Z&granularity=day', token);
+    expectProblem(report, 400);
+    const leapRange = await call(api.server, 'get', `/v1/usage?meter=compute.seconds&from=${leap}&to=${new Date(dayStart.getTime() + HOUR).toISOString()}&granularity=hour`, otherToken);
+    expect(leapRange.body.total).toBe('7.75');
   });
 
   it('refuses a tenant in the body, malformed events and oversized batches as a whole (400), writing nothing', async () => {

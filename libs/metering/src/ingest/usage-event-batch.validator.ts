@@ -1,6 +1,6 @@
 import { ValidationProblem, type FieldProblem } from '@bulkhead/problem';
 import { isRFC3339 } from 'class-validator';
-import { eventInstant } from './event-time';
+import { rfc3339Instant } from '../usage/rfc3339-instant';
 
 export const MAX_BATCH_EVENTS = 1000;
 export const EVENT_ID = /^[\x21-\x7e]{1,100}$/;
@@ -44,7 +44,7 @@ export function validateUsageEventBatch(body: unknown): { events: ValidatedEvent
       if (typeof event.id !== 'string' || !EVENT_ID.test(event.id)) refuse(`${at}.id`, 'id must be 1-100 printable ASCII characters without spaces');
       if (typeof event.source !== 'string' || event.source.length > 255 || !EVENT_SOURCE.test(event.source)) refuse(`${at}.source`, 'source must be a non-empty string of at most 255 characters');
       if (typeof event.type !== 'string' || !EVENT_TYPE.test(event.type)) refuse(`${at}.type`, 'type must name a meter: lower-case letters, digits, ".", "_", "-"');
-      if (!absent(event.time) && !(typeof event.time === 'string' && isRFC3339(event.time) && eventInstant(event.time) !== undefined)) refuse(`${at}.time`, 'time must be an RFC 3339 date-time');
+      if (!absent(event.time) && !(typeof event.time === 'string' && isRFC3339(event.time) && rfc3339Instant(event.time) !== undefined)) refuse(`${at}.time`, 'time must be an RFC 3339 date-time');
       if (!absent(event.subject) && !(typeof event.subject === 'string' && event.subject.length <= 255)) refuse(`${at}.subject`, 'subject must be a string of at most 255 characters');
       if (!absent(event.datacontenttype) && event.datacontenttype !== 'application/json') refuse(`${at}.datacontenttype`, 'datacontenttype must be application/json');
       if (!absent(event.data) && !isObject(event.data)) refuse(`${at}.data`, 'data must be an object');

@@ -4,7 +4,7 @@ import { MeterCatalog } from '../meters/meter.catalog';
 import { MeterDefinition } from '../meters/meter.definition';
 import { usageEventRowId } from '../usage/usage-event.id';
 import { UsageEventRow, UsageWriter } from '../usage/usage.writer';
-import { eventInstant } from './event-time';
+import { rfc3339Instant } from '../usage/rfc3339-instant';
 import { RefusalReason, UsageEventDto, UsageEventFate, UsageIngestResult } from './usage-event.dto';
 
 /** Stripe's window for meter events, kept here so everything accepted can be billed. */
@@ -65,7 +65,7 @@ export class UsageIngestService {
     if (!meter) return { reason: 'unknown_meter', detail: `No meter named ${event.type} is declared.` };
     if (meter.origin !== 'ingested') return { reason: 'meter_not_ingestable', detail: `${event.type} is recorded by the platform itself and cannot be reported.` };
     if (event.time !== undefined && event.time !== null) {
-      const at = eventInstant(event.time);
+      const at = rfc3339Instant(event.time);
       // Validation lets only times that name an instant through; should one slip by, it is refused here, never stored as a bad date.
       if (at === undefined) return { reason: 'value_invalid', detail: 'time must be an RFC 3339 date-time.' };
       if (at < now - MAX_EVENT_AGE_MS) return { reason: 'too_old', detail: 'time is more than 35 days ago.' };
@@ -97,7 +97,7 @@ export class UsageIngestService {
       origin: 'ingested',
       source: event.source,
       subject: event.subject ?? null,
-      occurredAt: new Date(event.time === undefined || event.time === null ? now : (eventInstant(event.time) ?? Number.NaN)),
+      occurredAt: new Date(event.time === undefined || event.time === null ? now : (rfc3339Instant(event.time) ?? Number.NaN)),
       value: unique || meter.aggregation === 'count' ? '1' : (decimalOf(property) as string),
       uniqueKey: unique ? String(property) : null,
       data: event.data ?? null,

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { MeterCatalog } from '../meters/meter.catalog';
 import { MeterDefinition } from '../meters/meter.definition';
 import { MeterNotFoundProblem, UsageRangeInvalidProblem } from '../metering.errors';
+import { rfc3339Instant } from '../usage/rfc3339-instant';
 import { Granularity } from '../usage/usage-period';
 import { UsageReportView } from './usage-query.dto';
 
@@ -33,8 +34,12 @@ export class UsageReportService {
 
   /** Validates the range before any tenant data is touched. */
   rangeOf(fromText: string, toText: string, granularity: Granularity): { from: Date; to: Date } {
-    const from = new Date(fromText);
-    const to = new Date(toText);
+    // Not `new Date(text)`: it reads 2026-02-30 as 2 March and a leap second as no date at all.
+    const fromAt = rfc3339Instant(fromText);
+    const toAt = rfc3339Instant(toText);
+    if (fromAt === undefined || toAt === undefined) throw new UsageRangeInvalidProblem('from and to must be RFC 3339 date-times that name an instant.');
+    const from = new Date(fromAt);
+    const to = new Date(toAt);
     if (!(from.getTime() < to.getTime())) throw new UsageRangeInvalidProblem('from must be before to.');
     if ((to.getTime() - from.getTime()) / PERIOD_MS[granularity] > MAX_PERIODS) throw new UsageRangeInvalidProblem(`The range may hold at most ${MAX_PERIODS} periods of the granularity.`);
     return { from, to };

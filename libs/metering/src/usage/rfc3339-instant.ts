@@ -1,12 +1,13 @@
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 /**
- * The instant an event's RFC 3339 `time` names, in milliseconds, or undefined when it names none.
+ * The instant an RFC 3339 date-time names (a usage event's `time`, a report's `from` and `to`), in
+ * milliseconds, or undefined when it names none.
  * RFC 3339 allows what `Date.parse` gets wrong: a leap second (`23:59:60`, NaN to `Date.parse`),
  * taken here as the next second's start, as PostgreSQL takes it; and it is only a pattern, so a
  * day the month does not have (`02-30`, which `Date.parse` rolls into March) names no instant.
  */
-export function eventInstant(time: string): number | undefined {
+export function rfc3339Instant(time: string): number | undefined {
   const match = RFC3339.exec(time);
   if (!match) return undefined;
   const [, year, month, day, hour, minute, second, fraction = '', offset] = match;
@@ -15,7 +16,8 @@ export function eventInstant(time: string): number | undefined {
   if (m < 1 || m > 12 || Number(day) < 1 || Number(day) > daysIn(y, m)) return undefined;
   if (Number(hour) > 23 || Number(minute) > 59 || Number(second) > 60) return undefined;
   const leap = second === '60';
-  const at = Date.parse(`${year}-${month}-${day}T${hour}:${minute}:${leap ? '59' : second}${fraction}${offset.toUpperCase()}`);
+  // Milliseconds only: V8 misreads some fractions longer than nine digits.
+  const at = Date.parse(`${year}-${month}-${day}T${hour}:${minute}:${leap ? '59' : second}${fraction.slice(0, 4)}${offset.toUpperCase()}`);
   if (Number.isNaN(at)) return undefined;
   return leap ? at + 1000 : at;
 }

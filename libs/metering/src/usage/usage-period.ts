@@ -20,8 +20,8 @@ export function nextPeriod(start: Date, granularity: Granularity): Date {
 
 /**
  * Years 2000-2999 only: `Date.UTC` reads years 0-99 as 1900-1999 (0000-01 acknowledged 1900-01),
- * and 9999-12 ends in year 10000, past what PostgreSQL's timestamps take (every tenant's export
- * then came back `unavailable`, as in an outage).
+ * and 9999-12 ends in year 10000, which `toISOString` writes as `+010000-01-01...`, a text
+ * PostgreSQL cannot read (every tenant's export then came back `unavailable`, as in an outage).
  */
 const BILLING_PERIOD = /^(2\d{3})-(0[1-9]|1[0-2])$/;
 
