@@ -121,7 +121,7 @@ function configureHttp(app: NestFastifyApplication, config: BulkheadConfig, opti
     // A compressed body would reach the JSON parser as bytes it cannot read: 415, as for any
     // encoding the server does not decode (RFC 9110 15.5.16).
     const encoding = request.headers['content-encoding'];
-    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity' && hasBody(request)) {
+    if (encoding !== undefined && !['', 'identity'].includes(encoding.trim().toLowerCase()) && hasBody(request)) {
       sendProblem(reply, toProblem(ENCODED));
       return;
     }
