@@ -53,7 +53,9 @@ export class FlagCatalogue implements OnModuleInit, OnApplicationShutdown {
 
   /** By id, for the operator API (not on any hot path). */
   byId(id: string): FlagRule | undefined {
-    for (const rule of this.rules.values()) if (rule.id === id) return rule;
+    // Ids come back from PostgreSQL in lower case; a route may be given one in upper case.
+    const wanted = id.toLowerCase();
+    for (const rule of this.rules.values()) if (rule.id === wanted) return rule;
     return undefined;
   }
 
