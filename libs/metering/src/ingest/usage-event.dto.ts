@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { FAST_VALIDATION } from '@bulkhead/problem';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsObject, IsOptional, IsRFC3339, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { IsRfc3339Instant } from '../usage/is-rfc3339-instant.decorator';
 import { EVENT_ID, EVENT_SOURCE, EVENT_TYPE as TYPE, MAX_BATCH_EVENTS, validateUsageEventBatch } from './usage-event-batch.validator';
 
 /**
@@ -29,7 +30,7 @@ export class UsageEventDto {
 
   @ApiPropertyOptional({ type: String, format: 'date-time', description: 'When the usage happened (RFC 3339); defaults to receipt. At most 35 days ago and 5 minutes ahead.', example: '2026-11-25T10:00:00Z' })
   @IsOptional()
-  @IsRFC3339()
+  @IsRfc3339Instant()
   time?: string | null;
 
   @ApiPropertyOptional({ type: String, maxLength: 255 })

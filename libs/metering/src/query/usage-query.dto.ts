@@ -1,6 +1,7 @@
 import { PageQuery } from '@bulkhead/domain-kit';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsRFC3339, Matches } from 'class-validator';
+import { IsIn, IsOptional, Matches } from 'class-validator';
+import { IsRfc3339Instant } from '../usage/is-rfc3339-instant.decorator';
 import { GRANULARITIES, Granularity } from '../usage/usage-period';
 import { METER_AGGREGATIONS, MeterAggregation } from '../meters/meter.definition';
 
@@ -10,11 +11,11 @@ export class UsageQuery {
   meter!: string;
 
   @ApiProperty({ description: 'Start (inclusive, RFC 3339): periods starting at or after it.', example: '2026-11-01T00:00:00Z' })
-  @IsRFC3339()
+  @IsRfc3339Instant()
   from!: string;
 
   @ApiProperty({ description: 'End (exclusive, RFC 3339).', example: '2026-12-01T00:00:00Z' })
-  @IsRFC3339()
+  @IsRfc3339Instant()
   to!: string;
 
   @ApiPropertyOptional({ enum: GRANULARITIES, default: 'day' })
@@ -29,11 +30,11 @@ export class AdminUsageQuery extends PageQuery {
   meter!: string;
 
   @ApiProperty({ example: '2026-11-01T00:00:00Z' })
-  @IsRFC3339()
+  @IsRfc3339Instant()
   from!: string;
 
   @ApiProperty({ example: '2026-12-01T00:00:00Z' })
-  @IsRFC3339()
+  @IsRfc3339Instant()
   to!: string;
 
   @ApiPropertyOptional({ enum: GRANULARITIES, default: 'day' })
