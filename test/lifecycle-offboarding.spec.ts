@@ -1,7 +1,7 @@
 import { loadConfig } from '@bulkhead/config';
-import { TenantRecord } from '@bulkhead/control-plane';
+import { TenantRecord, TenantRepository } from '@bulkhead/control-plane';
 import { withPg } from '@bulkhead/database';
-import { LifecycleView } from '@bulkhead/lifecycle';
+import { LifecycleView, SagaLedger, SagaRunner } from '@bulkhead/lifecycle';
 import { INestApplicationContext } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import Redis from 'ioredis';
@@ -55,6 +55,31 @@ describe('offboarding: fence, export, grace with restore, erasure, verification,
     }
     expect((await request(api.server).post('/v1/customers').set('authorization', `Bearer ${token}`).send({ name: label, email: `${label}@example.com` })).status).toBe(201);
   };
+
+  it('once erasure has begun nothing is undone: abort and restore are refused, and a saga aborted across its start ends failed with the tenant still fenced', async () => {
+    const tenant = await createTenant(api, { isolation: 'pool', tier: 'pro' });
+    await seed(tenant, 'no-return');
+    expect((await request(api.server).post(`/v1/admin/tenants/${tenant.id}/offboard`).set('authorization', `Bearer ${operator}`).send({})).status).toBe(202);
+    const waiting = await eventually(async () => {
+      const saga = await lastSaga(tenant.id);
+      return saga.steps.find((s) => s.step === 'grace')?.details.due ? saga : undefined;
+    }, 'offboarding to wait out its grace period');
+    // What a worker leaves after a first failed attempt at erasing: the grace over, erase failed once.
+    await withPg(config.DATABASE_OWNER_URL, 'test', async (client) => {
+      await client.query(`UPDATE lifecycle_steps SET status = 'succeeded', finished_at = now() WHERE saga_id = $1 AND step = 'grace'`, [waiting.id]);
+      await client.query(`UPDATE lifecycle_steps SET status = 'failed', attempts = 1, failures = 1, started_at = now(), finished_at = now(), last_error = 'injected' WHERE saga_id = $1 AND step = 'erase'`, [waiting.id]);
+    });
+    for (const path of ['lifecycle/abort', 'restore']) {
+      const refused = await request(api.server).post(`/v1/admin/tenants/${tenant.id}/${path}`).set('authorization', `Bearer ${operator}`).send({});
+      expect({ path, status: refused.status, detail: refused.body.detail }).toEqual({ path, status: 409, detail: expect.stringMatching(/erasure has begun/) });
+    }
+    // An abort that crossed the erase step's start (requested just before it began): the runner undoes nothing.
+    expect(await api.app.get(SagaLedger).requestAbort(waiting.id, 'test')).toBe(true);
+    expect(await api.app.get(SagaRunner).run(waiting.id)).toBe('failed');
+    expect((await lastSaga(tenant.id)).steps.filter((s) => s.status === 'compensated')).toEqual([]);
+    expect((await api.app.get(TenantRepository).findById(tenant.id))?.status).toBe('suspended');
+    expect((await request(api.server).get('/v1/projects').set('authorization', `Bearer ${tokenFor(api, tenant)}`)).status).toBe(403);
+  });
 
   it.each(['pool', 'schema', 'silo'] as const)('%s tenant: restore within grace brings it back whole, erasure leaves nothing and others untouched', async (isolation) => {
     const tenant = await createTenant(api, { isolation, tier: 'pro' });

@@ -121,6 +121,12 @@ export class LifecycleService {
   /** Stops a running saga: its compensations run and it ends `aborted`. */
   async abort(tenantId: string, actor: string): Promise<SagaRecord> {
     const latest = await this.latest(tenantId);
+    // Both routes (abort and restore) refuse once erasure has begun; the runner refuses to undo
+    // anything past it too, should an abort cross the erase step's start.
+    if (latest.kind === 'offboarding') {
+      const erase = (await this.ledger.steps(latest.id)).find((step) => step.step === 'erase');
+      if (erase && erase.status !== 'pending') throw new LifecycleStateProblem('The grace period is over: erasure has begun.');
+    }
     if (!(await this.ledger.requestAbort(latest.id, `aborted by ${actor}`))) {
       throw new LifecycleStateProblem(`The tenant's ${latest.kind} is ${latest.status}; only a running one can be aborted.`);
     }
@@ -148,8 +154,6 @@ export class LifecycleService {
   async restore(tenantId: string, actor: string): Promise<SagaRecord> {
     const latest = await this.latest(tenantId);
     if (latest.kind !== 'offboarding' || latest.status !== 'running') throw new LifecycleStateProblem('The tenant is not being offboarded.');
-    const erase = (await this.ledger.steps(latest.id)).find((step) => step.step === 'erase');
-    if (erase && erase.status !== 'pending') throw new LifecycleStateProblem('The grace period is over: erasure has begun.');
     return this.abort(tenantId, actor);
   }
 

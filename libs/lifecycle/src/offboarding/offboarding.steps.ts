@@ -92,6 +92,7 @@ export class OffboardingSteps {
       },
       {
         name: 'erase',
+        irreversible: true,
         run: (context) => this.erase(context),
       },
       {

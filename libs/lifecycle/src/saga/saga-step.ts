@@ -19,6 +19,12 @@ export interface StepContext {
  */
 export interface SagaStep {
   readonly name: string;
+  /**
+   * A point of no return (erasing a tenant): once it has begun, the saga is never compensated.
+   * Undoing the steps before it would bring back a tenant whose data is partly gone; a failure or
+   * an abort from there on leaves the saga failed, for an operator to retry.
+   */
+  readonly irreversible?: boolean;
   run(context: StepContext): Promise<Record<string, unknown> | void>;
   compensate?(context: StepContext, step: StepRecord): Promise<void>;
 }

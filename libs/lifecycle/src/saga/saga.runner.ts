@@ -115,6 +115,14 @@ export class SagaRunner {
     const saga = await this.ledger.get(sagaId);
     if (!saga) return 'finished';
     const records = await this.ledger.steps(sagaId);
+    // Decided here, from the ledger, whatever asked for it (a failure, an operator's abort that
+    // crossed the step's start): past a point of no return nothing is undone.
+    const begun = steps.find((step) => step.irreversible && records.some((r) => r.step === step.name && r.status !== 'pending'));
+    if (begun) {
+      this.logger.warn({ sagaId, tenantId: saga.tenantId, step: begun.name }, 'lifecycle saga past its point of no return: nothing undone, left failed for a retry');
+      await this.ledger.finish(sagaId, 'failed');
+      return 'failed';
+    }
     for (const step of [...steps].reverse()) {
       const record = records.find((r) => r.step === step.name);
       if (!record || record.status === 'pending' || record.status === 'compensated') continue;
