@@ -68,6 +68,21 @@ describe('tenant moves: a live tenant between pool, schema and silo, nothing los
     expect(await writer.read()).toEqual(writer.model);
   });
 
+  it('undoes itself when the tenant is suspended meanwhile (offboarding fences it first): no copy left, no switch', async () => {
+    const tenant = await createTenant(api, { isolation: 'pool', tier: 'pro' });
+    const writer = new TenantWriter(api.server, tokenFor(api, tenant), tenant.slug);
+    await writer.seed(30);
+    const requested = await mover.request(tenant.id, 'schema');
+    await api.admin.suspend(tenant.id);
+    const ended = await mover.run(requested.id);
+    expect(ended.phase).toBe('aborted');
+    expect(await api.admin.get(tenant.id)).toMatchObject({ isolation: 'pool', status: 'suspended', placementVersion: tenant.placementVersion });
+    expect(await storageOf(api, tenant.id)).toEqual({ poolRows: writer.model.size, schemas: 0, databases: 0 });
+    // A suspended tenant cannot be sent anywhere either.
+    await expect(mover.request(tenant.id, 'silo')).rejects.toMatchObject({ status: 422 });
+    await api.admin.reactivate(tenant.id);
+  });
+
   it('answers POST /move with 202 and the progress on GET, refuses a second target while one is unfinished', async () => {
     const tenant = await createTenant(api, { isolation: 'pool' });
     const writer = new TenantWriter(api.server, tokenFor(api, tenant), tenant.slug);

@@ -206,6 +206,13 @@ export class TenantMover {
   private async checkAbort(move: MoveRecord): Promise<void> {
     const now = await this.store.get(move.id);
     if (now?.abortRequested) throw new AbortRequested();
+    // A tenant fenced meanwhile (offboarding suspends it first, then erases its placement) must not
+    // keep a copy elsewhere nor switch: the move undoes itself as an operator's abort would.
+    const tenant = await this.admin.get(move.tenantId);
+    if (tenant.status !== 'active') {
+      await this.store.update(move.id, { abortRequested: true, error: `the tenant became ${tenant.status} during the move: undone, the source untouched` });
+      throw new AbortRequested();
+    }
   }
 
   /** The target's storage (provisioned, migrated), then capture on the source. */
