@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { TenantRecord } from '@bulkhead/control-plane';
 import { buildOpenApiDocument } from '@bulkhead/openapi';
 import type { RequestCountsView } from '@bulkhead/rate-limit';
@@ -29,6 +30,11 @@ describe('per-tenant rate limits', () => {
     expect(response.status).toBe(200);
     return response.body as RequestCountsView;
   }
+
+  it('answers 404 for the request counts of a tenant there is not', async () => {
+    const response = await call(api.server, 'get', `/v1/admin/tenants/${randomUUID()}/request-counts?minutes=3`, operatorToken(api));
+    expectProblem(response, 404, 'tenant_not_found');
+  });
 
   it("refuses a tenant's max_rpm + 1st request while another tenant's requests succeed", async () => {
     const noisy = await createTenant(api, { tier: 'free' });

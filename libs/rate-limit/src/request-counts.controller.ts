@@ -1,4 +1,7 @@
+import { TenantNotFoundProblem, TenantRegistry } from '@bulkhead/control-plane';
 import { OperatorOnly } from '@bulkhead/identity';
+import { ApiProblem } from '@bulkhead/openapi';
+import { isInfrastructureFailure } from '@bulkhead/problem';
 import { Controller, Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequestCountsQuery, RequestCountsView } from './request-counts.dto';
@@ -10,12 +13,24 @@ import { RequestCountsReader } from './request-counts.reader';
 @OperatorOnly()
 @Controller('v1/admin/tenants')
 export class RequestCountsController {
-  constructor(private readonly reader: RequestCountsReader) {}
+  constructor(
+    private readonly reader: RequestCountsReader,
+    private readonly registry: TenantRegistry,
+  ) {}
 
   @Get(':id/request-counts')
   @ApiOperation({ summary: "A tenant's API requests per minute and route class (admitted and refused), from the rate limiter's counts" })
   @ApiOkResponse({ type: RequestCountsView })
-  counts(@Param('id', new ParseUUIDPipe()) id: string, @Query() query: RequestCountsQuery): Promise<RequestCountsView> {
-    return this.reader.read(id.toLowerCase(), query.minutes ?? 60, query.end ? new Date(query.end) : new Date());
+  @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
+  async counts(@Param('id', new ParseUUIDPipe()) named: string, @Query() query: RequestCountsQuery): Promise<RequestCountsView> {
+    const id = named.toLowerCase();
+    // Zeros for a tenant there is not read like a quiet one: 404, as every sibling route answers.
+    // The counts live in Redis and stay readable while PostgreSQL is down: an unreadable registry refuses nothing.
+    const found = await this.registry.findCachedById(id).catch((error: unknown) => {
+      if (isInfrastructureFailure(error)) return undefined;
+      throw error;
+    });
+    if (found === null) throw new TenantNotFoundProblem();
+    return this.reader.read(id, query.minutes ?? 60, query.end ? new Date(query.end) : new Date());
   }
 }
