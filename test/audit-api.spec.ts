@@ -79,6 +79,9 @@ describe('audit API', () => {
     expect(exported.headers['content-type']).toMatch(/^application\/x-ndjson/);
     const lines = exported.text.trim().split('\n').map((line) => JSON.parse(line));
     expect(lines.map((e) => e.seq)).toEqual(seqs);
+    // At most `limit` entries when one is named (it was validated, then ignored).
+    const two = await call(api.server, 'get', '/v1/audit/export?outcome=committed&limit=2', tokenFor(api, a));
+    expect(two.text.trim().split('\n').map((line) => JSON.parse(line).seq)).toEqual(seqs.slice(0, 2));
 
     const ofB = await call(api.server, 'get', '/v1/admin/tenants/' + b.id + '/audit?outcome=committed', operatorToken(api));
     expect(ofB.body.items.map((e: any) => e.resolution.registry.tenantId)).toEqual([b.id, b.id, b.id]);

@@ -44,12 +44,16 @@ export class AuditReader {
     return (async function* () {
       await inTenant(() => chainer.chainNow(tenant));
       let after = query.after;
+      // Everything from the cursor on, or at most `limit` entries when the caller names one.
+      let left = query.limit ?? Number.POSITIVE_INFINITY;
       const keys = await inTenant(keysOf);
-      for (;;) {
-        const rows = await inTenant(() => data.read(AuditEntryRow).findPage({ where: whereOf(query), after, limit: EXPORT_PAGE }));
+      while (left > 0) {
+        const page = Math.min(EXPORT_PAGE, left);
+        const rows = await inTenant(() => data.read(AuditEntryRow).findPage({ where: whereOf(query), after, limit: page }));
         const links = await inTenant(() => linksOf(data, rows));
         for (const row of rows) yield JSON.stringify(AuditEntryView.of(row, links.get(row.id), keys)) + '\n';
-        if (rows.length < EXPORT_PAGE) return;
+        if (rows.length < page) return;
+        left -= rows.length;
         after = rows[rows.length - 1].id;
       }
     })();
