@@ -121,12 +121,10 @@ export class LifecycleService {
   /** Stops a running saga: its compensations run and it ends `aborted`. */
   async abort(tenantId: string, actor: string): Promise<SagaRecord> {
     const latest = await this.latest(tenantId);
-    // Both routes (abort and restore) refuse once erasure has begun; the runner refuses to undo
-    // anything past it too, should an abort cross the erase step's start.
-    if (latest.kind === 'offboarding') {
-      const erase = (await this.ledger.steps(latest.id)).find((step) => step.step === 'erase');
-      if (erase && erase.status !== 'pending') throw new LifecycleStateProblem('The grace period is over: erasure has begun.');
-    }
+    // Both routes (abort and restore) refuse once an irreversible step (erasure) has begun; the
+    // runner refuses to undo anything past it too, should an abort cross that step's start.
+    const begun = this.definitions.pointOfNoReturn(latest.kind, await this.ledger.steps(latest.id));
+    if (begun) throw new LifecycleStateProblem(`The ${latest.kind} is past its point of no return: ${begun.irreversible} has begun.`);
     if (!(await this.ledger.requestAbort(latest.id, `aborted by ${actor}`))) {
       throw new LifecycleStateProblem(`The tenant's ${latest.kind} is ${latest.status}; only a running one can be aborted.`);
     }

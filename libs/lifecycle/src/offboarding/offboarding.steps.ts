@@ -92,7 +92,7 @@ export class OffboardingSteps {
       },
       {
         name: 'erase',
-        irreversible: true,
+        irreversible: 'erasure',
         run: (context) => this.erase(context),
       },
       {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { OffboardingSteps } from '../offboarding/offboarding.steps';
 import { OnboardingSteps } from '../onboarding/onboarding.steps';
 import { SagaKind } from './saga.record';
+import { StepRecord } from './saga.record';
 import { SagaStep } from './saga-step';
 
 /** The steps of each kind of saga, in order. */
@@ -19,5 +20,10 @@ export class SagaDefinitions {
 
   names(kind: SagaKind): string[] {
     return this.byKind[kind].map((step) => step.name);
+  }
+
+  /** The first irreversible step (`SagaStep.irreversible`) these records show begun: past it, nothing is undone. */
+  pointOfNoReturn(kind: SagaKind, records: readonly StepRecord[]): SagaStep | undefined {
+    return this.byKind[kind].find((step) => step.irreversible && records.some((record) => record.step === step.name && record.status !== 'pending'));
   }
 }

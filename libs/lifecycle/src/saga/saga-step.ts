@@ -20,11 +20,11 @@ export interface StepContext {
 export interface SagaStep {
   readonly name: string;
   /**
-   * A point of no return (erasing a tenant): once it has begun, the saga is never compensated.
-   * Undoing the steps before it would bring back a tenant whose data is partly gone; a failure or
-   * an abort from there on leaves the saga failed, for an operator to retry.
+   * Set on a point of no return, naming what it does (`erasure`): once it has begun, the saga is
+   * never compensated. Undoing the steps before it would bring back a tenant whose data is partly
+   * gone; a failure or an abort from there on leaves the saga failed, for an operator to retry.
    */
-  readonly irreversible?: boolean;
+  readonly irreversible?: string;
   run(context: StepContext): Promise<Record<string, unknown> | void>;
   compensate?(context: StepContext, step: StepRecord): Promise<void>;
 }

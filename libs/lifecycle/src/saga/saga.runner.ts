@@ -117,7 +117,7 @@ export class SagaRunner {
     const records = await this.ledger.steps(sagaId);
     // Decided here, from the ledger, whatever asked for it (a failure, an operator's abort that
     // crossed the step's start): past a point of no return nothing is undone.
-    const begun = steps.find((step) => step.irreversible && records.some((r) => r.step === step.name && r.status !== 'pending'));
+    const begun = this.definitions.pointOfNoReturn(saga.kind, records);
     if (begun) {
       this.logger.warn({ sagaId, tenantId: saga.tenantId, step: begun.name }, 'lifecycle saga past its point of no return: nothing undone, left failed for a retry');
       await this.ledger.finish(sagaId, 'failed');
