@@ -2,7 +2,6 @@ import { TenantNotFoundProblem, TenantRegistry } from '@bulkhead/control-plane';
 import { FairQueue, TenantPolicy } from '@bulkhead/fair-queue';
 import { OperatorOnly } from '@bulkhead/identity';
 import { ApiProblem } from '@bulkhead/openapi';
-import { isInfrastructureFailure } from '@bulkhead/problem';
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { JobPolicyDto } from './jobs.admin.dto';
@@ -82,11 +81,7 @@ export class JobsAdminController {
    */
   private async tenantId(named: string): Promise<string> {
     const id = named.toLowerCase();
-    const found = await this.registry.findCachedById(id).catch((error: unknown) => {
-      if (isInfrastructureFailure(error)) return undefined;
-      throw error;
-    });
-    if (found === null) throw new TenantNotFoundProblem();
+    if (await this.registry.isUnknown(id)) throw new TenantNotFoundProblem();
     return id;
   }
 }

@@ -1,7 +1,6 @@
 import { TenantNotFoundProblem, TenantRegistry } from '@bulkhead/control-plane';
 import { OperatorOnly } from '@bulkhead/identity';
 import { ApiProblem } from '@bulkhead/openapi';
-import { isInfrastructureFailure } from '@bulkhead/problem';
 import { Controller, Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequestCountsQuery, RequestCountsView } from './request-counts.dto';
@@ -26,11 +25,7 @@ export class RequestCountsController {
     const id = named.toLowerCase();
     // Zeros for a tenant there is not read like a quiet one: 404, as every sibling route answers.
     // The counts live in Redis and stay readable while PostgreSQL is down: an unreadable registry refuses nothing.
-    const found = await this.registry.findCachedById(id).catch((error: unknown) => {
-      if (isInfrastructureFailure(error)) return undefined;
-      throw error;
-    });
-    if (found === null) throw new TenantNotFoundProblem();
+    if (await this.registry.isUnknown(id)) throw new TenantNotFoundProblem();
     return this.reader.read(id, query.minutes ?? 60, query.end ? new Date(query.end) : new Date());
   }
 }

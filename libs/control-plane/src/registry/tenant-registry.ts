@@ -1,6 +1,7 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { Injectable } from '@nestjs/common';
 import { isTenantIdAnyCase } from '@bulkhead/database';
+import { isInfrastructureFailure } from '@bulkhead/problem';
 import { LRUCache } from 'lru-cache';
 import { TenantRecord } from './tenant.record';
 import { TenantRepository } from './tenant.repository';
@@ -75,6 +76,19 @@ export class TenantRegistry {
     const key = `id:${id.toLowerCase()}`;
     const found = this.config.TENANT_CACHE_TTL_MS === 0 ? await this.load(key) : await this.cached(key);
     return found === ABSENT ? null : found;
+  }
+
+  /**
+   * Whether the registry says no tenant has this id (any case). For operator routes that work on
+   * Redis alone so as to keep working through a PostgreSQL outage: a registry that cannot be read
+   * says nothing, so they go on; any other error is thrown.
+   */
+  async isUnknown(id: string): Promise<boolean> {
+    const found = await this.findCachedById(id).catch((error: unknown) => {
+      if (isInfrastructureFailure(error)) return undefined;
+      throw error;
+    });
+    return found === null;
   }
 
   /** Drops what this instance knows of a tenant after an operator changed it. */
