@@ -35,7 +35,9 @@ export class UsageIngestService {
     const slotOf = new Map<string, number>();
     await this.data.transaction(async (tx) => {
       events.forEach((event, index) => {
-        const refusal = this.judge(event, now);
+        // When the usage happened: read once, judged, then stored (receipt when the event names no time).
+        const at = event.time === undefined || event.time === null ? now : rfc3339Instant(event.time);
+        const refusal = this.judge(event, at, now);
         if (refusal) {
           fates[index] = { id: event.id, status: 'refused', reason: refusal.reason, detail: refusal.detail };
           return;
@@ -46,7 +48,7 @@ export class UsageIngestService {
           return;
         }
         slotOf.set(rowId, index);
-        rows.push(this.rowOf(event, rowId, this.catalog.find(event.type) as MeterDefinition, now));
+        rows.push(this.rowOf(event, rowId, this.catalog.find(event.type) as MeterDefinition, at as number)); // judged: `at` names an instant
       });
       const { inserted } = await this.writer.write(tx, rows);
       for (const [rowId, index] of slotOf) fates[index] = { id: events[index].id, status: inserted.has(rowId) ? 'accepted' : 'duplicate' };
@@ -60,17 +62,14 @@ export class UsageIngestService {
     return { accepted, duplicates, refused: events.length - accepted - duplicates, results: fates };
   }
 
-  private judge(event: UsageEventDto, now: number): { reason: RefusalReason; detail: string } | undefined {
+  private judge(event: UsageEventDto, at: number | undefined, now: number): { reason: RefusalReason; detail: string } | undefined {
     const meter = this.catalog.find(event.type);
     if (!meter) return { reason: 'unknown_meter', detail: `No meter named ${event.type} is declared.` };
     if (meter.origin !== 'ingested') return { reason: 'meter_not_ingestable', detail: `${event.type} is recorded by the platform itself and cannot be reported.` };
-    if (event.time !== undefined && event.time !== null) {
-      const at = rfc3339Instant(event.time);
-      // Validation lets only times that name an instant through; should one slip by, it is refused here, never stored as a bad date.
-      if (at === undefined) return { reason: 'value_invalid', detail: 'time must be an RFC 3339 date-time.' };
-      if (at < now - MAX_EVENT_AGE_MS) return { reason: 'too_old', detail: 'time is more than 35 days ago.' };
-      if (at > now + MAX_EVENT_LEAD_MS) return { reason: 'in_future', detail: 'time is more than 5 minutes ahead.' };
-    }
+    // Validation lets only times that name an instant through; should one slip by, it is refused here, never stored as a bad date.
+    if (at === undefined) return { reason: 'value_invalid', detail: 'time must be an RFC 3339 date-time.' };
+    if (at < now - MAX_EVENT_AGE_MS) return { reason: 'too_old', detail: 'time is more than 35 days ago.' };
+    if (at > now + MAX_EVENT_LEAD_MS) return { reason: 'in_future', detail: 'time is more than 5 minutes ahead.' };
     if (event.data && Object.keys(event.data).some((key) => TENANT_KEYS.has(key.toLowerCase()))) {
       return { reason: 'tenant_in_body', detail: 'The tenant comes from the token; data may not name one.' };
     }
@@ -87,7 +86,7 @@ export class UsageIngestService {
     return undefined;
   }
 
-  private rowOf(event: UsageEventDto, rowId: string, meter: MeterDefinition, now: number): UsageEventRow {
+  private rowOf(event: UsageEventDto, rowId: string, meter: MeterDefinition, at: number): UsageEventRow {
     const property = meter.property === undefined ? undefined : event.data?.[meter.property];
     const unique = meter.aggregation === 'unique_count';
     return {
@@ -97,7 +96,7 @@ export class UsageIngestService {
       origin: 'ingested',
       source: event.source,
       subject: event.subject ?? null,
-      occurredAt: new Date(event.time === undefined || event.time === null ? now : (rfc3339Instant(event.time) ?? Number.NaN)),
+      occurredAt: new Date(at),
       value: unique || meter.aggregation === 'count' ? '1' : (decimalOf(property) as string),
       uniqueKey: unique ? String(property) : null,
       data: event.data ?? null,
