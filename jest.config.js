@@ -11,7 +11,7 @@ module.exports = {
     '/node_modules/content-disposition/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs' } }],
   },
   transformIgnorePatterns: ['^(?!.*/node_modules/content-disposition/).*/node_modules/'],
-  moduleNameMapper: { '^@bulkhead/([a-z-]+)$': '<rootDir>/libs/$1/src' },
+  moduleNameMapper: { '^@bulkhead/([a-z0-9-]+)$': '<rootDir>/libs/$1/src' },
   globalSetup: '<rootDir>/test/global-setup.ts',
   setupFiles: ['<rootDir>/test/test-env.ts'],
   testTimeout: 60000,

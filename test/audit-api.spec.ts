@@ -90,6 +90,24 @@ describe('audit API', () => {
     expect((await call(api.server, 'get', '/v1/admin/audit', tokenFor(api, a))).status).toBe(403);
   });
 
+  it('filters by time as RFC 3339 reads it, and refuses what names no instant', async () => {
+    const entries = (await call(api.server, 'get', '/v1/audit?outcome=committed&limit=3', tokenFor(api, a))).body.items as Array<{ at: string; seq: string }>;
+    const at = entries[1].at;
+    const window = async (query: string) => (await call(api.server, 'get', `/v1/audit?outcome=committed&${query}`, tokenFor(api, a))).body.items.map((e: any) => e.seq);
+    // The same instant with another offset, a fraction beyond milliseconds and a lower-case `t`.
+    const shifted = new Date(Date.parse(at) + 2 * 3_600_000).toISOString().replace('Z', '999+02:00').replace('T', 't');
+    expect(await window(`from=${encodeURIComponent(at)}`)).toEqual(entries.slice(1).map((e) => e.seq));
+    expect(await window(`from=${encodeURIComponent(shifted)}`)).toEqual(entries.slice(1).map((e) => e.seq));
+    expect(await window(`to=${encodeURIComponent(at)}`)).toEqual([entries[0].seq]);
+    expect(await window('from=2016-12-31T23:59:60Z&limit=1')).toEqual([entries[0].seq]);
+    // A day the month lacks (new Date reads 2 March), a time without an offset (local time to new Date),
+    // a bare number (milliseconds or a year to new Date), a date alone.
+    for (const bad of ['2026-02-30T00:00:00Z', '2026-11-25T12:00:00', '1700000000000', '2026', '2026-11-25']) {
+      expectProblem(await call(api.server, 'get', `/v1/audit?from=${encodeURIComponent(bad)}`, tokenFor(api, a)), 400, 'validation_failed');
+      expectProblem(await call(api.server, 'get', `/v1/admin/tenants/${a.id}/audit?to=${encodeURIComponent(bad)}`, operatorToken(api)), 400, 'validation_failed');
+    }
+  });
+
   describe('operator impersonation', () => {
     async function grant(tenant: TenantRecord, body: Record<string, unknown>) {
       const response = await call(api.server, 'post', `/v1/admin/tenants/${tenant.id}/impersonations`, operatorToken(api), body);

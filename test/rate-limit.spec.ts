@@ -161,9 +161,15 @@ describe('per-tenant rate limits', () => {
     const tenant = await createTenant(api, { tier: 'free' });
     expectProblem(await call(api.server, 'get', `/v1/admin/tenants/${tenant.id}/request-counts`, tokenFor(api, tenant)), 403, 'operator_required');
     expectProblem(await call(api.server, 'get', `/v1/admin/tenants/${tenant.id}/request-counts?minutes=0`, operatorToken(api)), 400, 'validation_failed');
-    expectProblem(await call(api.server, 'get', `/v1/admin/tenants/${tenant.id}/request-counts?end=2020-13-01T00:00:00Z`, operatorToken(api)), 400, 'validation_failed');
+    // Not a date, a day the month lacks (Date would read 1 March), not UTC, a bare number.
+    for (const end of ['2020-13-01T00:00:00Z', '2021-02-29T00:00:00Z', '2020-01-01T01:00:00+01:00', '1577836800000']) {
+      expectProblem(await call(api.server, 'get', `/v1/admin/tenants/${tenant.id}/request-counts?end=${encodeURIComponent(end)}`, operatorToken(api)), 400, 'validation_failed');
+    }
     const past = await call(api.server, 'get', `/v1/admin/tenants/${tenant.id}/request-counts?minutes=10&end=2020-01-01T00:00:00Z`, operatorToken(api));
     expect(past.status).toBe(200);
     expect(past.body).toMatchObject({ from: '2019-12-31T23:51:00.000Z', to: '2020-01-01T00:01:00.000Z', minutes: [] });
+    // A leap second is the next minute's first second.
+    const leap = await call(api.server, 'get', `/v1/admin/tenants/${tenant.id}/request-counts?minutes=10&end=2016-12-31T23:59:60Z`, operatorToken(api));
+    expect(leap.body).toMatchObject({ from: '2016-12-31T23:51:00.000Z', to: '2017-01-01T00:01:00.000Z' });
   });
 });

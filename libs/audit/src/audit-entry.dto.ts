@@ -1,6 +1,7 @@
+import { IsRfc3339Instant } from '@bulkhead/rfc3339';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDate, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { AuditEntryRow } from './audit-entry.entity';
 import { AuditLinkRow } from './audit-link.entity';
 import { StoredEntry } from './entry-encoding';
@@ -46,17 +47,15 @@ export class AuditQuery {
   @Matches(/^[A-Za-z0-9._-]{1,128}$/)
   requestId?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'Entries at or after this time.' })
+  @ApiPropertyOptional({ format: 'date-time', description: 'Entries at or after this time (RFC 3339, with an offset).' })
   @IsOptional()
-  @Type(() => Date)
-  @IsDate()
-  from?: Date;
+  @IsRfc3339Instant()
+  from?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'Entries before this time.' })
+  @ApiPropertyOptional({ format: 'date-time', description: 'Entries before this time (RFC 3339, with an offset).' })
   @IsOptional()
-  @Type(() => Date)
-  @IsDate()
-  to?: Date;
+  @IsRfc3339Instant()
+  to?: string;
 }
 
 export class AuditEntryView {

@@ -1,3 +1,5 @@
+import { ValidationProblem } from '@bulkhead/problem';
+import { rfc3339Instant } from '@bulkhead/rfc3339';
 import { currentTenant, runWithTenant, ScopedWhere, TenantData } from '@bulkhead/tenancy';
 
 import { Injectable } from '@nestjs/common';
@@ -81,15 +83,25 @@ function firstIdAt(at: Date): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-000000000000`;
 }
 
+/** A validated `from` or `to` (`IsRfc3339Instant`): never through `new Date`, which misreads some. */
+function instantOf(text: string | undefined): Date | undefined {
+  if (text === undefined) return undefined;
+  const at = rfc3339Instant(text);
+  if (at === undefined) throw new ValidationProblem([{ field: 'from/to', messages: ['must be an RFC 3339 date-time that names an instant'] }]);
+  return new Date(at);
+}
+
 function whereOf(query: AuditQuery): ScopedWhere<AuditEntryRow> {
   const where: Record<string, unknown> = {};
-  if (query.from) where.id = MoreThanOrEqual(firstIdAt(query.from));
+  const from = instantOf(query.from);
+  const to = instantOf(query.to);
+  if (from) where.id = MoreThanOrEqual(firstIdAt(from));
   if (query.action !== undefined) where.action = query.action;
   if (query.outcome !== undefined) where.outcome = query.outcome;
   if (query.actorKind !== undefined) where.actorKind = query.actorKind;
   if (query.requestId !== undefined) where.requestId = query.requestId;
-  if (query.from && query.to) where.occurredAt = Between(query.from, new Date(query.to.getTime() - 1));
-  else if (query.from) where.occurredAt = MoreThanOrEqual(query.from);
-  else if (query.to) where.occurredAt = LessThan(query.to);
+  if (from && to) where.occurredAt = Between(from, new Date(to.getTime() - 1));
+  else if (from) where.occurredAt = MoreThanOrEqual(from);
+  else if (to) where.occurredAt = LessThan(to);
   return where as ScopedWhere<AuditEntryRow>;
 }

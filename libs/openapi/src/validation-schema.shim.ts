@@ -207,6 +207,11 @@ function applyRule(schema: Schema, name: string, constraints: unknown[]): boolea
       schema.type ??= 'string';
       schema.format = 'uuid';
       return true;
+    case 'isRfc3339Instant':
+      // JSON Schema's date-time is RFC 3339's date-time; the rule also refuses days a month lacks.
+      schema.type ??= 'string';
+      schema.format = 'date-time';
+      return true;
     case 'isEmail':
       schema.type ??= 'string';
       schema.format = 'email';

@@ -1,6 +1,7 @@
 import { TenantNotFoundProblem, TenantRegistry } from '@bulkhead/control-plane';
 import { OperatorOnly } from '@bulkhead/identity';
 import { ApiProblem } from '@bulkhead/openapi';
+import { rfc3339Instant } from '@bulkhead/rfc3339';
 import { Controller, Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequestCountsQuery, RequestCountsView } from './request-counts.dto';
@@ -26,6 +27,6 @@ export class RequestCountsController {
     // Zeros for a tenant there is not read like a quiet one: 404, as every sibling route answers.
     // The counts live in Redis and stay readable while PostgreSQL is down: an unreadable registry refuses nothing.
     if (await this.registry.isUnknown(id)) throw new TenantNotFoundProblem();
-    return this.reader.read(id, query.minutes ?? 60, query.end ? new Date(query.end) : new Date());
+    return this.reader.read(id, query.minutes ?? 60, new Date((query.end === undefined ? undefined : rfc3339Instant(query.end)) ?? Date.now()));
   }
 }

@@ -1,11 +1,12 @@
 import { ROUTE_CLASSES, RouteClass } from '@bulkhead/config';
+import { IsRfc3339Instant } from '@bulkhead/rfc3339';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 
 export const MAX_COUNT_MINUTES = 1440;
-/** A UTC timestamp; every string it admits is a date (Date rolls 02-30 over to 03-01). */
-const UTC_TIMESTAMP = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,3})?)?Z$/;
+/** In UTC: the minutes reported are UTC minutes. */
+const UTC = /Z$/i;
 
 export class RequestCountsQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_COUNT_MINUTES, default: 60, description: 'How many minutes, ending with the minute of `end`.' })
@@ -18,7 +19,8 @@ export class RequestCountsQuery {
 
   @ApiPropertyOptional({ description: 'A UTC time in the last minute to report (default: now). Counts are kept REQUEST_COUNTS_RETENTION_HOURS.', example: '2026-11-25T12:00:00Z' })
   @IsOptional()
-  @Matches(UTC_TIMESTAMP, { message: 'end must be a UTC time such as 2026-11-25T12:00:00Z' })
+  @IsRfc3339Instant({ message: 'end must be a UTC time such as 2026-11-25T12:00:00Z' })
+  @Matches(UTC, { message: 'end must be a UTC time such as 2026-11-25T12:00:00Z' })
   end?: string;
 }
 

@@ -89,7 +89,8 @@ async function sampleString(schema: Schema, name: string, context: SampleContext
       return fits(unique) ? unique : example;
     }
     case 'date-time':
-      return new Date().toISOString();
+      // An author's example first: a pair of them can say what one format cannot (from before to).
+      return typeof schema.example === 'string' && fits(schema.example) ? schema.example : new Date().toISOString();
     case 'date':
       return new Date().toISOString().slice(0, 10);
     case 'uri':

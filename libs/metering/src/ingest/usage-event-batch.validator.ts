@@ -1,6 +1,6 @@
 import { ValidationProblem, type FieldProblem } from '@bulkhead/problem';
 import { isRFC3339 } from 'class-validator';
-import { rfc3339Instant } from '../usage/rfc3339-instant';
+import { rfc3339Instant } from '@bulkhead/rfc3339';
 
 export const MAX_BATCH_EVENTS = 1000;
 export const EVENT_ID = /^[\x21-\x7e]{1,100}$/;

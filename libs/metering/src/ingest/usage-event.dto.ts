@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { FAST_VALIDATION } from '@bulkhead/problem';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
-import { IsRfc3339Instant } from '../usage/is-rfc3339-instant.decorator';
+import { IsRfc3339Instant } from '@bulkhead/rfc3339';
 import { EVENT_ID, EVENT_SOURCE, EVENT_TYPE as TYPE, MAX_BATCH_EVENTS, validateUsageEventBatch } from './usage-event-batch.validator';
 
 /**

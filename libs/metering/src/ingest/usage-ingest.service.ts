@@ -4,7 +4,7 @@ import { MeterCatalog } from '../meters/meter.catalog';
 import { MeterDefinition } from '../meters/meter.definition';
 import { usageEventRowId } from '../usage/usage-event.id';
 import { UsageEventRow, UsageWriter } from '../usage/usage.writer';
-import { rfc3339Instant } from '../usage/rfc3339-instant';
+import { rfc3339Instant } from '@bulkhead/rfc3339';
 import { RefusalReason, UsageEventDto, UsageEventFate, UsageIngestResult } from './usage-event.dto';
 
 /** Stripe's window for meter events, kept here so everything accepted can be billed. */

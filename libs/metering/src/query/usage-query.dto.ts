@@ -1,7 +1,7 @@
 import { PageQuery } from '@bulkhead/domain-kit';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, Matches } from 'class-validator';
-import { IsRfc3339Instant } from '../usage/is-rfc3339-instant.decorator';
+import { IsRfc3339Instant } from '@bulkhead/rfc3339';
 import { GRANULARITIES, Granularity } from '../usage/usage-period';
 import { METER_AGGREGATIONS, MeterAggregation } from '../meters/meter.definition';
 

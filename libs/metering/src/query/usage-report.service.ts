@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { MeterCatalog } from '../meters/meter.catalog';
 import { MeterDefinition } from '../meters/meter.definition';
 import { MeterNotFoundProblem, UsageRangeInvalidProblem } from '../metering.errors';
-import { rfc3339Instant } from '../usage/rfc3339-instant';
+import { rfc3339Instant } from '@bulkhead/rfc3339';
 import { Granularity } from '../usage/usage-period';
 import { UsageReportView } from './usage-query.dto';
 

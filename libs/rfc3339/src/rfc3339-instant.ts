@@ -1,7 +1,7 @@
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 /**
- * The instant an RFC 3339 date-time names (a usage event's `time`, a report's `from` and `to`), in
+ * The instant an RFC 3339 date-time names (a usage event's `time`, a report's or a listing's `from` and `to`), in
  * milliseconds, or undefined when it names none.
  * RFC 3339 allows what `Date.parse` gets wrong: a leap second (`23:59:60`, NaN to `Date.parse`),
  * taken here as the next second's start, as PostgreSQL takes it; and it is only a pattern, so a
