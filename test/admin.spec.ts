@@ -60,6 +60,20 @@ describe('operator API and CLI', () => {
     expectProblem(await call(api.server, 'post', `/v1/admin/tenants/${randomUUID()}/suspend`, operator), 404, 'tenant_not_found');
   });
 
+  it('reads a tenant id written in capitals as that tenant, and answers with the id as stored', async () => {
+    const created = await call(api.server, 'post', '/v1/admin/tenants', operator, { slug: uniqueSlug('caps'), name: 'Caps', tier: 'pro' });
+    const id = created.body.id as string;
+    const shouted = id.toUpperCase();
+    for (const path of [`tenants/${shouted}`, `tenants/${shouted}/lifecycle`, `tenants/${shouted}/request-counts`, `tenants/${shouted}/rate-limits`, `tenants/${shouted}/connections`, `jobs/tenants/${shouted}`, `usage/tenants/${shouted}`]) {
+      const answer = await call(api.server, 'get', `/v1/admin/${path}`, operator);
+      expect([path, answer.status]).toEqual([path, 200]);
+      expect([path, answer.text.includes(shouted)]).toEqual([path, false]);
+    }
+    const paused = await call(api.server, 'post', `/v1/admin/jobs/tenants/${shouted}/pause`, operator);
+    expect(paused.text.includes(shouted)).toBe(false);
+    expect((await call(api.server, 'get', `/v1/admin/jobs/tenants/${id}`, operator)).body.paused).toBe(true);
+  });
+
   it('runs the same operations from the CLI, and a CLI-minted token works against the API', async () => {
     const slug = uniqueSlug('cli');
     const created = runCli(['tenant', 'create', '--slug', slug, '--name', 'From CLI', '--tier', 'enterprise', '--json']);

@@ -1,8 +1,9 @@
+import { ParseIdPipe } from '@bulkhead/domain-kit';
 import { TenantAdmin, TenantRecord } from '@bulkhead/control-plane';
 import { OperatorOnly } from '@bulkhead/identity';
 import { ApiProblem } from '@bulkhead/openapi';
 import { runWithTenant, tenantContextOf } from '@bulkhead/tenancy';
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Principal } from '@bulkhead/identity';
 import { CryptoShredder } from './crypto-shredder';
@@ -42,7 +43,7 @@ export class AuditAdminController {
   @ApiProblem(TenantTrailErasedProblem)
   @ApiProblem(new AuditChainTooLongProblem(3_000_000n, 2_000_000))
   @ApiProblem(AuditVerifyBusyProblem)
-  async verifyTenant(@Param('id', new ParseUUIDPipe()) id: string, @Req() request: { user: Principal; id?: unknown }): Promise<AuditVerifyView> {
+  async verifyTenant(@Param('id', new ParseIdPipe()) id: string, @Req() request: { user: Principal; id?: unknown }): Promise<AuditVerifyView> {
     const tenant = await this.living(id);
     return this.verifyRunner.tenant(tenant, { ...request.user, requestId: typeof request.id === 'string' ? request.id : undefined });
   }
@@ -64,7 +65,7 @@ export class AuditAdminController {
   })
   @ApiOkResponse({ type: ShredView })
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
-  async shred(@Param('id', new ParseUUIDPipe()) id: string, @Req() request: { user: Principal; id?: unknown }): Promise<ShredView> {
+  async shred(@Param('id', new ParseIdPipe()) id: string, @Req() request: { user: Principal; id?: unknown }): Promise<ShredView> {
     const tenant = await this.tenants.get(id);
     return this.shredder.shred(tenant, request.user, typeof request.id === 'string' ? request.id : undefined);
   }
@@ -77,7 +78,7 @@ export class AuditAdminController {
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
   @ApiProblem(TenantTrailErasedProblem)
   async impersonate(
-    @Param('id', new ParseUUIDPipe()) id: string,
+    @Param('id', new ParseIdPipe()) id: string,
     @Body() body: CreateImpersonationDto,
     @Req() request: { user: Principal; id?: unknown },
   ): Promise<ImpersonationView> {
@@ -90,7 +91,7 @@ export class AuditAdminController {
   @ApiOkResponse({ type: ImpersonationGrantList })
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
   @ApiProblem(TenantTrailErasedProblem)
-  async grants(@Param('id', new ParseUUIDPipe()) id: string): Promise<ImpersonationGrantList> {
+  async grants(@Param('id', new ParseIdPipe()) id: string): Promise<ImpersonationGrantList> {
     const tenant = await this.living(id);
     return { items: await this.impersonation.list(tenant) };
   }
@@ -104,8 +105,8 @@ export class AuditAdminController {
   @ApiProblem(ImpersonationGrantNotFoundProblem)
   @ApiProblem(TenantTrailErasedProblem)
   async revoke(
-    @Param('id', new ParseUUIDPipe()) id: string,
-    @Param('grantId', new ParseUUIDPipe()) grantId: string,
+    @Param('id', new ParseIdPipe()) id: string,
+    @Param('grantId', new ParseIdPipe()) grantId: string,
     @Req() request: { user: Principal; id?: unknown },
   ): Promise<ImpersonationGrantView> {
     const tenant = await this.living(id);
@@ -124,7 +125,7 @@ export class AuditAdminController {
   @ApiOkResponse({ type: AuditPage })
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
   @ApiProblem(TenantTrailErasedProblem)
-  async tenant(@Param('id', new ParseUUIDPipe()) id: string, @Query() query: AuditQuery): Promise<AuditPage> {
+  async tenant(@Param('id', new ParseIdPipe()) id: string, @Query() query: AuditQuery): Promise<AuditPage> {
     const tenant = await this.living(id);
     return runWithTenant(tenantContextOf(tenant, 'operator'), () => this.reader.page(query));
   }

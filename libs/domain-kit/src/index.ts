@@ -2,3 +2,4 @@ export { defineDomain, definePlatformFeature, type BulkheadDomain } from './bulk
 export { PageQuery, pageOf, type Page } from './pagination/page.dto';
 export { definedOnly } from './patch/defined-only';
 export { attachInterceptor } from './routes/attach-interceptor';
+export { ParseIdPipe } from './routes/parse-id.pipe';

@@ -1,6 +1,7 @@
+import { ParseIdPipe } from '@bulkhead/domain-kit';
 import { OperatorOnly } from '@bulkhead/identity';
 import { ApiProblem } from '@bulkhead/openapi';
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FlagCatalogue } from './flag-catalogue';
 import { CreateFlagDto, definitionOf, FlagDefinitionDto, FlagListView, FlagOverrideDto, FlagView } from './flag.dto';
@@ -42,7 +43,7 @@ export class FlagsAdminController {
   @Get(':id')
   @ApiOkResponse({ type: FlagView })
   @ApiProblem(FlagNotFoundProblem)
-  get(@Param('id', new ParseUUIDPipe()) id: string): FlagView {
+  get(@Param('id', new ParseIdPipe()) id: string): FlagView {
     return this.view(id);
   }
 
@@ -50,7 +51,7 @@ export class FlagsAdminController {
   @ApiOperation({ summary: "Replace a flag's definition (its tenant overrides are kept)" })
   @ApiOkResponse({ type: FlagView })
   @ApiProblem(FlagNotFoundProblem)
-  async replace(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: FlagDefinitionDto): Promise<FlagView> {
+  async replace(@Param('id', new ParseIdPipe()) id: string, @Body() body: FlagDefinitionDto): Promise<FlagView> {
     if (!(await this.store.replace(id, definitionOf(body)))) throw new FlagNotFoundProblem();
     await this.catalogue.changed();
     return this.view(id);
@@ -60,7 +61,7 @@ export class FlagsAdminController {
   @HttpCode(204)
   @ApiNoContentResponse()
   @ApiProblem(FlagNotFoundProblem)
-  async remove(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+  async remove(@Param('id', new ParseIdPipe()) id: string): Promise<void> {
     if (!(await this.store.remove(id))) throw new FlagNotFoundProblem();
     await this.catalogue.changed();
   }
@@ -70,7 +71,7 @@ export class FlagsAdminController {
   @ApiOkResponse({ type: FlagView })
   @ApiProblem(FlagNotFoundProblem)
   @ApiProblem(FlagTenantNotFoundProblem)
-  async override(@Param('id', new ParseUUIDPipe()) id: string, @Param('tenantId', new ParseUUIDPipe()) tenantId: string, @Body() body: FlagOverrideDto): Promise<FlagView> {
+  async override(@Param('id', new ParseIdPipe()) id: string, @Param('tenantId', new ParseIdPipe()) tenantId: string, @Body() body: FlagOverrideDto): Promise<FlagView> {
     const outcome = await this.store.override(id, tenantId, body.value);
     if (outcome === 'flag') throw new FlagNotFoundProblem();
     if (outcome === 'tenant') throw new FlagTenantNotFoundProblem();
@@ -83,7 +84,7 @@ export class FlagsAdminController {
   @ApiOperation({ summary: "Remove a tenant's override (none is fine)" })
   @ApiNoContentResponse()
   @ApiProblem(FlagNotFoundProblem)
-  async removeOverride(@Param('id', new ParseUUIDPipe()) id: string, @Param('tenantId', new ParseUUIDPipe()) tenantId: string): Promise<void> {
+  async removeOverride(@Param('id', new ParseIdPipe()) id: string, @Param('tenantId', new ParseIdPipe()) tenantId: string): Promise<void> {
     if (!(await this.store.removeOverride(id, tenantId))) throw new FlagNotFoundProblem();
     await this.catalogue.changed();
   }

@@ -1,8 +1,9 @@
+import { ParseIdPipe } from '@bulkhead/domain-kit';
 import { TenantNotFoundProblem, TenantRegistry } from '@bulkhead/control-plane';
 import { FairQueue, TenantPolicy } from '@bulkhead/fair-queue';
 import { OperatorOnly } from '@bulkhead/identity';
 import { ApiProblem } from '@bulkhead/openapi';
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { JobPolicyDto } from './jobs.admin.dto';
 import { FAIR_QUEUE } from './jobs.constants';
@@ -32,15 +33,16 @@ export class JobsAdminController {
 
   @Get('tenants/:id')
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
-  async tenant(@Param('id', new ParseUUIDPipe()) id: string) {
-    return this.queue.tenantStats(await this.tenantId(id));
+  async tenant(@Param('id', new ParseIdPipe()) id: string) {
+    await this.knownTenant(id);
+    return this.queue.tenantStats(id);
   }
 
   @Put('tenants/:id/policy')
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
   @ApiOperation({ summary: "Override a tenant's weight, concurrency cap, rate limit or backlog limit" })
-  async setPolicy(@Param('id', new ParseUUIDPipe()) named: string, @Body() body: JobPolicyDto) {
-    const id = await this.tenantId(named);
+  async setPolicy(@Param('id', new ParseIdPipe()) id: string, @Body() body: JobPolicyDto) {
+    await this.knownTenant(id);
     const patch = Object.fromEntries(Object.entries(body).filter(([, value]) => value !== undefined)) as Partial<TenantPolicy>;
     await this.queue.setPolicy(id, patch);
     return this.queue.tenantStats(id);
@@ -49,8 +51,8 @@ export class JobsAdminController {
   @Delete('tenants/:id/policy')
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
   @ApiOperation({ summary: 'Drop the overrides: the tenant follows its tier again from its next job' })
-  async clearPolicy(@Param('id', new ParseUUIDPipe()) named: string) {
-    const id = await this.tenantId(named);
+  async clearPolicy(@Param('id', new ParseIdPipe()) id: string) {
+    await this.knownTenant(id);
     await this.queue.clearPolicy(id);
     return this.queue.tenantStats(id);
   }
@@ -58,8 +60,8 @@ export class JobsAdminController {
   @Post('tenants/:id/pause')
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
   @HttpCode(200)
-  async pause(@Param('id', new ParseUUIDPipe()) named: string) {
-    const id = await this.tenantId(named);
+  async pause(@Param('id', new ParseIdPipe()) id: string) {
+    await this.knownTenant(id);
     await this.queue.pause(id);
     return this.queue.tenantStats(id);
   }
@@ -67,21 +69,18 @@ export class JobsAdminController {
   @Post('tenants/:id/resume')
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
   @HttpCode(200)
-  async resume(@Param('id', new ParseUUIDPipe()) named: string) {
-    const id = await this.tenantId(named);
+  async resume(@Param('id', new ParseIdPipe()) id: string) {
+    await this.knownTenant(id);
     await this.queue.resume(id);
     return this.queue.tenantStats(id);
   }
 
   /**
-   * The tenant's id as the queue keys it (lower case: an upper-case id used to set a policy, or a
-   * pause, that no job ever read, and answer 200), and 404 for a tenant the registry does not
-   * have. These routes need only Redis, so that an operator can hold or release work during a
+   * 404 for a tenant the registry does not have (the id arrives lower case, as the queue keys it:
+   * an upper-case id once set a policy, or a pause, that no job ever read). These routes need only Redis, so that an operator can hold or release work during a
    * database outage: a registry that cannot be read refuses nothing.
    */
-  private async tenantId(named: string): Promise<string> {
-    const id = named.toLowerCase();
+  private async knownTenant(id: string): Promise<void> {
     if (await this.registry.isUnknown(id)) throw new TenantNotFoundProblem();
-    return id;
   }
 }

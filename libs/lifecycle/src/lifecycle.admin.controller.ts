@@ -1,7 +1,8 @@
+import { ParseIdPipe } from '@bulkhead/domain-kit';
 import { CreateTenantDto, TenantView } from '@bulkhead/control-plane';
 import { OperatorOnly, Principal } from '@bulkhead/identity';
 import { ApiProblem } from '@bulkhead/openapi';
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { ArchiveNotFoundProblem, CertificateNotFoundProblem, LifecycleExternalRefTakenProblem, LifecycleNotFoundProblem, LifecycleSlugTakenProblem, LifecycleStateProblem, OnboardingFailedProblem } from './lifecycle.errors';
@@ -52,7 +53,7 @@ export class LifecycleAdminController {
   @ApiOperation({ summary: "A tenant's onboarding and offboarding sagas, step by step" })
   @ApiOkResponse({ type: LifecycleView })
   @ApiProblem(new LifecycleNotFoundProblem())
-  async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<LifecycleView> {
+  async get(@Param('id', new ParseIdPipe()) id: string): Promise<LifecycleView> {
     const sagas = await this.lifecycle.sagasOf(id);
     return { tenantId: id, sagas: sagas.map(({ saga, steps }) => SagaView.of(saga, steps)) };
   }
@@ -63,7 +64,7 @@ export class LifecycleAdminController {
   @ApiAcceptedResponse({ type: SagaAccepted })
   @ApiProblem(new LifecycleNotFoundProblem())
   @ApiProblem(new LifecycleStateProblem("The tenant's onboarding is running; only a failed one can be retried."))
-  async retry(@Param('id', new ParseUUIDPipe()) id: string, @Req() request: { user: Principal }): Promise<SagaAccepted> {
+  async retry(@Param('id', new ParseIdPipe()) id: string, @Req() request: { user: Principal }): Promise<SagaAccepted> {
     const saga = await this.lifecycle.retry(id, `operator:${request.user.subject}`);
     return { tenantId: id, sagaId: saga.id, status: saga.status, statusUrl: statusUrl(id) };
   }
@@ -74,7 +75,7 @@ export class LifecycleAdminController {
   @ApiAcceptedResponse({ type: SagaAccepted })
   @ApiProblem(new LifecycleNotFoundProblem())
   @ApiProblem(new LifecycleStateProblem("The tenant's onboarding is succeeded; only a running one can be aborted."))
-  async abort(@Param('id', new ParseUUIDPipe()) id: string, @Req() request: { user: Principal }): Promise<SagaAccepted> {
+  async abort(@Param('id', new ParseIdPipe()) id: string, @Req() request: { user: Principal }): Promise<SagaAccepted> {
     const saga = await this.lifecycle.abort(id, `operator:${request.user.subject}`);
     return { tenantId: id, sagaId: saga.id, status: saga.status, statusUrl: statusUrl(id) };
   }
@@ -85,7 +86,7 @@ export class LifecycleAdminController {
   @ApiAcceptedResponse({ type: SagaAccepted })
   @ApiProblem(new LifecycleNotFoundProblem())
   @ApiProblem(new LifecycleStateProblem('The tenant is deleted; only an active or suspended tenant can be offboarded.'))
-  async offboard(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: OffboardDto, @Req() request: { user: Principal }): Promise<SagaAccepted> {
+  async offboard(@Param('id', new ParseIdPipe()) id: string, @Body() body: OffboardDto, @Req() request: { user: Principal }): Promise<SagaAccepted> {
     const saga = await this.lifecycle.offboard(id, `operator:${request.user.subject}`, body?.graceDays);
     return { tenantId: id, sagaId: saga.id, status: saga.status, statusUrl: statusUrl(id) };
   }
@@ -96,7 +97,7 @@ export class LifecycleAdminController {
   @ApiAcceptedResponse({ type: SagaAccepted })
   @ApiProblem(new LifecycleNotFoundProblem())
   @ApiProblem(new LifecycleStateProblem('The grace period is over: erasure has begun.'))
-  async restore(@Param('id', new ParseUUIDPipe()) id: string, @Req() request: { user: Principal }): Promise<SagaAccepted> {
+  async restore(@Param('id', new ParseIdPipe()) id: string, @Req() request: { user: Principal }): Promise<SagaAccepted> {
     const saga = await this.lifecycle.restore(id, `operator:${request.user.subject}`);
     return { tenantId: id, sagaId: saga.id, status: saga.status, statusUrl: statusUrl(id) };
   }
@@ -106,7 +107,7 @@ export class LifecycleAdminController {
   @ApiProduces('application/json')
   @ApiOkResponse({ description: 'The archive: `{"format","registry","tables":[{"table","rows"}]}`' })
   @ApiProblem(new ArchiveNotFoundProblem())
-  async archive(@Param('id', new ParseUUIDPipe()) id: string, @Res() reply: FastifyReply): Promise<void> {
+  async archive(@Param('id', new ParseIdPipe()) id: string, @Res() reply: FastifyReply): Promise<void> {
     const archive = await this.lifecycle.archive(id);
     if (!archive) throw new ArchiveNotFoundProblem();
     await reply
@@ -121,7 +122,7 @@ export class LifecycleAdminController {
   @ApiOperation({ summary: 'The erasure certificate: what was erased, counts before and after, times, the archive digest' })
   @ApiOkResponse({ description: 'The certificate (JSON, no personal data)' })
   @ApiProblem(new CertificateNotFoundProblem())
-  async certificate(@Param('id', new ParseUUIDPipe()) id: string): Promise<Record<string, unknown>> {
+  async certificate(@Param('id', new ParseIdPipe()) id: string): Promise<Record<string, unknown>> {
     const certificate = await this.lifecycle.certificate(id);
     if (!certificate) throw new CertificateNotFoundProblem();
     return certificate;

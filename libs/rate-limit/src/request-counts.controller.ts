@@ -1,8 +1,9 @@
+import { ParseIdPipe } from '@bulkhead/domain-kit';
 import { TenantNotFoundProblem, TenantRegistry } from '@bulkhead/control-plane';
 import { OperatorOnly } from '@bulkhead/identity';
 import { ApiProblem } from '@bulkhead/openapi';
 import { rfc3339Instant } from '@bulkhead/rfc3339';
-import { Controller, Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
+import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequestCountsQuery, RequestCountsView } from './request-counts.dto';
 import { RequestCountsReader } from './request-counts.reader';
@@ -22,8 +23,7 @@ export class RequestCountsController {
   @ApiOperation({ summary: "A tenant's API requests per minute and route class (admitted and refused), from the rate limiter's counts" })
   @ApiOkResponse({ type: RequestCountsView })
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
-  async counts(@Param('id', new ParseUUIDPipe()) named: string, @Query() query: RequestCountsQuery): Promise<RequestCountsView> {
-    const id = named.toLowerCase();
+  async counts(@Param('id', new ParseIdPipe()) id: string, @Query() query: RequestCountsQuery): Promise<RequestCountsView> {
     // Zeros for a tenant there is not read like a quiet one: 404, as every sibling route answers.
     // The counts live in Redis and stay readable while PostgreSQL is down: an unreadable registry refuses nothing.
     if (await this.registry.isUnknown(id)) throw new TenantNotFoundProblem();

@@ -1,6 +1,7 @@
+import { ParseIdPipe } from '@bulkhead/domain-kit';
 import { OperatorOnly } from '@bulkhead/identity';
 import { ApiProblem } from '@bulkhead/openapi';
-import { Controller, Get, Param, ParseUUIDPipe } from '@nestjs/common';
+import { Controller, Get, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { TenantRateLimitsView } from './tenant-rate-limits.dto';
 import { TenantRateLimitsReader } from './tenant-rate-limits.reader';
@@ -20,7 +21,7 @@ export class TenantRateLimitsController {
   })
   @ApiOkResponse({ type: TenantRateLimitsView })
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
-  limits(@Param('id', new ParseUUIDPipe()) id: string): Promise<TenantRateLimitsView> {
+  limits(@Param('id', new ParseIdPipe()) id: string): Promise<TenantRateLimitsView> {
     return this.reader.read(id);
   }
 }

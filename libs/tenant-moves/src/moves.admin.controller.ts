@@ -1,6 +1,7 @@
+import { ParseIdPipe } from '@bulkhead/domain-kit';
 import { OperatorOnly } from '@bulkhead/identity';
 import { ApiProblem } from '@bulkhead/openapi';
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { MoveInProgressProblem, MoveNotAbortableProblem, MoveNotFoundProblem, MoveTargetInvalidProblem } from './move.errors';
 import { MoveTenantDto, MoveView } from './move.dto';
@@ -20,7 +21,7 @@ export class MovesAdminController {
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
   @ApiProblem(new MoveInProgressProblem('The tenant is already moving elsewhere; abort it first.'))
   @ApiProblem(new MoveTargetInvalidProblem('The tenant already lives there.'))
-  async move(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: MoveTenantDto): Promise<MoveView> {
+  async move(@Param('id', new ParseIdPipe()) id: string, @Body() body: MoveTenantDto): Promise<MoveView> {
     const move = await this.mover.request(id, body.to, body.cluster);
     this.mover.runInBackground(move.id);
     return MoveView.of(move);
@@ -31,7 +32,7 @@ export class MovesAdminController {
   @ApiOkResponse({ type: MoveView })
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
   @ApiProblem(MoveNotFoundProblem)
-  async progress(@Param('id', new ParseUUIDPipe()) id: string): Promise<MoveView> {
+  async progress(@Param('id', new ParseIdPipe()) id: string): Promise<MoveView> {
     return MoveView.of(await this.mover.current(id));
   }
 
@@ -42,7 +43,7 @@ export class MovesAdminController {
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
   @ApiProblem(MoveNotFoundProblem)
   @ApiProblem(new MoveNotAbortableProblem('switched'))
-  async abort(@Param('id', new ParseUUIDPipe()) id: string): Promise<MoveView> {
+  async abort(@Param('id', new ParseIdPipe()) id: string): Promise<MoveView> {
     return MoveView.of(await this.mover.abort(id));
   }
 }

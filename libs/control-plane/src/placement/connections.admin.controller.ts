@@ -1,6 +1,7 @@
+import { ParseIdPipe } from '@bulkhead/domain-kit';
 import { OperatorOnly } from '@bulkhead/identity';
 import { ApiProblem } from '@bulkhead/openapi';
-import { Controller, Get, Param, ParseUUIDPipe } from '@nestjs/common';
+import { Controller, Get, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { hostname } from 'node:os';
 import { TenantNotFoundProblem } from '../registry/registry.errors';
@@ -31,7 +32,7 @@ export class ConnectionsAdminController {
   })
   @ApiOkResponse({ type: TenantConnectionsView })
   @ApiProblem(TenantNotFoundProblem)
-  async tenant(@Param('id', new ParseUUIDPipe()) id: string): Promise<TenantConnectionsView> {
+  async tenant(@Param('id', new ParseIdPipe()) id: string): Promise<TenantConnectionsView> {
     const tenant = await this.admin.get(id);
     const { gate, pool } = this.router.tenantConnections({ tenantId: tenant.id, isolation: tenant.isolation, cluster: tenant.cluster });
     return { tenantId: tenant.id, instance: this.instance, gate, pool };

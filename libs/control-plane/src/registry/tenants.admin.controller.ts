@@ -1,5 +1,6 @@
+import { ParseIdPipe } from '@bulkhead/domain-kit';
 import { ApiProblem } from '@bulkhead/openapi';
-import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { OperatorOnly } from '@bulkhead/identity';
 import { TenantNotFoundProblem, TenantStateProblem } from './registry.errors';
@@ -26,7 +27,7 @@ export class TenantsAdminController {
   @Get(':id')
   @ApiOkResponse({ type: TenantView })
   @ApiProblem(TenantNotFoundProblem)
-  async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<TenantView> {
+  async get(@Param('id', new ParseIdPipe()) id: string): Promise<TenantView> {
     return TenantView.of(await this.admin.get(id));
   }
 
@@ -36,7 +37,7 @@ export class TenantsAdminController {
   @ApiOkResponse({ type: TenantView })
   @ApiProblem(TenantNotFoundProblem)
   @ApiProblem(new TenantStateProblem('The tenant is suspended; it must be active to become suspended.'))
-  async suspend(@Param('id', new ParseUUIDPipe()) id: string): Promise<TenantView> {
+  async suspend(@Param('id', new ParseIdPipe()) id: string): Promise<TenantView> {
     return TenantView.of(await this.admin.suspend(id));
   }
 
@@ -47,7 +48,7 @@ export class TenantsAdminController {
   @ApiProblem(TenantNotFoundProblem)
   @ApiProblem(new TenantStateProblem('The tenant is suspended; only a provisioning or active tenant can be provisioned.'))
   @ApiProblem(503, 'provisioning_failed', 'Provisioning failed')
-  async provision(@Param('id', new ParseUUIDPipe()) id: string): Promise<TenantView> {
+  async provision(@Param('id', new ParseIdPipe()) id: string): Promise<TenantView> {
     return TenantView.of(await this.admin.provision(id));
   }
 
@@ -56,7 +57,7 @@ export class TenantsAdminController {
   @ApiOkResponse({ type: TenantView })
   @ApiProblem(TenantNotFoundProblem)
   @ApiProblem(new TenantStateProblem('The tenant is active; it must be suspended to become active.'))
-  async reactivate(@Param('id', new ParseUUIDPipe()) id: string): Promise<TenantView> {
+  async reactivate(@Param('id', new ParseIdPipe()) id: string): Promise<TenantView> {
     return TenantView.of(await this.admin.reactivate(id));
   }
 }

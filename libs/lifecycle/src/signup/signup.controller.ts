@@ -1,8 +1,9 @@
+import { ParseIdPipe } from '@bulkhead/domain-kit';
 import { BulkheadConfig } from '@bulkhead/config';
 import { HandlesIdempotencyKey } from '@bulkhead/idempotency';
 import { Public } from '@bulkhead/identity';
 import { ApiProblem } from '@bulkhead/openapi';
-import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FastifyRequest } from 'fastify';
 import { LifecycleExternalRefTakenProblem, LifecycleSlugTakenProblem, SignupKeyRequiredProblem, SignupKeyReusedProblem, SignupNotFoundProblem, SignupRateLimitedProblem } from '../lifecycle.errors';
@@ -46,7 +47,7 @@ export class SignupController {
   @ApiOperation({ summary: "A signup's progress (its id is the one the signup answered)" })
   @ApiOkResponse({ type: SignupStatusView })
   @ApiProblem(new SignupNotFoundProblem())
-  async status(@Param('id', new ParseUUIDPipe()) id: string): Promise<SignupStatusView> {
+  async status(@Param('id', new ParseIdPipe()) id: string): Promise<SignupStatusView> {
     const found = await this.lifecycle.saga(id);
     if (!found || found.saga.kind !== 'onboarding' || found.saga.startedBy !== 'signup') throw new SignupNotFoundProblem();
     return {

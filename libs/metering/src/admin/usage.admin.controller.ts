@@ -1,6 +1,7 @@
+import { ParseIdPipe } from '@bulkhead/domain-kit';
 import { OperatorOnly } from '@bulkhead/identity';
 import { ApiProblem } from '@bulkhead/openapi';
-import { Controller, Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
+import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { MeterNotFoundProblem, TenantUsageUnavailableProblem, UsageRangeInvalidProblem } from '../metering.errors';
 import { AdminUsagePage, AdminUsageQuery } from '../query/usage-query.dto';
@@ -44,7 +45,7 @@ export class UsageAdminController {
   @ApiOkResponse({ type: TenantQuotaUsageView })
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
   @ApiProblem(new TenantUsageUnavailableProblem('provisioning'))
-  tenant(@Param('id', new ParseUUIDPipe()) id: string): Promise<TenantQuotaUsageView> {
+  tenant(@Param('id', new ParseIdPipe()) id: string): Promise<TenantQuotaUsageView> {
     return this.quotas.of(id);
   }
 }

@@ -1,8 +1,9 @@
+import { ParseIdPipe } from '@bulkhead/domain-kit';
 import { TenantRecord, TenantRepository } from '@bulkhead/control-plane';
 import { OperatorOnly } from '@bulkhead/identity';
 import { ApiProblem } from '@bulkhead/openapi';
 import { runWithTenant, tenantContextOf } from '@bulkhead/tenancy';
-import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { hasData } from '../admin/fleet-usage.service';
 import { BillingExportService, toCsv, toJsonLines } from './billing-export.service';
@@ -61,7 +62,7 @@ export class BillingAdminController {
   @ApiOperation({ summary: "One tenant's meter events of a period (reconciled first; blocked on drift), as JSON lines or CSV" })
   @ApiOkResponse({ type: BillingExportView })
   @ApiProblem(BillingTenantNotFoundProblem)
-  async exportTenant(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: BillingTenantExportDto): Promise<BillingExportView> {
+  async exportTenant(@Param('id', new ParseIdPipe()) id: string, @Body() body: BillingTenantExportDto): Promise<BillingExportView> {
     await this.placedTenant(id);
     const format = body.format ?? 'jsonl';
     const { exports } = await this.exports.exportPeriod(body.period, { tenantId: id });
@@ -80,7 +81,7 @@ export class BillingAdminController {
   @ApiOkResponse({ type: BillingSendReport })
   @ApiProblem(BillingTenantNotFoundProblem)
   @ApiProblem(BillingNotConfiguredProblem)
-  async sendTenant(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: BillingPeriodDto): Promise<BillingSendReport> {
+  async sendTenant(@Param('id', new ParseIdPipe()) id: string, @Body() body: BillingPeriodDto): Promise<BillingSendReport> {
     await this.placedTenant(id);
     return { period: body.period, ...(await this.sender.send(body.period, { tenantId: id })) };
   }
@@ -90,7 +91,7 @@ export class BillingAdminController {
   @ApiOperation({ summary: "Acknowledge a tenant's drift for a period, unblocking its export (until the numbers change); safe to repeat (0 when nothing drifts)" })
   @ApiOkResponse({ type: AcknowledgedView })
   @ApiProblem(BillingTenantNotFoundProblem)
-  async acknowledge(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: AcknowledgeDriftDto): Promise<AcknowledgedView> {
+  async acknowledge(@Param('id', new ParseIdPipe()) id: string, @Body() body: AcknowledgeDriftDto): Promise<AcknowledgedView> {
     const tenant = await this.placedTenant(id);
     const acknowledged = await runWithTenant(tenantContextOf(tenant, 'operator'), () => this.reconciler.acknowledgeCurrent(body.period, 'operator', body.note));
     return { tenantId: id, period: body.period, acknowledged };

@@ -1,6 +1,6 @@
 import { ApiProblem } from '@bulkhead/openapi';
-import { pageOf, PageQuery } from '@bulkhead/domain-kit';
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { pageOf, PageQuery, ParseIdPipe } from '@bulkhead/domain-kit';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ProjectNotFoundProblem } from '../projects.errors';
 import { CreateProjectDto, ProjectPage, ProjectView, UpdateProjectDto } from './project.dto';
@@ -30,14 +30,14 @@ export class ProjectsController {
   @Get(':id')
   @ApiOkResponse({ type: ProjectView })
   @ApiProblem(ProjectNotFoundProblem)
-  async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<ProjectView> {
+  async get(@Param('id', new ParseIdPipe()) id: string): Promise<ProjectView> {
     return ProjectView.of(await this.projects.get(id));
   }
 
   @Patch(':id')
   @ApiOkResponse({ type: ProjectView })
   @ApiProblem(ProjectNotFoundProblem)
-  async update(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: UpdateProjectDto): Promise<ProjectView> {
+  async update(@Param('id', new ParseIdPipe()) id: string, @Body() body: UpdateProjectDto): Promise<ProjectView> {
     return ProjectView.of(await this.projects.update(id, body));
   }
 
@@ -46,7 +46,7 @@ export class ProjectsController {
   @ApiNoContentResponse()
   @ApiProblem(ProjectNotFoundProblem)
   @ApiOperation({ summary: 'Delete a project and its tasks' })
-  async remove(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+  async remove(@Param('id', new ParseIdPipe()) id: string): Promise<void> {
     await this.projects.remove(id);
   }
 }

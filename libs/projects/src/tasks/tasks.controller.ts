@@ -1,6 +1,6 @@
 import { ApiProblem } from '@bulkhead/openapi';
-import { pageOf } from '@bulkhead/domain-kit';
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { pageOf, ParseIdPipe } from '@bulkhead/domain-kit';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { TaskNotFoundProblem, UnknownProjectReferenceProblem } from '../projects.errors';
 import { CreateTaskDto, ListTasksQuery, TaskPage, TaskView, UpdateTaskDto } from './task.dto';
@@ -31,14 +31,14 @@ export class TasksController {
   @Get(':id')
   @ApiOkResponse({ type: TaskView })
   @ApiProblem(TaskNotFoundProblem)
-  async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<TaskView> {
+  async get(@Param('id', new ParseIdPipe()) id: string): Promise<TaskView> {
     return TaskView.of(await this.tasks.get(id));
   }
 
   @Patch(':id')
   @ApiOkResponse({ type: TaskView })
   @ApiProblem(TaskNotFoundProblem)
-  async update(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: UpdateTaskDto): Promise<TaskView> {
+  async update(@Param('id', new ParseIdPipe()) id: string, @Body() body: UpdateTaskDto): Promise<TaskView> {
     return TaskView.of(await this.tasks.update(id, body));
   }
 
@@ -46,7 +46,7 @@ export class TasksController {
   @HttpCode(204)
   @ApiNoContentResponse()
   @ApiProblem(TaskNotFoundProblem)
-  async remove(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+  async remove(@Param('id', new ParseIdPipe()) id: string): Promise<void> {
     await this.tasks.remove(id);
   }
 }

@@ -1,7 +1,7 @@
 import { ApiProblem } from '@bulkhead/openapi';
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { pageOf, PageQuery } from '@bulkhead/domain-kit';
+import { pageOf, PageQuery, ParseIdPipe } from '@bulkhead/domain-kit';
 import { CustomerHasOrdersProblem, CustomerNotFoundProblem, EmailTakenProblem } from '../sales.errors';
 import { CreateCustomerDto, CustomerPage, CustomerView, UpdateCustomerDto } from './customer.dto';
 import { CustomersService } from './customers.service';
@@ -31,7 +31,7 @@ export class CustomersController {
   @Get(':id')
   @ApiOkResponse({ type: CustomerView })
   @ApiProblem(CustomerNotFoundProblem)
-  async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<CustomerView> {
+  async get(@Param('id', new ParseIdPipe()) id: string): Promise<CustomerView> {
     return CustomerView.of(await this.customers.get(id));
   }
 
@@ -39,7 +39,7 @@ export class CustomersController {
   @ApiOkResponse({ type: CustomerView })
   @ApiProblem(CustomerNotFoundProblem)
   @ApiProblem(EmailTakenProblem)
-  async update(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: UpdateCustomerDto): Promise<CustomerView> {
+  async update(@Param('id', new ParseIdPipe()) id: string, @Body() body: UpdateCustomerDto): Promise<CustomerView> {
     return CustomerView.of(await this.customers.update(id, body));
   }
 
@@ -48,7 +48,7 @@ export class CustomersController {
   @ApiNoContentResponse()
   @ApiProblem(CustomerNotFoundProblem)
   @ApiProblem(CustomerHasOrdersProblem)
-  async remove(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+  async remove(@Param('id', new ParseIdPipe()) id: string): Promise<void> {
     await this.customers.remove(id);
   }
 }

@@ -1,8 +1,9 @@
+import { ParseIdPipe } from '@bulkhead/domain-kit';
 import { JobBacklogFullProblem, JobsUnavailableProblem } from '@bulkhead/jobs';
 import { QUOTA_EXCEEDED_EXAMPLE } from '@bulkhead/metering';
 import { ApiProblem } from '@bulkhead/openapi';
 import { RateLimitClass } from '@bulkhead/rate-limit';
-import { Controller, Get, Header, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Controller, Get, Header, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { ExportNotFoundProblem, ExportNotReadyProblem } from '../sales.errors';
 import { OrderExportView } from './order-export.view';
@@ -30,7 +31,7 @@ export class OrderExportsController {
   @Get(':id')
   @ApiOkResponse({ type: OrderExportView })
   @ApiProblem(ExportNotFoundProblem)
-  async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<OrderExportView> {
+  async get(@Param('id', new ParseIdPipe()) id: string): Promise<OrderExportView> {
     return OrderExportView.of(await this.exports.get(id));
   }
 
@@ -40,7 +41,7 @@ export class OrderExportsController {
   @ApiOkResponse({ schema: { type: 'string', example: 'id,customer_id,status,total_cents,currency,created_at\n' } })
   @ApiProblem(ExportNotFoundProblem)
   @ApiProblem(ExportNotReadyProblem)
-  content(@Param('id', new ParseUUIDPipe()) id: string): Promise<string> {
+  content(@Param('id', new ParseIdPipe()) id: string): Promise<string> {
     return this.exports.content(id);
   }
 }

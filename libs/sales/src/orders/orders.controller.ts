@@ -1,8 +1,8 @@
 import { QUOTA_EXCEEDED_EXAMPLE } from '@bulkhead/metering';
 import { ApiProblem } from '@bulkhead/openapi';
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { pageOf } from '@bulkhead/domain-kit';
+import { pageOf, ParseIdPipe } from '@bulkhead/domain-kit';
 import { OrderNotFoundProblem, UnknownCustomerReferenceProblem } from '../sales.errors';
 import { CreateOrderDto, ListOrdersQuery, OrderPage, OrderView, UpdateOrderDto } from './order.dto';
 import { OrdersService } from './orders.service';
@@ -33,14 +33,14 @@ export class OrdersController {
   @Get(':id')
   @ApiOkResponse({ type: OrderView })
   @ApiProblem(OrderNotFoundProblem)
-  async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<OrderView> {
+  async get(@Param('id', new ParseIdPipe()) id: string): Promise<OrderView> {
     return OrderView.of(await this.orders.get(id));
   }
 
   @Patch(':id')
   @ApiOkResponse({ type: OrderView })
   @ApiProblem(OrderNotFoundProblem)
-  async update(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: UpdateOrderDto): Promise<OrderView> {
+  async update(@Param('id', new ParseIdPipe()) id: string, @Body() body: UpdateOrderDto): Promise<OrderView> {
     return OrderView.of(await this.orders.update(id, body));
   }
 
@@ -48,7 +48,7 @@ export class OrdersController {
   @HttpCode(204)
   @ApiNoContentResponse()
   @ApiProblem(OrderNotFoundProblem)
-  async remove(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+  async remove(@Param('id', new ParseIdPipe()) id: string): Promise<void> {
     await this.orders.remove(id);
   }
 }
