@@ -224,6 +224,8 @@ describe('audit API', () => {
   it('answers 410 tenant_erased for the trail and grants of an erased tenant, never a failed read of its dropped storage', async () => {
     const gone = await createTenant(api, { tier: 'pro' });
     const operator = operatorToken(api);
+    const granted = await call(api.server, 'post', `/v1/admin/tenants/${gone.id}/impersonations`, operator, { mode: 'read', reason: 'before the erasure' });
+    expect(granted.status).toBe(201);
     await withPg(withDatabase(api.config.DATABASE_ADMIN_URL, parsePgUrl(api.config.DATABASE_URL).database), 'audit-test', (client) =>
       client.query(`DROP SCHEMA "${gone.schemaName}" CASCADE`),
     );
@@ -232,9 +234,20 @@ describe('audit API', () => {
       ['get', `/v1/admin/tenants/${gone.id}/audit`],
       ['get', `/v1/admin/tenants/${gone.id}/impersonations`],
       ['post', `/v1/admin/tenants/${gone.id}/impersonations`, { reason: 'look at an erased tenant', mode: 'read' }],
-    ] as Array<['get' | 'post', string, object?]>) {
-      expectProblem(await call(api.server, method, path, operator, body), 410, 'tenant_erased');
+      ['post', `/v1/admin/tenants/${gone.id}/audit/shred`],
+      // Its runtime state went with it: nothing may write those keys back, nor read zeros as if it were quiet.
+      ['put', `/v1/admin/jobs/tenants/${gone.id}/policy`, { weight: 2 }],
+      ['post', `/v1/admin/jobs/tenants/${gone.id}/pause`],
+      ['get', `/v1/admin/jobs/tenants/${gone.id}`],
+      ['get', `/v1/admin/tenants/${gone.id}/request-counts`],
+      ['get', `/v1/admin/tenants/${gone.id}/rate-limits`],
+      ['get', `/v1/admin/tenants/${gone.id}/connections`],
+    ] as Array<['get' | 'post' | 'put', string, object?]>) {
+      const answer = await call(api.server, method, path, operator, body);
+      expect({ path, status: answer.status, code: answer.body.code }).toEqual({ path, status: 410, code: 'tenant_erased' });
     }
+    // A grant issued before the erasure is refused like any other, not a failed read of the dropped schema.
+    expectProblem(await call(api.server, 'get', '/v1/customers', operator, undefined, { 'x-impersonation-grant': granted.body.grant }), 403, 'impersonation_refused');
   });
 
   it('crypto-shredding: personal data becomes unreadable, the chain still verifies', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AuditChainer, AuditCheckpointer, AuditKeys, TenantKeyring, AuditTrail, AuditVerifier, checkpointIsValid, readCheckpoints, RefusalRecorder, TrustedHead } from '@bulkhead/audit';
-import { TenantRecord, TenantRepository } from '@bulkhead/control-plane';
-import { runWithTenant, tenantContextOf, TenantData } from '@bulkhead/tenancy';
+import { TenantRecord, TenantRegistry, TenantRepository } from '@bulkhead/control-plane';
+import { currentTenant, runWithTenant, tenantContextOf, TenantData } from '@bulkhead/tenancy';
 import { Customer } from '@bulkhead/sales';
 import { createServer } from 'node:http';
 import { appendFileSync, mkdtempSync } from 'node:fs';
@@ -452,7 +452,7 @@ describe('audit trail', () => {
     // refusal recorder) may open transactions on the shared TenantData meanwhile.
     let transactions = 0;
     const counted = { transaction: (...args: Parameters<TenantData['transaction']>) => ((transactions += 1), data.transaction(...args)) } as unknown as TenantData;
-    await chainRound(new AuditChainer(counted, loadConfig()), tenants, 1);
+    await chainRound(new AuditChainer(counted, api.app.get(TenantRegistry), loadConfig()), tenants, 1);
     expect(transactions).toBe(1);
     for (const tenant of tenants) expect(await verify(tenant)).toMatchObject({ ok: true, entries: 1, lastSeq: '1' });
 
@@ -462,13 +462,40 @@ describe('audit trail', () => {
     await asSuperuser(tenants[1], (client, table) =>
       client.query(`INSERT INTO ${beside(table, 'audit_links')} (tenant_id, id, seq, prev_hash, hash) VALUES ($1, gen_random_uuid(), 2, $2, $2)`, [tenants[1].id, Buffer.alloc(32)]),
     );
-    const chainer = new AuditChainer(data, loadConfig());
+    const chainer = new AuditChainer(data, api.app.get(TenantRegistry), loadConfig());
     await chainRound(chainer, [tenants[0], tenants[2]], 2);
     expect(await Promise.all(tenants.map(linked))).toEqual([2, 2, 2]);
     expect(await verify(tenants[0])).toMatchObject({ ok: true, entries: 2, lastSeq: '2' });
     expect(await verify(tenants[2])).toMatchObject({ ok: true, entries: 2, lastSeq: '2' });
     const pendingOfSecond = await asSuperuser(tenants[1], async (client, table) => (await client.query(`SELECT count(*)::int AS n FROM ${beside(table, 'audit_pending')} WHERE tenant_id = $1`, [tenants[1].id])).rows[0].n);
     expect(pendingOfSecond).toBe(1);
+    await chainer.beforeApplicationShutdown();
+  });
+
+  it('stops chaining a tenant erased with its pending entries (its dropped schema would fail every retry)', async () => {
+    const data = api.app.get(TenantData);
+    const registry = api.app.get(TenantRegistry);
+    const idle = new AuditTrail(data, api.app.get(TenantKeyring), loadConfig(), { schedule: () => undefined } as unknown as AuditChainer);
+    const writePending = (tenant: TenantRecord) =>
+      runWithTenant(tenantContextOf(tenant, 'erased-test'), () => data.transaction((tx) => idle.record(tx, { action: 'erased test', outcome: 'committed', actor: { kind: 'system', subject: 'test' } })));
+    const erased = await createTenant(api, { isolation: 'schema' });
+    await writePending(erased);
+    // The erasure's end state: storage dropped, record retired (the saga does both).
+    await withPg(config.DATABASE_OWNER_URL, 'audit-test', (client) => client.query(`DROP SCHEMA "${erased.schemaName}" CASCADE`));
+    await api.admin.retire(erased.id);
+    const attempts = new Map<string, number>();
+    const counted = {
+      transaction: (...args: Parameters<TenantData['transaction']>) => {
+        const tenantId = currentTenant().tenantId;
+        attempts.set(tenantId, (attempts.get(tenantId) ?? 0) + 1);
+        return data.transaction(...args);
+      },
+    } as unknown as TenantData;
+    const chainer = new AuditChainer(counted, registry, loadConfig());
+    chainer.schedule(tenantContextOf(erased, 'erased-test'));
+    // Long enough for the first round and several retries (a failed round waits a second).
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    expect(attempts.get(erased.id)).toBe(1);
     await chainer.beforeApplicationShutdown();
   });
 

@@ -79,6 +79,10 @@ describe('offboarding: fence, export, grace with restore, erasure, verification,
     expect((await lastSaga(tenant.id)).steps.filter((s) => s.status === 'compensated')).toEqual([]);
     expect((await api.app.get(TenantRepository).findById(tenant.id))?.status).toBe('suspended');
     expect((await request(api.server).get('/v1/projects').set('authorization', `Bearer ${tokenFor(api, tenant)}`)).status).toBe(403);
+    // Nor does a plain reactivation serve a partly erased tenant.
+    const reactivated = await request(api.server).post(`/v1/admin/tenants/${tenant.id}/reactivate`).set('authorization', `Bearer ${operator}`);
+    expect({ status: reactivated.status, code: reactivated.body.code, detail: reactivated.body.detail }).toEqual({ status: 409, code: 'tenant_state_conflict', detail: expect.stringMatching(/point of no return/) });
+    expect((await api.app.get(TenantRepository).findById(tenant.id))?.status).toBe('suspended');
   });
 
   it.each(['pool', 'schema', 'silo'] as const)('%s tenant: restore within grace brings it back whole, erasure leaves nothing and others untouched', async (isolation) => {
@@ -98,6 +102,10 @@ describe('offboarding: fence, export, grace with restore, erasure, verification,
       return saga.steps.find((s) => s.step === 'export')?.status === 'succeeded' && grace?.details.due ? saga : undefined;
     }, 'offboarding to wait out its grace period');
     expect(waiting.status).toBe('running');
+    expect((await request(api.server).get('/v1/projects').set('authorization', `Bearer ${token}`)).status).toBe(403);
+    // The fence is not a plain suspension: reactivating would let writes in that the export missed, and the erasure would still come.
+    const reactivated = await request(api.server).post(`/v1/admin/tenants/${tenant.id}/reactivate`).set('authorization', `Bearer ${operator}`);
+    expect({ status: reactivated.status, code: reactivated.body.code, detail: reactivated.body.detail }).toEqual({ status: 409, code: 'tenant_state_conflict', detail: expect.stringMatching(/restore it/) });
     expect((await request(api.server).get('/v1/projects').set('authorization', `Bearer ${token}`)).status).toBe(403);
 
     const archive = await asOperator(`/v1/admin/tenants/${tenant.id}/archive`).buffer(true).parse((res, done) => {

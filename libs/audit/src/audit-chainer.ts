@@ -1,5 +1,7 @@
 import { BulkheadConfig } from '@bulkhead/config';
+import { TenantRegistry } from '@bulkhead/control-plane';
 import { isTenantId } from '@bulkhead/database';
+import { isInfrastructureFailure } from '@bulkhead/problem';
 import { runWithTenant, TenantContext, tenantContextOf, TenantData } from '@bulkhead/tenancy';
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 
@@ -29,6 +31,7 @@ export class AuditChainer implements BeforeApplicationShutdown {
 
   constructor(
     private readonly data: TenantData,
+    private readonly registry: TenantRegistry,
     private readonly config: BulkheadConfig,
   ) {}
 
@@ -73,12 +76,31 @@ export class AuditChainer implements BeforeApplicationShutdown {
     for (let start = 0; start < units.length; start += CONCURRENCY) {
       const outcomes = await Promise.all(units.slice(start, start + CONCURRENCY).map((unit) => this.chainUnit(unit)));
       for (const { tenant, error } of outcomes.flat()) {
+        const again = await this.retryOf(tenant, error);
+        if (!again) continue;
         failed += 1;
-        if (!this.due.has(tenant.tenantId)) this.due.set(tenant.tenantId, tenant);
+        if (!this.due.has(tenant.tenantId)) this.due.set(tenant.tenantId, again);
         this.logger.warn({ err: error, tenantId: tenant.tenantId }, 'audit entries left pending; chaining again shortly');
       }
     }
     if (failed > 0 && !this.stopped) await new Promise((resolve) => setTimeout(resolve, RETRY_MS).unref());
+  }
+
+  /**
+   * Where to chain a tenant that failed, or nothing: an outage is waited out in the same place; a
+   * tenant moved since its entries were written is chained where it lives now (its entries moved
+   * with its data); an erased tenant's entries went with its storage, and retrying its dropped
+   * schema or database would fail forever.
+   */
+  private async retryOf(tenant: TenantContext, error: unknown): Promise<TenantContext | undefined> {
+    if (isInfrastructureFailure(error)) return tenant;
+    const current = await this.registry.findById(tenant.tenantId).catch(() => undefined);
+    if (current === undefined) return tenant;
+    if (current === null || current.status === 'deleted') {
+      this.logger.log({ tenantId: tenant.tenantId }, 'audit chaining stopped: the tenant was erased with its trail');
+      return undefined;
+    }
+    return placementOnly(tenantContextOf(current, 'audit-chainer'));
   }
 
   /**

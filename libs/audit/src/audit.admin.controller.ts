@@ -65,8 +65,9 @@ export class AuditAdminController {
   })
   @ApiOkResponse({ type: ShredView })
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
+  @ApiProblem(TenantTrailErasedProblem)
   async shred(@Param('id', new ParseIdPipe()) id: string, @Req() request: { user: Principal; id?: unknown }): Promise<ShredView> {
-    const tenant = await this.tenants.get(id);
+    const tenant = await this.living(id);
     return this.shredder.shred(tenant, request.user, typeof request.id === 'string' ? request.id : undefined);
   }
 

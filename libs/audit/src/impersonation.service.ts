@@ -108,6 +108,11 @@ export class ImpersonationService implements ImpersonationVerifier {
     if (!claims || claims.op !== principal.subject || claims.exp <= Date.now() / 1000 || claims.exp - claims.iat > this.config.AUDIT_IMPERSONATION_MAX_SECONDS) return null;
     const tenant = await this.registry.findById(claims.tid);
     if (!tenant) return null;
+    if (tenant.status === 'deleted') {
+      // Its grants and its trail went with its storage: refused, and said so in the platform trail only.
+      await this.trail.recordPlatform([this.useEvent(tenant, claims, principal, request, 'tenant_erased')]);
+      return null;
+    }
     // The revocation check and the tenant's entry of this use share one transaction: a use is
     // either recorded as started under a standing grant, or recorded as refused.
     let standing = false;

@@ -1,5 +1,5 @@
 import { ParseIdPipe } from '@bulkhead/domain-kit';
-import { TenantNotFoundProblem, TenantRegistry } from '@bulkhead/control-plane';
+import { TenantErasedProblem, TenantRegistry } from '@bulkhead/control-plane';
 import { FairQueue, TenantPolicy } from '@bulkhead/fair-queue';
 import { OperatorOnly } from '@bulkhead/identity';
 import { ApiProblem } from '@bulkhead/openapi';
@@ -33,16 +33,18 @@ export class JobsAdminController {
 
   @Get('tenants/:id')
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
+  @ApiProblem(new TenantErasedProblem())
   async tenant(@Param('id', new ParseIdPipe()) id: string) {
-    await this.knownTenant(id);
+    await this.registry.assertOperable(id);
     return this.queue.tenantStats(id);
   }
 
   @Put('tenants/:id/policy')
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
+  @ApiProblem(new TenantErasedProblem())
   @ApiOperation({ summary: "Override a tenant's weight, concurrency cap, rate limit or backlog limit" })
   async setPolicy(@Param('id', new ParseIdPipe()) id: string, @Body() body: JobPolicyDto) {
-    await this.knownTenant(id);
+    await this.registry.assertOperable(id);
     const patch = Object.fromEntries(Object.entries(body).filter(([, value]) => value !== undefined)) as Partial<TenantPolicy>;
     await this.queue.setPolicy(id, patch);
     return this.queue.tenantStats(id);
@@ -50,37 +52,31 @@ export class JobsAdminController {
 
   @Delete('tenants/:id/policy')
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
+  @ApiProblem(new TenantErasedProblem())
   @ApiOperation({ summary: 'Drop the overrides: the tenant follows its tier again from its next job' })
   async clearPolicy(@Param('id', new ParseIdPipe()) id: string) {
-    await this.knownTenant(id);
+    await this.registry.assertOperable(id);
     await this.queue.clearPolicy(id);
     return this.queue.tenantStats(id);
   }
 
   @Post('tenants/:id/pause')
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
+  @ApiProblem(new TenantErasedProblem())
   @HttpCode(200)
   async pause(@Param('id', new ParseIdPipe()) id: string) {
-    await this.knownTenant(id);
+    await this.registry.assertOperable(id);
     await this.queue.pause(id);
     return this.queue.tenantStats(id);
   }
 
   @Post('tenants/:id/resume')
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
+  @ApiProblem(new TenantErasedProblem())
   @HttpCode(200)
   async resume(@Param('id', new ParseIdPipe()) id: string) {
-    await this.knownTenant(id);
+    await this.registry.assertOperable(id);
     await this.queue.resume(id);
     return this.queue.tenantStats(id);
-  }
-
-  /**
-   * 404 for a tenant the registry does not have (the id arrives lower case, as the queue keys it:
-   * an upper-case id once set a policy, or a pause, that no job ever read). These routes need only Redis, so that an operator can hold or release work during a
-   * database outage: a registry that cannot be read refuses nothing.
-   */
-  private async knownTenant(id: string): Promise<void> {
-    if (await this.registry.isUnknown(id)) throw new TenantNotFoundProblem();
   }
 }

@@ -7,6 +7,7 @@ import { FleetAdminController } from './fleet/fleet.admin.controller';
 import { LifecycleAdminController } from './lifecycle.admin.controller';
 import { LifecycleService } from './lifecycle.service';
 import { LifecycleStore } from './lifecycle.store';
+import { OffboardingReactivationVeto } from './offboarding/offboarding-reactivation.veto';
 import { OffboardingSteps } from './offboarding/offboarding.steps';
 import { PlacementData } from './offboarding/placement-data';
 import { RedisTenantKeys } from './offboarding/redis-tenant-keys';
@@ -40,6 +41,7 @@ import { WarmPool } from './warm-pool/warm-pool';
     LifecycleService,
     OnboardingSteps,
     OffboardingSteps,
+    OffboardingReactivationVeto,
     PlacementData,
     RedisTenantKeys,
     StorageOperations,

@@ -1,5 +1,5 @@
 import { ParseIdPipe } from '@bulkhead/domain-kit';
-import { TenantNotFoundProblem, TenantRegistry } from '@bulkhead/control-plane';
+import { TenantErasedProblem, TenantRegistry } from '@bulkhead/control-plane';
 import { OperatorOnly } from '@bulkhead/identity';
 import { ApiProblem } from '@bulkhead/openapi';
 import { rfc3339Instant } from '@bulkhead/rfc3339';
@@ -23,10 +23,11 @@ export class RequestCountsController {
   @ApiOperation({ summary: "A tenant's API requests per minute and route class (admitted and refused), from the rate limiter's counts" })
   @ApiOkResponse({ type: RequestCountsView })
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
+  @ApiProblem(new TenantErasedProblem())
   async counts(@Param('id', new ParseIdPipe()) id: string, @Query() query: RequestCountsQuery): Promise<RequestCountsView> {
-    // Zeros for a tenant there is not read like a quiet one: 404, as every sibling route answers.
+    // Zeros for a tenant there is not (or no longer) read like a quiet one: 404 or 410, as every sibling route answers.
     // The counts live in Redis and stay readable while PostgreSQL is down: an unreadable registry refuses nothing.
-    if (await this.registry.isUnknown(id)) throw new TenantNotFoundProblem();
+    await this.registry.assertOperable(id);
     return this.reader.read(id, query.minutes ?? 60, new Date((query.end === undefined ? undefined : rfc3339Instant(query.end)) ?? Date.now()));
   }
 }

@@ -1,3 +1,4 @@
+import { TenantErasedProblem } from '@bulkhead/control-plane';
 import { ParseIdPipe } from '@bulkhead/domain-kit';
 import { OperatorOnly } from '@bulkhead/identity';
 import { ApiProblem } from '@bulkhead/openapi';
@@ -21,6 +22,7 @@ export class TenantRateLimitsController {
   })
   @ApiOkResponse({ type: TenantRateLimitsView })
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
+  @ApiProblem(new TenantErasedProblem())
   limits(@Param('id', new ParseIdPipe()) id: string): Promise<TenantRateLimitsView> {
     return this.reader.read(id);
   }

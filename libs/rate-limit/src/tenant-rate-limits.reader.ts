@@ -1,5 +1,5 @@
 import { ROUTE_CLASSES } from '@bulkhead/config';
-import { TenantAdmin } from '@bulkhead/control-plane';
+import { TenantAdmin, TenantErasedProblem } from '@bulkhead/control-plane';
 import { isInfrastructureFailure } from '@bulkhead/problem';
 import { Injectable } from '@nestjs/common';
 import { RateLimitRedis } from './rate-limit.redis';
@@ -24,6 +24,7 @@ export class TenantRateLimitsReader {
 
   async read(tenantId: string): Promise<TenantRateLimitsView> {
     const tenant = await this.tenants.get(tenantId);
+    if (tenant.status === 'deleted') throw new TenantErasedProblem();
     const policies = this.limiter.policiesOf(tenant.id, tenant.tier);
     const nowMs = Date.now();
     const state = await this.state(tenant.id, nowMs);

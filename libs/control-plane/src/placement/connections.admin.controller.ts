@@ -4,7 +4,7 @@ import { ApiProblem } from '@bulkhead/openapi';
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { hostname } from 'node:os';
-import { TenantNotFoundProblem } from '../registry/registry.errors';
+import { TenantErasedProblem, TenantNotFoundProblem } from '../registry/registry.errors';
 import { TenantAdmin } from '../registry/tenant-admin';
 import { FleetConnectionsView, INSTANCE_SCOPE_NOTE, InstanceView, TenantConnectionsView } from './connections.dto';
 import { DataSourceRouter } from './data-source.router';
@@ -32,8 +32,10 @@ export class ConnectionsAdminController {
   })
   @ApiOkResponse({ type: TenantConnectionsView })
   @ApiProblem(TenantNotFoundProblem)
+  @ApiProblem(new TenantErasedProblem())
   async tenant(@Param('id', new ParseIdPipe()) id: string): Promise<TenantConnectionsView> {
     const tenant = await this.admin.get(id);
+    if (tenant.status === 'deleted') throw new TenantErasedProblem();
     const { gate, pool } = this.router.tenantConnections({ tenantId: tenant.id, isolation: tenant.isolation, cluster: tenant.cluster });
     return { tenantId: tenant.id, instance: this.instance, gate, pool };
   }

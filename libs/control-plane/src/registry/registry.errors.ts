@@ -25,3 +25,13 @@ export class ProvisioningFailedProblem extends ProblemError {
     });
   }
 }
+
+/**
+ * A tenant erased for good (status deleted): its runtime state (jobs, limits, counts, connections)
+ * went with its data, and an operator route must not write any of it back.
+ */
+export class TenantErasedProblem extends ProblemError {
+  constructor(detail = 'The tenant was erased; only its record and its erasure certificate remain.') {
+    super(410, 'tenant_erased', 'Tenant erased', detail);
+  }
+}

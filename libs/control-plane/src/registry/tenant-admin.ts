@@ -3,6 +3,7 @@ import { databaseNameFor, schemaNameFor } from '@bulkhead/database';
 import { Injectable, Logger } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
 import { Cluster, ClusterRegistry } from '../placement/cluster-registry';
+import { ReactivationVeto } from './reactivation-veto';
 import { ProvisioningFailedProblem, TenantNotFoundProblem, TenantSlugTakenProblem, TenantStateProblem } from './registry.errors';
 import { TenantChangeFeed } from './tenant-change-feed';
 import { TenantProvisioner } from './tenant-provisioner';
@@ -15,6 +16,8 @@ import { TenantRepository } from './tenant.repository';
 @Injectable()
 export class TenantAdmin {
   private readonly logger = new Logger('TenantAdmin');
+
+  private readonly vetoes: ReactivationVeto[] = [];
 
   constructor(
     private readonly tenants: TenantRepository,
@@ -143,8 +146,25 @@ export class TenantAdmin {
     return this.transition(id, 'active', 'suspended');
   }
 
-  reactivate(id: string): Promise<TenantRecord> {
+  /** Refused while a registered veto holds the tenant (an offboarding under way: restore it instead). */
+  async reactivate(id: string): Promise<TenantRecord> {
+    for (const veto of this.vetoes) {
+      const reason = await veto.reasonToRefuse(id);
+      if (reason) throw new TenantStateProblem(reason);
+    }
     return this.transition(id, 'suspended', 'active');
+  }
+
+  /**
+   * Lifts a fence its owner put up (the offboarding's compensation), past the vetoes: the owner
+   * is the one lifting it.
+   */
+  liftFence(id: string): Promise<TenantRecord> {
+    return this.transition(id, 'suspended', 'active');
+  }
+
+  vetoReactivation(veto: ReactivationVeto): void {
+    this.vetoes.push(veto);
   }
 
   private async transition(id: string, from: TenantStatus, to: TenantStatus): Promise<TenantRecord> {

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { isTenantIdAnyCase } from '@bulkhead/database';
 import { isInfrastructureFailure } from '@bulkhead/problem';
 import { LRUCache } from 'lru-cache';
+import { TenantErasedProblem, TenantNotFoundProblem } from './registry.errors';
 import { TenantRecord } from './tenant.record';
 import { TenantRepository } from './tenant.repository';
 
@@ -79,16 +80,22 @@ export class TenantRegistry {
   }
 
   /**
-   * Whether the registry says no tenant has this id (any case). For operator routes that work on
-   * Redis alone so as to keep working through a PostgreSQL outage: a registry that cannot be read
-   * says nothing, so they go on; any other error is thrown.
+   * For operator routes about a tenant's runtime state, which must work on Redis alone (as
+   * `isUnknown`): 404 for no such tenant, 410 once it is erased (they would write back keys the
+   * erasure removed, or read zeros as if it were quiet); an unreadable registry refuses nothing.
    */
-  async isUnknown(id: string): Promise<boolean> {
-    const found = await this.findCachedById(id).catch((error: unknown) => {
+  async assertOperable(id: string): Promise<void> {
+    const found = await this.readableRecord(id);
+    if (found === null) throw new TenantNotFoundProblem();
+    if (found?.status === 'deleted') throw new TenantErasedProblem();
+  }
+
+  /** The record, null for none, undefined when the registry cannot be read. */
+  private readableRecord(id: string): Promise<TenantRecord | null | undefined> {
+    return this.findCachedById(id).catch((error: unknown) => {
       if (isInfrastructureFailure(error)) return undefined;
       throw error;
     });
-    return found === null;
   }
 
   /** Drops what this instance knows of a tenant after an operator changed it. */

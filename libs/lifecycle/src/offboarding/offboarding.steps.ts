@@ -60,13 +60,13 @@ export class OffboardingSteps {
         // Restore: the data was never touched, lifting the fence brings the tenant back whole.
         compensate: async (context) => {
           const tenant = await this.tenants.findById(context.saga.tenantId);
-          if (tenant?.status === 'suspended') await this.admin.reactivate(tenant.id);
+          if (tenant?.status === 'suspended') await this.admin.liftFence(tenant.id);
         },
       },
       {
         name: 'export',
         run: async (context) => {
-          const tenant = await this.tenant(context);
+          const tenant = await this.fenced(context);
           const archive = await this.data.export(tenant);
           const keys = await this.redis.keys(tenant.id);
           await this.store.query(
@@ -87,6 +87,7 @@ export class OffboardingSteps {
           // Even with no grace: what was admitted before the fence lands before the erasure counts.
           const settled = fenced + this.config.LIFECYCLE_FENCE_SETTLE_MS - Date.now();
           if (settled > 0) await new Promise((resolve) => setTimeout(resolve, settled));
+          await this.fenced(context);
           return { endedAt: new Date().toISOString() };
         },
       },
@@ -130,7 +131,7 @@ export class OffboardingSteps {
    * cached copy). Each part is idempotent.
    */
   private async erase(context: StepContext): Promise<Record<string, unknown>> {
-    const tenant = await this.tenant(context);
+    const tenant = await this.fenced(context);
     if (!context.details('erase').before) {
       const counts = await this.data.counts(tenant);
       const recordsBefore: Record<string, number> = {};
@@ -227,6 +228,17 @@ export class OffboardingSteps {
   private async tenant(context: StepContext): Promise<TenantRecord> {
     const tenant = await this.tenants.findById(context.saga.tenantId);
     if (!tenant) throw new PermanentStepError('tenant_not_found', 'The tenant is not in the registry.');
+    return tenant;
+  }
+
+  /**
+   * The tenant, still behind the fence: a reactivation that raced the veto (`OffboardingReactivationVeto`)
+   * stops the saga before anything more is exported or erased; it fails, its compensation finds
+   * the fence already lifted, and the operator offboards again.
+   */
+  private async fenced(context: StepContext): Promise<TenantRecord> {
+    const tenant = await this.tenant(context);
+    if (tenant.status === 'active') throw new PermanentStepError('tenant_reactivated', 'The tenant was reactivated during its offboarding; offboard it again.');
     return tenant;
   }
 }
