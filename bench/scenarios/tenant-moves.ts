@@ -174,8 +174,12 @@ export async function tenantMovesBench(): Promise<BenchSection> {
       const during = (rows: Outcome[]) => rows.filter((r) => r[0] >= start && r[0] <= end);
       const writeLatencies = during(writes).map((w) => w[1]);
       const otherP99 = p99(during(otherReads).map((r) => r[1]));
+      // Where the others' tail sits: before the fence (copy, catch-up), under it (catch-up, parity, switch), after it (grace, drop).
+      const fenceRaised = move.switchedAt!.getTime() - (move.progress.fenceMs ?? 0);
+      const othersIn = (from: number, to: number) => p99(otherReads.filter((r) => r[0] >= from && r[0] < to).map((r) => r[1])).toFixed(1);
+      const phases = `${othersIn(start, fenceRaised)} / ${othersIn(fenceRaised, move.switchedAt!.getTime() + 1)} / ${othersIn(move.switchedAt!.getTime() + 1, end + 1)}`;
       const switchS = ((move.switchedAt!.getTime() - start) / 1000).toFixed(1);
-      return `| ${side(move.source)} -> ${side(move.target)} | ${((end - start) / 1000).toFixed(1)} | ${switchS} | ${move.progress.copiedRows} | ${move.progress.fenceMs} | ${move.progress.fenceChanges} in ${move.progress.fenceCatchUpMs} / ${move.progress.fenceParityMs} | ${p99(writeLatencies).toFixed(0)} | ${Math.max(0, ...writeLatencies).toFixed(0)} | ${before.toFixed(1)} | ${otherP99.toFixed(1)} | ${(otherP99 / before).toFixed(2)}x |`;
+      return `| ${side(move.source)} -> ${side(move.target)} | ${((end - start) / 1000).toFixed(1)} | ${switchS} | ${move.progress.copiedRows} | ${move.progress.fenceMs} | ${move.progress.fenceChanges} in ${move.progress.fenceCatchUpMs} / ${move.progress.fenceParityMs} | ${p99(writeLatencies).toFixed(0)} | ${Math.max(0, ...writeLatencies).toFixed(0)} | ${before.toFixed(1)} | ${otherP99.toFixed(1)} | ${phases} | ${(otherP99 / before).toFixed(2)}x |`;
     });
 
     const markdown = [
@@ -185,8 +189,8 @@ export async function tenantMovesBench(): Promise<BenchSection> {
         `"Fence held" is how long the tenant's writes were held (raising the fence to lowering it: final catch-up, parity of every table on both sides, switch). ` +
         `Other tenants' p99 "before" is over the ${BASELINE_S} s before the first move, after ${WARM_UP_S} s of warm-up load.`,
       '',
-      '| move | total s | to switch s | rows copied | fence held ms | of which: changes applied in ms / parity ms | moving tenant write p99 ms | write max ms | others p99 before ms | others p99 during ms | during / before |',
-      '|---|---|---|---|---|---|---|---|---|---|---|',
+      '| move | total s | to switch s | rows copied | fence held ms | of which: changes applied in ms / parity ms | moving tenant write p99 ms | write max ms | others p99 before ms | others p99 during ms | of which: before the fence / under it / after the switch | during / before |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|',
       ...movesMarkdown,
       '',
       `Over the whole run: ${writes.length} writes sent, ${acknowledged.length} acknowledged, **${lost} lost** (acknowledged, absent), **${duplicates} duplicates**, ` +
