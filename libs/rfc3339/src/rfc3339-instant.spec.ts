@@ -19,6 +19,12 @@ describe('rfc3339Instant', () => {
       expect([text, rfc3339Instant(text)]).toEqual([text, undefined]);
     }
     expect(rfc3339Instant('2024-02-29T00:00:00Z')).toBe(Date.UTC(2024, 1, 29));
+    // Outside years 0001-9999 once the offset is applied.
+    for (const text of ['0000-01-01T00:00:00Z', '0001-01-01T00:00:00+01:00', '9999-12-31T23:59:59-01:00', '9999-12-31T23:59:60Z']) {
+      expect([text, rfc3339Instant(text)]).toEqual([text, undefined]);
+    }
+    expect(new Date(rfc3339Instant('0001-01-01T00:00:00Z') as number).toISOString()).toBe('0001-01-01T00:00:00.000Z');
+    expect(new Date(rfc3339Instant('9999-12-31T23:59:59.999Z') as number).toISOString()).toBe('9999-12-31T23:59:59.999Z');
   });
 });
 

@@ -1,5 +1,9 @@
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
+/** 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z (Date.UTC reads years 0-99 as 1900-1999). */
+const FIRST_INSTANT = Date.parse('0001-01-01T00:00:00Z');
+const LAST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
+
 /**
  * The instant an RFC 3339 date-time names (a usage event's `time`, a report's or a listing's `from` and `to`), in
  * milliseconds, or undefined when it names none.
@@ -19,8 +23,12 @@ export function rfc3339Instant(time: string): number | undefined {
   // Milliseconds only: V8 misreads some fractions longer than nine digits.
   const at = Date.parse(`${year}-${month}-${day}T${hour}:${minute}:${leap ? '59' : second}${fraction.slice(0, 4)}${offset.toUpperCase()}`);
   if (Number.isNaN(at)) return undefined;
-  return leap ? at + 1000 : at;
+  const instant = leap ? at + 1000 : at;
+  // Years 0001-9999 once the offset is applied: year 0000 (or 9999 pushed past by an offset) is no
+  // year PostgreSQL stores, and toISOString would print it as -000001 or +010000, not RFC 3339.
+  return instant >= FIRST_INSTANT && instant <= LAST_INSTANT ? instant : undefined;
 }
+
 
 function daysIn(year: number, month: number): number {
   if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
