@@ -39,6 +39,9 @@ describe.each(['pool', 'schema', 'silo'] as const)('token attacks against %s ten
     ['expired', () => forge.genuine(forge.claims(tenantA.id, { exp: forge.now() - 60 })), 401],
     ['not yet valid (nbf in the future)', () => forge.genuine(forge.claims(tenantA.id, { nbf: forge.now() + 600 })), 401],
     ['no exp at all', () => forge.genuine(withoutExp(forge.claims(tenantA.id))), 401],
+    ['exp past any date (1e308)', () => forge.genuine(forge.claims(tenantA.id, { exp: 1e308 })), 401],
+    ['issued in the future (iat)', () => forge.genuine(forge.claims(tenantA.id, { iat: forge.now() + 600 })), 401],
+    ['a critical header extension nobody understands', () => forge.genuine(forge.claims(tenantA.id), { header: { alg: 'RS256', crit: ['x-ext'], 'x-ext': true } as never }), 401],
     ['wrong issuer', () => forge.genuine(forge.claims(tenantA.id, { iss: 'https://evil.test/' })), 401],
     ['wrong audience', () => forge.genuine(forge.claims(tenantA.id, { aud: 'some-other-api' })), 401],
     ['unknown kid', () => forge.foreignKey(forge.claims(tenantA.id)), 401],
@@ -66,6 +69,14 @@ describe.each(['pool', 'schema', 'silo'] as const)('token attacks against %s ten
       expect(response.text).not.toContain('secret@a.test');
       expect(response.body.items).toBeUndefined();
     }
+  });
+
+  it('refuses two Authorization headers, even when the first is valid (a proxy may have read the other)', async () => {
+    for (const second of [forge.genuine(forge.claims(tenantB.id)), 'garbage']) {
+      const response = await call(api.server, 'get', '/v1/customers', undefined, undefined, { authorization: [`Bearer ${tokenFor(api, tenantA)}`, `Bearer ${second}`] as never });
+      expectProblem(response, 401);
+    }
+    expect((await call(api.server, 'get', '/v1/customers', tokenFor(api, tenantA))).status).toBe(200);
   });
 
   it('401 answers carry a Bearer challenge', async () => {

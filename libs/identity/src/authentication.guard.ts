@@ -29,7 +29,7 @@ export class AuthenticationGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const header = request.headers.authorization;
     const token = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
-    if (token === undefined) throw new UnauthorizedException('The bearer token is missing or invalid.');
+    if (token === undefined || sentTwice(request)) throw new UnauthorizedException('The bearer token is missing or invalid.');
     const principal = await this.tokens.verify(token);
     request.user = principal;
     if (rule.operator) {
@@ -37,4 +37,18 @@ export class AuthenticationGuard implements CanActivate {
     }
     return true;
   }
+}
+
+/**
+ * Two Authorization headers: Node keeps the first and drops the rest, while a proxy in front may
+ * have judged (or logged) the last. Credentials that depend on who reads them are refused.
+ */
+function sentTwice(request: AuthenticatedRequest): boolean {
+  const raw = request.raw?.rawHeaders;
+  if (!raw) return false;
+  let seen = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length === 13 && raw[i].toLowerCase() === 'authorization' && ++seen > 1) return true;
+  }
+  return false;
 }

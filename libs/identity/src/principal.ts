@@ -15,6 +15,8 @@ export interface AuthenticatedRequest {
   readonly headers: IncomingHttpHeaders;
   readonly id?: unknown;
   readonly hostname?: string;
+  /** Node's request: its `rawHeaders` keep every copy of a header that `headers` folds into one. */
+  readonly raw?: { readonly rawHeaders: readonly string[] };
   /** Set by `AuthenticationGuard` once the token verified. */
   user?: Principal;
 }

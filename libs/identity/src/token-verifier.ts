@@ -8,6 +8,8 @@ import { Principal } from './principal';
 
 /** Seconds of clock skew allowed on `exp` and `nbf`. */
 const CLOCK_TOLERANCE_S = 5;
+/** 9999-12-31T23:59:59Z: a later `exp` is no date (1e308 would make a remembered token immortal). */
+const LAST_NUMERIC_DATE = 253_402_300_799;
 /** Verified tokens remembered at once, at most; past it the oldest is forgotten first. */
 const VERIFIED_MAX = 10_000;
 
@@ -85,7 +87,11 @@ export class TokenVerifier {
   }
 
   private principalOf(payload: Record<string, unknown>): Principal {
-    if (typeof payload !== 'object' || payload === null || typeof payload.exp !== 'number') throw invalid();
+    if (typeof payload !== 'object' || payload === null || !isNumericDate(payload.exp)) throw invalid();
+    // Whatever jsonwebtoken lets through: a time that is no date (1e308 would be remembered for
+    // ever) or a token issued in the future (a skewed or forging issuer).
+    if ((payload.nbf !== undefined && !isNumericDate(payload.nbf)) || (payload.iat !== undefined && !isNumericDate(payload.iat))) throw invalid();
+    if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + CLOCK_TOLERANCE_S) throw invalid();
     if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 255) throw invalid();
     const tenantClaim = payload[this.config.AUTH_TENANT_CLAIM];
     if (tenantClaim !== undefined && (typeof tenantClaim !== 'string' || tenantClaim.length === 0 || tenantClaim.length > 200)) throw invalid();
@@ -118,13 +124,20 @@ function headerOf(token: string): { kid: string; alg: string } | undefined {
   const dot = token.indexOf('.');
   if (dot <= 0) return undefined;
   try {
-    const header = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8')) as { kid?: unknown; alg?: unknown };
+    const header = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8')) as { kid?: unknown; alg?: unknown; crit?: unknown };
     if (typeof header !== 'object' || header === null) return undefined;
+    // RFC 7515 4.1.11: extensions listed as critical must be understood, and this verifier understands none.
+    if (header.crit !== undefined) return undefined;
     if (typeof header.kid !== 'string' || header.kid.length === 0 || header.kid.length > 256 || typeof header.alg !== 'string') return undefined;
     return { kid: header.kid, alg: header.alg };
   } catch {
     return undefined;
   }
+}
+
+/** A JWT NumericDate this verifier can act on: seconds from 1970 to 9999-12-31. */
+function isNumericDate(value: unknown): value is number {
+  return typeof value === 'number' && value >= 0 && value <= LAST_NUMERIC_DATE;
 }
 
 /** OAuth `scope` (space-separated), Azure/Okta `scp`, Auth0 `permissions`. */
