@@ -1,3 +1,4 @@
+import { UndeclaredQueryGuard } from './access/undeclared-query.guard';
 import { ControlPlaneModule } from '@bulkhead/control-plane';
 import { BulkheadDomain } from '@bulkhead/domain-kit';
 import { AuthenticationGuard, IdentityModule } from '@bulkhead/identity';
@@ -39,10 +40,11 @@ export interface AccessStage {
 export class TenancyModule {
   static forRoot(options: TenancyOptions): DynamicModule {
     const stages = options.http ? (options.access ?? []) : [];
-    // Global guards run in the order they are registered: authentication, tenant, then the stages.
+    // Global guards run in the order they are registered: authentication, tenant, the query check, then the stages.
     const access: Provider[] = [
       { provide: APP_GUARD, useClass: AuthenticationGuard },
       { provide: APP_GUARD, useClass: TenantGuard },
+      { provide: APP_GUARD, useClass: UndeclaredQueryGuard },
       ...stages.map((stage) => ({ provide: APP_GUARD, useClass: stage.guard })),
     ];
     return {

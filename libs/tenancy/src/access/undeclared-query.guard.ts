@@ -1,0 +1,48 @@
+import { ApiProblem } from '@bulkhead/openapi';
+import { ValidationProblem } from '@bulkhead/problem';
+import { CanActivate, ExecutionContext, Injectable, SetMetadata, Type } from '@nestjs/common';
+import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
+import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
+
+export const ANY_QUERY = 'bulkhead:any-query';
+
+/** A route whose page reads its own query string (the console's OpenID Connect redirect). */
+export const AcceptsAnyQuery = (): ClassDecorator & MethodDecorator => SetMetadata(ANY_QUERY, true);
+
+/** Enough to name the mistake; a URL full of parameters is not echoed whole. */
+const NAMED_AT_MOST = 10;
+
+/**
+ * A query parameter on a route that reads none was ignored: `GET /v1/flags?tenant=<other>` looked
+ * like a request for another tenant's flags and answered the caller's own, and a typo in a filter
+ * silently returned everything. Routes with a query DTO refuse unknown names through the
+ * validation pipe (`forbidNonWhitelisted`); this refuses them where there is no DTO to do it, with
+ * the same 400.
+ */
+@Injectable()
+@ApiProblem(new ValidationProblem([{ field: 'bogus', messages: ['property bogus should not exist'] }]), { unless: ANY_QUERY })
+export class UndeclaredQueryGuard implements CanActivate {
+  private readonly readsQuery = new WeakMap<object, boolean>();
+
+  canActivate(context: ExecutionContext): boolean {
+    if (context.getType() !== 'http') return true;
+    const request = context.switchToHttp().getRequest<{ url: string; query?: Record<string, unknown> }>();
+    if (!request.url.includes('?')) return true;
+    const handler = context.getHandler();
+    let reads = this.readsQuery.get(handler);
+    if (reads === undefined) {
+      reads = routeReadsQuery(context.getClass(), handler);
+      this.readsQuery.set(handler, reads);
+    }
+    if (reads) return true;
+    const names = Object.keys(request.query ?? {});
+    if (names.length === 0) return true;
+    throw new ValidationProblem(names.slice(0, NAMED_AT_MOST).map((name) => ({ field: name, messages: [`property ${name} should not exist`] })));
+  }
+}
+
+function routeReadsQuery(controller: Type<unknown>, handler: { readonly name: string }): boolean {
+  if (Reflect.getMetadata(ANY_QUERY, handler) || Reflect.getMetadata(ANY_QUERY, controller)) return true;
+  const args: Record<string, unknown> = Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, handler.name) ?? {};
+  return Object.keys(args).some((key) => Number(key.split(':')[0]) === RouteParamtypes.QUERY);
+}
