@@ -139,6 +139,11 @@ describe('bad input', () => {
       ['get', '/v1/customers?limit=1000'],
       ['get', '/v1/customers?limit=abc'],
       ['get', '/v1/customers?unknown=1'],
+      // Number() would read these as 10, 16, 5 and 5.
+      ['get', '/v1/customers?limit=1e1'],
+      ['get', '/v1/customers?limit=0x10'],
+      ['get', '/v1/customers?limit=%205'],
+      ['get', '/v1/customers?limit=05'],
     ] as const) {
       const response = await call(api.server, method, path, token, method === 'patch' ? { name: 'x' } : undefined);
       expectProblem(response, 400);

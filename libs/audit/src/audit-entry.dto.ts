@@ -1,6 +1,6 @@
+import { QueryInteger } from '@bulkhead/domain-kit';
 import { IsRfc3339Instant } from '@bulkhead/rfc3339';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { AuditEntryRow } from './audit-entry.entity';
 import { AuditLinkRow } from './audit-link.entity';
@@ -18,7 +18,7 @@ export class AuditQuery {
 
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
   @IsOptional()
-  @Type(() => Number)
+  @QueryInteger()
   @IsInt()
   @Min(1)
   @Max(200)

@@ -1,6 +1,6 @@
+import { QueryInteger } from '@bulkhead/domain-kit';
 import { IsOmittable } from '@bulkhead/openapi';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsInt, IsUUID, Max, Min } from 'class-validator';
 
 export class NoisyFindingView {
@@ -37,7 +37,7 @@ export class NoisyEventPage {
 
 export class NoisyHistoryQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOmittable() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
+  @IsOmittable() @QueryInteger() @IsInt() @Min(1) @Max(200) limit?: number;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'The previous page’s `next`' })
   @IsOmittable() @IsUUID() before?: string;

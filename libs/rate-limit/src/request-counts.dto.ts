@@ -1,7 +1,7 @@
+import { QueryInteger } from '@bulkhead/domain-kit';
 import { ROUTE_CLASSES, RouteClass } from '@bulkhead/config';
 import { IsRfc3339Instant } from '@bulkhead/rfc3339';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 
 export const MAX_COUNT_MINUTES = 1440;
@@ -11,7 +11,7 @@ const UTC = /Z$/i;
 export class RequestCountsQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_COUNT_MINUTES, default: 60, description: 'How many minutes, ending with the minute of `end`.' })
   @IsOptional()
-  @Type(() => Number)
+  @QueryInteger()
   @IsInt()
   @Min(1)
   @Max(MAX_COUNT_MINUTES)

@@ -1,6 +1,6 @@
+import { QueryInteger } from '@bulkhead/domain-kit';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
-import { Type } from 'class-transformer';
 import { ISOLATION_MODELS, IsolationModel, TENANT_TIERS, TenantTier } from '@bulkhead/config';
 import { TENANT_SLUG_PATTERN, TENANT_STATUSES, TenantRecord, TenantStatus } from './tenant.record';
 
@@ -44,7 +44,7 @@ export class ListTenantsQuery {
 
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
   @IsOptional()
-  @Type(() => Number)
+  @QueryInteger()
   @IsInt()
   @Min(1)
   @Max(200)
