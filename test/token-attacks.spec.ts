@@ -118,6 +118,9 @@ describe.each(['pool', 'schema', 'silo'] as const)('token attacks against %s ten
       expect((await call(api.server, 'get', '/v1/customers', token, undefined, { Host: host(tenantA.slug) })).status).toBe(200);
       expect((await call(api.server, 'get', '/v1/customers', token, undefined, { 'X-Tenant-Id': tenantA.id })).status).toBe(200);
       expect((await call(api.server, 'get', '/v1/customers', token, undefined, { 'X-Tenant-Id': tenantA.slug })).status).toBe(200);
+      // In capitals too, as the id and the host already were; B's slug in capitals is still B's.
+      expect((await call(api.server, 'get', '/v1/customers', token, undefined, { 'X-Tenant-Id': tenantA.slug.toUpperCase() })).status).toBe(200);
+      expectProblem(await call(api.server, 'get', '/v1/customers', token, undefined, { 'X-Tenant-Id': tenantB.slug.toUpperCase() }), 403, 'tenant_mismatch');
     });
   });
 

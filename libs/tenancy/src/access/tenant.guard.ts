@@ -82,7 +82,9 @@ export class TenantGuard implements CanActivate {
     const header = request.headers[TENANT_HEADER];
     if (header !== undefined) {
       const named = Array.isArray(header) ? header : [header];
-      if (named.some((value) => value.toLowerCase() !== tenant.id && value !== tenant.slug)) throw new TenantMismatchProblem();
+      // Ids and slugs are stored in lower case, and hosts are compared so: a header in capitals names the same tenant.
+      const isThisTenant = (value: string) => value.toLowerCase() === tenant.id || value.toLowerCase() === tenant.slug;
+      if (!named.every(isThisTenant)) throw new TenantMismatchProblem();
       checks.push('tenant_header_matches');
     }
     const subdomain = this.subdomainOf(request.hostname);
