@@ -1,7 +1,6 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { Public } from '@bulkhead/identity';
-import { ProblemError } from '@bulkhead/problem';
-import { Controller, Get, Header, Req, Res } from '@nestjs/common';
+import { Controller, Get, Header, NotFoundException, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -33,7 +32,8 @@ export class MetricsController {
   async scrape(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const given = request.headers.authorization;
     if (!this.expected || given === undefined || !timingSafeEqual(digest(given), this.expected)) {
-      throw new ProblemError(404, 'not_found', 'Not found');
+      // What an unknown path gets, to the byte: a prober learns nothing.
+      throw new NotFoundException();
     }
     const body = await this.metrics.registry.metrics();
     await reply.code(200).header('content-type', this.metrics.registry.contentType).send(body);
