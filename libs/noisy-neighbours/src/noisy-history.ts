@@ -2,6 +2,7 @@ import { BulkheadConfig } from '@bulkhead/config';
 import { withPg } from '@bulkhead/database';
 import { Injectable } from '@nestjs/common';
 import { NoisyFinding } from './noisy-detection';
+import { NoisyCursorUnknownProblem } from './noisy.errors';
 
 export interface NoisyEvent {
   readonly id: string;
@@ -40,9 +41,10 @@ export class NoisyHistory {
     return withPg(this.config.DATABASE_URL, 'bulkhead-noisy', async (client) => (await client.query('DELETE FROM noisy_tenant_events WHERE tenant = $1', [tenantId])).rowCount ?? 0);
   }
 
-  /** Newest first; `before` is the previous page's last id. */
+  /** Newest first; `before` is the previous page's last id (`NoisyCursorUnknownProblem` when no event has it). */
   async list(limit: number, before?: string): Promise<NoisyEvent[]> {
     return withPg(this.config.DATABASE_URL, 'bulkhead-noisy', async (client) => {
+      if (before !== undefined && !(await client.query('SELECT 1 FROM noisy_tenant_events WHERE id = $1', [before])).rowCount) throw new NoisyCursorUnknownProblem();
       const rows = await client.query<{ id: string; tenant: string; event: 'flagged' | 'cleared'; minute: Date; findings: NoisyFinding[]; created_at: Date }>(
         before === undefined
           ? 'SELECT id, tenant, event, minute, findings, created_at FROM noisy_tenant_events ORDER BY created_at DESC, id DESC LIMIT $1'

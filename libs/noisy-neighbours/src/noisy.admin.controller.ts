@@ -1,8 +1,10 @@
 import { OperatorOnly } from '@bulkhead/identity';
+import { ApiProblem } from '@bulkhead/openapi';
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { NoisyDetector } from './noisy-detector';
 import { NoisyHistory } from './noisy-history';
+import { NoisyCursorUnknownProblem } from './noisy.errors';
 import { CurrentNoisyTenantsView, NoisyEventPage, NoisyHistoryQuery } from './noisy.dto';
 
 const iso = (minute: number) => new Date(minute * 60_000).toISOString();
@@ -35,6 +37,7 @@ export class NoisyAdminController {
   @Get('history')
   @ApiOperation({ summary: 'Past flags and clears, newest first' })
   @ApiOkResponse({ type: NoisyEventPage })
+  @ApiProblem(NoisyCursorUnknownProblem)
   async list(@Query() query: NoisyHistoryQuery): Promise<NoisyEventPage> {
     const limit = query.limit ?? 50;
     const events = await this.history.list(limit, query.before);
