@@ -163,8 +163,10 @@ describe('bad input', () => {
     }
     // A bare `?` names no parameter; routes with a query DTO keep refusing through it.
     expect((await call(api.server, 'get', `/v1/customers/${customerId}?`, token)).status).toBe(200);
-    // The console reads its own query string (an OpenID Connect redirect).
+    // Public routes are left alone: the console reads its own query string (an OpenID Connect
+    // redirect), and a monitor's cache-buster must not fail a health probe.
     expect((await request(api.server).get('/console?code=abc&state=def')).status).not.toBe(400);
+    expect((await request(api.server).get('/health/live?_=1732700000')).status).toBe(200);
   });
 
   it('hostile strings are stored literally, not interpreted', async () => {

@@ -85,6 +85,19 @@ describe('offboarding: fence, export, grace with restore, erasure, verification,
     expect((await api.app.get(TenantRepository).findById(tenant.id))?.status).toBe('suspended');
   });
 
+  it('restore gives back the tenant as it was: one an operator had suspended before stays suspended', async () => {
+    const tenant = await createTenant(api, { isolation: 'pool', tier: 'pro' });
+    await api.admin.suspend(tenant.id);
+    expect((await request(api.server).post(`/v1/admin/tenants/${tenant.id}/offboard`).set('authorization', `Bearer ${operator}`).send({})).status).toBe(202);
+    await eventually(async () => ((await lastSaga(tenant.id)).steps.find((s) => s.step === 'grace')?.details.due ? true : undefined), 'offboarding to wait out its grace period');
+    expect((await lastSaga(tenant.id)).steps.find((s) => s.step === 'fence')?.details.suspendedHere).toBe(false);
+    expect((await request(api.server).post(`/v1/admin/tenants/${tenant.id}/restore`).set('authorization', `Bearer ${operator}`)).status).toBe(202);
+    await eventually(async () => ((await lastSaga(tenant.id)).status === 'aborted' ? true : undefined), 'the restore');
+    expect((await api.app.get(TenantRepository).findById(tenant.id))?.status).toBe('suspended');
+    // And it can be reactivated as any suspended tenant: nothing holds it any more.
+    expect((await request(api.server).post(`/v1/admin/tenants/${tenant.id}/reactivate`).set('authorization', `Bearer ${operator}`)).status).toBe(200);
+  });
+
   it.each(['pool', 'schema', 'silo'] as const)('%s tenant: restore within grace brings it back whole, erasure leaves nothing and others untouched', async (isolation) => {
     const tenant = await createTenant(api, { isolation, tier: 'pro' });
     const bystander = await createTenant(api, { isolation: 'pool' });

@@ -43,13 +43,21 @@ describe('/metrics', () => {
     expect(absent.status).toBe(404);
     // /metrics refused gives the very answer a path that does not exist gets: nothing tells a prober it is there.
     const withoutInstance = ({ instance: _instance, ...rest }: Record<string, unknown>) => rest;
-    expect(withoutInstance((await request(api.server).get('/metrics')).body)).toEqual(withoutInstance(absent.body));
+    const seen = (response: { status: number; body: Record<string, unknown>; headers: Record<string, string> }) => ({
+      status: response.status,
+      body: withoutInstance(response.body),
+      headers: Object.keys(response.headers).filter((name) => !['date', 'x-request-id', 'content-length', 'connection', 'keep-alive'].includes(name)).sort(),
+    });
+    expect(seen(await request(api.server).get('/metrics'))).toEqual(seen(absent));
+    // With a query string too (a prober's first variation).
+    expect(seen(await request(api.server).get('/metrics?x=1'))).toEqual(seen(await call(api.server, 'get', `/no/such/${randomUUID()}?x=1`, token)));
     const text = await scrape();
     expect(text).toMatch(/bulkhead_http_request_duration_seconds_count\{method="GET",route="\/v1\/customers\/:id",status="200",tier="pro"\} 3\n/);
     expect(text).toMatch(/bulkhead_http_request_duration_seconds_count\{method="GET",route="\/v1\/customers\/:id",status="404",tier="pro"\} 1\n/);
     expect(text).toMatch(/bulkhead_http_request_duration_seconds_count\{method="POST",route="\/v1\/customers",status="201",tier="pro"\} 1\n/);
     expect(text).toMatch(/bulkhead_http_request_duration_seconds_count\{method="GET",route="\/v1\/customers",status="401",tier="none"\} 1\n/);
-    expect(text).toMatch(/bulkhead_http_request_duration_seconds_count\{method="GET",route="unmatched",status="404",tier="none"\} 1\n/);
+    // The two unknown paths above (with and without a query string).
+    expect(text).toMatch(/bulkhead_http_request_duration_seconds_count\{method="GET",route="unmatched",status="404",tier="none"\} 2\n/);
     expect(text).not.toContain(created.body.id);
     // Tenant ids appear only on the capped heaviest-tenants gauges.
     for (const line of text.split('\n').filter((line) => tenants.some((tenant) => line.includes(tenant.id)))) {

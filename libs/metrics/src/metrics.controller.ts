@@ -1,6 +1,6 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { Public } from '@bulkhead/identity';
-import { Controller, Get, Header, NotFoundException, Req, Res } from '@nestjs/common';
+import { Controller, Get, NotFoundException, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -28,7 +28,6 @@ export class MetricsController {
   }
 
   @Get()
-  @Header('Cache-Control', 'no-store')
   async scrape(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const given = request.headers.authorization;
     if (!this.expected || given === undefined || !timingSafeEqual(digest(given), this.expected)) {
@@ -36,6 +35,7 @@ export class MetricsController {
       throw new NotFoundException();
     }
     const body = await this.metrics.registry.metrics();
-    await reply.code(200).header('content-type', this.metrics.registry.contentType).send(body);
+    // Set here, past the check: a refused scrape's 404 carries no header an unknown path's lacks.
+    await reply.code(200).header('content-type', this.metrics.registry.contentType).header('cache-control', 'no-store').send(body);
   }
 }

@@ -14,4 +14,3 @@ export { runDoctor, type DoctorReport } from './doctor/rls-doctor';
 export { FleetDoctor } from './doctor/fleet-doctor';
 export { IMPERSONATION_HEADER, IMPERSONATION_VERIFIER, type ImpersonationVerifier, type VerifiedImpersonation } from './access/impersonation';
 export { ImpersonationRefusedProblem, ImpersonationReadOnlyProblem } from './access/access.errors';
-export { AcceptsAnyQuery } from './access/undeclared-query.guard';

@@ -40,12 +40,13 @@ export interface AccessStage {
 export class TenancyModule {
   static forRoot(options: TenancyOptions): DynamicModule {
     const stages = options.http ? (options.access ?? []) : [];
-    // Global guards run in the order they are registered: authentication, tenant, the query check, then the stages.
+    // Global guards run in the order they are registered: authentication, tenant, the stages, then
+    // the query check (after the rate limits, so a refused request still counts against them).
     const access: Provider[] = [
       { provide: APP_GUARD, useClass: AuthenticationGuard },
       { provide: APP_GUARD, useClass: TenantGuard },
-      { provide: APP_GUARD, useClass: UndeclaredQueryGuard },
       ...stages.map((stage) => ({ provide: APP_GUARD, useClass: stage.guard })),
+      { provide: APP_GUARD, useClass: UndeclaredQueryGuard },
     ];
     return {
       module: TenancyModule,

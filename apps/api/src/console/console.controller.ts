@@ -1,4 +1,3 @@
-import { AcceptsAnyQuery } from '@bulkhead/tenancy';
 import { BulkheadConfig } from '@bulkhead/config';
 import { Public } from '@bulkhead/identity';
 import { Controller, Get, Param, Res } from '@nestjs/common';
@@ -23,7 +22,6 @@ export interface ConsoleSettings {
  */
 @ApiExcludeController()
 @Public()
-@AcceptsAnyQuery()
 @Controller('console')
 export class ConsoleController {
   private readonly settings: ConsoleSettings;

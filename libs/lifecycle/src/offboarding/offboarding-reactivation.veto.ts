@@ -25,8 +25,10 @@ export class OffboardingReactivationVeto implements ReactivationVeto, OnModuleIn
     const sagas = await this.ledger.forTenant(tenantId);
     const latest = sagas[sagas.length - 1];
     if (latest?.kind !== 'offboarding') return undefined;
-    // A compensating saga is lifting its own fence; a finished one (succeeded: the tenant is gone, aborted: restored) holds nothing.
+    // A finished saga (succeeded: the tenant is gone, aborted: restored) holds nothing; a compensating
+    // one lifts its own fence (TenantAdmin.liftFence) when it gets there, and only if it put it up.
     if (latest.status === 'running') return 'The tenant is being offboarded; restore it (POST /v1/admin/tenants/{id}/restore, `tenant restore`) to bring it back.';
+    if (latest.status === 'compensating') return 'The tenant\'s offboarding is being undone; its fence is lifted when that ends.';
     if (latest.status === 'failed') {
       const begun = this.definitions.pointOfNoReturn(latest.kind, await this.ledger.steps(latest.id));
       if (begun) return `The tenant's offboarding failed past its point of no return (${begun.irreversible} has begun); retry it to finish the erasure.`;

@@ -53,14 +53,18 @@ export class OffboardingSteps {
         name: 'fence',
         run: async (context) => {
           const tenant = await this.tenant(context);
-          if (tenant.status === 'active') await this.admin.suspend(tenant.id);
-          else if (tenant.status !== 'suspended') throw new PermanentStepError('tenant_state', `The tenant is ${tenant.status}.`);
-          return { fencedAt: new Date().toISOString() };
+          if (tenant.status === 'active') {
+            // Noted first: a run that dies after suspending finds, when repeated, that the suspension is its own to lift.
+            await context.note({ suspendedHere: true });
+            await this.admin.suspend(tenant.id);
+          } else if (tenant.status !== 'suspended') throw new PermanentStepError('tenant_state', `The tenant is ${tenant.status}.`);
+          return { fencedAt: new Date().toISOString(), suspendedHere: context.details('fence').suspendedHere === true };
         },
-        // Restore: the data was never touched, lifting the fence brings the tenant back whole.
+        // Restore: the data was never touched, lifting the fence brings the tenant back whole. A
+        // tenant an operator had suspended before (abuse, an unpaid bill) stays suspended.
         compensate: async (context) => {
           const tenant = await this.tenants.findById(context.saga.tenantId);
-          if (tenant?.status === 'suspended') await this.admin.liftFence(tenant.id);
+          if (tenant?.status === 'suspended' && context.details('fence').suspendedHere !== false) await this.admin.liftFence(tenant.id);
         },
       },
       {
@@ -131,7 +135,8 @@ export class OffboardingSteps {
    * cached copy). Each part is idempotent.
    */
   private async erase(context: StepContext): Promise<Record<string, unknown>> {
-    const tenant = await this.fenced(context);
+    // Not `fenced`: a failure here would count as erasure begun. Grace checked it just before.
+    const tenant = await this.tenant(context);
     if (!context.details('erase').before) {
       const counts = await this.data.counts(tenant);
       const recordsBefore: Record<string, number> = {};

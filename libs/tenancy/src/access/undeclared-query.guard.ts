@@ -1,26 +1,24 @@
+import { PUBLIC_ROUTE } from '@bulkhead/identity';
 import { ApiProblem } from '@bulkhead/openapi';
 import { ValidationProblem } from '@bulkhead/problem';
-import { CanActivate, ExecutionContext, Injectable, SetMetadata, Type } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable, Type } from '@nestjs/common';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
-
-export const ANY_QUERY = 'bulkhead:any-query';
-
-/** A route whose page reads its own query string (the console's OpenID Connect redirect). */
-export const AcceptsAnyQuery = (): ClassDecorator & MethodDecorator => SetMetadata(ANY_QUERY, true);
 
 /** Enough to name the mistake; a URL full of parameters is not echoed whole. */
 const NAMED_AT_MOST = 10;
 
 /**
- * A query parameter on a route that reads none was ignored: `GET /v1/flags?tenant=<other>` looked
- * like a request for another tenant's flags and answered the caller's own, and a typo in a filter
- * silently returned everything. Routes with a query DTO refuse unknown names through the
- * validation pipe (`forbidNonWhitelisted`); this refuses them where there is no DTO to do it, with
- * the same 400.
+ * A query parameter on an API route that reads none was ignored: `GET /v1/flags?tenant=<other>`
+ * looked like a request for another tenant's flags and answered the caller's own, and a typo in a
+ * filter went unnoticed. Routes with a query DTO refuse unknown names through the validation pipe
+ * (`forbidNonWhitelisted`); this refuses them where there is no DTO to do it, with the same 400.
+ * Public routes are left alone: probes and pages add query strings of their own (a monitor's
+ * cache-buster on /health, the console's OpenID Connect redirect), and /metrics must answer a
+ * stranger exactly as a path that does not exist.
  */
 @Injectable()
-@ApiProblem(new ValidationProblem([{ field: 'bogus', messages: ['property bogus should not exist'] }]), { unless: ANY_QUERY })
+@ApiProblem(new ValidationProblem([{ field: 'bogus', messages: ['property bogus should not exist'] }]), { unless: PUBLIC_ROUTE })
 export class UndeclaredQueryGuard implements CanActivate {
   private readonly readsQuery = new WeakMap<object, boolean>();
 
@@ -42,7 +40,7 @@ export class UndeclaredQueryGuard implements CanActivate {
 }
 
 function routeReadsQuery(controller: Type<unknown>, handler: { readonly name: string }): boolean {
-  if (Reflect.getMetadata(ANY_QUERY, handler) || Reflect.getMetadata(ANY_QUERY, controller)) return true;
+  if (Reflect.getMetadata(PUBLIC_ROUTE, handler) || Reflect.getMetadata(PUBLIC_ROUTE, controller)) return true;
   const args: Record<string, unknown> = Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, handler.name) ?? {};
   return Object.keys(args).some((key) => Number(key.split(':')[0]) === RouteParamtypes.QUERY);
 }
