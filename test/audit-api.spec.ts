@@ -226,6 +226,8 @@ describe('audit API', () => {
     const operator = operatorToken(api);
     const granted = await call(api.server, 'post', `/v1/admin/tenants/${gone.id}/impersonations`, operator, { mode: 'read', reason: 'before the erasure' });
     expect(granted.status).toBe(201);
+    const flag = await call(api.server, 'post', '/v1/admin/flags', operator, { key: `erased-${Date.now().toString(36)}`, defaultValue: false });
+    expect(flag.status).toBe(201);
     await withPg(withDatabase(api.config.DATABASE_ADMIN_URL, parsePgUrl(api.config.DATABASE_URL).database), 'audit-test', (client) =>
       client.query(`DROP SCHEMA "${gone.schemaName}" CASCADE`),
     );
@@ -242,6 +244,8 @@ describe('audit API', () => {
       ['get', `/v1/admin/tenants/${gone.id}/request-counts`],
       ['get', `/v1/admin/tenants/${gone.id}/rate-limits`],
       ['get', `/v1/admin/tenants/${gone.id}/connections`],
+      // Its record stays (so a foreign key to it holds), its overrides went with it.
+      ['put', `/v1/admin/flags/${flag.body.id}/tenants/${gone.id}`, { value: true }],
     ] as Array<['get' | 'post' | 'put', string, object?]>) {
       const answer = await call(api.server, method, path, operator, body);
       expect({ path, status: answer.status, code: answer.body.code }).toEqual({ path, status: 410, code: 'tenant_erased' });

@@ -162,7 +162,8 @@ describe('per-tenant rate limits', () => {
     expectProblem(await call(api.server, 'get', `/v1/admin/tenants/${tenant.id}/request-counts`, tokenFor(api, tenant)), 403, 'operator_required');
     expectProblem(await call(api.server, 'get', `/v1/admin/tenants/${tenant.id}/request-counts?minutes=0`, operatorToken(api)), 400, 'validation_failed');
     // Not a date, a day the month lacks (Date would read 1 March), not UTC, a bare number.
-    for (const end of ['2020-13-01T00:00:00Z', '2021-02-29T00:00:00Z', '2020-01-01T01:00:00+01:00', '1577836800000']) {
+    // And ranges that would leave the years 0001-9999 (the answer would print them as -000001 or +010000).
+    for (const end of ['2020-13-01T00:00:00Z', '2021-02-29T00:00:00Z', '2020-01-01T01:00:00+01:00', '1577836800000', '9999-12-31T23:59:30Z', '0001-01-01T00:10:00Z']) {
       expectProblem(await call(api.server, 'get', `/v1/admin/tenants/${tenant.id}/request-counts?end=${encodeURIComponent(end)}`, operatorToken(api)), 400, 'validation_failed');
     }
     const past = await call(api.server, 'get', `/v1/admin/tenants/${tenant.id}/request-counts?minutes=10&end=2020-01-01T00:00:00Z`, operatorToken(api));

@@ -76,7 +76,7 @@ describe('tenant moves: a live tenant between pool, schema and silo, nothing los
     await api.admin.suspend(tenant.id);
     const ended = await mover.run(requested.id);
     // The record says why, so an operator who never asked for the abort can tell.
-    expect(ended).toMatchObject({ phase: 'aborted', error: 'the tenant became suspended during the move: undone, the source untouched' });
+    expect(ended).toMatchObject({ phase: 'aborted', progress: { abortReason: 'the tenant became suspended during the move: undone, the source untouched' } });
     expect(await api.admin.get(tenant.id)).toMatchObject({ isolation: 'pool', status: 'suspended', placementVersion: tenant.placementVersion });
     expect(await storageOf(api, tenant.id)).toEqual({ poolRows: writer.model.size, schemas: 0, databases: 0 });
     // A suspended tenant cannot be sent anywhere either.

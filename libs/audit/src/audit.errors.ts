@@ -1,3 +1,4 @@
+import { TenantErasedProblem } from '@bulkhead/control-plane';
 import { ProblemError } from '@bulkhead/problem';
 
 /** Same answer whether the grant never existed or belongs to another tenant. */
@@ -8,9 +9,9 @@ export class ImpersonationGrantNotFoundProblem extends ProblemError {
 }
 
 /** A tenant erased for good: its trail, its grants and its key went with its data (see its erasure certificate). */
-export class TenantTrailErasedProblem extends ProblemError {
+export class TenantTrailErasedProblem extends TenantErasedProblem {
   constructor() {
-    super(410, 'tenant_erased', 'Tenant erased', "The tenant was erased: its audit trail and impersonation grants were erased with its data; its erasure certificate remains.");
+    super("The tenant was erased: its audit trail and impersonation grants were erased with its data; its erasure certificate remains.");
   }
 }
 

@@ -3,4 +3,4 @@ export { PageQuery, pageOf, type Page } from './pagination/page.dto';
 export { definedOnly } from './patch/defined-only';
 export { attachInterceptor } from './routes/attach-interceptor';
 export { ParseIdPipe } from './routes/parse-id.pipe';
-export { QueryInteger } from './pagination/query-integer.decorator';
+export { QueryInteger } from './query/query-integer.decorator';

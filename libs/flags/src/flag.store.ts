@@ -83,15 +83,17 @@ export class FlagStore {
   }
 
   /** Sets a tenant's override: `flag` when the flag is missing, `tenant` when the tenant is. */
-  async override(id: string, tenantId: string, value: FlagValue): Promise<'ok' | 'flag' | 'tenant'> {
+  async override(id: string, tenantId: string, value: FlagValue): Promise<'ok' | 'flag' | 'tenant' | 'erased'> {
     return this.with(async (client) => {
       try {
-        await client.query(
-          `INSERT INTO feature_flag_overrides (flag_id, tenant, value) VALUES ($1, $2, $3)
+        // Not for an erased tenant: its record stays (the foreign key holds), its overrides went with its erasure.
+        const written = await client.query(
+          `INSERT INTO feature_flag_overrides (flag_id, tenant, value)
+           SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM tenants WHERE id = $2 AND status = 'deleted')
            ON CONFLICT (flag_id, tenant) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
           [id, tenantId, JSON.stringify(value)],
         );
-        return 'ok';
+        return written.rowCount ? 'ok' : 'erased';
       } catch (error) {
         if ((error as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw error;
         return (error as { constraint?: string }).constraint?.includes('flag_id') ? 'flag' : 'tenant';

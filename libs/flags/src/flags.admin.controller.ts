@@ -1,3 +1,4 @@
+import { TenantErasedProblem } from '@bulkhead/control-plane';
 import { ParseIdPipe } from '@bulkhead/domain-kit';
 import { OperatorOnly } from '@bulkhead/identity';
 import { ApiProblem } from '@bulkhead/openapi';
@@ -71,10 +72,12 @@ export class FlagsAdminController {
   @ApiOkResponse({ type: FlagView })
   @ApiProblem(FlagNotFoundProblem)
   @ApiProblem(FlagTenantNotFoundProblem)
+  @ApiProblem(new TenantErasedProblem())
   async override(@Param('id', new ParseIdPipe()) id: string, @Param('tenantId', new ParseIdPipe()) tenantId: string, @Body() body: FlagOverrideDto): Promise<FlagView> {
     const outcome = await this.store.override(id, tenantId, body.value);
     if (outcome === 'flag') throw new FlagNotFoundProblem();
     if (outcome === 'tenant') throw new FlagTenantNotFoundProblem();
+    if (outcome === 'erased') throw new TenantErasedProblem();
     await this.catalogue.changed();
     return this.view(id);
   }

@@ -44,18 +44,38 @@ export class NoisyHistory {
   /** Newest first; `before` is the previous page's last id (`NoisyCursorUnknownProblem` when no event has it). */
   async list(limit: number, before?: string): Promise<NoisyEvent[]> {
     return withPg(this.config.DATABASE_URL, 'bulkhead-noisy', async (client) => {
-      if (before !== undefined && !(await client.query('SELECT 1 FROM noisy_tenant_events WHERE id = $1', [before])).rowCount) throw new NoisyCursorUnknownProblem();
-      const rows = await client.query<{ id: string; tenant: string; event: 'flagged' | 'cleared'; minute: Date; findings: NoisyFinding[]; created_at: Date }>(
-        before === undefined
-          ? 'SELECT id, tenant, event, minute, findings, created_at FROM noisy_tenant_events ORDER BY created_at DESC, id DESC LIMIT $1'
-          : `SELECT id, tenant, event, minute, findings, created_at FROM noisy_tenant_events
-             WHERE (created_at, id) < (SELECT created_at, id FROM noisy_tenant_events WHERE id = $2)
-             ORDER BY created_at DESC, id DESC LIMIT $1`,
-        before === undefined ? [limit] : [limit, before],
+      if (before === undefined) {
+        const rows = await client.query<EventRow>('SELECT id, tenant, event, minute, findings, created_at FROM noisy_tenant_events ORDER BY created_at DESC, id DESC LIMIT $1', [limit]);
+        return rows.rows.map(eventOf);
+      }
+      // One statement: the cursor's row and the page after it are read in one snapshot, so an
+      // erasure cannot slip between them. No row at all: no such cursor; one row of nulls: the end.
+      const rows = await client.query<EventRow>(
+        `SELECT e.id, e.tenant, e.event, e.minute, e.findings, e.created_at
+           FROM noisy_tenant_events c
+           LEFT JOIN LATERAL (
+             SELECT * FROM noisy_tenant_events e WHERE (e.created_at, e.id) < (c.created_at, c.id) ORDER BY e.created_at DESC, e.id DESC LIMIT $1
+           ) e ON true
+          WHERE c.id = $2`,
+        [limit, before],
       );
-      return rows.rows.map((row) => ({ id: row.id, tenantId: row.tenant, event: row.event, minute: row.minute, findings: row.findings, createdAt: row.created_at }));
+      if (rows.rows.length === 0) throw new NoisyCursorUnknownProblem();
+      return rows.rows.filter((row) => row.id !== null).map(eventOf);
     });
   }
+}
+
+interface EventRow {
+  id: string | null;
+  tenant: string;
+  event: 'flagged' | 'cleared';
+  minute: Date;
+  findings: NoisyFinding[];
+  created_at: Date;
+}
+
+function eventOf(row: EventRow): NoisyEvent {
+  return { id: row.id as string, tenantId: row.tenant, event: row.event, minute: row.minute, findings: row.findings, createdAt: row.created_at };
 }
 
 /** JSON has no Infinity: a ratio against a zero median is stored as null. */

@@ -2,7 +2,8 @@ import { ParseIdPipe } from '@bulkhead/domain-kit';
 import { TenantErasedProblem, TenantRegistry } from '@bulkhead/control-plane';
 import { OperatorOnly } from '@bulkhead/identity';
 import { ApiProblem } from '@bulkhead/openapi';
-import { rfc3339Instant } from '@bulkhead/rfc3339';
+import { ValidationProblem } from '@bulkhead/problem';
+import { FIRST_INSTANT, LAST_INSTANT, rfc3339Instant } from '@bulkhead/rfc3339';
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequestCountsQuery, RequestCountsView } from './request-counts.dto';
@@ -28,6 +29,13 @@ export class RequestCountsController {
     // Zeros for a tenant there is not (or no longer) read like a quiet one: 404 or 410, as every sibling route answers.
     // The counts live in Redis and stay readable while PostgreSQL is down: an unreadable registry refuses nothing.
     await this.registry.assertOperable(id);
-    return this.reader.read(id, query.minutes ?? 60, new Date((query.end === undefined ? undefined : rfc3339Instant(query.end)) ?? Date.now()));
+    const minutes = query.minutes ?? 60;
+    const end = query.end === undefined ? Date.now() : rfc3339Instant(query.end);
+    // The range reported runs from `minutes` before end's minute to the minute after it: it must be
+    // a range of real years too (the DTO validated end; this refuses, rather than trusts, anything else).
+    if (end === undefined || end - minutes * 60_000 < FIRST_INSTANT || end + 60_000 > LAST_INSTANT) {
+      throw new ValidationProblem([{ field: 'end', messages: ['end and minutes must keep the range within the years 0001-9999'] }]);
+    }
+    return this.reader.read(id, minutes, new Date(end));
   }
 }

@@ -1,8 +1,8 @@
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 /** 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z (Date.UTC reads years 0-99 as 1900-1999). */
-const FIRST_INSTANT = Date.parse('0001-01-01T00:00:00Z');
-const LAST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
+export const FIRST_INSTANT = Date.parse('0001-01-01T00:00:00Z');
+export const LAST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
 
 /**
  * The instant an RFC 3339 date-time names (a usage event's `time`, a report's or a listing's `from` and `to`), in
@@ -28,7 +28,6 @@ export function rfc3339Instant(time: string): number | undefined {
   // year PostgreSQL stores, and toISOString would print it as -000001 or +010000, not RFC 3339.
   return instant >= FIRST_INSTANT && instant <= LAST_INSTANT ? instant : undefined;
 }
-
 
 function daysIn(year: number, month: number): number {
   if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;

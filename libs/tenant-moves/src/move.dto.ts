@@ -34,8 +34,8 @@ export class MoveView {
   @ApiProperty({ type: PlacementView }) source!: PlacementView;
   @ApiProperty({ type: PlacementView }) target!: PlacementView;
   @ApiProperty() abortRequested!: boolean;
-  @ApiProperty({ type: String, nullable: true, description: 'Why the last step stopped, if it did (running the move again resumes it); on a move that undid itself (its tenant stopped being active), why it did.' }) error!: string | null;
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'Rows copied, changes applied, backlog, fence time (ms), per-table parity.' })
+  @ApiProperty({ type: String, nullable: true, description: 'Why the last step stopped, if it did; running the move again resumes it.' }) error!: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'Rows copied, changes applied, backlog, fence time (ms), per-table parity; `abortReason` on a move that undid itself.' })
   progress!: MoveProgress;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;

@@ -25,6 +25,8 @@ export interface MoveProgress {
   parity?: Record<string, TableParity>;
   dataVersion?: number | null;
   copyStartedAt?: string;
+  /** Why a move undid itself, when nobody asked it to (its tenant stopped being active). */
+  abortReason?: string;
 }
 
 export interface MoveRecord {

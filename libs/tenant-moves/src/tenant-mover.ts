@@ -15,9 +15,6 @@ import { assertSameTables, TenantTable, tenantTables } from './tenant-tables';
 
 class AbortRequested extends Error {}
 
-/** How a move that undid itself says why; kept on the aborted record, where an operator looks. */
-const SELF_ABORT = 'the tenant became ';
-
 /** Changes per catch-up round at least, whatever MOVES_BATCH_ROWS says: a round must outpace the tenant's writes. */
 const MIN_CATCH_UP_ROUND = 1000;
 
@@ -213,7 +210,9 @@ export class TenantMover {
     // keep a copy elsewhere nor switch: the move undoes itself as an operator's abort would.
     const tenant = await this.admin.get(move.tenantId);
     if (tenant.status !== 'active') {
-      await this.store.update(move.id, { abortRequested: true, error: `${SELF_ABORT}${tenant.status} during the move: undone, the source untouched` });
+      // In the progress, not the error: an error is cleared by the next step that succeeds.
+      const abortReason = `the tenant became ${tenant.status} during the move: undone, the source untouched`;
+      await this.store.update(move.id, { abortRequested: true, progress: { ...(now?.progress ?? move.progress), abortReason } });
       throw new AbortRequested();
     }
   }
@@ -403,8 +402,7 @@ export class TenantMover {
     }
     await this.withSession(sourceEnd, move.tenantId, async (source) => removeCapture(source, sourceEnd.schema, await tenantTables(source, sourceEnd.schema)));
     await dropTenantStorage(move.target, move.tenantId, this.clusters);
-    // An operator's abort needs no reason; a move that undid itself keeps why, any other error goes.
-    await this.store.update(move.id, { phase: 'aborted', finished: true, error: move.error?.startsWith(SELF_ABORT) ? move.error : null });
+    await this.store.update(move.id, { phase: 'aborted', finished: true, error: null });
     this.logger.log({ tenantId: move.tenantId, moveId: move.id }, 'move aborted');
   }
 

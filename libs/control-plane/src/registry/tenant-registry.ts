@@ -80,8 +80,8 @@ export class TenantRegistry {
   }
 
   /**
-   * For operator routes about a tenant's runtime state, which must work on Redis alone (as
-   * `isUnknown`): 404 for no such tenant, 410 once it is erased (they would write back keys the
+   * For operator routes about a tenant's runtime state, which must keep working on Redis alone
+   * through a PostgreSQL outage: 404 for no such tenant, 410 once it is erased (they would write back keys the
    * erasure removed, or read zeros as if it were quiet); an unreadable registry refuses nothing.
    */
   async assertOperable(id: string): Promise<void> {

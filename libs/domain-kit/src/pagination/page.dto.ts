@@ -1,4 +1,4 @@
-import { QueryInteger } from './query-integer.decorator';
+import { QueryInteger } from '../query/query-integer.decorator';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
 
