@@ -163,8 +163,12 @@ describe('bad input', () => {
     }
     // A bare `?` names no parameter; routes with a query DTO keep refusing through it.
     expect((await call(api.server, 'get', `/v1/customers/${customerId}?`, token)).status).toBe(200);
-    // Public routes are left alone: the console reads its own query string (an OpenID Connect
-    // redirect), and a monitor's cache-buster must not fail a health probe.
+    // A public API route is no exception: signup takes its tier from its body, never the query.
+    const signup = await call(api.server, 'post', '/v1/signup?tier=enterprise', undefined, { slug: 'x' });
+    expectProblem(signup, 400, 'validation_failed');
+    expect(signup.body.errors.map((e: { field: string }) => e.field)).toEqual(['tier']);
+    // Routes outside the API are left alone: the console reads its own query string (an OpenID
+    // Connect redirect), and a monitor's cache-buster must not fail a health probe.
     expect((await request(api.server).get('/console?code=abc&state=def')).status).not.toBe(400);
     expect((await request(api.server).get('/health/live?_=1732700000')).status).toBe(200);
   });

@@ -98,6 +98,25 @@ describe('offboarding: fence, export, grace with restore, erasure, verification,
     expect((await request(api.server).post(`/v1/admin/tenants/${tenant.id}/reactivate`).set('authorization', `Bearer ${operator}`)).status).toBe(200);
   });
 
+  it('a retried saga forgets what its compensated steps noted: an earlier fence\'s "this suspension is mine" does not outlive its lifting', async () => {
+    const tenant = await createTenant(api, { isolation: 'pool' });
+    const ledger = api.app.get(SagaLedger);
+    const { saga } = await ledger.create({ tenantId: tenant.id, kind: 'offboarding', request: {}, startedBy: 'test', steps: ['fence', 'export'] });
+    await withPg(config.DATABASE_OWNER_URL, 'test', async (client) => {
+      await client.query(`UPDATE lifecycle_steps SET status = 'compensated', details = '{"suspendedHere": true, "fencedAt": "2026-11-28T00:00:00Z"}' WHERE saga_id = $1 AND step = 'fence'`, [saga.id]);
+      await client.query(`UPDATE lifecycle_steps SET status = 'failed', details = '{"kept": 1}' WHERE saga_id = $1 AND step = 'export'`, [saga.id]);
+      await client.query(`UPDATE lifecycle_sagas SET status = 'failed' WHERE id = $1`, [saga.id]);
+    });
+    expect(await ledger.restart(saga.id)).not.toBeNull();
+    const steps = await ledger.steps(saga.id);
+    expect(steps.map((step) => [step.step, step.status, step.details])).toEqual([
+      ['fence', 'pending', {}],
+      // A failed step's notes are how its next run resumes: kept.
+      ['export', 'pending', { kept: 1 }],
+    ]);
+    await withPg(config.DATABASE_OWNER_URL, 'test', (client) => client.query(`UPDATE lifecycle_sagas SET status = 'aborted' WHERE id = $1`, [saga.id]));
+  });
+
   it.each(['pool', 'schema', 'silo'] as const)('%s tenant: restore within grace brings it back whole, erasure leaves nothing and others untouched', async (isolation) => {
     const tenant = await createTenant(api, { isolation, tier: 'pro' });
     const bystander = await createTenant(api, { isolation: 'pool' });

@@ -1,3 +1,4 @@
+import { AcceptsAnyQuery } from '@bulkhead/openapi';
 import { Controller, Get, Inject, NotFoundException, Optional } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Public } from './public.decorator';
@@ -5,6 +6,7 @@ import { DevIssuer, PublicJwk } from './dev-issuer';
 
 /** Publishes the development issuer's key set; answers 404 when the dev issuer is off. */
 @ApiExcludeController()
+@AcceptsAnyQuery()
 @Controller('.well-known')
 export class JwksController {
   constructor(@Optional() @Inject(DevIssuer) private readonly devIssuer?: DevIssuer | null) {}

@@ -1,3 +1,4 @@
+import { AcceptsAnyQuery } from '@bulkhead/openapi';
 import { BulkheadConfig } from '@bulkhead/config';
 import { Public } from '@bulkhead/identity';
 import { Controller, Get, NotFoundException, Req, Res } from '@nestjs/common';
@@ -16,6 +17,7 @@ const digest = (text: string) => createHash('sha256').update(text).digest();
  */
 @ApiExcludeController()
 @Public()
+@AcceptsAnyQuery()
 @Controller('metrics')
 export class MetricsController {
   private readonly expected: Buffer | undefined;

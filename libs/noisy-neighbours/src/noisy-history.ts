@@ -56,7 +56,8 @@ export class NoisyHistory {
            LEFT JOIN LATERAL (
              SELECT * FROM noisy_tenant_events e WHERE (e.created_at, e.id) < (c.created_at, c.id) ORDER BY e.created_at DESC, e.id DESC LIMIT $1
            ) e ON true
-          WHERE c.id = $2`,
+          WHERE c.id = $2
+          ORDER BY e.created_at DESC, e.id DESC`,
         [limit, before],
       );
       if (rows.rows.length === 0) throw new NoisyCursorUnknownProblem();

@@ -1,4 +1,4 @@
-import { ApiProblem } from '@bulkhead/openapi';
+import { AcceptsAnyQuery, ApiProblem } from '@bulkhead/openapi';
 import { ProblemError } from '@bulkhead/problem';
 import { DatabaseProbe } from '@bulkhead/control-plane';
 import { Public } from '@bulkhead/identity';
@@ -9,6 +9,7 @@ import { RedisProbe } from './redis.probe';
 
 @ApiTags('health')
 @Public()
+@AcceptsAnyQuery()
 @Controller('health')
 export class HealthController {
   constructor(

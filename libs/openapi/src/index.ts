@@ -5,3 +5,4 @@ export { ApiResponseHeader, type ResponseHeader } from './api-response-header.de
 export { IsOmittable } from './omittable.decorator';
 export { UndocumentableDtoError } from './validation-schema.shim';
 export { PROBLEM_SCHEMA, FIELD_PROBLEM_SCHEMA } from './problem-responses';
+export { AcceptsAnyQuery, ANY_QUERY } from './accepts-any-query.decorator';

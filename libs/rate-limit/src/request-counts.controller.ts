@@ -31,9 +31,10 @@ export class RequestCountsController {
     await this.registry.assertOperable(id);
     const minutes = query.minutes ?? 60;
     const end = query.end === undefined ? Date.now() : rfc3339Instant(query.end);
-    // The range reported runs from `minutes` before end's minute to the minute after it: it must be
+    // The range reported runs from the first of `minutes` minutes ending with end's to the minute after it: it must be
     // a range of real years too (the DTO validated end; this refuses, rather than trusts, anything else).
-    if (end === undefined || end - minutes * 60_000 < FIRST_INSTANT || end + 60_000 > LAST_INSTANT) {
+    const firstMinute = end === undefined ? 0 : (Math.floor(end / 60_000) - minutes + 1) * 60_000;
+    if (end === undefined || firstMinute < FIRST_INSTANT || end + 60_000 > LAST_INSTANT) {
       throw new ValidationProblem([{ field: 'end', messages: ['end and minutes must keep the range within the years 0001-9999'] }]);
     }
     return this.reader.read(id, minutes, new Date(end));

@@ -1,3 +1,4 @@
+import { AcceptsAnyQuery } from '@bulkhead/openapi';
 import { BulkheadConfig } from '@bulkhead/config';
 import { Public } from '@bulkhead/identity';
 import { Controller, Get, Param, Res } from '@nestjs/common';
@@ -22,6 +23,7 @@ export interface ConsoleSettings {
  */
 @ApiExcludeController()
 @Public()
+@AcceptsAnyQuery()
 @Controller('console')
 export class ConsoleController {
   private readonly settings: ConsoleSettings;

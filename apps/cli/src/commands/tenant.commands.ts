@@ -176,6 +176,7 @@ function describeMove(move: MoveRecord): string {
     p.backlog !== undefined ? `backlog ${p.backlog}` : '',
     p.fenceMs !== undefined ? `fence ${p.fenceMs} ms` + (p.fenceCatchUpMs !== undefined ? ` (${p.fenceChanges} changes in ${p.fenceCatchUpMs} ms, parity ${p.fenceParityMs} ms)` : '') : '',
     move.error ? `error: ${move.error}` : '',
+    p.abortReason ? `undone: ${p.abortReason}` : '',
   ].filter(Boolean);
   return `${move.id}  ${placementOf(move.source)} -> ${placementOf(move.target)}  ${move.phase}${facts.length ? '  ' + facts.join(', ') : ''}`;
 }

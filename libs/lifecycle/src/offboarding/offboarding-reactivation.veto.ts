@@ -28,7 +28,7 @@ export class OffboardingReactivationVeto implements ReactivationVeto, OnModuleIn
     // A finished saga (succeeded: the tenant is gone, aborted: restored) holds nothing; a compensating
     // one lifts its own fence (TenantAdmin.liftFence) when it gets there, and only if it put it up.
     if (latest.status === 'running') return 'The tenant is being offboarded; restore it (POST /v1/admin/tenants/{id}/restore, `tenant restore`) to bring it back.';
-    if (latest.status === 'compensating') return 'The tenant\'s offboarding is being undone; its fence is lifted when that ends.';
+    if (latest.status === 'compensating') return 'The tenant\'s offboarding is being undone; wait for it to end (a suspension the offboarding made is lifted then).';
     if (latest.status === 'failed') {
       const begun = this.definitions.pointOfNoReturn(latest.kind, await this.ledger.steps(latest.id));
       if (begun) return `The tenant's offboarding failed past its point of no return (${begun.irreversible} has begun); retry it to finish the erasure.`;

@@ -56,15 +56,23 @@ export class OffboardingSteps {
           if (tenant.status === 'active') {
             // Noted first: a run that dies after suspending finds, when repeated, that the suspension is its own to lift.
             await context.note({ suspendedHere: true });
-            await this.admin.suspend(tenant.id);
+            await this.admin.suspend(tenant.id).catch(async (error: unknown) => {
+              // Suspended meanwhile by someone else (an operator): fenced, but not by this saga.
+              if ((await this.tenant(context)).status !== 'suspended') throw error;
+              await context.note({ suspendedHere: false });
+            });
           } else if (tenant.status !== 'suspended') throw new PermanentStepError('tenant_state', `The tenant is ${tenant.status}.`);
           return { fencedAt: new Date().toISOString(), suspendedHere: context.details('fence').suspendedHere === true };
         },
         // Restore: the data was never touched, lifting the fence brings the tenant back whole. A
-        // tenant an operator had suspended before (abuse, an unpaid bill) stays suspended.
+        // tenant an operator had suspended (abuse, an unpaid bill) stays suspended: only a
+        // suspension this saga noted as its own is lifted (or, for a saga recorded before the note
+        // existed, a fence it finished).
         compensate: async (context) => {
           const tenant = await this.tenants.findById(context.saga.tenantId);
-          if (tenant?.status === 'suspended' && context.details('fence').suspendedHere !== false) await this.admin.liftFence(tenant.id);
+          const fence = context.details('fence');
+          const ours = fence.suspendedHere === true || (fence.suspendedHere === undefined && fence.fencedAt !== undefined);
+          if (tenant?.status === 'suspended' && ours) await this.admin.liftFence(tenant.id);
         },
       },
       {

@@ -230,8 +230,12 @@ export class SagaLedger {
         [sagaId],
       );
       if (!rows.rows[0]) return null;
-      await client.query("UPDATE lifecycle_steps SET status = 'pending', failures = 0, last_error = NULL WHERE saga_id = $1 AND status <> 'succeeded'", [sagaId]);
-      // A compensated step undid its work: it runs again too.
+      // A compensated step undid its work: it runs again too, and what it noted about that work
+      // (the fence's "this suspension is mine") described something no longer there.
+      await client.query(
+        "UPDATE lifecycle_steps SET status = 'pending', failures = 0, last_error = NULL, details = CASE WHEN status = 'compensated' THEN '{}' ELSE details END WHERE saga_id = $1 AND status <> 'succeeded'",
+        [sagaId],
+      );
       return toSaga(rows.rows[0]);
     });
   }
