@@ -1,7 +1,7 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { TenantRegistry } from '@bulkhead/control-plane';
 import { isTenantId } from '@bulkhead/database';
-import { isInfrastructureFailure } from '@bulkhead/problem';
+import { isInfrastructureFailure, ProblemError } from '@bulkhead/problem';
 import { runWithTenant, TenantContext, tenantContextOf, TenantData } from '@bulkhead/tenancy';
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 
@@ -93,8 +93,12 @@ export class AuditChainer implements BeforeApplicationShutdown {
    * schema or database would fail forever.
    */
   private async retryOf(tenant: TenantContext, error: unknown): Promise<TenantContext | undefined> {
-    if (isInfrastructureFailure(error)) return tenant;
-    const current = await this.registry.findById(tenant.tenantId).catch(() => undefined);
+    // An outage or a busy tenant (its gate full) is waited out without asking the registry: under
+    // load that would be one more query per tenant per round. (Not every 503: a dropped schema
+    // reads as `placement_outdated`, and that one the registry must explain.)
+    if (isInfrastructureFailure(error) || (error instanceof ProblemError && error.code === 'overloaded')) return tenant;
+    // The cached record: a move or an erasure is announced on the change feed, which drops it.
+    const current = await this.registry.findCachedById(tenant.tenantId).catch(() => undefined);
     if (current === undefined) return tenant;
     if (current === null || current.status === 'deleted') {
       this.logger.log({ tenantId: tenant.tenantId }, 'audit chaining stopped: the tenant was erased with its trail');

@@ -51,11 +51,9 @@ export class FlagCatalogue implements OnModuleInit, OnApplicationShutdown {
     return this.rules.get(key);
   }
 
-  /** By id, for the operator API (not on any hot path). */
+  /** By id (lower case, as ParseIdPipe hands it on), for the operator API (not on any hot path). */
   byId(id: string): FlagRule | undefined {
-    // Ids come back from PostgreSQL in lower case; a route may be given one in upper case.
-    const wanted = id.toLowerCase();
-    for (const rule of this.rules.values()) if (rule.id === wanted) return rule;
+    for (const rule of this.rules.values()) if (rule.id === id) return rule;
     return undefined;
   }
 

@@ -1,5 +1,5 @@
 import { ROUTE_CLASSES } from '@bulkhead/config';
-import { TenantAdmin, TenantErasedProblem } from '@bulkhead/control-plane';
+import { TenantAdmin } from '@bulkhead/control-plane';
 import { isInfrastructureFailure } from '@bulkhead/problem';
 import { Injectable } from '@nestjs/common';
 import { RateLimitRedis } from './rate-limit.redis';
@@ -23,8 +23,7 @@ export class TenantRateLimitsReader {
   ) {}
 
   async read(tenantId: string): Promise<TenantRateLimitsView> {
-    const tenant = await this.tenants.get(tenantId);
-    if (tenant.status === 'deleted') throw new TenantErasedProblem();
+    const tenant = this.tenants.operable(await this.tenants.get(tenantId));
     const policies = this.limiter.policiesOf(tenant.id, tenant.tier);
     const nowMs = Date.now();
     const state = await this.state(tenant.id, nowMs);

@@ -1,5 +1,5 @@
 import { ROUTE_CLASSES } from '@bulkhead/config';
-import { CreateTenantDto, TenantAdmin, TenantErasedProblem, TenantRecord, TenantView } from '@bulkhead/control-plane';
+import { CreateTenantDto, TenantAdmin, TenantRecord, TenantView } from '@bulkhead/control-plane';
 import { ClassCounts, RequestCountsReader } from '@bulkhead/rate-limit';
 import { BadRequestException } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
@@ -147,9 +147,9 @@ export function registerTenantCommands(program: Command): void {
       const minutes = Number(options.minutes);
       if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440) throw new BadRequestException('--minutes must be a whole number from 1 to 1440');
       const view = await withCliContext(async (context) => {
-        const found = await context.get(TenantAdmin).find(reference);
         // As the route answers: an erased tenant's counts went with it, they are not zeros.
-        if (found.status === 'deleted') throw new TenantErasedProblem();
+        const admin = context.get(TenantAdmin);
+        const found = admin.operable(await admin.find(reference));
         return context.get(RequestCountsReader).read(found.id, minutes, new Date());
       });
       if (options.json) return printJson(view);

@@ -34,8 +34,7 @@ export class ConnectionsAdminController {
   @ApiProblem(TenantNotFoundProblem)
   @ApiProblem(new TenantErasedProblem())
   async tenant(@Param('id', new ParseIdPipe()) id: string): Promise<TenantConnectionsView> {
-    const tenant = await this.admin.get(id);
-    if (tenant.status === 'deleted') throw new TenantErasedProblem();
+    const tenant = this.admin.operable(await this.admin.get(id));
     const { gate, pool } = this.router.tenantConnections({ tenantId: tenant.id, isolation: tenant.isolation, cluster: tenant.cluster });
     return { tenantId: tenant.id, instance: this.instance, gate, pool };
   }

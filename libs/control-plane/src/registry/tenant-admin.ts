@@ -4,7 +4,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
 import { Cluster, ClusterRegistry } from '../placement/cluster-registry';
 import { ReactivationVeto } from './reactivation-veto';
-import { ProvisioningFailedProblem, TenantNotFoundProblem, TenantSlugTakenProblem, TenantStateProblem } from './registry.errors';
+import { ProvisioningFailedProblem, TenantErasedProblem, TenantNotFoundProblem, TenantSlugTakenProblem, TenantStateProblem } from './registry.errors';
 import { TenantChangeFeed } from './tenant-change-feed';
 import { TenantProvisioner } from './tenant-provisioner';
 import { CreateTenantDto, ListTenantsQuery } from './tenant.dto';
@@ -128,6 +128,15 @@ export class TenantAdmin {
     const found = await this.registry.findById(id);
     if (!found) throw new TenantNotFoundProblem();
     return found;
+  }
+
+  /**
+   * The tenant, for operator routes about its runtime state: 410 once it is erased (its record
+   * stays; its jobs, limits, counts and connections went with it).
+   */
+  operable(tenant: TenantRecord): TenantRecord {
+    if (tenant.status === 'deleted') throw new TenantErasedProblem();
+    return tenant;
   }
 
   /** By id or slug, for operators typing at a terminal. */
