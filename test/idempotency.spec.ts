@@ -59,10 +59,22 @@ describe.each<IsolationModel>(['pool', 'schema', 'silo'])('Idempotency-Key (%s)'
       replayed: 'true',
       type: first.headers['content-type'],
     });
+    // Byte for byte: a client may compare, sign or cache the bytes it received.
+    expect(retry.text).toBe(first.text);
     expect((await listProjects(token)).filter((project) => project.name === name)).toHaveLength(1);
     const record = await recordOf(tenant, key.slice(1, -1));
     expect(record).toMatchObject({ key: key.slice(1, -1), method: 'POST', path: '/v1/projects', status: 201 });
     expect(new Date(record!.expiresAt).getTime() - new Date(record!.createdAt).getTime()).toBeGreaterThan(23.9 * 3600 * 1000);
+  });
+
+  it('replays the first response byte for byte, its keys in their order', async () => {
+    const key = quoted(randomUUID());
+    // A customer's `email` comes before its shorter `name`: an order a jsonb column would not keep.
+    const first = await post('/v1/customers', { email: `bytes-${randomUUID()}@example.com`, name: 'Bytes' }, key);
+    expect(first.status).toBe(201);
+    expect(Object.keys(first.body).indexOf('email')).toBeLessThan(Object.keys(first.body).indexOf('name'));
+    const retry = await post('/v1/customers', { name: 'Bytes', email: first.body.email }, key);
+    expect({ replayed: retry.headers['idempotency-replayed'], text: retry.text }).toEqual({ replayed: 'true', text: first.text });
   });
 
   it('answers 422 for the same key with another body or path, and 409 while the first still runs', async () => {
@@ -116,7 +128,7 @@ describe.each<IsolationModel>(['pool', 'schema', 'silo'])('Idempotency-Key (%s)'
     const retried = await post('/v1/customers', { email, name: 'Again' }, quoted(key));
     expect(retried.status).toBe(201);
     expect(retried.headers['idempotency-replayed']).toBeUndefined();
-    expect(await recordOf(tenant, key)).toMatchObject({ status: 201, body: retried.body });
+    expect(await recordOf(tenant, key)).toMatchObject({ status: 201, body: retried.text });
   });
 
   it('keys a tenant only: tenant B sending A\'s key gets its own fresh execution', async () => {
@@ -159,7 +171,7 @@ describe.each<IsolationModel>(['pool', 'schema', 'silo'])('Idempotency-Key (%s)'
     await ageRecord(api, sweptTenant, stale);
     const reused = await post('/v1/projects', { name: 'new request' }, quoted(expired), sweptToken);
     expect({ status: reused.status, replayed: reused.headers['idempotency-replayed'] }).toEqual({ status: 201, replayed: undefined });
-    expect(await recordOf(sweptTenant, expired)).toMatchObject({ path: '/v1/projects', body: reused.body });
+    expect(await recordOf(sweptTenant, expired)).toMatchObject({ path: '/v1/projects', body: reused.text });
     // This process swept the tenant at its first keyed POST; another process sweeps at its own first.
     expect(await recordOf(sweptTenant, stale)).not.toBeNull();
     const other = await startTestApi();

@@ -11,7 +11,8 @@ export class IdempotencyRecord extends TenantOwnedEntity {
   @Column('text') path!: string;
   @Column('integer') status!: number;
   @Column('jsonb') headers!: Record<string, string>;
-  @Column('jsonb', { nullable: true }) body!: unknown;
+  /** The JSON text the client received (a replay sends the same bytes); null for no body. */
+  @Column('text', { nullable: true }) body!: string | null;
   @Column('timestamptz', { name: 'created_at', default: () => 'now()' }) createdAt!: Date;
   @Column('timestamptz', { name: 'expires_at' }) expiresAt!: Date;
 }

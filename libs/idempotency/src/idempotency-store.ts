@@ -21,7 +21,8 @@ export interface KeyedRequest {
 export interface StoredResponse {
   status: number;
   headers: Record<string, string>;
-  body: unknown;
+  /** The body's JSON text as sent, or null when there was none. */
+  body: string | null;
 }
 
 /** A UUID (version 8, RFC 9562) derived from the key: the row's id within the tenant. */

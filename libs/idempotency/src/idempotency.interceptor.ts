@@ -85,8 +85,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
       const fresh: StoredResponse = {
         status: response.statusCode,
         headers: pickHeaders(response),
-        // What the client receives is JSON: store exactly that (dates as strings, undefined as null).
-        body: value === undefined ? null : (JSON.parse(JSON.stringify(value)) as unknown),
+        // What the client receives is this JSON text: a replay parses it back, and serialising the
+        // parsed value again gives the same bytes (keys in the same order, dates as strings).
+        body: value === undefined ? null : JSON.stringify(value),
       };
       await this.store.save(tx, keyed, fresh);
       return { replayed: false as const, value };
@@ -95,7 +96,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     response.status(outcome.stored.status);
     for (const [name, value] of Object.entries(outcome.stored.headers)) response.header(name, value);
     response.header(REPLAYED_HEADER, 'true');
-    return outcome.stored.body ?? undefined;
+    return outcome.stored.body === null ? undefined : (JSON.parse(outcome.stored.body) as unknown);
   }
 }
 
