@@ -94,12 +94,14 @@ export async function startBareServer(runtimeUrl: string, poolMax: number): Prom
           const client = await pool.connect();
           try {
             // The platform's round trips: no lookup of the customer first (the foreign key
-            // refuses one of another tenant or none), the tenant set in the message that starts.
-            await client.query(`START TRANSACTION; SELECT set_config('app.tenant_id', '${tenant}', true)`);
-            const inserted = await client.query(
-              `INSERT INTO orders (tenant_id, id, customer_id, status, total_cents, currency) VALUES ($1, gen_random_uuid(), $2, 'pending', $3, $4) RETURNING ${COLUMNS}`,
-              [tenant, body.customerId, body.totalCents, body.currency],
-            );
+            // refuses one of another tenant or none), and the transaction's start, the tenant
+            // setting and the insert (its values inlined as literals) in one message.
+            const values = [tenant, String(body.customerId), String(body.totalCents), String(body.currency)].map((value) => client.escapeLiteral(value));
+            const results = (await client.query(
+              `START TRANSACTION; SELECT set_config('app.tenant_id', '${tenant}', true); ` +
+                `INSERT INTO orders (tenant_id, id, customer_id, status, total_cents, currency) VALUES (${values[0]}, gen_random_uuid(), ${values[1]}, 'pending', ${values[2]}, ${values[3]}) RETURNING ${COLUMNS}`,
+            )) as unknown as Array<{ rows: unknown[] }>;
+            const inserted = results[results.length - 1];
             if (request.headers['x-floor-work'] === 'metered-audited') {
               // The same database work the platform adds to a write, sent as it sends it in the
               // COMMIT message: the usage event with the hour/day/month rollups of the

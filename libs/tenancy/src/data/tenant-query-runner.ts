@@ -1,4 +1,6 @@
-import { DataSource, ObjectLiteral } from 'typeorm';
+import { DataSource, ObjectLiteral, QueryFailedError, QueryRunnerAlreadyReleasedError } from 'typeorm';
+import { QueryResult } from 'typeorm/query-runner/QueryResult';
+import { BroadcasterResult } from 'typeorm/subscriber/BroadcasterResult';
 import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
@@ -22,9 +24,13 @@ export interface TenantRunnerScope {
 /**
  * A query runner bound to one tenant for one transaction. Its transaction opens with the tenant
  * (and search path, for the schema model) set transaction-locally (`tenantSettingSql`: set_config
- * on PostgreSQL, bulkhead_set_tenant on Citus) in the very same message as START TRANSACTION: one round trip instead of two, and nothing survives COMMIT or ROLLBACK on
- * the pooled connection. The values are inlined (SET cannot take bind parameters, and a
- * multi-statement message cannot either), so they are validated against strict patterns first.
+ * on PostgreSQL, bulkhead_set_tenant on Citus) in the very same message as START TRANSACTION, and
+ * that opening is not sent on its own: it travels in front of the transaction's first statement
+ * when that statement carries no bind parameters (a compiled insert, a COMMIT with its prelude),
+ * so a transaction that inserts a row and commits makes two round trips instead of three. Nothing
+ * survives COMMIT or ROLLBACK on the pooled connection, and no statement ever runs before the
+ * opening. The values are inlined (SET cannot take bind parameters, and a multi-statement message
+ * cannot either), so they are validated against strict patterns first.
  */
 export class TenantQueryRunner extends PostgresQueryRunner {
   /** The error that broke this runner's connection, if one did (see `query`). */
@@ -34,6 +40,8 @@ export class TenantQueryRunner extends PostgresQueryRunner {
   };
   /** Whether this transaction has sent a statement that changes data. */
   wrote = false;
+  /** START TRANSACTION and the tenant's settings, not sent yet: they go with the first statement. */
+  private opening: string | undefined;
   /** Statements (literals only) sent in the COMMIT message itself, before COMMIT: no extra round trip. */
   private readonly commitPrelude: string[] = [];
   /** Rows this transaction created through a scoped repository, first ones only (for the audit entry's resource). */
@@ -78,8 +86,50 @@ export class TenantQueryRunner extends PostgresQueryRunner {
    */
   override async query(query: string, parameters?: unknown[], useStructuredResult?: boolean): Promise<any> {
     if (this.isReleased && this.connectionLost) throw this.connectionLost;
+    if (this.opening !== undefined) {
+      const opening = this.opening;
+      this.opening = undefined;
+      // Nothing was sent: there is nothing to commit or roll back.
+      if (query === 'COMMIT' || query === 'ROLLBACK') return undefined;
+      if (!this.wrote && WRITE_STATEMENT.test(query)) this.wrote = true;
+      if (!parameters || parameters.length === 0) return this.queryAfter(opening, query, useStructuredResult ?? false);
+      // Bind parameters need a message of their own (the extended protocol's): the opening goes first.
+      await super.query(opening);
+      return super.query(query, parameters, useStructuredResult);
+    }
     if (!this.wrote && WRITE_STATEMENT.test(query)) this.wrote = true;
     return super.query(query, parameters, useStructuredResult);
+  }
+
+  /**
+   * `query` sent in one message behind the transaction's opening, answered as TypeORM answers it
+   * alone (the same events, logging, result shape and QueryFailedError): the opening's own results
+   * are dropped. Should the message fail anywhere, the transaction is open or was never opened;
+   * either way the caller's rollback leaves the connection clean.
+   */
+  private async queryAfter(opening: string, query: string, useStructuredResult: boolean): Promise<any> {
+    if (this.isReleased) throw new QueryRunnerAlreadyReleasedError();
+    const connection = (await this.connect()) as PgClient;
+    this.driver.connection.logger.logQuery(query, undefined, this);
+    await this.broadcaster.broadcast('BeforeQuery', query, undefined);
+    const broadcasterResult = new BroadcasterResult();
+    try {
+      const started = Date.now();
+      const results = await connection.query(`${opening}; ${query}`);
+      const raw = Array.isArray(results) ? results[results.length - 1] : results;
+      this.broadcaster.broadcastAfterQueryEvent(broadcasterResult, query, undefined, true, Date.now() - started, raw, undefined);
+      const result = new QueryResult();
+      result.records = raw.rows;
+      result.affected = raw.rowCount ?? undefined;
+      result.raw = raw.command === 'DELETE' || raw.command === 'UPDATE' ? [raw.rows, raw.rowCount] : raw.rows;
+      return useStructuredResult ? result : result.raw;
+    } catch (error) {
+      this.driver.connection.logger.logQueryError(error as Error, query, undefined, this);
+      this.broadcaster.broadcastAfterQueryEvent(broadcasterResult, query, undefined, false, undefined, undefined, error);
+      throw new QueryFailedError(query, undefined, error as Error);
+    } finally {
+      await broadcasterResult.wait();
+    }
   }
 
   override async release(): Promise<void> {
@@ -119,11 +169,9 @@ export class TenantQueryRunner extends PostgresQueryRunner {
     try {
       const engine = engineOf(this.connection);
       const settings = tenantSettingSql(typeof engine === 'string' ? engine : await engine, this.scope);
-      await this.query(`START TRANSACTION ${mode}; SELECT ${settings}`);
+      this.opening = `START TRANSACTION ${mode}; SELECT ${settings}`;
     } catch (error) {
       this.isTransactionActive = false;
-      // START may have succeeded before the SELECT failed: never hand back an open transaction.
-      await this.query('ROLLBACK').catch(() => this.discard(error));
       throw error;
     }
     this.transactionDepth += 1;
@@ -236,8 +284,14 @@ export class TenantQueryRunner extends PostgresQueryRunner {
   }
 }
 
+interface PgResult {
+  rows: ObjectLiteral[];
+  rowCount: number | null;
+  command: string;
+}
+
 interface PgClient {
-  query(text: string): Promise<Array<{ rows: ObjectLiteral[] }> | { rows: ObjectLiteral[] }>;
+  query(text: string): Promise<PgResult[] | PgResult>;
   on(event: 'error', listener: (error: Error) => void): void;
   removeListener(event: 'error', listener: (error: Error) => void): void;
 }

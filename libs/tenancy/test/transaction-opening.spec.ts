@@ -1,0 +1,105 @@
+import { Client } from 'pg';
+import { TenantContext } from '../src/context/tenant-context';
+import { runWithTenant } from '../src/context/tenant-context.store';
+import { TenantData } from '../src/data/tenant-data';
+import { Account, anEmail, Harness, startHarness } from './tenancy-harness';
+
+/**
+ * A transaction's opening (START TRANSACTION and the tenant's settings) travels in front of its
+ * first statement when that statement has no bind parameters, and is never sent alone otherwise.
+ * Observed at the driver: every message a connection is sent, as the server receives it.
+ */
+describe('transaction opening', () => {
+  let harness: Harness;
+  let data: TenantData;
+  let a: TenantContext;
+  let sent: Array<{ client: unknown; text: string }>;
+
+  beforeAll(async () => {
+    harness = await startHarness({ DATABASE_POOL_MAX: '1' });
+    data = harness.context.get(TenantData);
+    a = await harness.newTenant();
+  });
+  beforeEach(() => {
+    sent = [];
+    const query = Client.prototype.query;
+    jest.spyOn(Client.prototype, 'query').mockImplementation(function (this: Client, ...args: unknown[]) {
+      const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string }).text;
+      sent.push({ client: this, text: String(text) });
+      return (query as (...params: unknown[]) => unknown).apply(this, args);
+    } as never);
+  });
+  afterEach(() => jest.restoreAllMocks());
+  afterAll(() => harness.close());
+
+  const as = <T>(work: () => Promise<T>) => runWithTenant(a, work);
+  /** The messages of the transaction that opened with this tenant's setting, on its connection. */
+  const transactionMessages = () => {
+    const start = sent.findIndex((message) => message.text.startsWith('START TRANSACTION') && message.text.includes(a.tenantId));
+    if (start < 0) return [];
+    const connection = sent[start].client;
+    return sent.slice(start).filter((message) => message.client === connection).map((message) => message.text);
+  };
+
+  it('sends an insert and its commit in two messages, the opening in front of the insert', async () => {
+    const account = await as(() => data.transaction((tx) => tx.repository(Account).insert({ email: anEmail(), name: 'two messages' })));
+    const messages = transactionMessages();
+    expect(messages).toHaveLength(2);
+    expect(messages[0]).toMatch(/^START TRANSACTION .*; SELECT set_config\('app\.tenant_id', '[0-9a-f-]{36}', true\).*; INSERT INTO "customers"/s);
+    // The commit message carries the placement check (a write must land where the tenant lives).
+    expect(messages[1]).toMatch(/bulkhead_assert_placement\(.*;\nCOMMIT$/s);
+    expect(await as(() => data.read(Account).findById(account.id))).toMatchObject({ name: 'two messages', tenantId: a.tenantId });
+  });
+
+  it('sends one message for a transaction that runs no statement of its own, and none for one that fails before any', async () => {
+    await expect(as(() => data.transaction(async () => 'nothing'))).resolves.toBe('nothing');
+    const messages = transactionMessages();
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(/^START TRANSACTION .*; SELECT set_config\(.*; SELECT public\.bulkhead_assert_placement\(.*;\nCOMMIT$/s);
+    sent = [];
+    const failing = as(() =>
+      data.transaction(async () => {
+        throw new Error('before any statement');
+      }),
+    );
+    await expect(failing).rejects.toThrow('before any statement');
+    expect(transactionMessages()).toEqual([]);
+  });
+
+  it('opens alone, first, before a statement with bind parameters, which then sees the tenant set', async () => {
+    const rows = await as(() => data.transaction((tx) => tx.statement<{ tenant: string; mine: boolean }>("SELECT current_setting('app.tenant_id') AS tenant, $1::uuid = current_setting('app.tenant_id')::uuid AS mine")));
+    expect(rows).toEqual([{ tenant: a.tenantId, mine: true }]);
+    const messages = transactionMessages();
+    expect(messages[0]).toMatch(/^START TRANSACTION .*; SELECT set_config\('app\.tenant_id', '[0-9a-f-]{36}', true\)[^;]*$/s);
+    expect(messages[1]).toMatch(/^SELECT current_setting/);
+  });
+
+  it('inlines values exactly as bind parameters would carry them, and binds text with a NUL, which the server refuses as before', async () => {
+    const names = ["O'Brien \\ back\\slash", 'emoji 🚀 and ünïcödé', '$1 -- not a comment', "'); DROP TABLE accounts; --", ' E\'\\x41\' '];
+    const created = new Date('2001-02-03T04:05:06.789Z');
+    for (const name of names) {
+      const account = await as(() => data.transaction((tx) => tx.repository(Account).insert({ email: anEmail(), name, createdAt: created })));
+      expect(transactionMessages()[0]).toContain('INSERT INTO');
+      const read = await as(() => data.read(Account).findById(account.id));
+      expect({ name: read?.name, createdAt: read?.createdAt.toISOString() }).toEqual({ name, createdAt: created.toISOString() });
+      sent = [];
+    }
+    const nul = as(() => data.transaction((tx) => tx.repository(Account).insert({ email: anEmail(), name: 'a\0b' })));
+    await expect(nul).rejects.toMatchObject({ driverError: expect.objectContaining({ code: '22021' }) });
+    expect(transactionMessages()[1]).toMatch(/^INSERT INTO .*\$1/s);
+  });
+
+  it('leaves the pooled connection clean when the message with the opening fails', async () => {
+    const email = anEmail();
+    await as(() => data.transaction((tx) => tx.repository(Account).insert({ email, name: 'first' })));
+    // The same primary key again: the combined message fails after START TRANSACTION ran.
+    const again = await as(() => data.read(Account).findOneBy({ email }));
+    const duplicate = as(() => data.transaction((tx) => tx.repository(Account).insert({ id: again!.id, email: anEmail(), name: 'duplicate' })));
+    await expect(duplicate).rejects.toMatchObject({ driverError: expect.objectContaining({ code: '23505' }) });
+    expect(transactionMessages().slice(-1)).toEqual(['ROLLBACK']);
+    // The pool's one connection: no transaction left open, no tenant left set.
+    const leftover = await harness.dataSource.query("SELECT current_setting('app.tenant_id', true) AS tenant, now() = statement_timestamp() AS fresh");
+    expect(leftover).toHaveLength(1);
+    expect({ tenant: leftover[0].tenant || 'none', fresh: leftover[0].fresh }).toEqual({ tenant: 'none', fresh: true });
+  });
+});
