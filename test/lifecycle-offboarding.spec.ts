@@ -1,9 +1,11 @@
 import { loadConfig } from '@bulkhead/config';
 import { TenantRecord, TenantRepository } from '@bulkhead/control-plane';
 import { withPg } from '@bulkhead/database';
-import { LifecycleView, SagaLedger, SagaRunner } from '@bulkhead/lifecycle';
+import { LifecycleView, OFFBOARDING_STEPS, SagaLedger, SagaObserver, SagaRunner } from '@bulkhead/lifecycle';
+import { Project } from '@bulkhead/projects';
+import { runWithTenant, tenantContextOf, TenantData } from '@bulkhead/tenancy';
 import { INestApplicationContext } from '@nestjs/common';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import request from 'supertest';
 import { createTenant, operatorToken, startTestApi, TestApi, tokenFor } from './support/test-app';
@@ -73,8 +75,11 @@ describe('offboarding: fence, export, grace with restore, erasure, verification,
       const refused = await request(api.server).post(`/v1/admin/tenants/${tenant.id}/${path}`).set('authorization', `Bearer ${operator}`).send({});
       expect({ path, status: refused.status, detail: refused.body.detail }).toEqual({ path, status: 409, detail: expect.stringMatching(/erasure has begun/) });
     }
-    // An abort that crossed the erase step's start (requested just before it began): the runner undoes nothing.
-    expect(await api.app.get(SagaLedger).requestAbort(waiting.id, 'test')).toBe(true);
+    // The ledger itself refuses an abort once the erase step has begun (read under the saga's row lock).
+    expect(await api.app.get(SagaLedger).requestAbort(waiting.id, 'test', ['erase'])).toBe('past_point');
+    // A saga left compensating across the erase step's start all the same (by a version before that
+    // lock): the runner undoes nothing.
+    await withPg(config.DATABASE_OWNER_URL, 'test', (client) => client.query("UPDATE lifecycle_sagas SET status = 'compensating', abort_requested = true, lease_owner = NULL, lease_until = NULL WHERE id = $1", [waiting.id]));
     expect(await api.app.get(SagaRunner).run(waiting.id)).toBe('failed');
     expect((await lastSaga(tenant.id)).steps.filter((s) => s.status === 'compensated')).toEqual([]);
     expect((await api.app.get(TenantRepository).findById(tenant.id))?.status).toBe('suspended');
@@ -84,6 +89,99 @@ describe('offboarding: fence, export, grace with restore, erasure, verification,
     expect({ status: reactivated.status, code: reactivated.body.code, detail: reactivated.body.detail }).toEqual({ status: 409, code: 'tenant_state_conflict', detail: expect.stringMatching(/point of no return/) });
     expect((await api.app.get(TenantRepository).findById(tenant.id))?.status).toBe('suspended');
   });
+
+  /** The app's saga runner with an observer of its steps: a race placed exactly where it hurts. */
+  const runnerObserving = (observer: SagaObserver): SagaRunner => Object.assign(Object.create(SagaRunner.prototype) as SagaRunner, api.app.get(SagaRunner), { observer });
+  const offboardingSaga = async (tenant: TenantRecord, graceDays = 0) =>
+    (await api.app.get(SagaLedger).create({ tenantId: tenant.id, kind: 'offboarding', request: { model: tenant.isolation, graceDays }, startedBy: 'test', steps: [...OFFBOARDING_STEPS] })).saga;
+
+  it('a restore that meets the erase step about to begin stops it: the saga ends aborted and the tenant comes back whole', async () => {
+    const tenant = await createTenant(api, { isolation: 'pool' });
+    await seed(tenant, 'abort-before-erase');
+    const saga = await offboardingSaga(tenant);
+    let restored: number | undefined;
+    const runner = runnerObserving(async (phase, step) => {
+      if (phase === 'before' && step === 'erase') restored = (await request(api.server).post(`/v1/admin/tenants/${tenant.id}/restore`).set('authorization', `Bearer ${operator}`)).status;
+    });
+    expect(await runner.run(saga.id)).toBe('aborted');
+    expect(restored).toBe(202);
+    expect((await api.app.get(SagaLedger).steps(saga.id)).find((step) => step.step === 'erase')?.status).toBe('pending');
+    expect((await api.app.get(TenantRepository).findById(tenant.id))?.status).toBe('active');
+    const projects = await request(api.server).get('/v1/projects').set('authorization', `Bearer ${tokenFor(api, tenant)}`);
+    expect({ status: projects.status, count: projects.body.items?.length }).toEqual({ status: 200, count: 3 });
+  });
+
+  it('a saga aborted while its grace step runs compensates instead of sleeping until the grace ends', async () => {
+    const tenant = await createTenant(api, { isolation: 'pool' });
+    const ledger = api.app.get(SagaLedger);
+    const saga = await offboardingSaga(tenant, 2);
+    // What the race leaves: the run holds the lease inside the grace step when the abort lands.
+    expect(await ledger.acquire(saga.id, 'a-run', 60_000)).not.toBeNull();
+    expect(await ledger.requestAbort(saga.id, 'restore', ['erase'])).toBe('requested');
+    const grace = (await ledger.steps(saga.id)).find((step) => step.step === 'grace');
+    expect(await ledger.sleepUntil(saga.id, grace!.position, new Date(Date.now() + 2 * 86_400_000))).toBe(false);
+    const after = await withPg(config.DATABASE_OWNER_URL, 'test', (client) => client.query('SELECT status, lease_owner FROM lifecycle_sagas WHERE id = $1', [saga.id]));
+    expect(after.rows[0]).toEqual({ status: 'compensating', lease_owner: 'a-run' });
+    await ledger.release(saga.id, 'a-run');
+    expect(await api.app.get(SagaRunner).run(saga.id)).toBe('aborted');
+  });
+
+  it('erases only once no move of the tenant keeps a second copy of its data', async () => {
+    const tenant = await createTenant(api, { isolation: 'pool' });
+    // A switched move, its source kept through the move's grace period.
+    const moveId = randomUUID();
+    const place = JSON.stringify({ isolation: 'pool', cluster: 'main' });
+    await withPg(config.DATABASE_OWNER_URL, 'test', (client) =>
+      client.query("INSERT INTO tenant_moves (id, tenant, phase, source, target, source_version) VALUES ($1, $2, 'switched', $3, $3, 1)", [moveId, tenant.id, place]),
+    );
+    expect((await request(api.server).post(`/v1/admin/tenants/${tenant.id}/offboard`).set('authorization', `Bearer ${operator}`).send({ graceDays: 0 })).status).toBe(202);
+    await eventually(async () => ((await lastSaga(tenant.id)).steps.find((s) => s.step === 'grace')?.details.waitingForMove === 'switched' ? true : undefined), 'the grace step to wait for the move');
+    expect((await lastSaga(tenant.id)).steps.find((s) => s.step === 'erase')?.status).toBe('pending');
+    await withPg(config.DATABASE_OWNER_URL, 'test', (client) => client.query("UPDATE tenant_moves SET phase = 'done', finished_at = now() WHERE id = $1", [moveId]));
+    await eventually(async () => ((await lastSaga(tenant.id)).status === 'succeeded' ? true : undefined), 'the erasure once the move is done', 30_000);
+  }, 60_000);
+
+  it('exports what was admitted before the fence and committed after it', async () => {
+    const tenant = await createTenant(api, { isolation: 'pool' });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // A write past the tenant guard before the fence, its commit still to come.
+    const late = runWithTenant(tenantContextOf(tenant, 'test'), () =>
+      api.app.get(TenantData).transaction(async (tx) => {
+        await tx.repository(Project).insert({ name: 'admitted before the fence' });
+        await held;
+      }),
+    );
+    expect((await request(api.server).post(`/v1/admin/tenants/${tenant.id}/offboard`).set('authorization', `Bearer ${operator}`).send({})).status).toBe(202);
+    await eventually(async () => ((await api.app.get(TenantRepository).findById(tenant.id))?.status === 'suspended' ? true : undefined), 'the fence');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    release();
+    await late;
+    await eventually(async () => ((await lastSaga(tenant.id)).steps.find((s) => s.step === 'export')?.status === 'succeeded' ? true : undefined), 'the export', 30_000);
+    const manifest = JSON.parse((await asOperator(`/v1/admin/tenants/${tenant.id}/archive`).buffer(true).parse((res, done) => {
+      res.on('data', () => undefined);
+      res.on('end', () => done(null, null));
+    })).headers['x-archive-manifest']) as { tables: Array<{ table: string; rows: number }> };
+    expect(manifest.tables.find((t) => t.table === 'projects')?.rows).toBe(1);
+    expect((await request(api.server).post(`/v1/admin/tenants/${tenant.id}/restore`).set('authorization', `Bearer ${operator}`)).status).toBe(202);
+  }, 60_000);
+
+  it('retires the tenant before erasing what other libs keep of it: a flag override written then is refused, and the erasure verifies', async () => {
+    const tenant = await createTenant(api, { isolation: 'pool' });
+    const flag = `erasing-${randomUUID().slice(0, 8)}`;
+    expect((await request(api.server).post('/v1/admin/flags').set('authorization', `Bearer ${operator}`).send({ key: flag, defaultValue: false })).status).toBe(201);
+    const saga = await offboardingSaga(tenant);
+    let override: number | undefined;
+    const runner = runnerObserving(async (phase, step, label) => {
+      if (phase === 'inside' && step === 'erase' && label === 'retired') {
+        override = (await request(api.server).put(`/v1/admin/flags/${flag}/tenants/${tenant.id}`).set('authorization', `Bearer ${operator}`).send({ value: true })).status;
+      }
+    });
+    expect(await runner.run(saga.id)).toBe('succeeded');
+    expect(override).toBeGreaterThanOrEqual(400);
+    expect(override).toBeLessThan(500);
+    expect((await api.app.get(SagaLedger).get(saga.id))?.status).toBe('succeeded');
+  }, 60_000);
 
   it('restore gives back the tenant as it was: one an operator had suspended before stays suspended', async () => {
     const tenant = await createTenant(api, { isolation: 'pool', tier: 'pro' });

@@ -125,7 +125,9 @@ export class LifecycleService {
     // runner refuses to undo anything past it too, should an abort cross that step's start.
     const begun = this.definitions.pointOfNoReturn(latest.kind, await this.ledger.steps(latest.id));
     if (begun) throw new LifecycleStateProblem(`The ${latest.kind} is past its point of no return: ${begun.irreversible} has begun.`);
-    if (!(await this.ledger.requestAbort(latest.id, `aborted by ${actor}`))) {
+    const requested = await this.ledger.requestAbort(latest.id, `aborted by ${actor}`, this.definitions.irreversibleSteps(latest.kind));
+    if (requested === 'past_point') throw new LifecycleStateProblem(`The ${latest.kind} is past its point of no return: its irreversible step has begun.`);
+    if (requested === 'not_running') {
       throw new LifecycleStateProblem(`The tenant's ${latest.kind} is ${latest.status}; only a running one can be aborted.`);
     }
     const runs = await this.ledger.bumpRuns(latest.id);

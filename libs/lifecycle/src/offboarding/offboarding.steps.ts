@@ -11,6 +11,9 @@ import { PlacementData } from './placement-data';
 import { RedisTenantKeys } from './redis-tenant-keys';
 import { TenantRecordsEraser, TenantRecordsEraserProvider } from './tenant-records-eraser';
 
+/** How often the grace step looks again for a move of the tenant to finish. */
+const MOVE_WAIT_MS = 5_000;
+
 export const OFFBOARDING_STEPS = ['fence', 'export', 'grace', 'erase', 'verify', 'certify', 'announce'] as const;
 
 /**
@@ -78,6 +81,10 @@ export class OffboardingSteps {
       {
         name: 'export',
         run: async (context) => {
+          // What was admitted before the fence (a request past the tenant guard, its commit still
+          // to come) lands before the export reads: otherwise an acknowledged write misses the
+          // archive and the erasure still takes it.
+          await this.settle(context);
           const tenant = await this.fenced(context);
           const archive = await this.data.export(tenant);
           const keys = await this.redis.keys(tenant.id);
@@ -97,8 +104,15 @@ export class OffboardingSteps {
           const due = new Date(fenced + days * 86_400_000);
           if (Date.now() < due.getTime()) throw new StepNotDueError(due);
           // Even with no grace: what was admitted before the fence lands before the erasure counts.
-          const settled = fenced + this.config.LIFECYCLE_FENCE_SETTLE_MS - Date.now();
-          if (settled > 0) await new Promise((resolve) => setTimeout(resolve, settled));
+          await this.settle(context);
+          // A move of the tenant not finished keeps a second copy of its data (a switched move's
+          // source until its grace period ends, an aborting one's target): erasing only where the
+          // registry places it would certify an erasure with that copy still there.
+          const move = await this.store.query<{ phase: string }>("SELECT phase FROM tenant_moves WHERE tenant = $1 AND phase NOT IN ('done', 'aborted')", [context.saga.tenantId]);
+          if (move.length > 0) {
+            await context.note({ waitingForMove: move[0].phase });
+            throw new StepNotDueError(new Date(Date.now() + MOVE_WAIT_MS));
+          }
           await this.fenced(context);
           return { endedAt: new Date().toISOString() };
         },
@@ -164,12 +178,16 @@ export class OffboardingSteps {
     else if (tenant.isolation === 'schema') await this.storage.dropSchema(tenant.cluster, tenant.schemaName as string, `schema:${tenant.id}`);
     else await this.storage.dropDatabase(tenant.cluster, tenant.databaseName as string, 60_000);
     await context.checkpoint('storage erased');
+    // Retired before the records kept elsewhere are erased: from here every route refuses the
+    // tenant (a flag override, a jobs policy written meanwhile would outlive the erasers and fail
+    // the verification). Not earlier: a run repeated after the retirement skips the shredding.
+    await this.admin.retire(tenant.id);
+    await context.checkpoint('retired');
     const redisKeys = await this.redis.erase(tenant.id);
     const records: Record<string, number> = {};
     for (const eraser of this.erasers()) records[eraser.store] = await eraser.erase(tenant.id);
     await this.store.query('DELETE FROM lifecycle_hosts WHERE tenant = $1', [tenant.id]);
     await this.store.query("UPDATE lifecycle_archives SET content = ''::bytea, erased_at = coalesce(erased_at, now()) WHERE tenant = $1", [tenant.id]);
-    await this.admin.retire(tenant.id);
     return { rowsDeleted: rows, redisKeysDeleted: redisKeys, recordsDeleted: records, erasedAt: new Date().toISOString() };
   }
 
@@ -236,6 +254,13 @@ export class OffboardingSteps {
       otherTenantsUnchanged: verify.otherTenantsUnchanged,
       registry: verify.registry,
     };
+  }
+
+  /** Waits out LIFECYCLE_FENCE_SETTLE_MS from the fence: requests admitted before it commit first. */
+  private async settle(context: StepContext): Promise<void> {
+    const fenced = Date.parse(String(context.details('fence').fencedAt));
+    const settled = fenced + this.config.LIFECYCLE_FENCE_SETTLE_MS - Date.now();
+    if (settled > 0) await new Promise((resolve) => setTimeout(resolve, settled));
   }
 
   private async tenant(context: StepContext): Promise<TenantRecord> {

@@ -154,19 +154,36 @@ export class SagaLedger {
     await this.store.query('UPDATE lifecycle_sagas SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2', [sagaId, owner]);
   }
 
-  /** The step waits for its time (grace period): pending again, the saga held by nobody until `due`. */
-  async sleepUntil(sagaId: string, position: number, due: Date): Promise<void> {
-    await this.store.transaction(async (client) => {
+  /**
+   * The step waits for its time (grace period): pending again, the saga held by nobody until `due`.
+   * Only a saga still running sleeps: one an operator aborted meanwhile (its status already
+   * `compensating`) must compensate now, not lie asleep until `due` with its tenant fenced and
+   * every route out refused. False when it did not sleep.
+   */
+  async sleepUntil(sagaId: string, position: number, due: Date): Promise<boolean> {
+    return this.store.transaction(async (client) => {
       await client.query("UPDATE lifecycle_steps SET status = 'pending', details = details || jsonb_build_object('due', $3::text) WHERE saga_id = $1 AND position = $2", [sagaId, position, due.toISOString()]);
-      await client.query("UPDATE lifecycle_sagas SET lease_owner = 'sleeping', lease_until = $2, updated_at = now() WHERE id = $1", [sagaId, due]);
+      const slept = await client.query("UPDATE lifecycle_sagas SET lease_owner = 'sleeping', lease_until = $2, updated_at = now() WHERE id = $1 AND status = 'running' RETURNING id", [sagaId, due]);
+      return slept.rows.length > 0;
     });
   }
 
-  async startStep(sagaId: string, position: number): Promise<void> {
-    await this.store.query(
-      "UPDATE lifecycle_steps SET status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now()), finished_at = NULL WHERE saga_id = $1 AND position = $2",
-      [sagaId, position],
-    );
+  /**
+   * Marks the step running, only while the saga runs: false once an abort has turned it to
+   * compensation. The saga's row is locked first, as `requestAbort` locks it, so an abort and the
+   * start of an irreversible step are ordered: the abort sees the step begun and is refused, or
+   * the step sees the saga compensating and does not begin.
+   */
+  async startStep(sagaId: string, position: number): Promise<boolean> {
+    return this.store.transaction(async (client) => {
+      const saga = await client.query<{ status: string }>('SELECT status FROM lifecycle_sagas WHERE id = $1 FOR UPDATE', [sagaId]);
+      if (saga.rows[0]?.status !== 'running') return false;
+      await client.query(
+        "UPDATE lifecycle_steps SET status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now()), finished_at = NULL WHERE saga_id = $1 AND position = $2",
+        [sagaId, position],
+      );
+      return true;
+    });
   }
 
   async note(sagaId: string, position: number, details: Record<string, unknown>): Promise<void> {
@@ -209,16 +226,27 @@ export class SagaLedger {
     );
   }
 
-  /** An operator's abort: a running saga compensates and ends `aborted`. */
-  async requestAbort(sagaId: string, reason: string): Promise<boolean> {
-    const rows = await this.store.query(
-      `UPDATE lifecycle_sagas SET status = 'compensating', abort_requested = true, reason = $2, updated_at = now(),
-              lease_owner = CASE WHEN lease_owner = 'sleeping' THEN NULL ELSE lease_owner END,
-              lease_until = CASE WHEN lease_owner = 'sleeping' THEN NULL ELSE lease_until END
-        WHERE id = $1 AND status = 'running' RETURNING id`,
-      [sagaId, reason],
-    );
-    return rows.length > 0;
+  /**
+   * An operator's abort: a running saga compensates and ends `aborted`. 'past_point' when one of
+   * `irreversible` (step names) has begun, read under the saga's row lock that `startStep` takes:
+   * a check before this call could not see a step starting meanwhile, and the abort would be
+   * accepted for a saga that then erases. 'not_running' for a saga that is not running.
+   */
+  async requestAbort(sagaId: string, reason: string, irreversible: readonly string[]): Promise<'requested' | 'past_point' | 'not_running'> {
+    return this.store.transaction(async (client) => {
+      const saga = await client.query<{ status: string }>('SELECT status FROM lifecycle_sagas WHERE id = $1 FOR UPDATE', [sagaId]);
+      if (saga.rows[0]?.status !== 'running') return 'not_running';
+      const begun = await client.query("SELECT 1 FROM lifecycle_steps WHERE saga_id = $1 AND step = ANY($2::text[]) AND status <> 'pending'", [sagaId, irreversible]);
+      if (begun.rows.length > 0) return 'past_point';
+      await client.query(
+        `UPDATE lifecycle_sagas SET status = 'compensating', abort_requested = true, reason = $2, updated_at = now(),
+                lease_owner = CASE WHEN lease_owner = 'sleeping' THEN NULL ELSE lease_owner END,
+                lease_until = CASE WHEN lease_owner = 'sleeping' THEN NULL ELSE lease_until END
+          WHERE id = $1`,
+        [sagaId, reason],
+      );
+      return 'requested';
+    });
   }
 
   /** An operator's retry of a failed saga: every step not done runs again, from the first. */

@@ -73,7 +73,8 @@ export class SagaRunner {
       const current = await this.ledger.get(saga.id);
       if (!current || current.status !== 'running') return 'compensate';
       await this.observe('before', step.name);
-      await this.ledger.startStep(saga.id, record.position);
+      // An abort that came after the check above: the step does not begin.
+      if (!(await this.ledger.startStep(saga.id, record.position))) return 'compensate';
       const context = this.contextFor(current, records, record);
       let details: Record<string, unknown> | void;
       try {
@@ -81,8 +82,9 @@ export class SagaRunner {
       } catch (error) {
         const message = (error as Error).message ?? String(error);
         if (error instanceof StepNotDueError) {
-          await this.ledger.sleepUntil(saga.id, record.position, error.due);
-          return 'waiting';
+          if (await this.ledger.sleepUntil(saga.id, record.position, error.due)) return 'waiting';
+          // Aborted while the step ran: compensate now rather than sleep.
+          return 'compensate';
         }
         if (isInfrastructureFailure(error)) {
           await this.ledger.failStep(saga.id, record.position, message, false).catch(() => undefined);

@@ -1,5 +1,8 @@
 import { BulkheadConfig } from '@bulkhead/config';
+import { TenantRecord } from '@bulkhead/control-plane';
+import { withPg } from '@bulkhead/database';
 import { Injectable } from '@nestjs/common';
+import { Client } from 'pg';
 import Stripe from 'stripe';
 import { forEachTenant } from '../admin/fleet-usage.service';
 import { BillingNotConfiguredProblem } from './billing.errors';
@@ -35,8 +38,19 @@ export class StripeMeterEventSender {
     private readonly reconciler: UsageReconciler,
   ) {}
 
+  /**
+   * Two sends of one tenant's period at once would both read the same unsent events and post
+   * each twice: each tenant's send runs under a session advisory lock on (tenant, period), taken
+   * on a connection of this run's own (closed at its end, or by the server if the process dies),
+   * and a tenant whose lock another run holds is reported `failed`, nothing sent.
+   */
   async send(period: string, selection: TenantSelection = {}): Promise<{ tenants: TenantSend[]; next: string | null }> {
     const stripe = this.client();
+    return withPg(this.config.DATABASE_URL, 'bulkhead-billing-send', (locks) => this.sendLocked(stripe, locks, period, selection));
+  }
+
+  private async sendLocked(stripe: Stripe, locks: Client, period: string, selection: TenantSelection): Promise<{ tenants: TenantSend[]; next: string | null }> {
+    const lockKey = (tenantId: string) => `bulkhead:billing-send:${tenantId}:${period}`;
     const results: TenantSend[] = [];
     // After one failure (the provider unreachable or refusing) the rest of the run is not tried:
     // a re-run picks up exactly where this one stopped.
@@ -48,40 +62,52 @@ export class StripeMeterEventSender {
         ...(await forEachTenant(page.tenants, 'operator:billing-send', async (tenant): Promise<TenantSend> => {
           const base = { tenantId: tenant.id, slug: tenant.slug };
           if (stopped !== undefined) return { ...base, status: 'failed', sent: 0, error: `not attempted: ${stopped}` };
-          const pending = await this.exports.exportCurrent(tenant, period, { unsentOnly: true });
-          if (pending.status === 'blocked') return { ...base, status: 'blocked', sent: 0 };
-          let sent = 0;
-          for (let start = 0; start < pending.events.length; start += CHUNK) {
-            const chunk = pending.events.slice(start, start + CHUNK);
-            const acknowledged: string[] = [];
-            let failure: unknown;
-            let next = 0;
-            await Promise.all(
-              Array.from({ length: CONCURRENCY }, async () => {
-                while (failure === undefined && next < chunk.length) {
-                  const line = chunk[next++];
-                  try {
-                    await stripe.v2.billing.meterEvents.create(line);
-                    acknowledged.push(line.identifier);
-                  } catch (error) {
-                    failure = error;
-                  }
-                }
-              }),
-            );
-            await this.exports.markSent(period, acknowledged);
-            sent += acknowledged.length;
-            if (failure !== undefined) {
-              const error = failure instanceof Error ? failure.message : String(failure);
-              stopped ??= `an earlier send failed (${error})`;
-              return { ...base, status: 'failed', sent, error };
-            }
+          const locked = await locks.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [lockKey(tenant.id)]);
+          if (!locked.rows[0]?.locked) return { ...base, status: 'failed', sent: 0, error: `another send of ${period} for this tenant is running` };
+          try {
+            return await this.sendTenant(stripe, tenant, period, (reason) => (stopped ??= reason));
+          } finally {
+            await locks.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lockKey(tenant.id)]);
           }
-          return { ...base, status: 'sent', sent };
         }, (tenant, error) => ({ tenantId: tenant.id, slug: tenant.slug, status: 'failed' as const, sent: 0, error: `placement unavailable: ${error instanceof Error ? error.message : String(error)}` }))),
       );
     }
     return { tenants: results, next };
+  }
+
+  /** One tenant's unsent events of the period, in chunks, each chunk recorded once acknowledged. */
+  private async sendTenant(stripe: Stripe, tenant: TenantRecord, period: string, stop: (reason: string) => void): Promise<TenantSend> {
+    const base = { tenantId: tenant.id, slug: tenant.slug };
+    const pending = await this.exports.exportCurrent(tenant, period, { unsentOnly: true });
+    if (pending.status === 'blocked') return { ...base, status: 'blocked', sent: 0 };
+    let sent = 0;
+    for (let start = 0; start < pending.events.length; start += CHUNK) {
+      const chunk = pending.events.slice(start, start + CHUNK);
+      const acknowledged: string[] = [];
+      let failure: unknown;
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (failure === undefined && next < chunk.length) {
+            const line = chunk[next++];
+            try {
+              await stripe.v2.billing.meterEvents.create(line);
+              acknowledged.push(line.identifier);
+            } catch (error) {
+              failure = error;
+            }
+          }
+        }),
+      );
+      await this.exports.markSent(period, acknowledged);
+      sent += acknowledged.length;
+      if (failure !== undefined) {
+        const error = failure instanceof Error ? failure.message : String(failure);
+        stop(`an earlier send failed (${error})`);
+        return { ...base, status: 'failed', sent, error };
+      }
+    }
+    return { ...base, status: 'sent', sent };
   }
 
   private client(): Stripe {
