@@ -23,7 +23,9 @@ export class OrderExportsService {
    * export. A refused enqueue (backlog full) therefore writes nothing; a job that runs before the
    * row commits finds no row and is retried. The export's usage event commits with its row; the
    * quota is checked before the enqueue too, so a tenant past it gets 429 without leaving a job
-   * behind (the check in the transaction is the one that holds under concurrency).
+   * behind (the check in the transaction is the one that holds under concurrency). Requests racing
+   * at the limit can pass the first check and be refused by the second: their jobs find no row,
+   * are retried, and end failed without writing anything.
    */
   async request(): Promise<OrderExport> {
     await this.usage.assertWithinQuota(EXPORTS_REQUESTED.name);
