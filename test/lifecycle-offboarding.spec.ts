@@ -183,6 +183,44 @@ describe('offboarding: fence, export, grace with restore, erasure, verification,
     expect((await api.app.get(SagaLedger).get(saga.id))?.status).toBe('succeeded');
   }, 60_000);
 
+  it('verification erases once more what was written back after the erasers (a write checked just before the retirement), and the saga converges', async () => {
+    const tenant = await createTenant(api, { isolation: 'pool' });
+    const flag = `late-${randomUUID().slice(0, 8)}`;
+    const created = await request(api.server).post('/v1/admin/flags').set('authorization', `Bearer ${operator}`).send({ key: flag, defaultValue: false });
+    expect(created.status).toBe(201);
+    const saga = await offboardingSaga(tenant);
+    const runner = runnerObserving(async (phase, step) => {
+      // What the race leaves: an override that passed its registry check before the retirement, committed after the erasers.
+      if (phase === 'before' && step === 'verify') {
+        await withPg(config.DATABASE_OWNER_URL, 'test', (client) =>
+          client.query("INSERT INTO feature_flag_overrides (flag_id, tenant, value) SELECT id, $2, 'true'::jsonb FROM feature_flags WHERE key = $1", [flag, tenant.id]),
+        );
+      }
+    });
+    expect(await runner.run(saga.id)).toBe('succeeded');
+    const verify = (await api.app.get(SagaLedger).steps(saga.id)).find((step) => step.step === 'verify');
+    expect(verify?.details.lateErased).toEqual({ 'control:feature_flag_overrides': 1 });
+    const left = await withPg(config.DATABASE_OWNER_URL, 'test', (client) => client.query('SELECT count(*)::int AS n FROM feature_flag_overrides WHERE tenant = $1', [tenant.id]));
+    expect(left.rows[0].n).toBe(0);
+  }, 60_000);
+
+  it('counts an irreversible step begun once it has started, even after a retry set it pending again', async () => {
+    const tenant = await createTenant(api, { isolation: 'pool' });
+    const ledger = api.app.get(SagaLedger);
+    const saga = await offboardingSaga(tenant);
+    await withPg(config.DATABASE_OWNER_URL, 'test', async (client) => {
+      await client.query("UPDATE lifecycle_steps SET status = 'succeeded', started_at = now(), finished_at = now() WHERE saga_id = $1 AND step IN ('fence', 'export', 'grace')", [saga.id]);
+      await client.query("UPDATE lifecycle_steps SET status = 'failed', attempts = 1, failures = 1, started_at = now(), finished_at = now(), last_error = 'injected' WHERE saga_id = $1 AND step = 'erase'", [saga.id]);
+      await client.query("UPDATE lifecycle_sagas SET status = 'failed' WHERE id = $1", [saga.id]);
+    });
+    expect(await ledger.restart(saga.id)).not.toBeNull();
+    expect((await ledger.steps(saga.id)).find((step) => step.step === 'erase')?.status).toBe('pending');
+    expect(await ledger.requestAbort(saga.id, 'test', ['erase'])).toBe('past_point');
+    const refused = await request(api.server).post(`/v1/admin/tenants/${tenant.id}/restore`).set('authorization', `Bearer ${operator}`);
+    expect({ status: refused.status, detail: refused.body.detail }).toEqual({ status: 409, detail: expect.stringMatching(/erasure has begun/) });
+    await withPg(config.DATABASE_OWNER_URL, 'test', (client) => client.query("UPDATE lifecycle_sagas SET status = 'aborted' WHERE id = $1", [saga.id]));
+  });
+
   it('restore gives back the tenant as it was: one an operator had suspended before stays suspended', async () => {
     const tenant = await createTenant(api, { isolation: 'pool', tier: 'pro' });
     await api.admin.suspend(tenant.id);

@@ -405,9 +405,10 @@ export class BulkheadConfig {
   LIFECYCLE_GRACE_DAYS = 30;
 
   /**
-   * The least time between an offboarding's fence and its erasure, whatever the grace period:
-   * work admitted before the fence (a request already past the tenant guard, usage counters each
-   * instance buffers for a second) lands before anything is erased and counted.
+   * The least time between an offboarding's fence and its export, and its erasure, whatever the
+   * grace period: work admitted before the fence (a request already past the tenant guard, usage
+   * counters each instance buffers for a second) lands before anything is exported, erased and
+   * counted. Best effort: keep it above ten times POOL_QUEUE_BUDGET_MS and TENANT_CACHE_TTL_MS.
    */
   @Transform(toInt)
   @IsInt()

@@ -32,6 +32,10 @@ export async function bootstrapDatabase(urls: BootstrapUrls, options: { recreate
     try {
       await ensureRole(admin, owner.user, owner.password, 'NOSUPERUSER NOBYPASSRLS NOCREATEROLE CREATEDB INHERIT');
       await ensureRole(admin, runtime.user, runtime.password, 'NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB NOINHERIT');
+      // The runtime role's statements carry values inlined (compiled inserts, the COMMIT message's
+      // usage and audit statements): a failing one's text must not reach the server log with a
+      // tenant's data in it, where no erasure reaches.
+      await admin.query(`ALTER ROLE ${quoteIdent(runtime.user)} SET log_min_error_statement = 'panic'`);
       // Membership would let the runtime role act as the owner (and owners can switch FORCE off).
       const member = await admin.query(
         `SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member

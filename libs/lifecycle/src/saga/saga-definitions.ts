@@ -29,6 +29,7 @@ export class SagaDefinitions {
 
   /** The first irreversible step (`SagaStep.irreversible`) these records show begun: past it, nothing is undone. */
   pointOfNoReturn(kind: SagaKind, records: readonly StepRecord[]): SagaStep | undefined {
-    return this.byKind[kind].find((step) => step.irreversible && records.some((record) => record.step === step.name && record.status !== 'pending'));
+    // Started once is begun for good: an operator's retry sets a failed step pending again, its start kept.
+    return this.byKind[kind].find((step) => step.irreversible && records.some((record) => record.step === step.name && (record.status !== 'pending' || record.startedAt !== null)));
   }
 }

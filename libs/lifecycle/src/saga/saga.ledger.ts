@@ -162,9 +162,12 @@ export class SagaLedger {
    */
   async sleepUntil(sagaId: string, position: number, due: Date): Promise<boolean> {
     return this.store.transaction(async (client) => {
+      // The saga's row first, as startStep and requestAbort take it: one lock order, no deadlock.
+      const saga = await client.query<{ status: string }>('SELECT status FROM lifecycle_sagas WHERE id = $1 FOR UPDATE', [sagaId]);
       await client.query("UPDATE lifecycle_steps SET status = 'pending', details = details || jsonb_build_object('due', $3::text) WHERE saga_id = $1 AND position = $2", [sagaId, position, due.toISOString()]);
-      const slept = await client.query("UPDATE lifecycle_sagas SET lease_owner = 'sleeping', lease_until = $2, updated_at = now() WHERE id = $1 AND status = 'running' RETURNING id", [sagaId, due]);
-      return slept.rows.length > 0;
+      if (saga.rows[0]?.status !== 'running') return false;
+      await client.query("UPDATE lifecycle_sagas SET lease_owner = 'sleeping', lease_until = $2, updated_at = now() WHERE id = $1", [sagaId, due]);
+      return true;
     });
   }
 
@@ -236,7 +239,8 @@ export class SagaLedger {
     return this.store.transaction(async (client) => {
       const saga = await client.query<{ status: string }>('SELECT status FROM lifecycle_sagas WHERE id = $1 FOR UPDATE', [sagaId]);
       if (saga.rows[0]?.status !== 'running') return 'not_running';
-      const begun = await client.query("SELECT 1 FROM lifecycle_steps WHERE saga_id = $1 AND step = ANY($2::text[]) AND status <> 'pending'", [sagaId, irreversible]);
+      // Started once is begun for good (a retry sets a failed step pending again, its start kept).
+      const begun = await client.query("SELECT 1 FROM lifecycle_steps WHERE saga_id = $1 AND step = ANY($2::text[]) AND (status <> 'pending' OR started_at IS NOT NULL)", [sagaId, irreversible]);
       if (begun.rows.length > 0) return 'past_point';
       await client.query(
         `UPDATE lifecycle_sagas SET status = 'compensating', abort_requested = true, reason = $2, updated_at = now(),

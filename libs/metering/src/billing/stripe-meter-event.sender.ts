@@ -1,13 +1,15 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { TenantRecord } from '@bulkhead/control-plane';
 import { withPg } from '@bulkhead/database';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import Stripe from 'stripe';
 import { forEachTenant } from '../admin/fleet-usage.service';
 import { BillingNotConfiguredProblem } from './billing.errors';
 import { BillingExportService } from './billing-export.service';
 import { TenantSelection, UsageReconciler } from './usage-reconciler';
+
+const logger = new Logger('StripeMeterEventSender');
 
 /** Meter events in flight to the provider at once, per tenant. */
 const CONCURRENCY = 8;
@@ -55,6 +57,11 @@ export class StripeMeterEventSender {
     // After one failure (the provider unreachable or refusing) the rest of the run is not tried:
     // a re-run picks up exactly where this one stopped.
     let stopped: string | undefined;
+    // The locks die with their connection: the rest of the run is not tried without them (and the
+    // 'error' event, unheard, would end the process).
+    locks.on('error', (error: Error) => {
+      stopped ??= `the send's lock connection was lost (${error.message})`;
+    });
     let next: string | null = null;
     for await (const page of this.reconciler.tenantPages(selection)) {
       next = page.next;
@@ -67,7 +74,10 @@ export class StripeMeterEventSender {
           try {
             return await this.sendTenant(stripe, tenant, period, (reason) => (stopped ??= reason));
           } finally {
-            await locks.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lockKey(tenant.id)]);
+            // The tenant's result stands whatever the unlock does: a lock whose connection is gone is released with it.
+            await locks.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lockKey(tenant.id)]).catch((error: unknown) => {
+              logger.warn({ err: error, tenantId: tenant.id, period }, 'billing send: releasing the lock failed');
+            });
           }
         }, (tenant, error) => ({ tenantId: tenant.id, slug: tenant.slug, status: 'failed' as const, sent: 0, error: `placement unavailable: ${error instanceof Error ? error.message : String(error)}` }))),
       );

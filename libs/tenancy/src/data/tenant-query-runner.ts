@@ -87,14 +87,15 @@ export class TenantQueryRunner extends PostgresQueryRunner {
   override async query(query: string, parameters?: unknown[], useStructuredResult?: boolean): Promise<any> {
     if (this.isReleased && this.connectionLost) throw this.connectionLost;
     if (this.opening !== undefined) {
-      const opening = this.opening;
-      this.opening = undefined;
       // Nothing was sent: there is nothing to commit or roll back.
-      if (query === 'COMMIT' || query === 'ROLLBACK') return undefined;
+      if (query === 'COMMIT' || query === 'ROLLBACK') {
+        this.opening = undefined;
+        return undefined;
+      }
       if (!this.wrote && WRITE_STATEMENT.test(query)) this.wrote = true;
-      if (!parameters || parameters.length === 0) return this.queryAfter(opening, query, useStructuredResult ?? false);
+      if (!parameters || parameters.length === 0) return this.queryAfterOpening(query, useStructuredResult ?? false);
       // Bind parameters need a message of their own (the extended protocol's): the opening goes first.
-      await super.query(opening);
+      await this.queryAfterOpening(undefined, false);
       return super.query(query, parameters, useStructuredResult);
     }
     if (!this.wrote && WRITE_STATEMENT.test(query)) this.wrote = true;
@@ -102,31 +103,37 @@ export class TenantQueryRunner extends PostgresQueryRunner {
   }
 
   /**
-   * `query` sent in one message behind the transaction's opening, answered as TypeORM answers it
-   * alone (the same events, logging, result shape and QueryFailedError): the opening's own results
-   * are dropped. Should the message fail anywhere, the transaction is open or was never opened;
-   * either way the caller's rollback leaves the connection clean.
+   * `query` sent in one message behind the transaction's opening (or the opening alone), answered
+   * as TypeORM answers a statement (the same events, logging, result shape and QueryFailedError):
+   * the opening's own results are dropped. The opening stays pending until the message is on its
+   * way: a failure before that (no connection, a listener throwing) leaves it for the next
+   * statement, so none ever runs without it. Once sent, should the message fail anywhere, the
+   * transaction is open or was never opened; either way the caller's rollback (sent, since the
+   * opening is no longer pending) leaves the connection clean.
    */
-  private async queryAfter(opening: string, query: string, useStructuredResult: boolean): Promise<any> {
+  private async queryAfterOpening(query: string | undefined, useStructuredResult: boolean): Promise<any> {
     if (this.isReleased) throw new QueryRunnerAlreadyReleasedError();
+    const opening = this.opening as string;
+    const logged = query ?? opening;
     const connection = (await this.connect()) as PgClient;
-    this.driver.connection.logger.logQuery(query, undefined, this);
-    await this.broadcaster.broadcast('BeforeQuery', query, undefined);
+    this.driver.connection.logger.logQuery(logged, undefined, this);
+    await this.broadcaster.broadcast('BeforeQuery', logged, undefined);
     const broadcasterResult = new BroadcasterResult();
     try {
       const started = Date.now();
-      const results = await connection.query(`${opening}; ${query}`);
+      this.opening = undefined;
+      const results = await connection.query(query === undefined ? opening : `${opening}; ${query}`);
       const raw = Array.isArray(results) ? results[results.length - 1] : results;
-      this.broadcaster.broadcastAfterQueryEvent(broadcasterResult, query, undefined, true, Date.now() - started, raw, undefined);
+      this.broadcaster.broadcastAfterQueryEvent(broadcasterResult, logged, undefined, true, Date.now() - started, raw, undefined);
       const result = new QueryResult();
       result.records = raw.rows;
       result.affected = raw.rowCount ?? undefined;
       result.raw = raw.command === 'DELETE' || raw.command === 'UPDATE' ? [raw.rows, raw.rowCount] : raw.rows;
       return useStructuredResult ? result : result.raw;
     } catch (error) {
-      this.driver.connection.logger.logQueryError(error as Error, query, undefined, this);
-      this.broadcaster.broadcastAfterQueryEvent(broadcasterResult, query, undefined, false, undefined, undefined, error);
-      throw new QueryFailedError(query, undefined, error as Error);
+      this.driver.connection.logger.logQueryError(error as Error, logged, undefined, this);
+      this.broadcaster.broadcastAfterQueryEvent(broadcasterResult, logged, undefined, false, undefined, undefined, error);
+      throw new QueryFailedError(logged, undefined, error as Error);
     } finally {
       await broadcasterResult.wait();
     }
