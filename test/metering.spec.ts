@@ -120,6 +120,9 @@ describe.each<IsolationModel>(['pool', 'schema', 'silo'])('metering (%s)', (mode
       event('no.such.meter', undefined),
       event('orders.created', undefined),
       event('compute.seconds', { seconds: 'lots' }),
+      // Negative usage would cancel what the tenant is billed for.
+      event('compute.seconds', { seconds: -1000000 }),
+      event('compute.seconds', { seconds: '-5' }),
       event('compute.seconds', { seconds: 1, tenant_id: other.id }),
       good,
     ]);
@@ -130,6 +133,8 @@ describe.each<IsolationModel>(['pool', 'schema', 'silo'])('metering (%s)', (mode
       'in_future',
       'unknown_meter',
       'meter_not_ingestable',
+      'value_invalid',
+      'value_invalid',
       'value_invalid',
       'tenant_in_body',
       'duplicate',

@@ -22,8 +22,17 @@ const SUSPENDED_RECHECK_MS = 5000;
  * the tenant is reactivated) and a new tenant
  * context is opened for exactly that job, so nothing of one job's tenant reaches the next.
  */
+/**
+ * How often a job may be found stalled (its worker killed, or its event loop stuck past the lock)
+ * before BullMQ fails it. BullMQ's default, 1, failed a job cut off by two crashes for good with
+ * none of its JOBS_ATTEMPTS spent and without its handler's final-failure hook (an export left
+ * pending for ever): a crash is not the job's failure. Finite, so a job that kills every worker
+ * that runs it still ends.
+ */
+export const JOBS_MAX_STALLED = 25;
+
 // The BullMQ prefix (a Redis Cluster hash tag) comes from the queue registration in JobsModule.
-@Processor(JOBS_BULL_QUEUE)
+@Processor(JOBS_BULL_QUEUE, { maxStalledCount: JOBS_MAX_STALLED })
 export class TenantJobProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('TenantJobProcessor');
   private readonly handlers = new Map<string, JobHandler>();

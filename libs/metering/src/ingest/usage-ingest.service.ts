@@ -11,7 +11,8 @@ import { RefusalReason, UsageEventDto, UsageEventFate, UsageIngestResult } from 
 export const MAX_EVENT_AGE_MS = 35 * 24 * 60 * 60 * 1000;
 export const MAX_EVENT_LEAD_MS = 5 * 60 * 1000;
 const TENANT_KEYS = new Set(['tenant', 'tenantid', 'tenant_id', 'tenant-id']);
-const DECIMAL = /^-?\d{1,20}(\.\d{1,12})?$/;
+/** Non-negative: a negative value would let a tenant cancel usage it is billed for (sum, max, latest meters). */
+const DECIMAL = /^\d{1,20}(\.\d{1,12})?$/;
 
 /**
  * The ingest API's work: each event is judged on its own (a refused event is reported with its
@@ -80,7 +81,7 @@ export class UsageIngestService {
           return { reason: 'value_invalid', detail: `data.${meter.property} must be a string (1-255 characters) or a number.` };
         }
       } else if (decimalOf(raw) === undefined) {
-        return { reason: 'value_invalid', detail: `data.${meter.property} must be a number (at most 20 integer and 12 fractional digits).` };
+        return { reason: 'value_invalid', detail: `data.${meter.property} must be a number of zero or more (at most 20 integer and 12 fractional digits).` };
       }
     }
     return undefined;
@@ -104,7 +105,7 @@ export class UsageIngestService {
   }
 }
 
-/** A JSON number or numeric string as exact decimal text, or undefined. */
+/** A non-negative JSON number or numeric string as exact decimal text, or undefined. */
 function decimalOf(raw: unknown): string | undefined {
   if (typeof raw === 'number') {
     if (!Number.isFinite(raw)) return undefined;
