@@ -1,7 +1,7 @@
 import { loadConfig } from '@bulkhead/config';
 import { TenantRecord, TenantRepository } from '@bulkhead/control-plane';
 import { withPg } from '@bulkhead/database';
-import { LifecycleView, OFFBOARDING_STEPS, SagaLedger, SagaObserver, SagaRunner } from '@bulkhead/lifecycle';
+import { LifecycleView, OFFBOARDING_STEPS, SagaLedger, SagaObserver, SagaRunner, StepRecord } from '@bulkhead/lifecycle';
 import { Project } from '@bulkhead/projects';
 import { runWithTenant, tenantContextOf, TenantData } from '@bulkhead/tenancy';
 import { INestApplicationContext } from '@nestjs/common';
@@ -12,6 +12,9 @@ import { createTenant, operatorToken, startTestApi, TestApi, tokenFor } from './
 import { eventually, startTestWorker } from './support/test-worker';
 
 const ENV = { LIFECYCLE_SWEEP_MS: '200', LIFECYCLE_LEASE_MS: '2000', SILO_IDLE_MS: '500' };
+
+/** The offboarding's point of no return as its definition reads it: the erase step started, once. */
+const erasureBegun = (steps: StepRecord[]) => steps.some((step) => step.step === 'erase' && (step.status !== 'pending' || step.startedAt !== null));
 
 interface Certificate {
   tenantId: string;
@@ -76,7 +79,7 @@ describe('offboarding: fence, export, grace with restore, erasure, verification,
       expect({ path, status: refused.status, detail: refused.body.detail }).toEqual({ path, status: 409, detail: expect.stringMatching(/erasure has begun/) });
     }
     // The ledger itself refuses an abort once the erase step has begun (read under the saga's row lock).
-    expect(await api.app.get(SagaLedger).requestAbort(waiting.id, 'test', ['erase'])).toBe('past_point');
+    expect(await api.app.get(SagaLedger).requestAbort(waiting.id, 'test', erasureBegun)).toBe('past_point');
     // A saga left compensating across the erase step's start all the same (by a version before that
     // lock): the runner undoes nothing.
     await withPg(config.DATABASE_OWNER_URL, 'test', (client) => client.query("UPDATE lifecycle_sagas SET status = 'compensating', abort_requested = true, lease_owner = NULL, lease_until = NULL WHERE id = $1", [waiting.id]));
@@ -117,7 +120,7 @@ describe('offboarding: fence, export, grace with restore, erasure, verification,
     const saga = await offboardingSaga(tenant, 2);
     // What the race leaves: the run holds the lease inside the grace step when the abort lands.
     expect(await ledger.acquire(saga.id, 'a-run', 60_000)).not.toBeNull();
-    expect(await ledger.requestAbort(saga.id, 'restore', ['erase'])).toBe('requested');
+    expect(await ledger.requestAbort(saga.id, 'restore', erasureBegun)).toBe('requested');
     const grace = (await ledger.steps(saga.id)).find((step) => step.step === 'grace');
     expect(await ledger.sleepUntil(saga.id, grace!.position, new Date(Date.now() + 2 * 86_400_000))).toBe(false);
     const after = await withPg(config.DATABASE_OWNER_URL, 'test', (client) => client.query('SELECT status, lease_owner FROM lifecycle_sagas WHERE id = $1', [saga.id]));
@@ -215,7 +218,7 @@ describe('offboarding: fence, export, grace with restore, erasure, verification,
     });
     expect(await ledger.restart(saga.id)).not.toBeNull();
     expect((await ledger.steps(saga.id)).find((step) => step.step === 'erase')?.status).toBe('pending');
-    expect(await ledger.requestAbort(saga.id, 'test', ['erase'])).toBe('past_point');
+    expect(await ledger.requestAbort(saga.id, 'test', erasureBegun)).toBe('past_point');
     const refused = await request(api.server).post(`/v1/admin/tenants/${tenant.id}/restore`).set('authorization', `Bearer ${operator}`);
     expect({ status: refused.status, detail: refused.body.detail }).toEqual({ status: 409, detail: expect.stringMatching(/erasure has begun/) });
     await withPg(config.DATABASE_OWNER_URL, 'test', (client) => client.query("UPDATE lifecycle_sagas SET status = 'aborted' WHERE id = $1", [saga.id]));

@@ -17,12 +17,6 @@ import { FAIR_QUEUE, JOBS_BULL_QUEUE, PLATFORM_KEY } from './jobs.constants';
 const SUSPENDED_RECHECK_MS = 5000;
 
 /**
- * Runs every job of the fair queue. Before a tenant handler runs, the tenant is looked up afresh
- * (a job of a missing or deleted tenant is refused; one of a suspended tenant waits, unrun, until
- * the tenant is reactivated) and a new tenant
- * context is opened for exactly that job, so nothing of one job's tenant reaches the next.
- */
-/**
  * How often a job may be found stalled (its worker killed, or its event loop stuck past the lock)
  * before BullMQ fails it. BullMQ's default, 1, failed a job cut off by two crashes for good with
  * none of its JOBS_ATTEMPTS spent and without its handler's final-failure hook (an export left
@@ -31,6 +25,12 @@ const SUSPENDED_RECHECK_MS = 5000;
  */
 export const JOBS_MAX_STALLED = 25;
 
+/**
+ * Runs every job of the fair queue. Before a tenant handler runs, the tenant is looked up afresh
+ * (a job of a missing or deleted tenant is refused; one of a suspended tenant waits, unrun, until
+ * the tenant is reactivated) and a new tenant
+ * context is opened for exactly that job, so nothing of one job's tenant reaches the next.
+ */
 // The BullMQ prefix (a Redis Cluster hash tag) comes from the queue registration in JobsModule.
 @Processor(JOBS_BULL_QUEUE, { maxStalledCount: JOBS_MAX_STALLED })
 export class TenantJobProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {

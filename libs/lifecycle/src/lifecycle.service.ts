@@ -10,6 +10,7 @@ import { SagaDefinitions } from './saga/saga-definitions';
 import { SagaLedger } from './saga/saga.ledger';
 import { SagaKind, SagaRecord } from './saga/saga.record';
 import { SagaRunner } from './saga/saga.runner';
+import { SagaStep } from './saga/saga-step';
 import { SagaStarter } from './saga/saga-starter';
 
 export interface StartedSaga {
@@ -123,10 +124,9 @@ export class LifecycleService {
     const latest = await this.latest(tenantId);
     // Both routes (abort and restore) refuse once an irreversible step (erasure) has begun; the
     // runner refuses to undo anything past it too, should an abort cross that step's start.
-    const begun = this.definitions.pointOfNoReturn(latest.kind, await this.ledger.steps(latest.id));
-    if (begun) throw new LifecycleStateProblem(`The ${latest.kind} is past its point of no return: ${begun.irreversible} has begun.`);
-    const requested = await this.ledger.requestAbort(latest.id, `aborted by ${actor}`, this.definitions.irreversibleSteps(latest.kind));
-    if (requested === 'past_point') throw new LifecycleStateProblem(`The ${latest.kind} is past its point of no return: its irreversible step has begun.`);
+    let begun: SagaStep | undefined;
+    const requested = await this.ledger.requestAbort(latest.id, `aborted by ${actor}`, (steps) => (begun = this.definitions.pointOfNoReturn(latest.kind, steps)) !== undefined);
+    if (requested === 'past_point') throw new LifecycleStateProblem(`The ${latest.kind} is past its point of no return: ${begun?.irreversible} has begun.`);
     if (requested === 'not_running') {
       throw new LifecycleStateProblem(`The tenant's ${latest.kind} is ${latest.status}; only a running one can be aborted.`);
     }

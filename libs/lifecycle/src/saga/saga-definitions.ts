@@ -22,11 +22,6 @@ export class SagaDefinitions {
     return this.byKind[kind].map((step) => step.name);
   }
 
-  /** The names of the kind's irreversible steps. */
-  irreversibleSteps(kind: SagaKind): string[] {
-    return this.byKind[kind].filter((step) => step.irreversible).map((step) => step.name);
-  }
-
   /** The first irreversible step (`SagaStep.irreversible`) these records show begun: past it, nothing is undone. */
   pointOfNoReturn(kind: SagaKind, records: readonly StepRecord[]): SagaStep | undefined {
     // Started once is begun for good: an operator's retry sets a failed step pending again, its start kept.

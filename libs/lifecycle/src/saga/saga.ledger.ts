@@ -50,6 +50,8 @@ function toSaga(row: SagaRow): SagaRecord {
   };
 }
 
+const STEPS_SQL = 'SELECT position, step, status, attempts, failures, last_error, details, started_at, finished_at FROM lifecycle_steps WHERE saga_id = $1 ORDER BY position';
+
 function toStep(row: StepRow): StepRecord {
   return {
     position: row.position,
@@ -123,11 +125,7 @@ export class SagaLedger {
   }
 
   async steps(sagaId: string): Promise<StepRecord[]> {
-    const rows = await this.store.query<StepRow>(
-      'SELECT position, step, status, attempts, failures, last_error, details, started_at, finished_at FROM lifecycle_steps WHERE saga_id = $1 ORDER BY position',
-      [sagaId],
-    );
-    return rows.map(toStep);
+    return (await this.store.query<StepRow>(STEPS_SQL, [sagaId])).map(toStep);
   }
 
   /** Takes the saga for one run if no live run holds it. */
@@ -230,18 +228,17 @@ export class SagaLedger {
   }
 
   /**
-   * An operator's abort: a running saga compensates and ends `aborted`. 'past_point' when one of
-   * `irreversible` (step names) has begun, read under the saga's row lock that `startStep` takes:
-   * a check before this call could not see a step starting meanwhile, and the abort would be
-   * accepted for a saga that then erases. 'not_running' for a saga that is not running.
+   * An operator's abort: a running saga compensates and ends `aborted`. 'past_point' when
+   * `pastPoint` finds, in the saga's steps read under the row lock that `startStep` takes, a step
+   * past which nothing is undone (`SagaDefinitions.pointOfNoReturn`): a check before this call
+   * could not see a step starting meanwhile, and the abort would be accepted for a saga that then
+   * erases. 'not_running' for a saga that is not running.
    */
-  async requestAbort(sagaId: string, reason: string, irreversible: readonly string[]): Promise<'requested' | 'past_point' | 'not_running'> {
+  async requestAbort(sagaId: string, reason: string, pastPoint: (steps: StepRecord[]) => boolean): Promise<'requested' | 'past_point' | 'not_running'> {
     return this.store.transaction(async (client) => {
       const saga = await client.query<{ status: string }>('SELECT status FROM lifecycle_sagas WHERE id = $1 FOR UPDATE', [sagaId]);
       if (saga.rows[0]?.status !== 'running') return 'not_running';
-      // Started once is begun for good (a retry sets a failed step pending again, its start kept).
-      const begun = await client.query("SELECT 1 FROM lifecycle_steps WHERE saga_id = $1 AND step = ANY($2::text[]) AND (status <> 'pending' OR started_at IS NOT NULL)", [sagaId, irreversible]);
-      if (begun.rows.length > 0) return 'past_point';
+      if (pastPoint((await client.query<StepRow>(STEPS_SQL, [sagaId])).rows.map(toStep))) return 'past_point';
       await client.query(
         `UPDATE lifecycle_sagas SET status = 'compensating', abort_requested = true, reason = $2, updated_at = now(),
                 lease_owner = CASE WHEN lease_owner = 'sleeping' THEN NULL ELSE lease_owner END,

@@ -86,19 +86,18 @@ export class TenantQueryRunner extends PostgresQueryRunner {
    */
   override async query(query: string, parameters?: unknown[], useStructuredResult?: boolean): Promise<any> {
     if (this.isReleased && this.connectionLost) throw this.connectionLost;
+    if (!this.wrote && WRITE_STATEMENT.test(query)) this.wrote = true;
     if (this.opening !== undefined) {
       // Nothing was sent: there is nothing to commit or roll back.
       if (query === 'COMMIT' || query === 'ROLLBACK') {
         this.opening = undefined;
         return undefined;
       }
-      if (!this.wrote && WRITE_STATEMENT.test(query)) this.wrote = true;
       if (!parameters || parameters.length === 0) return this.queryAfterOpening(query, useStructuredResult ?? false);
       // Bind parameters need a message of their own (the extended protocol's): the opening goes first.
       await this.queryAfterOpening(undefined, false);
       return super.query(query, parameters, useStructuredResult);
     }
-    if (!this.wrote && WRITE_STATEMENT.test(query)) this.wrote = true;
     return super.query(query, parameters, useStructuredResult);
   }
 
