@@ -6,15 +6,31 @@ import { QuotaAlert, QuotaAlertHandler, QuotaAlertListener } from './quota-alert
 
 export const QUOTA_ALERT_JOB = 'metering.quota-alert';
 
+/** The alert, and the transaction that wrote it (`pg_current_xact_id()`, on the tenant's server). */
+interface AlertRow {
+  id: string;
+  tenant_id: string;
+  meter: string;
+  period_start: Date;
+  threshold: number;
+  quota_limit: string;
+  used: string;
+}
+
+export interface QuotaAlertPayload {
+  alertId: string;
+  xact?: string;
+}
+
 /**
  * Delivers a quota alert to every `@QuotaAlertListener()`. The job is enqueued by the crossing
- * write before it commits (job id = the alert's id, so once per alert); it runs only once the
- * alert row is visible, and a write that rolled back leaves a job that finds no row and fails
- * after its retries without calling anyone.
+ * write before it commits, so a crash after the commit cannot lose it; it runs once the alert row
+ * is visible. Until then it retries, unless its transaction is known to have rolled back
+ * (`pg_xact_status`): then there is no alert to deliver, and the job ends without calling anyone.
  */
 @Injectable()
 @JobHandlerProvider()
-export class QuotaAlertJob implements JobHandler<{ alertId: string }>, OnApplicationBootstrap {
+export class QuotaAlertJob implements JobHandler<QuotaAlertPayload>, OnApplicationBootstrap {
   readonly name = QUOTA_ALERT_JOB;
   readonly scope = 'tenant' as const;
   private listeners: QuotaAlertHandler[] = [];
@@ -28,15 +44,26 @@ export class QuotaAlertJob implements JobHandler<{ alertId: string }>, OnApplica
     this.listeners = this.discovery.getProviders({ metadataKey: QuotaAlertListener.KEY }).map((wrapper) => wrapper.instance as QuotaAlertHandler);
   }
 
-  async handle(payload: { alertId: string }): Promise<void> {
-    const [row] = await this.data.transaction(
-      (tx) =>
-        tx.statement<{ id: string; tenant_id: string; meter: string; period_start: Date; threshold: number; quota_limit: string; used: string }>(
-          'SELECT id, tenant_id, meter, period_start, threshold, quota_limit::text, used::text FROM usage_quota_alerts WHERE tenant_id = $1 AND id = $2',
-          [payload.alertId],
-        ),
-      { readOnly: true },
-    );
+  async handle(payload: QuotaAlertPayload): Promise<void> {
+    const row = await this.data.transaction(async (tx) => {
+      const find = async () =>
+        (
+          await tx.statement<AlertRow>('SELECT id, tenant_id, meter, period_start, threshold, quota_limit::text, used::text FROM usage_quota_alerts WHERE tenant_id = $1 AND id = $2', [
+            payload.alertId,
+          ])
+        )[0];
+      const alert = await find();
+      if (alert || !payload.xact) return alert;
+      // Asked only when the row is missing: an id from before a move to another server could be
+      // "in the future" there (an error), and the copied row answers first.
+      const [writer] = await tx.statement<{ status: string | null }>('SELECT pg_xact_status($2::xid8) AS status, $1::uuid AS tenant', [payload.xact]);
+      if (writer?.status === 'aborted') return null;
+      // Committed after the first look's snapshot: a second look sees it; if not, it was erased since.
+      if (writer?.status === 'committed') return (await find()) ?? null;
+      return undefined;
+    }, { readOnly: true });
+    // Rolled back, or gone: there is no alert to deliver.
+    if (row === null) return;
     if (!row) throw new Error('quota alert not committed (yet)');
     const alert: QuotaAlert = {
       id: row.id,

@@ -1,7 +1,7 @@
 import { currentTenant, TenantData, TenantTransaction } from '@bulkhead/tenancy';
 import { TenantJobs } from '@bulkhead/jobs';
 import { Injectable, Logger } from '@nestjs/common';
-import { QUOTA_ALERT_JOB } from '../quotas/quota-alert.job';
+import { QUOTA_ALERT_JOB, QuotaAlertPayload } from '../quotas/quota-alert.job';
 import { MeterCatalog } from '../meters/meter.catalog';
 import { MeterDefinition } from '../meters/meter.definition';
 import { PlanCatalog, Quota, quotaMeasureOf } from '../quotas/plan.catalog';
@@ -131,9 +131,12 @@ export class UsageRecorder {
    * transaction, is the durable record; should Redis refuse the job, the write still commits and
    * the alert stays readable in `usage_quota_alerts`, only its notification is lost.
    */
-  private async announce(alertId: string): Promise<void> {
+  private async announce(alertId: string, xact: string): Promise<void> {
     try {
-      await this.jobs.enqueue(QUOTA_ALERT_JOB, { alertId }, { jobId: `quota-alert-${alertId}` });
+      // One job per crossing transaction, not per alert: a crossing that rolled back leaves a job
+      // of its own (which finds its transaction aborted and ends), never one that a later crossing
+      // of the same threshold would be deduplicated against and so never announced.
+      await this.jobs.enqueue(QUOTA_ALERT_JOB, { alertId, xact } satisfies QuotaAlertPayload, { jobId: `quota-alert-${alertId}-${xact}` });
     } catch (error) {
       this.logger.warn({ err: error, alertId }, 'quota alert recorded but not announced');
     }
@@ -143,14 +146,14 @@ export class UsageRecorder {
     for (const threshold of [80, 100]) {
       const mark = (quota.limit * threshold) / 100;
       if (before >= mark || after < mark) continue;
-      const [alert] = await tx.statement<{ id: string }>(
+      const [alert] = await tx.statement<{ id: string; xact: string }>(
         `INSERT INTO usage_quota_alerts (tenant_id, id, meter, period_start, threshold, quota_limit, used)
          VALUES ($1, md5($2::text || '|' || extract(epoch FROM $3::timestamptz)::bigint::text || '|' || $4::int::text)::uuid, $2, $3, $4::int, $5, $6)
          ON CONFLICT (tenant_id, id) DO NOTHING
-         RETURNING id`,
+         RETURNING id, pg_current_xact_id()::text AS xact`,
         [meter.name, start.toISOString(), threshold, quota.limit, after],
       );
-      if (alert) await this.announce(alert.id);
+      if (alert) await this.announce(alert.id, alert.xact);
     }
   }
 }
