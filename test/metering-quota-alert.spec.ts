@@ -15,7 +15,7 @@ const alertRuns: JobRun[] = [];
 @Injectable()
 @QuotaAlertListener()
 class RecordingQuotaListener implements QuotaAlertHandler {
-  onQuotaAlert(alert: QuotaAlert): void {
+  async onQuotaAlert(alert: QuotaAlert): Promise<void> {
     delivered.push(alert);
   }
 }
