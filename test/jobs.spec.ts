@@ -32,6 +32,36 @@ class PlatformProbeHandler implements JobHandler<{ marker: string }> {
   }
 }
 
+const STALL_PROBE_JOB = 'test.stall-probe';
+const stallProbe: Array<{ event: 'run' | 'final-failure'; tenant: string; attempt: number }> = [];
+
+/**
+ * A tenant job whose first run leaves its job marked as BullMQ's stalled-job check marks one found
+ * stalled more than `maxStalledCount` times (the worker running it killed, again and again), then
+ * dies as a killed run would: without finishing.
+ */
+@JobHandlerProvider()
+@Injectable()
+class StallProbeHandler implements JobHandler<{ bullJobKey: string }> {
+  readonly name = STALL_PROBE_JOB;
+  readonly scope = 'tenant' as const;
+
+  async handle(payload: { bullJobKey: string }, job: { attempt: number }): Promise<void> {
+    stallProbe.push({ event: 'run', tenant: peekTenantId() ?? 'none', attempt: job.attempt });
+    const redis = createRedis(loadConfig(), { connectionName: 'stall-probe' });
+    try {
+      await redis.hset(payload.bullJobKey, 'defa', 'job stalled more than allowable limit');
+    } finally {
+      await redis.quit();
+    }
+    throw new Error('cut off');
+  }
+
+  async onFinalFailure(_payload: unknown, job: { attempt: number }): Promise<void> {
+    stallProbe.push({ event: 'final-failure', tenant: peekTenantId() ?? 'none', attempt: job.attempt });
+  }
+}
+
 /** Tenant-aware background jobs end to end: API enqueues, the real worker runs them. */
 describe('tenant jobs', () => {
   let api: TestApi;
@@ -78,7 +108,7 @@ describe('tenant jobs', () => {
       }
     }
 
-    worker = await startTestWorker({}, [PlatformProbeHandler]);
+    worker = await startTestWorker({}, [PlatformProbeHandler, StallProbeHandler]);
 
     for (const job of exports) {
       const done = await eventually(async () => {
@@ -175,6 +205,25 @@ describe('tenant jobs', () => {
     }
   });
 
+  it("tells the handler of a job failed for stalling too often, in the job's tenant, as after its last attempt", async () => {
+    const t = await seedTenant(1);
+    const fq = new FairQueue({ name: loadConfig().JOBS_QUEUE_NAME, bullQueueName: JOBS_KEYS.queueName, connection: redis });
+    const bull = new Queue(JOBS_KEYS.queueName, { connection: redis, prefix: JOBS_KEYS.bullPrefix });
+    try {
+      const bullJobKey = `${JOBS_KEYS.bullPrefix}:${JOBS_KEYS.queueName}:${t.tenant.id}.stall-1`;
+      await fq.enqueue(t.tenant.id, { name: STALL_PROBE_JOB, data: { v: 1, tenantId: t.tenant.id, userId: 'u', payload: { bullJobKey } }, jobId: 'stall-1' });
+      const failed = await eventually(async () => ((await bull.getJobState(`${t.tenant.id}.stall-1`)) === 'failed' ? bull.getJob(`${t.tenant.id}.stall-1`) : undefined), 'the stalled job failed');
+      expect(failed?.failedReason).toBe('job stalled more than allowable limit');
+      // One run (the one "killed"); the second take failed it without running it, and the hook ran.
+      const hooked = await eventually(async () => stallProbe.find((entry) => entry.event === 'final-failure'), 'the final-failure hook');
+      expect(stallProbe.filter((entry) => entry.event === 'run')).toHaveLength(1);
+      expect(hooked.tenant).toBe(t.tenant.id);
+    } finally {
+      await bull.close();
+      await fq.close();
+    }
+  });
+
   it('drains a running job on graceful shutdown before the worker stops', async () => {
     const fq = new FairQueue({ name: loadConfig().JOBS_QUEUE_NAME, bullQueueName: JOBS_KEYS.queueName, connection: redis });
     try {
@@ -186,7 +235,7 @@ describe('tenant jobs', () => {
     } finally {
       await fq.close();
     }
-    worker = await startTestWorker({}, [PlatformProbeHandler]);
+    worker = await startTestWorker({}, [PlatformProbeHandler, StallProbeHandler]);
   });
 
   it('shows backlog to the operator, pauses and resumes a tenant, and refuses past the backlog limit with 429 and no write', async () => {

@@ -59,6 +59,11 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
     // While Redis is down BullMQ reports every failed call here and retries by itself.
     this.worker.on('error', (error) => this.logger.warn({ err: error }, 'job worker cannot reach Redis'));
     this.releaser = attachFairRelease(this.worker as never, this.queue, (error) => this.logger.error({ err: error }, 'slot release failed'));
+    // BullMQ fails a job found stalled more than JOBS_MAX_STALLED times when a worker next takes
+    // it, without calling `process`: its handler must still hear that it failed for good.
+    this.worker.on('failed', (job, error) => {
+      if (job?.deferredFailure && error?.message === job.deferredFailure) void this.failedByStalls(job as Job<FairJobData>, error);
+    });
   }
 
   /** Drains running jobs, then hands their slots back, before the connections close. */
@@ -137,6 +142,38 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
       throw error;
     }
     await this.report(handler, job, info, startedAt, 'succeeded');
+  }
+
+  /**
+   * A job BullMQ failed for stalling too often (it killed, or froze, every worker that ran it):
+   * its handler's `onFinalFailure` runs in the job's tenant, as after a last failed attempt, and
+   * the run is reported. Best effort: it follows BullMQ's event, so a worker that dies right then
+   * leaves the hook unrun (the job itself is failed either way).
+   */
+  private async failedByStalls(job: Job<FairJobData>, error: Error): Promise<void> {
+    const envelope = job.data.payload;
+    const handler = this.handlers.get(job.data.name);
+    if (!handler || !isJobEnvelope(envelope)) return;
+    const info = { id: String(job.id), attempt: job.attemptsMade + 1, userId: envelope.userId };
+    const startedAt = new Date();
+    const finish = async () => {
+      try {
+        await handler.onFinalFailure?.(envelope.payload, info);
+      } catch (hookError) {
+        this.logger.error({ err: hookError, jobId: job.id }, 'final-failure hook failed');
+      }
+      await this.report(handler, job, info, startedAt, 'failed_for_good', error);
+    };
+    try {
+      if (envelope.tenantId === null) return await finish();
+      if (handler.scope !== 'tenant' || job.data.tenant !== envelope.tenantId) return;
+      const tenant = await this.registry.findById(envelope.tenantId);
+      if (!tenant || tenant.status === 'deleted') return;
+      const resolution = { via: 'job' as const, checks: ['job_envelope_tenant', 'job_queue_matches', 'tenant_registered', 'job_stalled_too_often'], job: { name: job.name, id: info.id, attempt: info.attempt } };
+      await runWithTenant(tenantContextOf(tenant, envelope.userId, envelope.requestId, resolution), finish);
+    } catch (lookupError) {
+      this.logger.error({ err: lookupError, jobId: job.id }, 'job failed by stalls; its final-failure hook could not run');
+    }
   }
 
   private async report(handler: JobHandler, job: Job<FairJobData>, info: JobInfo, startedAt: Date, outcome: JobRun['outcome'], error?: unknown): Promise<void> {
