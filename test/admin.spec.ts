@@ -50,6 +50,11 @@ describe('operator API and CLI', () => {
     const slug = uniqueSlug('dup');
     expect((await call(api.server, 'post', '/v1/admin/tenants', operator, { slug, name: 'One', tier: 'free' })).status).toBe(201);
     expectProblem(await call(api.server, 'post', '/v1/admin/tenants', operator, { slug, name: 'Two', tier: 'free' }), 409, 'tenant_slug_taken');
+    // The registry's own create (the fixture path) names which of the two was taken.
+    const externalRef = `org_${randomUUID()}`;
+    await api.admin.create({ slug: uniqueSlug('ref'), name: 'Ref', tier: 'free', externalRef });
+    await expect(api.admin.create({ slug: uniqueSlug('ref'), name: 'Ref 2', tier: 'free', externalRef })).rejects.toMatchObject({ code: 'tenant_external_ref_taken' });
+    await expect(api.admin.create({ slug, name: 'Three', tier: 'free' })).rejects.toMatchObject({ code: 'tenant_slug_taken' });
     expectProblem(
       await call(api.server, 'post', '/v1/admin/tenants', operator, { slug: uniqueSlug(), name: 'R', tier: 'pro', region: 'mars-1' }),
       422,

@@ -12,6 +12,12 @@ export class TenantSlugTakenProblem extends ProblemError {
   }
 }
 
+export class TenantExternalRefTakenProblem extends ProblemError {
+  constructor() {
+    super(409, 'tenant_external_ref_taken', 'External reference taken', 'A tenant with that external reference already exists.');
+  }
+}
+
 export class TenantStateProblem extends ProblemError {
   constructor(detail: string) {
     super(409, 'tenant_state_conflict', 'Tenant state conflict', detail);

@@ -4,7 +4,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
 import { Cluster, ClusterRegistry } from '../placement/cluster-registry';
 import { ReactivationVeto } from './reactivation-veto';
-import { ProvisioningFailedProblem, TenantErasedProblem, TenantNotFoundProblem, TenantSlugTakenProblem, TenantStateProblem } from './registry.errors';
+import { ProvisioningFailedProblem, TenantErasedProblem, TenantExternalRefTakenProblem, TenantNotFoundProblem, TenantSlugTakenProblem, TenantStateProblem } from './registry.errors';
 import { TenantChangeFeed } from './tenant-change-feed';
 import { TenantProvisioner } from './tenant-provisioner';
 import { CreateTenantDto, ListTenantsQuery } from './tenant.dto';
@@ -37,7 +37,7 @@ export class TenantAdmin {
    */
   async create(input: CreateTenantDto): Promise<TenantRecord> {
     const created = await this.reserve(uuidv7(), input);
-    if (!created) throw new TenantSlugTakenProblem();
+    if (!created) throw (await this.tenants.findBySlug(input.slug)) ? new TenantSlugTakenProblem() : new TenantExternalRefTakenProblem();
     if (created.isolation === 'pool') return this.activate(created.id);
     return this.provision(created.id);
   }
