@@ -275,7 +275,8 @@ describe('tenant jobs', () => {
     expect((await call(api.server, 'get', `/v1/admin/jobs/tenants/${t.tenant.id}`, operator)).body).toMatchObject({ tenant: t.tenant.id, paused: true });
     expect((await call(api.server, 'put', `/v1/admin/jobs/tenants/${upper}/policy`, operator, { weight: 7 })).status).toBe(200);
     expect((await call(api.server, 'get', `/v1/admin/jobs/tenants/${t.tenant.id}`, operator)).body.policy).toMatchObject({ weight: 7 });
-    await call(api.server, 'delete', `/v1/admin/jobs/tenants/${upper}/policy`, operator);
+    // Back to its tier's weight at once (a pro tenant: 2), though this API applied it a moment ago.
+    expect((await call(api.server, 'delete', `/v1/admin/jobs/tenants/${upper}/policy`, operator)).body.policy).toMatchObject({ weight: 2 });
     expect((await call(api.server, 'post', `/v1/admin/jobs/tenants/${upper}/resume`, operator)).body.paused).toBe(false);
     for (const [method, path] of [['get', ''], ['post', '/pause'], ['post', '/resume'], ['put', '/policy'], ['delete', '/policy']] as const) {
       const response = await call(api.server, method, `/v1/admin/jobs/tenants/${randomUUID()}${path}`, operator, method === 'put' ? { weight: 2 } : undefined);

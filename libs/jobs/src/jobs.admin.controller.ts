@@ -1,3 +1,4 @@
+import { BulkheadConfig } from '@bulkhead/config';
 import { ParseIdPipe } from '@bulkhead/domain-kit';
 import { TenantErasedProblem, TenantRegistry } from '@bulkhead/control-plane';
 import { FairQueue, TenantPolicy } from '@bulkhead/fair-queue';
@@ -19,6 +20,7 @@ export class JobsAdminController {
     @Inject(FAIR_QUEUE) private readonly queue: FairQueue,
     private readonly jobs: JobsOverview,
     private readonly registry: TenantRegistry,
+    private readonly config: BulkheadConfig,
   ) {}
 
   @Get()
@@ -53,10 +55,14 @@ export class JobsAdminController {
   @Delete('tenants/:id/policy')
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
   @ApiProblem(new TenantErasedProblem())
-  @ApiOperation({ summary: 'Drop the overrides: the tenant follows its tier again from its next job' })
+  @ApiOperation({ summary: "Drop the overrides: the tenant follows its tier's weight again at once" })
   async clearPolicy(@Param('id', new ParseIdPipe()) id: string) {
     await this.registry.assertOperable(id);
     await this.queue.clearPolicy(id);
+    // Clearing drops the tier's weight too, and an API that applied it in the last minute would
+    // not apply it again before its cache forgets: put it back now.
+    const tenant = await this.registry.findById(id);
+    if (tenant) await this.queue.setPolicyDefaults(id, { weight: this.config.jobsTierWeights[tenant.tier] });
     return this.queue.tenantStats(id);
   }
 
