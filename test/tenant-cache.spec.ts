@@ -2,6 +2,7 @@ import { TenantRecord } from '@bulkhead/control-plane';
 import { runWithTenant, tenantContextOf } from '@bulkhead/tenancy';
 import { TenantCache } from '@bulkhead/tenant-cache';
 import { INestApplicationContext } from '@nestjs/common';
+import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { call } from './support/http';
 import { clearPrivateJobQueue } from './support/private-job-queue';
@@ -85,6 +86,29 @@ describe('tenant cache', () => {
     expect(loaded).toBe('old');
     expect(await as(two, tenant, (cache) => cache.get(key))).toBeUndefined();
     expect(await as(one, tenant, (cache) => cache.getOrLoad(key, async () => 'new', { ttlMs: 60_000, tags: ['source'] }))).toBe('new');
+  });
+
+  it('never keeps in process a value read just before its tag was invalidated', async () => {
+    const key = `read-racing-${randomUUID()}`;
+    const tenant = tenants[3];
+    await as(one, tenant, (cache) => cache.set(key, 'old', { ttlMs: 60_000, tags: ['source'] }));
+    // The invalidation lands between the read's fetch of the entry and its in-process fill.
+    const pttl = Redis.prototype.pttl;
+    let raced = false;
+    const spy = jest.spyOn(Redis.prototype, 'pttl').mockImplementation(async function (this: Redis, ...args: unknown[]) {
+      if (!raced) {
+        raced = true;
+        await as(two, tenant, (cache) => cache.invalidateTag('source'));
+      }
+      return (pttl as (...params: unknown[]) => Promise<number>).apply(this, args);
+    } as never);
+    try {
+      expect(await as(two, tenant, (cache) => cache.get(key))).toBe('old');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(raced).toBe(true);
+    expect(await as(two, tenant, (cache) => cache.get(key))).toBeUndefined();
   });
 
   it('expires entries after their TTL', async () => {

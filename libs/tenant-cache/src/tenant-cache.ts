@@ -39,6 +39,12 @@ export class TenantCache implements OnModuleInit {
   private readonly channel: string;
   private readonly localTtlMs: number;
   private readonly maxTtlMs: number;
+  /**
+   * Counts this instance's local drops. A read fills the in-process tier only if none happened
+   * while it was reading Redis: a value read just before an invalidation, filled in just after
+   * it, would otherwise be served for CACHE_LOCAL_TTL_MS.
+   */
+  private localDrops = 0;
 
   constructor(
     config: BulkheadConfig,
@@ -117,6 +123,7 @@ export class TenantCache implements OnModuleInit {
     const held = this.local?.get(localKey(tenantId, key));
     if (held) return JSON.parse(held.json) as T;
     if (!this.redis.ready) return undefined;
+    const drops = this.localDrops;
     try {
       const text = await this.redis.client.get(entryKey(tenantId, key));
       if (text === null) return undefined;
@@ -128,7 +135,7 @@ export class TenantCache implements OnModuleInit {
       }
       if (this.local) {
         const ttl = await this.redis.client.pttl(entryKey(tenantId, key));
-        if (ttl > 0) this.local.set(localKey(tenantId, key), { tenantId, json: JSON.stringify(entry.v), tags }, { ttl: Math.min(ttl, this.localTtlMs) });
+        if (ttl > 0 && drops === this.localDrops) this.local.set(localKey(tenantId, key), { tenantId, json: JSON.stringify(entry.v), tags }, { ttl: Math.min(ttl, this.localTtlMs) });
       }
       return entry.v as T;
     } catch (error) {
@@ -180,6 +187,7 @@ export class TenantCache implements OnModuleInit {
 
   private dropLocal(change: Invalidation): void {
     if (!this.local) return;
+    this.localDrops += 1;
     if (change.key !== undefined) {
       this.local.delete(localKey(change.tenantId, change.key));
       return;
