@@ -6,11 +6,12 @@ import { runWithTenant, TenantData, tenantContextOf } from '@bulkhead/tenancy';
 import { INestApplicationContext, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { call } from './support/http';
-import { createTenant, startTestApi, TestApi, tokenFor } from './support/test-app';
+import { createTenant, operatorToken, startTestApi, TestApi, tokenFor } from './support/test-app';
 import { eventually, startTestWorker } from './support/test-worker';
 
 const delivered: QuotaAlert[] = [];
 const alertRuns: JobRun[] = [];
+const exportRuns: JobRun[] = [];
 
 @Injectable()
 @QuotaAlertListener()
@@ -25,19 +26,17 @@ class RecordingQuotaListener implements QuotaAlertHandler {
 class AlertRunObserver implements JobRunObserver {
   observeJobRun(run: JobRun): void {
     if (run.name === 'metering.quota-alert') alertRuns.push(run);
+    if (run.name === 'orders.export') exportRuns.push(run);
   }
 }
 
-/**
- * A quota alert's announcement belongs to the transaction that wrote the alert: a crossing that
- * rolled back must not stand in the way of the next crossing of the same threshold.
- */
-describe('quota alerts after a rolled-back crossing', () => {
+/** Quotas and the jobs around them, when writes roll back or race at the limit. */
+describe('quota races', () => {
   let api: TestApi;
   let worker: INestApplicationContext;
   let tenant: TenantRecord;
   let token: string;
-  const PLANS = 'free:orders.created=5/month';
+  const PLANS = 'free:orders.created=5/month|exports.requested=3/day';
 
   beforeAll(async () => {
     await clearPrivateJobQueue();
@@ -56,6 +55,8 @@ describe('quota alerts after a rolled-back crossing', () => {
 
   const order = async (customerId: string) => (await call(api.server, 'post', '/v1/orders', token, { customerId, totalCents: 1, currency: 'EUR' })).status;
 
+  // A quota alert's announcement belongs to the transaction that wrote the alert: a crossing
+  // that rolled back must not stand in the way of the next crossing of the same threshold.
   it('ends the rolled-back crossing quietly, then announces the committed one exactly once', async () => {
     const customer = await call(api.server, 'post', '/v1/customers', token, { name: 'C', email: `${randomUUID()}@example.com` });
     for (let i = 0; i < 3; i += 1) expect(await order(customer.body.id)).toBe(201);
@@ -81,5 +82,28 @@ describe('quota alerts after a rolled-back crossing', () => {
     // The run is reported after its listeners were called.
     const runs = await eventually(async () => (alertRuns.filter(ended).length >= 2 ? alertRuns.filter(ended) : undefined), 'both runs reported');
     expect(runs.map((run) => run.outcome)).toEqual(['succeeded', 'succeeded']);
+  });
+
+  it('leaves no job behind for the exports refused at the quota, however many race for it', async () => {
+    const racer = await createTenant(api, { tier: 'free' });
+    const racerToken = tokenFor(api, racer);
+    const answers = await Promise.all(Array.from({ length: 10 }, () => call(api.server, 'post', '/v1/exports', racerToken)));
+    expect(answers.map((answer) => answer.status).sort()).toEqual([202, 202, 202, 429, 429, 429, 429, 429, 429, 429]);
+    const accepted = answers.filter((answer) => answer.status === 202).map((answer) => answer.body.id as string);
+    for (const id of accepted) {
+      await eventually(async () => {
+        const response = await call(api.server, 'get', `/v1/exports/${id}`, racerToken);
+        return response.body.status === 'completed' ? response.body : undefined;
+      }, 'the accepted export');
+    }
+    // Everything the tenant ever enqueued has finished for good once nothing is buffered or in flight.
+    const operator = operatorToken(api);
+    await eventually(async () => {
+      const stats = (await call(api.server, 'get', `/v1/admin/jobs/tenants/${racer.id}`, operator)).body;
+      return stats.backlog === 0 && stats.inFlight === 0 ? stats : undefined;
+    }, 'the tenant idle');
+    const mine = exportRuns.filter((run) => run.tenantId === racer.id);
+    expect(mine.map((run) => run.outcome)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    expect(mine.map((run) => run.id).sort()).toEqual(accepted.map((id) => `${racer.id}.${id}`).sort());
   });
 });
