@@ -171,7 +171,8 @@ export class FairDispatcher {
 
   /**
    * Releases in-flight jobs that BullMQ has finished or lost, e.g. a worker killed after
-   * completing a job but before releasing it. Work is bounded by the window.
+   * completing a job but before releasing it, then recomputes the window's total from the
+   * tenants' in-flight sets. Work is bounded by the window.
    */
   async reconcile(): Promise<number> {
     const { keys, scripts, connection } = this.queue;
@@ -182,6 +183,8 @@ export class FairDispatcher {
       cursor = next;
       if (tenants.length > 0) released += await scripts.reconcile(keys.bullJobPrefix, tenants);
     } while (cursor !== '0');
+    // The total, too, is checked against the sets it counts, so nothing can shrink the window for good.
+    await scripts.recount();
     return released;
   }
 

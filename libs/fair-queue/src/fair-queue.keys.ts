@@ -37,6 +37,7 @@ export class FairQueueKeys {
   readonly lastPass: string;
   readonly virtualTime: string;
   readonly paused: string;
+  readonly held: string;
   readonly busy: string;
   readonly inflightTotal: string;
   readonly staged: string;
@@ -61,6 +62,7 @@ export class FairQueueKeys {
     this.lastPass = `${this.tag}lastpass`;
     this.virtualTime = `${this.tag}vt`;
     this.paused = `${this.tag}paused`;
+    this.held = `${this.tag}held`;
     this.busy = `${this.tag}busy`;
     this.inflightTotal = `${this.tag}inflight-total`;
     this.staged = `${this.tag}staged`;

@@ -161,6 +161,48 @@ export class FairQueue {
   }
 
   /**
+   * Stops admitting the tenant's jobs because of its own state (suspended, not yet provisioned),
+   * apart from an operator's `pause`: `unhold` lifts only this, `resume` only a pause. The given
+   * in-flight jobs give their slots back, so held tenants never fill the window; the caller keeps
+   * them in BullMQ (delayed) to run once the tenant is back, outside the window. Idempotent.
+   * Returns how many slots were given back.
+   */
+  async hold(tenant: string, jobs: readonly ReleasableJob[] = []): Promise<number> {
+    assertTenantKey(tenant);
+    const ids = jobs.flatMap((job) => (job.id === undefined ? [] : [job.id]));
+    return this.scripts.hold(tenant, ids);
+  }
+
+  async unhold(tenant: string): Promise<void> {
+    assertTenantKey(tenant);
+    await this.scripts.unhold(tenant);
+  }
+
+  /** Tenants held by `hold`, whatever their backlog; few by nature. */
+  async heldTenants(): Promise<string[]> {
+    return this.connection.smembers(this.keys.held);
+  }
+
+  /**
+   * How many records of the tenant the scheduler keeps: buffered and in-flight jobs, policy,
+   * token bucket, its members and fields in the shared keys. 0 once `forgetTenant` has run.
+   */
+  async tenantRecords(tenant: string): Promise<number> {
+    assertTenantKey(tenant);
+    return this.scripts.forgetTenant('count', tenant);
+  }
+
+  /**
+   * Removes every record of the tenant in one atomic step and gives its in-flight slots back to
+   * the window (deleting its keys by name would shrink the window for good). Its jobs already in
+   * BullMQ are not touched. Returns how many records there were; idempotent.
+   */
+  async forgetTenant(tenant: string): Promise<number> {
+    assertTenantKey(tenant);
+    return this.scripts.forgetTenant('erase', tenant);
+  }
+
+  /**
    * Frees the in-flight slots of finished jobs (completed, or failed with no attempt left).
    * Idempotent. Calling it for a job that will be retried would let the tenant exceed its cap.
    */
@@ -179,32 +221,34 @@ export class FairQueue {
   async tenantStats(tenant: string): Promise<TenantStats> {
     assertTenantKey(tenant);
     const k = this.keys;
-    const [backlog, inFlight, head, paused, parked, policy] = (await this.connection
+    const [backlog, inFlight, head, paused, held, parked, policy] = (await this.connection
       .multi()
       .llen(k.buffer(tenant))
       .scard(k.inflight(tenant))
       .lindex(k.buffer(tenant), 0)
       .sismember(k.paused, tenant)
+      .sismember(k.held, tenant)
       .zscore(k.parked, tenant)
       .hgetall(k.policy(tenant))
       .exec())!.map(([error, value]) => {
       if (error) throw error;
       return value;
-    }) as [number, number, string | null, number, string | null, Record<string, string>];
+    }) as [number, number, string | null, number, number, string | null, Record<string, string>];
     return {
       tenant,
       backlog,
       inFlight,
       oldestWaitMs: head ? Math.max(0, Date.now() - decodeEntry(head).data.enqueuedAt) : 0,
       paused: paused === 1,
+      held: held === 1,
       parked: parked !== null,
       policy: decodePolicy(this.defaultPolicy, policy),
     };
   }
 
   /**
-   * Tenants with a backlog: competing (in fair order), then parked, then paused. O(limit log N)
-   * for the first two; paused tenants are few by nature.
+   * Tenants with a backlog: competing (in fair order), then parked, then paused or held.
+   * O(limit log N) for the first two; paused and held tenants are few by nature.
    */
   async backloggedTenants(limit = 1000): Promise<string[]> {
     const k = this.keys;
@@ -212,7 +256,7 @@ export class FairQueue {
     const parked = active.length < limit ? await this.connection.zrange(k.parked, 0, limit - active.length - 1) : [];
     const out = [...active, ...parked];
     if (out.length < limit) {
-      for (const tenant of await this.connection.smembers(k.paused)) {
+      for (const tenant of await this.stoppedTenants()) {
         if (out.length >= limit) break;
         if ((await this.connection.llen(k.buffer(tenant))) > 0) out.push(tenant);
       }
@@ -222,16 +266,22 @@ export class FairQueue {
 
   async stats(): Promise<FairQueueStats> {
     const k = this.keys;
-    const [active, parked, paused, total, staged] = await Promise.all([
+    const [active, parked, stopped, total, staged] = await Promise.all([
       this.connection.zcard(k.active),
       this.connection.zcard(k.parked),
-      this.connection.smembers(k.paused),
+      this.stoppedTenants(),
       this.connection.get(k.inflightTotal),
       this.connection.hlen(k.staged),
     ]);
     let pausedWithBacklog = 0;
-    for (const tenant of paused) if ((await this.connection.llen(k.buffer(tenant))) > 0) pausedWithBacklog++;
+    for (const tenant of stopped) if ((await this.connection.llen(k.buffer(tenant))) > 0) pausedWithBacklog++;
     return { backloggedTenants: active + parked + pausedWithBacklog, inFlight: Number(total ?? 0), staged };
+  }
+
+  /** Paused or held, each once. */
+  private async stoppedTenants(): Promise<string[]> {
+    const [paused, held] = await Promise.all([this.connection.smembers(this.keys.paused), this.connection.smembers(this.keys.held)]);
+    return [...new Set([...paused, ...held])];
   }
 
   /** Closes the BullMQ Queue handle; the shared connection stays open. */

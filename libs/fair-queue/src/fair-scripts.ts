@@ -14,6 +14,10 @@ const SCRIPTS = {
   fairQueuePause: 'pause.lua',
   fairQueueResume: 'resume.lua',
   fairQueueSetPolicy: 'set-policy.lua',
+  fairQueueHold: 'hold.lua',
+  fairQueueUnhold: 'unhold.lua',
+  fairQueueForgetTenant: 'forget-tenant.lua',
+  fairQueueRecount: 'recount.lua',
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;
@@ -97,6 +101,22 @@ export class FairScripts {
 
   async resume(tenant: string): Promise<void> {
     await this.run('fairQueueResume', [tenant]);
+  }
+
+  async hold(tenant: string, jobIds: string[]): Promise<number> {
+    return (await this.run('fairQueueHold', [tenant, ...jobIds])) as number;
+  }
+
+  async unhold(tenant: string): Promise<void> {
+    await this.run('fairQueueUnhold', [tenant]);
+  }
+
+  async forgetTenant(mode: 'count' | 'erase', tenant: string): Promise<number> {
+    return (await this.run('fairQueueForgetTenant', [mode, tenant])) as number;
+  }
+
+  async recount(): Promise<number> {
+    return (await this.run('fairQueueRecount', [])) as number;
   }
 
   async setPolicy(tenant: string, mode: 'set' | 'default' | 'clear', fields: Record<string, string>): Promise<void> {

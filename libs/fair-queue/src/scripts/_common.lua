@@ -7,6 +7,7 @@ local parkedKey = tag .. 'parked'
 local lastPassKey = tag .. 'lastpass'
 local vtKey = tag .. 'vt'
 local pausedKey = tag .. 'paused'
+local heldKey = tag .. 'held'
 local busyKey = tag .. 'busy'
 local totalKey = tag .. 'inflight-total'
 local stagedKey = tag .. 'staged'
@@ -42,6 +43,30 @@ local function wake()
   if rcall('LLEN', wakeKey) == 0 then
     rcall('RPUSH', wakeKey, '1')
     rcall('PEXPIRE', wakeKey, 1000)
+  end
+end
+
+-- Neither paused by an operator nor held by its own state: each is lifted only by its own
+-- counterpart, so a reactivation never lifts an operator's pause, nor a resume a suspension's hold.
+local function isStopped(tenant)
+  return rcall('SISMEMBER', pausedKey, tenant) == 1 or rcall('SISMEMBER', heldKey, tenant) == 1
+end
+
+-- Out of the competition with its pass remembered, as the parked are: it comes back where it was.
+local function leaveCompetition(tenant)
+  local pass = rcall('ZSCORE', activeKey, tenant)
+  if pass then
+    rcall('ZREM', activeKey, tenant)
+    rcall('ZADD', lastPassKey, pass, tenant)
+  end
+  rcall('ZREM', parkedKey, tenant)
+end
+
+-- Back into the competition if it has a backlog and nothing stops it.
+local function rejoin(tenant)
+  if not isStopped(tenant) and rcall('LLEN', tag .. 'buf:' .. tenant) > 0 and not isWaiting(tenant) then
+    activate(tenant)
+    wake()
   end
 end
 

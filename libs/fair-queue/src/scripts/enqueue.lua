@@ -29,7 +29,7 @@ for i = 3, #ARGV, 4 do
       list[#list + 1] = entry
       length[tenant] = len + 1
       if hasCallerId == '1' then rcall('HSET', dedupeKey, id, tenant) end
-      if len == 0 and rcall('SISMEMBER', pausedKey, tenant) == 0 and not isWaiting(tenant) then
+      if len == 0 and not isStopped(tenant) and not isWaiting(tenant) then
         activate(tenant)
         activated = true
       end

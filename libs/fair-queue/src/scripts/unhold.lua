@@ -1,0 +1,4 @@
+-- ARGV: tag, tenant. Lifts a hold (hold.lua); an operator's pause, if any, still applies.
+local tenant = ARGV[2]
+if rcall('SREM', heldKey, tenant) == 1 then rejoin(tenant) end
+return 1

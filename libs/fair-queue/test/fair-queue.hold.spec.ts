@@ -1,0 +1,142 @@
+import { DelayedError } from 'bullmq';
+import type { RedisClient as Redis } from '@bulkhead/redis';
+import { createFairWorker, FairDispatcher, FairQueue } from '../src';
+import { testRedis, uniqueName, waitFor } from './redis-test-utils';
+
+describe('FairQueue holds (a tenant stopped by its own state) and forgetting a tenant', () => {
+  let redis: Redis;
+  let fq: FairQueue;
+  let dispatcher: FairDispatcher;
+  let workers: Array<{ close(): Promise<void> }>;
+
+  beforeAll(() => {
+    redis = testRedis();
+  });
+  afterAll(async () => {
+    await redis.quit();
+  });
+  beforeEach(() => {
+    fq = new FairQueue({ name: uniqueName('hold'), connection: redis, defaultPolicy: { maxConcurrency: 4 } });
+    workers = [];
+  });
+  afterEach(async () => {
+    await dispatcher?.stop();
+    await Promise.all(workers.map((w) => w.close()));
+    await fq.close();
+    await fq.obliterate();
+  });
+
+  const admittedTenants = async (batch: number) => (await dispatcher.dispatchBatch()).admitted.map((job) => job.data.tenant).slice(0, batch);
+
+  it("serves everyone else while suspended tenants' jobs wait outside the window, and runs those once they are back", async () => {
+    // Three suspended tenants at cap 4 could hold 12 slots: more than the window of 8.
+    dispatcher = new FairDispatcher(fq, { window: 8, batchSize: 8, pollMs: 50, reconcileIntervalMs: 200 });
+    const suspended = new Set(['s1', 's2', 's3']);
+    const ran: string[] = [];
+    workers.push(
+      createFairWorker<number>(
+        fq,
+        async (job, token) => {
+          const tenant = job.data.tenant;
+          if (suspended.has(tenant)) {
+            // What the jobs processor does with a suspended tenant's job.
+            await fq.hold(tenant, [job]);
+            await job.moveToDelayed(Date.now() + 100, token);
+            throw new DelayedError();
+          }
+          ran.push(`${tenant}:${job.data.payload}`);
+        },
+        { concurrency: 16 },
+      ),
+    );
+    for (const tenant of suspended) await fq.enqueueBulk(Array.from({ length: 10 }, (_, i) => ({ tenant, name: 'n', data: i })));
+    dispatcher.start();
+    await waitFor(async () => (await Promise.all([...suspended].map((t) => fq.tenantStats(t)))).every((s) => s.held));
+
+    await fq.enqueueBulk(Array.from({ length: 20 }, (_, i) => ({ tenant: 'ok', name: 'n', data: i })));
+    await waitFor(async () => ran.filter((r) => r.startsWith('ok:')).length === 20);
+    for (const tenant of suspended) {
+      const stats = await fq.tenantStats(tenant);
+      // Parked in BullMQ, holding no slot; the rest still buffered, not admitted.
+      expect({ tenant, inFlight: stats.inFlight, held: stats.held, paused: stats.paused }).toEqual({ tenant, inFlight: 0, held: true, paused: false });
+      expect(stats.backlog).toBeGreaterThanOrEqual(6);
+    }
+
+    suspended.clear();
+    for (const tenant of ['s1', 's2', 's3']) await fq.unhold(tenant);
+    await waitFor(async () => ran.length === 50 && (await fq.stats()).inFlight === 0);
+    // Each job once: the parked ones ran from BullMQ, the buffered ones were admitted after.
+    expect(new Set(ran).size).toBe(50);
+    expect((await fq.stats()).backloggedTenants).toBe(0);
+  });
+
+  it('keeps an operator pause and a hold apart: each is lifted only by its own counterpart', async () => {
+    dispatcher = new FairDispatcher(fq, { window: 100, batchSize: 10 });
+    await fq.setPolicy('x', { maxConcurrency: 10 });
+    await fq.enqueueBulk(Array.from({ length: 4 }, (_, i) => ({ tenant: 'x', name: 'n', data: i })));
+    await fq.pause('x');
+    await fq.hold('x');
+    await fq.resume('x');
+    expect(await admittedTenants(10)).toEqual([]);
+    expect(await fq.tenantStats('x')).toMatchObject({ paused: false, held: true, backlog: 4 });
+    expect(await fq.backloggedTenants()).toEqual(['x']);
+
+    await fq.pause('x');
+    await fq.unhold('x');
+    expect(await admittedTenants(10)).toEqual([]);
+    expect(await fq.tenantStats('x')).toMatchObject({ paused: true, held: false });
+
+    // Enqueue does not bring back a held tenant either.
+    await fq.resume('x');
+    await fq.hold('x');
+    await fq.enqueue('x', { name: 'n', data: 5 });
+    expect(await admittedTenants(10)).toEqual([]);
+    await fq.unhold('x');
+    expect(await admittedTenants(10)).toEqual(['x', 'x', 'x', 'x', 'x']);
+    // A job given back twice frees one slot.
+    const given = { tenant: 'x', id: (await fq.queue.getJobs(['waiting']))[0].id as string };
+    expect(await fq.hold('x', [given])).toBe(1);
+    expect(await fq.hold('x', [given])).toBe(0);
+    expect((await fq.stats()).inFlight).toBe(4);
+  });
+
+  it('forgets a tenant in one step: its records everywhere, and its in-flight slots given back to the window', async () => {
+    dispatcher = new FairDispatcher(fq, { window: 6, batchSize: 6, refillThreshold: 1 });
+    await fq.setPolicy('gone', { maxConcurrency: 3, rateLimit: { max: 100, durationMs: 1000 } });
+    await fq.setPolicy('stays', { maxConcurrency: 10 });
+    await fq.enqueueBulk(Array.from({ length: 5 }, (_, i) => ({ tenant: 'gone', name: 'n', data: i, jobId: `g${i}` })));
+    await fq.enqueueBulk(Array.from({ length: 5 }, (_, i) => ({ tenant: 'stays', name: 'n', data: i, jobId: `s${i}` })));
+    expect((await dispatcher.dispatchBatch()).admitted).toHaveLength(6);
+    await fq.pause('gone');
+    expect((await fq.tenantStats('gone')).inFlight).toBe(3);
+    expect(await fq.tenantRecords('gone')).toBeGreaterThan(0);
+
+    expect(await fq.forgetTenant('gone')).toBeGreaterThan(0);
+    expect(await fq.tenantRecords('gone')).toBe(0);
+    expect(await fq.forgetTenant('gone')).toBe(0);
+    const k = fq.keys;
+    expect(await redis.hkeys(k.dedupe)).toEqual(expect.not.arrayContaining([expect.stringMatching(/^gone\./)]));
+    expect(await redis.smembers(k.busy)).toEqual(['stays']);
+    expect(await redis.smembers(k.paused)).toEqual([]);
+    expect(Number(await redis.get(k.inflightTotal))).toBe(3);
+    // The freed slots admit the other tenant's rest at once.
+    expect((await dispatcher.dispatchBatch()).admitted.map((job) => job.data.tenant)).toEqual(['stays', 'stays']);
+    expect((await fq.tenantStats('stays')).inFlight).toBe(5);
+  });
+
+  it('the reconciler recomputes the total from the in-flight sets, so a set deleted by name cannot shrink the window for good', async () => {
+    dispatcher = new FairDispatcher(fq, { window: 4, batchSize: 4, refillThreshold: 1 });
+    await fq.enqueueBulk(Array.from({ length: 3 }, (_, i) => ({ tenant: 'erased', name: 'n', data: i })));
+    await fq.enqueueBulk(Array.from({ length: 3 }, (_, i) => ({ tenant: 'other', name: 'n', data: i })));
+    expect((await dispatcher.dispatchBatch()).admitted).toHaveLength(4);
+    // What a key-by-name erasure does: the set goes, the total does not notice.
+    await redis.del(fq.keys.inflight('erased'));
+    expect(Number(await redis.get(fq.keys.inflightTotal))).toBe(4);
+    expect((await dispatcher.dispatchBatch()).admitted).toEqual([]);
+
+    await dispatcher.reconcile();
+    expect(Number(await redis.get(fq.keys.inflightTotal))).toBe(2);
+    expect(await redis.smembers(fq.keys.busy)).toEqual(['other']);
+    expect((await dispatcher.dispatchBatch()).admitted.map((job) => job.data.tenant).sort()).toEqual(['erased', 'other']);
+  });
+});
