@@ -16,5 +16,8 @@ export function jobsQueueKeys(config: BulkheadConfig): FairQueueKeys {
 /** The scheduler key of work that belongs to no tenant; cannot collide with a tenant uuid. */
 export const PLATFORM_KEY = 'platform';
 
+/** How often a suspended (or provisioning) tenant's parked job, and its hold, are looked at again. */
+export const SUSPENDED_RECHECK_MS = 5000;
+
 export const FAIR_QUEUE = Symbol('bulkhead.fair-queue');
 export const JOBS_REDIS = Symbol('bulkhead.jobs-redis');

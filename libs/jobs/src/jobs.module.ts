@@ -3,6 +3,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { DynamicModule, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { fairQueueProvider, JobsConnectionLifecycle, jobsRedisProvider } from './fair-queue.provider';
+import { HeldTenantsRecheck } from './held-tenants.recheck';
 import { JobDispatcher } from './job-dispatcher';
 import { JOBS_BULL_QUEUE, JOBS_REDIS, jobsQueueKeys } from './jobs.constants';
 import { JobsOverview } from './jobs-overview';
@@ -52,7 +53,7 @@ export class JobsModule {
           ]
         : [redis],
       controllers: options.http ? [JobsAdminController] : [],
-      providers: [fairQueueProvider, JobsConnectionLifecycle, TenantJobs, JobsOverview, ...(options.worker ? [TenantJobProcessor, JobDispatcher] : [])],
+      providers: [fairQueueProvider, JobsConnectionLifecycle, TenantJobs, JobsOverview, ...(options.worker ? [TenantJobProcessor, JobDispatcher, HeldTenantsRecheck] : [])],
       exports: [TenantJobs, JobsOverview],
     };
   }

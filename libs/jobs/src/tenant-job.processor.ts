@@ -12,9 +12,7 @@ import { isJobEnvelope } from './job-envelope';
 import { JobHandler, JobInfo } from './job-handler';
 import { JobHandlerProvider } from './job-handler.decorator';
 import { JobRun, JobRunObserver, JobRunObserverProvider } from './job-run.observer';
-import { FAIR_QUEUE, JOBS_BULL_QUEUE, PLATFORM_KEY } from './jobs.constants';
-
-const SUSPENDED_RECHECK_MS = 5000;
+import { FAIR_QUEUE, JOBS_BULL_QUEUE, PLATFORM_KEY, SUSPENDED_RECHECK_MS } from './jobs.constants';
 
 /**
  * How often a job may be found stalled (its worker killed, or its event loop stuck past the lock)
@@ -75,7 +73,9 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
   /**
    * Runs the job; if PostgreSQL or Redis could not be reached, parks it (delayed, no attempt
    * spent) with a capped exponential wait, so an outage of any length never fails accepted work.
-   * Only real failures count against the job's attempts.
+   * Only real failures count against the job's attempts. Unlike a suspended tenant's job, an
+   * outage-parked job keeps its fair-queue slot: an outage stops every tenant alike, so the window
+   * stays shared fairly, and the tenant's cap keeps bounding its jobs in BullMQ when it ends.
    */
   async process(job: Job<FairJobData>, token?: string): Promise<void> {
     try {
@@ -105,7 +105,11 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
     const tenant = await this.registry.findById(envelope.tenantId);
     if (!tenant || tenant.status === 'deleted') throw new UnrecoverableError('tenant unknown');
     if (tenant.status === 'suspended' || tenant.status === 'provisioning') {
-      // Not run, and not lost: parked without spending an attempt until the tenant is active.
+      // Not run, and not lost: parked in BullMQ without spending an attempt until the tenant is
+      // active. Held first, giving the job's slot back: parked jobs holding their slots let a few
+      // suspended tenants fill the window and stop every tenant's dispatch. The hold also keeps
+      // the tenant's buffered jobs out until HeldTenantsRecheck sees it active again.
+      await this.queue.hold(key, [job]);
       await job.moveToDelayed(Date.now() + SUSPENDED_RECHECK_MS, token);
       throw new DelayedError();
     }
