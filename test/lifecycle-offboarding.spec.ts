@@ -1,6 +1,8 @@
 import { loadConfig } from '@bulkhead/config';
 import { TenantRecord, TenantRepository } from '@bulkhead/control-plane';
 import { withPg } from '@bulkhead/database';
+import { FairQueue } from '@bulkhead/fair-queue';
+import { jobsQueueKeys } from '@bulkhead/jobs';
 import { LifecycleView, OFFBOARDING_STEPS, SagaLedger, SagaObserver, SagaRunner, StepRecord } from '@bulkhead/lifecycle';
 import { Project } from '@bulkhead/projects';
 import { runWithTenant, tenantContextOf, TenantData } from '@bulkhead/tenancy';
@@ -205,6 +207,46 @@ describe('offboarding: fence, export, grace with restore, erasure, verification,
     expect(verify?.details.lateErased).toEqual({ 'control:feature_flag_overrides': 1 });
     const left = await withPg(config.DATABASE_OWNER_URL, 'test', (client) => client.query('SELECT count(*)::int AS n FROM feature_flag_overrides WHERE tenant = $1', [tenant.id]));
     expect(left.rows[0].n).toBe(0);
+  }, 60_000);
+
+  it("erasure takes the tenant out of the fair queue at once, giving its in-flight slots back to the window", async () => {
+    const tenant = await createTenant(api, { isolation: 'pool' });
+    const keys = jobsQueueKeys(config);
+    const fq = new FairQueue({ name: config.JOBS_QUEUE_NAME, bullQueueName: keys.queueName, connection: redis });
+    // The window's total against the in-flight sets it counts, read in one atomic step.
+    const window = async () => {
+      const [total, counted] = (await redis.eval(
+        "local n = 0 for _, t in ipairs(redis.call('SMEMBERS', KEYS[2])) do n = n + redis.call('SCARD', ARGV[1] .. t) end return { tonumber(redis.call('GET', KEYS[1]) or '0'), n }",
+        2,
+        keys.inflightTotal,
+        keys.busy,
+        keys.tag + 'inflight:',
+      )) as [number, number];
+      return { total, counted };
+    };
+    const job = (i: number) => ({ tenant: tenant.id, name: 'test.unknown-to-this-worker', data: { v: 1, tenantId: tenant.id, userId: 'u', payload: {} }, jobId: `late-${i}` });
+    const saga = await offboardingSaga(tenant);
+    const runner = runnerObserving(async (phase, step) => {
+      if (phase !== 'before' || step !== 'erase') return;
+      // Jobs of a name only a newer worker knows are retried with their slots kept: in flight
+      // while the tenant is erased. Then an operator's pause and one more job, buffered.
+      await fq.enqueueBulk([0, 1, 2].map(job));
+      await eventually(async () => ((await fq.tenantStats(tenant.id)).inFlight === 3 ? true : undefined), "the tenant's jobs in flight");
+      await fq.pause(tenant.id);
+      await fq.enqueue(tenant.id, job(3));
+    });
+    expect(await runner.run(saga.id)).toBe('succeeded');
+
+    const after = await window();
+    expect(after.total).toBe(after.counted);
+    expect(await fq.tenantRecords(tenant.id)).toBe(0);
+    expect((await redis.hkeys(keys.dedupe)).filter((id) => id.startsWith(`${tenant.id}.`))).toEqual([]);
+    expect(await redis.sismember(keys.paused, tenant.id)).toBe(0);
+    expect(await redis.sismember(keys.busy, tenant.id)).toBe(0);
+    const stores = (await api.app.get(SagaLedger).steps(saga.id)).find((s) => s.step === 'verify')?.details.stores as Certificate['stores'];
+    expect(stores.find((s) => s.store === 'redis:fair-queue')).toMatchObject({ tenantBefore: expect.any(Number), tenantAfter: 0 });
+    expect(stores.find((s) => s.store === 'redis:fair-queue')?.tenantBefore).toBeGreaterThanOrEqual(4);
+    await fq.close();
   }, 60_000);
 
   it('counts an irreversible step begun once it has started, even after a retry set it pending again', async () => {

@@ -1,5 +1,6 @@
 export { JobsModule, type JobsOptions } from './jobs.module';
 export { TenantJobs, type EnqueuedJob } from './tenant-jobs';
+export { TenantJobRecords } from './tenant-job-records';
 export type { JobHandler, JobInfo } from './job-handler';
 export { JobHandlerProvider } from './job-handler.decorator';
 export { JobBacklogFullProblem, JobsUnavailableProblem } from './jobs.errors';

@@ -10,6 +10,7 @@ import { JobsOverview } from './jobs-overview';
 import { RedisClient } from '@bulkhead/redis';
 import { JobsAdminController } from './jobs.admin.controller';
 import { TenantJobProcessor } from './tenant-job.processor';
+import { TenantJobRecords } from './tenant-job-records';
 import { TenantJobs } from './tenant-jobs';
 
 export interface JobsOptions {
@@ -53,8 +54,8 @@ export class JobsModule {
           ]
         : [redis],
       controllers: options.http ? [JobsAdminController] : [],
-      providers: [fairQueueProvider, JobsConnectionLifecycle, TenantJobs, JobsOverview, ...(options.worker ? [TenantJobProcessor, JobDispatcher, HeldTenantsRecheck] : [])],
-      exports: [TenantJobs, JobsOverview],
+      providers: [fairQueueProvider, JobsConnectionLifecycle, TenantJobs, JobsOverview, TenantJobRecords, ...(options.worker ? [TenantJobProcessor, JobDispatcher, HeldTenantsRecheck] : [])],
+      exports: [TenantJobs, JobsOverview, TenantJobRecords],
     };
   }
 }

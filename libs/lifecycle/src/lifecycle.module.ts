@@ -11,6 +11,7 @@ import { OffboardingReactivationVeto } from './offboarding/offboarding-reactivat
 import { OffboardingSteps } from './offboarding/offboarding.steps';
 import { PlacementData } from './offboarding/placement-data';
 import { RedisTenantKeys } from './offboarding/redis-tenant-keys';
+import { TenantJobRecordsEraser } from './offboarding/tenant-job-records.eraser';
 import { ControlPlaneDnsRegistrar, DNS_REGISTRAR } from './onboarding/dns-registrar';
 import { IDENTITY_LINKER, RegistryIdentityLinker } from './onboarding/identity-linker';
 import { OnboardingSteps } from './onboarding/onboarding.steps';
@@ -44,6 +45,7 @@ import { WarmPool } from './warm-pool/warm-pool';
     OffboardingReactivationVeto,
     PlacementData,
     RedisTenantKeys,
+    TenantJobRecordsEraser,
     StorageOperations,
     WarmPool,
     LifecycleOutbox,

@@ -156,9 +156,9 @@ export class OffboardingSteps {
   /**
    * Counts first (this tenant's and every other tenant's rows, its Redis keys), then: the audit key
    * shredded through the audit trail, the rows (pool) or the schema or database dropped, the
-   * registry record retired (every instance drops its cached copy), its Redis keys, every lib's
-   * records kept outside the placement (TenantRecordsEraser), host names and the archive's content
-   * removed. Each part is idempotent.
+   * registry record retired (every instance drops its cached copy), every lib's records kept
+   * outside the placement (TenantRecordsEraser), its Redis keys, host names and the archive's
+   * content removed. Each part is idempotent.
    */
   private async erase(context: StepContext): Promise<Record<string, unknown>> {
     // Not `fenced`: a failure here would count as erasure begun. Grace checked it just before.
@@ -187,9 +187,11 @@ export class OffboardingSteps {
     // the verification). Not earlier: a run repeated after the retirement skips the shredding.
     await this.admin.retire(tenant.id);
     await context.checkpoint('retired');
-    const redisKeys = await this.redis.erase(tenant.id);
+    // The erasers first: some remove state that a key deleted by name would leave inconsistent
+    // (the fair queue gives the tenant's in-flight slots back to the shared window).
     const records: Record<string, number> = {};
     for (const eraser of this.erasers()) records[eraser.store] = await eraser.erase(tenant.id);
+    const redisKeys = await this.redis.erase(tenant.id);
     await this.store.query('DELETE FROM lifecycle_hosts WHERE tenant = $1', [tenant.id]);
     await this.store.query("UPDATE lifecycle_archives SET content = ''::bytea, erased_at = coalesce(erased_at, now()) WHERE tenant = $1", [tenant.id]);
     return { rowsDeleted: rows, redisKeysDeleted: redisKeys, recordsDeleted: records, erasedAt: new Date().toISOString() };
@@ -213,8 +215,9 @@ export class OffboardingSteps {
     // What was written back after the erasers ran (a flag override or jobs policy whose check
     // predates the retirement, a noisy-neighbour record of the minute before): erased again, idempotently, and
     // noted, so the saga converges instead of failing verification on every retry.
-    const late: Record<string, number> = { 'redis:keys': await this.redis.erase(tenant.id) };
+    const late: Record<string, number> = {};
     for (const eraser of this.erasers()) late[eraser.store] = await eraser.erase(tenant.id);
+    late['redis:keys'] = await this.redis.erase(tenant.id);
     const lateErased = Object.fromEntries(Object.entries(late).filter(([, n]) => n > 0));
     if (Object.keys(lateErased).length > 0) await context.note({ lateErased });
     const redisAfter = (await this.redis.keys(tenant.id)).length;
