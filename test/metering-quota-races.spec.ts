@@ -102,8 +102,11 @@ describe('quota races', () => {
       const stats = (await call(api.server, 'get', `/v1/admin/jobs/tenants/${racer.id}`, operator)).body;
       return stats.backlog === 0 && stats.inFlight === 0 ? stats : undefined;
     }, 'the tenant idle');
+    // A job may run before its export's row commits: that run fails and is retried ('failed'),
+    // which is no job left behind. A job of a refused export would end 'failed_for_good'.
     const mine = exportRuns.filter((run) => run.tenantId === racer.id);
-    expect(mine.map((run) => run.outcome)).toEqual(['succeeded', 'succeeded', 'succeeded']);
-    expect(mine.map((run) => run.id).sort()).toEqual(accepted.map((id) => `${racer.id}.${id}`).sort());
+    const ended = mine.filter((run) => run.outcome !== 'failed');
+    expect(ended.map((run) => run.outcome)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    expect([...new Set(mine.map((run) => run.id))].sort()).toEqual(accepted.map((id) => `${racer.id}.${id}`).sort());
   });
 });

@@ -92,6 +92,8 @@ export interface TenantJobs {
   inFlight: number;
   oldestWaitMs: number;
   paused: boolean;
+  /** Held by its own state (suspended or provisioning), apart from an operator's pause. */
+  held: boolean;
   parked: boolean;
   policy: Record<string, unknown>;
 }

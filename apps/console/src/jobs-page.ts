@@ -21,12 +21,13 @@ export const jobsPage: PageRender = async (outlet) => {
     ),
     section(
       'Most backlogged tenants',
-      table('Tenants with a backlog', ['Tenant', 'Backlog', 'In flight', 'Oldest wait', 'Paused', 'Parked'], overview.tenants.map((t) => [
+      table('Tenants with a backlog', ['Tenant', 'Backlog', 'In flight', 'Oldest wait', 'Paused', 'Held', 'Parked'], overview.tenants.map((t) => [
         el('a', { attrs: { href: `#/tenants/${t.tenant}` } }, t.tenant),
         t.backlog,
         t.inFlight,
         `${Math.round(t.oldestWaitMs / 1000)} s`,
         String(t.paused),
+        String(t.held),
         String(t.parked),
       ])),
     ),
