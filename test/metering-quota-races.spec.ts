@@ -6,12 +6,11 @@ import { runWithTenant, TenantData, tenantContextOf } from '@bulkhead/tenancy';
 import { INestApplicationContext, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { call } from './support/http';
-import { createTenant, operatorToken, startTestApi, TestApi, tokenFor } from './support/test-app';
+import { createTenant, startTestApi, TestApi, tokenFor } from './support/test-app';
 import { eventually, startTestWorker } from './support/test-worker';
 
 const delivered: QuotaAlert[] = [];
 const alertRuns: JobRun[] = [];
-const exportRuns: JobRun[] = [];
 
 @Injectable()
 @QuotaAlertListener()
@@ -26,7 +25,6 @@ class RecordingQuotaListener implements QuotaAlertHandler {
 class AlertRunObserver implements JobRunObserver {
   observeJobRun(run: JobRun): void {
     if (run.name === 'metering.quota-alert') alertRuns.push(run);
-    if (run.name === 'orders.export') exportRuns.push(run);
   }
 }
 
@@ -36,7 +34,7 @@ describe('quota races', () => {
   let worker: INestApplicationContext;
   let tenant: TenantRecord;
   let token: string;
-  const PLANS = 'free:orders.created=5/month|exports.requested=3/day';
+  const PLANS = 'free:orders.created=5/month';
 
   beforeAll(async () => {
     await clearPrivateJobQueue();
@@ -82,31 +80,5 @@ describe('quota races', () => {
     // The run is reported after its listeners were called.
     const runs = await eventually(async () => (alertRuns.filter(ended).length >= 2 ? alertRuns.filter(ended) : undefined), 'both runs reported');
     expect(runs.map((run) => run.outcome)).toEqual(['succeeded', 'succeeded']);
-  });
-
-  it('leaves no job behind for the exports refused at the quota, however many race for it', async () => {
-    const racer = await createTenant(api, { tier: 'free' });
-    const racerToken = tokenFor(api, racer);
-    const answers = await Promise.all(Array.from({ length: 10 }, () => call(api.server, 'post', '/v1/exports', racerToken)));
-    expect(answers.map((answer) => answer.status).sort()).toEqual([202, 202, 202, 429, 429, 429, 429, 429, 429, 429]);
-    const accepted = answers.filter((answer) => answer.status === 202).map((answer) => answer.body.id as string);
-    for (const id of accepted) {
-      await eventually(async () => {
-        const response = await call(api.server, 'get', `/v1/exports/${id}`, racerToken);
-        return response.body.status === 'completed' ? response.body : undefined;
-      }, 'the accepted export');
-    }
-    // Everything the tenant ever enqueued has finished for good once nothing is buffered or in flight.
-    const operator = operatorToken(api);
-    await eventually(async () => {
-      const stats = (await call(api.server, 'get', `/v1/admin/jobs/tenants/${racer.id}`, operator)).body;
-      return stats.backlog === 0 && stats.inFlight === 0 ? stats : undefined;
-    }, 'the tenant idle');
-    // A job may run before its export's row commits: that run fails and is retried ('failed'),
-    // which is no job left behind. A job of a refused export would end 'failed_for_good'.
-    const mine = exportRuns.filter((run) => run.tenantId === racer.id);
-    const ended = mine.filter((run) => run.outcome !== 'failed');
-    expect(ended.map((run) => run.outcome)).toEqual(['succeeded', 'succeeded', 'succeeded']);
-    expect([...new Set(mine.map((run) => run.id))].sort()).toEqual(accepted.map((id) => `${racer.id}.${id}`).sort());
   });
 });

@@ -19,21 +19,21 @@ export class OrderExportsService {
   ) {}
 
   /**
-   * Records the export and its usage event, then enqueues the job (its id is the export's id, so
-   * it is idempotent) before the transaction commits: a job is never lost to a crash after the
-   * commit. Whatever refuses first leaves nothing behind: the quota (429, checked up front for a
-   * cheap refusal and again in the transaction, where it holds under concurrency) before any job
-   * exists, a full backlog (429) before anything commits. A job that runs before the row commits
-   * finds no row and is retried; only a transaction that fails at its COMMIT leaves a job that
-   * ends failed without writing anything.
+   * Enqueues the job first (its id is the export's id, so it is idempotent), then records the
+   * export. A refused enqueue (backlog full) therefore writes nothing; a job that runs before the
+   * row commits finds no row and is retried. The export's usage event commits with its row; the
+   * quota is checked before the enqueue too, so a tenant past it gets 429 without leaving a job
+   * behind (the check in the transaction is the one that holds under concurrency). Requests racing
+   * at the limit can pass the first check and be refused by the second: their jobs find no row,
+   * are retried, and end failed without writing anything.
    */
   async request(): Promise<OrderExport> {
     await this.usage.assertWithinQuota(EXPORTS_REQUESTED.name);
     const id = uuidv7();
+    await this.jobs.enqueue(EXPORT_ORDERS_JOB, { exportId: id }, { jobId: id });
     return this.data.transaction(async (tx) => {
       const requested = await tx.repository(OrderExport).insert({ id, status: 'pending', requestedBy: currentTenant().userId });
       await this.usage.record(tx, EXPORTS_REQUESTED.name, { key: `${EXPORTS_REQUESTED.name}:${id}`, at: requested.createdAt, subject: id });
-      await this.jobs.enqueue(EXPORT_ORDERS_JOB, { exportId: id }, { jobId: id });
       return requested;
     });
   }
