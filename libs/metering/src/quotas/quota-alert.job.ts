@@ -6,7 +6,6 @@ import { QuotaAlert, QuotaAlertHandler, QuotaAlertListener } from './quota-alert
 
 export const QUOTA_ALERT_JOB = 'metering.quota-alert';
 
-/** The alert, and the transaction that wrote it (`pg_current_xact_id()`, on the tenant's server). */
 interface AlertRow {
   id: string;
   tenant_id: string;
@@ -17,6 +16,7 @@ interface AlertRow {
   used: string;
 }
 
+/** The alert, and the transaction that wrote it (`pg_current_xact_id()`, on the tenant's server). */
 export interface QuotaAlertPayload {
   alertId: string;
   xact?: string;
@@ -27,6 +27,8 @@ export interface QuotaAlertPayload {
  * write before it commits, so a crash after the commit cannot lose it; it runs once the alert row
  * is visible. Until then it retries, unless its transaction is known to have rolled back
  * (`pg_xact_status`): then there is no alert to deliver, and the job ends without calling anyone.
+ * At least once: the job of a crossing that rolled back, run after a later crossing of the same
+ * threshold committed, finds that alert and delivers it too. Listeners key on the alert's id.
  */
 @Injectable()
 @JobHandlerProvider()
@@ -55,11 +57,17 @@ export class QuotaAlertJob implements JobHandler<QuotaAlertPayload>, OnApplicati
       const alert = await find();
       if (alert || !payload.xact) return alert;
       // Asked only when the row is missing: an id from before a move to another server could be
-      // "in the future" there (an error), and the copied row answers first.
-      const [writer] = await tx.statement<{ status: string | null }>('SELECT pg_xact_status($2::xid8) AS status, $1::uuid AS tenant', [payload.xact]);
+      // "in the future" there (an error), and the copied row answers first. `$1` (the tenant) is
+      // named only because every statement of a tenant transaction is given it.
+      const [writer] = await tx.statement<{ status: string | null; visible: boolean | null }>(
+        'SELECT pg_xact_status($2::xid8) AS status, pg_visible_in_snapshot($2::xid8, pg_current_snapshot()) AS visible, $1::uuid AS tenant',
+        [payload.xact],
+      );
       if (writer?.status === 'aborted') return null;
-      // Committed after the first look's snapshot: a second look sees it; if not, it was erased since.
-      if (writer?.status === 'committed') return (await find()) ?? null;
+      // Committed is recorded a moment before the commit becomes visible to new snapshots: until
+      // then, retry. Once visible, a second look (a newer snapshot) finds the row, unless it is
+      // gone: erased since, or written in a savepoint that rolled back.
+      if (writer?.status === 'committed' && writer.visible === true) return (await find()) ?? null;
       return undefined;
     }, { readOnly: true });
     // Rolled back, or gone: there is no alert to deliver.
