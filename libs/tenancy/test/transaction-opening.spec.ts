@@ -1,4 +1,6 @@
+import { isInfrastructureFailure } from '@bulkhead/problem';
 import { Client } from 'pg';
+import { QueryRunnerAlreadyReleasedError } from 'typeorm';
 import { TenantContext } from '../src/context/tenant-context';
 import { runWithTenant } from '../src/context/tenant-context.store';
 import { TenantData } from '../src/data/tenant-data';
@@ -105,5 +107,32 @@ describe('transaction opening', () => {
     const leftover = await harness.dataSource.query("SELECT current_setting('app.tenant_id', true) AS tenant, now() = statement_timestamp() AS fresh");
     expect(leftover).toHaveLength(1);
     expect({ tenant: leftover[0].tenant || 'none', fresh: leftover[0].fresh }).toEqual({ tenant: 'none', fresh: true });
+  });
+
+  it('reports the dropped connection, an outage, when the server goes away between the opening and a statement with parameters', async () => {
+    const query = Client.prototype.query;
+    jest.restoreAllMocks();
+    // The opening's own message is answered, then the server ends the backend before the next one.
+    jest.spyOn(Client.prototype, 'query').mockImplementation(async function (this: Client, ...args: unknown[]) {
+      const text = String(typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string }).text);
+      const result = await (query as (...params: unknown[]) => Promise<unknown>).apply(this, args);
+      if (text.startsWith('START TRANSACTION') && text.includes(a.tenantId) && !text.includes('dropped-here')) {
+        const pid = (this as unknown as { processID: number }).processID;
+        const ended = new Promise((resolve) => this.once('end', resolve));
+        const killer = new Client({ connectionString: process.env.DATABASE_URL });
+        await killer.connect();
+        try {
+          await killer.query('SELECT pg_terminate_backend($1)', [pid]);
+        } finally {
+          await killer.end();
+        }
+        await ended;
+      }
+      return result;
+    } as never);
+    const failed = as(() => data.transaction((tx) => tx.statement("SELECT $2::text AS marker, $1::uuid AS tenant", ['dropped-here'])));
+    const error = await failed.catch((caught: unknown) => caught);
+    expect(error).not.toBeInstanceOf(QueryRunnerAlreadyReleasedError);
+    expect(isInfrastructureFailure(error)).toBe(true);
   });
 });

@@ -85,7 +85,7 @@ export class TenantQueryRunner extends PostgresQueryRunner {
    * so it is recognised as an outage (503, job retried without spending an attempt), not a bug.
    */
   override async query(query: string, parameters?: unknown[], useStructuredResult?: boolean): Promise<any> {
-    if (this.isReleased && this.connectionLost) throw this.connectionLost;
+    this.assertConnectionKept();
     if (!this.wrote && WRITE_STATEMENT.test(query)) this.wrote = true;
     if (this.opening !== undefined) {
       // Nothing was sent: there is nothing to commit or roll back.
@@ -96,9 +96,16 @@ export class TenantQueryRunner extends PostgresQueryRunner {
       if (!parameters || parameters.length === 0) return this.queryAfterOpening(query, useStructuredResult ?? false);
       // Bind parameters need a message of their own (the extended protocol's): the opening goes first.
       await this.queryAfterOpening(undefined, false);
+      // The connection may have dropped right after the opening's answer.
+      this.assertConnectionKept();
       return super.query(query, parameters, useStructuredResult);
     }
     return super.query(query, parameters, useStructuredResult);
+  }
+
+  /** Released because the server dropped the connection: that failure, not TypeORM's opaque one. */
+  private assertConnectionKept(): void {
+    if (this.isReleased && this.connectionLost) throw this.connectionLost;
   }
 
   /**
@@ -111,6 +118,7 @@ export class TenantQueryRunner extends PostgresQueryRunner {
    * opening is no longer pending) leaves the connection clean.
    */
   private async queryAfterOpening(query: string | undefined, useStructuredResult: boolean): Promise<any> {
+    this.assertConnectionKept();
     if (this.isReleased) throw new QueryRunnerAlreadyReleasedError();
     const opening = this.opening as string;
     const logged = query ?? opening;
