@@ -1,7 +1,8 @@
+import './support/private-job-queue';
 import { randomUUID } from 'node:crypto';
 import { FairQueue } from '@bulkhead/fair-queue';
 import { loadConfig } from '@bulkhead/config';
-import { JobHandler, JobHandlerProvider, jobsQueueKeys, PLATFORM_KEY } from '@bulkhead/jobs';
+import { JobHandler, JobHandlerProvider, JOBS_MAX_STALLED, jobsQueueKeys, PLATFORM_KEY } from '@bulkhead/jobs';
 import { peekTenantId } from '@bulkhead/tenancy';
 import { Injectable } from '@nestjs/common';
 import { TenantRecord } from '@bulkhead/control-plane';
@@ -36,9 +37,9 @@ const STALL_PROBE_JOB = 'test.stall-probe';
 const stallProbe: Array<{ event: 'run' | 'final-failure'; tenant: string; attempt: number }> = [];
 
 /**
- * A tenant job whose first run leaves its job marked as BullMQ's stalled-job check marks one found
- * stalled more than `maxStalledCount` times (the worker running it killed, again and again), then
- * dies as a killed run would: without finishing.
+ * A tenant job whose first run leaves its job counted as BullMQ's stalled-job check counts one
+ * found stalled JOBS_MAX_STALLED + 1 times (the worker running it killed, again and again), then
+ * fails, to be taken again.
  */
 @JobHandlerProvider()
 @Injectable()
@@ -50,7 +51,7 @@ class StallProbeHandler implements JobHandler<{ bullJobKey: string }> {
     stallProbe.push({ event: 'run', tenant: peekTenantId() ?? 'none', attempt: job.attempt });
     const redis = createRedis(loadConfig(), { connectionName: 'stall-probe' });
     try {
-      await redis.hset(payload.bullJobKey, 'defa', 'job stalled more than allowable limit');
+      await redis.hset(payload.bullJobKey, 'stc', String(JOBS_MAX_STALLED + 1));
     } finally {
       await redis.quit();
     }
@@ -213,7 +214,7 @@ describe('tenant jobs', () => {
       const bullJobKey = `${JOBS_KEYS.bullPrefix}:${JOBS_KEYS.queueName}:${t.tenant.id}.stall-1`;
       await fq.enqueue(t.tenant.id, { name: STALL_PROBE_JOB, data: { v: 1, tenantId: t.tenant.id, userId: 'u', payload: { bullJobKey } }, jobId: 'stall-1' });
       const failed = await eventually(async () => ((await bull.getJobState(`${t.tenant.id}.stall-1`)) === 'failed' ? bull.getJob(`${t.tenant.id}.stall-1`) : undefined), 'the stalled job failed');
-      expect(failed?.failedReason).toBe('job stalled more than allowable limit');
+      expect(failed?.failedReason).toBe(`job stalled more than ${JOBS_MAX_STALLED} times`);
       // One run (the one "killed"); the second take failed it without running it, and the hook ran.
       const hooked = await eventually(async () => stallProbe.find((entry) => entry.event === 'final-failure'), 'the final-failure hook');
       expect(stallProbe.filter((entry) => entry.event === 'run')).toHaveLength(1);

@@ -21,3 +21,13 @@ export const SUSPENDED_RECHECK_MS = 5000;
 
 export const FAIR_QUEUE = Symbol('bulkhead.fair-queue');
 export const JOBS_REDIS = Symbol('bulkhead.jobs-redis');
+
+/**
+ * How often a job may be found stalled (its worker killed, or its event loop stuck past the lock)
+ * before it fails for good. BullMQ's default, 1, failed a job cut off by two crashes with none of
+ * its JOBS_ATTEMPTS spent: a crash is not the job's failure. Finite, so a job that kills every
+ * worker that runs it still ends. Enforced here, not by BullMQ's `maxStalledCount` (set out of
+ * reach): BullMQ fails such a job without calling `process`, so the handler's `onFinalFailure`
+ * would never run, and the job's tenant would not be checked first.
+ */
+export const JOBS_MAX_STALLED = 25;

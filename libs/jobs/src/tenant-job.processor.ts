@@ -12,16 +12,10 @@ import { isJobEnvelope } from './job-envelope';
 import { JobHandler, JobInfo } from './job-handler';
 import { JobHandlerProvider } from './job-handler.decorator';
 import { JobRun, JobRunObserver, JobRunObserverProvider } from './job-run.observer';
-import { FAIR_QUEUE, JOBS_BULL_QUEUE, PLATFORM_KEY, SUSPENDED_RECHECK_MS } from './jobs.constants';
+import { FAIR_QUEUE, JOBS_BULL_QUEUE, JOBS_MAX_STALLED, PLATFORM_KEY, SUSPENDED_RECHECK_MS } from './jobs.constants';
 
-/**
- * How often a job may be found stalled (its worker killed, or its event loop stuck past the lock)
- * before BullMQ fails it. BullMQ's default, 1, failed a job cut off by two crashes for good with
- * none of its JOBS_ATTEMPTS spent and without its handler's final-failure hook (an export left
- * pending for ever): a crash is not the job's failure. Finite, so a job that kills every worker
- * that runs it still ends.
- */
-export const JOBS_MAX_STALLED = 25;
+/** BullMQ's own stall limit, never reached: JOBS_MAX_STALLED is enforced in `handle`. */
+const BULLMQ_STALL_LIMIT_OUT_OF_REACH = 1_000_000;
 
 /**
  * Runs every job of the fair queue. Before a tenant handler runs, the tenant is looked up afresh
@@ -30,7 +24,7 @@ export const JOBS_MAX_STALLED = 25;
  * context is opened for exactly that job, so nothing of one job's tenant reaches the next.
  */
 // The BullMQ prefix (a Redis Cluster hash tag) comes from the queue registration in JobsModule.
-@Processor(JOBS_BULL_QUEUE, { maxStalledCount: JOBS_MAX_STALLED })
+@Processor(JOBS_BULL_QUEUE, { maxStalledCount: BULLMQ_STALL_LIMIT_OUT_OF_REACH })
 export class TenantJobProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('TenantJobProcessor');
   private readonly handlers = new Map<string, JobHandler>();
@@ -57,11 +51,6 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
     // While Redis is down BullMQ reports every failed call here and retries by itself.
     this.worker.on('error', (error) => this.logger.warn({ err: error }, 'job worker cannot reach Redis'));
     this.releaser = attachFairRelease(this.worker as never, this.queue, (error) => this.logger.error({ err: error }, 'slot release failed'));
-    // BullMQ fails a job found stalled more than JOBS_MAX_STALLED times when a worker next takes
-    // it, without calling `process`: its handler must still hear that it failed for good.
-    this.worker.on('failed', (job, error) => {
-      if (job?.deferredFailure && error?.message === job.deferredFailure) void this.failedByStalls(job as Job<FairJobData>, error);
-    });
   }
 
   /** Drains running jobs, then hands their slots back, before the connections close. */
@@ -129,6 +118,9 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
   private async handle(handler: JobHandler, payload: unknown, info: JobInfo, job: Job<FairJobData>): Promise<void> {
     const startedAt = new Date();
     try {
+      // Found stalled too often: failed for good as a last attempt is, its final-failure hook run
+      // (and parked, like any, should that hook meet an outage).
+      if ((job.stalledCounter ?? 0) > JOBS_MAX_STALLED) throw new UnrecoverableError(`job stalled more than ${JOBS_MAX_STALLED} times`);
       await handler.handle(payload, info);
     } catch (error) {
       // An outage parks the job (no attempt spent): not a run to report.
@@ -146,38 +138,6 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
       throw error;
     }
     await this.report(handler, job, info, startedAt, 'succeeded');
-  }
-
-  /**
-   * A job BullMQ failed for stalling too often (it killed, or froze, every worker that ran it):
-   * its handler's `onFinalFailure` runs in the job's tenant, as after a last failed attempt, and
-   * the run is reported. Best effort: it follows BullMQ's event, so a worker that dies right then
-   * leaves the hook unrun (the job itself is failed either way).
-   */
-  private async failedByStalls(job: Job<FairJobData>, error: Error): Promise<void> {
-    const envelope = job.data.payload;
-    const handler = this.handlers.get(job.data.name);
-    if (!handler || !isJobEnvelope(envelope)) return;
-    const info = { id: String(job.id), attempt: job.attemptsMade + 1, userId: envelope.userId };
-    const startedAt = new Date();
-    const finish = async () => {
-      try {
-        await handler.onFinalFailure?.(envelope.payload, info);
-      } catch (hookError) {
-        this.logger.error({ err: hookError, jobId: job.id }, 'final-failure hook failed');
-      }
-      await this.report(handler, job, info, startedAt, 'failed_for_good', error);
-    };
-    try {
-      if (envelope.tenantId === null) return await finish();
-      if (handler.scope !== 'tenant' || job.data.tenant !== envelope.tenantId) return;
-      const tenant = await this.registry.findById(envelope.tenantId);
-      if (!tenant || tenant.status === 'deleted') return;
-      const resolution = { via: 'job' as const, checks: ['job_envelope_tenant', 'job_queue_matches', 'tenant_registered', 'job_stalled_too_often'], job: { name: job.name, id: info.id, attempt: info.attempt } };
-      await runWithTenant(tenantContextOf(tenant, envelope.userId, envelope.requestId, resolution), finish);
-    } catch (lookupError) {
-      this.logger.error({ err: lookupError, jobId: job.id }, 'job failed by stalls; its final-failure hook could not run');
-    }
   }
 
   private async report(handler: JobHandler, job: Job<FairJobData>, info: JobInfo, startedAt: Date, outcome: JobRun['outcome'], error?: unknown): Promise<void> {
