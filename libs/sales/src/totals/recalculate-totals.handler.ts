@@ -23,6 +23,10 @@ export class RecalculateTotalsHandler implements JobHandler<Record<string, never
 
   async handle(): Promise<void> {
     await this.data.transaction(async (tx) => {
+      // One recalculation of a tenant at a time: two at once each delete the rows the other has
+      // not committed yet and then collide on its inserts (a unique violation, an attempt spent).
+      // Waited for, not skipped: the later one must see the orders committed since the earlier began.
+      await tx.statement("SELECT pg_advisory_xact_lock(hashtextextended($1::text || ':customers.recalculate-totals', 0))");
       const sums = await tx
         .repository(Order)
         .aggregate<{ customer_id: string; order_count: string; total_cents: string }>((query) =>
