@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { FairQueue } from '@bulkhead/fair-queue';
 import { loadConfig } from '@bulkhead/config';
 import { JobHandler, JobHandlerProvider, JOBS_MAX_STALLED, jobsQueueKeys, PLATFORM_KEY } from '@bulkhead/jobs';
-import { peekTenantId } from '@bulkhead/tenancy';
+import { peekTenantId, runWithTenant, TenantData, tenantContextOf } from '@bulkhead/tenancy';
 import { Injectable } from '@nestjs/common';
 import { TenantRecord } from '@bulkhead/control-plane';
 import { INestApplicationContext } from '@nestjs/common';
@@ -63,6 +63,9 @@ class StallProbeHandler implements JobHandler<{ bullJobKey: string }> {
   }
 }
 
+/** Quick retries: a job that fails (rather than waits) spends its five attempts within a second. */
+const WORKER_ENV = { JOBS_RETRY_BACKOFF_MS: '50' };
+
 /** Tenant-aware background jobs end to end: API enqueues, the real worker runs them. */
 describe('tenant jobs', () => {
   let api: TestApi;
@@ -109,7 +112,7 @@ describe('tenant jobs', () => {
       }
     }
 
-    worker = await startTestWorker({}, [PlatformProbeHandler, StallProbeHandler]);
+    worker = await startTestWorker(WORKER_ENV, [PlatformProbeHandler, StallProbeHandler]);
 
     for (const job of exports) {
       const done = await eventually(async () => {
@@ -225,6 +228,28 @@ describe('tenant jobs', () => {
     }
   });
 
+  it('waits, spending no attempt, for an export whose row commits long after its job first ran', async () => {
+    const t = await seedTenant(1);
+    const exportId = randomUUID();
+    const fq = new FairQueue({ name: loadConfig().JOBS_QUEUE_NAME, bullQueueName: JOBS_KEYS.queueName, connection: redis });
+    try {
+      // As `POST /v1/exports` does: the job first, its row in a transaction that commits after.
+      await fq.enqueue(t.tenant.id, { name: 'orders.export', data: { v: 1, tenantId: t.tenant.id, userId: 'u', payload: { exportId } }, jobId: exportId });
+    } finally {
+      await fq.close();
+    }
+    // Longer than all five attempts take with these quick retries.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await runWithTenant(tenantContextOf(t.tenant, 'u'), () =>
+      api.app.get(TenantData).transaction((tx) => tx.statement("INSERT INTO order_exports (tenant_id, id, status, requested_by) VALUES ($1, $2, 'pending', 'u')", [exportId])),
+    );
+    const done = await eventually(async () => {
+      const response = await call(api.server, 'get', `/v1/exports/${exportId}`, t.token);
+      return response.body.status === 'pending' ? undefined : response.body;
+    }, 'the late export');
+    expect(done).toMatchObject({ status: 'completed', rowCount: 1 });
+  });
+
   it('drains a running job on graceful shutdown before the worker stops', async () => {
     const fq = new FairQueue({ name: loadConfig().JOBS_QUEUE_NAME, bullQueueName: JOBS_KEYS.queueName, connection: redis });
     try {
@@ -236,7 +261,7 @@ describe('tenant jobs', () => {
     } finally {
       await fq.close();
     }
-    worker = await startTestWorker({}, [PlatformProbeHandler, StallProbeHandler]);
+    worker = await startTestWorker(WORKER_ENV, [PlatformProbeHandler, StallProbeHandler]);
   });
 
   it('shows backlog to the operator, pauses and resumes a tenant, and refuses past the backlog limit with 429 and no write', async () => {

@@ -31,3 +31,9 @@ export const JOBS_REDIS = Symbol('bulkhead.jobs-redis');
  * would never run, and the job's tenant would not be checked first.
  */
 export const JOBS_MAX_STALLED = 25;
+
+/**
+ * How long a job may wait, spending no attempt, for the write that enqueued it to commit (see
+ * NotYetVisibleError): far beyond any transaction this platform keeps open.
+ */
+export const JOBS_UNCOMMITTED_WAIT_MS = 10 * 60_000;

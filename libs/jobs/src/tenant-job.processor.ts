@@ -12,7 +12,8 @@ import { isJobEnvelope } from './job-envelope';
 import { JobHandler, JobInfo } from './job-handler';
 import { JobHandlerProvider } from './job-handler.decorator';
 import { JobRun, JobRunObserver, JobRunObserverProvider } from './job-run.observer';
-import { FAIR_QUEUE, JOBS_BULL_QUEUE, JOBS_MAX_STALLED, PLATFORM_KEY, SUSPENDED_RECHECK_MS } from './jobs.constants';
+import { FAIR_QUEUE, JOBS_BULL_QUEUE, JOBS_MAX_STALLED, JOBS_UNCOMMITTED_WAIT_MS, PLATFORM_KEY, SUSPENDED_RECHECK_MS } from './jobs.constants';
+import { NotYetVisibleError } from './not-yet-visible.error';
 
 /** BullMQ's own stall limit, never reached: JOBS_MAX_STALLED is enforced in `handle`. */
 const BULLMQ_STALL_LIMIT_OUT_OF_REACH = 1_000_000;
@@ -70,9 +71,11 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
     try {
       return await this.run(job, token);
     } catch (error) {
-      if (!isInfrastructureFailure(error)) throw error;
+      const uncommitted = waitsForCommit(job, error);
+      if (!uncommitted && !isInfrastructureFailure(error)) throw error;
       const delayMs = this.outageDelayMs(job);
-      this.logger.warn({ err: error, jobId: job.id, delayMs }, 'job met an unreachable backing service; retrying without spending an attempt');
+      if (uncommitted) this.logger.debug({ jobId: job.id, delayMs }, 'job ran before the write that enqueued it committed; waiting without spending an attempt');
+      else this.logger.warn({ err: error, jobId: job.id, delayMs }, 'job met an unreachable backing service; retrying without spending an attempt');
       await job.moveToDelayed(Date.now() + delayMs, token);
       throw new DelayedError();
     }
@@ -123,8 +126,8 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
       if ((job.stalledCounter ?? 0) > JOBS_MAX_STALLED) throw new UnrecoverableError(`job stalled more than ${JOBS_MAX_STALLED} times`);
       await handler.handle(payload, info);
     } catch (error) {
-      // An outage parks the job (no attempt spent): not a run to report.
-      if (isInfrastructureFailure(error)) throw error;
+      // An outage, or a write not committed yet, parks the job (no attempt spent): not a run to report.
+      if (isInfrastructureFailure(error) || waitsForCommit(job, error)) throw error;
       const lastAttempt = isLastAttempt(job, error);
       if (lastAttempt && handler.onFinalFailure) {
         try {
@@ -166,6 +169,11 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
     const waited = Math.max(0, (job.attemptsStarted ?? 0) - job.attemptsMade - 1);
     return Math.min(this.config.JOBS_OUTAGE_BACKOFF_MAX_MS, this.config.JOBS_OUTAGE_BACKOFF_MS * 2 ** Math.min(waited, 30));
   }
+}
+
+/** Whether `error` says the job's write is not visible yet, and the job may still wait for it. */
+function waitsForCommit(job: Job<FairJobData>, error: unknown): boolean {
+  return error instanceof NotYetVisibleError && Date.now() - job.timestamp < JOBS_UNCOMMITTED_WAIT_MS;
 }
 
 /** Whether BullMQ will fail this job for good when the current run throws `error`. */

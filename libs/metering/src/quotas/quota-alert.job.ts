@@ -1,4 +1,4 @@
-import { JobHandler, JobHandlerProvider } from '@bulkhead/jobs';
+import { JobHandler, JobHandlerProvider, NotYetVisibleError } from '@bulkhead/jobs';
 import { TenantData } from '@bulkhead/tenancy';
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
@@ -72,7 +72,7 @@ export class QuotaAlertJob implements JobHandler<QuotaAlertPayload>, OnApplicati
     }, { readOnly: true });
     // Rolled back, or gone: there is no alert to deliver.
     if (row === null) return;
-    if (!row) throw new Error('quota alert not committed (yet)');
+    if (!row) throw new NotYetVisibleError('quota alert not committed (yet)');
     const alert: QuotaAlert = {
       id: row.id,
       tenantId: row.tenant_id,

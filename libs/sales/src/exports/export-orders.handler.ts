@@ -1,4 +1,4 @@
-import { JobHandler, JobHandlerProvider } from '@bulkhead/jobs';
+import { JobHandler, JobHandlerProvider, NotYetVisibleError } from '@bulkhead/jobs';
 import { TenantData } from '@bulkhead/tenancy';
 import { Injectable } from '@nestjs/common';
 import { Order } from '../orders/order.entity';
@@ -34,8 +34,8 @@ export class ExportOrdersHandler implements JobHandler<{ exportId: string }> {
     await this.data.transaction(async (tx) => {
       const exports = tx.repository(OrderExport);
       const row = await exports.findByIdForUpdate(payload.exportId);
-      // Enqueued before its row commits: not there yet means retry, not done.
-      if (!row) throw new Error(`export ${payload.exportId} is not recorded yet`);
+      // Enqueued before its row commits: not there yet means wait, not done.
+      if (!row) throw new NotYetVisibleError(`export ${payload.exportId} is not recorded yet`);
       if (row.status === 'completed') return;
       const lines = [HEADER];
       let after: string | undefined;
