@@ -171,18 +171,21 @@ export class FairDispatcher {
 
   /**
    * Releases in-flight jobs that BullMQ has finished or lost, e.g. a worker killed after
-   * completing a job but before releasing it, then recomputes the window's total from the
-   * tenants' in-flight sets. Work is bounded by the window.
+   * completing a job but before releasing it, and forgets such jobs among those holds gave back,
+   * then recomputes the window's total from the tenants' in-flight sets. Work is bounded by the
+   * window and the jobs holds gave back.
    */
   async reconcile(): Promise<number> {
     const { keys, scripts, connection } = this.queue;
     let released = 0;
-    let cursor = '0';
-    do {
-      const [next, tenants] = await connection.sscan(keys.busy, cursor, 'COUNT', 100);
-      cursor = next;
-      if (tenants.length > 0) released += await scripts.reconcile(keys.bullJobPrefix, tenants);
-    } while (cursor !== '0');
+    for (const set of [keys.busy, keys.heldJobsTenants]) {
+      let cursor = '0';
+      do {
+        const [next, tenants] = await connection.sscan(set, cursor, 'COUNT', 100);
+        cursor = next;
+        if (tenants.length > 0) released += await scripts.reconcile(keys.bullJobPrefix, tenants);
+      } while (cursor !== '0');
+    }
     // The total, too, is checked against the sets it counts, so nothing can shrink the window for good.
     await scripts.recount();
     return released;

@@ -38,6 +38,8 @@ export class FairQueueKeys {
   readonly virtualTime: string;
   readonly paused: string;
   readonly held: string;
+  /** Tenants with jobs their holds gave back (see `heldJobs(tenant)`). */
+  readonly heldJobsTenants: string;
   readonly busy: string;
   readonly inflightTotal: string;
   readonly staged: string;
@@ -63,6 +65,7 @@ export class FairQueueKeys {
     this.virtualTime = `${this.tag}vt`;
     this.paused = `${this.tag}paused`;
     this.held = `${this.tag}held`;
+    this.heldJobsTenants = `${this.tag}held-jobs`;
     this.busy = `${this.tag}busy`;
     this.inflightTotal = `${this.tag}inflight-total`;
     this.staged = `${this.tag}staged`;
@@ -77,6 +80,11 @@ export class FairQueueKeys {
 
   inflight(tenant: string): string {
     return `${this.tag}inflight:${tenant}`;
+  }
+
+  /** Ids of the tenant's jobs a hold gave back: in BullMQ, unfinished, holding no slot. */
+  heldJobs(tenant: string): string {
+    return `${this.tag}held-jobs:${tenant}`;
   }
 
   policy(tenant: string): string {

@@ -1,4 +1,4 @@
-import { DelayedError } from 'bullmq';
+import { DelayedError, Worker } from 'bullmq';
 import type { RedisClient as Redis } from '@bulkhead/redis';
 import { createFairWorker, FairDispatcher, FairQueue } from '../src';
 import { testRedis, uniqueName, waitFor } from './redis-test-utils';
@@ -98,6 +98,41 @@ describe('FairQueue holds (a tenant stopped by its own state) and forgetting a t
     expect(await fq.hold('x', [given])).toBe(1);
     expect(await fq.hold('x', [given])).toBe(0);
     expect((await fq.stats()).inFlight).toBe(4);
+  });
+
+  it("the reconciler still forgets a job a hold gave back once BullMQ has finished it, if its release was lost", async () => {
+    dispatcher = new FairDispatcher(fq, { window: 4, batchSize: 4 });
+    await fq.enqueue('s', { name: 'n', data: 0, jobId: 'once' });
+    expect((await dispatcher.dispatchBatch()).admitted).toHaveLength(1);
+    let held = false;
+    let ran = false;
+    // No release hook: what a worker killed between BullMQ's completion and its release leaves.
+    const bare = new Worker(
+      fq.keys.queueName,
+      async (job, token) => {
+        if (held) {
+          ran = true;
+          return;
+        }
+        held = true;
+        await fq.hold('s', [{ tenant: 's', id: job.id as string }]);
+        await job.moveToDelayed(Date.now() + 50, token);
+        throw new DelayedError();
+      },
+      { connection: redis, prefix: fq.keys.bullPrefix },
+    );
+    workers.push(bare);
+    // Completed jobs are removed from BullMQ (removeOnComplete).
+    await waitFor(async () => ran && (await redis.exists(`${fq.keys.bullJobPrefix}s.once`)) === 0);
+    expect(await fq.enqueue('s', { name: 'n', data: 1, jobId: 'once' })).toMatchObject({ status: 'duplicate' });
+
+    await dispatcher.reconcile();
+    expect(await redis.hexists(fq.keys.dedupe, 's.once')).toBe(0);
+    expect(await redis.exists(fq.keys.heldJobs('s'))).toBe(0);
+    expect(await redis.smembers(fq.keys.heldJobsTenants)).toEqual([]);
+    expect((await fq.stats()).inFlight).toBe(0);
+    // A duplicate only while buffered or in flight, as for any finished job.
+    expect((await fq.enqueue('s', { name: 'n', data: 2, jobId: 'once' })).status).toBe('added');
   });
 
   it('forgets a tenant in one step: its records everywhere, and its in-flight slots given back to the window', async () => {

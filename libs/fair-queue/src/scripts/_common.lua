@@ -8,6 +8,7 @@ local lastPassKey = tag .. 'lastpass'
 local vtKey = tag .. 'vt'
 local pausedKey = tag .. 'paused'
 local heldKey = tag .. 'held'
+local heldJobsKey = tag .. 'held-jobs'
 local busyKey = tag .. 'busy'
 local totalKey = tag .. 'inflight-total'
 local stagedKey = tag .. 'staged'
@@ -77,6 +78,15 @@ local function inSlices(command, key, list)
   end
 end
 
+-- Jobs a hold gave back stay tracked (without a slot) until they finish, so the reconciler can
+-- still forget a finished one whose release was lost: its caller id would be a duplicate for ever.
+local function forgetHeldJobs(tenant, ids)
+  local key = tag .. 'held-jobs:' .. tenant
+  if rcall('EXISTS', key) == 0 then return end
+  inSlices('SREM', key, ids)
+  if rcall('EXISTS', key) == 0 then rcall('SREM', heldJobsKey, tenant) end
+end
+
 -- Idempotent: the SET makes a second release of the same job a no-op for the counters.
 -- A tenant parked at its concurrency cap competes again as soon as one of its slots frees.
 -- Returns how many were released and whether a parked tenant was made eligible.
@@ -86,6 +96,7 @@ local function releaseIds(tenant, ids)
   for i = 1, #ids, 1000 do
     released = released + rcall('SREM', inflightKey, unpack(ids, i, math.min(i + 999, #ids)))
   end
+  forgetHeldJobs(tenant, ids)
   local unparked = false
   if released > 0 then
     if rcall('SCARD', inflightKey) == 0 then rcall('SREM', busyKey, tenant) end

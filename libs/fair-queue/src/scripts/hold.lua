@@ -15,6 +15,10 @@ if #ids > 0 then
   released = releaseIds(tenant, ids)
   -- In BullMQ already (the caller runs it): recovery must not add it again.
   inSlices('HDEL', stagedKey, ids)
+  -- Out of the window but not forgotten: the reconciler still forgets them once BullMQ has
+  -- finished or lost them, should their release be lost (see forgetHeldJobs).
+  inSlices('SADD', tag .. 'held-jobs:' .. tenant, ids)
+  rcall('SADD', heldJobsKey, tenant)
 end
 afterRelease(released, false)
 return released

@@ -1,6 +1,7 @@
 -- Release in-flight jobs that BullMQ has finished (finishedOn set) or no longer holds, for
--- the given tenants. Staged jobs are skipped: they may not have been added yet, and recovery
--- owns them. Reading BullMQ's job hash here is what makes the check atomic with the release.
+-- the given tenants, and forget such jobs among those their holds gave back. Staged jobs are
+-- skipped: they may not have been added yet, and recovery owns them. Reading BullMQ's job hash
+-- here is what makes the check atomic with the release.
 -- ARGV: tag, BullMQ job key prefix, tenants...
 local jobPrefix = ARGV[2]
 local released, mustWake = 0, false
@@ -23,6 +24,16 @@ for i = 3, #ARGV do
     mustWake = mustWake or unparked
   end
   if rcall('SCARD', inflightKey) == 0 then rcall('SREM', busyKey, tenant) end
+  -- Jobs a hold gave back hold no slot; only their records are forgotten once they are done.
+  local done = {}
+  for _, id in ipairs(rcall('SMEMBERS', tag .. 'held-jobs:' .. tenant)) do
+    local jobKey = jobPrefix .. id
+    if rcall('EXISTS', jobKey) == 0 or rcall('HEXISTS', jobKey, 'finishedOn') == 1 then done[#done + 1] = id end
+  end
+  if #done > 0 then
+    forgetHeldJobs(tenant, done)
+    forgetIds(done)
+  end
 end
 afterRelease(released, mustWake)
 return released
