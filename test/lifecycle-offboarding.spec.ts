@@ -1,3 +1,4 @@
+import './support/private-job-queue';
 import { loadConfig } from '@bulkhead/config';
 import { TenantRecord, TenantRepository } from '@bulkhead/control-plane';
 import { withPg } from '@bulkhead/database';

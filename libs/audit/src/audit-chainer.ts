@@ -41,9 +41,14 @@ export class AuditChainer implements BeforeApplicationShutdown {
     this.arm(this.config.AUDIT_CHAIN_DELAY_MS);
   }
 
-  /** Chains `tenant`'s pending entries now and waits for it (before reading the trail). */
+  /**
+   * Chains `tenant`'s pending entries now and waits for it (before reading the trail, before
+   * erasing it). A round already under way finishes first: it may hold the tenant, and it would
+   * write its chain head back after an erasure that did not wait for it.
+   */
   async chainNow(tenant: TenantContext): Promise<void> {
     this.due.delete(tenant.tenantId);
+    await this.running;
     await this.chain(placementOnly(tenant));
   }
 

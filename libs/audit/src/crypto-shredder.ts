@@ -1,6 +1,7 @@
 import { TenantRecord } from '@bulkhead/control-plane';
 import { runWithTenant, tenantContextOf, TenantData } from '@bulkhead/tenancy';
 import { Injectable } from '@nestjs/common';
+import { AuditChainer } from './audit-chainer';
 import { AuditEvent } from './audit-event';
 import { AuditTrail } from './audit-trail';
 import { TenantKeyring } from './tenant-keyring';
@@ -17,6 +18,7 @@ export class CryptoShredder {
     private readonly data: TenantData,
     private readonly keyring: TenantKeyring,
     private readonly trail: AuditTrail,
+    private readonly chainer: AuditChainer,
   ) {}
 
   async shred(tenant: TenantRecord, operator: { subject: string; scopes?: readonly string[] }, requestId?: string): Promise<{ shredded: boolean }> {
@@ -36,6 +38,9 @@ export class CryptoShredder {
       }),
     );
     await this.trail.recordPlatform([{ ...event, outcome: shredded ? 'succeeded' : 'already_shredded' }]);
+    // Linked before returning: an erasure follows, and a chaining round after it would write the
+    // tenant's chain head back (verification then finds it).
+    await this.chainer.chainNow(tenantContextOf(tenant, operator.subject, requestId));
     return { shredded };
   }
 }
