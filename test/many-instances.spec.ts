@@ -104,9 +104,9 @@ describe('many API and worker instances', () => {
 
     // BullMQ counts each job's starts (`ats`), its attempts that ended (`atm`: failed or completed)
     // and its stalls (`stc`). A job run by a second worker while the first still held it, or rerun
-    // after a lost lock, is started more often than its attempts ended, and stalls. (A first attempt
-    // may fail for real and be retried: an export job can run before its request's transaction has
-    // committed, fails with "not recorded yet" and succeeds on the retry; that is one run per attempt.)
+    // after a lost lock, stalls. (An export job can run before its request's transaction has
+    // committed: it finds no row and waits, parked without spending an attempt, so it is started
+    // more often than its attempts ended, without stalling; that is no second run.)
     const keys = new FairQueueKeys(loadConfig().JOBS_QUEUE_NAME, 'jobs');
     const pattern = `${keys.bullJobPrefix.replace(/[{}[\]*?\\]/g, (c) => `\\${c}`)}*`;
     const jobKeys: string[] = [];
@@ -126,6 +126,6 @@ describe('many API and worker instances', () => {
       finished.push({ key, starts: Number(starts ?? 0), attempts: Number(attempts ?? 0), stalls: Number(stalls ?? 0) });
     }
     expect(finished.length).toBeGreaterThanOrEqual(exports.length);
-    expect(finished.filter((job) => job.starts !== job.attempts || job.stalls !== 0)).toEqual([]);
+    expect(finished.filter((job) => job.starts < job.attempts || job.attempts < 1 || job.stalls !== 0)).toEqual([]);
   }, 180_000);
 });
