@@ -5,7 +5,7 @@ import { IsolationModel } from '@bulkhead/config';
 import { bootstrapDatabase, migrateDatabase, parsePgUrl, withPg } from '@bulkhead/database';
 import { FleetDoctor, migrationSourcesFor, runWithTenant, TenantData, tenantContextOf } from '@bulkhead/tenancy';
 import { DOMAINS } from '../apps/domains';
-import { TenantMover } from '@bulkhead/tenant-moves';
+import { MoveRecord, TenantMover } from '@bulkhead/tenant-moves';
 import { FaultPostgres, startFaultPostgres } from './support/fault-services';
 import { call, expectProblem } from './support/http';
 import { TenantWriter } from './support/move-load';
@@ -87,6 +87,39 @@ describe('clusters of two PostgreSQL servers in two regions: every model on each
     return (live.second ?? 0) < (live.main ?? 0) ? 'second' : 'main';
   }
 
+  /**
+   * Runs a move, failing with what both servers were doing if it takes far longer than usual
+   * (a leg takes seconds): a stuck leg once timed the whole test out with nothing to go on.
+   */
+  async function runMove(tenantId: string, moveId: string, budgetMs = 90_000): Promise<MoveRecord> {
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        void (async () => {
+          const move = await mover.current(tenantId).then(
+            (record) => ({ ...record, progress: { ...record.progress, parity: undefined } }),
+            (error: Error) => error.message,
+          );
+          const activity: Record<string, unknown[]> = {};
+          for (const cluster of ['main', 'second']) {
+            activity[cluster] = await withPg(adminUrls[cluster], 'cross-cluster-test', async (client) =>
+              (await client.query(
+                `SELECT datname, application_name, state, wait_event_type, wait_event, now() - xact_start AS xact_age, left(query, 160) AS query
+                   FROM pg_stat_activity WHERE datname IS NOT NULL AND pid <> pg_backend_pid() AND state <> 'idle'`,
+              )).rows,
+            ).catch((error: Error) => [error.message]);
+          }
+          reject(new Error(`move still running after ${budgetMs} ms: ${JSON.stringify({ move, activity }, null, 1)}`));
+        })();
+      }, budgetMs);
+    });
+    try {
+      return await Promise.race([mover.run(moveId), stuck]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async function storageOf(tenantId: string): Promise<Record<string, Storage>> {
     return { main: await storageOn(adminUrls.main, tenantId), second: await storageOn(adminUrls.second, tenantId), eu: await storageOn(adminUrls.eu, tenantId) };
   }
@@ -130,7 +163,7 @@ describe('clusters of two PostgreSQL servers in two regions: every model on each
     for (const [model, cluster] of legs) {
       writer.start();
       const requested = await mover.request(tenant.id, model, cluster);
-      const done = await mover.run(requested.id);
+      const done = await runMove(tenant.id, requested.id);
       await writer.stop();
       expect(done).toMatchObject({ phase: 'done', error: null });
       expect(writer.failures).toEqual([]);
