@@ -13,8 +13,10 @@ const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTU
  * SQLSTATEs that mean the server or the connection is going away, not that the statement is wrong:
  * class 08 (connection exception), 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot
  * connect now ("the database system is starting up / shutting down"), 53300 too many connections.
+ * Not 08P01 (protocol violation): the server answers it to a statement given the wrong number of
+ * parameters, a bug that waiting would never cure (a job parked for ever, a 503 for a 500).
  */
-const SQLSTATE = /^(08[0-9A-Z]{3}|57P0[123]|53300)$/;
+const SQLSTATE = /^(08(?!P01)[0-9A-Z]{3}|57P0[123]|53300)$/;
 
 /** pg and pg-pool report a lost or timed-out connection with a message and no code. */
 const PG_MESSAGES = [

@@ -1,0 +1,44 @@
+import { isInfrastructureFailure } from '@bulkhead/problem';
+import { Client } from 'pg';
+
+const url = `postgres://postgres@127.0.0.1:5432/${process.env.BULKHEAD_TEST_DATABASE ?? 'bulkhead_test'}`;
+
+/** What PostgreSQL itself answers, classified: an outage waits, a bug fails. */
+describe('isInfrastructureFailure on real server errors', () => {
+  let client: Client;
+  beforeAll(async () => {
+    client = new Client({ connectionString: url });
+    await client.connect();
+  });
+  afterAll(() => client.end());
+
+  const failureOf = (run: () => Promise<unknown>) => run().then(() => undefined, (error: unknown) => error as { code?: string });
+
+  it('is not an outage when a statement is given the wrong number of parameters (08P01, a bug)', async () => {
+    const error = await failureOf(() => client.query('SELECT 1', [1]));
+    expect(error?.code).toBe('08P01');
+    expect(isInfrastructureFailure(error)).toBe(false);
+  });
+
+  it('is an outage when the connection is ended by the server (57P01) or a database refuses connections (53300)', async () => {
+    const victim = new Client({ connectionString: url });
+    await victim.connect();
+    victim.on('error', () => undefined);
+    const pid = (await victim.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    await client.query('SELECT pg_terminate_backend($1)', [pid]);
+    const terminated = await failureOf(() => victim.query('SELECT 1'));
+    expect(isInfrastructureFailure(terminated)).toBe(true);
+    await victim.end().catch(() => undefined);
+
+    const database = `bh_refusing_${process.pid}`;
+    await client.query(`DROP DATABASE IF EXISTS ${database}`);
+    await client.query(`CREATE DATABASE ${database} CONNECTION LIMIT 0`);
+    try {
+      const refused = await failureOf(() => new Client({ connectionString: `postgres://bulkhead_app@127.0.0.1:5432/${database}` }).connect());
+      expect(refused?.code).toBe('53300');
+      expect(isInfrastructureFailure(refused)).toBe(true);
+    } finally {
+      await client.query(`DROP DATABASE IF EXISTS ${database}`);
+    }
+  });
+});
