@@ -38,6 +38,8 @@ export class FairQueueKeys {
   readonly virtualTime: string;
   readonly paused: string;
   readonly held: string;
+  /** Held tenants whose hold must not be lifted before a time (ms since the epoch): an outage's wait. */
+  readonly heldUntil: string;
   /** Tenants with jobs their holds gave back (see `heldJobs(tenant)`). */
   readonly heldJobsTenants: string;
   readonly busy: string;
@@ -65,6 +67,7 @@ export class FairQueueKeys {
     this.virtualTime = `${this.tag}vt`;
     this.paused = `${this.tag}paused`;
     this.held = `${this.tag}held`;
+    this.heldUntil = `${this.tag}held-until`;
     this.heldJobsTenants = `${this.tag}held-jobs`;
     this.busy = `${this.tag}busy`;
     this.inflightTotal = `${this.tag}inflight-total`;

@@ -161,16 +161,18 @@ export class FairQueue {
   }
 
   /**
-   * Stops admitting the tenant's jobs because of its own state (suspended, not yet provisioned),
-   * apart from an operator's `pause`: `unhold` lifts only this, `resume` only a pause. The given
-   * in-flight jobs give their slots back, so held tenants never fill the window; the caller keeps
-   * them in BullMQ (delayed) to run once the tenant is back, outside the window. Idempotent.
-   * Returns how many slots were given back.
+   * Stops admitting the tenant's jobs because of its own state (suspended, not yet provisioned,
+   * its database unreachable), apart from an operator's `pause`: `unhold` lifts only this,
+   * `resume` only a pause. The given in-flight jobs give their slots back, so held tenants never
+   * fill the window; the caller keeps them in BullMQ (delayed) to run once the tenant is back,
+   * outside the window. `until` (ms since the epoch) says the hold must not be lifted before then
+   * (see `heldTenants`); a hold without it replaces an earlier `until`. Idempotent. Returns how
+   * many slots were given back.
    */
-  async hold(tenant: string, jobs: readonly ReleasableJob[] = []): Promise<number> {
+  async hold(tenant: string, jobs: readonly ReleasableJob[] = [], until?: number): Promise<number> {
     assertTenantKey(tenant);
     const ids = jobs.flatMap((job) => (job.id === undefined ? [] : [job.id]));
-    return this.scripts.hold(tenant, ids);
+    return this.scripts.hold(tenant, until, ids);
   }
 
   async unhold(tenant: string): Promise<void> {
@@ -178,9 +180,14 @@ export class FairQueue {
     await this.scripts.unhold(tenant);
   }
 
-  /** Tenants held by `hold`, whatever their backlog; few by nature. */
-  async heldTenants(): Promise<string[]> {
-    return this.connection.smembers(this.keys.held);
+  /** Tenants held by `hold`, whatever their backlog, each with its `until` if it has one; few by nature. */
+  async heldTenants(): Promise<Array<{ tenant: string; until: number | null }>> {
+    // One snapshot: a hold taken between two reads would otherwise show without its `until`.
+    const [held, until] = (await this.connection.multi().smembers(this.keys.held).hgetall(this.keys.heldUntil).exec())!.map(([error, value]) => {
+      if (error) throw error;
+      return value;
+    }) as [string[], Record<string, string>];
+    return held.map((tenant) => ({ tenant, until: until[tenant] === undefined ? null : Number(until[tenant]) }));
   }
 
   /**

@@ -103,8 +103,8 @@ export class FairScripts {
     await this.run('fairQueueResume', [tenant]);
   }
 
-  async hold(tenant: string, jobIds: string[]): Promise<number> {
-    return (await this.run('fairQueueHold', [tenant, ...jobIds])) as number;
+  async hold(tenant: string, until: number | undefined, jobIds: string[]): Promise<number> {
+    return (await this.run('fairQueueHold', [tenant, until === undefined ? '' : String(Math.round(until)), ...jobIds])) as number;
   }
 
   async unhold(tenant: string): Promise<void> {

@@ -100,6 +100,26 @@ describe('FairQueue holds (a tenant stopped by its own state) and forgetting a t
     expect((await fq.stats()).inFlight).toBe(4);
   });
 
+  it('keeps a hold\'s `until` beside it: replaced by a hold without one, gone with an unhold or a forgotten tenant', async () => {
+    await fq.hold('o', [], 1_000);
+    await fq.hold('s');
+    expect(new Map((await fq.heldTenants()).map((held) => [held.tenant, held.until]))).toEqual(new Map([['o', 1_000], ['s', null]]));
+    await fq.hold('o', [], 2_000);
+    expect((await fq.heldTenants()).find((held) => held.tenant === 'o')?.until).toBe(2_000);
+    // The tenant's state now holds it, whatever the outage said.
+    await fq.hold('o');
+    expect((await fq.heldTenants()).find((held) => held.tenant === 'o')?.until).toBeNull();
+    await fq.hold('o', [], 3_000);
+    await fq.unhold('o');
+    await fq.hold('o');
+    expect((await fq.heldTenants()).find((held) => held.tenant === 'o')?.until).toBeNull();
+    await fq.hold('e', [], 4_000);
+    expect(await fq.tenantRecords('e')).toBe(2);
+    expect(await fq.forgetTenant('e')).toBe(2);
+    expect(await fq.tenantRecords('e')).toBe(0);
+    expect((await fq.heldTenants()).map((held) => held.tenant).sort()).toEqual(['o', 's']);
+  });
+
   it("the reconciler still forgets a job a hold gave back once BullMQ has finished it, if its release was lost", async () => {
     dispatcher = new FairDispatcher(fq, { window: 4, batchSize: 4 });
     await fq.enqueue('s', { name: 'n', data: 0, jobId: 'once' });

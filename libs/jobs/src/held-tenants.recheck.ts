@@ -1,11 +1,12 @@
 import { TenantRegistry } from '@bulkhead/control-plane';
 import { FairQueue } from '@bulkhead/fair-queue';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { FAIR_QUEUE, SUSPENDED_RECHECK_MS } from './jobs.constants';
+import { FAIR_QUEUE, PLATFORM_KEY, SUSPENDED_RECHECK_MS } from './jobs.constants';
 
 /**
  * Lifts the fair-queue hold of a tenant that is no longer suspended or provisioning, so its
- * buffered jobs are admitted again after a reactivation, whichever route or process made it.
+ * buffered jobs are admitted again after a reactivation, whichever route or process made it; and
+ * of one held through an outage once its wait is over (its parked job has come due by then).
  * Polled from the registry rather than told by the tenant change feed: a missed announcement (a
  * worker restarting, Redis blinking) would otherwise strand the tenant's backlog for good, and
  * the held tenants are few. A deleted tenant is let go too: its jobs are then refused, as before.
@@ -41,9 +42,12 @@ export class HeldTenantsRecheck implements OnApplicationBootstrap, OnModuleDestr
   /** Lifts the hold of every held tenant that may run again; answers how many. */
   async recheck(): Promise<number> {
     let lifted = 0;
-    for (const id of await this.queue.heldTenants()) {
-      const tenant = await this.registry.findById(id);
-      if (tenant?.status === 'suspended' || tenant?.status === 'provisioning') continue;
+    for (const { tenant: id, until } of await this.queue.heldTenants()) {
+      if (until !== null && until > Date.now()) continue;
+      if (id !== PLATFORM_KEY) {
+        const tenant = await this.registry.findById(id);
+        if (tenant?.status === 'suspended' || tenant?.status === 'provisioning') continue;
+      }
       await this.queue.unhold(id);
       lifted++;
     }

@@ -63,9 +63,12 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
   /**
    * Runs the job; if PostgreSQL or Redis could not be reached, parks it (delayed, no attempt
    * spent) with a capped exponential wait, so an outage of any length never fails accepted work.
-   * Only real failures count against the job's attempts. Unlike a suspended tenant's job, an
-   * outage-parked job keeps its fair-queue slot: an outage stops every tenant alike, so the window
-   * stays shared fairly, and the tenant's cap keeps bounding its jobs in BullMQ when it ends.
+   * Only real failures count against the job's attempts. An outage need not stop every tenant
+   * (one cluster of several, one silo's database): the tenant is held for the job's wait, as a
+   * suspended one is, so its parked job gives its slot back and its other jobs stay buffered.
+   * Parked jobs keeping their slots let the tenants of one unreachable cluster fill the window and
+   * stop every other tenant's jobs. A job waiting for its enqueuing write's commit keeps its slot:
+   * that wait is the job's own, not its tenant's.
    */
   async process(job: Job<FairJobData>, token?: string): Promise<void> {
     try {
@@ -75,7 +78,11 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
       if (!uncommitted && !isInfrastructureFailure(error)) throw error;
       const delayMs = this.outageDelayMs(job);
       if (uncommitted) this.logger.debug({ jobId: job.id, delayMs }, 'job ran before the write that enqueued it committed; waiting without spending an attempt');
-      else this.logger.warn({ err: error, jobId: job.id, delayMs }, 'job met an unreachable backing service; retrying without spending an attempt');
+      else {
+        this.logger.warn({ err: error, jobId: job.id, delayMs }, 'job met an unreachable backing service; retrying without spending an attempt');
+        // Redis itself may be what is down: the job is parked all the same, keeping its slot.
+        await this.queue.hold(job.data.tenant, [job], Date.now() + delayMs).catch((holdError: unknown) => this.logger.warn({ err: holdError, jobId: job.id }, 'tenant not held through the outage'));
+      }
       await job.moveToDelayed(Date.now() + delayMs, token);
       throw new DelayedError();
     }

@@ -29,6 +29,7 @@ for _, key in ipairs({ activeKey, parkedKey, lastPassKey }) do
   if rcall('ZSCORE', key, tenant) then count = count + 1 end
 end
 for _, key in ipairs({ pausedKey, heldKey, busyKey, heldJobsKey }) do count = count + rcall('SISMEMBER', key, tenant) end
+count = count + rcall('HEXISTS', heldUntilKey, tenant)
 if not erase then return count end
 
 rcall('DEL', unpack(own))
@@ -36,5 +37,6 @@ if #dedupe > 0 then inSlices('HDEL', dedupeKey, dedupe) end
 if #staged > 0 then inSlices('HDEL', stagedKey, staged) end
 for _, key in ipairs({ activeKey, parkedKey, lastPassKey }) do rcall('ZREM', key, tenant) end
 for _, key in ipairs({ pausedKey, heldKey, busyKey, heldJobsKey }) do rcall('SREM', key, tenant) end
+rcall('HDEL', heldUntilKey, tenant)
 afterRelease(inflight, false)
 return count

@@ -1,0 +1,109 @@
+import { clearPrivateJobQueue } from './support/private-job-queue';
+import { loadConfig } from '@bulkhead/config';
+import { TenantRecord } from '@bulkhead/control-plane';
+import { withPg } from '@bulkhead/database';
+import { FairQueue } from '@bulkhead/fair-queue';
+import { JobHandler, JobHandlerProvider, jobsQueueKeys } from '@bulkhead/jobs';
+import { createRedis, type RedisClient } from '@bulkhead/redis';
+import { peekTenantId, TenantData } from '@bulkhead/tenancy';
+import { Injectable, INestApplicationContext } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { createTenant, startTestApi, TestApi } from './support/test-app';
+import { eventually, startTestWorker } from './support/test-worker';
+
+const PROBE_JOB = 'test.outage-probe';
+const runs: string[] = [];
+
+/** Reads the tenant's own data, as any job does: its placement has to be reachable. */
+@JobHandlerProvider()
+@Injectable()
+class OutageProbeHandler implements JobHandler<{ marker: string }> {
+  readonly name = PROBE_JOB;
+  readonly scope = 'tenant' as const;
+
+  constructor(private readonly data: TenantData) {}
+
+  async handle(payload: { marker: string }): Promise<void> {
+    await this.data.transaction((tx) => tx.statement('SELECT count(*) FROM customers WHERE tenant_id = $1'));
+    runs.push(`${peekTenantId()}:${payload.marker}`);
+  }
+}
+
+/**
+ * Jobs parked by an outage kept their fair-queue slots. An outage need not stop every tenant: with
+ * the databases of three silo tenants refusing connections, their parked jobs (four each, the
+ * per-tenant cap) held 12 slots of this window of 8, and no other tenant's job was admitted until
+ * they were reachable again. Now the tenant is held through its job's wait, as a suspended one is.
+ */
+describe("an unreachable placement's jobs hold no slot of the admission window", () => {
+  const WINDOW = 8;
+  const PER_UNREACHABLE = 6;
+  const config = loadConfig();
+  let api: TestApi;
+  let worker: INestApplicationContext | undefined;
+  let redis: RedisClient;
+  let fq: FairQueue;
+  let bull: Queue;
+  const unreachable: TenantRecord[] = [];
+
+  /** New connections to the silo's database are refused (53300) and the worker's are ended; -1 opens it again. */
+  const connectionLimit = (tenant: TenantRecord, limit: number) =>
+    withPg(config.DATABASE_ADMIN_URL, 'jobs-outage-test', async (client) => {
+      await client.query(`ALTER DATABASE "${tenant.databaseName}" CONNECTION LIMIT ${limit}`);
+      if (limit === 0) await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [tenant.databaseName]);
+    });
+
+  beforeAll(async () => {
+    await clearPrivateJobQueue();
+    redis = createRedis(config, { maxRetriesPerRequest: null, connectionName: 'jobs-outage-test' });
+    const keys = jobsQueueKeys(config);
+    fq = new FairQueue({ name: config.JOBS_QUEUE_NAME, bullQueueName: keys.queueName, connection: redis });
+    bull = new Queue(keys.queueName, { connection: redis, prefix: keys.bullPrefix });
+    api = await startTestApi();
+  });
+  afterAll(async () => {
+    await worker?.close();
+    for (const tenant of unreachable) await connectionLimit(tenant, -1);
+    await api.close();
+    await bull.close();
+    await fq.close();
+    await clearPrivateJobQueue();
+    await redis.quit();
+  });
+
+  const enqueue = (tenant: TenantRecord, count: number) =>
+    fq.enqueueBulk(
+      Array.from({ length: count }, (_, i) => ({ tenant: tenant.id, name: PROBE_JOB, data: { v: 1, tenantId: tenant.id, userId: 'u', payload: { marker: `m${i}` } }, jobId: `outage-probe-${i}` })),
+    );
+
+  it('keeps serving other tenants while some placements are unreachable, and runs every parked job once they are back', async () => {
+    for (let i = 0; i < 3; i++) unreachable.push(await createTenant(api, { isolation: 'silo' }));
+    const reachable = await createTenant(api);
+    for (const tenant of unreachable) {
+      await connectionLimit(tenant, 0);
+      await enqueue(tenant, PER_UNREACHABLE);
+    }
+    worker = await startTestWorker({ JOBS_ADMISSION_WINDOW: String(WINDOW), JOBS_OUTAGE_BACKOFF_MS: '200', JOBS_OUTAGE_BACKOFF_MAX_MS: '1000' }, [OutageProbeHandler]);
+    // Every unreachable tenant has had a job taken and parked.
+    await eventually(async () => {
+      const parked = await bull.getJobs(['delayed']);
+      return new Set(parked.map((job) => job.data.tenant)).size === unreachable.length ? true : undefined;
+    }, "the unreachable tenants' parked jobs");
+
+    await enqueue(reachable, 10);
+    await eventually(async () => (runs.filter((run) => run.startsWith(`${reachable.id}:`)).length === 10 ? true : undefined), "the reachable tenant's jobs");
+    expect(runs.filter((run) => !run.startsWith(`${reachable.id}:`))).toEqual([]);
+
+    for (const tenant of unreachable) await connectionLimit(tenant, -1);
+    await eventually(async () => (runs.length === 10 + unreachable.length * PER_UNREACHABLE ? true : undefined), "the unreachable tenants' jobs, once reachable", 600);
+    expect(new Set(runs).size).toBe(runs.length);
+    for (const tenant of unreachable) {
+      const stats = await eventually(async () => {
+        const now = await fq.tenantStats(tenant.id);
+        return now.held ? undefined : now;
+      }, 'the outage holds lifted', 600);
+      expect(stats).toMatchObject({ backlog: 0, paused: false });
+    }
+    await eventually(async () => ((await fq.stats()).inFlight === 0 ? true : undefined), 'every slot back');
+  });
+});
