@@ -161,7 +161,11 @@ describe('clusters of two PostgreSQL servers in two regions: every model on each
     await writer.seed(60);
     let version = tenant.placementVersion;
     for (const [model, cluster] of legs) {
-      writer.start();
+      // Paced: each leg copies every row the writer added in the legs before it, at the mover's
+      // duty cycle, so a writer going back to back grew the tenant by a factor each leg (1.5 to 2
+      // on an idle machine, more on a slow one) and six legs took anywhere from 50 s to past 300 s.
+      // A write still starts every ~15 ms, so writes keep meeting the fence (30-200 ms here).
+      writer.start(10);
       const requested = await mover.request(tenant.id, model, cluster);
       const done = await runMove(tenant.id, requested.id);
       await writer.stop();

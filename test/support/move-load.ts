@@ -27,8 +27,11 @@ export class TenantWriter {
     for (let i = 0; i < count; i++) await this.create();
   }
 
-  /** Writes until `stop`; may be started again after a stop. */
-  start(): void {
+  /**
+   * Writes until `stop`, `pauseMs` apart (0: back to back, as fast as the API answers); may be
+   * started again after a stop.
+   */
+  start(pauseMs = 0): void {
     this.stopped = false;
     this.running = (async () => {
       let step = 0;
@@ -37,6 +40,7 @@ export class TenantWriter {
         if (step % 3 === 2 && ids.length) await this.rename(ids[(step * 7) % ids.length], `renamed-${step}`);
         else await this.create();
         step++;
+        if (pauseMs > 0 && !this.stopped) await new Promise((resolve) => setTimeout(resolve, pauseMs));
       }
     })();
   }
