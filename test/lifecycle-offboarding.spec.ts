@@ -241,6 +241,11 @@ describe('offboarding: fence, export, grace with restore, erasure, verification,
     const after = await window();
     expect(after.total).toBe(after.counted);
     expect(await fq.tenantRecords(tenant.id)).toBe(0);
+    // Its jobs are gone from BullMQ too (their hashes deleted by name left their ids in BullMQ's
+    // lists), and no worker taking one up writes a key naming the tenant again.
+    expect(await fq.bullJobIds(tenant.id)).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(await redis.keys(`*${tenant.id}*`)).toEqual([]);
     expect((await redis.hkeys(keys.dedupe)).filter((id) => id.startsWith(`${tenant.id}.`))).toEqual([]);
     expect(await redis.sismember(keys.paused, tenant.id)).toBe(0);
     expect(await redis.sismember(keys.busy, tenant.id)).toBe(0);

@@ -210,6 +210,41 @@ export class FairQueue {
   }
 
   /**
+   * Ids of the tenant's jobs BullMQ keeps in any state (waiting, delayed, running, finished):
+   * every id the scheduler gives starts with its tenant. Each of these sets is bounded (by the
+   * window, the held jobs, the queue's removeOnComplete and removeOnFail).
+   */
+  async bullJobIds(tenant: string): Promise<string[]> {
+    assertTenantKey(tenant);
+    const key = (state: string) => `${this.keys.bullJobPrefix}${state}`;
+    const ids = new Set<string>();
+    for (const state of ['delayed', 'completed', 'failed', 'prioritized', 'waiting-children']) {
+      let cursor = '0';
+      do {
+        const [next, page] = await this.connection.zscan(key(state), cursor, 'MATCH', `${tenant}.*`, 'COUNT', 1000);
+        for (let i = 0; i < page.length; i += 2) ids.add(page[i]);
+        cursor = next;
+      } while (cursor !== '0');
+    }
+    for (const state of ['wait', 'paused', 'active']) {
+      for (const id of await this.connection.lrange(key(state), 0, -1)) if (id.startsWith(`${tenant}.`)) ids.add(id);
+    }
+    return [...ids].sort();
+  }
+
+  /**
+   * Removes the tenant's jobs from BullMQ, hash and every list or set naming them, through BullMQ's
+   * own removal; a running one (locked) stays, to be removed once it has finished. For erasure:
+   * deleting a job's hash by name left its id in BullMQ's lists, and a worker taking that id up
+   * later wrote a hash naming the tenant again. Answers how many were removed.
+   */
+  async removeBullJobs(tenant: string): Promise<number> {
+    let removed = 0;
+    for (const id of await this.bullJobIds(tenant)) removed += await this.queue.remove(id);
+    return removed;
+  }
+
+  /**
    * Frees the in-flight slots of finished jobs (completed, or failed with no attempt left).
    * Idempotent. Calling it for a job that will be retried would let the tenant exceed its cap.
    */

@@ -4,7 +4,7 @@ import { FAIR_QUEUE } from './jobs.constants';
 
 /**
  * What the jobs keep of one tenant in the fair queue (buffered and in-flight jobs, policy, pause
- * or hold, dedupe fields), for offboarding's erasure. Erased in one atomic step that also gives
+ * or hold, dedupe fields) and in BullMQ (its jobs in any state), for offboarding's erasure. Erased in one atomic step that also gives
  * the tenant's in-flight slots back to the admission window: deleting its keys by name shrank
  * the window for good and left the tenant in the queue's shared keys.
  */
@@ -14,11 +14,18 @@ export class TenantJobRecords {
 
   constructor(@Inject(FAIR_QUEUE) private readonly queue: FairQueue) {}
 
-  count(tenantId: string): Promise<number> {
-    return this.queue.tenantRecords(tenantId);
+  /** The scheduler's records of the tenant and its jobs in BullMQ. */
+  async count(tenantId: string): Promise<number> {
+    return (await this.queue.tenantRecords(tenantId)) + (await this.queue.bullJobIds(tenantId)).length;
   }
 
-  erase(tenantId: string): Promise<number> {
-    return this.queue.forgetTenant(tenantId);
+  /**
+   * The scheduler's records first (its slots back even if BullMQ's removal fails), then its jobs in
+   * BullMQ: a parked job of a suspended tenant would otherwise run after the erasure, be refused,
+   * and stay in the failed set with its payload. A job running meanwhile is removed once finished,
+   * by the verification's second pass, which fails (and is retried) until then.
+   */
+  async erase(tenantId: string): Promise<number> {
+    return (await this.queue.forgetTenant(tenantId)) + (await this.queue.removeBullJobs(tenantId));
   }
 }
