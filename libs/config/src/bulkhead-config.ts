@@ -495,6 +495,17 @@ export class BulkheadConfig {
   @Max(86_400_000)
   MOVES_RESUME_AFTER_MS = 60_000;
 
+  /**
+   * Tenant moves: the longest the catch-up runs before the mover raises the write fence whatever
+   * is left to apply. A tenant writing faster than the catch-up applies would otherwise keep its
+   * move catching up for ever; the fence then holds its writes while it applies the rest.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(86_400_000)
+  MOVES_CATCH_UP_MAX_MS = 600_000;
+
   /** Tenant moves: rows per batch of the copy and the catch-up. */
   @Transform(toInt)
   @IsInt()

@@ -23,15 +23,31 @@ export type CatchUpStep = 'fence' | 'rest' | 'go';
  * link and mark). An unpaced round that did not shrink the backlog at all rests again: going flat
  * out does not win, and other tenants keep their share. It fences once the backlog is small, or
  * once an unpaced round no longer gains on the writes and leaves at most FENCE_SETTLED_MAX: the
- * steady state of a busy tenant may never dip under FENCE_BACKLOG.
+ * steady state of a busy tenant may never dip under FENCE_BACKLOG. And it fences once the
+ * catch-up has lasted `maxMs`, whatever is left: a tenant writing faster than unpaced rounds
+ * apply (a bulk import) would otherwise keep its move catching up for ever. The fence then holds
+ * the tenant's writes for as long as applying the rest takes (about 20,000 changes a second here).
  */
 export class CatchUpPace {
   private before = Number.POSITIVE_INFINITY;
   private rested = false;
+  private readonly startedAt: number;
 
-  constructor(private readonly pace: MoverPace) {}
+  constructor(
+    private readonly pace: MoverPace,
+    private readonly maxMs = Number.POSITIVE_INFINITY,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.startedAt = now();
+  }
+
+  /** Whether the catch-up ran out of time (the last `next` fenced because of it). */
+  get overran(): boolean {
+    return this.now() - this.startedAt >= this.maxMs;
+  }
 
   next(left: number): CatchUpStep {
+    if (this.overran) return 'fence';
     const unpaced = !this.rested;
     const settled = unpaced && left <= this.before && left >= this.before * SETTLED;
     if (left <= FENCE_BACKLOG || (settled && left <= FENCE_SETTLED_MAX)) return 'fence';

@@ -14,6 +14,8 @@ export interface MoveProgress {
   appliedChanges?: number;
   backlog?: number;
   catchUpRounds?: number;
+  /** The catch-up ran out of MOVES_CATCH_UP_MAX_MS and fenced with a backlog left (the tenant wrote faster than it applied). */
+  catchUpOverran?: boolean;
   /** Fence attempts that timed out waiting for the tenant's writes in flight (then caught up again). */
   fenceRetries?: number;
   /** How long the tenant's writes were held at the fence, from raising it to lowering it. */

@@ -265,7 +265,7 @@ export class TenantMover {
     const sides = await this.open(move);
     try {
       const progress: MoveProgress = { ...move.progress };
-      const pace = new CatchUpPace(new MoverPace(this.config.MOVES_DUTY_CYCLE));
+      const pace = new CatchUpPace(new MoverPace(this.config.MOVES_DUTY_CYCLE), this.config.MOVES_CATCH_UP_MAX_MS);
       for (;;) {
         await this.checkAbort(move);
         await lease.check();
@@ -276,7 +276,14 @@ export class TenantMover {
         progress.backlog = left;
         await this.store.update(move.id, { progress });
         const step = pace.next(left);
-        if (step === 'fence') break;
+        if (step === 'fence') {
+          if (pace.overran && left > 0) {
+            progress.catchUpOverran = true;
+            await this.store.update(move.id, { progress });
+            this.logger.warn({ tenantId: move.tenantId, moveId: move.id, backlog: left }, 'catch-up did not converge in MOVES_CATCH_UP_MAX_MS: fencing with the backlog left');
+          }
+          break;
+        }
         await pace.take(step);
       }
       await this.advance(move, 'switching', progress);

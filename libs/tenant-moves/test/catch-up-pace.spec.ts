@@ -35,6 +35,21 @@ describe('catch-up pace', () => {
     expect(steps([9_000, 8_950, 9_100, 9_050])).toEqual(['rest', 'go', 'rest', 'go']);
   });
 
+  it('fences once the catch-up has lasted its maximum, whatever is left: a tenant writing faster than it applies cannot keep a move from ending', () => {
+    let now = 0;
+    const pace = new CatchUpPace(new MoverPace(1), 60_000, () => now);
+    // The backlog grows whatever the pace does.
+    const seen = [9_000, 9_500, 10_000, 10_500].map((left) => {
+      now += 10_000;
+      return pace.next(left);
+    });
+    expect(seen).toEqual(['rest', 'go', 'rest', 'go']);
+    expect(pace.overran).toBe(false);
+    now = 60_000;
+    expect(pace.next(11_000)).toBe('fence');
+    expect(pace.overran).toBe(true);
+  });
+
   it('does not take a paced round that left as much as it found for a standstill', () => {
     // The rest let the writes in; only an unpaced round tells what the catch-up can do.
     expect(steps([1_000, 990])).toEqual(['rest', 'go']);
