@@ -80,8 +80,12 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
       if (uncommitted) this.logger.debug({ jobId: job.id, delayMs }, 'job ran before the write that enqueued it committed; waiting without spending an attempt');
       else {
         this.logger.warn({ err: error, jobId: job.id, delayMs }, 'job met an unreachable backing service; retrying without spending an attempt');
+        // Not the platform's jobs: they serve every tenant and cluster, and one saga meeting one
+        // unreachable cluster must not stop the others' (they keep their slots, within their cap).
         // Redis itself may be what is down: the job is parked all the same, keeping its slot.
-        await this.queue.hold(job.data.tenant, [job], Date.now() + delayMs).catch((holdError: unknown) => this.logger.warn({ err: holdError, jobId: job.id }, 'tenant not held through the outage'));
+        if (job.data.tenant !== PLATFORM_KEY) {
+          await this.queue.hold(job.data.tenant, [job], Date.now() + delayMs).catch((holdError: unknown) => this.logger.warn({ err: holdError, jobId: job.id }, 'tenant not held through the outage'));
+        }
       }
       await job.moveToDelayed(Date.now() + delayMs, token);
       throw new DelayedError();
