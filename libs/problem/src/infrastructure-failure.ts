@@ -13,8 +13,10 @@ const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTU
  * SQLSTATEs that mean the server or the connection is going away, not that the statement is wrong:
  * class 08 (connection exception), 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot
  * connect now ("the database system is starting up / shutting down"), 53300 too many connections.
- * Not 08P01 (protocol violation): the server answers it to a statement given the wrong number of
- * parameters, a bug that waiting would never cure (a job parked for ever, a 503 for a 500).
+ * 08P01 (protocol violation) only when FATAL, as PgBouncer sends it for its own failures (the
+ * server behind it unreachable, a client waiting too long for a server connection): PostgreSQL
+ * answers it as an ERROR to a statement given the wrong number of parameters, a bug that waiting
+ * would never cure (a job parked for ever, a 503 for a 500).
  */
 const SQLSTATE = /^(08(?!P01)[0-9A-Z]{3}|57P0[123]|53300)$/;
 
@@ -43,8 +45,9 @@ const TRANSIENT_CODES = new Set(['service_unreachable', 'placement_moving']);
 
 export function isInfrastructureFailure(error: unknown, depth = 0): boolean {
   if (typeof error !== 'object' || error === null || depth > 4) return false;
-  const { code, name, message } = error as { code?: unknown; name?: unknown; message?: unknown };
+  const { code, name, message, severity } = error as { code?: unknown; name?: unknown; message?: unknown; severity?: unknown };
   if (typeof code === 'string' && (SOCKET_CODES.has(code) || SQLSTATE.test(code) || TRANSIENT_CODES.has(code))) return true;
+  if (code === '08P01' && severity === 'FATAL') return true;
   if (typeof name === 'string' && REDIS_ERROR_NAMES.has(name)) return true;
   if (typeof message === 'string' && [...PG_MESSAGES, ...REDIS_MESSAGES].some((known) => message.startsWith(known))) return true;
   // TypeORM wraps the driver's error; Node wraps one per address tried (AggregateError); others set `cause`.

@@ -15,9 +15,22 @@ describe('isInfrastructureFailure on real server errors', () => {
   const failureOf = (run: () => Promise<unknown>) => run().then(() => undefined, (error: unknown) => error as { code?: string });
 
   it('is not an outage when a statement is given the wrong number of parameters (08P01, a bug)', async () => {
-    const error = await failureOf(() => client.query('SELECT 1', [1]));
-    expect(error?.code).toBe('08P01');
+    const error = (await failureOf(() => client.query('SELECT 1', [1]))) as { code?: string; severity?: string } | undefined;
+    expect({ code: error?.code, severity: error?.severity }).toEqual({ code: '08P01', severity: 'ERROR' });
     expect(isInfrastructureFailure(error)).toBe(false);
+  });
+
+  it('is an outage when 08P01 comes as FATAL, the connection ended (as PgBouncer ends it when the server behind it is gone)', async () => {
+    const victim = new Client({ connectionString: url });
+    await victim.connect();
+    const ended = new Promise((resolve) => victim.on('error', resolve));
+    const running = victim.query('SELECT pg_sleep(0.2)').catch((error: unknown) => error);
+    // A message type the server does not know: it answers FATAL 08P01 and closes the connection.
+    (victim as unknown as { connection: { stream: { write(bytes: Buffer): void } } }).connection.stream.write(Buffer.from([0x7a, 0, 0, 0, 4]));
+    const error = (await Promise.race([running, ended])) as { code?: string; severity?: string };
+    expect({ code: error.code, severity: error.severity }).toEqual({ code: '08P01', severity: 'FATAL' });
+    expect(isInfrastructureFailure(error)).toBe(true);
+    await victim.end().catch(() => undefined);
   });
 
   it('is an outage when the connection is ended by the server (57P01) or a database refuses connections (53300)', async () => {
