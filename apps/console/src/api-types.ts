@@ -92,7 +92,7 @@ export interface TenantJobs {
   inFlight: number;
   oldestWaitMs: number;
   paused: boolean;
-  /** Held by its own state (suspended or provisioning), apart from an operator's pause. */
+  /** Held by its own state (suspended or provisioning, or its database unreachable for a while), apart from an operator's pause. */
   held: boolean;
   parked: boolean;
   policy: Record<string, unknown>;

@@ -393,7 +393,7 @@ function jobsView(jobs: TenantJobs | undefined, h: Handlers): HTMLElement {
       ['In flight', jobs.inFlight],
       ['Oldest wait', `${Math.round(jobs.oldestWaitMs / 1000)} s`],
       ['Paused', String(jobs.paused)],
-      ['Held (suspended)', String(jobs.held)],
+      ['Held (suspended, or its database unreachable)', String(jobs.held)],
       ['Parked', String(jobs.parked)],
       ...Object.entries(jobs.policy).map(([key, value]): [string, Child] => [`Policy ${key}`, String(value)]),
     ]),

@@ -38,7 +38,7 @@ export class FairQueueKeys {
   readonly virtualTime: string;
   readonly paused: string;
   readonly held: string;
-  /** Held tenants whose hold must not be lifted before a time (ms since the epoch): an outage's wait. */
+  /** Held tenants whose hold is not due before a time (ms since the epoch, Redis' clock): an outage's wait. */
   readonly heldUntil: string;
   /** Tenants with jobs their holds gave back (see `heldJobs(tenant)`). */
   readonly heldJobsTenants: string;

@@ -165,22 +165,24 @@ export class FairQueue {
    * its database unreachable), apart from an operator's `pause`: `unhold` lifts only this,
    * `resume` only a pause. The given in-flight jobs give their slots back, so held tenants never
    * fill the window; the caller keeps them in BullMQ (delayed) to run once the tenant is back,
-   * outside the window. `until` (ms since the epoch) says the hold must not be lifted before then
-   * (see `heldTenants`); a hold without it replaces an earlier `until`. Idempotent. Returns how
-   * many slots were given back.
+   * outside the window; they still count against its cap until they finish. `holdForMs` is a
+   * wait (an outage's) before which `unhold(tenant, { onlyIfDue: true })` lifts nothing: the
+   * latest of those asked for, by Redis' clock. A hold without one drops it (the tenant's state
+   * alone decides). Idempotent. Returns how many slots were given back.
    */
-  async hold(tenant: string, jobs: readonly ReleasableJob[] = [], until?: number): Promise<number> {
+  async hold(tenant: string, jobs: readonly ReleasableJob[] = [], holdForMs?: number): Promise<number> {
     assertTenantKey(tenant);
     const ids = jobs.flatMap((job) => (job.id === undefined ? [] : [job.id]));
-    return this.scripts.hold(tenant, until, ids);
+    return this.scripts.hold(tenant, holdForMs, ids);
   }
 
-  async unhold(tenant: string): Promise<void> {
+  /** Lifts a hold; with `onlyIfDue`, only once its wait is over. Answers whether it was lifted. */
+  async unhold(tenant: string, options: { onlyIfDue?: boolean } = {}): Promise<boolean> {
     assertTenantKey(tenant);
-    await this.scripts.unhold(tenant);
+    return this.scripts.unhold(tenant, options.onlyIfDue ?? false);
   }
 
-  /** Tenants held by `hold`, whatever their backlog, each with its `until` if it has one; few by nature. */
+  /** Tenants held by `hold`, whatever their backlog, each with the end of its wait (ms since the epoch, Redis' clock) if it has one; few by nature. */
   async heldTenants(): Promise<Array<{ tenant: string; until: number | null }>> {
     // One snapshot: a hold taken between two reads would otherwise show without its `until`.
     const [held, until] = (await this.connection.multi().smembers(this.keys.held).hgetall(this.keys.heldUntil).exec())!.map(([error, value]) => {

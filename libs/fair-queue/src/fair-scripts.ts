@@ -103,12 +103,12 @@ export class FairScripts {
     await this.run('fairQueueResume', [tenant]);
   }
 
-  async hold(tenant: string, until: number | undefined, jobIds: string[]): Promise<number> {
-    return (await this.run('fairQueueHold', [tenant, until === undefined ? '' : String(Math.round(until)), ...jobIds])) as number;
+  async hold(tenant: string, holdForMs: number | undefined, jobIds: string[]): Promise<number> {
+    return (await this.run('fairQueueHold', [tenant, holdForMs === undefined ? '' : String(Math.max(0, Math.round(holdForMs))), ...jobIds])) as number;
   }
 
-  async unhold(tenant: string): Promise<void> {
-    await this.run('fairQueueUnhold', [tenant]);
+  async unhold(tenant: string, onlyIfDue: boolean): Promise<boolean> {
+    return ((await this.run('fairQueueUnhold', [tenant, onlyIfDue ? 'due' : ''])) as number) === 1;
   }
 
   async forgetTenant(mode: 'count' | 'erase', tenant: string): Promise<number> {

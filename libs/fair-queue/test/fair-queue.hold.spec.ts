@@ -100,24 +100,51 @@ describe('FairQueue holds (a tenant stopped by its own state) and forgetting a t
     expect((await fq.stats()).inFlight).toBe(4);
   });
 
-  it('keeps a hold\'s `until` beside it: replaced by a hold without one, gone with an unhold or a forgotten tenant', async () => {
-    await fq.hold('o', [], 1_000);
+  it("keeps the longest wait asked for beside a hold, by Redis' clock: not due before it, dropped by a hold without one, an unhold or a forgotten tenant", async () => {
+    const waitOf = async (tenant: string) => (await fq.heldTenants()).find((held) => held.tenant === tenant)?.until;
+    const [seconds] = await redis.time();
+    const now = Number(seconds) * 1000;
+    await fq.hold('o', [], 60_000);
     await fq.hold('s');
-    expect(new Map((await fq.heldTenants()).map((held) => [held.tenant, held.until]))).toEqual(new Map([['o', 1_000], ['s', null]]));
-    await fq.hold('o', [], 2_000);
-    expect((await fq.heldTenants()).find((held) => held.tenant === 'o')?.until).toBe(2_000);
-    // The tenant's state now holds it, whatever the outage said.
+    expect(await waitOf('s')).toBeNull();
+    const long = (await waitOf('o')) as number;
+    expect(long).toBeGreaterThanOrEqual(now + 59_000);
+    // A shorter wait asked for later (another job's first outage wait) does not cut it short.
+    await fq.hold('o', [], 1_000);
+    expect(await waitOf('o')).toBe(long);
+    expect(await fq.unhold('o', { onlyIfDue: true })).toBe(false);
+    expect((await fq.tenantStats('o')).held).toBe(true);
+    // The tenant's state now holds it, whatever the outage said; its state alone lifts it.
     await fq.hold('o');
-    expect((await fq.heldTenants()).find((held) => held.tenant === 'o')?.until).toBeNull();
-    await fq.hold('o', [], 3_000);
-    await fq.unhold('o');
-    await fq.hold('o');
-    expect((await fq.heldTenants()).find((held) => held.tenant === 'o')?.until).toBeNull();
+    expect(await waitOf('o')).toBeNull();
+    expect(await fq.unhold('o', { onlyIfDue: true })).toBe(true);
+    expect((await fq.tenantStats('o')).held).toBe(false);
+    await fq.hold('d', [], 0);
+    expect(await fq.unhold('d', { onlyIfDue: true })).toBe(true);
+    await fq.hold('u', [], 60_000);
+    expect(await fq.unhold('u')).toBe(true);
+    await fq.hold('u');
+    expect(await waitOf('u')).toBeNull();
     await fq.hold('e', [], 4_000);
     expect(await fq.tenantRecords('e')).toBe(2);
     expect(await fq.forgetTenant('e')).toBe(2);
     expect(await fq.tenantRecords('e')).toBe(0);
-    expect((await fq.heldTenants()).map((held) => held.tenant).sort()).toEqual(['o', 's']);
+    expect((await fq.heldTenants()).map((held) => held.tenant).sort()).toEqual(['s', 'u']);
+  });
+
+  it('counts the jobs a hold gave back against the tenant\'s cap until they finish: a hold lifted while its cause lasts admits no more than the cap', async () => {
+    dispatcher = new FairDispatcher(fq, { window: 100, batchSize: 10 });
+    await fq.enqueueBulk(Array.from({ length: 10 }, (_, i) => ({ tenant: 'c', name: 'n', data: i })));
+    const first = (await dispatcher.dispatchBatch()).admitted;
+    expect(first).toHaveLength(4);
+    // Each parked by an outage: the slots go back to the window, the jobs stay the tenant's.
+    await fq.hold('c', first.map((job) => ({ tenant: 'c', id: job.id as string })), 0);
+    expect((await fq.stats()).inFlight).toBe(0);
+    expect(await fq.unhold('c', { onlyIfDue: true })).toBe(true);
+    expect((await dispatcher.dispatchBatch()).admitted).toEqual([]);
+    // One of them finishes: one more may go.
+    await fq.release({ tenant: 'c', id: first[0].id as string });
+    expect((await dispatcher.dispatchBatch()).admitted).toHaveLength(1);
   });
 
   it("the reconciler still forgets a job a hold gave back once BullMQ has finished it, if its release was lost", async () => {

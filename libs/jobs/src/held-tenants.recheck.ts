@@ -42,14 +42,14 @@ export class HeldTenantsRecheck implements OnApplicationBootstrap, OnModuleDestr
   /** Lifts the hold of every held tenant that may run again; answers how many. */
   async recheck(): Promise<number> {
     let lifted = 0;
-    for (const { tenant: id, until } of await this.queue.heldTenants()) {
-      if (until !== null && until > Date.now()) continue;
+    for (const { tenant: id } of await this.queue.heldTenants()) {
       if (id !== PLATFORM_KEY) {
         const tenant = await this.registry.findById(id);
         if (tenant?.status === 'suspended' || tenant?.status === 'provisioning') continue;
       }
-      await this.queue.unhold(id);
-      lifted++;
+      // Its wait compared in Redis, by Redis' clock, when it is lifted: a longer one asked for
+      // since the list was read is kept, and no worker's clock decides.
+      if (await this.queue.unhold(id, { onlyIfDue: true })) lifted++;
     }
     return lifted;
   }

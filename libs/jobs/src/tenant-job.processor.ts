@@ -84,7 +84,7 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
         // unreachable cluster must not stop the others' (they keep their slots, within their cap).
         // Redis itself may be what is down: the job is parked all the same, keeping its slot.
         if (job.data.tenant !== PLATFORM_KEY) {
-          await this.queue.hold(job.data.tenant, [job], Date.now() + delayMs).catch((holdError: unknown) => this.logger.warn({ err: holdError, jobId: job.id }, 'tenant not held through the outage'));
+          await this.queue.hold(job.data.tenant, [job], delayMs).catch((holdError: unknown) => this.logger.warn({ err: holdError, jobId: job.id }, 'tenant not held through the outage'));
         }
       }
       await job.moveToDelayed(Date.now() + delayMs, token);

@@ -81,11 +81,16 @@ end
 
 -- Jobs a hold gave back stay tracked (without a slot) until they finish, so the reconciler can
 -- still forget a finished one whose release was lost: its caller id would be a duplicate for ever.
+-- Answers how many it forgot: each counted against the tenant's cap until then (admit.lua).
 local function forgetHeldJobs(tenant, ids)
   local key = tag .. 'held-jobs:' .. tenant
-  if rcall('EXISTS', key) == 0 then return end
-  inSlices('SREM', key, ids)
+  if rcall('EXISTS', key) == 0 then return 0 end
+  local forgotten = 0
+  for i = 1, #ids, 1000 do
+    forgotten = forgotten + rcall('SREM', key, unpack(ids, i, math.min(i + 999, #ids)))
+  end
   if rcall('EXISTS', key) == 0 then rcall('SREM', heldJobsKey, tenant) end
+  return forgotten
 end
 
 -- Idempotent: the SET makes a second release of the same job a no-op for the counters.
@@ -97,15 +102,13 @@ local function releaseIds(tenant, ids)
   for i = 1, #ids, 1000 do
     released = released + rcall('SREM', inflightKey, unpack(ids, i, math.min(i + 999, #ids)))
   end
-  forgetHeldJobs(tenant, ids)
+  local heldFinished = forgetHeldJobs(tenant, ids)
   local unparked = false
-  if released > 0 then
-    if rcall('SCARD', inflightKey) == 0 then rcall('SREM', busyKey, tenant) end
-    if rcall('ZSCORE', parkedKey, tenant) then
-      rcall('ZREM', parkedKey, tenant)
-      activate(tenant)
-      unparked = true
-    end
+  if released > 0 and rcall('SCARD', inflightKey) == 0 then rcall('SREM', busyKey, tenant) end
+  if (released > 0 or heldFinished > 0) and rcall('ZSCORE', parkedKey, tenant) then
+    rcall('ZREM', parkedKey, tenant)
+    activate(tenant)
+    unparked = true
   end
   return released, unparked
 end

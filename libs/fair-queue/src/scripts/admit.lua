@@ -115,7 +115,10 @@ local function load(tenant)
     fate = 'active',
   }
   local cap = tonumber(policy[2]) or defCap
-  if cap > 0 then st.slots = cap - rcall('SCARD', tag .. 'inflight:' .. tenant) end
+  -- Jobs a hold gave back hold no slot of the window but still count against the cap: they are
+  -- the tenant's, in BullMQ, and will run. Else a hold lifted while its cause lasts (an outage's
+  -- wait over, the outage not) admits a cap's worth again each time, all running at once later.
+  if cap > 0 then st.slots = cap - rcall('SCARD', tag .. 'inflight:' .. tenant) - rcall('SCARD', tag .. 'held-jobs:' .. tenant) end
   if st.rateMax > 0 and st.rateMs > 0 then
     local bucket = rcall('HMGET', tag .. 'tokens:' .. tenant, 't', 'ts')
     local tokens = tonumber(bucket[1])

@@ -1,5 +1,5 @@
--- ARGV: tag, tenant, until (ms since the epoch, or '' for none), then ids of the tenant's
--- in-flight jobs to give their slots back.
+-- ARGV: tag, tenant, hold-for ms ('' for none), then ids of the tenant's in-flight jobs to
+-- give their slots back.
 -- A held tenant is stopped by its own state (suspended, its database unreachable), not by an
 -- operator: it leaves the
 -- competition as a paused one does, and the given jobs leave the window, so held tenants
@@ -9,9 +9,15 @@
 -- Returns how many slots were given back.
 local tenant = ARGV[2]
 rcall('SADD', heldKey, tenant)
--- The time before which whoever lifts holds must not lift this one (an outage's wait); a hold
--- without one is lifted by the tenant's state alone.
-if ARGV[3] == '' then rcall('HDEL', heldUntilKey, tenant) else rcall('HSET', heldUntilKey, tenant, ARGV[3]) end
+-- The time (Redis' clock) before which `unhold ... due` does not lift this hold (an outage's
+-- wait); the latest of those asked for. A hold without one is lifted by the tenant's state alone.
+if ARGV[3] == '' then
+  rcall('HDEL', heldUntilKey, tenant)
+else
+  local untilMs = nowMs() + tonumber(ARGV[3])
+  local before = tonumber(rcall('HGET', heldUntilKey, tenant) or '0')
+  if untilMs > before then rcall('HSET', heldUntilKey, tenant, untilMs) end
+end
 leaveCompetition(tenant)
 local ids = {}
 for i = 4, #ARGV do ids[#ids + 1] = ARGV[i] end

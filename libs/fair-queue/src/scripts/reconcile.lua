@@ -31,8 +31,10 @@ for i = 3, #ARGV do
     if rcall('EXISTS', jobKey) == 0 or rcall('HEXISTS', jobKey, 'finishedOn') == 1 then done[#done + 1] = id end
   end
   if #done > 0 then
-    forgetHeldJobs(tenant, done)
+    -- They counted against the tenant's cap: one parked at it competes again.
+    local _, unparked = releaseIds(tenant, done)
     forgetIds(done)
+    mustWake = mustWake or unparked
   end
 end
 afterRelease(released, mustWake)
