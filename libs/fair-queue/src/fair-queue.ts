@@ -176,6 +176,17 @@ export class FairQueue {
     return this.scripts.hold(tenant, holdForMs, ids);
   }
 
+  /**
+   * Gives the window slots of in-flight jobs back while they wait in BullMQ (delayed) for a reason
+   * of their own, without holding the tenant; they still count against its cap until they finish.
+   * Idempotent. Returns how many slots were given back.
+   */
+  async giveBack(tenant: string, jobs: readonly ReleasableJob[]): Promise<number> {
+    assertTenantKey(tenant);
+    const ids = jobs.flatMap((job) => (job.id === undefined ? [] : [job.id]));
+    return this.scripts.giveBack(tenant, ids);
+  }
+
   /** Lifts a hold; with `onlyIfDue`, only once its wait is over. Answers whether it was lifted. */
   async unhold(tenant: string, options: { onlyIfDue?: boolean } = {}): Promise<boolean> {
     assertTenantKey(tenant);

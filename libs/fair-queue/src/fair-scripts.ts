@@ -16,6 +16,7 @@ const SCRIPTS = {
   fairQueueSetPolicy: 'set-policy.lua',
   fairQueueHold: 'hold.lua',
   fairQueueUnhold: 'unhold.lua',
+  fairQueueGiveBack: 'give-back.lua',
   fairQueueForgetTenant: 'forget-tenant.lua',
   fairQueueRecount: 'recount.lua',
 } as const;
@@ -105,6 +106,10 @@ export class FairScripts {
 
   async hold(tenant: string, holdForMs: number | undefined, jobIds: string[]): Promise<number> {
     return (await this.run('fairQueueHold', [tenant, holdForMs === undefined ? '' : String(Math.max(0, Math.round(holdForMs))), ...jobIds])) as number;
+  }
+
+  async giveBack(tenant: string, jobIds: string[]): Promise<number> {
+    return (await this.run('fairQueueGiveBack', [tenant, ...jobIds])) as number;
   }
 
   async unhold(tenant: string, onlyIfDue: boolean): Promise<boolean> {

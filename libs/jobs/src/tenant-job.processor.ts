@@ -67,8 +67,8 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
    * (one cluster of several, one silo's database): the tenant is held for the job's wait, as a
    * suspended one is, so its parked job gives its slot back and its other jobs stay buffered.
    * Parked jobs keeping their slots let the tenants of one unreachable cluster fill the window and
-   * stop every other tenant's jobs. A job waiting for its enqueuing write's commit keeps its slot:
-   * that wait is the job's own, not its tenant's.
+   * stop every other tenant's jobs. A job waiting for its enqueuing write's commit gives its window
+   * slot back without holding the tenant: that wait is the job's own, not its tenant's.
    */
   async process(job: Job<FairJobData>, token?: string): Promise<void> {
     try {
@@ -77,8 +77,12 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
       const uncommitted = waitsForCommit(job, error);
       if (!uncommitted && !isInfrastructureFailure(error)) throw error;
       const delayMs = this.outageDelayMs(job);
-      if (uncommitted) this.logger.debug({ jobId: job.id, delayMs }, 'job ran before the write that enqueued it committed; waiting without spending an attempt');
-      else {
+      if (uncommitted) {
+        this.logger.debug({ jobId: job.id, delayMs }, 'job ran before the write that enqueued it committed; waiting without spending an attempt');
+        // Its window slot back while it waits (up to JOBS_UNCOMMITTED_WAIT_MS for a write that may
+        // have rolled back); it still counts against its tenant's cap.
+        await this.queue.giveBack(job.data.tenant, [job]).catch((giveBackError: unknown) => this.logger.warn({ err: giveBackError, jobId: job.id }, 'slot not given back while the job waits'));
+      } else {
         this.logger.warn({ err: error, jobId: job.id, delayMs }, 'job met an unreachable backing service; retrying without spending an attempt');
         // Not the platform's jobs: they serve every tenant and cluster, and one saga meeting one
         // unreachable cluster must not stop the others' (they keep their slots, within their cap).

@@ -113,6 +113,20 @@ local function releaseIds(tenant, ids)
   return released, unparked
 end
 
+-- In-flight jobs that wait in BullMQ (delayed) give their window slots back: tracked apart, still
+-- counted against their tenant's cap (admit.lua) until they finish. Answers how many slots.
+local function giveBackIds(tenant, ids)
+  if #ids == 0 then return 0 end
+  local released = releaseIds(tenant, ids)
+  -- In BullMQ already (the caller runs it): recovery must not add it again.
+  inSlices('HDEL', stagedKey, ids)
+  -- Out of the window but not forgotten: the reconciler still forgets them once BullMQ has
+  -- finished or lost them, should their release be lost (see forgetHeldJobs).
+  inSlices('SADD', tag .. 'held-jobs:' .. tenant, ids)
+  rcall('SADD', heldJobsKey, tenant)
+  return released
+end
+
 -- Released or not, a finished job is neither staged nor a duplicate any more.
 local function forgetIds(ids)
   inSlices('HDEL', stagedKey, ids)

@@ -21,15 +21,6 @@ end
 leaveCompetition(tenant)
 local ids = {}
 for i = 4, #ARGV do ids[#ids + 1] = ARGV[i] end
-local released = 0
-if #ids > 0 then
-  released = releaseIds(tenant, ids)
-  -- In BullMQ already (the caller runs it): recovery must not add it again.
-  inSlices('HDEL', stagedKey, ids)
-  -- Out of the window but not forgotten: the reconciler still forgets them once BullMQ has
-  -- finished or lost them, should their release be lost (see forgetHeldJobs).
-  inSlices('SADD', tag .. 'held-jobs:' .. tenant, ids)
-  rcall('SADD', heldJobsKey, tenant)
-end
+local released = giveBackIds(tenant, ids)
 afterRelease(released, false)
 return released
