@@ -225,6 +225,7 @@ describe('offboarding: fence, export, grace with restore, erasure, verification,
       )) as [number, number];
       return { total, counted };
     };
+    let otherKeys = -1;
     const job = (i: number) => ({ tenant: tenant.id, name: 'test.unknown-to-this-worker', data: { v: 1, tenantId: tenant.id, userId: 'u', payload: {} }, jobId: `late-${i}` });
     const saga = await offboardingSaga(tenant);
     const runner = runnerObserving(async (phase, step) => {
@@ -235,6 +236,7 @@ describe('offboarding: fence, export, grace with restore, erasure, verification,
       await eventually(async () => ((await fq.tenantStats(tenant.id)).inFlight === 3 ? true : undefined), "the tenant's jobs in flight");
       await fq.pause(tenant.id);
       await fq.enqueue(tenant.id, job(3));
+      otherKeys = (await redis.keys(`*${tenant.id}*`)).filter((key) => !key.startsWith(keys.tag)).length;
     });
     expect(await runner.run(saga.id)).toBe('succeeded');
 
@@ -252,6 +254,8 @@ describe('offboarding: fence, export, grace with restore, erasure, verification,
     const stores = (await api.app.get(SagaLedger).steps(saga.id)).find((s) => s.step === 'verify')?.details.stores as Certificate['stores'];
     expect(stores.find((s) => s.store === 'redis:fair-queue')).toMatchObject({ tenantBefore: expect.any(Number), tenantAfter: 0 });
     expect(stores.find((s) => s.store === 'redis:fair-queue')?.tenantBefore).toBeGreaterThanOrEqual(4);
+    // The fair queue's keys (and BullMQ's job hashes) are that store's: not counted twice.
+    expect(stores.find((s) => s.store === 'redis:keys')?.tenantBefore).toBe(otherKeys);
     await fq.close();
   }, 60_000);
 

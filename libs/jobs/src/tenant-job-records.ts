@@ -14,6 +14,11 @@ export class TenantJobRecords {
 
   constructor(@Inject(FAIR_QUEUE) private readonly queue: FairQueue) {}
 
+  /** Whether a key is the scheduler's or its BullMQ queue's (the tenant's records among them are counted here). */
+  ownsKey(key: string): boolean {
+    return key.startsWith(this.queue.keys.tag);
+  }
+
   /** The scheduler's records of the tenant and its jobs in BullMQ. */
   async count(tenantId: string): Promise<number> {
     return (await this.queue.tenantRecords(tenantId)) + (await this.queue.bullJobIds(tenantId)).length;

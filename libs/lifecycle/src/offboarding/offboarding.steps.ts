@@ -167,7 +167,9 @@ export class OffboardingSteps {
       const counts = await this.data.counts(tenant);
       const recordsBefore: Record<string, number> = {};
       for (const eraser of this.erasers()) recordsBefore[eraser.store] = await eraser.count(tenant.id);
-      await context.note({ before: counts.tables, redisKeysBefore: (await this.redis.keys(tenant.id)).length, recordsBefore, startedAt: new Date().toISOString() });
+      // Keys an eraser counts (the fair queue's, BullMQ's job hashes) are its store's, not this one's.
+      const redisKeysBefore = (await this.redis.keys(tenant.id)).filter((key) => !this.erasers().some((eraser) => eraser.ownsKey?.(key))).length;
+      await context.note({ before: counts.tables, redisKeysBefore, recordsBefore, startedAt: new Date().toISOString() });
     }
     if (tenant.status !== 'deleted') {
       // Crypto-shredding through the audit trail's own path: whatever copy of an entry survives elsewhere stays unreadable.

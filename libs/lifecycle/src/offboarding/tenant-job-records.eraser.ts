@@ -24,4 +24,8 @@ export class TenantJobRecordsEraser implements TenantRecordsEraser {
   erase(tenantId: string): Promise<number> {
     return this.records.erase(tenantId);
   }
+
+  ownsKey(key: string): boolean {
+    return this.records.ownsKey(key);
+  }
 }

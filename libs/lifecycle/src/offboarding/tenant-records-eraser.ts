@@ -13,6 +13,11 @@ export interface TenantRecordsEraser {
   count(tenantId: string): Promise<number>;
   /** Removes every record of the tenant; answers how many it removed. */
   erase(tenantId: string): Promise<number>;
+  /**
+   * Whether a Redis key naming the tenant is one of this store's records (counted by `count`):
+   * the certificate's `redis:keys` leaves such keys out, so nothing is counted twice.
+   */
+  ownsKey?(key: string): boolean;
 }
 
 /** Marks a provider as a `TenantRecordsEraser`; offboarding discovers every one. */
