@@ -297,6 +297,27 @@ describe('bad input', () => {
     expect(JSON.parse(response.body)).toMatchObject({ status, code: expect.any(String) });
   });
 
+  it('a request pipelined before bytes the parser refuses gets its own answer first: a committed write is never reported as refused', async () => {
+    if (!api.server.listening) await new Promise<void>((resolve) => api.server.listen(0, '127.0.0.1', resolve));
+    const { port } = api.server.address() as AddressInfo;
+    const email = `pipelined-${Date.now()}@x.test`;
+    const json = JSON.stringify({ email, name: 'Pipelined' });
+    const bytes =
+      `POST /v1/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}` +
+      'GARBAGE\r\n\r\n';
+    const text = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk) => chunks.push(chunk));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    });
+    const statuses = [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => Number(match[1]));
+    expect(statuses).toEqual([201, 400]);
+    const listed = await request(api.server).get('/v1/customers?limit=100').set('Authorization', `Bearer ${token}`);
+    expect(listed.body.items.filter((customer: { email: string }) => customer.email === email)).toHaveLength(1);
+  });
+
   it('an HTTP/1.0 request without Host is served as usual', async () => {
     const response = await rawExchange('GET /v1/customers HTTP/1.0\r\n\r\n', false);
     expect({ status: response.status, type: response.headers['content-type'] }).toEqual({ status: 401, type: expect.stringMatching(/^application\/problem\+json/) });

@@ -27,9 +27,25 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
   // The parser keeps failing on whatever else arrives on this connection: answer once.
   if (answered.has(socket)) return;
   answered.add(socket);
-  // Like Node's default: never write into a response that has already started on this socket.
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  // A request read before the garbage (pipelined) is being served: its answer goes first, then
+  // this one. Written over it, the client saw only the refusal of a write that had committed.
   const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+  if (inFlight && !inFlight.writableFinished) {
+    inFlight.once('finish', () => writeProblem(error, socket));
+    inFlight.once('close', () => {
+      if (!inFlight.writableFinished) socket.destroy();
+    });
+    return;
+  }
+  writeProblem(error, socket);
+}
+
+function writeProblem(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) {
     socket.destroy();
     return;
   }
