@@ -300,10 +300,12 @@ describe('bad input', () => {
   it('a request pipelined before bytes the parser refuses gets its own answer first: a committed write is never reported as refused', async () => {
     if (!api.server.listening) await new Promise<void>((resolve) => api.server.listen(0, '127.0.0.1', resolve));
     const { port } = api.server.address() as AddressInfo;
+    // A tenant of its own: this write is meant to commit, and the others' must not.
+    const own = tokenFor(api, await createTenant(api));
     const email = `pipelined-${Date.now()}@x.test`;
     const json = JSON.stringify({ email, name: 'Pipelined' });
     const bytes =
-      `POST /v1/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}` +
+      `POST /v1/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${own}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}` +
       'GARBAGE\r\n\r\n';
     const text = await new Promise<string>((resolve, reject) => {
       const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
@@ -314,7 +316,7 @@ describe('bad input', () => {
     });
     const statuses = [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => Number(match[1]));
     expect(statuses).toEqual([201, 400]);
-    const listed = await request(api.server).get('/v1/customers?limit=100').set('Authorization', `Bearer ${token}`);
+    const listed = await request(api.server).get('/v1/customers?limit=100').set('Authorization', `Bearer ${own}`);
     expect(listed.body.items.filter((customer: { email: string }) => customer.email === email)).toHaveLength(1);
   });
 
