@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { AuditChainer, AuditTrail, AuditVerifier, RefusalRecorder } from '@bulkhead/audit';
 import { loadConfig } from '@bulkhead/config';
 import { parsePgUrl, withDatabase, withPg } from '@bulkhead/database';
@@ -45,6 +46,25 @@ describe('audit API', () => {
 
     const own = await call(api.server, 'get', `/v1/audit?requestId=${failed}`, tokenFor(api, a));
     expect(own.body.items).toEqual([expect.objectContaining({ outcome: 'failed', status: 400, code: 'validation_failed', action: 'POST /v1/customers' })]);
+  });
+
+  it("records an update or delete of a row the tenant does not have as failed only: nothing committed (another tenant's row alike)", async () => {
+    // Tenants of its own: the other tests count the entries of theirs.
+    const [mine, other] = [await createTenant(api), await createTenant(api)];
+    const theirs = await call(api.server, 'post', '/v1/customers', tokenFor(api, other), { email: `theirs-${Date.now()}@x.test`, name: 'Theirs' });
+    expect(theirs.status).toBe(201);
+    for (const [method, id, body] of [
+      ['patch', theirs.body.id, { name: 'Mine now' }],
+      ['patch', randomUUID(), { name: 'Nobody' }],
+      ['delete', theirs.body.id, undefined],
+      ['delete', randomUUID(), undefined],
+    ] as const) {
+      const requestId = `missing-${method}-${randomUUID()}`;
+      expect((await call(api.server, method, `/v1/customers/${id}`, tokenFor(api, mine), body, { 'x-request-id': requestId })).status).toBe(404);
+      await flush();
+      const own = await call(api.server, 'get', `/v1/audit?requestId=${requestId}`, tokenFor(api, mine));
+      expect(own.body.items.map((entry: { outcome: string; status?: number }) => [entry.outcome, entry.status])).toEqual([['failed', 404]]);
+    }
   });
 
   it('records every operator action in the platform chain', async () => {

@@ -86,7 +86,15 @@ export class TenantQueryRunner extends PostgresQueryRunner {
    */
   override async query(query: string, parameters?: unknown[], useStructuredResult?: boolean): Promise<any> {
     this.assertConnectionKept();
-    if (!this.wrote && WRITE_STATEMENT.test(query)) this.wrote = true;
+    if (this.wrote || !WRITE_STATEMENT.test(query)) return this.send(query, parameters, useStructuredResult);
+    const result = (await this.send(query, parameters, true)) as QueryResult;
+    // A write that matched no row changed nothing: an update or delete of a row this tenant does
+    // not have is refused (404) after its transaction, which has nothing for the trail.
+    if (result.affected === undefined || result.affected === null || result.affected > 0) this.wrote = true;
+    return useStructuredResult ? result : result.raw;
+  }
+
+  private async send(query: string, parameters: unknown[] | undefined, useStructuredResult: boolean | undefined): Promise<any> {
     if (this.opening !== undefined) {
       // Nothing was sent: there is nothing to commit or roll back.
       if (query === 'COMMIT' || query === 'ROLLBACK') {
