@@ -64,6 +64,33 @@ describe('bad input', () => {
     }
   });
 
+  it('a body using __proto__, constructor or prototype as a key is 400, not a write with the key dropped', async () => {
+    for (const key of ['__proto__', 'constructor', 'prototype']) {
+      const body = `{"email":"proto-${key}@x.test","name":"P","${key}":{"isAdmin":true}}`;
+      const created = await raw('/v1/customers', body);
+      expectProblem(created, 400, 'bad_request');
+      expect(created.body.detail).toContain(key);
+      // Nested too, and on an admin route.
+      expectProblem(await raw('/v1/customers', `{"email":"n@x.test","name":{"${key}":1}}`), 400, 'bad_request');
+    }
+    const policy = await request(api.server)
+      .put(`/v1/admin/jobs/tenants/${tenant.id}/policy`)
+      .set('Authorization', `Bearer ${operatorToken(api)}`)
+      .set('Content-Type', 'application/json')
+      .serialize((bytes: string) => bytes)
+      .send('{"weight":2,"__proto__":{"x":1}}');
+    expectProblem(policy, 400, 'bad_request');
+  });
+
+  it('an empty body under a JSON content type is no body: served where a route takes none, a validation error where it needs one', async () => {
+    const other = tokenFor(api, await createTenant(api));
+    const exported = await request(api.server).post('/v1/exports').set('Authorization', `Bearer ${other}`).set('Content-Type', 'application/json').send('');
+    expect(exported.status).toBe(202);
+    const missing = await request(api.server).post('/v1/customers').set('Authorization', `Bearer ${token}`).set('Content-Type', 'application/json').send('');
+    expect(missing.status).toBe(400);
+    expect(missing.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+
   it('an oversize body is 413', async () => {
     const response = await raw('/v1/customers', JSON.stringify({ email: 'big@x.test', name: 'x'.repeat(200 * 1024) }));
     expectProblem(response, 413, 'payload_too_large');

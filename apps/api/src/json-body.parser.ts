@@ -18,6 +18,9 @@ const LONE = new ProblemError(400, 'bad_request', 'Bad request', 'Strings in the
 /** Deeper than any body a route takes (usage events' free-form `data` included), far shallower than what recursion survives. */
 const MAX_DEPTH = 64;
 const TOO_DEEP = new ProblemError(400, 'bad_request', 'Bad request', `The request body is nested more than ${MAX_DEPTH} levels deep.`);
+/** Keys a JavaScript object treats specially: validation would drop them silently instead of refusing them. */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const PROTOTYPE_KEY = (key: string) => new ProblemError(400, 'bad_request', 'Bad request', `The request body may not use the key "${key}".`);
 const CHARSET = new ProblemError(415, 'unsupported_media_type', 'Unsupported media type', 'The request body encoding is not supported: send UTF-8.');
 
 class UnstorableText extends Error {
@@ -31,7 +34,9 @@ class UnstorableText extends Error {
  * to the body limit. It refuses bytes that are not UTF-8 (RFC 8259: JSON exchanged between
  * systems is UTF-8), and, at the edge, text no layer behind it can hold: U+0000
  * (PostgreSQL text cannot store it) and an unpaired UTF-16 surrogate (`"\ud800"` is valid JSON
- * but not Unicode text: validators that encode it throw, and UTF-8 cannot carry it), in keys too.
+ * but not Unicode text: validators that encode it throw, and UTF-8 cannot carry it), in keys too;
+ * and the keys `__proto__`, `constructor` and `prototype`, which validation dropped silently (201).
+ * An empty body is no body.
  * Every other media type is left without a parser, so Fastify answers it 415.
  */
 export function registerJsonBodyParser(instance: FastifyInstance, bodyLimit: number): void {
@@ -43,6 +48,9 @@ export function registerJsonBodyParser(instance: FastifyInstance, bodyLimit: num
     if (charset !== undefined && !UTF8.test(charset)) return done(CHARSET);
     if (typeof bytes !== 'string' && !isUtf8(bytes)) return done(NOT_UTF8);
     const body = bytes.toString();
+    // No body under a JSON type, as many clients send on every request: nothing, not bad JSON.
+    // A route that needs one refuses it in validation.
+    if (body.length === 0) return done(null, undefined);
     // Before parsing: the reviver and validation both recurse, and a stack overflow is not an answer.
     if (nestedBeyond(body, MAX_DEPTH)) return done(TOO_DEEP);
     try {
@@ -73,6 +81,7 @@ function nestedBeyond(text: string, limit: number): boolean {
 }
 
 function refuseUnstorableText(key: string, value: unknown): unknown {
+  if (PROTOTYPE_KEYS.has(key)) throw new UnstorableText(PROTOTYPE_KEY(key));
   if (hasUnstorable(key)) throw new UnstorableText(key.includes('\u0000') ? NUL : LONE);
   if (typeof value === 'string' && hasUnstorable(value)) throw new UnstorableText(value.includes('\u0000') ? NUL : LONE);
   return value;
