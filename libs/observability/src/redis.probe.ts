@@ -6,6 +6,8 @@ import { createRedis, RedisClient } from '@bulkhead/redis';
 @Injectable()
 export class RedisProbe implements OnApplicationShutdown {
   private readonly client: RedisClient;
+  /** The connection under way: probes arriving together wait for it (the client queues nothing). */
+  private connecting: Promise<void> | undefined;
 
   constructor(config: BulkheadConfig) {
     this.client = createRedis(config, {
@@ -19,7 +21,13 @@ export class RedisProbe implements OnApplicationShutdown {
   }
 
   async ping(): Promise<void> {
-    if (this.client.status === 'wait' || this.client.status === 'end') await this.client.connect();
+    if (this.client.status === 'wait' || this.client.status === 'end') {
+      this.connecting ??= this.client.connect().finally(() => {
+        this.connecting = undefined;
+      });
+    }
+    // Every probe that arrives while it connects waits for it: they failed (503) meanwhile.
+    if (this.connecting) await this.connecting;
     await this.client.ping();
   }
 
