@@ -317,6 +317,7 @@ describe('bad input', () => {
 
   it.each([
     ['an HTTP/1.1 request without Host', 400, 'GET /v1/customers HTTP/1.1\r\nConnection: close\r\n\r\n'],
+    ['a CONNECT request (this is no proxy)', 405, 'CONNECT 127.0.0.1:5432 HTTP/1.1\r\nHost: x\r\n\r\n'],
     ['an Expect other than 100-continue', 417, 'POST /v1/customers HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}'],
   ])('a request Node would refuse with an empty body (%s) is %i problem+json', async (_name, status, bytes) => {
     const response = await rawExchange(bytes, false);

@@ -5,7 +5,7 @@ import { registerUsageHook, UsageRecorder } from '@bulkhead/noisy-neighbours';
 import { rememberCallerAuthorization } from '@bulkhead/service-client';
 import { AppLogger, registerAccessLog, REQUEST_ID_HEADER, requestIdFor } from '@bulkhead/observability';
 import { buildOpenApiDocument } from '@bulkhead/openapi';
-import { answerClientError, answerUnmetExpectation, PROBLEM_OBSERVER, ProblemError, ProblemFilter, ProblemObserver, problemValidationPipe, sendProblem, toProblem } from '@bulkhead/problem';
+import { answerClientError, answerConnect, answerUnmetExpectation, PROBLEM_OBSERVER, ProblemError, ProblemFilter, ProblemObserver, problemValidationPipe, sendProblem, toProblem } from '@bulkhead/problem';
 import { INestApplicationContext, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -139,6 +139,7 @@ function configureHttp(app: NestFastifyApplication, config: BulkheadConfig, opti
   });
   registerJsonBodyParser(fastify, config.bodyLimitBytes);
   fastify.server.on('checkExpectation', answerUnmetExpectation);
+  fastify.server.on('connect', answerConnect);
   // Closing waits for every connection with a request in flight, and one that never completes
   // (a client that stalls mid-body) would hold a stopping process forever: the grace bounds it.
   fastify.addHook('preClose', (done: () => void) => {

@@ -11,7 +11,8 @@ const PARSER_PROBLEMS: Record<string, ProblemError> = {
 };
 const MALFORMED = new ProblemError(400, 'bad_request', 'Bad request', 'The request is not well-formed HTTP.');
 
-const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large' };
+const REASONS: Record<number, string> = { 400: 'Bad Request', 405: 'Method Not Allowed', 408: 'Request Timeout', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large' };
+const CONNECT_REFUSED = new ProblemError(405, 'method_not_allowed', 'Method not allowed', 'This server is not a proxy: CONNECT is not served.');
 
 /** A client that never reads its answer does not keep the socket. */
 const LINGER_MS = 2000;
@@ -35,21 +36,29 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
   // this one. Written over it, the client saw only the refusal of a write that had committed.
   const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
   if (inFlight && !inFlight.writableFinished) {
-    inFlight.once('finish', () => writeProblem(error, socket));
+    inFlight.once('finish', () => writeProblem(PARSER_PROBLEMS[error.code ?? ''] ?? MALFORMED, socket));
     inFlight.once('close', () => {
       if (!inFlight.writableFinished) socket.destroy();
     });
     return;
   }
-  writeProblem(error, socket);
+  writeProblem(PARSER_PROBLEMS[error.code ?? ''] ?? MALFORMED, socket);
 }
 
-function writeProblem(error: Error & { code?: string }, socket: Duplex): void {
+/**
+ * A `connect` listener for the HTTP server: Node hands a CONNECT request to it instead of the
+ * router, and with none it closed the connection without a word. Answered 405 as problem+json.
+ */
+export function answerConnect(_request: unknown, socket: Duplex): void {
+  writeProblem(CONNECT_REFUSED, socket);
+}
+
+function writeProblem(refusal: ProblemError, socket: Duplex): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
-  const problem = toProblem(PARSER_PROBLEMS[error.code ?? ''] ?? MALFORMED);
+  const problem = toProblem(refusal);
   const body = JSON.stringify(problem);
   socket.end(
     `HTTP/1.1 ${problem.status} ${REASONS[problem.status]}\r\n` +
