@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { connect, type AddressInfo } from 'node:net';
 import { TenantRecord } from '@bulkhead/control-plane';
 import { call, expectProblem } from './support/http';
 import { TokenForge } from './support/forged-tokens';
@@ -106,6 +107,24 @@ describe.each(['pool', 'schema', 'silo'] as const)('token attacks against %s ten
         expectProblem(response, 403, 'tenant_mismatch');
       }
       expect((await call(api.server, 'get', '/v1/customers', tokenFor(api, tenantA), undefined, { Host: `${host(tenantA.slug)}.` })).status).toBe(200);
+    });
+
+    it("B's host in the request target's absolute form, or in a second Host header, is not a way around the check", async () => {
+      if (!api.server.listening) await new Promise<void>((resolve) => api.server.listen(0, '127.0.0.1', resolve));
+      const { port } = api.server.address() as AddressInfo;
+      const statusOf = (head: string) =>
+        new Promise<number>((resolve, reject) => {
+          const socket = connect(port, '127.0.0.1', () => socket.write(`${head}Authorization: Bearer ${tokenFor(api, tenantA)}\r\nConnection: close\r\n\r\n`));
+          const chunks: Buffer[] = [];
+          socket.on('data', (chunk) => chunks.push(chunk));
+          socket.on('error', reject);
+          socket.on('close', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(Buffer.concat(chunks).toString())?.[1])));
+        });
+      // RFC 9112 3.2.2: the target's host wins over Host.
+      expect(await statusOf(`GET http://${host(tenantB.slug)}/v1/customers HTTP/1.1\r\nHost: x\r\n`)).toBe(403);
+      expect(await statusOf(`GET http://${host(tenantA.slug)}/v1/customers HTTP/1.1\r\nHost: ${host(tenantA.slug)}\r\n`)).toBe(200);
+      // RFC 9112 3.2: more than one Host is a 400, whichever tenant each names.
+      expect(await statusOf(`GET /v1/customers HTTP/1.1\r\nHost: ${host(tenantA.slug)}\r\nHost: ${host(tenantB.slug)}\r\n`)).toBe(400);
     });
 
     it('a nested subdomain is not a way around the check', async () => {

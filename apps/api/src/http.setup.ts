@@ -23,6 +23,7 @@ const SHUTDOWN_GRACE_MS = 5000;
 const NOT_JSON = new ProblemError(415, 'unsupported_media_type', 'Unsupported media type', 'Send the request body as application/json.');
 const ENCODED = new ProblemError(415, 'unsupported_media_type', 'Unsupported media type', 'Send the request body without a Content-Encoding (uncompressed).');
 const NO_HOST = new ProblemError(400, 'bad_request', 'Bad request', 'An HTTP/1.1 request must carry a Host header.');
+const TWO_HOSTS = new ProblemError(400, 'bad_request', 'Bad request', 'The request names more than one Host.');
 
 /**
  * The HTTP adapter: Fastify, for its per-request cost (a Nest route on it costs a fraction of the
@@ -118,6 +119,12 @@ function configureHttp(app: NestFastifyApplication, config: BulkheadConfig, opti
       sendProblem(reply, toProblem(NO_HOST));
       return;
     }
+    // And to one with more than one Host (RFC 9112 3.2): Node keeps the first, a proxy may have
+    // routed by another, and a tenant's host must not depend on who reads it.
+    if (hostsSent(request.raw.rawHeaders) > 1) {
+      sendProblem(reply, toProblem(TWO_HOSTS));
+      return;
+    }
     // A compressed body would reach the JSON parser as bytes it cannot read: 415, as for any
     // encoding the server does not decode (RFC 9110 15.5.16).
     const encoding = request.headers['content-encoding'];
@@ -173,4 +180,11 @@ function observerOf(app: NestFastifyApplication): ProblemObserver | undefined {
 
 function hasBody(request: FastifyRequest): boolean {
   return Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
+}
+
+/** How many Host headers a request carried (Node's `headers` keeps only the first). */
+function hostsSent(rawHeaders: readonly string[]): number {
+  let hosts = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i].length === 4 && rawHeaders[i].toLowerCase() === 'host') hosts++;
+  return hosts;
 }

@@ -16,7 +16,7 @@ export interface AuthenticatedRequest {
   readonly id?: unknown;
   readonly hostname?: string;
   /** Node's request: its `rawHeaders` keep every copy of a header that `headers` folds into one. */
-  readonly raw?: { readonly rawHeaders: readonly string[] };
+  readonly raw?: { readonly rawHeaders: readonly string[]; readonly url?: string };
   /** Set by `AuthenticationGuard` once the token verified. */
   user?: Principal;
 }

@@ -87,9 +87,11 @@ export class TenantGuard implements CanActivate {
       if (!named.every(isThisTenant)) throw new TenantMismatchProblem();
       checks.push('tenant_header_matches');
     }
-    const subdomain = this.subdomainOf(request.hostname);
-    if (subdomain !== undefined && subdomain !== tenant.slug) throw new TenantMismatchProblem();
-    if (subdomain !== undefined) checks.push('tenant_host_matches');
+    // The Host header, and the request target's own host when it is in absolute form
+    // (`GET http://<host>/...`, which RFC 9112 says wins over Host): each that names a tenant must name this one.
+    const subdomains = hostsOf(request).map((hostname) => this.subdomainOf(hostname)).filter((label): label is string => label !== undefined);
+    if (subdomains.some((label) => label !== tenant.slug)) throw new TenantMismatchProblem();
+    if (subdomains.length > 0) checks.push('tenant_host_matches');
 
     establishTenant(
       tenantContextOf(tenant, principal.subject, typeof request.id === 'string' ? request.id : undefined, {
@@ -116,4 +118,18 @@ export class TenantGuard implements CanActivate {
     if (!host.endsWith('.' + base)) return undefined;
     return host.slice(0, -(base.length + 1));
   }
+}
+
+/** The host names a request carries: its Host header's and, for an absolute-form target, the target's. */
+function hostsOf(request: AuthenticatedRequest): string[] {
+  const hosts = request.hostname ? [request.hostname] : [];
+  const target = request.raw?.url;
+  if (target !== undefined && /^https?:\/\//i.test(target)) {
+    try {
+      hosts.push(new URL(target).hostname);
+    } catch {
+      throw new TenantMismatchProblem();
+    }
+  }
+  return hosts;
 }
