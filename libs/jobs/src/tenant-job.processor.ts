@@ -84,12 +84,11 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
         await this.queue.giveBack(job.data.tenant, [job]).catch((giveBackError: unknown) => this.logger.warn({ err: giveBackError, jobId: job.id }, 'slot not given back while the job waits'));
       } else {
         this.logger.warn({ err: error, jobId: job.id, delayMs }, 'job met an unreachable backing service; retrying without spending an attempt');
-        // Not the platform's jobs: they serve every tenant and cluster, and one saga meeting one
-        // unreachable cluster must not stop the others' (they keep their slots, within their cap).
-        // Redis itself may be what is down: the job is parked all the same, keeping its slot.
-        if (job.data.tenant !== PLATFORM_KEY) {
-          await this.queue.hold(job.data.tenant, [job], delayMs).catch((holdError: unknown) => this.logger.warn({ err: holdError, jobId: job.id }, 'tenant not held through the outage'));
-        }
+        // The platform's jobs are not held: they serve every tenant and cluster, and one saga
+        // meeting one unreachable cluster must not stop the others'; the parked one only gives its
+        // slot back. Redis itself may be what is down: the job is parked all the same, keeping its slot.
+        const freed = job.data.tenant === PLATFORM_KEY ? this.queue.giveBack(PLATFORM_KEY, [job]) : this.queue.hold(job.data.tenant, [job], delayMs);
+        await freed.catch((slotError: unknown) => this.logger.warn({ err: slotError, jobId: job.id }, 'slot not given back through the outage'));
       }
       await job.moveToDelayed(Date.now() + delayMs, token);
       throw new DelayedError();

@@ -11,13 +11,13 @@ import { Queue } from 'bullmq';
 import { createTenant, startTestApi, TestApi } from './support/test-app';
 import { eventually, startTestWorker } from './support/test-worker';
 
-const PROBE_JOB = 'test.outage-probe';
+const PROBE_JOB = 'test.held-probe';
 const runs: string[] = [];
 
 /** Reads the tenant's own data, as any job does: its placement has to be reachable. */
 @JobHandlerProvider()
 @Injectable()
-class OutageProbeHandler implements JobHandler<{ marker: string }> {
+class HeldProbeHandler implements JobHandler<{ marker: string }> {
   readonly name = PROBE_JOB;
   readonly scope = 'tenant' as const;
 
@@ -30,13 +30,16 @@ class OutageProbeHandler implements JobHandler<{ marker: string }> {
 }
 
 /**
- * Jobs parked by an outage kept their fair-queue slots. An outage need not stop every tenant: with
- * the databases of three silo tenants refusing connections, their parked jobs (four each, the
- * per-tenant cap) held 12 slots of this window of 8, and no other tenant's job was admitted until
- * they were reachable again. Now the tenant is held through its job's wait, as a suspended one is.
+ * Jobs that wait because of their tenant's state kept their fair-queue slots, and a few such
+ * tenants filled the window and stopped everyone's dispatch:
+ * - three suspended tenants at the per-tenant cap of 4 held 12 slots of this window of 8;
+ * - with the databases of three silo tenants refusing connections, their outage-parked jobs
+ *   (four each) held 12 slots too, until they were reachable again.
+ * Now their jobs wait holding no slot (the tenant held), and run once the tenant is back.
  */
-describe("an unreachable placement's jobs hold no slot of the admission window", () => {
+describe('jobs waiting on their tenant (suspended, its database unreachable) hold no slot of the admission window', () => {
   const WINDOW = 8;
+  const PER_SUSPENDED = 6;
   const PER_UNREACHABLE = 10;
   const CAP = 4;
   const config = loadConfig();
@@ -49,21 +52,25 @@ describe("an unreachable placement's jobs hold no slot of the admission window",
 
   /** New connections to the silo's database are refused (53300) and the worker's are ended; -1 opens it again. */
   const connectionLimit = (tenant: TenantRecord, limit: number) =>
-    withPg(config.DATABASE_ADMIN_URL, 'jobs-outage-test', async (client) => {
+    withPg(config.DATABASE_ADMIN_URL, 'jobs-held-test', async (client) => {
       await client.query(`ALTER DATABASE "${tenant.databaseName}" CONNECTION LIMIT ${limit}`);
       if (limit === 0) await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [tenant.databaseName]);
     });
 
   beforeAll(async () => {
     await clearPrivateJobQueue();
-    redis = createRedis(config, { maxRetriesPerRequest: null, connectionName: 'jobs-outage-test' });
+    redis = createRedis(config, { maxRetriesPerRequest: null, connectionName: 'jobs-held-test' });
     const keys = jobsQueueKeys(config);
     fq = new FairQueue({ name: config.JOBS_QUEUE_NAME, bullQueueName: keys.queueName, connection: redis });
     bull = new Queue(keys.queueName, { connection: redis, prefix: keys.bullPrefix });
     api = await startTestApi();
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await worker?.close();
+    worker = undefined;
+    runs.length = 0;
+  });
+  afterAll(async () => {
     for (const tenant of unreachable) await connectionLimit(tenant, -1);
     await api.close();
     await bull.close();
@@ -74,8 +81,39 @@ describe("an unreachable placement's jobs hold no slot of the admission window",
 
   const enqueue = (tenant: TenantRecord, count: number) =>
     fq.enqueueBulk(
-      Array.from({ length: count }, (_, i) => ({ tenant: tenant.id, name: PROBE_JOB, data: { v: 1, tenantId: tenant.id, userId: 'u', payload: { marker: `m${i}` } }, jobId: `outage-probe-${i}` })),
+      Array.from({ length: count }, (_, i) => ({ tenant: tenant.id, name: PROBE_JOB, data: { v: 1, tenantId: tenant.id, userId: 'u', payload: { marker: `m${i}` } }, jobId: `probe-${i}` })),
     );
+
+  it('keeps serving active tenants while suspended ones have a backlog, and runs the suspended ones once reactivated', async () => {
+    const suspended = await Promise.all([0, 1, 2].map(() => createTenant(api)));
+    const active = await createTenant(api);
+    for (const tenant of suspended) {
+      await api.admin.suspend(tenant.id);
+      await enqueue(tenant, PER_SUSPENDED);
+    }
+    worker = await startTestWorker({ JOBS_ADMISSION_WINDOW: String(WINDOW) }, [HeldProbeHandler]);
+    // Every suspended tenant has had a job taken and parked.
+    await eventually(async () => {
+      const parked = await bull.getJobs(['delayed']);
+      return new Set(parked.map((job) => job.data.tenant)).size === suspended.length ? true : undefined;
+    }, "the suspended tenants' parked jobs");
+
+    await enqueue(active, 10);
+    await eventually(async () => (runs.filter((run) => run.startsWith(`${active.id}:`)).length === 10 ? true : undefined), "the active tenant's jobs");
+    for (const tenant of suspended) {
+      const stats = await fq.tenantStats(tenant.id);
+      expect({ inFlight: stats.inFlight, held: stats.held, paused: stats.paused }).toEqual({ inFlight: 0, held: true, paused: false });
+      expect(stats.backlog).toBeGreaterThan(0);
+    }
+    expect(runs.filter((run) => !run.startsWith(`${active.id}:`))).toEqual([]);
+
+    // Reactivated through the registry alone: no operator action on the queue.
+    for (const tenant of suspended) await api.admin.reactivate(tenant.id);
+    await eventually(async () => (runs.length === 10 + suspended.length * PER_SUSPENDED ? true : undefined), "the reactivated tenants' jobs");
+    expect(new Set(runs).size).toBe(runs.length);
+    for (const tenant of suspended) expect(await fq.tenantStats(tenant.id)).toMatchObject({ held: false, backlog: 0 });
+    await eventually(async () => ((await fq.stats()).inFlight === 0 ? true : undefined), 'every slot back');
+  });
 
   it('keeps serving other tenants while some placements are unreachable, holds theirs within their cap, and runs every parked job once they are back', async () => {
     for (let i = 0; i < 3; i++) unreachable.push(await createTenant(api, { isolation: 'silo' }));
@@ -84,7 +122,7 @@ describe("an unreachable placement's jobs hold no slot of the admission window",
       await connectionLimit(tenant, 0);
       await enqueue(tenant, PER_UNREACHABLE);
     }
-    worker = await startTestWorker({ JOBS_ADMISSION_WINDOW: String(WINDOW), JOBS_OUTAGE_BACKOFF_MS: '200', JOBS_OUTAGE_BACKOFF_MAX_MS: '1000' }, [OutageProbeHandler]);
+    worker = await startTestWorker({ JOBS_ADMISSION_WINDOW: String(WINDOW), JOBS_OUTAGE_BACKOFF_MS: '200', JOBS_OUTAGE_BACKOFF_MAX_MS: '1000' }, [HeldProbeHandler]);
     // Every unreachable tenant has had a job taken and parked.
     await eventually(async () => {
       const parked = await bull.getJobs(['delayed']);
