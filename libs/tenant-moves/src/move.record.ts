@@ -27,6 +27,8 @@ export interface MoveProgress {
   parity?: Record<string, TableParity>;
   dataVersion?: number | null;
   copyStartedAt?: string;
+  /** Attempts at dropping a schema (the source's, or an aborted move's target) that met a lock held there and stepped back to try again. */
+  dropLockWaits?: number;
   /** Why a move undid itself, when nobody asked it to (its tenant stopped being active). */
   abortReason?: string;
 }

@@ -5,19 +5,53 @@ import { endpointOf, PlacementSpec } from './placement-spec';
 import { clearTenantRows } from './row-sync';
 import { tenantTables } from './tenant-tables';
 
+const LOCK_NOT_AVAILABLE = '55P03';
+
+/**
+ * How long one attempt at DROP SCHEMA may wait for a lock. While its AccessExclusive request
+ * waits, every later query on the schema's tables queues behind it: a straggling reader of the old
+ * source would otherwise stall everything that touches those tables for as long as it reads.
+ */
+export const DROP_LOCK_TIMEOUT_MS = 200;
+
+/** The rest after the `attempt`th drop that met a lock: growing, so a long straggler costs others little. */
+export function dropLockBackoffMs(attempt: number): number {
+  return Math.min(5_000, 100 * 2 ** Math.min(attempt, 6));
+}
+
+/** Told of each attempt that timed out on a lock, before the next: rests, and may stop the drop by throwing. */
+export type LockWait = (attempt: number) => Promise<void>;
+
+const restOnly: LockWait = (attempt) => new Promise((resolve) => setTimeout(resolve, dropLockBackoffMs(attempt)));
+
 /**
  * Removes a tenant's data from a placement it no longer lives on (the source after the grace
  * period, or the target of an aborted move): its schema (and the schema's ledger entries, so a
  * later move back provisions it afresh), its database, or its rows in the shared pool.
+ * A schema whose tables someone still holds is tried again after `lockWait` until it goes.
  */
-export async function dropTenantStorage(spec: PlacementSpec, tenantId: string, clusters: ClusterRegistry): Promise<void> {
+export async function dropTenantStorage(spec: PlacementSpec, tenantId: string, clusters: ClusterRegistry, lockWait: LockWait = restOnly): Promise<void> {
   const cluster = clusters.get(spec.cluster);
   if (spec.isolation === 'schema') {
     if (!isSchemaName(spec.schemaName)) throw new Error('schema placement without a valid schema');
     const schema = spec.schemaName;
     await withPg(cluster.ownerUrl, 'bulkhead-mover', async (client) => {
-      await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
-      await client.query('DELETE FROM public.schema_migrations WHERE target = $1', [`schema:${tenantId}`]);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          // SET LOCAL: the timeout ends with this transaction and never outlives it on the connection.
+          await client.query('START TRANSACTION');
+          await client.query(`SET LOCAL lock_timeout = '${DROP_LOCK_TIMEOUT_MS}ms'`);
+          await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
+          await client.query('DELETE FROM public.schema_migrations WHERE target = $1', [`schema:${tenantId}`]);
+          await client.query('COMMIT');
+          return;
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw error;
+        }
+        // Out of the lock queue while it rests: the tables' other users go on meanwhile.
+        await lockWait(attempt);
+      }
     });
     return;
   }

@@ -7,7 +7,7 @@ import { ABORTABLE, FINISHED, MovePhase, MoveProgress, MoveRecord } from './move
 import { MoveLease, MoveStore } from './move-store';
 import { OwnerSession } from './owner-session';
 import { describe, Endpoint, endpointOf, samePlacement, targetSpec } from './placement-spec';
-import { dropTenantStorage } from './placement-storage';
+import { dropLockBackoffMs, dropTenantStorage, LockWait } from './placement-storage';
 import { CatchUpPace } from './catch-up-pace';
 import { MoverPace } from './mover-pace';
 import { applyChanges, clearTenantRows, clearTenantRowsPaced, copySnapshot, parityMismatches, parityOf, rowHashes } from './row-sync';
@@ -192,7 +192,7 @@ export class TenantMover {
       case 'dropping':
         return this.dropSource(move, lease);
       case 'aborting':
-        return this.abortNow(move);
+        return this.abortNow(move, lease);
       default:
         throw new Error(`no step for phase ${move.phase}`);
     }
@@ -387,18 +387,18 @@ export class TenantMover {
       await this.withSession(sourceEnd, move.tenantId, async (source) =>
         clearTenantRowsPaced(source, sourceEnd.schema, await tenantTables(source, sourceEnd.schema), this.config.MOVES_BATCH_ROWS, new MoverPace(this.config.MOVES_DUTY_CYCLE, () => lease.check())),
       );
-      await dropTenantStorage(move.source, move.tenantId, this.clusters);
+      await dropTenantStorage(move.source, move.tenantId, this.clusters, this.lockWait(move, lease));
       await this.withSession(sourceEnd, move.tenantId, async (source) => removeCapture(source, sourceEnd.schema, await tenantTables(source, sourceEnd.schema)));
     } else {
       if (move.source.isolation === 'schema') await this.withSession(sourceEnd, move.tenantId, (source) => removeCapture(source, sourceEnd.schema, []));
-      await dropTenantStorage(move.source, move.tenantId, this.clusters);
+      await dropTenantStorage(move.source, move.tenantId, this.clusters, this.lockWait(move, lease));
     }
     await this.store.update(move.id, { phase: 'done', finished: true, error: null });
     this.logger.log({ tenantId: move.tenantId, moveId: move.id }, 'move done');
   }
 
   /** Before the switch only: capture off, the target's copy gone, the source as it was. */
-  private async abortNow(move: MoveRecord): Promise<void> {
+  private async abortNow(move: MoveRecord, lease: MoveLease): Promise<void> {
     const sourceEnd = endpointOf(move.source, this.clusters);
     const state = await this.withSession(sourceEnd, move.tenantId, (source) => fenceState(source).catch(() => null));
     if (state === 'moved') {
@@ -408,9 +408,24 @@ export class TenantMover {
       return;
     }
     await this.withSession(sourceEnd, move.tenantId, async (source) => removeCapture(source, sourceEnd.schema, await tenantTables(source, sourceEnd.schema)));
-    await dropTenantStorage(move.target, move.tenantId, this.clusters);
+    await dropTenantStorage(move.target, move.tenantId, this.clusters, this.lockWait(move, lease));
     await this.store.update(move.id, { phase: 'aborted', finished: true, error: null });
     this.logger.log({ tenantId: move.tenantId, moveId: move.id }, 'move aborted');
+  }
+
+  /**
+   * Between attempts at dropping a schema someone still holds a lock in (a unit of work that
+   * outlived the grace period): said in the move's progress (which also keeps the resumer away),
+   * a rest out of the lock queue, and the lease checked, so the drop waits as long as it takes
+   * without stalling the tables' other users and stops if another process took the move.
+   */
+  private lockWait(move: MoveRecord, lease: MoveLease): LockWait {
+    return async (attempt) => {
+      await this.store.update(move.id, { progress: { ...move.progress, dropLockWaits: attempt } });
+      if (attempt === 1 || attempt % 20 === 0) this.logger.warn({ tenantId: move.tenantId, moveId: move.id, attempt }, 'dropping a schema still in use: stepped back, trying again');
+      await new Promise((resolve) => setTimeout(resolve, dropLockBackoffMs(attempt)));
+      await lease.check();
+    };
   }
 
   private async withSession<T>(endpoint: Endpoint, tenantId: string, work: (session: OwnerSession) => Promise<T>): Promise<T> {
