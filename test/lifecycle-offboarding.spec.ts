@@ -1,12 +1,13 @@
 import './support/private-job-queue';
 import { loadConfig } from '@bulkhead/config';
 import { TenantRecord, TenantRepository } from '@bulkhead/control-plane';
-import { withPg } from '@bulkhead/database';
+import { parsePgUrl, withDatabase, withPg } from '@bulkhead/database';
 import { FairQueue } from '@bulkhead/fair-queue';
 import { jobsQueueKeys } from '@bulkhead/jobs';
 import { LifecycleView, OFFBOARDING_STEPS, SagaLedger, SagaObserver, SagaRunner, StepRecord } from '@bulkhead/lifecycle';
 import { Project } from '@bulkhead/projects';
 import { runWithTenant, tenantContextOf, TenantData } from '@bulkhead/tenancy';
+import { TenantMover } from '@bulkhead/tenant-moves';
 import { INestApplicationContext } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
@@ -145,6 +146,57 @@ describe('offboarding: fence, export, grace with restore, erasure, verification,
     expect((await lastSaga(tenant.id)).steps.find((s) => s.step === 'erase')?.status).toBe('pending');
     await withPg(config.DATABASE_OWNER_URL, 'test', (client) => client.query("UPDATE tenant_moves SET phase = 'done', finished_at = now() WHERE id = $1", [moveId]));
     await eventually(async () => ((await lastSaga(tenant.id)).status === 'succeeded' ? true : undefined), 'the erasure once the move is done', 30_000);
+  }, 60_000);
+
+  /** What a failed move of the tenant leaves, as the admin role sees it in the main database. */
+  const moveTraces = async (tenantId: string) => {
+    const hex = tenantId.replace(/-/g, '');
+    return withPg(withDatabase(api.config.DATABASE_ADMIN_URL, parsePgUrl(api.config.DATABASE_URL).database), 'test', async (client) => {
+      const one = async (sql: string, values: unknown[]) => Number((await client.query<{ n: string }>(sql, values)).rows[0].n);
+      return {
+        poolCustomers: await one('SELECT count(*) AS n FROM public.customers WHERE tenant_id = $1', [tenantId]),
+        targetSchema: await one('SELECT count(*) AS n FROM pg_namespace WHERE nspname = $1', [`t_${hex}`]),
+        triggers: await one('SELECT count(*) AS n FROM pg_trigger WHERE tgname LIKE $1', [`bulkhead\\_move\\_${hex}\\_%`]),
+        capture: await one('SELECT (SELECT count(*) FROM bulkhead_move.changes WHERE tenant = $1) + (SELECT count(*) FROM bulkhead_move.fences WHERE tenant = $1) AS n', [tenantId]),
+      };
+    });
+  };
+
+  it('offboards a tenant whose move failed: the move is aborted first (its target dropped, its capture gone), and the certificate covers where it went', async () => {
+    const tenant = await createTenant(api, { isolation: 'pool', tier: 'pro' });
+    await seed(tenant, 'failed-move');
+    const mover = api.app.get(TenantMover);
+    const requested = await mover.request(tenant.id, 'schema');
+    // Copied and caught up, stopped before the fence...
+    await expect(
+      mover.run(requested.id, (move) => {
+        if (move.phase === 'switching') throw new Error('stopped before the fence');
+      }),
+    ).rejects.toThrow('stopped before the fence');
+    // ...where the target then disagrees with the source: the parity check fails the move.
+    const hex = tenant.id.replace(/-/g, '');
+    await withPg(withDatabase(api.config.DATABASE_ADMIN_URL, parsePgUrl(api.config.DATABASE_URL).database), 'test', (client) =>
+      client.query(`SET session_replication_role = replica; DELETE FROM t_${hex}.customers`),
+    );
+    expect(await mover.run(requested.id)).toMatchObject({ phase: 'failed', error: expect.stringMatching(/parity check failed on customers/) });
+    expect(await moveTraces(tenant.id)).toEqual({ poolCustomers: 1, targetSchema: 1, triggers: expect.any(Number), capture: 1 });
+    expect((await moveTraces(tenant.id)).triggers).toBeGreaterThan(0);
+
+    const saga = await offboardingSaga(tenant);
+    expect(await api.app.get(SagaRunner).run(saga.id)).toBe('succeeded');
+
+    // The move was undone before the erasure, which then took the tenant from where it lives.
+    expect(await mover.current(tenant.id)).toMatchObject({ phase: 'aborted', progress: { abortReason: expect.stringMatching(/being offboarded/) } });
+    expect((await api.app.get(SagaLedger).steps(saga.id)).find((step) => step.step === 'grace')?.details).toMatchObject({ abortedMove: requested.id });
+    expect(await moveTraces(tenant.id)).toEqual({ poolCustomers: 0, targetSchema: 0, triggers: 0, capture: 0 });
+    const certificate = (await asOperator(`/v1/admin/tenants/${tenant.id}/erasure-certificate`)).body as Certificate;
+    expect(certificate.stores).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ store: `postgres:former:schema@main/t_${hex}`, tenantAfter: 0 }),
+        expect.objectContaining({ store: 'postgres:move-capture:main', tenantAfter: 0 }),
+      ]),
+    );
+    expect(certificate.stores.filter((store) => store.tenantAfter !== 0)).toEqual([]);
   }, 60_000);
 
   it('exports what was admitted before the fence and committed after it', async () => {

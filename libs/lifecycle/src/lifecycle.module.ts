@@ -1,4 +1,5 @@
 import { AuditModule } from '@bulkhead/audit';
+import { TenantMoverModule } from '@bulkhead/tenant-moves';
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { AuditLifecycleHandler } from './events/audit-lifecycle.handler';
@@ -9,6 +10,7 @@ import { LifecycleService } from './lifecycle.service';
 import { LifecycleStore } from './lifecycle.store';
 import { OffboardingReactivationVeto } from './offboarding/offboarding-reactivation.veto';
 import { OffboardingSteps } from './offboarding/offboarding.steps';
+import { FormerPlacements } from './offboarding/former-placements';
 import { PlacementData } from './offboarding/placement-data';
 import { RedisTenantKeys } from './offboarding/redis-tenant-keys';
 import { TenantJobRecordsEraser } from './offboarding/tenant-job-records.eraser';
@@ -30,7 +32,7 @@ import { WarmPool } from './warm-pool/warm-pool';
  * platform job in the worker), the warm pool, offboarding. The worker adds `LifecycleSweeper`.
  */
 @Module({
-  imports: [DiscoveryModule, AuditModule],
+  imports: [DiscoveryModule, AuditModule, TenantMoverModule],
   controllers: [SignupController, LifecycleAdminController, FleetAdminController],
   providers: [
     LifecycleStore,
@@ -44,6 +46,7 @@ import { WarmPool } from './warm-pool/warm-pool';
     OffboardingSteps,
     OffboardingReactivationVeto,
     PlacementData,
+    FormerPlacements,
     RedisTenantKeys,
     TenantJobRecordsEraser,
     StorageOperations,

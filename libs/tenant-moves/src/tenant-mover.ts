@@ -15,6 +15,13 @@ import { assertSameTables, TenantTable, tenantTables } from './tenant-tables';
 
 class AbortRequested extends Error {}
 
+/**
+ * Where a tenant's move stands for an erasure: `settled` when no move keeps a copy of the tenant
+ * beside its placement any more (`aborted` names the move undone for it), else the phase of the
+ * move still to finish (and its error, when its mover stopped on one).
+ */
+export type MoveSettlement = { settled: true; aborted?: string } | { settled: false; moveId: string; phase: MovePhase; error: string | null };
+
 /** Changes per catch-up round at least, whatever MOVES_BATCH_ROWS says: a round must outpace the tenant's writes. */
 const MIN_CATCH_UP_ROUND = 1000;
 
@@ -103,6 +110,32 @@ export class TenantMover {
   }
 
   /**
+   * For an offboarding about to erase the tenant: undoes its unfinished move before the switch, so
+   * that no copy outlives the erasure. A move nobody drives (failed, stopped on an error, its mover
+   * dead) is aborted here and now: capture removed, the target (never the tenant's live placement
+   * before the switch) dropped. One a live mover drives aborts at that mover's next step. A move
+   * past its switch (or whose source was already marked moved, which only goes forward) is left to
+   * finish its drop: the tenant then lives on its target, which the erasure takes.
+   */
+  async abandon(tenantId: string, reason: string): Promise<MoveSettlement> {
+    const move = await this.store.unfinished(tenantId);
+    if (!move) return { settled: true };
+    if (ABORTABLE.has(move.phase)) {
+      if (!move.abortRequested) await this.store.update(move.id, { abortRequested: true, progress: { ...move.progress, abortReason: reason } });
+      try {
+        const ended = await this.run(move.id, undefined, (now) => !ABORTABLE.has(now.phase));
+        if (ended.phase === 'aborted') return { settled: true, aborted: move.id };
+        return { settled: false, moveId: move.id, phase: ended.phase, error: ended.error };
+      } catch (error) {
+        if (!(error instanceof MoveBusyProblem)) throw error;
+      }
+    }
+    const now = await this.store.get(move.id);
+    if (!now || FINISHED.has(now.phase)) return { settled: true };
+    return { settled: false, moveId: now.id, phase: now.phase, error: now.error };
+  }
+
+  /**
    * Drives the move to its end, or, while another process drives it (a worker resuming it, the
    * operator route), follows it: its phase and progress once a second, taking it over if that
    * process stops with the move unfinished. For an operator who asked for the move and waits.
@@ -140,8 +173,8 @@ export class TenantMover {
     });
   }
 
-  /** Drives the move from its recorded phase to done (or aborted), under its lease. */
-  async run(moveId: string, onProgress?: (move: MoveRecord) => void): Promise<MoveRecord> {
+  /** Drives the move from its recorded phase to done (or aborted), under its lease; or only until `stopAt` says so. */
+  async run(moveId: string, onProgress?: (move: MoveRecord) => void, stopAt?: (move: MoveRecord) => boolean): Promise<MoveRecord> {
     const lease = await this.store.lease(moveId);
     if (!lease) throw new MoveBusyProblem();
     try {
@@ -153,7 +186,7 @@ export class TenantMover {
           await this.store.update(move.id, { phase: 'aborting' });
           continue;
         }
-        if (FINISHED.has(move.phase) || move.phase === 'failed') return move;
+        if (FINISHED.has(move.phase) || move.phase === 'failed' || stopAt?.(move)) return move;
         // Outside the step's error handling: a lost lease stops this run without marking the move.
         await lease.check();
         try {

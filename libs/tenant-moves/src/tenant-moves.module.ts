@@ -1,8 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { MoveStore } from './move-store';
 import { MovesAdminController } from './moves.admin.controller';
 import { MovesResumer } from './moves.resumer';
-import { TenantMover } from './tenant-mover';
+import { TenantMoverModule } from './tenant-mover.module';
 
 /**
  * Tenant moves between placements: the mover, its store, on HTTP the operator routes, and with
@@ -13,9 +12,10 @@ export class TenantMovesModule {
   static forRoot(options: { http: boolean; resume?: boolean }): DynamicModule {
     return {
       module: TenantMovesModule,
+      imports: [TenantMoverModule],
       controllers: options.http ? [MovesAdminController] : [],
-      providers: [MoveStore, TenantMover, ...(options.resume ? [MovesResumer] : [])],
-      exports: [TenantMover, ...(options.resume ? [MovesResumer] : [])],
+      providers: options.resume ? [MovesResumer] : [],
+      exports: [TenantMoverModule, ...(options.resume ? [MovesResumer] : [])],
     };
   }
 }

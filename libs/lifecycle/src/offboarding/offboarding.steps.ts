@@ -1,12 +1,14 @@
 import { CryptoShredder } from '@bulkhead/audit';
 import { BulkheadConfig } from '@bulkhead/config';
 import { TenantAdmin, TenantRecord, TenantRepository } from '@bulkhead/control-plane';
+import { TenantMover } from '@bulkhead/tenant-moves';
 import { Injectable, Logger } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { LifecycleOutbox } from '../events/lifecycle-outbox';
 import { LifecycleStore } from '../lifecycle.store';
 import { PermanentStepError, SagaStep, StepContext, StepNotDueError } from '../saga/saga-step';
 import { StorageOperations } from '../warm-pool/storage-operations';
+import { FormerPlacements } from './former-placements';
 import { PlacementData } from './placement-data';
 import { RedisTenantKeys } from './redis-tenant-keys';
 import { TenantRecordsEraser, TenantRecordsEraserProvider } from './tenant-records-eraser';
@@ -38,6 +40,8 @@ export class OffboardingSteps {
     private readonly outbox: LifecycleOutbox,
     private readonly config: BulkheadConfig,
     private readonly discovery: DiscoveryService,
+    private readonly mover: TenantMover,
+    private readonly former: FormerPlacements,
   ) {}
 
   private recordErasers?: TenantRecordsEraser[];
@@ -108,11 +112,12 @@ export class OffboardingSteps {
           // Even with no grace: what was admitted before the fence lands before the erasure counts.
           await this.settle(context);
           // A move of the tenant not finished keeps a second copy of its data (a switched move's
-          // source until its grace period ends, an aborting one's target): erasing only where the
-          // registry places it would certify an erasure with that copy still there.
-          const phase = await this.unfinishedMove(context.saga.tenantId);
+          // source until its grace period ends, a failed or aborting one's target): erasing only
+          // where the registry places it would certify an erasure with that copy still there.
+          // Before its switch the move is undone first (the tenant is leaving: nobody wants it
+          // moved); past it, its own drop finishes and the erasure takes the target it lives on.
+          const phase = await this.settleMove(context);
           if (phase !== undefined) {
-            // A failed move waits for an operator (`tenant move --abort` or a retry): said loudly, every time.
             this.logger.warn({ tenantId: context.saga.tenantId, sagaId: context.saga.id, movePhase: phase }, 'offboarding waits for a move of the tenant to finish before erasing');
             await context.note({ waitingForMove: phase });
             throw new StepNotDueError(new Date(Date.now() + MOVE_WAIT_MS));
@@ -169,7 +174,8 @@ export class OffboardingSteps {
       for (const eraser of this.erasers()) recordsBefore[eraser.store] = await eraser.count(tenant.id);
       // Keys an eraser counts (the fair queue's, BullMQ's job hashes) are its store's, not this one's.
       const redisKeysBefore = (await this.redis.keys(tenant.id)).filter((key) => !this.erasers().some((eraser) => eraser.ownsKey?.(key))).length;
-      await context.note({ before: counts.tables, redisKeysBefore, recordsBefore, startedAt: new Date().toISOString() });
+      const formerBefore = await this.former.count(tenant);
+      await context.note({ before: counts.tables, redisKeysBefore, recordsBefore, formerBefore, startedAt: new Date().toISOString() });
     }
     if (tenant.status !== 'deleted') {
       // Crypto-shredding through the audit trail's own path: whatever copy of an entry survives elsewhere stays unreadable.
@@ -184,6 +190,10 @@ export class OffboardingSteps {
     else if (tenant.isolation === 'schema') await this.storage.dropSchema(tenant.cluster, tenant.schemaName as string, `schema:${tenant.id}`);
     else await this.storage.dropDatabase(tenant.cluster, tenant.databaseName as string, 60_000);
     await context.checkpoint('storage erased');
+    // What the tenant's moves left where it no longer lives (normally nothing: an aborted move
+    // drops its target, a finished one its source) goes with the rest.
+    await this.former.erase(tenant);
+    await context.checkpoint('former placements erased');
     // Retired before the records kept elsewhere are erased: from here every route refuses the
     // tenant (a flag override, a jobs policy written meanwhile would outlive the erasers and fail
     // the verification). Not earlier: a run repeated after the retirement skips the shredding.
@@ -227,6 +237,10 @@ export class OffboardingSteps {
     const recordsBefore = (context.details('erase').recordsBefore ?? {}) as Record<string, number>;
     for (const eraser of this.erasers()) {
       stores.push({ store: eraser.store, tenantBefore: recordsBefore[eraser.store] ?? 0, tenantAfter: await eraser.count(tenant.id), othersBefore: null, othersAfter: null });
+    }
+    const formerBefore = (context.details('erase').formerBefore ?? {}) as Record<string, number>;
+    for (const [store, left] of Object.entries(await this.former.count(tenant))) {
+      stores.push({ store, tenantBefore: formerBefore[store] ?? 0, tenantAfter: left, othersBefore: null, othersAfter: null });
     }
     const hosts = await this.store.query<{ n: string }>('SELECT count(*) AS n FROM lifecycle_hosts WHERE tenant = $1', [tenant.id]);
     const archives = await this.store.query<{ n: string }>('SELECT count(*) AS n FROM lifecycle_archives WHERE tenant = $1 AND octet_length(content) > 0', [tenant.id]);
@@ -273,16 +287,27 @@ export class OffboardingSteps {
   }
 
   /**
-   * The phase of the tenant's unfinished move, if any. Unknown counts as unfinished: a failure to
-   * read the moves (the runtime role not yet granted them, an outage) must not count as a failed
-   * step, whose compensation would lift the fence; the step waits and looks again.
+   * Undoes the tenant's unfinished move before its switch (see `TenantMover.abandon`), noting the
+   * move it aborted; answers the phase of a move still to finish, if any. A failure to settle it
+   * (a cluster unreachable, the lease lost) must not count as a failed step, whose compensation
+   * would lift the fence: the step notes it, waits and looks again.
    */
-  private async unfinishedMove(tenantId: string): Promise<string | undefined> {
+  private async settleMove(context: StepContext): Promise<string | undefined> {
+    const tenantId = context.saga.tenantId;
     try {
-      const moves = await this.store.query<{ phase: string }>("SELECT phase FROM tenant_moves WHERE tenant = $1 AND phase NOT IN ('done', 'aborted')", [tenantId]);
-      return moves[0]?.phase;
+      const settlement = await this.mover.abandon(tenantId, `the tenant is being offboarded (saga ${context.saga.id}): undone before its erasure`);
+      if (settlement.settled) {
+        if (settlement.aborted) {
+          this.logger.log({ tenantId, sagaId: context.saga.id, moveId: settlement.aborted }, 'offboarding aborted the tenant\'s unfinished move before erasing');
+          await context.note({ abortedMove: settlement.aborted, waitingForMove: null, moveError: null });
+        }
+        return undefined;
+      }
+      await context.note({ moveError: settlement.error });
+      return settlement.phase;
     } catch (error) {
-      this.logger.warn({ err: error, tenantId }, 'offboarding could not read the tenant\'s moves; it looks again before erasing');
+      this.logger.warn({ err: error, tenantId }, 'offboarding could not settle the tenant\'s move; it looks again before erasing');
+      await context.note({ moveError: (error as Error).message });
       return 'unknown';
     }
   }

@@ -1,0 +1,93 @@
+import { ClusterRegistry, TenantRecord } from '@bulkhead/control-plane';
+import { withPg } from '@bulkhead/database';
+import { describePlacement, PlacementSpec, samePlacement } from '@bulkhead/tenant-moves';
+import { Injectable } from '@nestjs/common';
+import { LifecycleStore } from '../lifecycle.store';
+import { StorageOperations } from '../warm-pool/storage-operations';
+import { PlacementData } from './placement-data';
+
+/** What is left of a tenant somewhere it does not live, by store name (`tenantBefore`/`tenantAfter` of the certificate). */
+export type Leftovers = Record<string, number>;
+
+/**
+ * The placements the tenant's moves put its data on besides the one it lives on: each move's
+ * source (dropped when the move finished) and target (dropped when it aborted), and the change
+ * capture a move keeps beside its source (logged keys, its fence, its triggers). A move that ended
+ * as it should left nothing there; the erasure takes whatever is left all the same and the
+ * verification counts every one of them, so a certificate never calls a tenant erased while an
+ * aborted move's target or a moved-from source still holds a copy.
+ */
+@Injectable()
+export class FormerPlacements {
+  constructor(
+    private readonly store: LifecycleStore,
+    private readonly clusters: ClusterRegistry,
+    private readonly data: PlacementData,
+    private readonly storage: StorageOperations,
+  ) {}
+
+  async count(tenant: TenantRecord): Promise<Leftovers> {
+    const { former, captureClusters } = await this.placements(tenant);
+    const counts: Leftovers = {};
+    for (const spec of former) {
+      const found = await this.data.counts(this.at(tenant, spec));
+      const rows = Object.values(found.tables).reduce((sum, table) => sum + table.tenant, 0);
+      // A schema or database of the tenant that still exists is a leftover, empty or not.
+      counts[`postgres:former:${describePlacement(spec)}`] = rows + (spec.isolation !== 'pool' && found.storage ? 1 : 0);
+    }
+    for (const cluster of captureClusters) counts[`postgres:move-capture:${cluster}`] = await this.captured(tenant.id, cluster);
+    return counts;
+  }
+
+  /** Idempotent: each former placement's schema or database dropped, or its pool rows deleted (RLS-bound), and the logged keys and fence forgotten. */
+  async erase(tenant: TenantRecord): Promise<void> {
+    const { former, captureClusters } = await this.placements(tenant);
+    for (const spec of former) {
+      if (spec.isolation === 'pool') await this.data.erasePoolRows(this.at(tenant, spec));
+      else if (spec.isolation === 'schema') await this.storage.dropSchema(spec.cluster, spec.schemaName as string, `schema:${tenant.id}`);
+      else await this.storage.dropDatabase(spec.cluster, spec.databaseName as string, 60_000);
+    }
+    for (const cluster of captureClusters) {
+      await withPg(this.clusters.get(cluster).ownerUrl, 'bulkhead-lifecycle-erase', async (client) => {
+        if (!(await hasCapture(client))) return;
+        await client.query('DELETE FROM bulkhead_move.changes WHERE tenant = $1', [tenant.id]);
+        await client.query('DELETE FROM bulkhead_move.fences WHERE tenant = $1', [tenant.id]);
+      });
+    }
+  }
+
+  private async placements(tenant: TenantRecord): Promise<{ former: PlacementSpec[]; captureClusters: string[] }> {
+    const moves = await this.store.query<{ source: PlacementSpec; target: PlacementSpec }>('SELECT source, target FROM tenant_moves WHERE tenant = $1 ORDER BY created_at, id', [tenant.id]);
+    const current: PlacementSpec = { isolation: tenant.isolation, cluster: tenant.cluster, schemaName: tenant.schemaName, databaseName: tenant.databaseName };
+    const former: PlacementSpec[] = [];
+    for (const spec of moves.flatMap((move) => [move.source, move.target])) {
+      if (!samePlacement(spec, current) && !former.some((known) => samePlacement(known, spec))) former.push(spec);
+    }
+    // Capture sits beside a move's source: in the cluster's database for a pool or schema source
+    // (a silo source's goes with its database).
+    const captureClusters = [...new Set(moves.map((move) => move.source).filter((spec) => spec.isolation !== 'silo').map((spec) => spec.cluster))];
+    return { former, captureClusters };
+  }
+
+  /** The tenant's logged keys and fence rows, and the capture triggers naming it, in one cluster's database. */
+  private async captured(tenantId: string, cluster: string): Promise<number> {
+    return withPg(this.clusters.get(cluster).ownerUrl, 'bulkhead-lifecycle-verify', async (client) => {
+      const triggers = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_trigger WHERE tgname LIKE $1', [`bulkhead\\_move\\_${tenantId.replace(/-/g, '')}\\_%`]);
+      if (!(await hasCapture(client))) return triggers.rows[0].n;
+      const rows = await client.query<{ n: number }>(
+        'SELECT (SELECT count(*) FROM bulkhead_move.changes WHERE tenant = $1) + (SELECT count(*) FROM bulkhead_move.fences WHERE tenant = $1) AS n',
+        [tenantId],
+      );
+      return triggers.rows[0].n + Number(rows.rows[0].n);
+    });
+  }
+
+  private at(tenant: TenantRecord, spec: PlacementSpec): TenantRecord {
+    return { ...tenant, isolation: spec.isolation, cluster: spec.cluster, schemaName: spec.schemaName, databaseName: spec.databaseName };
+  }
+}
+
+async function hasCapture(client: { query: (sql: string) => Promise<{ rows: Array<{ present: boolean }> }> }): Promise<boolean> {
+  const found = await client.query("SELECT to_regclass('bulkhead_move.fences') IS NOT NULL AND to_regclass('bulkhead_move.changes') IS NOT NULL AS present");
+  return found.rows[0]?.present === true;
+}
