@@ -1,7 +1,7 @@
 import './support/private-job-queue';
 import { loadConfig } from '@bulkhead/config';
 import { TenantRecord, TenantRepository } from '@bulkhead/control-plane';
-import { parsePgUrl, withDatabase, withPg } from '@bulkhead/database';
+import { connectPg, parsePgUrl, withDatabase, withPg } from '@bulkhead/database';
 import { FairQueue } from '@bulkhead/fair-queue';
 import { jobsQueueKeys } from '@bulkhead/jobs';
 import { LifecycleView, OFFBOARDING_STEPS, SagaLedger, SagaObserver, SagaRunner, StepRecord } from '@bulkhead/lifecycle';
@@ -197,6 +197,41 @@ describe('offboarding: fence, export, grace with restore, erasure, verification,
       ]),
     );
     expect(certificate.stores.filter((store) => store.tenantAfter !== 0)).toEqual([]);
+  }, 60_000);
+
+  it('erasing a schema someone still reads never queues the tables\' other readers behind its DROP, and completes once the straggler lets go', async () => {
+    const tenant = await createTenant(api, { isolation: 'schema' });
+    await seed(tenant, 'straggler');
+    const table = `${tenant.schemaName as string}.customers`;
+    const mainDb = withDatabase(api.config.DATABASE_ADMIN_URL, parsePgUrl(api.config.DATABASE_URL).database);
+    // A unit of work that still reads the schema, holding its AccessShare lock.
+    const straggler = await connectPg(mainDb, 'straggler');
+    const reader = await connectPg(mainDb, 'other-reader');
+    let dropping = false;
+    let outcome: Promise<string> | undefined;
+    try {
+      await straggler.query('BEGIN');
+      await straggler.query(`SELECT count(*) FROM ${table}`);
+      const saga = await offboardingSaga(tenant);
+      outcome = runnerObserving((phase, step, label) => {
+        if (phase === 'inside' && step === 'erase' && label === 'shredded') dropping = true;
+      }).run(saga.id);
+      await eventually(async () => (dropping ? true : undefined), 'the erasure to reach the schema\'s drop');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // A reader stuck behind the DROP's lock request fails on this timeout instead of hanging.
+      await reader.query("SET statement_timeout = '5s'");
+      for (let i = 0; i < 10; i++) {
+        await expect(reader.query(`SELECT count(*) FROM ${table}`)).resolves.toBeDefined();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await straggler.query('COMMIT');
+      expect(await outcome).toBe('succeeded');
+      expect((await reader.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [tenant.schemaName])).rowCount).toBe(0);
+    } finally {
+      await straggler.query('COMMIT').catch(() => undefined);
+      await outcome?.catch(() => undefined);
+      await Promise.all([straggler.end(), reader.end()]);
+    }
   }, 60_000);
 
   it('exports what was admitted before the fence and committed after it', async () => {
