@@ -45,7 +45,11 @@ export class FairQueueKeys {
   readonly busy: string;
   readonly inflightTotal: string;
   readonly staged: string;
-  readonly dedupe: string;
+  /**
+   * The one shared hash of caller ids an earlier version kept for every tenant: still honoured
+   * as a duplicate and drained (by finished jobs and `forgetTenant`), never written. See `dedupe`.
+   */
+  readonly legacyDedupe: string;
   readonly wake: string;
   readonly refill: string;
 
@@ -72,7 +76,7 @@ export class FairQueueKeys {
     this.busy = `${this.tag}busy`;
     this.inflightTotal = `${this.tag}inflight-total`;
     this.staged = `${this.tag}staged`;
-    this.dedupe = `${this.tag}dedupe`;
+    this.legacyDedupe = `${this.tag}dedupe`;
     this.wake = `${this.tag}wake`;
     this.refill = `${this.tag}refill`;
   }
@@ -88,6 +92,14 @@ export class FairQueueKeys {
   /** Ids of the tenant's jobs a hold gave back: in BullMQ, unfinished, holding no slot. */
   heldJobs(tenant: string): string {
     return `${this.tag}held-jobs:${tenant}`;
+  }
+
+  /**
+   * The tenant's caller job ids buffered or in flight (a set). Per tenant, so forgetting one
+   * tenant deletes one key of its own: a hash shared by all made that one script walk everyone's.
+   */
+  dedupe(tenant: string): string {
+    return `${this.tag}dedupe:${tenant}`;
   }
 
   policy(tenant: string): string {

@@ -49,6 +49,8 @@ export type TenantJobInput<T = unknown> = FairJobInput<T> & { tenant: string };
 export type ReleasableJob = Pick<Job<FairJobData>, 'id' | 'data'> | { tenant: string; id: string };
 
 const BULK_CHUNK = 1000;
+/** Entries per HSCAN page or HDEL of the earlier version's shared dedupe hash. */
+const LEGACY_PAGE = 500;
 
 /**
  * Per-tenant buffers in front of one ordinary BullMQ queue. Producers `enqueue` here; a
@@ -209,17 +211,38 @@ export class FairQueue {
    */
   async tenantRecords(tenant: string): Promise<number> {
     assertTenantKey(tenant);
-    return this.scripts.forgetTenant('count', tenant);
+    return (await this.scripts.forgetTenant('count', tenant)) + (await this.legacyDedupeIds(tenant)).length;
   }
 
   /**
    * Removes every record of the tenant in one atomic step and gives its in-flight slots back to
-   * the window (deleting its keys by name would shrink the window for good). Its jobs already in
-   * BullMQ are not touched. Returns how many records there were; idempotent.
+   * the window (deleting its keys by name would shrink the window for good); that step touches
+   * the tenant's own records only, so it holds Redis no longer for a queue with many tenants.
+   * Then the ids an earlier version kept in its shared dedupe hash, if any, in bounded commands.
+   * Its jobs already in BullMQ are not touched. Returns how many records there were; idempotent.
    */
   async forgetTenant(tenant: string): Promise<number> {
     assertTenantKey(tenant);
-    return this.scripts.forgetTenant('erase', tenant);
+    const forgotten = await this.scripts.forgetTenant('erase', tenant);
+    const legacy = await this.legacyDedupeIds(tenant);
+    for (let i = 0; i < legacy.length; i += LEGACY_PAGE) await this.connection.hdel(this.keys.legacyDedupe, ...legacy.slice(i, i + LEGACY_PAGE));
+    return forgotten + legacy.length;
+  }
+
+  /**
+   * The tenant's ids in the dedupe hash an earlier version shared between all tenants (no longer
+   * written: it empties as their jobs finish). Paged with HSCAN from here, each command bounded,
+   * where a script would block Redis for a walk through every tenant's ids.
+   */
+  private async legacyDedupeIds(tenant: string): Promise<string[]> {
+    const ids = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, page] = await this.connection.hscan(this.keys.legacyDedupe, cursor, 'MATCH', `${tenant}.*`, 'COUNT', LEGACY_PAGE);
+      for (let i = 0; i < page.length; i += 2) ids.add(page[i]);
+      cursor = next;
+    } while (cursor !== '0');
+    return [...ids];
   }
 
   /**

@@ -234,7 +234,7 @@ describe('FairQueue admission order (stride scheduling)', () => {
     await admit(1000);
     await dispatcher.confirm();
     const during = await keysMatching(redis, fq.keys.pattern());
-    expect(during).toEqual(expect.arrayContaining([fq.keys.inflight('keep'), fq.keys.inflight('other'), fq.keys.dedupe]));
+    expect(during).toEqual(expect.arrayContaining([fq.keys.inflight('keep'), fq.keys.inflight('other'), fq.keys.dedupe('other')]));
     await fq.release(await fq.queue.getWaiting());
     // Only configuration remains: the rate bucket expires within its refill time (~10 ms), the
     // wake token (unread: no dispatcher loop runs) within a second, and the dispatchers'

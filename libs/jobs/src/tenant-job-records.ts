@@ -4,7 +4,7 @@ import { FAIR_QUEUE } from './jobs.constants';
 
 /**
  * What the jobs keep of one tenant in the fair queue (buffered and in-flight jobs, policy, pause
- * or hold, dedupe fields) and in BullMQ (its jobs in any state), for offboarding's erasure. Erased in one atomic step that also gives
+ * or hold, dedupe ids) and in BullMQ (its jobs in any state), for offboarding's erasure. Erased in one atomic step that also gives
  * the tenant's in-flight slots back to the admission window: deleting its keys by name shrank
  * the window for good and left the tenant in the queue's shared keys.
  */

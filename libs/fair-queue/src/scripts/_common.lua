@@ -13,7 +13,8 @@ local heldUntilKey = tag .. 'held-until'
 local busyKey = tag .. 'busy'
 local totalKey = tag .. 'inflight-total'
 local stagedKey = tag .. 'staged'
-local dedupeKey = tag .. 'dedupe'
+-- An earlier version's one hash of every tenant's caller ids: honoured and drained, never written.
+local legacyDedupeKey = tag .. 'dedupe'
 local wakeKey = tag .. 'wake'
 local refillKey = tag .. 'refill'
 
@@ -127,15 +128,32 @@ local function giveBackIds(tenant, ids)
   return released
 end
 
+-- Caller ids per tenant (`<tenant>.<id>`, a tenant key holds no '.'), so forgetting a tenant
+-- is one DEL of its own key, not a walk through every tenant's ids.
+local function dedupeKeyOf(tenant)
+  return tag .. 'dedupe:' .. tenant
+end
+
 -- Released or not, a finished job is neither staged nor a duplicate any more.
 local function forgetIds(ids)
   inSlices('HDEL', stagedKey, ids)
-  -- Generated ids (with '~') never enter the dedupe hash.
-  local callerIds = {}
+  -- Generated ids (with '~') never enter the dedupe sets.
+  local byTenant, tenants, callerIds = {}, {}, {}
   for _, id in ipairs(ids) do
-    if not string.find(id, '~', 1, true) then callerIds[#callerIds + 1] = id end
+    local dot = string.find(id, '.', 1, true)
+    if dot and not string.find(id, '~', 1, true) then
+      local tenant = string.sub(id, 1, dot - 1)
+      if not byTenant[tenant] then
+        byTenant[tenant] = {}
+        tenants[#tenants + 1] = tenant
+      end
+      local list = byTenant[tenant]
+      list[#list + 1] = id
+      callerIds[#callerIds + 1] = id
+    end
   end
-  if #callerIds > 0 then inSlices('HDEL', dedupeKey, callerIds) end
+  for _, tenant in ipairs(tenants) do inSlices('SREM', dedupeKeyOf(tenant), byTenant[tenant]) end
+  if #callerIds > 0 and rcall('EXISTS', legacyDedupeKey) == 1 then inSlices('HDEL', legacyDedupeKey, callerIds) end
 end
 
 -- Wake dispatchers only when in-flight drops to their refill level (see admit.lua), or when a

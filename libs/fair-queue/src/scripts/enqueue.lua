@@ -7,10 +7,12 @@ local defaultMax = tonumber(ARGV[2])
 local maxBacklog, length, pushes, tenants = {}, {}, {}, {}
 local results = {}
 local activated = false
+-- Ids an earlier version recorded in its shared hash are duplicates until their jobs finish.
+local legacy = rcall('EXISTS', legacyDedupeKey) == 1
 for i = 3, #ARGV, 4 do
   local tenant, id, entry, hasCallerId = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local status
-  if hasCallerId == '1' and rcall('HEXISTS', dedupeKey, id) == 1 then
+  if hasCallerId == '1' and (rcall('SISMEMBER', dedupeKeyOf(tenant), id) == 1 or (legacy and rcall('HEXISTS', legacyDedupeKey, id) == 1)) then
     status = 0
   else
     local max = maxBacklog[tenant]
@@ -28,7 +30,7 @@ for i = 3, #ARGV, 4 do
       local list = pushes[tenant]
       list[#list + 1] = entry
       length[tenant] = len + 1
-      if hasCallerId == '1' then rcall('HSET', dedupeKey, id, tenant) end
+      if hasCallerId == '1' then rcall('SADD', dedupeKeyOf(tenant), id) end
       if len == 0 and not isStopped(tenant) and not isWaiting(tenant) then
         activate(tenant)
         activated = true

@@ -4,7 +4,7 @@
 -- operator: it leaves the
 -- competition as a paused one does, and the given jobs leave the window, so held tenants
 -- can never fill it and starve everyone else. The caller keeps those jobs in BullMQ (delayed):
--- they stay deduplicated (the dedupe hash keeps their ids) and run once the tenant is back,
+-- they stay deduplicated (the dedupe set keeps their ids) and run once the tenant is back,
 -- outside the window; a second hold of the same job frees nothing (the in-flight SET).
 -- Returns how many slots were given back.
 local tenant = ARGV[2]
