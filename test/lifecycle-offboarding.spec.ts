@@ -336,6 +336,9 @@ describe('offboarding: fence, export, grace with restore, erasure, verification,
     await new Promise((resolve) => setTimeout(resolve, 2000));
     expect(await redis.keys(`*${tenant.id}*`)).toEqual([]);
     expect(await redis.exists(keys.dedupe(tenant.id))).toBe(0);
+    // Nor does BullMQ's event stream name its jobs (added, retried, removed by the erasure itself).
+    const events = await redis.xrange(keys.bullEvents, '-', '+');
+    expect(events.filter(([, fields]) => fields.some((value) => value.includes(tenant.id)))).toEqual([]);
     expect(await redis.sismember(keys.paused, tenant.id)).toBe(0);
     expect(await redis.sismember(keys.busy, tenant.id)).toBe(0);
     const stores = (await api.app.get(SagaLedger).steps(saga.id)).find((s) => s.step === 'verify')?.details.stores as Certificate['stores'];

@@ -16,6 +16,10 @@ export function assertQueueName(name: string): void {
   if (typeof name !== 'string' || !KEY_PART.test(name)) throw new InvalidKeyError('queue', String(name));
 }
 
+function globEscape(text: string): string {
+  return text.replace(/[{}[\]*?\\]/g, (c) => `\\${c}`);
+}
+
 /**
  * Every key of one fair queue, scheduler and BullMQ alike, starts with the hash tag `{fq:<name>}`
  * so that Redis Cluster puts them in one slot and every Lua script may touch all of them.
@@ -31,6 +35,8 @@ export class FairQueueKeys {
   readonly queueName: string;
   /** BullMQ stores job `<id>` as a hash at `<bullJobPrefix><id>`; the reconciler reads it. */
   readonly bullJobPrefix: string;
+  /** BullMQ's stream of the queue's events (added, completed, removed...), each naming its job id. */
+  readonly bullEvents: string;
 
   readonly active: string;
   readonly parked: string;
@@ -65,6 +71,7 @@ export class FairQueueKeys {
     this.bullPrefix = `{fq:${name}}:bull`;
     this.queueName = bullQueue;
     this.bullJobPrefix = `${this.bullPrefix}:${bullQueue}:`;
+    this.bullEvents = `${this.bullJobPrefix}events`;
     this.active = `${this.tag}active`;
     this.parked = `${this.tag}parked`;
     this.lastPass = `${this.tag}lastpass`;
@@ -112,6 +119,11 @@ export class FairQueueKeys {
 
   /** SCAN pattern matching every key of the queue, scheduler and BullMQ alike. */
   pattern(): string {
-    return `${this.tag.replace(/[{}[\]*?\\]/g, (c) => `\\${c}`)}*`;
+    return `${globEscape(this.tag)}*`;
+  }
+
+  /** SCAN pattern matching every BullMQ key of the tenant's jobs: hashes, logs, locks. */
+  bullJobPattern(tenant: string): string {
+    return `${globEscape(this.bullJobPrefix)}${tenant}.*`;
   }
 }

@@ -51,6 +51,8 @@ export type ReleasableJob = Pick<Job<FairJobData>, 'id' | 'data'> | { tenant: st
 const BULK_CHUNK = 1000;
 /** Entries per HSCAN page or HDEL of the earlier version's shared dedupe hash. */
 const LEGACY_PAGE = 500;
+/** Entries per XRANGE page or XDEL of BullMQ's event stream. */
+const EVENTS_PAGE = 500;
 
 /**
  * Per-tenant buffers in front of one ordinary BullMQ queue. Producers `enqueue` here; a
@@ -248,7 +250,9 @@ export class FairQueue {
   /**
    * Ids of the tenant's jobs BullMQ keeps in any state (waiting, delayed, running, finished):
    * every id the scheduler gives starts with its tenant. Each of these sets is bounded (by the
-   * window, the held jobs, the queue's removeOnComplete and removeOnFail).
+   * window, the held jobs, the queue's removeOnComplete and removeOnFail). Also the ids of any key
+   * left of a job in none of them (an orphaned hash, logs): the keys name the tenant as the
+   * hashes do, and an erasure that counted only the listed ids left them uncounted.
    */
   async bullJobIds(tenant: string): Promise<string[]> {
     assertTenantKey(tenant);
@@ -265,6 +269,10 @@ export class FairQueue {
     for (const state of ['wait', 'paused', 'active']) {
       for (const id of await this.connection.lrange(key(state), 0, -1)) if (id.startsWith(`${tenant}.`)) ids.add(id);
     }
+    // Job ids hold no ':', so what follows the id in a key (`:logs`, `:lock`) is BullMQ's suffix.
+    await this.scanKeys(this.keys.bullJobPattern(tenant), async (found) => {
+      for (const jobKey of found) ids.add(jobKey.slice(this.keys.bullJobPrefix.length).split(':')[0]);
+    });
     return [...ids].sort();
   }
 
@@ -272,11 +280,43 @@ export class FairQueue {
    * Removes the tenant's jobs from BullMQ, hash and every list or set naming them, through BullMQ's
    * own removal; a running one (locked) stays, to be removed once it has finished. For erasure:
    * deleting a job's hash by name left its id in BullMQ's lists, and a worker taking that id up
-   * later wrote a hash naming the tenant again. Answers how many were removed.
+   * later wrote a hash naming the tenant again. Each removal adds a `removed` event naming the job
+   * to BullMQ's stream: `removeBullEvents` after this. Answers how many were removed.
    */
   async removeBullJobs(tenant: string): Promise<number> {
     let removed = 0;
     for (const id of await this.bullJobIds(tenant)) removed += await this.queue.remove(id);
+    return removed;
+  }
+
+  /**
+   * Ids of the entries of BullMQ's event stream that name the tenant: a job id of its, or the
+   * tenant key itself in any value (a failure's reason, a return value). BullMQ trims the stream
+   * to its last `streams.events.maxLen` (10,000) events only as new ones come, so an erased
+   * tenant's job ids stayed there for as long as the queue was quiet. Read in bounded pages.
+   */
+  async bullEventIds(tenant: string): Promise<string[]> {
+    assertTenantKey(tenant);
+    // Tenant keys are [A-Za-z0-9_-]: anything else around one ends it (job ids add a '.').
+    const names = new RegExp(`(?:^|[^A-Za-z0-9_-])${tenant}(?:$|[^A-Za-z0-9_-])`);
+    const ids: string[] = [];
+    let start = '-';
+    for (;;) {
+      const page = await this.connection.xrange(this.keys.bullEvents, start, '+', 'COUNT', EVENTS_PAGE);
+      for (const [id, fields] of page) if (fields.some((value, i) => i % 2 === 1 && names.test(value))) ids.push(id);
+      if (page.length < EVENTS_PAGE) return ids;
+      start = `(${page[page.length - 1][0]}`;
+    }
+  }
+
+  /**
+   * Deletes the entries of BullMQ's event stream that name the tenant (see `bullEventIds`), a
+   * bounded batch per command; the other tenants' entries stay. Answers how many were deleted.
+   */
+  async removeBullEvents(tenant: string): Promise<number> {
+    const ids = await this.bullEventIds(tenant);
+    let removed = 0;
+    for (let i = 0; i < ids.length; i += EVENTS_PAGE) removed += await this.connection.xdel(this.keys.bullEvents, ...ids.slice(i, i + EVENTS_PAGE));
     return removed;
   }
 
@@ -373,7 +413,13 @@ export class FairQueue {
    * benchmarks and decommissioning; never while workers or dispatchers run.
    */
   async obliterate(): Promise<void> {
-    const pattern = this.keys.pattern();
+    await this.scanKeys(this.keys.pattern(), async (found, node) => {
+      if (found.length > 0) await node.unlink(...found);
+    });
+  }
+
+  /** Every key matching `pattern`, a SCAN page at a time, with the node that holds it. */
+  private async scanKeys(pattern: string, each: (found: string[], node: Redis) => Promise<void>): Promise<void> {
     // On a cluster SCAN sees one node only: scan every master (the queue's slot lives on one of
     // them), once the client knows them (before it has connected, `nodes()` is empty).
     if (this.connection instanceof Cluster && this.connection.status !== 'ready') await this.connection.ping();
@@ -383,7 +429,7 @@ export class FairQueue {
       do {
         const [next, found] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
         cursor = next;
-        if (found.length > 0) await node.unlink(...found);
+        await each(found, node);
       } while (cursor !== '0');
     }
   }
