@@ -199,6 +199,32 @@ describe('offboarding: fence, export, grace with restore, erasure, verification,
     expect(certificate.stores.filter((store) => store.tenantAfter !== 0)).toEqual([]);
   }, 60_000);
 
+  it('erases what a pool the tenant left remembers of it (its departure), and certifies it', async () => {
+    const tenant = await createTenant(api, { isolation: 'schema' });
+    // The tenant came from the pool of main, which noted its departure to refuse late writes there.
+    const from = { isolation: 'pool', cluster: 'main', schemaName: null, databaseName: null };
+    const to = { isolation: 'schema', cluster: 'main', schemaName: tenant.schemaName, databaseName: null };
+    await withPg(config.DATABASE_OWNER_URL, 'test', async (client) => {
+      await client.query("INSERT INTO tenant_moves (id, tenant, phase, source, target, source_version, finished_at) VALUES ($1, $2, 'done', $3, $4, 1, now())", [
+        randomUUID(),
+        tenant.id,
+        JSON.stringify(from),
+        JSON.stringify(to),
+      ]);
+      await client.query('INSERT INTO public.bulkhead_departures (tenant, placement_version) VALUES ($1, 2)', [tenant.id]);
+    });
+    const departures = () => withPg(config.DATABASE_OWNER_URL, 'test', async (client) => (await client.query('SELECT 1 FROM public.bulkhead_departures WHERE tenant = $1', [tenant.id])).rowCount);
+    expect(await departures()).toBe(1);
+
+    const saga = await offboardingSaga(tenant);
+    expect(await api.app.get(SagaRunner).run(saga.id)).toBe('succeeded');
+
+    expect(await departures()).toBe(0);
+    const certificate = (await asOperator(`/v1/admin/tenants/${tenant.id}/erasure-certificate`)).body as Certificate;
+    expect(certificate.stores).toEqual(expect.arrayContaining([expect.objectContaining({ store: 'postgres:departures:main', tenantBefore: 1, tenantAfter: 0 })]));
+    expect(certificate.stores.filter((store) => store.tenantAfter !== 0)).toEqual([]);
+  }, 60_000);
+
   it('erasing a schema someone still reads never queues the tables\' other readers behind its DROP, and completes once the straggler lets go', async () => {
     const tenant = await createTenant(api, { isolation: 'schema' });
     await seed(tenant, 'straggler');

@@ -36,6 +36,7 @@ export class FormerPlacements {
       counts[`postgres:former:${describePlacement(spec)}`] = rows + (spec.isolation !== 'pool' && found.storage ? 1 : 0);
     }
     for (const cluster of captureClusters) counts[`postgres:move-capture:${cluster}`] = await this.captured(tenant.id, cluster);
+    for (const cluster of departedClusters(former)) counts[`postgres:departures:${cluster}`] = await this.departures(tenant.id, cluster);
     return counts;
   }
 
@@ -53,6 +54,11 @@ export class FormerPlacements {
         await client.query('DELETE FROM bulkhead_move.changes WHERE tenant = $1', [tenant.id]);
         await client.query('DELETE FROM bulkhead_move.fences WHERE tenant = $1', [tenant.id]);
       });
+    }
+    // A pool the tenant left remembers it, to refuse a late write at its COMMIT; a deleted
+    // tenant writes nothing any more, and its id must not outlive it there.
+    for (const cluster of departedClusters(former)) {
+      await withPg(this.clusters.get(cluster).ownerUrl, 'bulkhead-lifecycle-erase', (client) => client.query('DELETE FROM public.bulkhead_departures WHERE tenant = $1', [tenant.id]));
     }
   }
 
@@ -82,9 +88,25 @@ export class FormerPlacements {
     });
   }
 
+  /** The rows of a pool's `bulkhead_departures` naming the tenant (it left that pool). */
+  private async departures(tenantId: string, cluster: string): Promise<number> {
+    return withPg(this.clusters.get(cluster).ownerUrl, 'bulkhead-lifecycle-verify', async (client) => {
+      const found = await client.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM public.bulkhead_departures WHERE tenant = $1',
+        [tenantId],
+      );
+      return found.rows[0].n;
+    });
+  }
+
   private at(tenant: TenantRecord, spec: PlacementSpec): TenantRecord {
     return { ...tenant, isolation: spec.isolation, cluster: spec.cluster, schemaName: spec.schemaName, databaseName: spec.databaseName };
   }
+}
+
+/** The clusters whose shared pool the tenant left (a former pool placement). */
+function departedClusters(former: readonly PlacementSpec[]): string[] {
+  return [...new Set(former.filter((spec) => spec.isolation === 'pool').map((spec) => spec.cluster))];
 }
 
 async function hasCapture(client: { query: (sql: string) => Promise<{ rows: Array<{ present: boolean }> }> }): Promise<boolean> {
