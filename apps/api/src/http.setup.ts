@@ -2,7 +2,7 @@ import { installFastAsyncResourceBind } from '@bulkhead/async-context';
 import { BulkheadConfig } from '@bulkhead/config';
 import { HttpMetrics, registerHttpMetrics } from '@bulkhead/metrics';
 import { registerUsageHook, UsageRecorder } from '@bulkhead/noisy-neighbours';
-import { rememberCallerAuthorization } from '@bulkhead/service-client';
+import { rememberCallerCredentials } from '@bulkhead/service-client';
 import { AppLogger, registerAccessLog, REQUEST_ID_HEADER, requestIdFor } from '@bulkhead/observability';
 import { buildOpenApiDocument } from '@bulkhead/openapi';
 import { answerClientError, answerConnect, answerUnmetExpectation, PROBLEM_OBSERVER, ProblemError, ProblemFilter, ProblemObserver, problemValidationPipe, sendProblem, toProblem } from '@bulkhead/problem';
@@ -12,7 +12,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import type { TestingModule } from '@nestjs/testing';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { currentTenant, peekTenantId, runUnitOfWork, UnitOfWork } from '@bulkhead/tenancy';
+import { currentTenant, IMPERSONATION_HEADER, peekTenantId, runUnitOfWork, UnitOfWork } from '@bulkhead/tenancy';
 import { setSpanTenantSource, tenantAttributes, traceRequests } from '@bulkhead/tracing';
 import { registerJsonBodyParser } from './json-body.parser';
 
@@ -102,8 +102,8 @@ function configureHttp(app: NestFastifyApplication, config: BulkheadConfig, opti
   fastify.addHook('preHandler', (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
     runUnitOfWork(request.id, (unit) => {
       units.set(request, unit);
-      // For outbound calls on the caller's own token (TenantServiceClient).
-      rememberCallerAuthorization(request.headers.authorization);
+      // For outbound calls on the caller's own token (TenantServiceClient), with its impersonation grant if any.
+      rememberCallerCredentials(request.headers.authorization, request.headers[IMPERSONATION_HEADER]);
       done();
     });
   });

@@ -1,11 +1,11 @@
 import { BulkheadConfig } from '@bulkhead/config';
 import { DevIssuer } from '@bulkhead/identity';
 import { REQUEST_ID_HEADER } from '@bulkhead/observability';
-import { currentTenant } from '@bulkhead/tenancy';
+import { currentTenant, IMPERSONATION_HEADER } from '@bulkhead/tenancy';
 import { injectTraceHeaders } from '@bulkhead/tracing';
 import { Injectable } from '@nestjs/common';
-import { callerAuthorization } from './caller-authorization';
-import { ServiceCredentialsUnavailableProblem } from './service-client.errors';
+import { callerAuthorization, callerImpersonationGrant } from './caller-credentials';
+import { ImpersonationNotDelegableProblem, ServiceCredentialsUnavailableProblem } from './service-client.errors';
 
 export interface ServiceRequest {
   readonly method?: string;
@@ -46,7 +46,11 @@ export class TenantServiceClient {
   async request(url: string, request: ServiceRequest): Promise<Response> {
     const tenant = currentTenant();
     const headers: Record<string, string> = { ...request.headers, accept: 'application/json', [TENANT_HEADER]: tenant.tenantId };
-    headers.authorization = this.authorization(request.credentials, tenant.tenantId, tenant.userId);
+    const impersonating = tenant.resolution?.impersonation !== undefined;
+    headers.authorization = this.authorization(request.credentials, tenant.tenantId, tenant.userId, impersonating);
+    // An operator's token admits nothing inside a tenant alone: the callee checks the same grant
+    // (its mode, expiry and revocation) and records this use of it too.
+    if (impersonating) headers[IMPERSONATION_HEADER] = this.grant();
     if (tenant.requestId) headers[REQUEST_ID_HEADER] = tenant.requestId;
     injectTraceHeaders(headers);
     let body: string | undefined;
@@ -57,7 +61,9 @@ export class TenantServiceClient {
     return fetch(url, { method: request.method ?? 'GET', headers, body, signal: AbortSignal.timeout(request.timeoutMs ?? 10_000) });
   }
 
-  private authorization(credentials: ServiceRequest['credentials'], tenantId: string, userId: string): string {
+  private authorization(credentials: ServiceRequest['credentials'], tenantId: string, userId: string, impersonating: boolean): string {
+    // A minted tenant token would carry none of the grant's bounds: a read grant would write.
+    if (impersonating && credentials === 'minted') throw new ImpersonationNotDelegableProblem();
     if (credentials === 'caller') {
       const own = callerAuthorization();
       if (!own) throw new ServiceCredentialsUnavailableProblem('This unit of work has no caller token to forward.');
@@ -65,5 +71,11 @@ export class TenantServiceClient {
     }
     if (!this.issuer) throw new ServiceCredentialsUnavailableProblem('No issuer to mint a service token with.');
     return `Bearer ${this.issuer.mint({ subject: userId, tenantId, expiresInSeconds: MINTED_TOKEN_SECONDS, claims: { act: { sub: 'bulkhead-service' } } })}`;
+  }
+
+  private grant(): string {
+    const grant = callerImpersonationGrant();
+    if (!grant) throw new ServiceCredentialsUnavailableProblem('This unit of work has no impersonation grant to forward.');
+    return grant;
   }
 }
