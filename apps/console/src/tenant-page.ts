@@ -270,7 +270,7 @@ function actions(s: Snapshot, h: Handlers): HTMLElement {
   const weight = input('job-weight', String(policy.weight ?? ''), { type: 'number', min: '0.01', max: '1000', step: '0.01' });
   const concurrency = input('job-max-concurrency', String(policy.maxConcurrency ?? ''), { type: 'number', min: '1', max: '10000' });
   const backlog = input('job-max-backlog', String(policy.maxBacklog ?? ''), { type: 'number', min: '0', max: '10000000' });
-  const jobsPath = `/v1/admin/jobs/tenants/${h.id}/policy`;
+  const jobsPath = `/v1/admin/jobs/tenants/${encodeURIComponent(h.id)}/policy`;
   const setPolicy = () => {
     const body: Record<string, number> = {};
     if (weight.value !== '') body.weight = Number(weight.value);
@@ -366,7 +366,7 @@ function classTable(counts: RequestCounts): HTMLElement {
 function flagsView(flags: Flag[], h: Handlers): HTMLElement {
   return table('Feature flags for this tenant', ['Flag', 'Default', 'Override', ''], flags.map((flag) => {
     const override = flag.overrides.find((o) => o.tenantId === h.id);
-    const path = `/v1/admin/flags/${flag.id}/tenants/${h.id}`;
+    const path = `/v1/admin/flags/${encodeURIComponent(flag.id)}/tenants/${encodeURIComponent(h.id)}`;
     return [
       flag.key,
       String(flag.defaultValue),
@@ -384,7 +384,7 @@ function flagsView(flags: Flag[], h: Handlers): HTMLElement {
 
 function jobsView(jobs: TenantJobs | undefined, h: Handlers): HTMLElement {
   if (!jobs) return el('p', {}, 'Job counts unavailable.');
-  const path = `/v1/admin/jobs/tenants/${h.id}`;
+  const path = `/v1/admin/jobs/tenants/${encodeURIComponent(h.id)}`;
   return el(
     'div',
     {},
