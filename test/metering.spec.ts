@@ -225,6 +225,25 @@ describe.each<IsolationModel>(['pool', 'schema', 'silo'])('metering (%s)', (mode
     expect(Number((await usage('orders.created', from, to)).total)).toBe(before + 3);
   });
 
+  it("refuses an ingested event that takes a recorded meter's event id: it could only pre-empt the platform's own count", async () => {
+    const customer = await call(api.server, 'post', '/v1/customers', token, { name: 'C', email: `${randomUUID()}@example.com` });
+    const order = await call(api.server, 'post', '/v1/orders', token, { customerId: customer.body.id, totalCents: 100, currency: 'EUR' });
+    expect(order.status).toBe(201);
+    const from = new Date(Date.now() - DAY);
+    const to = new Date(Date.now() + DAY);
+    const seconds = async () => (await usage('compute.seconds', from, to)).total;
+    const before = await seconds();
+    // The id of the order's own usage event, and of an order yet to come: both the platform's.
+    const response = await ingest([
+      event('compute.seconds', { seconds: 5 }, { id: `orders.created:${order.body.id}` }),
+      event('compute.seconds', { seconds: 5 }, { id: `orders.created:${randomUUID()}` }),
+      event('compute.seconds', { seconds: 5 }, { id: `orders.created.mine:${randomUUID()}` }),
+    ]);
+    expect(response.status).toBe(200);
+    expect(response.body.results.map((r: { status: string; reason?: string }) => r.reason ?? r.status)).toEqual(['id_reserved', 'id_reserved', 'accepted']);
+    expect(Number(await seconds())).toBe(Number(before) + 5);
+  });
+
   it('answers bad queries with 4xx problems', async () => {
     expectProblem(await call(api.server, 'get', '/v1/usage?meter=no.such&from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z', token), 404, 'meter_not_found');
     expectProblem(await call(api.server, 'get', '/v1/usage?meter=api.calls&from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z', token), 400, 'usage_range_invalid');

@@ -64,7 +64,7 @@ export class UsageEventBatchDto {
 }
 
 export const EVENT_FATES = ['accepted', 'duplicate', 'refused'] as const;
-export const REFUSAL_REASONS = ['too_old', 'in_future', 'unknown_meter', 'meter_not_ingestable', 'value_invalid', 'tenant_in_body'] as const;
+export const REFUSAL_REASONS = ['too_old', 'in_future', 'unknown_meter', 'meter_not_ingestable', 'id_reserved', 'value_invalid', 'tenant_in_body'] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 export class UsageEventFate {

@@ -67,6 +67,8 @@ export class UsageIngestService {
     const meter = this.catalog.find(event.type);
     if (!meter) return { reason: 'unknown_meter', detail: `No meter named ${event.type} is declared.` };
     if (meter.origin !== 'ingested') return { reason: 'meter_not_ingestable', detail: `${event.type} is recorded by the platform itself and cannot be reported.` };
+    const reserved = this.catalog.recordedNamespaceOf(event.id);
+    if (reserved) return { reason: 'id_reserved', detail: `Ids starting with "${reserved.name}:" are the platform's own events of the recorded meter ${reserved.name}.` };
     // Validation lets only times that name an instant through; should one slip by, it is refused here, never stored as a bad date.
     if (at === undefined) return { reason: 'value_invalid', detail: 'time must be an RFC 3339 date-time.' };
     if (at < now - MAX_EVENT_AGE_MS) return { reason: 'too_old', detail: 'time is more than 35 days ago.' };

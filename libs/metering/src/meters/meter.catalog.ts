@@ -35,6 +35,18 @@ export class MeterCatalog implements OnApplicationBootstrap {
     return [...this.meters.values()];
   }
 
+  /**
+   * The recorded meter whose event ids `id` would fall among (`<meter name>:...`, the only form
+   * `UsageRecorder` accepts), if any: an ingested event may not take such an id, or it would
+   * pre-empt the platform's own event (a duplicate, never counted nor billed).
+   */
+  recordedNamespaceOf(id: string): MeterDefinition | undefined {
+    const colon = id.indexOf(':');
+    if (colon <= 0) return undefined;
+    const meter = this.meters.get(id.slice(0, colon));
+    return meter?.origin === 'recorded' ? meter : undefined;
+  }
+
   /** The module that declared a recorded meter, for its source of truth. */
   sourceOf(name: string): MeterSource | undefined {
     return this.sources.get(name);

@@ -62,6 +62,9 @@ export class UsageRecorder {
   async record(tx: TenantTransaction, meterName: string, usage: RecordedUsage): Promise<RecordOutcome> {
     const meter = this.catalog.find(meterName);
     if (!meter || meter.origin !== 'recorded') throw new Error(`Meter ${meterName} is not a declared recorded meter`);
+    // The recorded events' ids have a namespace of their own, which ingestion refuses: an ingested
+    // event can never take the id of an action's usage and turn it into an uncounted duplicate.
+    if (!usage.key.startsWith(`${meter.name}:`) || usage.key.length === meter.name.length + 1) throw new Error(`A ${meterName} usage key must be "${meterName}:<the action's id>"`);
     const tenant = currentTenant();
     const occurredAt = usage.at ? new Date(usage.at) : new Date();
     const value = meter.aggregation === 'count' ? 1 : usage.value;
