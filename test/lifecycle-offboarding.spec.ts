@@ -260,6 +260,28 @@ describe('offboarding: fence, export, grace with restore, erasure, verification,
     }
   }, 60_000);
 
+  it('an erasure that meets a straggler holding its schema longer waits for it in the ledger, never counting a failure, and completes once it lets go', async () => {
+    const tenant = await createTenant(api, { isolation: 'schema' });
+    await seed(tenant, 'long-straggler');
+    const mainDb = withDatabase(api.config.DATABASE_ADMIN_URL, parsePgUrl(api.config.DATABASE_URL).database);
+    const straggler = await connectPg(mainDb, 'long-straggler');
+    try {
+      await straggler.query('BEGIN');
+      await straggler.query(`SELECT count(*) FROM ${tenant.schemaName as string}.customers`);
+      const saga = await offboardingSaga(tenant);
+      // Held past the step's wait for the lock: the run ends waiting, not failed.
+      expect(await api.app.get(SagaRunner).run(saga.id)).toBe('waiting');
+      const erase = (await api.app.get(SagaLedger).steps(saga.id)).find((step) => step.step === 'erase');
+      expect(erase).toMatchObject({ failures: 0, lastError: null, details: { waitingForLock: expect.any(String) } });
+      await straggler.query('COMMIT');
+      await eventually(async () => ((await lastSaga(tenant.id)).status === 'succeeded' ? true : undefined), 'the erasure once the straggler let go', 30_000);
+      expect((await straggler.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [tenant.schemaName])).rowCount).toBe(0);
+    } finally {
+      await straggler.query('COMMIT').catch(() => undefined);
+      await straggler.end();
+    }
+  }, 60_000);
+
   it('exports what was admitted before the fence and committed after it', async () => {
     const tenant = await createTenant(api, { isolation: 'pool' });
     let release!: () => void;

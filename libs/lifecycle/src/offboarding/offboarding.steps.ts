@@ -15,6 +15,15 @@ import { TenantRecordsEraser, TenantRecordsEraserProvider } from './tenant-recor
 
 /** How often the grace step looks again for a move of the tenant to finish. */
 const MOVE_WAIT_MS = 5_000;
+/**
+ * How long one run of the erase step lets a schema's DROP wait for a straggler's lock (in steps of
+ * a short lock_timeout, see `StorageOperations.dropSchema`), and how soon it looks again after.
+ * A lock is transient: the step sleeps in the ledger instead of holding a saga worker, and never
+ * counts it as a failure (past the point of no return, failures leave the saga for an operator).
+ */
+const SCHEMA_LOCK_WAIT_MS = 2_000;
+const SCHEMA_LOCK_RETRY_MS = 1_000;
+const LOCK_NOT_AVAILABLE = '55P03';
 
 export const OFFBOARDING_STEPS = ['fence', 'export', 'grace', 'erase', 'verify', 'certify', 'announce'] as const;
 
@@ -186,14 +195,21 @@ export class OffboardingSteps {
       await context.checkpoint('shredded');
     }
     let rows: Record<string, number> = {};
-    if (tenant.isolation === 'pool') rows = await this.data.erasePoolRows(tenant);
-    else if (tenant.isolation === 'schema') await this.storage.dropSchema(tenant.cluster, tenant.schemaName as string, `schema:${tenant.id}`);
-    else await this.storage.dropDatabase(tenant.cluster, tenant.databaseName as string, 60_000);
-    await context.checkpoint('storage erased');
-    // What the tenant's moves left where it no longer lives (normally nothing: an aborted move
-    // drops its target, a finished one its source) goes with the rest.
-    await this.former.erase(tenant);
-    await context.checkpoint('former placements erased');
+    try {
+      if (tenant.isolation === 'pool') rows = await this.data.erasePoolRows(tenant);
+      else if (tenant.isolation === 'schema') await this.storage.dropSchema(tenant.cluster, tenant.schemaName as string, `schema:${tenant.id}`, SCHEMA_LOCK_WAIT_MS);
+      else await this.storage.dropDatabase(tenant.cluster, tenant.databaseName as string, 60_000);
+      await context.checkpoint('storage erased');
+      // What the tenant's moves left where it no longer lives (normally nothing: an aborted move
+      // drops its target, a finished one its source) goes with the rest.
+      await this.former.erase(tenant, SCHEMA_LOCK_WAIT_MS);
+      await context.checkpoint('former placements erased');
+    } catch (error) {
+      if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw error;
+      this.logger.warn({ tenantId: tenant.id, sagaId: context.saga.id }, 'erasure waits for a lock on a schema of the tenant (a unit of work still reading it)');
+      await context.note({ waitingForLock: new Date().toISOString() });
+      throw new StepNotDueError(new Date(Date.now() + SCHEMA_LOCK_RETRY_MS));
+    }
     // Retired before the records kept elsewhere are erased: from here every route refuses the
     // tenant (a flag override, a jobs policy written meanwhile would outlive the erasers and fail
     // the verification). Not earlier: a run repeated after the retirement skips the shredding.
