@@ -58,6 +58,12 @@ describe('tenant moves: dropping a source schema someone still reads', () => {
         await expect(reader.query(`SELECT count(*) FROM ${table}`)).resolves.toBeDefined();
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
+      // A late write to the old source while the drop rests is refused by its fence (BHM01),
+      // never committed only to be dropped with the schema.
+      await reader.query('BEGIN');
+      await reader.query("SELECT set_config('app.tenant_id', $1, true)", [tenant.id]);
+      await expect(reader.query(`INSERT INTO ${table} (tenant_id, id, email, name) VALUES ($1, gen_random_uuid(), 'late@example.com', 'Late')`, [tenant.id])).rejects.toMatchObject({ code: 'BHM01' });
+      await reader.query('ROLLBACK');
       // Nothing was dropped under the straggler, and the move waits, recording why.
       const present = await reader.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [tenant.schemaName]);
       expect(present.rowCount).toBe(1);
@@ -70,6 +76,7 @@ describe('tenant moves: dropping a source schema someone still reads', () => {
       expect(await api.admin.get(tenant.id)).toMatchObject({ isolation: 'pool' });
     } finally {
       await release(straggler).catch(() => undefined);
+      await reader.query('ROLLBACK').catch(() => undefined);
       // The move finishes before the app closes under it, whatever the test found.
       await running?.catch(() => undefined);
       await Promise.all([straggler.end(), reader.end()]);

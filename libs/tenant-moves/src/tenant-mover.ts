@@ -423,8 +423,10 @@ export class TenantMover {
       await dropTenantStorage(move.source, move.tenantId, this.clusters, this.lockWait(move, lease));
       await this.withSession(sourceEnd, move.tenantId, async (source) => removeCapture(source, sourceEnd.schema, await tenantTables(source, sourceEnd.schema)));
     } else {
-      if (move.source.isolation === 'schema') await this.withSession(sourceEnd, move.tenantId, (source) => removeCapture(source, sourceEnd.schema, []));
+      // The fence (state moved) goes last: while the drop rests between lock attempts, a late unit
+      // of work writing to the old schema is still refused (BHM01), never committed and then dropped.
       await dropTenantStorage(move.source, move.tenantId, this.clusters, this.lockWait(move, lease));
+      if (move.source.isolation === 'schema') await this.withSession(sourceEnd, move.tenantId, (source) => removeCapture(source, sourceEnd.schema, []));
     }
     await this.store.update(move.id, { phase: 'done', finished: true, error: null });
     this.logger.log({ tenantId: move.tenantId, moveId: move.id }, 'move done');
