@@ -186,12 +186,15 @@ export class OffboardingSteps {
       const formerBefore = await this.former.count(tenant);
       await context.note({ before: counts.tables, redisKeysBefore, recordsBefore, formerBefore, startedAt: new Date().toISOString() });
     }
-    if (tenant.status !== 'deleted') {
+    // Once per erasure: a run repeated while a lock holds the schema back would otherwise shred
+    // again, and each shred writes its audit entries.
+    if (tenant.status !== 'deleted' && !context.details('erase').shredded) {
       // Crypto-shredding through the audit trail's own path: whatever copy of an entry survives elsewhere stays unreadable.
       await this.shredder.shred(tenant, { subject: 'lifecycle-erasure' }).catch((error: unknown) => {
         // A placement already gone has no key left to shred.
         if (tenant.isolation === 'pool') throw error;
       });
+      await context.note({ shredded: true });
       await context.checkpoint('shredded');
     }
     let rows: Record<string, number> = {};
