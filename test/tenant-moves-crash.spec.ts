@@ -188,6 +188,30 @@ describe('tenant moves: SIGKILL of the mover at every phase, then resume', () =>
     }
   }, 900_000);
 
+  it("a move past its switch that stopped on an error is retried by the worker's rounds (its drop is all that is left), not left to an operator", async () => {
+    const worker = await startTestWorker({ MOVES_GRACE_MS: '300', MOVES_RESUME_INTERVAL_MS: '0', MOVES_RESUME_AFTER_MS: '3000000', LOG_LEVEL: 'silent' });
+    try {
+      const mover = worker.get(TenantMover);
+      const tenant = await createTenant(api, { isolation: 'pool' });
+      const move = await mover.request(tenant.id, 'schema');
+      await expect(
+        mover.run(move.id, (now) => {
+          if (now.phase === 'dropping') throw new Error('stopped before the drop');
+        }),
+      ).rejects.toThrow('stopped before the drop');
+      // As a drop that met its source cluster down would have left it, long ago.
+      await withPg(controlUrl, 'moves-crash-test', (client) =>
+        client.query("UPDATE tenant_moves SET error = 'connect ECONNREFUSED', updated_at = now() - interval '1 day' WHERE id = $1", [move.id]),
+      );
+      expect(await worker.get(MovesResumer).resume()).toContain(move.id);
+      await eventually(async () => ((await phaseOf(tenant.id)) === 'done' ? true : undefined), 'the resumed drop to finish', 3000);
+      const left = await withPg(controlUrl, 'moves-crash-test', async (client) => (await client.query('SELECT error FROM tenant_moves WHERE id = $1', [move.id])).rows[0]);
+      expect(left.error).toBeNull();
+    } finally {
+      await worker.close();
+    }
+  }, 900_000);
+
   it('killed while catching up, then aborted: the source untouched and live, the target gone', async () => {
     const tenant = await createTenant(api, { isolation: 'pool' });
     const writer = new TenantWriter(api.server, tokenFor(api, tenant), tenant.slug);

@@ -101,16 +101,18 @@ export class MoveStore implements OnApplicationShutdown {
   }
 
   /**
-   * Unfinished moves (neither done, aborted nor failed) that stopped without an error and have made
-   * no progress for `quietMs`: those whose mover died, and those a live mover holds in a long wait
-   * (the grace period), which its lease tells apart. A move whose mover stopped on an error is left
-   * to an operator (retrying it on a clock could copy a big tenant again and again). Those past
-   * their switch first: their tenant's old placement is still kept.
+   * Unfinished moves (neither done, aborted nor failed) that have made no progress for `quietMs`:
+   * those whose mover died, and those a live mover holds in a long wait (the grace period), which
+   * its lease tells apart. Before its switch, a move whose mover stopped on an error is left to an
+   * operator (retrying it on a clock could copy a big tenant again and again); past its switch it
+   * is retried all the same, as what is left is the drop of the old copy, small and idempotent, and
+   * until it is done the tenant's old placement is kept (and its offboarding waits). Those past
+   * their switch first.
    */
   async quiet(quietMs: number, limit = 100): Promise<string[]> {
     const { rows } = await this.db().query<{ id: string }>(
       `SELECT id FROM tenant_moves
-        WHERE phase NOT IN ('done', 'aborted', 'failed') AND error IS NULL
+        WHERE phase NOT IN ('done', 'aborted', 'failed') AND (error IS NULL OR switched_at IS NOT NULL)
           AND updated_at < now() - make_interval(secs => $1::double precision / 1000)
         ORDER BY switched_at IS NULL, created_at, id LIMIT $2`,
       [quietMs, limit],

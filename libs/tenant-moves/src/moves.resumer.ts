@@ -9,9 +9,10 @@ import { TenantMover } from './tenant-mover';
  * process that ran it was killed or redeployed, or a `bulkhead tenant move` was interrupted. Such a
  * move otherwise waits for an operator, its capture trigger logging every write of the tenant
  * meanwhile (or, past the switch, its old placement kept). A move counts once it has made no
- * progress for MOVES_RESUME_AFTER_MS and carries no error; its lease (held by a live mover, gone
- * with a dead one) decides, so a move another process drives is left to it. A move that stopped on
- * an error, or failed its parity check, is left to an operator. Each resumed move runs on its own,
+ * progress for MOVES_RESUME_AFTER_MS and, before its switch, carries no error; its lease (held by a
+ * live mover, gone with a dead one) decides, so a move another process drives is left to it. A move
+ * that stopped on an error before its switch, or failed its parity check, is left to an operator;
+ * past its switch only the drop of the old copy is left, and it is retried. Each resumed move runs on its own,
  * to its end; a shutdown does not wait for them (a move is resumable at any point).
  */
 @Injectable()
