@@ -6,7 +6,7 @@ import { Client, Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { MoveLeaseLostError } from './move.errors';
 import { PlacementSpec } from './placement-spec';
-import { MovePhase, MoveProgress, MoveRecord } from './move.record';
+import { ABORTABLE, MovePhase, MoveProgress, MoveRecord } from './move.record';
 
 interface MoveRow {
   id: string;
@@ -142,6 +142,24 @@ export class MoveStore implements OnApplicationShutdown {
        WHERE id = $1`,
       [id, change.phase ?? null, change.error !== undefined, change.error ?? null, change.progress ? JSON.stringify(change.progress) : null, change.abortRequested ?? null, change.finished ?? false],
     );
+  }
+
+  /**
+   * Asks the move to abort, only while it is still abortable (before its switch), and notes why
+   * in its progress without rewriting the rest: checked and written in one statement, so a mover
+   * switching meanwhile is never marked as undone nor loses what its switch recorded. Answers
+   * whether the request was recorded.
+   */
+  async requestAbort(id: string, reason?: string): Promise<boolean> {
+    const { rowCount } = await this.db().query(
+      `UPDATE tenant_moves SET
+         abort_requested = true,
+         progress = CASE WHEN $2::text IS NULL THEN progress ELSE progress || jsonb_build_object('abortReason', $2::text) END,
+         updated_at = now()
+       WHERE id = $1 AND phase = ANY($3::text[])`,
+      [id, reason ?? null, [...ABORTABLE]],
+    );
+    return (rowCount ?? 0) > 0;
   }
 
   /**

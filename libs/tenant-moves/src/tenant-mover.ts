@@ -99,8 +99,7 @@ export class TenantMover {
     const tenant = await this.admin.get(tenantId);
     const move = await this.store.unfinished(tenant.id);
     if (!move) throw new MoveNotFoundProblem();
-    if (!ABORTABLE.has(move.phase)) throw new MoveNotAbortableProblem(move.phase);
-    await this.store.update(move.id, { abortRequested: true });
+    if (!ABORTABLE.has(move.phase) || !(await this.store.requestAbort(move.id))) throw new MoveNotAbortableProblem((await this.store.get(move.id))?.phase ?? move.phase);
     try {
       return await this.run(move.id);
     } catch (error) {
@@ -120,8 +119,7 @@ export class TenantMover {
   async abandon(tenantId: string, reason: string): Promise<MoveSettlement> {
     const move = await this.store.unfinished(tenantId);
     if (!move) return { settled: true };
-    if (ABORTABLE.has(move.phase)) {
-      if (!move.abortRequested) await this.store.update(move.id, { abortRequested: true, progress: { ...move.progress, abortReason: reason } });
+    if (ABORTABLE.has(move.phase) && (move.abortRequested || (await this.store.requestAbort(move.id, reason)))) {
       try {
         const ended = await this.run(move.id, undefined, (now) => !ABORTABLE.has(now.phase));
         if (ended.phase === 'aborted') return { settled: true, aborted: move.id };
