@@ -53,6 +53,8 @@ const BULK_CHUNK = 1000;
 const LEGACY_PAGE = 500;
 /** Entries per XRANGE page or XDEL of BullMQ's event stream. */
 const EVENTS_PAGE = 500;
+/** A tenant key specific enough to look for in free text (the platform's tenant ids are UUIDs). */
+const UUID_KEY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Per-tenant buffers in front of one ordinary BullMQ queue. Producers `enqueue` here; a
@@ -290,20 +292,30 @@ export class FairQueue {
   }
 
   /**
-   * Ids of the entries of BullMQ's event stream that name the tenant: a job id of its, or the
-   * tenant key itself in any value (a failure's reason, a return value). BullMQ trims the stream
-   * to its last `streams.events.maxLen` (10,000) events only as new ones come, so an erased
-   * tenant's job ids stayed there for as long as the queue was quiet. Read in bounded pages.
+   * Ids of the entries of BullMQ's event stream that name the tenant: one about a job of its (its
+   * `jobId`), or, for a key as specific as a UUID, one with the key itself in any value (a failure's
+   * reason, a return value); a short key ("1", "active") would match other tenants' counters and
+   * event names. BullMQ trims the stream to its last `streams.events.maxLen` (10,000) events only
+   * as new ones come, so an erased tenant's job ids stayed there for as long as the queue was
+   * quiet. Read in bounded pages.
    */
   async bullEventIds(tenant: string): Promise<string[]> {
     assertTenantKey(tenant);
+    const ownJob = `${tenant}.`;
     // Tenant keys are [A-Za-z0-9_-]: anything else around one ends it (job ids add a '.').
-    const names = new RegExp(`(?:^|[^A-Za-z0-9_-])${tenant}(?:$|[^A-Za-z0-9_-])`);
+    const names = UUID_KEY.test(tenant) ? new RegExp(`(?:^|[^A-Za-z0-9_-])${tenant}(?:$|[^A-Za-z0-9_-])`) : undefined;
+    const namesTenant = (fields: string[]) => {
+      for (let i = 0; i + 1 < fields.length; i += 2) {
+        if (fields[i] === 'jobId' && fields[i + 1].startsWith(ownJob)) return true;
+        if (names?.test(fields[i + 1])) return true;
+      }
+      return false;
+    };
     const ids: string[] = [];
     let start = '-';
     for (;;) {
       const page = await this.connection.xrange(this.keys.bullEvents, start, '+', 'COUNT', EVENTS_PAGE);
-      for (const [id, fields] of page) if (fields.some((value, i) => i % 2 === 1 && names.test(value))) ids.push(id);
+      for (const [id, fields] of page) if (namesTenant(fields)) ids.push(id);
       if (page.length < EVENTS_PAGE) return ids;
       start = `(${page[page.length - 1][0]}`;
     }

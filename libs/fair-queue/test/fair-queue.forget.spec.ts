@@ -117,4 +117,19 @@ describe("FairQueue.forgetTenant: one tenant's records, without walking the othe
     await fq.release(await fq.queue.getWaiting());
     expect(await redis.hexists(fq.keys.legacyDedupe, 'gone.l1')).toBe(0);
   });
+
+  it("finds the event-stream entries about the tenant's jobs, and only by its own job ids when its key is too short to look for in free text", async () => {
+    const events = fq.keys.bullEvents;
+    const short = await redis.xadd(events, '*', 'event', 'completed', 'jobId', '1.a', 'returnvalue', 'null');
+    // Another tenant's events carry the short key's characters as counters and values.
+    await redis.xadd(events, '*', 'event', 'retries-exhausted', 'jobId', 'other.b', 'attemptsMade', '1');
+    await redis.xadd(events, '*', 'event', 'completed', 'jobId', 'other.c', 'returnvalue', '1');
+    const uuid = '0b9e5c2a-6f1d-4c1e-9a7b-2d4f8e6a1c3b';
+    const ownJob = await redis.xadd(events, '*', 'event', 'failed', 'jobId', `${uuid}.d`, 'failedReason', 'boom');
+    const named = await redis.xadd(events, '*', 'event', 'failed', 'jobId', 'platform.e', 'failedReason', `tenant ${uuid} is gone`);
+    expect(await fq.bullEventIds('1')).toEqual([short]);
+    expect(await fq.bullEventIds(uuid)).toEqual([ownJob, named]);
+    expect(await fq.removeBullEvents('1')).toBe(1);
+    expect(await redis.xlen(events)).toBe(4);
+  });
 });
