@@ -63,6 +63,7 @@ describe("FairQueue.forgetTenant: one tenant's records, without walking the othe
     // Some of the tenant's jobs in flight and staged (admitted, not yet confirmed), one given back, the rest buffered.
     await fq.enqueueBulk(Array.from({ length: 20 }, (_, i) => ({ tenant: 'gone', name: 'n', data: i, jobId: `g${i}` })));
     expect((await dispatcher.dispatchBatch()).admitted).toHaveLength(8);
+    expect((await redis.hkeys(fq.keys.staged)).filter((id) => id.startsWith('gone.')).length).toBeGreaterThan(0);
     expect(await fq.giveBack('gone', [{ tenant: 'gone', id: 'gone.g0' }])).toBe(1);
     expect((await fq.enqueueBulk(otherJobs)).every((r) => r.status === 'added')).toBe(true);
     expect(await fq.tenantRecords('gone')).toBeGreaterThan(0);
@@ -74,6 +75,8 @@ describe("FairQueue.forgetTenant: one tenant's records, without walking the othe
     expect(commands.length).toBeLessThan(100);
 
     expect(await fq.tenantRecords('gone')).toBe(0);
+    // Its staged entries, found through its in-flight set, are gone from the shared hash too.
+    expect((await redis.hkeys(fq.keys.staged)).filter((id) => id.startsWith('gone.'))).toEqual([]);
     expect(await fq.forgetTenant('gone')).toBe(0);
     // Its ids are no longer duplicates; every other tenant's still is.
     expect((await fq.enqueueBulk(Array.from({ length: 20 }, (_, i) => ({ tenant: 'gone', name: 'n', data: i, jobId: `g${i}` })))).every((r) => r.status === 'added')).toBe(true);
