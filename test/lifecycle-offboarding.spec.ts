@@ -102,6 +102,28 @@ describe('offboarding: fence, export, grace with restore, erasure, verification,
   const offboardingSaga = async (tenant: TenantRecord, graceDays = 0) =>
     (await api.app.get(SagaLedger).create({ tenantId: tenant.id, kind: 'offboarding', request: { model: tenant.isolation, graceDays }, startedBy: 'test', steps: [...OFFBOARDING_STEPS] })).saga;
 
+  it("a pool row the tenant committed after its rows were erased but before its retirement is erased by verification, and the saga converges", async () => {
+    const tenant = await createTenant(api, { isolation: 'pool' });
+    await seed(tenant, 'late-row');
+    const saga = await offboardingSaga(tenant);
+    const runner = runnerObserving(async (phase, step, label) => {
+      // Between the erasure of its rows and its retirement: as a unit of work admitted earlier would commit.
+      if (phase === 'inside' && step === 'erase' && label === 'former placements erased') {
+        await withPg(config.DATABASE_OWNER_URL, 'test', async (client) => {
+          await client.query('BEGIN');
+          await client.query("SELECT set_config('app.tenant_id', $1, true)", [tenant.id]);
+          await client.query("INSERT INTO customers (tenant_id, id, email, name) VALUES ($1, gen_random_uuid(), 'late@example.com', 'Late')", [tenant.id]);
+          await client.query('COMMIT');
+        });
+      }
+    });
+    expect(await runner.run(saga.id)).toBe('succeeded');
+    const steps = await api.app.get(SagaLedger).steps(saga.id);
+    expect(steps.find((step) => step.step === 'verify')).toMatchObject({ failures: 0, details: { lateErased: { 'postgres:pool-rows': 1 } } });
+    const certificate = (await asOperator(`/v1/admin/tenants/${tenant.id}/erasure-certificate`)).body as Certificate;
+    expect(certificate.stores.filter((store) => store.tenantAfter !== 0)).toEqual([]);
+  }, 60_000);
+
   it('a restore that meets the erase step about to begin stops it: the saga ends aborted and the tenant comes back whole', async () => {
     const tenant = await createTenant(api, { isolation: 'pool' });
     await seed(tenant, 'abort-before-erase');
