@@ -317,6 +317,29 @@ describe('offboarding: fence, export, grace with restore, erasure, verification,
     }
   }, 120_000);
 
+  it("an erasure whose silo database someone is still connected to waits for it in the ledger, never counting a failure, and completes once it disconnects", async () => {
+    const tenant = await createTenant(api, { isolation: 'silo' });
+    await seed(tenant, 'silo-straggler');
+    const straggler = await connectPg(withDatabase(api.config.DATABASE_ADMIN_URL, tenant.databaseName as string), 'silo-straggler');
+    let connected = true;
+    try {
+      const saga = await offboardingSaga(tenant);
+      expect(await api.app.get(SagaRunner).run(saga.id)).toBe('waiting');
+      expect((await api.app.get(SagaLedger).steps(saga.id)).find((step) => step.step === 'erase')).toMatchObject({
+        failures: 0,
+        lastError: null,
+        details: { waitingForConnections: expect.any(String) },
+      });
+      await straggler.end();
+      connected = false;
+      await eventually(async () => ((await lastSaga(tenant.id)).status === 'succeeded' ? true : undefined), 'the erasure once the connection closed', 60_000);
+      const left = await withPg(config.DATABASE_OWNER_URL, 'test', async (client) => (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [tenant.databaseName])).rowCount);
+      expect(left).toBe(0);
+    } finally {
+      if (connected) await straggler.end().catch(() => undefined);
+    }
+  }, 120_000);
+
   it('exports what was admitted before the fence and committed after it', async () => {
     const tenant = await createTenant(api, { isolation: 'pool' });
     let release!: () => void;

@@ -41,12 +41,12 @@ export class FormerPlacements {
   }
 
   /** Idempotent: each former placement's schema or database dropped, or its pool rows deleted (RLS-bound), and the logged keys and fence forgotten. */
-  async erase(tenant: TenantRecord, schemaLockWaitMs?: number): Promise<void> {
+  async erase(tenant: TenantRecord, waits: { schemaLockWaitMs?: number; siloDropWaitMs?: number } = {}): Promise<void> {
     const { former, captureClusters } = await this.placements(tenant);
     for (const spec of former) {
       if (spec.isolation === 'pool') await this.data.erasePoolRows(this.at(tenant, spec));
-      else if (spec.isolation === 'schema') await this.storage.dropSchema(spec.cluster, spec.schemaName as string, `schema:${tenant.id}`, schemaLockWaitMs);
-      else await this.storage.dropDatabase(spec.cluster, spec.databaseName as string, 60_000);
+      else if (spec.isolation === 'schema') await this.storage.dropSchema(spec.cluster, spec.schemaName as string, `schema:${tenant.id}`, waits.schemaLockWaitMs);
+      else await this.storage.dropDatabase(spec.cluster, spec.databaseName as string, waits.siloDropWaitMs ?? 60_000);
     }
     for (const cluster of captureClusters) {
       await withPg(this.clusters.get(cluster).ownerUrl, 'bulkhead-lifecycle-erase', async (client) => {

@@ -22,8 +22,15 @@ const MOVE_WAIT_MS = 5_000;
  * counts it as a failure (past the point of no return, failures leave the saga for an operator).
  */
 const SCHEMA_LOCK_WAIT_MS = 2_000;
-const SCHEMA_LOCK_RETRY_MS = 1_000;
+const STORAGE_BUSY_RETRY_MS = 1_000;
 const LOCK_NOT_AVAILABLE = '55P03';
+/**
+ * The same for a silo's DROP DATABASE, refused while anything is connected to it (the instances'
+ * idle pools close within SILO_IDLE_MS of the fence): each run waits this long, then sleeps in the
+ * ledger and looks again, rather than counting a failure after a fixed wait.
+ */
+const SILO_DROP_WAIT_MS = 5_000;
+const OBJECT_IN_USE = '55006';
 
 export const OFFBOARDING_STEPS = ['fence', 'export', 'grace', 'erase', 'verify', 'certify', 'announce'] as const;
 
@@ -201,17 +208,24 @@ export class OffboardingSteps {
     try {
       if (tenant.isolation === 'pool') rows = await this.data.erasePoolRows(tenant);
       else if (tenant.isolation === 'schema') await this.storage.dropSchema(tenant.cluster, tenant.schemaName as string, `schema:${tenant.id}`, SCHEMA_LOCK_WAIT_MS);
-      else await this.storage.dropDatabase(tenant.cluster, tenant.databaseName as string, 60_000);
+      else await this.storage.dropDatabase(tenant.cluster, tenant.databaseName as string, SILO_DROP_WAIT_MS);
       await context.checkpoint('storage erased');
       // What the tenant's moves left where it no longer lives (normally nothing: an aborted move
       // drops its target, a finished one its source) goes with the rest.
-      await this.former.erase(tenant, SCHEMA_LOCK_WAIT_MS);
+      await this.former.erase(tenant, { schemaLockWaitMs: SCHEMA_LOCK_WAIT_MS, siloDropWaitMs: SILO_DROP_WAIT_MS });
       await context.checkpoint('former placements erased');
     } catch (error) {
-      if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw error;
-      this.logger.warn({ tenantId: tenant.id, sagaId: context.saga.id }, 'erasure waits for a lock on a schema of the tenant (a unit of work still reading it)');
-      await context.note({ waitingForLock: new Date().toISOString() });
-      throw new StepNotDueError(new Date(Date.now() + SCHEMA_LOCK_RETRY_MS));
+      const code = (error as { code?: string }).code;
+      if (code === LOCK_NOT_AVAILABLE) {
+        this.logger.warn({ tenantId: tenant.id, sagaId: context.saga.id }, 'erasure waits for a lock on a schema of the tenant (a unit of work still reading it)');
+        await context.note({ waitingForLock: new Date().toISOString() });
+      } else if (code === OBJECT_IN_USE) {
+        this.logger.warn({ tenantId: tenant.id, sagaId: context.saga.id }, 'erasure waits for the connections to a database of the tenant to close');
+        await context.note({ waitingForConnections: new Date().toISOString() });
+      } else {
+        throw error;
+      }
+      throw new StepNotDueError(new Date(Date.now() + STORAGE_BUSY_RETRY_MS));
     }
     // Retired before the records kept elsewhere are erased: from here every route refuses the
     // tenant (a flag override, a jobs policy written meanwhile would outlive the erasers and fail
