@@ -3,7 +3,7 @@ export { migrateDatabase, migrationsOf, type MigrationOutcome, type MigrateOptio
 export { migrationSource, type MigrationSource, type CitusTablePlacement } from './migration-source';
 export { detectDatabaseEngine, type DatabaseEngine } from './database-engine';
 export { migrationLabel, type MigrationFile } from './migration-files';
-export { provisionSchema, provisionSilo, withDatabase, type StorageOptions } from './tenant-storage';
+export { provisionSchema, provisionSilo, dropSchemaOnce, isLockTimeout, withDatabase, type StorageOptions } from './tenant-storage';
 export { isTenantId, isTenantIdAnyCase, isSchemaName, isDatabaseName, isSafeSearchPath, schemaNameFor, databaseNameFor } from './tenant-names';
 export { connectPg, withPg, quoteIdent, quoteLiteral, parsePgUrl } from './pg-client';
 export { PooledClient } from './pooled-client';

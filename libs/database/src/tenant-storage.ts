@@ -36,6 +36,35 @@ export async function provisionSchema(ownerUrl: string, runtimeUrl: string, sche
   return options.client ? work(options.client) : withPg(ownerUrl, 'bulkhead-provision', work);
 }
 
+const LOCK_NOT_AVAILABLE = '55P03';
+
+/** Whether a statement gave up waiting for a lock (`lock_timeout`): someone else holds it, for now. */
+export function isLockTimeout(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === LOCK_NOT_AVAILABLE;
+}
+
+/**
+ * One attempt at dropping a tenant's schema with everything in it, and its ledger entries (so a
+ * later provisioning starts afresh), waiting at most `lockTimeoutMs` for its locks (SET LOCAL: the
+ * timeout ends with the transaction and never outlives it on the connection). While a DROP waits
+ * for its AccessExclusive lock, every later query on the schema's tables queues behind it: a
+ * straggler's lock would stall them all. Throws the lock timeout (`isLockTimeout`), rolled back,
+ * for the caller to rest out of the lock queue and try again by its own policy.
+ */
+export async function dropSchemaOnce(client: Client, schemaName: string, tenantId: string, lockTimeoutMs: number): Promise<void> {
+  if (!isSchemaName(schemaName)) throw new Error(`unsafe schema name ${schemaName}`);
+  try {
+    await client.query('START TRANSACTION');
+    await client.query(`SET LOCAL lock_timeout = '${Math.max(1, Math.floor(lockTimeoutMs))}ms'`);
+    await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schemaName)} CASCADE`);
+    await client.query('DELETE FROM public.schema_migrations WHERE target = $1', [`schema:${tenantId}`]);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
 /** Creates a tenant's own database on its cluster and brings it to the latest tenant migrations. Idempotent. */
 export async function provisionSilo(ownerUrl: string, runtimeUrl: string, databaseName: string, options: StorageOptions): Promise<MigrationOutcome> {
   if (!isDatabaseName(databaseName)) throw new Error(`unsafe database name ${databaseName}`);

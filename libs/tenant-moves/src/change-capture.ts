@@ -1,5 +1,5 @@
 import { placementFenceLockSql } from '@bulkhead/control-plane';
-import { quoteIdent } from '@bulkhead/database';
+import { isLockTimeout, quoteIdent } from '@bulkhead/database';
 import { OwnerSession } from './owner-session';
 import { qualified, TenantTable } from './tenant-tables';
 
@@ -94,7 +94,7 @@ async function briefDdl(session: OwnerSession, statements: string[]): Promise<vo
       return;
     } catch (error) {
       await session.query('ROLLBACK').catch(() => undefined);
-      if ((error as { code?: string }).code !== '55P03' || attempt >= 20) throw error;
+      if (!isLockTimeout(error) || attempt >= 20) throw error;
       await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 200));
     }
   }
@@ -164,7 +164,7 @@ export async function raiseFence(session: OwnerSession, timeoutMs: number): Prom
     await session.query(`SELECT pg_advisory_lock(${fenceKey(session.tenantId)})`);
     return true;
   } catch (error) {
-    if ((error as { code?: string }).code === '55P03') return false;
+    if (isLockTimeout(error)) return false;
     throw error;
   } finally {
     await session.query('RESET lock_timeout').catch(() => undefined);

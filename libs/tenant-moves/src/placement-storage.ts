@@ -1,11 +1,9 @@
 import { ClusterRegistry } from '@bulkhead/control-plane';
-import { isDatabaseName, isSchemaName, quoteIdent, withPg } from '@bulkhead/database';
+import { dropSchemaOnce, isDatabaseName, isLockTimeout, isSchemaName, quoteIdent, withPg } from '@bulkhead/database';
 import { OwnerSession } from './owner-session';
 import { endpointOf, PlacementSpec } from './placement-spec';
 import { clearTenantRows } from './row-sync';
 import { tenantTables } from './tenant-tables';
-
-const LOCK_NOT_AVAILABLE = '55P03';
 
 /**
  * How long one attempt at DROP SCHEMA may wait for a lock. While its AccessExclusive request
@@ -38,16 +36,9 @@ export async function dropTenantStorage(spec: PlacementSpec, tenantId: string, c
     await withPg(cluster.ownerUrl, 'bulkhead-mover', async (client) => {
       for (let attempt = 1; ; attempt++) {
         try {
-          // SET LOCAL: the timeout ends with this transaction and never outlives it on the connection.
-          await client.query('START TRANSACTION');
-          await client.query(`SET LOCAL lock_timeout = '${DROP_LOCK_TIMEOUT_MS}ms'`);
-          await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
-          await client.query('DELETE FROM public.schema_migrations WHERE target = $1', [`schema:${tenantId}`]);
-          await client.query('COMMIT');
-          return;
+          return await dropSchemaOnce(client, schema, tenantId, DROP_LOCK_TIMEOUT_MS);
         } catch (error) {
-          await client.query('ROLLBACK').catch(() => undefined);
-          if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw error;
+          if (!isLockTimeout(error)) throw error;
         }
         // Out of the lock queue while it rests: the tables' other users go on meanwhile.
         await lockWait(attempt);

@@ -45,7 +45,7 @@ export class FormerPlacements {
     const { former, captureClusters } = await this.placements(tenant);
     for (const spec of former) {
       if (spec.isolation === 'pool') await this.data.erasePoolRows(this.at(tenant, spec));
-      else if (spec.isolation === 'schema') await this.storage.dropSchema(spec.cluster, spec.schemaName as string, `schema:${tenant.id}`, waits.schemaLockWaitMs);
+      else if (spec.isolation === 'schema') await this.storage.dropSchema(spec.cluster, spec.schemaName as string, tenant.id, waits.schemaLockWaitMs);
       else await this.storage.dropDatabase(spec.cluster, spec.databaseName as string, waits.siloDropWaitMs ?? 60_000);
     }
     for (const cluster of captureClusters) {

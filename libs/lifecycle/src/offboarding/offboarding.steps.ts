@@ -1,6 +1,7 @@
 import { CryptoShredder } from '@bulkhead/audit';
 import { BulkheadConfig } from '@bulkhead/config';
 import { TenantAdmin, TenantRecord, TenantRepository } from '@bulkhead/control-plane';
+import { isLockTimeout } from '@bulkhead/database';
 import { TenantMover } from '@bulkhead/tenant-moves';
 import { Injectable, Logger } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
@@ -23,7 +24,6 @@ const MOVE_WAIT_MS = 5_000;
  */
 const SCHEMA_LOCK_WAIT_MS = 2_000;
 const STORAGE_BUSY_RETRY_MS = 1_000;
-const LOCK_NOT_AVAILABLE = '55P03';
 /**
  * The same for a silo's DROP DATABASE, refused while anything is connected to it (the instances'
  * idle pools close within SILO_IDLE_MS of the fence): each run waits this long, then sleeps in the
@@ -207,7 +207,7 @@ export class OffboardingSteps {
     let rows: Record<string, number> = {};
     try {
       if (tenant.isolation === 'pool') rows = await this.data.erasePoolRows(tenant);
-      else if (tenant.isolation === 'schema') await this.storage.dropSchema(tenant.cluster, tenant.schemaName as string, `schema:${tenant.id}`, SCHEMA_LOCK_WAIT_MS);
+      else if (tenant.isolation === 'schema') await this.storage.dropSchema(tenant.cluster, tenant.schemaName as string, tenant.id, SCHEMA_LOCK_WAIT_MS);
       else await this.storage.dropDatabase(tenant.cluster, tenant.databaseName as string, SILO_DROP_WAIT_MS);
       await context.checkpoint('storage erased');
       // What the tenant's moves left where it no longer lives (normally nothing: an aborted move
@@ -216,7 +216,7 @@ export class OffboardingSteps {
       await context.checkpoint('former placements erased');
     } catch (error) {
       const code = (error as { code?: string }).code;
-      if (code === LOCK_NOT_AVAILABLE) {
+      if (isLockTimeout(error)) {
         this.logger.warn({ tenantId: tenant.id, sagaId: context.saga.id }, 'erasure waits for a lock on a schema of the tenant (a unit of work still reading it)');
         await context.note({ waitingForLock: new Date().toISOString() });
       } else if (code === OBJECT_IN_USE) {

@@ -71,7 +71,7 @@ export class OnboardingSteps {
         compensate: async (context) => {
           const tenant = await this.tenants.findById(context.saga.tenantId);
           if (!tenant) return;
-          if (tenant.isolation === 'schema' && tenant.schemaName) await this.storage.dropSchema(tenant.cluster, tenant.schemaName, `schema:${tenant.id}`);
+          if (tenant.isolation === 'schema' && tenant.schemaName) await this.storage.dropSchema(tenant.cluster, tenant.schemaName, tenant.id);
           if (tenant.isolation === 'silo' && tenant.databaseName) await this.storage.dropDatabase(tenant.cluster, tenant.databaseName);
           const warm = context.details('storage').warmId;
           if (typeof warm === 'string') await this.warmPool.forget(warm);

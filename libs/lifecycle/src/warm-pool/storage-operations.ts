@@ -1,10 +1,9 @@
 import { ClusterRegistry } from '@bulkhead/control-plane';
-import { isSchemaName, quoteIdent, withPg } from '@bulkhead/database';
+import { dropSchemaOnce, isLockTimeout, isSchemaName, quoteIdent, withPg } from '@bulkhead/database';
 import { Injectable } from '@nestjs/common';
 
 const DATABASE_NAME = /^[a-z_][a-z0-9_]{0,20}_t_[0-9a-f]{32}$/;
 const OBJECT_IN_USE = '55006';
-const LOCK_NOT_AVAILABLE = '55P03';
 /** How long one attempt at DROP SCHEMA may wait for a lock before it steps out of the lock queue. */
 const DROP_LOCK_TIMEOUT_MS = 200;
 
@@ -95,25 +94,19 @@ export class StorageOperations {
   }
 
   /**
-   * Drops a schema with everything in it, and its migration ledger. Each attempt waits at most
-   * DROP_LOCK_TIMEOUT_MS for a lock (SET LOCAL, so nothing outlives the transaction on the
-   * connection): a DROP waiting behind a straggler's lock would queue every later query on the
-   * schema's tables behind its own. A lock still held after `waitMs` fails the drop, to be retried.
+   * Drops a tenant's schema with everything in it, and its migration ledger, an attempt at a time
+   * (`dropSchemaOnce`: each waits at most DROP_LOCK_TIMEOUT_MS for a lock, then steps out of the
+   * lock queue), resting between attempts. A lock still held after `waitMs` fails the drop with
+   * the lock timeout, to be retried.
    */
-  async dropSchema(cluster: string, schema: string, ledger: string, waitMs = 15_000): Promise<void> {
+  async dropSchema(cluster: string, schema: string, tenantId: string, waitMs = 15_000): Promise<void> {
     const deadline = Date.now() + waitMs;
     await withPg(this.clusters.get(cluster).ownerUrl, 'bulkhead-lifecycle', async (client) => {
       for (let attempt = 1; ; attempt++) {
-        await client.query('BEGIN');
         try {
-          await client.query(`SET LOCAL lock_timeout = '${DROP_LOCK_TIMEOUT_MS}ms'`);
-          await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(checkSchemaName(schema))} CASCADE`);
-          await client.query('DELETE FROM public.schema_migrations WHERE target = $1', [ledger]);
-          await client.query('COMMIT');
-          return;
+          return await dropSchemaOnce(client, checkSchemaName(schema), tenantId, DROP_LOCK_TIMEOUT_MS);
         } catch (error) {
-          await client.query('ROLLBACK').catch(() => undefined);
-          if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE || Date.now() > deadline) throw error;
+          if (!isLockTimeout(error) || Date.now() > deadline) throw error;
         }
         // Out of the lock queue while it rests: the tables' other users go on meanwhile.
         await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 100 * 2 ** Math.min(attempt, 5))));

@@ -167,7 +167,7 @@ export class WarmPool {
   }
 
   private async discard(entry: WarmEntry): Promise<void> {
-    if (entry.model === 'schema') await this.storage.dropSchema(entry.cluster, entry.name, `schema:${entry.id}`);
+    if (entry.model === 'schema') await this.storage.dropSchema(entry.cluster, entry.name, entry.id);
     else await this.storage.dropDatabase(entry.cluster, entry.name);
     await this.forget(entry.id);
   }
