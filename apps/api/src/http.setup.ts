@@ -1,5 +1,6 @@
 import { installFastAsyncResourceBind } from '@bulkhead/async-context';
 import { BulkheadConfig } from '@bulkhead/config';
+import { headerCount } from '@bulkhead/identity';
 import { HttpMetrics, registerHttpMetrics } from '@bulkhead/metrics';
 import { registerUsageHook, UsageRecorder } from '@bulkhead/noisy-neighbours';
 import { rememberCallerCredentials } from '@bulkhead/service-client';
@@ -121,7 +122,7 @@ function configureHttp(app: NestFastifyApplication, config: BulkheadConfig, opti
     }
     // And to one with more than one Host (RFC 9112 3.2): Node keeps the first, a proxy may have
     // routed by another, and a tenant's host must not depend on who reads it.
-    if (hostsSent(request.raw.rawHeaders) > 1) {
+    if (headerCount(request.raw.rawHeaders, 'host') > 1) {
       sendProblem(reply, toProblem(TWO_HOSTS));
       return;
     }
@@ -180,11 +181,4 @@ function observerOf(app: NestFastifyApplication): ProblemObserver | undefined {
 
 function hasBody(request: FastifyRequest): boolean {
   return Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
-}
-
-/** How many Host headers a request carried (Node's `headers` keeps only the first). */
-function hostsSent(rawHeaders: readonly string[]): number {
-  let hosts = 0;
-  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i].length === 4 && rawHeaders[i].toLowerCase() === 'host') hosts++;
-  return hosts;
 }

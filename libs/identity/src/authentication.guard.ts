@@ -4,6 +4,7 @@ import { IdentityProviderUnavailableProblem, OperatorRequiredProblem } from './i
 import { OPERATOR_ROUTE } from './operator.decorator';
 import { AuthenticatedRequest } from './principal';
 import { PUBLIC_ROUTE } from './public.decorator';
+import { headerCount } from './repeated-header';
 import { RouteAccess } from './route-access';
 import { TokenVerifier } from './token-verifier';
 
@@ -45,10 +46,5 @@ export class AuthenticationGuard implements CanActivate {
  */
 function sentTwice(request: AuthenticatedRequest): boolean {
   const raw = request.raw?.rawHeaders;
-  if (!raw) return false;
-  let seen = 0;
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i].length === 13 && raw[i].toLowerCase() === 'authorization' && ++seen > 1) return true;
-  }
-  return false;
+  return raw !== undefined && headerCount(raw, 'authorization') > 1;
 }
