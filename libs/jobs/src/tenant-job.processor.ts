@@ -4,7 +4,6 @@ import { TenantRegistry } from '@bulkhead/control-plane';
 import { runWithTenant, tenantContextOf } from '@bulkhead/tenancy';
 import { runInContinuedSpan } from '@bulkhead/tracing';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { isInfrastructureFailure } from '@bulkhead/problem';
 import { Inject, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { DelayedError, Job, UnrecoverableError } from 'bullmq';
@@ -14,6 +13,7 @@ import { JobHandlerProvider } from './job-handler.decorator';
 import { JobRun, JobRunObserver, JobRunObserverProvider } from './job-run.observer';
 import { FAIR_QUEUE, JOBS_BULL_QUEUE, JOBS_MAX_STALLED, JOBS_UNCOMMITTED_WAIT_MS, PLATFORM_KEY, SUSPENDED_RECHECK_MS } from './jobs.constants';
 import { NotYetVisibleError } from './not-yet-visible.error';
+import { waitsOut } from './waits-out';
 
 /** BullMQ's own stall limit, never reached: JOBS_MAX_STALLED is enforced in `handle`. */
 const BULLMQ_STALL_LIMIT_OUT_OF_REACH = 1_000_000;
@@ -61,8 +61,9 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
   }
 
   /**
-   * Runs the job; if PostgreSQL or Redis could not be reached, parks it (delayed, no attempt
-   * spent) with a capped exponential wait, so an outage of any length never fails accepted work.
+   * Runs the job; if PostgreSQL or Redis could not be reached, or this worker shed its unit of
+   * work (`overloaded`, see `waitsOut`), parks it (delayed, no attempt spent) with a capped
+   * exponential wait, so an outage of any length never fails accepted work.
    * Only real failures count against the job's attempts. An outage need not stop every tenant
    * (one cluster of several, one silo's database): the tenant is held for the job's wait, as a
    * suspended one is, so its parked job gives its slot back and its other jobs stay buffered.
@@ -75,7 +76,7 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
       return await this.run(job, token);
     } catch (error) {
       const uncommitted = waitsForCommit(job, error);
-      if (!uncommitted && !isInfrastructureFailure(error)) throw error;
+      if (!uncommitted && !waitsOut(error)) throw error;
       const delayMs = this.outageDelayMs(job);
       if (uncommitted) {
         this.logger.debug({ jobId: job.id, delayMs }, 'job ran before the write that enqueued it committed; waiting without spending an attempt');
@@ -83,7 +84,7 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
         // have rolled back); it still counts against its tenant's cap.
         await this.queue.giveBack(job.data.tenant, [job]).catch((giveBackError: unknown) => this.logger.warn({ err: giveBackError, jobId: job.id }, 'slot not given back while the job waits'));
       } else {
-        this.logger.warn({ err: error, jobId: job.id, delayMs }, 'job met an unreachable backing service; retrying without spending an attempt');
+        this.logger.warn({ err: error, jobId: job.id, delayMs }, 'job met an unreachable or overloaded backing service; retrying without spending an attempt');
         // The platform's jobs are not held: they serve every tenant and cluster, and one saga
         // meeting one unreachable cluster must not stop the others'; the parked one only gives its
         // slot back. Redis itself may be what is down: the job is parked all the same, keeping its slot.
@@ -141,13 +142,13 @@ export class TenantJobProcessor extends WorkerHost implements OnApplicationBoots
       await handler.handle(payload, info);
     } catch (error) {
       // An outage, or a write not committed yet, parks the job (no attempt spent): not a run to report.
-      if (isInfrastructureFailure(error) || waitsForCommit(job, error)) throw error;
+      if (waitsOut(error) || waitsForCommit(job, error)) throw error;
       const lastAttempt = isLastAttempt(job, error);
       if (lastAttempt && handler.onFinalFailure) {
         try {
           await handler.onFinalFailure(payload, info);
         } catch (hookError) {
-          if (isInfrastructureFailure(hookError)) throw hookError;
+          if (waitsOut(hookError)) throw hookError;
           this.logger.error({ err: hookError, jobId: job.id }, 'final-failure hook failed');
         }
       }
