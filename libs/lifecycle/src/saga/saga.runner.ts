@@ -1,5 +1,5 @@
 import { BulkheadConfig } from '@bulkhead/config';
-import { isInfrastructureFailure } from '@bulkhead/problem';
+import { waitsOut } from '@bulkhead/jobs';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { hostname } from 'node:os';
 import { v7 as uuidv7 } from 'uuid';
@@ -21,7 +21,8 @@ export interface RunOptions {
  * lease runs out) runs it again, which every step tolerates. A step that fails for good (a
  * permanent error, or LIFECYCLE_STEP_ATTEMPTS real failures) turns the saga to compensation: the
  * compensations of every step that ran, last first, then the saga ends `failed` with the reason.
- * An unreachable database or Redis is not a failure: the error goes up, the job parks and retries.
+ * An unreachable database or Redis, or a unit of work this process shed (`overloaded`), is not a
+ * failure: the error goes up, the job parks and retries.
  */
 @Injectable()
 export class SagaRunner {
@@ -86,7 +87,9 @@ export class SagaRunner {
           // Aborted while the step ran: compensate now rather than sleep.
           return 'compensate';
         }
-        if (isInfrastructureFailure(error)) {
+        // An outage, or this process shedding the step's unit of work (`overloaded`), is no failure
+        // of the step: counted, a busy process turned onboardings to compensation.
+        if (waitsOut(error)) {
           await this.ledger.failStep(saga.id, record.position, message, false).catch(() => undefined);
           throw error;
         }
