@@ -149,9 +149,11 @@ export class UsageRecorder {
     for (const threshold of [80, 100]) {
       const mark = (quota.limit * threshold) / 100;
       if (before >= mark || after < mark) continue;
+      // The id names the tenant too: listeners deduplicate on it, and one derived from the meter,
+      // period and threshold alone was the same for every tenant crossing that threshold.
       const [alert] = await tx.statement<{ id: string; xact: string }>(
         `INSERT INTO usage_quota_alerts (tenant_id, id, meter, period_start, threshold, quota_limit, used)
-         VALUES ($1, md5($2::text || '|' || extract(epoch FROM $3::timestamptz)::bigint::text || '|' || $4::int::text)::uuid, $2, $3, $4::int, $5, $6)
+         VALUES ($1, md5($1::uuid::text || '|' || $2::text || '|' || extract(epoch FROM $3::timestamptz)::bigint::text || '|' || $4::int::text)::uuid, $2, $3, $4::int, $5, $6)
          ON CONFLICT (tenant_id, id) DO NOTHING
          RETURNING id, pg_current_xact_id()::text AS xact`,
         [meter.name, start.toISOString(), threshold, quota.limit, after],
