@@ -241,6 +241,24 @@ describe('audit API', () => {
     });
   });
 
+  it.each(['pool', 'schema', 'silo'] as const)("answers 409 tenant_trail_unavailable for the trail and grants of a %s tenant still provisioning, never a failed read of storage not made yet", async (isolation) => {
+    // Reserved by an onboarding whose saga has not run (or failed): no schema or database exists yet.
+    const id = randomUUID();
+    expect((await api.admin.reserve(id, { slug: `prov-${id.slice(0, 8)}`, name: 'Provisioning', tier: 'free', isolation }))?.status).toBe('provisioning');
+    const operator = operatorToken(api);
+    for (const [method, path, body] of [
+      ['get', `/v1/admin/tenants/${id}/audit`],
+      ['get', `/v1/admin/tenants/${id}/impersonations`],
+      ['post', `/v1/admin/tenants/${id}/impersonations`, { reason: 'look at a tenant being made', mode: 'read' }],
+      ['delete', `/v1/admin/tenants/${id}/impersonations/${randomUUID()}`],
+      ['post', `/v1/admin/tenants/${id}/audit/shred`],
+      ['post', `/v1/admin/tenants/${id}/audit/verify`],
+    ] as Array<['get' | 'post' | 'delete', string, object?]>) {
+      const answer = await call(api.server, method, path, operator, body);
+      expect({ path, status: answer.status, code: answer.body.code }).toEqual({ path, status: 409, code: 'tenant_trail_unavailable' });
+    }
+  });
+
   it('answers 410 tenant_erased for the trail and grants of an erased tenant, never a failed read of its dropped storage', async () => {
     const gone = await createTenant(api, { tier: 'pro' });
     const operator = operatorToken(api);

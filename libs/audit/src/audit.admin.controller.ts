@@ -9,7 +9,7 @@ import type { Principal } from '@bulkhead/identity';
 import { CryptoShredder } from './crypto-shredder';
 import { CreateImpersonationDto, ImpersonationGrantList, ImpersonationGrantView, ImpersonationView, ShredView } from './impersonation.dto';
 import { ImpersonationService } from './impersonation.service';
-import { AuditChainTooLongProblem, AuditVerifyBusyProblem, ImpersonationGrantNotFoundProblem, TenantTrailErasedProblem } from './audit.errors';
+import { AuditChainTooLongProblem, AuditVerifyBusyProblem, ImpersonationGrantNotFoundProblem, TenantTrailErasedProblem, TenantTrailUnavailableProblem } from './audit.errors';
 import { AuditVerifyView } from './audit-verify.dto';
 import { AuditVerifyRunner } from './audit-verify.runner';
 import { AuditPage, AuditQuery } from './audit-entry.dto';
@@ -41,6 +41,7 @@ export class AuditAdminController {
   @ApiOkResponse({ type: AuditVerifyView })
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
   @ApiProblem(TenantTrailErasedProblem)
+  @ApiProblem(TenantTrailUnavailableProblem)
   @ApiProblem(new AuditChainTooLongProblem(3_000_000n, 2_000_000))
   @ApiProblem(AuditVerifyBusyProblem)
   async verifyTenant(@Param('id', new ParseIdPipe()) id: string, @Req() request: { user: Principal; id?: unknown }): Promise<AuditVerifyView> {
@@ -66,6 +67,7 @@ export class AuditAdminController {
   @ApiOkResponse({ type: ShredView })
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
   @ApiProblem(TenantTrailErasedProblem)
+  @ApiProblem(TenantTrailUnavailableProblem)
   async shred(@Param('id', new ParseIdPipe()) id: string, @Req() request: { user: Principal; id?: unknown }): Promise<ShredView> {
     const tenant = await this.living(id);
     return this.shredder.shred(tenant, request.user, typeof request.id === 'string' ? request.id : undefined);
@@ -78,6 +80,7 @@ export class AuditAdminController {
   @ApiCreatedResponse({ type: ImpersonationView })
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
   @ApiProblem(TenantTrailErasedProblem)
+  @ApiProblem(TenantTrailUnavailableProblem)
   async impersonate(
     @Param('id', new ParseIdPipe()) id: string,
     @Body() body: CreateImpersonationDto,
@@ -92,6 +95,7 @@ export class AuditAdminController {
   @ApiOkResponse({ type: ImpersonationGrantList })
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
   @ApiProblem(TenantTrailErasedProblem)
+  @ApiProblem(TenantTrailUnavailableProblem)
   async grants(@Param('id', new ParseIdPipe()) id: string): Promise<ImpersonationGrantList> {
     const tenant = await this.living(id);
     return { items: await this.impersonation.list(tenant) };
@@ -105,6 +109,7 @@ export class AuditAdminController {
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
   @ApiProblem(ImpersonationGrantNotFoundProblem)
   @ApiProblem(TenantTrailErasedProblem)
+  @ApiProblem(TenantTrailUnavailableProblem)
   async revoke(
     @Param('id', new ParseIdPipe()) id: string,
     @Param('grantId', new ParseIdPipe()) grantId: string,
@@ -126,15 +131,21 @@ export class AuditAdminController {
   @ApiOkResponse({ type: AuditPage })
   @ApiProblem(404, 'tenant_not_found', 'Tenant not found')
   @ApiProblem(TenantTrailErasedProblem)
+  @ApiProblem(TenantTrailUnavailableProblem)
   async tenant(@Param('id', new ParseIdPipe()) id: string, @Query() query: AuditQuery): Promise<AuditPage> {
     const tenant = await this.living(id);
     return runWithTenant(tenantContextOf(tenant, 'operator'), () => this.reader.page(query));
   }
 
-  /** The tenant, unless it was erased: then there is no trail or grant left to read (410, not a failed read of dropped storage). */
+  /**
+   * The tenant, unless it was erased: then there is no trail or grant left to read (410, not a failed
+   * read of dropped storage); or unless it is still provisioning: then its storage may not exist yet
+   * (409, not a failed read of storage not made, nor rows left in the pool by an onboarding that fails).
+   */
   private async living(id: string): Promise<TenantRecord> {
     const tenant = await this.tenants.get(id);
     if (tenant.status === 'deleted') throw new TenantTrailErasedProblem();
+    if (tenant.status === 'provisioning') throw new TenantTrailUnavailableProblem();
     return tenant;
   }
 }

@@ -15,6 +15,17 @@ export class TenantTrailErasedProblem extends TenantErasedProblem {
   }
 }
 
+/**
+ * A tenant still provisioning (its onboarding not run yet, or failed): its schema or database may
+ * not exist yet, so it has no trail or grants to read or write. Its tokens are refused meanwhile,
+ * so a grant for it could not be used either.
+ */
+export class TenantTrailUnavailableProblem extends ProblemError {
+  constructor() {
+    super(409, 'tenant_trail_unavailable', 'Tenant trail unavailable', 'The tenant is still provisioning: its audit trail and impersonation grants exist once it is active.');
+  }
+}
+
 /** The operator API checks chains up to AUDIT_VERIFY_HTTP_MAX_ENTRIES long; a longer one is the CLI's. */
 export class AuditChainTooLongProblem extends ProblemError {
   constructor(entries: bigint, max: number) {
