@@ -23,6 +23,8 @@ export interface ServiceRequest {
 /** Minted service tokens live a minute: long enough for one call and its retries, useless if leaked. */
 export const MINTED_TOKEN_SECONDS = 60;
 const TENANT_HEADER = 'x-tenant-id';
+/** Set by the client alone, from the context: never taken from the calling code's headers. */
+const OWN_HEADERS = new Set(['authorization', TENANT_HEADER, IMPERSONATION_HEADER]);
 
 /**
  * Calls another Bulkhead service on behalf of the current unit of work's tenant. The callee admits
@@ -45,7 +47,12 @@ export class TenantServiceClient {
 
   async request(url: string, request: ServiceRequest): Promise<Response> {
     const tenant = currentTenant();
-    const headers: Record<string, string> = { ...request.headers, accept: 'application/json', [TENANT_HEADER]: tenant.tenantId };
+    // Names in lower case: header names are case-insensitive, and the calling code's `X-Tenant-Id`
+    // (or `Authorization`) was sent beside the client's own rather than replaced by it.
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(request.headers ?? {})) if (!OWN_HEADERS.has(name.toLowerCase())) headers[name.toLowerCase()] = value;
+    headers.accept = 'application/json';
+    headers[TENANT_HEADER] = tenant.tenantId;
     const impersonating = tenant.resolution?.impersonation !== undefined;
     headers.authorization = this.authorization(request.credentials, tenant.tenantId, tenant.userId, impersonating);
     // An operator's token admits nothing inside a tenant alone: the callee checks the same grant
