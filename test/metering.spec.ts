@@ -141,6 +141,16 @@ describe.each<IsolationModel>(['pool', 'schema', 'silo'])('metering (%s)', (mode
     ]);
   });
 
+  it('reads a JSON number JavaScript prints with an exponent (1e-7) as the decimal it is, within 12 fractional digits', async () => {
+    const small = await createTenant(api, { isolation: model });
+    const as = tokenFor(api, small);
+    const response = await ingest([event('compute.seconds', { seconds: 1e-7 }), event('compute.seconds', { seconds: 5e-12 }), event('compute.seconds', { seconds: 1e-13 })], as);
+    expect(response.status).toBe(200);
+    expect(response.body.results.map((r: { status: string; reason?: string }) => r.reason ?? r.status)).toEqual(['accepted', 'accepted', 'value_invalid']);
+    const now = Date.now();
+    expect((await usage('compute.seconds', new Date(now - DAY), new Date(now + DAY), 'hour', as)).total).toBe('0.000000100005');
+  });
+
   it('takes a leap second as the start of the next second, and refuses a day the month does not have', async () => {
     // Three days ago at 23:59:60 UTC: RFC 3339 allows it, Date.parse does not (it was a 500).
     const dayStart = new Date(Math.floor(Date.now() / DAY) * DAY - 2 * DAY);

@@ -111,9 +111,22 @@ export class UsageIngestService {
 function decimalOf(raw: unknown): string | undefined {
   if (typeof raw === 'number') {
     if (!Number.isFinite(raw)) return undefined;
-    const text = String(raw);
+    const text = plainDecimal(raw);
     return DECIMAL.test(text) ? text : undefined;
   }
   if (typeof raw === 'string' && DECIMAL.test(raw)) return raw;
   return undefined;
+}
+
+/**
+ * A number's decimal text. JavaScript prints numbers below 1e-6 with an exponent (`1e-7`), which
+ * DECIMAL refused though 0.0000001 is within 12 fractional digits; written out, DECIMAL judges
+ * its digits like any other value's.
+ */
+function plainDecimal(value: number): string {
+  const text = String(value);
+  const small = /^(\d)(?:\.(\d+))?e-(\d+)$/.exec(text);
+  if (!small) return text;
+  const [, lead, rest = '', exponent] = small;
+  return `0.${'0'.repeat(Number(exponent) - 1)}${lead}${rest}`;
 }
