@@ -82,16 +82,18 @@ export const tenantPage: PageRender = async (outlet, route) => {
     // while it is offboarding the erasure may be under way: they are not read then.
     const erased = tenant.status === 'deleted';
     const leaving = erased || (lifecycle?.sagas ?? []).some((saga) => saga.kind === 'offboarding' && (saga.status === 'running' || saga.status === 'compensating'));
+    // Nor before its onboarding made its storage: the API answers 409 tenant_trail_unavailable.
+    const provisioning = tenant.status === 'provisioning';
     const [move, counts, quotas, limits, connections, flags, jobs, grants, audit, certificate] = await Promise.all([
       settle(api.get<Move>(`${base}/move`), failures, 'Move', ['move_not_found']),
       settle(api.get<RequestCounts>(`${base}/request-counts?minutes=60`), failures, 'Usage'),
-      leaving || tenant.status === 'provisioning' ? undefined : settle(api.get<TenantQuotas>(`/v1/admin/usage/tenants/${encodeURIComponent(id)}`), failures, 'Quotas'),
+      leaving || provisioning ? undefined : settle(api.get<TenantQuotas>(`/v1/admin/usage/tenants/${encodeURIComponent(id)}`), failures, 'Quotas'),
       settle(api.get<TenantRateLimits>(`${base}/rate-limits`), failures, 'Rate limits'),
       settle(api.get<TenantConnections>(`${base}/connections`), failures, 'Connections'),
       settle(api.get<{ items: Flag[] }>('/v1/admin/flags'), failures, 'Flags'),
       settle(api.get<TenantJobs>(`/v1/admin/jobs/tenants/${encodeURIComponent(id)}`), failures, 'Jobs'),
-      leaving ? undefined : settle(api.get<{ items: Grant[] }>(`${base}/impersonations`), failures, 'Impersonation grants'),
-      leaving ? undefined : settle(api.get<Page<AuditEntry>>(`${base}/audit?limit=20`), failures, 'Audit trail'),
+      leaving || provisioning ? undefined : settle(api.get<{ items: Grant[] }>(`${base}/impersonations`), failures, 'Impersonation grants'),
+      leaving || provisioning ? undefined : settle(api.get<Page<AuditEntry>>(`${base}/audit?limit=20`), failures, 'Audit trail'),
       erased ? settle(api.get<Record<string, unknown>>(`${base}/erasure-certificate`), failures, 'Erasure certificate', ['certificate_not_found']) : undefined,
     ]);
     return { tenant, sagas: lifecycle?.sagas ?? [], move, counts, quotas, limits, connections, flags: flags?.items ?? [], jobs, grants: grants?.items ?? [], audit: audit?.items ?? [], certificate, leaving, failures };
