@@ -95,10 +95,10 @@ describe('fair pool gate', () => {
     expect(order).toEqual(['enterprise', 'free']);
   });
 
-  it('refuses only the noisy tenant’s excess, at once, and never another tenant', async () => {
-    const gate = gateWith();
+  it('refuses only the noisy tenant’s excess, and never another tenant', async () => {
+    const gate = gateWith({ POOL_QUEUE_BUDGET_MS: '30' });
     for (let i = 0; i < 4; i++) await gate.enter(on('noisy'));
-    const queued = Array.from({ length: 8 }, () => gate.enter(on('noisy')));
+    const queued = Array.from({ length: 8 }, () => gate.enter(on('noisy', 1, true)));
     await expect(gate.enter(on('noisy'))).rejects.toBeInstanceOf(OverloadedProblem);
     expect(gate.snapshot()).toMatchObject({ waiting: { shared: 8, silo: 0 }, tenants: 1, shed: { excess: 1, timeout: 0 } });
     const quiet = gate.enter(on('quiet'));
@@ -107,6 +107,47 @@ describe('fair pool gate', () => {
     gate.leave(on('quiet'));
     for (let i = 0; i < 11; i++) gate.leave(on('noisy'));
     await Promise.all(queued);
+  });
+
+  describe('the excess, held', () => {
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
+
+    // A client that ignores Retry-After sends its next request the moment it has the answer, and a
+    // refusal costs the process about what serving does: answered at once, a flood past the queue
+    // became a refusal storm. Held for the read budget, the excess comes back at most once per budget.
+    it('is refused once the read budget has passed, never served, and never delays a queued request', async () => {
+      const gate = gateWith({ POOL_QUEUE_BUDGET_MS: '1000' });
+      for (let i = 0; i < 4; i++) await gate.enter(on('noisy'));
+      const queued = Array.from({ length: 8 }, () => gate.enter(on('noisy', 1, true)));
+      let refused: unknown;
+      const excess = gate.enter(on('noisy')).catch((error: unknown) => (refused = error));
+      await jest.advanceTimersByTimeAsync(999);
+      expect(refused).toBeUndefined();
+      // A connection freed meanwhile goes to the queue, not to the held excess.
+      gate.leave(on('noisy'));
+      await jest.advanceTimersByTimeAsync(1);
+      await excess;
+      expect(refused).toBeInstanceOf(OverloadedProblem);
+      expect(gate.snapshot()).toMatchObject({ active: { shared: 4, silo: 0 }, waiting: { shared: 7, silo: 0 }, shed: { excess: 1, timeout: 0 } });
+      for (let i = 0; i < 11; i++) gate.leave(on('noisy'));
+      await Promise.all(queued);
+    });
+
+    it('up to eight times TENANT_MAX_QUEUE at once; beyond that it is refused at once, so memory stays bounded', async () => {
+      const gate = gateWith({ POOL_QUEUE_BUDGET_MS: '1000' });
+      for (let i = 0; i < 4; i++) await gate.enter(on('noisy'));
+      const queued = Array.from({ length: 8 }, () => gate.enter(on('noisy', 1, true)));
+      const held = Array.from({ length: 64 }, () => gate.enter(on('noisy')).catch((error: unknown) => error));
+      await expect(gate.enter(on('noisy'))).rejects.toBeInstanceOf(OverloadedProblem);
+      await jest.advanceTimersByTimeAsync(1000);
+      for (const outcome of await Promise.all(held)) expect(outcome).toBeInstanceOf(OverloadedProblem);
+      expect(gate.snapshot().shed).toEqual({ excess: 65, timeout: 0 });
+      for (let i = 0; i < 12; i++) gate.leave(on('noisy'));
+      await Promise.all(queued);
+      // Nothing held or waiting is left: the tenant's lane is gone.
+      expect(gate.snapshot()).toMatchObject({ tenants: 0, waiting: { shared: 0, silo: 0 } });
+    });
   });
 
   it('sheds a read that waited past the budget, while a write waits on', async () => {

@@ -7,6 +7,8 @@ import { ProcessLoad } from './process-load';
 const WRITE_WAIT_FACTOR = 10;
 /** How often the governor looks at the process's load and adjusts the busiest tenants' limits. */
 const GOVERN_EVERY_MS = 100;
+/** A tenant's excess is held before its refusal up to this many times TENANT_MAX_QUEUE; beyond, refused at once (memory stays bounded). */
+const HELD_PER_QUEUED = 8;
 /** While saturated, a tenant above its share keeps this fraction of its connections per step. */
 const SHRINK = 0.75;
 
@@ -20,6 +22,8 @@ interface Lane {
   active: number;
   weight: number;
   waiting: Waiter[];
+  /** Units of work beyond TENANT_MAX_QUEUE, held until their refusal is due (never served). */
+  held: number;
   /** Connections this tenant may hold now: the pool's size unless the governor lowered it. */
   limit: number;
 }
@@ -90,9 +94,10 @@ export interface GateRequest {
  * may use the whole pool. So a quiet tenant's request is served next, however many a noisy one
  * has queued; the noisy tenant queues behind itself, and no connection idles while work waits.
  *
- * Shedding is per tenant, never global: a tenant's waiters beyond TENANT_MAX_QUEUE are refused at
- * once (its excess), and a read that waited POOL_QUEUE_BUDGET_MS without a connection is refused
- * (503 with Retry-After) rather than served too late to matter; a write waits ten times as long.
+ * Shedding is per tenant, never global: a tenant's waiters beyond TENANT_MAX_QUEUE are refused
+ * (its excess, answered once the read budget has passed), and a read that waited
+ * POOL_QUEUE_BUDGET_MS without a connection is refused (503 with Retry-After) rather than served
+ * too late to matter; a write waits ten times as long.
  *
  * Connections are not the only thing tenants share: the process's event loop is. When it is
  * saturated (utilisation above POOL_SATURATION_UTILISATION) and a pool serves more than one
@@ -175,8 +180,18 @@ export class FairPoolGate implements OnModuleDestroy {
       return;
     }
     if (lane.waiting.length >= this.maxQueue) {
-      this.forgetIfIdle(request.pool, pool, request.tenantId, lane);
       this.shedExcess++;
+      if (lane.held < this.maxQueue * HELD_PER_QUEUED) {
+        // Refused, but not at once: a refusal costs the process about what serving does (its
+        // response's socket write dominates), and a client that ignores Retry-After sends the next
+        // request the moment it has the answer, so answering the excess at once turned a flood into
+        // a refusal storm that took the event loop from every tenant. Held, the excess waits out the
+        // read budget (costing nothing but memory) and comes back at most once per budget.
+        lane.held++;
+        await new Promise((resolve) => setTimeout(resolve, this.budgetMs));
+        lane.held--;
+      }
+      this.forgetIfIdle(request.pool, pool, request.tenantId, lane);
       throw new OverloadedProblem('Too many concurrent requests for this tenant.');
     }
     await new Promise<void>((resolve, reject) => {
@@ -295,13 +310,13 @@ export class FairPoolGate implements OnModuleDestroy {
   }
 
   private openLane(pool: PoolLanes, tenantId: string, capacity: number): Lane {
-    const lane: Lane = { active: 0, weight: 1, waiting: [], limit: capacity };
+    const lane: Lane = { active: 0, weight: 1, waiting: [], held: 0, limit: capacity };
     pool.lanes.set(tenantId, lane);
     return lane;
   }
 
   private forgetIfIdle(key: string, pool: PoolLanes, tenantId: string, lane: Lane): void {
-    if (lane.active === 0 && lane.waiting.length === 0) pool.lanes.delete(tenantId);
+    if (lane.active === 0 && lane.waiting.length === 0 && lane.held === 0) pool.lanes.delete(tenantId);
     if (pool.active === 0 && pool.lanes.size === 0) this.pools.delete(key);
   }
 }
