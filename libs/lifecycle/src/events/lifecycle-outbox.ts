@@ -7,6 +7,17 @@ import { LifecycleEvent, LifecycleEventHandler, LifecycleEventHandlerProvider } 
 /** uuid v5 namespace for event ids: one event per saga and type, however often its step runs. */
 const EVENT_NAMESPACE = '0b7c2f5e-8a61-4f0e-9d3a-6c1d2b7e9f10';
 
+/** Events a round takes at most. */
+const BATCH = 100;
+/** A failed event's first wait; it doubles with each further attempt, up to the cap. */
+const RETRY_BASE_MS = 2_000;
+const RETRY_MAX_MS = 10 * 60_000;
+/**
+ * How long a round holds the events it took: another worker's round leaves them alone meanwhile,
+ * and a round killed before it settled them gives them back when this runs out (at least once).
+ */
+const CLAIM_MS = 60_000;
+
 interface OutboxRow {
   id: string;
   tenant: string;
@@ -15,11 +26,21 @@ interface OutboxRow {
   created_at: Date;
 }
 
+interface ClaimedRow extends OutboxRow {
+  attempts: number;
+}
+
+/** The wait before the next try of an event that failed its `attempts`-th try. */
+function retryDelayMs(attempts: number): number {
+  return Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(Math.max(attempts - 1, 0), 30));
+}
+
 /**
  * The lifecycle outbox: a step records its event in the control plane (the id derived from the
  * saga, so a repeated step records it once); the worker delivers pending events to every
  * `@LifecycleEventHandlerProvider()` and marks them delivered. At least once: a crash between
- * handling and marking delivers again.
+ * handling and marking delivers again. Each event keeps its own schedule (attempts, next attempt):
+ * one that fails waits longer after each try, so no number of failing events holds back the others.
  */
 @Injectable()
 export class LifecycleOutbox {
@@ -37,28 +58,52 @@ export class LifecycleOutbox {
     return id;
   }
 
+  /** Undelivered events (of one tenant, or all), oldest first, whether due or waiting after a failure. */
   async pending(tenantId?: string): Promise<LifecycleEvent[]> {
     const rows = await this.store.query<OutboxRow>(
       'SELECT id, tenant, type, payload, created_at FROM lifecycle_outbox WHERE delivered_at IS NULL AND ($1::uuid IS NULL OR tenant = $1) ORDER BY created_at LIMIT 100',
       [tenantId ?? null],
     );
-    return rows.map((row) => ({ id: row.id, type: row.type, tenantId: row.tenant, payload: row.payload, occurredAt: row.created_at.toISOString() }));
+    return rows.map(eventOf);
   }
 
-  /** Delivers what is pending; an event whose handler fails stays pending for the next round. */
+  /**
+   * Delivers the events that are due; an event whose handler fails is tried again after
+   * a wait that doubles with its attempts. The others of the round go on regardless.
+   */
   async deliver(): Promise<number> {
     let delivered = 0;
-    for (const event of await this.pending()) {
+    for (const { event, attempts } of await this.claimDue()) {
       try {
         for (const handler of this.allHandlers()) await handler.handle(event);
       } catch (error) {
-        this.logger.warn({ err: error, eventId: event.id, tenantId: event.tenantId }, 'lifecycle event not delivered; retrying next round');
+        this.logger.warn({ err: error, eventId: event.id, tenantId: event.tenantId, attempts }, 'lifecycle event not delivered; retrying later');
+        await this.store.query(
+          "UPDATE lifecycle_outbox SET next_attempt_at = now() + $2 * interval '1 millisecond', last_error = $3 WHERE id = $1 AND delivered_at IS NULL",
+          [event.id, retryDelayMs(attempts), String((error as Error)?.message ?? error).slice(0, 500)],
+        );
         continue;
       }
-      await this.store.query('UPDATE lifecycle_outbox SET delivered_at = now() WHERE id = $1', [event.id]);
+      await this.store.query('UPDATE lifecycle_outbox SET delivered_at = now(), last_error = NULL WHERE id = $1', [event.id]);
       delivered++;
     }
     return delivered;
+  }
+
+  /**
+   * Takes up to BATCH due events, soonest due first, counting the attempt and holding them for
+   * CLAIM_MS (SKIP LOCKED: two rounds at once take different events).
+   */
+  private async claimDue(): Promise<Array<{ event: LifecycleEvent; attempts: number }>> {
+    const rows = await this.store.query<ClaimedRow>(
+      `UPDATE lifecycle_outbox o SET attempts = o.attempts + 1, next_attempt_at = now() + $2 * interval '1 millisecond'
+         FROM (SELECT id FROM lifecycle_outbox WHERE delivered_at IS NULL AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) due
+        WHERE o.id = due.id
+        RETURNING o.id, o.tenant, o.type, o.payload, o.created_at, o.attempts`,
+      [BATCH, CLAIM_MS],
+    );
+    rows.sort((a, b) => a.created_at.getTime() - b.created_at.getTime());
+    return rows.map((row) => ({ event: eventOf(row), attempts: row.attempts }));
   }
 
   private allHandlers(): LifecycleEventHandler[] {
@@ -68,4 +113,8 @@ export class LifecycleOutbox {
       .filter((handler) => handler && typeof handler.handle === 'function');
     return this.handlers;
   }
+}
+
+function eventOf(row: OutboxRow): LifecycleEvent {
+  return { id: row.id, type: row.type, tenantId: row.tenant, payload: row.payload, occurredAt: row.created_at.toISOString() };
 }
