@@ -1,5 +1,6 @@
 import './support/private-job-queue';
 import { randomUUID } from 'node:crypto';
+import { AuditVerifier, PLATFORM_TRAIL_ID } from '@bulkhead/audit';
 import { loadConfig } from '@bulkhead/config';
 import { TenantAdmin, TenantRecord } from '@bulkhead/control-plane';
 import { parsePgUrl, withDatabase, withPg } from '@bulkhead/database';
@@ -7,7 +8,7 @@ import { LifecycleEvent, LifecycleEventHandler, LifecycleEventHandlerProvider, L
 import { INestApplicationContext, Injectable } from '@nestjs/common';
 import { clearPrivateJobQueue } from './support/private-job-queue';
 import { uniqueSlug } from './support/test-app';
-import { startTestWorker } from './support/test-worker';
+import { eventually, startTestWorker } from './support/test-worker';
 
 /** Tenants whose events this suite's second handler refuses (a consumer that cannot reach them). */
 const unreachable = new Set<string>();
@@ -78,5 +79,40 @@ describe('lifecycle outbox', () => {
     for (let round = 0; round < 3; round++) await outbox.deliver();
     const left = await sql<{ n: number }>('SELECT count(*)::int AS n FROM lifecycle_outbox WHERE id = ANY($1::uuid[]) AND delivered_at IS NULL', [failing]);
     expect(left[0].n).toBe(0);
+  });
+
+  it('records an activation once in the platform chain and the tenant chain however often it is delivered', async () => {
+    const activated = await tenant();
+    unreachable.add(activated.id);
+    const eventId = await outbox.record(randomUUID(), 'tenant.activated', activated.id, {});
+    // An event older than entries already chained: its entries, timed as the event, chain after them.
+    await sql("UPDATE lifecycle_outbox SET created_at = now() - interval '1 hour' WHERE id = $1", [eventId]);
+    for (let round = 0; round < 3; round++) {
+      await outbox.deliver();
+      await backoffPassed();
+    }
+    unreachable.delete(activated.id);
+    await outbox.deliver();
+    expect(await deliveredAt(eventId)).not.toBeNull();
+    // A round killed after its handlers ran and before it marked the event delivered: delivered again.
+    await sql('UPDATE lifecycle_outbox SET delivered_at = NULL, next_attempt_at = now() WHERE id = $1', [eventId]);
+    await outbox.deliver();
+    expect(await deliveredAt(eventId)).not.toBeNull();
+
+    const entries = (trail: string) =>
+      sql<{ n: number }>("SELECT count(*)::int AS n FROM audit_entries WHERE tenant_id = $1 AND action = 'lifecycle.activated' AND entry LIKE $2", [trail, `%"eventId":"${eventId}"%`]);
+    expect((await entries(PLATFORM_TRAIL_ID))[0].n).toBe(1);
+    expect((await entries(activated.id))[0].n).toBe(1);
+    // Linked into both chains, which verify whole.
+    await eventually(async () => {
+      const linked = await sql<{ n: number }>(
+        "SELECT count(*)::int AS n FROM audit_entries e JOIN audit_links l ON l.tenant_id = e.tenant_id AND l.id = e.id WHERE e.tenant_id = ANY($1::uuid[]) AND e.action = 'lifecycle.activated' AND e.entry LIKE $2",
+        [[PLATFORM_TRAIL_ID, activated.id], `%"eventId":"${eventId}"%`],
+      );
+      return linked[0].n === 2 ? true : undefined;
+    }, 'both entries linked');
+    const verifier = worker.get(AuditVerifier);
+    expect(await verifier.verifyPlatform(undefined)).toMatchObject({ ok: true, problem: null });
+    expect(await verifier.verifyTenant(activated, undefined)).toMatchObject({ ok: true, problem: null });
   });
 });

@@ -2,7 +2,8 @@ import { BulkheadConfig } from '@bulkhead/config';
 import { currentTenant, runWithTenant, TenantContext, tenantContextOf, TenantData, TenantTransaction } from '@bulkhead/tenancy';
 import { Injectable } from '@nestjs/common';
 import { AuditEvent } from './audit-event';
-import { appendStatement, encodeEntry } from './entry-encoding';
+import { appendStatement, EncodedEntry, encodeEntry } from './entry-encoding';
+import { keyedEntryId } from './keyed-entry-id';
 import { AuditChainer } from './audit-chainer';
 import { TenantKeyring } from './tenant-keyring';
 
@@ -34,7 +35,25 @@ export class AuditTrail {
   async recordAll(tx: TenantTransaction, events: readonly AuditEvent[]): Promise<void> {
     if (events.length === 0) return;
     const key = await this.keyring.keyFor(tx);
-    tx.commitWith(appendStatement(events.map((event) => encodeEntry(tx.tenantId, event, key))));
+    this.append(tx, events.map((event) => encodeEntry(tx.tenantId, event, key)));
+  }
+
+  /**
+   * Records `event` in `tx`'s tenant's chain once per `once.key`: its entry's id is derived from
+   * the chain and the key (`keyedEntryId`), its time is `once.at`, and a chain that already holds
+   * that id gets nothing. Two writers of one key at once both pass the look; the primary key
+   * refuses the second at its COMMIT, and its caller's retry finds the first.
+   */
+  async recordOnce(tx: TenantTransaction, event: AuditEvent, once: { key: string; at: Date }): Promise<void> {
+    const id = keyedEntryId(tx.tenantId, once.key, once.at);
+    const found = await tx.statement('SELECT 1 AS found FROM audit_entries WHERE tenant_id = $1 AND id = $2::uuid', [id]);
+    if (found.length > 0) return;
+    const key = await this.keyring.keyFor(tx);
+    this.append(tx, [encodeEntry(tx.tenantId, event, key, once.at, id)]);
+  }
+
+  private append(tx: TenantTransaction, entries: readonly EncodedEntry[]): void {
+    tx.commitWith(appendStatement(entries));
     // The entry commits pending with the write; it is linked into the chain right after.
     const tenant = currentTenant();
     tx.afterCommit(() => this.chainer.schedule(tenant));
@@ -64,11 +83,21 @@ export class AuditTrail {
   /**
    * A step of a tenant's lifecycle (provisioned, migrated, moved, suspended, erased...), for the
    * lifecycle work to call: recorded in the tenant's chain and in the platform chain, each in its
-   * own transaction. `actor` is who asked (an operator, or the system).
+   * own transaction. `actor` is who asked (an operator, or the system). With `once`, the step is
+   * recorded once per chain for its key however often this is called (see `recordOnce`): a caller
+   * that retries (a lifecycle event delivered at least once) passes the event's id and time, and a
+   * retry after one chain took the entry and the other did not completes the other only.
    */
   async recordLifecycleStep(
     tenant: Parameters<typeof tenantContextOf>[0],
-    step: { name: string; outcome: 'started' | 'succeeded' | 'failed'; actor: AuditEvent['actor']; requestId?: string; details?: Record<string, unknown> },
+    step: {
+      name: string;
+      outcome: 'started' | 'succeeded' | 'failed';
+      actor: AuditEvent['actor'];
+      requestId?: string;
+      details?: Record<string, unknown>;
+      once?: { key: string; at: Date };
+    },
   ): Promise<void> {
     const event: AuditEvent = {
       action: `lifecycle.${step.name}`,
@@ -79,7 +108,15 @@ export class AuditTrail {
       resolution: { via: 'lifecycle', placement: { model: tenant.isolation, cluster: tenant.cluster, schema: tenant.schemaName, database: tenant.databaseName } },
       details: step.details,
     };
-    await Promise.all([this.recordFor(tenant, [event]), this.recordPlatform([event])]);
+    const once = step.once;
+    if (!once) {
+      await Promise.all([this.recordFor(tenant, [event]), this.recordPlatform([event])]);
+      return;
+    }
+    await Promise.all([
+      runWithTenant(tenantContextOf(tenant, 'audit'), () => this.data.transaction((tx) => this.recordOnce(tx, event, once))),
+      runWithTenant(this.platformContext(), () => this.data.transaction((tx) => this.recordOnce(tx, event, once))),
+    ]);
   }
 
   platformContext(): TenantContext {

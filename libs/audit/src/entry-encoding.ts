@@ -47,8 +47,9 @@ const MAX_ACTION = 200;
  * Builds the entry: everything but personal data goes into the canonical JSON text (the exact
  * bytes the chain hashes); the actor's subject, the operator behind an impersonation, its reason
  * and `personal` are sealed with the tenant's data key. Without a key (shredded) they are dropped.
+ * `id` is a fresh uuid v7 unless the caller derived one (`keyedEntryId`).
  */
-export function encodeEntry(tenantId: string, event: AuditEvent, key: DataKey | null, now = new Date()): EncodedEntry {
+export function encodeEntry(tenantId: string, event: AuditEvent, key: DataKey | null, now = new Date(), id = uuidv7()): EncodedEntry {
   const personalData: Record<string, unknown> = { ...(event.personal ?? {}) };
   if (event.actor.subject !== undefined) personalData.subject = event.actor.subject;
   if (event.actor.impersonation) {
@@ -56,7 +57,6 @@ export function encodeEntry(tenantId: string, event: AuditEvent, key: DataKey | 
     personalData.reason = event.actor.impersonation.reason;
   }
   const hasPersonal = Object.keys(personalData).length > 0;
-  const id = uuidv7();
   const action = event.action.slice(0, MAX_ACTION);
   const stored: StoredEntry = {
     v: 1,

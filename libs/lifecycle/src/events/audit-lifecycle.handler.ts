@@ -3,7 +3,7 @@ import { TenantRepository } from '@bulkhead/control-plane';
 import { Injectable } from '@nestjs/common';
 import { LifecycleEvent, LifecycleEventHandler, LifecycleEventHandlerProvider } from './lifecycle-events';
 
-/** The audit trail's part: activation becomes an entry of the tenant's chain and the platform's. */
+/** The audit trail's part: activation becomes one entry of the tenant's chain and one of the platform's, however often it is delivered. */
 @Injectable()
 @LifecycleEventHandlerProvider()
 export class AuditLifecycleHandler implements LifecycleEventHandler {
@@ -25,6 +25,9 @@ export class AuditLifecycleHandler implements LifecycleEventHandler {
       outcome: 'succeeded',
       actor: { kind: 'system', subject: 'lifecycle' },
       details: { eventId: event.id },
+      // Delivery is at least once (a crash before the outbox marks it, another handler failing, one
+      // of the two chains unreachable): keyed by the event, each chain holds its entry once.
+      once: { key: `lifecycle-event:${event.id}`, at: new Date(event.occurredAt) },
     });
   }
 }
