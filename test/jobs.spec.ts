@@ -167,7 +167,9 @@ describe('tenant jobs', () => {
     const bull = new Queue(JOBS_KEYS.queueName, { connection: redis, prefix: JOBS_KEYS.bullPrefix });
     try {
       await eventually(async () => {
-        const job = await bull.getJob(`${t.tenant.id}.${requested.body.id}`);
+        // Its job id is the export's with the recording transaction's id after it.
+        const [id] = (await bull.getJobs(['delayed', 'waiting', 'active'])).map((job) => job.id).filter((id) => id?.startsWith(`${t.tenant.id}.${requested.body.id}-`));
+        const job = id ? await bull.getJob(id) : undefined;
         return job && (await job.getState()) === 'delayed' ? job : undefined;
       }, 'the parked job');
     } finally {

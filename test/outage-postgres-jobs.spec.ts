@@ -128,15 +128,16 @@ describe('exports across a 10-minute PostgreSQL outage (time compressed 100x), f
       }, `export ${id}`);
       expect(done).toMatchObject({ status: 'completed', rowCount: 3, failureReason: null });
     }
-    // Jobs of refused requests (enqueued, then their row could not be written) fail for want of a row: none stays pending.
+    // Refused requests enqueue nothing (the job is enqueued inside the transaction that could not start): none stays pending.
     await eventually(async () => ((await pendingRows()) === 0 ? true : undefined), 'no export row pending');
     // The outage spent none of their attempts: each completed on its first real run (BullMQ counts the completing run too).
     // An export's row commits inside its run, before BullMQ records the run: wait for the job's own state.
     const attempts = await Promise.all(
       accepted.map(({ tenantId, id }) =>
         eventually(async () => {
-          const job = await bull.getJob(`${tenantId}.${id}`);
-          return job && (await job.isCompleted()) ? job.attemptsMade : undefined;
+          // Its job id is the export's with the recording transaction's id after it.
+          const [job] = (await bull.getJobs(['completed'])).filter((completed) => completed.id?.startsWith(`${tenantId}.${id}-`));
+          return job?.attemptsMade;
         }, `job ${id} completed`),
       ),
     );
@@ -157,8 +158,9 @@ describe('exports across a 10-minute PostgreSQL outage (time compressed 100x), f
       expect(failed).toMatchObject({ status: 'failed', rowCount: null, failureReason: expect.stringContaining('could not be produced') });
       // The row is marked inside the last attempt, before BullMQ records that attempt's failure.
       const job = await eventually(async () => {
-        const found = await bull.getJob(`${pool.tenant.id}.${requested.body.id}`);
-        return found && (await found.isFailed()) ? found : undefined;
+        // Its job id is the export's with the recording transaction's id after it.
+        const [found] = (await bull.getJobs(['failed'])).filter((failed) => failed.id?.startsWith(`${pool.tenant.id}.${requested.body.id}-`));
+        return found;
       }, 'the job to be failed');
       expect(job.attemptsMade).toBe(Number(TIMING.JOBS_ATTEMPTS));
     } finally {

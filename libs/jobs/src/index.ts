@@ -6,6 +6,7 @@ export { JobHandlerProvider } from './job-handler.decorator';
 export { JobBacklogFullProblem, JobsUnavailableProblem } from './jobs.errors';
 export { JOBS_MAX_STALLED, JOBS_UNCOMMITTED_WAIT_MS, jobsQueueKeys, PLATFORM_KEY } from './jobs.constants';
 export { NotYetVisibleError } from './not-yet-visible.error';
+export { enqueuingWrite, enqueuingWriteState, type EnqueuingWriteState } from './enqueuing-write';
 export { waitsOut } from './waits-out';
 export { JobRunObserverProvider, type JobRun, type JobRunObserver } from './job-run.observer';
 export { JobsOverview, type JobsCounts, type QueueCounts } from './jobs-overview';

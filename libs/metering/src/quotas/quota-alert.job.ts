@@ -1,4 +1,4 @@
-import { JobHandler, JobHandlerProvider, NotYetVisibleError } from '@bulkhead/jobs';
+import { enqueuingWriteState, JobHandler, JobHandlerProvider, NotYetVisibleError } from '@bulkhead/jobs';
 import { TenantData } from '@bulkhead/tenancy';
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
@@ -26,7 +26,7 @@ export interface QuotaAlertPayload {
  * Delivers a quota alert to every `@QuotaAlertListener()`. The job is enqueued by the crossing
  * write before it commits, so a crash after the commit cannot lose it; it runs once the alert row
  * is visible. Until then it retries, unless its transaction is known to have rolled back
- * (`pg_xact_status`): then there is no alert to deliver, and the job ends without calling anyone.
+ * (`enqueuingWriteState` of @bulkhead/jobs): then there is no alert to deliver, and the job ends without calling anyone.
  * At least once: the job of a crossing that rolled back, run after a later crossing of the same
  * threshold committed, finds that alert and delivers it too. Listeners key on the alert's id.
  */
@@ -56,18 +56,11 @@ export class QuotaAlertJob implements JobHandler<QuotaAlertPayload>, OnApplicati
         )[0];
       const alert = await find();
       if (alert || !payload.xact) return alert;
-      // Asked only when the row is missing: an id from before a move to another server could be
-      // "in the future" there (an error), and the copied row answers first. `$1` (the tenant) is
-      // named only because every statement of a tenant transaction is given it.
-      const [writer] = await tx.statement<{ status: string | null; visible: boolean | null }>(
-        'SELECT pg_xact_status($2::xid8) AS status, pg_visible_in_snapshot($2::xid8, pg_current_snapshot()) AS visible, $1::uuid AS tenant',
-        [payload.xact],
-      );
-      if (writer?.status === 'aborted') return null;
-      // Committed is recorded a moment before the commit becomes visible to new snapshots: until
-      // then, retry. Once visible, a second look (a newer snapshot) finds the row, unless it is
-      // gone: erased since, or written in a savepoint that rolled back.
-      if (writer?.status === 'committed' && writer.visible === true) return (await find()) ?? null;
+      const writer = await enqueuingWriteState(tx, payload.xact);
+      if (writer === 'rolled_back') return null;
+      // Visible now: a second look (a newer snapshot) finds the row, unless it is gone: erased
+      // since, or written in a savepoint that rolled back.
+      if (writer === 'committed') return (await find()) ?? null;
       return undefined;
     }, { readOnly: true });
     // Rolled back, or gone: there is no alert to deliver.

@@ -1,10 +1,10 @@
-import { JobHandler, JobHandlerProvider, NotYetVisibleError } from '@bulkhead/jobs';
+import { enqueuingWriteState, JobHandler, JobHandlerProvider, NotYetVisibleError } from '@bulkhead/jobs';
 import { TenantData } from '@bulkhead/tenancy';
 import { Injectable } from '@nestjs/common';
 import { Order } from '../orders/order.entity';
 import { OrderExportContent } from './order-export-content.entity';
 import { OrderExport } from './order-export.entity';
-import { EXPORT_ORDERS_JOB } from './order-exports.service';
+import { EXPORT_ORDERS_JOB, ExportOrdersPayload } from './order-exports.service';
 
 const PAGE = 1000;
 const HEADER = 'id,customer_id,status,total_cents,currency,created_at';
@@ -21,21 +21,26 @@ function csvField(value: string): string {
  * Writes the tenant's orders as CSV into its export row. Runs inside the job's tenant context, in
  * one REPEATABLE READ transaction (every page from one snapshot) that locks the export row first:
  * a second delivery of the same job waits, then finds the export completed and changes nothing.
+ * A job whose recording transaction rolled back finds no row and ends without writing.
  */
 @JobHandlerProvider()
 @Injectable()
-export class ExportOrdersHandler implements JobHandler<{ exportId: string }> {
+export class ExportOrdersHandler implements JobHandler<ExportOrdersPayload> {
   readonly name = EXPORT_ORDERS_JOB;
   readonly scope = 'tenant' as const;
 
   constructor(private readonly data: TenantData) {}
 
-  async handle(payload: { exportId: string }): Promise<void> {
+  async handle(payload: ExportOrdersPayload): Promise<void> {
     await this.data.transaction(async (tx) => {
       const exports = tx.repository(OrderExport);
       const row = await exports.findByIdForUpdate(payload.exportId);
-      // Enqueued before its row commits: not there yet means wait, not done.
-      if (!row) throw new NotYetVisibleError(`export ${payload.exportId} is not recorded yet`);
+      if (!row) {
+        // Enqueued before its row commits: not there yet means wait, unless its transaction rolled
+        // back (or committed without it, in this snapshot): then it never comes and the job is done.
+        if (payload.writer && (await enqueuingWriteState(tx, payload.writer)) !== 'undecided') return;
+        throw new NotYetVisibleError(`export ${payload.exportId} is not recorded yet`);
+      }
       if (row.status === 'completed') return;
       const lines = [HEADER];
       let after: string | undefined;
