@@ -5,7 +5,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchSection } from './bench-section';
-import { cpuPlacement, cpuPlan, pinServer } from './load/cpu-pinning';
 import { auditBench } from './scenarios/audit';
 import { citusClusterFromEnv } from './citus/citus-cluster';
 import { citusBench } from './scenarios/citus';
@@ -46,15 +45,13 @@ const DOC = join(__dirname, '..', '..', 'docs', 'benchmarks.md');
 const HEADER = `# Benchmarks
 
 Reproduce with \`npm run bench\` (all scenarios) or \`npm run bench -- <scenario>\` (${Object.keys(SCENARIOS).join(', ')}).
-\`BENCH_SCALE=0.1\` makes a quick smoke run. \`BENCH_PIN=1\` pins the server under test to CPU 0 and the load processes to the other CPUs (taskset), as separate hosts would keep them apart; a section says which way it was measured. Needs the same PostgreSQL and Redis as the tests; the scoping scenario
+\`BENCH_SCALE=0.1\` makes a quick smoke run. Needs the same PostgreSQL and Redis as the tests; the scoping scenario
 rebuilds its own \`bulkhead_bench\` database, the audit scenario \`bulkhead_bench_audit\`, the tenant-moves scenario \`bulkhead_bench_moves\`, the instances scenario \`bulkhead_bench_instances\`. The citus scenario runs only when
 \`BULKHEAD_TEST_CITUS_URL\` and \`BULKHEAD_TEST_CITUS_WORKERS\` name a Citus cluster (docs/citus.md). Figures are ratios measured side by side in one run: these machines
 (2 cores, shared) are noisy, so compare ratios, not absolute numbers.
 `;
 
 async function main(): Promise<void> {
-  // The scenarios serve from this process (or from API processes it starts): pinned first, if asked.
-  pinServer();
   const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(SCENARIOS).filter((name) => OPTIONAL[name]?.() ?? true);
   for (const name of names) if (!SCENARIOS[name]) throw new Error(`Unknown scenario ${name}; choose from ${Object.keys(SCENARIOS).join(', ')}`);
   const sections = new Map<string, string>();
@@ -68,8 +65,7 @@ async function main(): Promise<void> {
     process.stderr.write(`bench: running ${name}...\n`);
     const section = await SCENARIOS[name]();
     const stamp = new Date().toISOString().slice(0, 10);
-    const command = `${cpuPlan() ? 'BENCH_PIN=1 ' : ''}npm run bench -- ${name}`;
-    sections.set(name, `<!-- scenario: ${name} -->\n## ${section.title}\n\nMeasured ${stamp}, \`${command}\`. ${cpuPlacement()}\n\n${section.markdown}\n`);
+    sections.set(name, `<!-- scenario: ${name} -->\n## ${section.title}\n\nMeasured ${stamp}, \`npm run bench -- ${name}\`.\n\n${section.markdown}\n`);
     process.stdout.write(`## ${section.title}\n\n${section.markdown}\n\n`);
   }
   const ordered = Object.keys(SCENARIOS).filter((name) => sections.has(name)).map((name) => sections.get(name));

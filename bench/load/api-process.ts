@@ -1,7 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort } from '../../test/support/fault-services';
-import { pinServer } from './cpu-pinning';
 
 /**
  * The settings of a benchmark's API processes on `database` of the shared server: the dev issuer,
@@ -37,7 +36,6 @@ export async function startBenchApi(env: Record<string, string>, started: ChildP
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   started.push(child);
-  pinServer(child.pid);
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; attempt < 480; attempt++) {
     if (child.exitCode !== null) throw new Error('bench API exited');

@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LoadResult, LoadSpec } from './autocannon-runner';
-import { pinLoad } from './cpu-pinning';
 
 /**
  * Runs a load script in its own process, so generating load never competes with the server
@@ -17,7 +16,6 @@ export function runLoadProcess<R>(script: string, plan: unknown): Promise<R> {
   if (dir) writeFileSync(join(dir, 'plan.json'), json);
   return new Promise<R>((resolve, reject) => {
     const child = fork(script, [dir ? `@${join(dir, 'plan.json')}` : json], { silent: true, execArgv: [] });
-    pinLoad(child.pid);
     let out = '';
     child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('error', reject);

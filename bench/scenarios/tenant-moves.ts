@@ -20,7 +20,6 @@ import { createHttpApp } from '../../apps/api/src/http.setup';
 import { DOMAINS } from '../../apps/domains';
 import { BenchSection } from '../bench-section';
 import { benchApiEnv } from '../load/api-process';
-import { pinLoad } from '../load/cpu-pinning';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1') > 0 ? Number(process.env.BENCH_SCALE ?? '1') : 1;
 const ORDERS = Math.max(1000, Math.round(100_000 * SCALE));
@@ -134,7 +133,6 @@ export async function tenantMovesBench(): Promise<BenchSection> {
     const issuer = new DevIssuer(config);
     const token = (tenant: TenantRecord) => issuer.mint({ subject: 'bench', tenantId: tenant.id, expiresInSeconds: 7200 });
     const load = fork(require.resolve('../load/move-load'), [JSON.stringify({ url, moving: token(moving), others: others.map(token), writesPerSecond: WRITES_PER_S, readsPerSecond: READS_PER_S, otherReadsPerSecond: OTHER_READS_PER_S })], { silent: true, execArgv: [] });
-    pinLoad(load.pid);
     const result = new Promise<{ writes: Outcome[]; reads: Outcome[]; otherReads: Outcome[] }>((resolve, reject) => {
       load.on('message', (message) => resolve(message as { writes: Outcome[]; reads: Outcome[]; otherReads: Outcome[] }));
       load.on('exit', (code) => code !== 0 && reject(new Error(`load process exited ${code}`)));
