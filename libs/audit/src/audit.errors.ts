@@ -29,7 +29,7 @@ export class TenantTrailUnavailableProblem extends ProblemError {
 /** The operator API checks chains up to AUDIT_VERIFY_HTTP_MAX_ENTRIES long; a longer one is the CLI's. */
 export class AuditChainTooLongProblem extends ProblemError {
   constructor(entries: bigint, max: number) {
-    super(422, 'audit_chain_too_long', 'Audit chain too long to verify here', `The chain holds ${entries} entries, more than the ${max} a request verifies (AUDIT_VERIFY_HTTP_MAX_ENTRIES); run \`bulkhead audit verify --tenant <id>\` instead.`, {
+    super(422, 'audit_chain_too_long', 'Audit chain too long to verify here', `The chain holds ${entries} entries, more than the ${max} a request verifies (AUDIT_VERIFY_HTTP_MAX_ENTRIES); run \`npm run bulkhead -- audit verify --tenant <id>\` instead.`, {
       entries: Number(entries),
       maxEntries: max,
     });

@@ -156,7 +156,7 @@ export class ProblemFilter implements ExceptionFilter {
     // it: logging each one would cost most exactly when the process is shedding load. An outage
     // is worth a warning; anything unexpected is an error.
     if (problem.code === 'placement_outdated') {
-      this.logger.error({ err: error, method: request.method, path: request.routeOptions?.url ?? request.url }, 'a tenant placement is behind the code: run `bulkhead migrate`');
+      this.logger.error({ err: error, method: request.method, path: request.routeOptions?.url ?? request.url }, 'a tenant placement is behind the code: run `npm run bulkhead -- migrate`');
     } else if (problem.status === 500) {
       this.logger.error({ err: error, method: request.method, path: request.routeOptions?.url ?? request.url }, 'request failed');
     } else if (problem.status >= 500 && !(error instanceof ProblemError)) {

@@ -43,7 +43,7 @@ export function registerLifecycleCommands(tenant: Command): void {
         const found = await context.get(TenantAdmin).find(reference);
         return context.get(LifecycleService).offboard(found.id, 'cli', options.graceDays === undefined ? undefined : Number(options.graceDays));
       });
-      print(`offboarding ${saga.id} started for ${saga.tenantId}; follow it with: bulkhead tenant status ${saga.tenantId}`);
+      print(`offboarding ${saga.id} started for ${saga.tenantId}; follow it with: npm run bulkhead -- tenant status ${saga.tenantId}`);
     });
 
   tenant
