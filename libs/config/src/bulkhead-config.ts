@@ -537,7 +537,7 @@ export class BulkheadConfig {
 
   // --- Operating per tenant: metrics, traces, the tenant cache, flags, noisy neighbours ---
 
-  /** Serve `/metrics` (Prometheus text format) and record the request, pool and job metrics. */
+  /** Record the request metrics (one onResponse hook); `/metrics` is served either way (METRICS_TOKEN), and pool, gate and job gauges are read at scrape time. */
   @Transform(toBool)
   @IsBoolean()
   METRICS_ENABLED = true;
