@@ -9,7 +9,7 @@ const DATABASE = /^[a-z_][a-z0-9_]{0,30}$/.test(process.env.BULKHEAD_TEST_DATABA
  * BULKHEAD_TEST_CITUS_URL (a superuser URL of a Citus coordinator, e.g.
  * postgres://postgres@127.0.0.1:5440/postgres) runs the suites against that coordinator instead
  * of the local PostgreSQL; BULKHEAD_TEST_CITUS_WORKERS lists its workers (host:port,...), which
- * globalSetup registers in the fresh test database (test/support/citus-cluster.ts, docs/citus.md).
+ * globalSetup registers in the fresh test database (bench/citus/citus-cluster.ts, docs/citus.md).
  */
 const CITUS_URL = process.env.BULKHEAD_TEST_CITUS_URL ? new URL(process.env.BULKHEAD_TEST_CITUS_URL) : undefined;
 const SERVER = CITUS_URL ? `${CITUS_URL.hostname}:${CITUS_URL.port || '5432'}` : '127.0.0.1:5432';
