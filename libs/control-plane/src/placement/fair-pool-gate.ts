@@ -67,7 +67,7 @@ export interface GateLane {
   readonly limit: number;
   /** What it holds at most while other tenants wait (TENANT_MAX_CONNECTIONS). */
   readonly capWhileOthersWait: number;
-  /** Waiters beyond this many are refused at once (TENANT_MAX_QUEUE). */
+  /** Waiters beyond this many are refused (TENANT_MAX_QUEUE): once the read budget has passed, or at once past HELD_PER_QUEUED times this many held. */
   readonly maxQueue: number;
   /** The pool's size in this process; units of work of every tenant holding a connection. */
   readonly capacity: number;
