@@ -58,15 +58,6 @@ export class LifecycleOutbox {
     return id;
   }
 
-  /** Undelivered events (of one tenant, or all), oldest first, whether due or waiting after a failure. */
-  async pending(tenantId?: string): Promise<LifecycleEvent[]> {
-    const rows = await this.store.query<OutboxRow>(
-      'SELECT id, tenant, type, payload, created_at FROM lifecycle_outbox WHERE delivered_at IS NULL AND ($1::uuid IS NULL OR tenant = $1) ORDER BY created_at LIMIT 100',
-      [tenantId ?? null],
-    );
-    return rows.map(eventOf);
-  }
-
   /**
    * Delivers the events that are due; an event whose handler fails is tried again after
    * a wait that doubles with its attempts. The others of the round go on regardless.
