@@ -6,8 +6,12 @@ import { tenantTables } from '../src/tenant-tables';
 
 /** Parity as the mover checks it under the fence: two placements of the same tables, compared per table. */
 describe('move parity', () => {
-  const url = withDatabase(process.env.DATABASE_ADMIN_URL!, parsePgUrl(process.env.DATABASE_URL!).database);
   const suffix = randomUUID().replace(/-/g, '').slice(0, 12);
+  // A database of its own: these tables hold tenant_id but no RLS, and the doctor, checking the
+  // shared test database from another suite at the same time, would rightly flag them there.
+  const database = `${parsePgUrl(process.env.DATABASE_URL!).database}_parity_${suffix}`;
+  const adminUrl = process.env.DATABASE_ADMIN_URL!;
+  const url = withDatabase(adminUrl, database);
   const [left, right] = [`parity_a_${suffix}`, `parity_b_${suffix}`];
   const tenant = randomUUID();
   const other = randomUUID();
@@ -35,7 +39,8 @@ describe('move parity', () => {
       );
     }
   });
-  afterAll(() => sql(`DROP SCHEMA IF EXISTS ${left} CASCADE; DROP SCHEMA IF EXISTS ${right} CASCADE`));
+  beforeAll(() => withPg(adminUrl, 'parity-test', (admin) => admin.query(`CREATE DATABASE ${database}`)));
+  afterAll(() => withPg(adminUrl, 'parity-test', (admin) => admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)));
 
   async function mismatches(): Promise<string[]> {
     const session = await OwnerSession.open(url, tenant);
