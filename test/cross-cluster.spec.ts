@@ -2,6 +2,7 @@ import { clearPrivateJobQueue } from './support/private-job-queue';
 import { randomUUID } from 'node:crypto';
 import { AuditChainer } from '@bulkhead/audit';
 import { IsolationModel } from '@bulkhead/config';
+import { ClusterRegistry, TenantRepository } from '@bulkhead/control-plane';
 import { bootstrapDatabase, migrateDatabase, parsePgUrl, withPg } from '@bulkhead/database';
 import { FleetDoctor, migrationSourcesFor, runWithTenant, TenantData, tenantContextOf } from '@bulkhead/tenancy';
 import { DOMAINS } from '../apps/domains';
@@ -274,5 +275,22 @@ describe('clusters of two PostgreSQL servers in two regions: every model on each
     expect(report.violations).toEqual([]);
     const tables = report.tables.map((table) => table.table);
     for (const where of ['public', 'second:bulkhead_fault.public', 'eu:bulkhead_eu.public', `${silo.databaseName}.public`]) expect(tables).toContain(`${where}.customers`);
+  });
+
+  it('passes over a silo that leaves the fleet while it runs, and names one still listed that it cannot reach', async () => {
+    const registry = api.app.get(TenantRepository);
+    const ghost = { slug: 'gone-silo', cluster: 'main', databaseName: `bulkhead_gone_${randomUUID().replace(/-/g, '')}` };
+    // The registry as the doctor reads it: the ghost listed when it lists the silos, and (moved
+    // out or erased, its database dropped) gone by the time its database is reached; or still there.
+    const listing = (stillListed: boolean) => {
+      let calls = 0;
+      return {
+        listLiveSilos: async () => [...(await registry.listLiveSilos()), ...(calls++ === 0 || stillListed ? [ghost] : [])],
+      } as unknown as TenantRepository;
+    };
+    const left = await new FleetDoctor(api.app.get(ClusterRegistry), listing(false)).run();
+    expect(left.violations).toEqual([]);
+    const stuck = await new FleetDoctor(api.app.get(ClusterRegistry), listing(true)).run();
+    expect(stuck.violations).toEqual([expect.stringMatching(new RegExp(`^gone-silo \\(${ghost.databaseName}\\): cannot be checked: .*does not exist`))]);
   });
 });

@@ -28,7 +28,12 @@ export class FleetDoctor {
     return report;
   }
 
-  private async check(report: DoctorReport, clusterKey: string, label: string, database: string, tablePrefix = label): Promise<void> {
+  private async stillLive(database: string): Promise<boolean> {
+    return (await this.tenants.listLiveSilos()).some((silo) => silo.databaseName === database);
+  }
+
+  private async check(report: DoctorReport, clusterKey: string, label: string, database: string, siloDatabase?: string): Promise<void> {
+    const tablePrefix = siloDatabase ?? label;
     try {
       const cluster = this.clusters.get(clusterKey);
       if (!cluster.adminUrl) throw new Error(`cluster ${cluster.key} has no adminUrl in DATABASE_CLUSTERS`);
@@ -41,6 +46,9 @@ export class FleetDoctor {
       // A server's sessions, once per cluster (a silo sits on its cluster's server).
       if (database === cluster.database) report.connections.push(...found.connections);
     } catch (error) {
+      // A silo that left the fleet while the doctor ran (moved out or erased, its database
+      // dropped after the listing) is no longer the fleet's: only one still listed is a violation.
+      if (siloDatabase && !(await this.stillLive(siloDatabase))) return;
       report.violations.push(`${label || clusterKey}: cannot be checked: ${(error as Error).message}`);
     }
   }
