@@ -408,13 +408,14 @@ export class BulkheadConfig {
    * The least time between an offboarding's fence and its export, and its erasure, whatever the
    * grace period: work admitted before the fence (a request already past the tenant guard, usage
    * counters each instance buffers for a second) lands before anything is exported, erased and
-   * counted. Best effort: keep it above ten times POOL_QUEUE_BUDGET_MS and TENANT_CACHE_TTL_MS.
+   * counted. Best effort: keep it above ten times POOL_QUEUE_BUDGET_MS and TENANT_CACHE_TTL_MS (the
+   * default, 15 s, is above both at their defaults: 10 s and 5 s).
    */
   @Transform(toInt)
   @IsInt()
   @Min(0)
   @Max(600_000)
-  LIFECYCLE_FENCE_SETTLE_MS = 5000;
+  LIFECYCLE_FENCE_SETTLE_MS = 15_000;
 
   /** Signups one client address may submit per minute (`POST /v1/signup`). */
   @Transform(toInt)
