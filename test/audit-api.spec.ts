@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { AuditChainer, AuditTrail, AuditVerifier, RefusalRecorder } from '@bulkhead/audit';
-import { loadConfig } from '@bulkhead/config';
+import { BulkheadConfig, loadConfig } from '@bulkhead/config';
 import { parsePgUrl, withDatabase, withPg } from '@bulkhead/database';
 import { TenantRecord } from '@bulkhead/control-plane';
-import { tenantContextOf } from '@bulkhead/tenancy';
+import { TenantData, tenantContextOf } from '@bulkhead/tenancy';
 import { call, expectProblem } from './support/http';
 import { createTenant, operatorToken, startTestApi, TestApi, tokenFor } from './support/test-app';
 
@@ -73,6 +73,28 @@ describe('audit API', () => {
     await flush();
     const [entry] = await platformEntries(`requestId=${requestId}`);
     expect(entry).toMatchObject({ action: 'GET /v1/admin/tenants/:id', outcome: 'succeeded', actor: { kind: 'operator', subject: 'operator-1' }, resource: { type: 'tenants', id: a.id } });
+  });
+
+  it('keeps operator actions when refusals fill their queue: the surplus refusals are counted, the actions written', async () => {
+    // The API's own recorder, but holding three refusals at most (AUDIT_REFUSALS_MAX_PENDING).
+    const config = Object.assign(new BulkheadConfig(), api.config, { AUDIT_REFUSALS_MAX_PENDING: 3 });
+    const recorder = new RefusalRecorder(api.app.get(AuditTrail), api.app.get(TenantData), config);
+    const marker = randomUUID();
+    const from = new Date().toISOString();
+    // A flood of bad tokens, then an operator's action, before the first batch is written.
+    for (let i = 0; i < 5; i++) {
+      recorder.observeProblem({ type: 'about:blank', title: 'Unauthorized', status: 401, code: 'unauthenticated' }, { method: 'GET', url: '/v1/customers', id: `flood-${marker}-${i}` });
+    }
+    recorder.enqueueOperatorAction({ action: 'GET /v1/admin/tenants', outcome: 'succeeded', actor: { kind: 'operator', subject: 'operator-1', scopes: [] }, requestId: `kept-${marker}` });
+    await recorder.flush();
+
+    const written = [];
+    for (let i = 0; i < 5; i++) written.push((await platformEntries(`requestId=flood-${marker}-${i}`)).length);
+    expect(written).toEqual([1, 1, 1, 0, 0]);
+    expect(await platformEntries(`requestId=kept-${marker}`)).toEqual([expect.objectContaining({ outcome: 'succeeded', actor: expect.objectContaining({ kind: 'operator', subject: 'operator-1' }) })]);
+    const counts = await platformEntries(`action=audit.refusals_dropped&from=${encodeURIComponent(from)}&limit=200`);
+    expect(counts.map((entry) => entry.details)).toContainEqual({ count: 2 });
+    expect(await platformEntries(`action=audit.operator_actions_dropped&from=${encodeURIComponent(from)}`)).toEqual([]);
   });
 
   it("serves a tenant its own trail only, filtered and paginated, and as JSON lines; operators read any tenant's", async () => {

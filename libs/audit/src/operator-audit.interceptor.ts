@@ -20,7 +20,7 @@ export class OperatorAuditInterceptor implements NestInterceptor {
     return next.handle().pipe(
       tap(() => {
         const intent = currentRequestIntent();
-        this.recorder.enqueue(undefined, {
+        this.recorder.enqueueOperatorAction({
           action: intent?.action ?? 'operator',
           outcome: 'succeeded',
           actor: { kind: 'operator', subject: request.user?.subject, scopes: request.user?.scopes ?? [] },

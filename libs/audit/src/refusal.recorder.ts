@@ -1,3 +1,4 @@
+import { BulkheadConfig } from '@bulkhead/config';
 import { ProblemBody, ProblemObserver } from '@bulkhead/problem';
 import { runWithTenant, TenantContext, TenantData } from '@bulkhead/tenancy';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
@@ -9,13 +10,46 @@ import { actorOf, boundaryOf, resolutionOf } from './tenant-actor';
 const FLUSH_MS = 200;
 const RETRY_MS = 1000;
 const BATCH = 200;
-/** Refusals waiting to be written, per process; beyond it they are counted, and the count is recorded. */
-const MAX_PENDING = 10_000;
+/** Operator actions waiting to be written, per process (refusals: AUDIT_REFUSALS_MAX_PENDING); beyond it they are counted. */
+const MAX_OPERATOR_PENDING = 100_000;
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 interface PendingRefusal {
   tenant: TenantContext | undefined;
   event: AuditEvent;
+  /** Which queue it waits in: an operator's action, or a refusal. */
+  operator: boolean;
+}
+
+/** Entries waiting to be written, up to `max`; what did not fit is counted. */
+class PendingQueue {
+  entries: PendingRefusal[] = [];
+  dropped = 0;
+
+  constructor(
+    readonly max: number,
+    readonly droppedAction: string,
+  ) {}
+
+  /** Adds to the back, or counts it when full. */
+  push(entry: PendingRefusal): void {
+    if (this.entries.length >= this.max) this.dropped += 1;
+    else this.entries.push(entry);
+  }
+
+  /** Puts entries a failed write returned back in front of the newer ones; what no longer fits is counted. */
+  putBack(entries: PendingRefusal[]): void {
+    const all = [...entries, ...this.entries];
+    this.entries = all.slice(0, this.max);
+    this.dropped += all.length - this.entries.length;
+  }
+
+  take(): { entries: PendingRefusal[]; dropped: number } {
+    const taken = { entries: this.entries, dropped: this.dropped };
+    this.entries = [];
+    this.dropped = 0;
+    return taken;
+  }
 }
 
 /**
@@ -24,24 +58,29 @@ interface PendingRefusal {
  * nothing, so there is no write to commit with: entries are queued in memory and written in
  * batches (one transaction per chain every 200 ms), so a flood of bad tokens costs one INSERT per
  * batch, not one per request; through a PostgreSQL outage they wait in memory and are retried.
- * The price: what is queued when the process dies is lost, and past 10,000 queued the surplus is
- * only counted (the count is recorded as an entry). Operator actions go through the same queue
- * (`enqueue`), so operator routes that need only Redis keep working while PostgreSQL is down.
+ * The price: what is queued when the process dies is lost, and past AUDIT_REFUSALS_MAX_PENDING
+ * queued refusals the surplus is only counted (the count is recorded as an entry). Operator actions
+ * (`enqueueOperatorAction`, and an operator's failed requests) are written the same way, so
+ * operator routes that need only Redis keep working while PostgreSQL is down, but wait in a queue
+ * of their own: a flood of bad tokens during an outage cannot push them out.
  * A failed request of a tenant goes into that tenant's chain; a refusal before any tenant was
  * established goes into the platform chain, with the tenant the token claimed.
  */
 @Injectable()
 export class RefusalRecorder implements ProblemObserver, OnApplicationShutdown {
   private readonly logger = new Logger('RefusalRecorder');
-  private pending: PendingRefusal[] = [];
-  private dropped = 0;
+  private readonly refusals: PendingQueue;
+  private readonly operatorActions = new PendingQueue(MAX_OPERATOR_PENDING, 'audit.operator_actions_dropped');
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
 
   constructor(
     private readonly trail: AuditTrail,
     private readonly data: TenantData,
-  ) {}
+    config: BulkheadConfig,
+  ) {
+    this.refusals = new PendingQueue(config.AUDIT_REFUSALS_MAX_PENDING, 'audit.refusals_dropped');
+  }
 
   observeProblem(problem: ProblemBody, request: { method: string; url?: string; id?: unknown; user?: unknown }): void {
     const refused = problem.status === 401 || problem.status === 403;
@@ -65,17 +104,18 @@ export class RefusalRecorder implements ProblemObserver, OnApplicationShutdown {
       status: problem.status,
       code: problem.code,
     };
-    this.enqueue(tenant, event);
+    // An operator's failed request is one of its actions; anything else refused is a refusal.
+    this.enqueue({ tenant, event, operator: !tenant && principal?.operator === true });
   }
 
-  /** Queues an entry for the next batch: of `tenant`'s chain, or of the platform chain without one. */
-  enqueue(tenant: TenantContext | undefined, event: AuditEvent): void {
-    if (this.pending.length >= MAX_PENDING) {
-      this.dropped += 1;
-      return;
-    }
-    this.pending.push({ tenant, event });
-    if (this.pending.length >= BATCH) void this.flush();
+  /** Queues an operator's action for the next batch, in the platform chain. */
+  enqueueOperatorAction(event: AuditEvent): void {
+    this.enqueue({ tenant: undefined, event, operator: true });
+  }
+
+  private enqueue(entry: PendingRefusal): void {
+    (entry.operator ? this.operatorActions : this.refusals).push(entry);
+    if (this.refusals.entries.length + this.operatorActions.entries.length >= BATCH) void this.flush();
     else this.schedule(FLUSH_MS);
   }
 
@@ -88,11 +128,13 @@ export class RefusalRecorder implements ProblemObserver, OnApplicationShutdown {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     while (this.flushing) await this.flushing;
-    const batch = this.pending;
-    const dropped = this.dropped;
-    this.pending = [];
-    this.dropped = 0;
-    if (batch.length === 0 && dropped === 0) return;
+    const [operators, refusals] = [this.operatorActions.take(), this.refusals.take()];
+    const batch = [...operators.entries, ...refusals.entries];
+    const dropped: AuditEvent[] = [];
+    for (const [queue, taken] of [[this.operatorActions, operators], [this.refusals, refusals]] as const) {
+      if (taken.dropped > 0) dropped.push({ action: queue.droppedAction, outcome: 'dropped', actor: { kind: 'system' }, details: { count: taken.dropped } });
+    }
+    if (batch.length === 0 && dropped.length === 0) return;
     this.flushing = this.write(batch, dropped).finally(() => (this.flushing = undefined));
     await this.flushing;
   }
@@ -105,17 +147,15 @@ export class RefusalRecorder implements ProblemObserver, OnApplicationShutdown {
    * One transaction per chain. A chain whose write fails (PostgreSQL restarting, say) goes back to
    * the front of the queue and is retried a second later: entries wait out an outage in memory.
    */
-  private async write(batch: PendingRefusal[], dropped: number): Promise<void> {
+  private async write(batch: PendingRefusal[], dropped: AuditEvent[]): Promise<void> {
     const chains = new Map<string, PendingRefusal[]>();
     for (const refusal of batch) {
       const key = refusal.tenant?.tenantId ?? PLATFORM_TRAIL_ID;
       chains.set(key, [...(chains.get(key) ?? []), refusal]);
     }
-    if (dropped > 0) {
-      chains.set(PLATFORM_TRAIL_ID, [
-        ...(chains.get(PLATFORM_TRAIL_ID) ?? []),
-        { tenant: undefined, event: { action: 'audit.refusals_dropped', outcome: 'dropped', actor: { kind: 'system' }, details: { count: dropped } } },
-      ]);
+    if (dropped.length > 0) {
+      // A count of what was dropped is itself an operator-queue entry: it must not be dropped in turn.
+      chains.set(PLATFORM_TRAIL_ID, [...(chains.get(PLATFORM_TRAIL_ID) ?? []), ...dropped.map((event) => ({ tenant: undefined, event, operator: true }))]);
     }
     const failed: PendingRefusal[] = [];
     await Promise.all(
@@ -131,7 +171,8 @@ export class RefusalRecorder implements ProblemObserver, OnApplicationShutdown {
       }),
     );
     if (failed.length) {
-      this.pending = [...failed, ...this.pending].slice(0, MAX_PENDING);
+      this.operatorActions.putBack(failed.filter((entry) => entry.operator));
+      this.refusals.putBack(failed.filter((entry) => !entry.operator));
       this.schedule(RETRY_MS);
     }
   }

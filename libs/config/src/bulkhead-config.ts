@@ -332,6 +332,18 @@ export class BulkheadConfig {
   @Max(60_000)
   AUDIT_CHAIN_DELAY_MS = 250;
 
+  /**
+   * Refused requests (401, 403, failed writes) waiting in a process to be written to the audit
+   * trail; past it they are only counted, and the count is recorded. Bounds what a flood of bad
+   * tokens during a PostgreSQL outage can hold in memory. Operator actions have a queue of their
+   * own, never crowded out by refusals.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  AUDIT_REFUSALS_MAX_PENDING = 10_000;
+
   @IsOptional()
   @IsString()
   AUDIT_CHECKPOINT_FILE?: string;
