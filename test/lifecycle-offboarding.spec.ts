@@ -247,6 +247,37 @@ describe('offboarding: fence, export, grace with restore, erasure, verification,
     expect(certificate.stores.filter((store) => store.tenantAfter !== 0)).toEqual([]);
   }, 60_000);
 
+  it('drops a capture trigger a move of the tenant left behind on the pool it moved from, and certifies it', async () => {
+    const tenant = await createTenant(api, { isolation: 'schema' });
+    const hex = tenant.id.replace(/-/g, '');
+    const from = { isolation: 'pool', cluster: 'main', schemaName: null, databaseName: null };
+    const to = { isolation: 'schema', cluster: 'main', schemaName: tenant.schemaName, databaseName: null };
+    await withPg(config.DATABASE_OWNER_URL, 'test', async (client) => {
+      await client.query("INSERT INTO tenant_moves (id, tenant, phase, source, target, source_version, finished_at) VALUES ($1, $2, 'done', $3, $4, 1, now())", [
+        randomUUID(),
+        tenant.id,
+        JSON.stringify(from),
+        JSON.stringify(to),
+      ]);
+      // What an abort cut short between its triggers and its rows leaves: a trigger named for the
+      // tenant on a shared pool table (here one that changes nothing: it only ever sees this tenant's rows).
+      await client.query(
+        `CREATE TRIGGER bulkhead_move_${hex}_u BEFORE UPDATE ON public.customers FOR EACH ROW WHEN (OLD.tenant_id = '${tenant.id}') EXECUTE FUNCTION suppress_redundant_updates_trigger()`,
+      );
+    });
+    const triggers = () =>
+      withPg(config.DATABASE_OWNER_URL, 'test', async (client) => (await client.query('SELECT 1 FROM pg_trigger WHERE tgname = $1', [`bulkhead_move_${hex}_u`])).rowCount);
+    expect(await triggers()).toBe(1);
+
+    const saga = await offboardingSaga(tenant);
+    expect(await api.app.get(SagaRunner).run(saga.id)).toBe('succeeded');
+
+    expect(await triggers()).toBe(0);
+    const certificate = (await asOperator(`/v1/admin/tenants/${tenant.id}/erasure-certificate`)).body as Certificate;
+    expect(certificate.stores).toEqual(expect.arrayContaining([expect.objectContaining({ store: 'postgres:move-capture:main', tenantBefore: 1, tenantAfter: 0 })]));
+    expect(certificate.stores.filter((store) => store.tenantAfter !== 0)).toEqual([]);
+  }, 60_000);
+
   it('erasing a schema someone still reads never queues the tables\' other readers behind its DROP, and completes once the straggler lets go', async () => {
     const tenant = await createTenant(api, { isolation: 'schema' });
     await seed(tenant, 'straggler');

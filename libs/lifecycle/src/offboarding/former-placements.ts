@@ -50,6 +50,21 @@ export class FormerPlacements {
     }
     for (const cluster of captureClusters) {
       await withPg(this.clusters.get(cluster).ownerUrl, 'bulkhead-lifecycle-erase', async (client) => {
+        // A capture trigger a move left behind (its abort cut short): the verification counts
+        // it, so the erasure drops it, one table at a time and never waiting long for its lock
+        // (a failed attempt fails the step, which is retried).
+        const triggers = await client.query<{ name: string; on: string }>(
+          `SELECT quote_ident(t.tgname) AS name, format('%I.%I', n.nspname, c.relname) AS on
+             FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE t.tgname LIKE $1`,
+          [captureTriggerPattern(tenant.id)],
+        );
+        for (const trigger of triggers.rows) {
+          await client.query(`BEGIN; SET LOCAL lock_timeout = '5s'; DROP TRIGGER IF EXISTS ${trigger.name} ON ${trigger.on}; COMMIT`).catch(async (error) => {
+            await client.query('ROLLBACK').catch(() => undefined);
+            throw error;
+          });
+        }
         if (!(await hasCapture(client))) return;
         await client.query('DELETE FROM bulkhead_move.changes WHERE tenant = $1', [tenant.id]);
         await client.query('DELETE FROM bulkhead_move.fences WHERE tenant = $1', [tenant.id]);
@@ -78,7 +93,7 @@ export class FormerPlacements {
   /** The tenant's logged keys and fence rows, and the capture triggers naming it, in one cluster's database. */
   private async captured(tenantId: string, cluster: string): Promise<number> {
     return withPg(this.clusters.get(cluster).ownerUrl, 'bulkhead-lifecycle-verify', async (client) => {
-      const triggers = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_trigger WHERE tgname LIKE $1', [`bulkhead\\_move\\_${tenantId.replace(/-/g, '')}\\_%`]);
+      const triggers = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_trigger WHERE tgname LIKE $1', [captureTriggerPattern(tenantId)]);
       if (!(await hasCapture(client))) return triggers.rows[0].n;
       const rows = await client.query<{ n: number }>(
         'SELECT (SELECT count(*) FROM bulkhead_move.changes WHERE tenant = $1) + (SELECT count(*) FROM bulkhead_move.fences WHERE tenant = $1) AS n',
@@ -107,6 +122,11 @@ export class FormerPlacements {
 /** The clusters whose shared pool the tenant left (a former pool placement). */
 function departedClusters(former: readonly PlacementSpec[]): string[] {
   return [...new Set(former.filter((spec) => spec.isolation === 'pool').map((spec) => spec.cluster))];
+}
+
+/** A LIKE pattern for the names of the capture triggers a move of the tenant installs (`bulkhead_move_<hex>_<op>`). */
+function captureTriggerPattern(tenantId: string): string {
+  return `bulkhead\\_move\\_${tenantId.replace(/-/g, '')}\\_%`;
 }
 
 async function hasCapture(client: { query: (sql: string) => Promise<{ rows: Array<{ present: boolean }> }> }): Promise<boolean> {
