@@ -121,6 +121,28 @@ describe('tenant moves: a live tenant between pool, schema and silo, nothing los
     expect(requested.id).toBe(aborted.id);
   });
 
+  it('keeps a pool\'s record of a tenant that left it through a move back that aborts, and forgets it once a move back switches', async () => {
+    const tenant = await createTenant(api, { isolation: 'pool', tier: 'pro' });
+    const writer = new TenantWriter(api.server, tokenFor(api, tenant), tenant.slug);
+    await writer.seed(10);
+    const departures = () =>
+      withPg(api.config.DATABASE_OWNER_URL, 'moves-test', async (client) => (await client.query('SELECT placement_version FROM public.bulkhead_departures WHERE tenant = $1', [tenant.id])).rows);
+    expect(await mover.run((await mover.request(tenant.id, 'schema')).id)).toMatchObject({ phase: 'done' });
+    expect(await departures()).toEqual([{ placement_version: tenant.placementVersion + 1 }]);
+
+    // A move back, copied and catching up, then aborted: the tenant never came back.
+    const back = await mover.request(tenant.id, 'pool');
+    expect(await mover.run(back.id, undefined, (move) => move.phase === 'catching_up')).toMatchObject({ phase: 'catching_up' });
+    expect((await mover.abort(tenant.id)).phase).toBe('aborted');
+    expect(await departures()).toEqual([{ placement_version: tenant.placementVersion + 1 }]);
+
+    expect(await mover.run((await mover.request(tenant.id, 'pool')).id)).toMatchObject({ phase: 'done' });
+    expect(await departures()).toEqual([]);
+    await writer.create();
+    expect(writer.failures).toEqual([]);
+    expect(await writer.read()).toEqual(writer.model);
+  });
+
   it.each([['schema'], ['silo']] as Array<[IsolationModel]>)(
     'runs a unit of work that outlived the grace period of a dropped %s (its writes and its reads) where the tenant lives now',
     async (from) => {

@@ -251,11 +251,6 @@ export class TenantMover {
   /** The target's storage (provisioned, migrated), then capture on the source. */
   private async prepare(move: MoveRecord): Promise<void> {
     const outcome = await this.provisioner.provision({ id: move.tenantId, ...move.target });
-    if (move.target.isolation === 'pool') {
-      // Back in a pool it once left: its new units of work write here again.
-      const targetEnd = endpointOf(move.target, this.clusters);
-      await this.withSession(targetEnd, move.tenantId, (target) => target.query('DELETE FROM public.bulkhead_departures WHERE tenant = $1', [move.tenantId]));
-    }
     const sourceEnd = endpointOf(move.source, this.clusters);
     const source = await OwnerSession.open(sourceEnd.ownerUrl, move.tenantId);
     try {
@@ -392,6 +387,13 @@ export class TenantMover {
 
   /** The source stays, read-only, for MOVES_GRACE_MS: units of work that started there finish there. */
   private async graceThenDrop(move: MoveRecord, lease: MoveLease): Promise<void> {
+    if (move.target.isolation === 'pool') {
+      // Back in a pool it once left. Its units of work there carry a newer placement version than
+      // the one its departure refuses, so the record is only forgotten, and only now: a move
+      // aborted before its switch leaves the pool still remembering that the tenant left.
+      const targetEnd = endpointOf(move.target, this.clusters);
+      await this.withSession(targetEnd, move.tenantId, (target) => target.query('DELETE FROM public.bulkhead_departures WHERE tenant = $1', [move.tenantId]));
+    }
     const until = (move.switchedAt?.getTime() ?? Date.now()) + this.config.MOVES_GRACE_MS;
     // The longest wait of a move, with no progress recorded: the lease is checked every second, so
     // a mover that lost it stops before a resumer could take the move over (MOVES_RESUME_AFTER_MS).
