@@ -175,6 +175,11 @@ describe('calls between services carry the tenant and the trace', () => {
     const texts = queries.map((span) => span.attributes.find((entry) => entry.key === 'db.query.text')?.value.stringValue ?? '');
     expect(texts.some((text) => text.includes('INSERT'))).toBe(true);
     expect(texts.filter((text) => text.includes(email) || text.includes(b.id) || text.includes('"action"'))).toEqual([]);
+    // Nor does a Redis span (the rate limiter's script names the tenant in its keys).
+    const commands = spans.filter((span) => span.traceId === traceId && span.attributes.some((entry) => entry.key === 'db.system.name' && entry.value.stringValue === 'redis'));
+    expect(commands.length).toBeGreaterThan(0);
+    const commandTexts = commands.map((span) => span.attributes.find((entry) => entry.key === 'db.query.text')?.value.stringValue ?? '');
+    expect(commandTexts.filter((text) => text.includes(b.id))).toEqual([]);
     const accessLine = callee
       .output()
       .split('\n')

@@ -1,4 +1,5 @@
 import type { NodeSDK } from '@opentelemetry/sdk-node';
+import { redisStatement } from './redis-statement';
 import { RequestSampler } from './request-sampler';
 import { statementShape } from './statement-shape';
 import { TenantSpanProcessor } from './tenant-span.processor';
@@ -56,7 +57,8 @@ export function startTracing(settings: TracingSettings, serviceName: string): No
         ignoreConnectSpans: true,
         requestHook: (span, { query }) => span.setAttribute(QUERY_TEXT, statementShape(query.text)),
       }),
-      new IORedisInstrumentation({ requireParentSpan: true }),
+      // A command's name and argument count only: its arguments carry job data, cache keys and values.
+      new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: redisStatement }),
     ],
   });
   sdk.start();
