@@ -43,11 +43,18 @@ async function seedDemo(context: INestApplicationContext): Promise<TenantRecord[
   return tenants;
 }
 
-function printWelcome(tenants: TenantRecord[], issuer: DevIssuer, port: number): void {
+/** `running`: the demo's own API is up (`demo`), rather than only the data seeded (`seed-demo`). */
+function printWelcome(tenants: TenantRecord[], issuer: DevIssuer, port: number, running: boolean): void {
   const base = `http://localhost:${port}`;
   print('');
-  print('Bulkhead demo. The development token issuer is ON: never run this configuration in production.');
-  print(`API ${base}   OpenAPI ${base}/docs   readiness ${base}/health/ready`);
+  if (running) {
+    print('Bulkhead demo. The development token issuer is ON: never run this configuration in production.');
+    print(`API ${base}   OpenAPI ${base}/docs   readiness ${base}/health/ready`);
+  } else {
+    // Nothing was started: the tokens below verify only on an API started with the dev issuer.
+    print('Demo tenants seeded. Nothing was started: the tokens below are accepted only by an API started with DEV_ISSUER=true');
+    print(`(and the same DEV_ISSUER_KEY_FILE), for example: DEV_ISSUER=true npm run start:api, then ${base}.`);
+  }
   print(`Operator console ${base}/console (development login: paste TOKEN_OPERATOR below)`);
   print('');
   for (const tenant of tenants) {
@@ -90,7 +97,7 @@ export function registerDemoCommands(program: Command): void {
     .action(async () => {
       const config = loadConfig();
       const tenants = await withCliContext(seedDemo);
-      printWelcome(tenants, new DevIssuer(config), config.PORT);
+      printWelcome(tenants, new DevIssuer(config), config.PORT, false);
     });
 
   program
@@ -103,7 +110,7 @@ export function registerDemoCommands(program: Command): void {
       const config = loadConfig();
       const tenants = await withCliContext(seedDemo);
       const children = [startProcess('../../../api/src/main'), startProcess('../../../worker/src/main')];
-      printWelcome(tenants, new DevIssuer(config), config.PORT);
+      printWelcome(tenants, new DevIssuer(config), config.PORT, true);
       const stop = () => children.forEach((child) => child.kill('SIGTERM'));
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);

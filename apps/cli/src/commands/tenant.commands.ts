@@ -121,6 +121,10 @@ export function registerTenantCommands(program: Command): void {
         });
       });
       show(final);
+      // Another process drives the move: it undoes it at its next step; this only asked.
+      if (options.abort && !options.json && final.phase !== 'aborted' && final.abortRequested) {
+        print(`abort requested: the process driving the move undoes it at its next step (follow it with --status)`);
+      }
       if (final.phase === 'failed' || (!options.status && !options.abort && final.phase !== 'done')) process.exitCode = 1;
     });
 
