@@ -1,13 +1,8 @@
-import { clearPrivateJobQueue } from './support/private-job-queue';
-import { loadConfig } from '@bulkhead/config';
+import { openPrivateJobQueue, type PrivateJobQueue } from './support/private-job-queue';
 import { TenantRecord } from '@bulkhead/control-plane';
-import { FairQueue } from '@bulkhead/fair-queue';
-import { jobsQueueKeys } from '@bulkhead/jobs';
-import { createRedis, type RedisClient } from '@bulkhead/redis';
 import { OrderExportsService } from '@bulkhead/sales';
 import { runWithTenant, TenantData, tenantContextOf } from '@bulkhead/tenancy';
 import { INestApplicationContext } from '@nestjs/common';
-import { Queue } from 'bullmq';
 import { call } from './support/http';
 import { createTenant, startTestApi, TestApi, tokenFor } from './support/test-app';
 import { eventually, startTestWorker } from './support/test-worker';
@@ -21,19 +16,12 @@ class RolledBack extends Error {}
  * attempt, and run once it commits.
  */
 describe('export jobs and the transaction that records the export', () => {
-  const config = loadConfig();
   let api: TestApi;
   let worker: INestApplicationContext;
-  let redis: RedisClient;
-  let fq: FairQueue;
-  let bull: Queue;
+  let queue: PrivateJobQueue;
 
   beforeAll(async () => {
-    await clearPrivateJobQueue();
-    redis = createRedis(config, { maxRetriesPerRequest: null, connectionName: 'exports-uncommitted-test' });
-    const keys = jobsQueueKeys(config);
-    fq = new FairQueue({ name: config.JOBS_QUEUE_NAME, bullQueueName: keys.queueName, connection: redis });
-    bull = new Queue(keys.queueName, { connection: redis, prefix: keys.bullPrefix });
+    queue = await openPrivateJobQueue('exports-uncommitted-test');
     api = await startTestApi();
     // Quick retries: a job that failed rather than waited would spend its five attempts within a second.
     worker = await startTestWorker({ JOBS_RETRY_BACKOFF_MS: '50' });
@@ -42,10 +30,7 @@ describe('export jobs and the transaction that records the export', () => {
   afterAll(async () => {
     await worker?.close();
     await api?.close();
-    await bull?.close();
-    await fq?.close();
-    await clearPrivateJobQueue();
-    await redis?.quit();
+    await queue?.close();
   });
 
   /** Requests an export as the route does, inside a transaction scope of the test's (as an Idempotency-Key request has). */
@@ -58,7 +43,7 @@ describe('export jobs and the transaction that records the export', () => {
       }),
     );
 
-  const jobStates = async (tenant: TenantRecord) => Promise.all((await fq.bullJobIds(tenant.id)).map((id) => bull.getJobState(id)));
+  const jobStates = async (tenant: TenantRecord) => Promise.all((await queue.fq.bullJobIds(tenant.id)).map((id) => queue.bull.getJobState(id)));
 
   it('ends the job of an export whose transaction rolled back as soon as it runs, writing nothing and holding no slot', async () => {
     const tenant = await createTenant(api);
@@ -75,7 +60,7 @@ describe('export jobs and the transaction that records the export', () => {
       return current.length === 1 && current[0] === 'completed' ? current : undefined;
     }, 'the rolled-back export job to end', 150);
     expect(states).toEqual(['completed']);
-    expect((await fq.tenantStats(tenant.id)).inFlight).toBe(0);
+    expect((await queue.fq.tenantStats(tenant.id)).inFlight).toBe(0);
     expect((await call(api.server, 'get', `/v1/exports/${exportId}`, tokenFor(api, tenant))).status).toBe(404);
   });
 

@@ -1,13 +1,10 @@
-import { clearPrivateJobQueue } from './support/private-job-queue';
+import { openPrivateJobQueue, type PrivateJobQueue } from './support/private-job-queue';
 import { loadConfig } from '@bulkhead/config';
 import { TenantRecord } from '@bulkhead/control-plane';
 import { withPg } from '@bulkhead/database';
-import { FairQueue } from '@bulkhead/fair-queue';
-import { JobHandler, JobHandlerProvider, jobsQueueKeys } from '@bulkhead/jobs';
-import { createRedis, type RedisClient } from '@bulkhead/redis';
+import { JobHandler, JobHandlerProvider } from '@bulkhead/jobs';
 import { peekTenantId, TenantData } from '@bulkhead/tenancy';
 import { Injectable, INestApplicationContext } from '@nestjs/common';
-import { Queue } from 'bullmq';
 import { createTenant, startTestApi, TestApi } from './support/test-app';
 import { eventually, startTestWorker } from './support/test-worker';
 
@@ -45,9 +42,7 @@ describe('jobs waiting on their tenant (suspended, its database unreachable) hol
   const config = loadConfig();
   let api: TestApi;
   let worker: INestApplicationContext | undefined;
-  let redis: RedisClient;
-  let fq: FairQueue;
-  let bull: Queue;
+  let queue: PrivateJobQueue;
   const unreachable: TenantRecord[] = [];
 
   /** New connections to the silo's database are refused (53300) and the worker's are ended; -1 opens it again. */
@@ -58,11 +53,7 @@ describe('jobs waiting on their tenant (suspended, its database unreachable) hol
     });
 
   beforeAll(async () => {
-    await clearPrivateJobQueue();
-    redis = createRedis(config, { maxRetriesPerRequest: null, connectionName: 'jobs-held-test' });
-    const keys = jobsQueueKeys(config);
-    fq = new FairQueue({ name: config.JOBS_QUEUE_NAME, bullQueueName: keys.queueName, connection: redis });
-    bull = new Queue(keys.queueName, { connection: redis, prefix: keys.bullPrefix });
+    queue = await openPrivateJobQueue('jobs-held-test');
     api = await startTestApi();
   });
   afterEach(async () => {
@@ -73,14 +64,11 @@ describe('jobs waiting on their tenant (suspended, its database unreachable) hol
   afterAll(async () => {
     for (const tenant of unreachable) await connectionLimit(tenant, -1);
     await api.close();
-    await bull.close();
-    await fq.close();
-    await clearPrivateJobQueue();
-    await redis.quit();
+    await queue?.close();
   });
 
   const enqueue = (tenant: TenantRecord, count: number) =>
-    fq.enqueueBulk(
+    queue.fq.enqueueBulk(
       Array.from({ length: count }, (_, i) => ({ tenant: tenant.id, name: PROBE_JOB, data: { v: 1, tenantId: tenant.id, userId: 'u', payload: { marker: `m${i}` } }, jobId: `probe-${i}` })),
     );
 
@@ -94,14 +82,14 @@ describe('jobs waiting on their tenant (suspended, its database unreachable) hol
     worker = await startTestWorker({ JOBS_ADMISSION_WINDOW: String(WINDOW) }, [HeldProbeHandler]);
     // Every suspended tenant has had a job taken and parked.
     await eventually(async () => {
-      const parked = await bull.getJobs(['delayed']);
+      const parked = await queue.bull.getJobs(['delayed']);
       return new Set(parked.map((job) => job.data.tenant)).size === suspended.length ? true : undefined;
     }, "the suspended tenants' parked jobs");
 
     await enqueue(active, 10);
     await eventually(async () => (runs.filter((run) => run.startsWith(`${active.id}:`)).length === 10 ? true : undefined), "the active tenant's jobs");
     for (const tenant of suspended) {
-      const stats = await fq.tenantStats(tenant.id);
+      const stats = await queue.fq.tenantStats(tenant.id);
       expect({ inFlight: stats.inFlight, held: stats.held, paused: stats.paused }).toEqual({ inFlight: 0, held: true, paused: false });
       expect(stats.backlog).toBeGreaterThan(0);
     }
@@ -111,8 +99,8 @@ describe('jobs waiting on their tenant (suspended, its database unreachable) hol
     for (const tenant of suspended) await api.admin.reactivate(tenant.id);
     await eventually(async () => (runs.length === 10 + suspended.length * PER_SUSPENDED ? true : undefined), "the reactivated tenants' jobs");
     expect(new Set(runs).size).toBe(runs.length);
-    for (const tenant of suspended) expect(await fq.tenantStats(tenant.id)).toMatchObject({ held: false, backlog: 0 });
-    await eventually(async () => ((await fq.stats()).inFlight === 0 ? true : undefined), 'every slot back');
+    for (const tenant of suspended) expect(await queue.fq.tenantStats(tenant.id)).toMatchObject({ held: false, backlog: 0 });
+    await eventually(async () => ((await queue.fq.stats()).inFlight === 0 ? true : undefined), 'every slot back');
   });
 
   it('keeps serving other tenants while some placements are unreachable, holds theirs within their cap, and runs every parked job once they are back', async () => {
@@ -125,7 +113,7 @@ describe('jobs waiting on their tenant (suspended, its database unreachable) hol
     worker = await startTestWorker({ JOBS_ADMISSION_WINDOW: String(WINDOW), JOBS_OUTAGE_BACKOFF_MS: '200', JOBS_OUTAGE_BACKOFF_MAX_MS: '1000' }, [HeldProbeHandler]);
     // Every unreachable tenant has had a job taken and parked.
     await eventually(async () => {
-      const parked = await bull.getJobs(['delayed']);
+      const parked = await queue.bull.getJobs(['delayed']);
       return new Set(parked.map((job) => job.data.tenant)).size === unreachable.length ? true : undefined;
     }, "the unreachable tenants' parked jobs");
 
@@ -136,9 +124,9 @@ describe('jobs waiting on their tenant (suspended, its database unreachable) hol
     // given back still count against the tenant's cap, so no more than it leave the buffer.
     await new Promise((resolve) => setTimeout(resolve, 6_000));
     for (const tenant of unreachable) {
-      const inBullMq = (await bull.getJobs(['delayed', 'waiting', 'active', 'prioritized'])).filter((job) => job.data.tenant === tenant.id);
+      const inBullMq = (await queue.bull.getJobs(['delayed', 'waiting', 'active', 'prioritized'])).filter((job) => job.data.tenant === tenant.id);
       expect({ tenant: tenant.id, inBullMq: inBullMq.length <= CAP }).toEqual({ tenant: tenant.id, inBullMq: true });
-      expect((await fq.tenantStats(tenant.id)).backlog).toBeGreaterThanOrEqual(PER_UNREACHABLE - CAP);
+      expect((await queue.fq.tenantStats(tenant.id)).backlog).toBeGreaterThanOrEqual(PER_UNREACHABLE - CAP);
     }
 
     for (const tenant of unreachable) await connectionLimit(tenant, -1);
@@ -146,11 +134,11 @@ describe('jobs waiting on their tenant (suspended, its database unreachable) hol
     expect(new Set(runs).size).toBe(runs.length);
     for (const tenant of unreachable) {
       const stats = await eventually(async () => {
-        const now = await fq.tenantStats(tenant.id);
+        const now = await queue.fq.tenantStats(tenant.id);
         return now.held ? undefined : now;
       }, 'the outage holds lifted', 600);
       expect(stats).toMatchObject({ backlog: 0, paused: false });
     }
-    await eventually(async () => ((await fq.stats()).inFlight === 0 ? true : undefined), 'every slot back');
+    await eventually(async () => ((await queue.fq.stats()).inFlight === 0 ? true : undefined), 'every slot back');
   }, 90_000);
 });

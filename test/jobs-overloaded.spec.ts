@@ -1,11 +1,7 @@
-import { clearPrivateJobQueue } from './support/private-job-queue';
-import { loadConfig } from '@bulkhead/config';
-import { FairQueue } from '@bulkhead/fair-queue';
-import { JobHandler, JobHandlerProvider, JobInfo, jobsQueueKeys } from '@bulkhead/jobs';
-import { createRedis, type RedisClient } from '@bulkhead/redis';
+import { openPrivateJobQueue, type PrivateJobQueue } from './support/private-job-queue';
+import { JobHandler, JobHandlerProvider, JobInfo } from '@bulkhead/jobs';
 import { TenantData } from '@bulkhead/tenancy';
 import { Injectable, INestApplicationContext } from '@nestjs/common';
-import { Queue } from 'bullmq';
 import { createTenant, startTestApi, TestApi } from './support/test-app';
 import { eventually, startTestWorker } from './support/test-worker';
 
@@ -52,28 +48,18 @@ class ContendedProbeHandler implements JobHandler<{ marker: string }> {
  * long jobs failed other jobs for good (an export left `failed`) after JOBS_ATTEMPTS sheds.
  */
 describe('a job shed by the worker connection gate', () => {
-  const config = loadConfig();
   let api: TestApi;
   let worker: INestApplicationContext | undefined;
-  let redis: RedisClient;
-  let fq: FairQueue;
-  let bull: Queue;
+  let queue: PrivateJobQueue;
 
   beforeAll(async () => {
-    await clearPrivateJobQueue();
-    redis = createRedis(config, { maxRetriesPerRequest: null, connectionName: 'jobs-overloaded-test' });
-    const keys = jobsQueueKeys(config);
-    fq = new FairQueue({ name: config.JOBS_QUEUE_NAME, bullQueueName: keys.queueName, connection: redis });
-    bull = new Queue(keys.queueName, { connection: redis, prefix: keys.bullPrefix });
+    queue = await openPrivateJobQueue('jobs-overloaded-test');
     api = await startTestApi();
   });
   afterAll(async () => {
     await worker?.close();
     await api.close();
-    await bull.close();
-    await fq.close();
-    await clearPrivateJobQueue();
-    await redis.quit();
+    await queue?.close();
   });
 
   it('waits and runs again without spending an attempt', async () => {
@@ -82,9 +68,9 @@ describe('a job shed by the worker connection gate', () => {
       { DATABASE_POOL_MAX: '1', POOL_QUEUE_BUDGET_MS: '10', JOBS_ATTEMPTS: '1', JOBS_OUTAGE_BACKOFF_MS: '100', JOBS_OUTAGE_BACKOFF_MAX_MS: '200' },
       [ContendedProbeHandler],
     );
-    const [enqueued] = await fq.enqueueBulk([{ tenant: tenant.id, name: CONTENDED_JOB, data: { v: 1, tenantId: tenant.id, userId: 'u', payload: { marker: 'shed' } }, jobId: 'shed' }]);
+    const [enqueued] = await queue.fq.enqueueBulk([{ tenant: tenant.id, name: CONTENDED_JOB, data: { v: 1, tenantId: tenant.id, userId: 'u', payload: { marker: 'shed' } }, jobId: 'shed' }]);
     const state = await eventually(async () => {
-      const current = await bull.getJobState(enqueued.jobId);
+      const current = await queue.bull.getJobState(enqueued.jobId);
       return current === 'completed' || current === 'failed' ? current : undefined;
     }, 'the job to finish');
     // The first run was shed, and only that: the proof the gate, not something else, stopped it.

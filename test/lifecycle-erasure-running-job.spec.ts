@@ -1,9 +1,7 @@
-import { clearPrivateJobQueue } from './support/private-job-queue';
+import { openPrivateJobQueue, type PrivateJobQueue } from './support/private-job-queue';
 import { loadConfig } from '@bulkhead/config';
-import { FairQueue } from '@bulkhead/fair-queue';
 import { JobHandler, JobHandlerProvider, jobsQueueKeys } from '@bulkhead/jobs';
 import { OFFBOARDING_STEPS, SagaLedger, SagaRunner } from '@bulkhead/lifecycle';
-import { createRedis, type RedisClient } from '@bulkhead/redis';
 import { TenantData } from '@bulkhead/tenancy';
 import { withPg } from '@bulkhead/database';
 import { Injectable, INestApplicationContext } from '@nestjs/common';
@@ -45,13 +43,10 @@ describe('offboarding a pool tenant whose job is still running (graceDays 0)', (
   const config = loadConfig();
   let api: TestApi;
   let worker: INestApplicationContext;
-  let redis: RedisClient;
-  let fq: FairQueue;
+  let queue: PrivateJobQueue;
 
   beforeAll(async () => {
-    await clearPrivateJobQueue();
-    redis = createRedis(config, { maxRetriesPerRequest: null, connectionName: 'erasure-running-job-test' });
-    fq = new FairQueue({ name: config.JOBS_QUEUE_NAME, bullQueueName: jobsQueueKeys(config).queueName, connection: redis });
+    queue = await openPrivateJobQueue('erasure-running-job-test');
     api = await startTestApi(ENV);
     worker = await startTestWorker(ENV, [LongRunningHandler]);
   }, 120_000);
@@ -60,14 +55,12 @@ describe('offboarding a pool tenant whose job is still running (graceDays 0)', (
     finish();
     await worker?.close();
     await api?.close();
-    await fq?.close();
-    await clearPrivateJobQueue();
-    await redis?.quit();
+    await queue?.close();
   });
 
   it('a job of the tenant that started before the fence and writes after the erasure is refused: no row outlives the certificate', async () => {
     const tenant = await createTenant(api, { isolation: 'pool' });
-    await fq.enqueue(tenant.id, { name: LONG_JOB, data: { v: 1, tenantId: tenant.id, userId: 'u', payload: { marker: 'long' } }, jobId: 'long-1' });
+    await queue.fq.enqueue(tenant.id, { name: LONG_JOB, data: { v: 1, tenantId: tenant.id, userId: 'u', payload: { marker: 'long' } }, jobId: 'long-1' });
     await eventually(async () => (started.includes('long') ? true : undefined), 'the job to start');
     const ledger = api.app.get(SagaLedger);
     const { saga } = await ledger.create({ tenantId: tenant.id, kind: 'offboarding', request: { model: 'pool', graceDays: 0 }, startedBy: 'test', steps: [...OFFBOARDING_STEPS] });
@@ -80,12 +73,12 @@ describe('offboarding a pool tenant whose job is still running (graceDays 0)', (
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
     const steps = await ledger.steps(saga.id);
-    const keysDuring = await redis.keys(`*${tenant.id}*`);
+    const keysDuring = await queue.redis.keys(`*${tenant.id}*`);
     finish();
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    const keysAfter = await redis.keys(`*${tenant.id}*`);
+    const keysAfter = await queue.redis.keys(`*${tenant.id}*`);
     const rows = await withPg(config.DATABASE_ADMIN_URL.replace(/\/[^/]*$/, `/${new URL(config.DATABASE_URL).pathname.slice(1)}`), 'test', (c) => c.query('SELECT count(*)::int AS n FROM public.customers WHERE tenant_id = $1', [tenant.id]));
-    const events = (await redis.xrange(jobsQueueKeys(config).bullEvents, '-', '+')).filter(([, f]) => f.some((v) => v.includes(tenant.id)));
+    const events = (await queue.redis.xrange(jobsQueueKeys(config).bullEvents, '-', '+')).filter(([, f]) => f.some((v) => v.includes(tenant.id)));
     expect({ outcomes, saga: (await ledger.get(saga.id))?.status, keysDuring, keysAfter, events }).toEqual({ outcomes: ['succeeded'], saga: 'succeeded', keysDuring: [], keysAfter: [], events: [] });
     expect(steps.map((s) => s.failures)).toEqual(OFFBOARDING_STEPS.map(() => 0));
     // The job's write after the certificate was refused, and nothing of the tenant is in the pool.

@@ -1,6 +1,7 @@
 import { FairQueue } from '@bulkhead/fair-queue';
 import { loadConfig } from '@bulkhead/config';
-import { createRedis } from '@bulkhead/redis';
+import { createRedis, type RedisClient } from '@bulkhead/redis';
+import { Queue } from 'bullmq';
 import { basename } from 'node:path';
 
 /**
@@ -22,4 +23,36 @@ export async function clearPrivateJobQueue(): Promise<void> {
   } finally {
     await redis.quit();
   }
+}
+
+/** The spec's own queue as a test inspects it: a Redis client, the fair queue over it and BullMQ's queue under that. */
+export interface PrivateJobQueue {
+  readonly redis: RedisClient;
+  readonly fq: FairQueue;
+  readonly bull: Queue;
+  /** Closes the three, then drops every key of the queue. */
+  close(): Promise<void>;
+}
+
+/** Opens this spec's queue (after dropping what an interrupted run left of it). */
+export async function openPrivateJobQueue(connectionName: string): Promise<PrivateJobQueue> {
+  await clearPrivateJobQueue();
+  const config = loadConfig();
+  const redis = createRedis(config, { maxRetriesPerRequest: null, connectionName });
+  // Not imported above: @bulkhead/jobs must first be loaded after this module has named the queue.
+  const { jobsQueueKeys } = await import('@bulkhead/jobs');
+  const keys = jobsQueueKeys(config);
+  const fq = new FairQueue({ name: config.JOBS_QUEUE_NAME, bullQueueName: keys.queueName, connection: redis });
+  const bull = new Queue(keys.queueName, { connection: redis, prefix: keys.bullPrefix });
+  return {
+    redis,
+    fq,
+    bull,
+    close: async () => {
+      await bull.close();
+      await fq.close();
+      await clearPrivateJobQueue();
+      await redis.quit();
+    },
+  };
 }
