@@ -31,10 +31,14 @@ class PendingQueue {
     readonly droppedAction: string,
   ) {}
 
-  /** Adds to the back, or counts it when full. */
-  push(entry: PendingRefusal): void {
-    if (this.entries.length >= this.max) this.dropped += 1;
-    else this.entries.push(entry);
+  /** Adds to the back, or counts it when full; says whether it was queued. */
+  push(entry: PendingRefusal): boolean {
+    if (this.entries.length >= this.max) {
+      this.dropped += 1;
+      return false;
+    }
+    this.entries.push(entry);
+    return true;
   }
 
   /** Puts entries a failed write returned back in front of the newer ones; what no longer fits is counted. */
@@ -73,6 +77,8 @@ export class RefusalRecorder implements ProblemObserver, OnApplicationShutdown {
   private readonly operatorActions = new PendingQueue(MAX_OPERATOR_PENDING, 'audit.operator_actions_dropped');
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
+  /** After a failed write, no batch is written before this (the retry's timer writes it). */
+  private retryAt = 0;
 
   constructor(
     private readonly trail: AuditTrail,
@@ -114,8 +120,10 @@ export class RefusalRecorder implements ProblemObserver, OnApplicationShutdown {
   }
 
   private enqueue(entry: PendingRefusal): void {
-    (entry.operator ? this.operatorActions : this.refusals).push(entry);
-    if (this.refusals.entries.length + this.operatorActions.entries.length >= BATCH) void this.flush();
+    const queued = (entry.operator ? this.operatorActions : this.refusals).push(entry);
+    // Only a queued entry hastens the batch, and not while a failed write waits for its retry: a
+    // flood of bad tokens during an outage must not turn into one write attempt per request.
+    if (queued && this.refusals.entries.length + this.operatorActions.entries.length >= BATCH && Date.now() >= this.retryAt) void this.flush();
     else this.schedule(FLUSH_MS);
   }
 
@@ -149,14 +157,16 @@ export class RefusalRecorder implements ProblemObserver, OnApplicationShutdown {
    */
   private async write(batch: PendingRefusal[], dropped: AuditEvent[]): Promise<void> {
     const chains = new Map<string, PendingRefusal[]>();
-    for (const refusal of batch) {
-      const key = refusal.tenant?.tenantId ?? PLATFORM_TRAIL_ID;
-      chains.set(key, [...(chains.get(key) ?? []), refusal]);
-    }
-    if (dropped.length > 0) {
-      // A count of what was dropped is itself an operator-queue entry: it must not be dropped in turn.
-      chains.set(PLATFORM_TRAIL_ID, [...(chains.get(PLATFORM_TRAIL_ID) ?? []), ...dropped.map((event) => ({ tenant: undefined, event, operator: true }))]);
-    }
+    // Appended in place: copying a chain's list for each entry was quadratic (a queue of 30,000
+    // took seconds of the event loop, and the queues now hold up to 100,000 and more).
+    const chainOf = (key: string) => {
+      let entries = chains.get(key);
+      if (!entries) chains.set(key, (entries = []));
+      return entries;
+    };
+    for (const refusal of batch) chainOf(refusal.tenant?.tenantId ?? PLATFORM_TRAIL_ID).push(refusal);
+    // A count of what was dropped is itself an operator-queue entry: it must not be dropped in turn.
+    for (const event of dropped) chainOf(PLATFORM_TRAIL_ID).push({ tenant: undefined, event, operator: true });
     const failed: PendingRefusal[] = [];
     await Promise.all(
       [...chains.entries()].map(async ([key, entries]) => {
@@ -171,6 +181,7 @@ export class RefusalRecorder implements ProblemObserver, OnApplicationShutdown {
       }),
     );
     if (failed.length) {
+      this.retryAt = Date.now() + RETRY_MS;
       this.operatorActions.putBack(failed.filter((entry) => entry.operator));
       this.refusals.putBack(failed.filter((entry) => !entry.operator));
       this.schedule(RETRY_MS);
