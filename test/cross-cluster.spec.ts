@@ -293,4 +293,16 @@ describe('clusters of two PostgreSQL servers in two regions: every model on each
     const stuck = await new FleetDoctor(api.app.get(ClusterRegistry), listing(true)).run();
     expect(stuck.violations).toEqual([expect.stringMatching(new RegExp(`^gone-silo \\(${ghost.databaseName}\\): cannot be checked: .*does not exist`))]);
   });
+
+  it('passes over a silo that moved to another cluster under the same database name while it ran', async () => {
+    const registry = api.app.get(TenantRepository);
+    // Clusters whose databases share a name give a tenant's silo the same name on each.
+    const name = `bulkhead_moved_${randomUUID().replace(/-/g, '')}`;
+    let calls = 0;
+    const listing = {
+      listLiveSilos: async () => [...(await registry.listLiveSilos()), { slug: 'moved-silo', cluster: calls++ === 0 ? 'main' : 'second', databaseName: name }],
+    } as unknown as TenantRepository;
+    const report = await new FleetDoctor(api.app.get(ClusterRegistry), listing).run();
+    expect(report.violations).toEqual([]);
+  });
 });

@@ -28,8 +28,9 @@ export class FleetDoctor {
     return report;
   }
 
-  private async stillLive(database: string): Promise<boolean> {
-    return (await this.tenants.listLiveSilos()).some((silo) => silo.databaseName === database);
+  /** Whether the registry still lists a silo at that database of that cluster (a silo moved to another cluster may keep its name). */
+  private async stillLive(cluster: string, database: string): Promise<boolean> {
+    return (await this.tenants.listLiveSilos()).some((silo) => silo.cluster === cluster && silo.databaseName === database);
   }
 
   private async check(report: DoctorReport, clusterKey: string, label: string, database: string, siloDatabase?: string): Promise<void> {
@@ -48,7 +49,7 @@ export class FleetDoctor {
     } catch (error) {
       // A silo that left the fleet while the doctor ran (moved out or erased, its database
       // dropped after the listing) is no longer the fleet's: only one still listed is a violation.
-      if (siloDatabase && !(await this.stillLive(siloDatabase))) return;
+      if (siloDatabase && !(await this.stillLive(clusterKey, siloDatabase))) return;
       report.violations.push(`${label || clusterKey}: cannot be checked: ${(error as Error).message}`);
     }
   }
