@@ -234,7 +234,11 @@ describe('OpenAPI document', () => {
         const after = await fingerprint(invalid.request);
         const label = `${operation.key} with ${invalid.label}`;
         if (response.status !== 400 || !response.contentType.startsWith('application/problem+json')) failures.push(`${label}: ${response.status} ${response.text.slice(0, 200)}`);
-        if (before !== after) failures.push(`${label}: wrote something`);
+        if (before !== after) {
+          // Which parts changed, so a failure says where the write landed.
+          const was = new Set(before.split(','));
+          failures.push(`${label}: wrote something (${after.split(',').filter((part) => !was.has(part)).map((part) => part.split(':')[0]).join(', ')})`);
+        }
       }
     }
     return { failures, variants };
