@@ -1,6 +1,7 @@
 import './support/private-job-queue';
 import { loadConfig } from '@bulkhead/config';
 import { TenantRecord, TenantRepository } from '@bulkhead/control-plane';
+import type { Client } from 'pg';
 import { connectPg, parsePgUrl, withDatabase, withPg } from '@bulkhead/database';
 import { FairQueue } from '@bulkhead/fair-queue';
 import { jobsQueueKeys } from '@bulkhead/jobs';
@@ -221,18 +222,20 @@ describe('offboarding: fence, export, grace with restore, erasure, verification,
     expect(certificate.stores.filter((store) => store.tenantAfter !== 0)).toEqual([]);
   }, 60_000);
 
+  /** Records a finished move of `tenant` (a schema tenant) from main's pool to where it lives. */
+  const recordMoveFromPool = (client: Client, tenant: TenantRecord) =>
+    client.query("INSERT INTO tenant_moves (id, tenant, phase, source, target, source_version, finished_at) VALUES ($1, $2, 'done', $3, $4, 1, now())", [
+      randomUUID(),
+      tenant.id,
+      JSON.stringify({ isolation: 'pool', cluster: 'main', schemaName: null, databaseName: null }),
+      JSON.stringify({ isolation: 'schema', cluster: 'main', schemaName: tenant.schemaName, databaseName: null }),
+    ]);
+
   it('erases what a pool the tenant left remembers of it (its departure), and certifies it', async () => {
     const tenant = await createTenant(api, { isolation: 'schema' });
     // The tenant came from the pool of main, which noted its departure to refuse late writes there.
-    const from = { isolation: 'pool', cluster: 'main', schemaName: null, databaseName: null };
-    const to = { isolation: 'schema', cluster: 'main', schemaName: tenant.schemaName, databaseName: null };
     await withPg(config.DATABASE_OWNER_URL, 'test', async (client) => {
-      await client.query("INSERT INTO tenant_moves (id, tenant, phase, source, target, source_version, finished_at) VALUES ($1, $2, 'done', $3, $4, 1, now())", [
-        randomUUID(),
-        tenant.id,
-        JSON.stringify(from),
-        JSON.stringify(to),
-      ]);
+      await recordMoveFromPool(client, tenant);
       await client.query('INSERT INTO public.bulkhead_departures (tenant, placement_version) VALUES ($1, 2)', [tenant.id]);
     });
     const departures = () => withPg(config.DATABASE_OWNER_URL, 'test', async (client) => (await client.query('SELECT 1 FROM public.bulkhead_departures WHERE tenant = $1', [tenant.id])).rowCount);
@@ -250,15 +253,8 @@ describe('offboarding: fence, export, grace with restore, erasure, verification,
   it('drops a capture trigger a move of the tenant left behind on the pool it moved from, and certifies it', async () => {
     const tenant = await createTenant(api, { isolation: 'schema' });
     const hex = tenant.id.replace(/-/g, '');
-    const from = { isolation: 'pool', cluster: 'main', schemaName: null, databaseName: null };
-    const to = { isolation: 'schema', cluster: 'main', schemaName: tenant.schemaName, databaseName: null };
     await withPg(config.DATABASE_OWNER_URL, 'test', async (client) => {
-      await client.query("INSERT INTO tenant_moves (id, tenant, phase, source, target, source_version, finished_at) VALUES ($1, $2, 'done', $3, $4, 1, now())", [
-        randomUUID(),
-        tenant.id,
-        JSON.stringify(from),
-        JSON.stringify(to),
-      ]);
+      await recordMoveFromPool(client, tenant);
       // What an abort cut short between its triggers and its rows leaves: a trigger named for the
       // tenant on a shared pool table (here one that changes nothing: it only ever sees this tenant's rows).
       await client.query(
