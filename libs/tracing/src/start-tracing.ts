@@ -1,4 +1,5 @@
 import type { NodeSDK } from '@opentelemetry/sdk-node';
+import { outgoingUrlAttributes } from './outgoing-url';
 import { redisStatement } from './redis-statement';
 import { RequestSampler } from './request-sampler';
 import { statementShape } from './statement-shape';
@@ -49,6 +50,8 @@ export function startTracing(settings: TracingSettings, serviceName: string): No
         disableIncomingRequestInstrumentation: true,
         // A call made outside a traced request starts no trace of its own (the callee decides).
         requireParentforOutgoingSpans: true,
+        // The address without its query string: a domain's query strings can carry anything.
+        startOutgoingSpanHook: outgoingUrlAttributes,
       }),
       // A query span each; the pool's connect spans would double a traced request's spans for
       // nothing. Its text is the statement's shape: the values are inlined as literals.
