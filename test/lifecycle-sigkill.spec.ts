@@ -41,7 +41,7 @@ function startChild(sagaId: string, killAt: string): WaitingChild {
       resolve({
         killed: signal === 'SIGKILL',
         outcome: /outcome (\w+)/.exec(output)?.[1],
-        points: [...output.matchAll(/^point (\S+)$/gm)].map((m) => m[1]),
+        points: [...output.matchAll(/^point (.+)$/gm)].map((m) => m[1]),
         output: code === 0 || signal === 'SIGKILL' ? '' : output,
       }),
     ),
@@ -191,8 +191,8 @@ describe('onboarding converges after SIGKILL at every step boundary', () => {
 
 /**
  * The same for offboarding (no grace period): a process running it is killed at every step
- * boundary (schema run) and inside every step after its effects, one kill per process. It must
- * end as an uninterrupted run: the tenant deleted, its storage gone, an erasure certificate with
+ * boundary (schema run), inside every step after its effects, and at each checkpoint inside the
+ * erase step, one kill per process. It must end as an uninterrupted run: the tenant deleted, its storage gone, an erasure certificate with
  * nothing left in any store, one `tenant.erased` event, and a bystander of the same model untouched.
  */
 describe('offboarding converges after SIGKILL at every step boundary', () => {
@@ -209,8 +209,14 @@ describe('offboarding converges after SIGKILL at every step boundary', () => {
     await api?.close();
   });
 
+  /** The erase step's own checkpoints: between the key's shredding, the storage, former placements and the retirement. */
+  const ERASE_CHECKPOINTS = ['shredded', 'storage erased', 'former placements erased', 'retired'];
   const killPoints = (isolation: string): string[] =>
-    OFFBOARDING_STEPS.flatMap((step) => [...(isolation === 'schema' ? [`before:${step}`] : []), `inside:${step}:ran`]);
+    OFFBOARDING_STEPS.flatMap((step) => [
+      ...(isolation === 'schema' ? [`before:${step}`] : []),
+      ...(step === 'erase' ? ERASE_CHECKPOINTS.map((label) => `inside:erase:${label}`) : []),
+      `inside:${step}:ran`,
+    ]);
 
   it.each(['schema', 'silo', 'pool'] as const)(
     '%s tenant',
