@@ -192,8 +192,9 @@ describe('onboarding converges after SIGKILL at every step boundary', () => {
 /**
  * The same for offboarding (no grace period): a process running it is killed at every step
  * boundary (schema run), inside every step after its effects, and at each checkpoint inside the
- * erase step, one kill per process. It must end as an uninterrupted run: the tenant deleted, its storage gone, an erasure certificate with
- * nothing left in any store, one `tenant.erased` event, and a bystander of the same model untouched.
+ * erase step, one kill per process. It must end as an uninterrupted run: the tenant deleted, its
+ * storage gone, an erasure certificate with nothing left in any store, one `tenant.erased` event,
+ * and a bystander of the same model untouched.
  */
 describe('offboarding converges after SIGKILL at every step boundary', () => {
   jest.setTimeout(900_000);
