@@ -3,6 +3,7 @@ import { peekRequestId, peekTenantId } from '@bulkhead/tenancy';
 import { traceLogFields } from '@bulkhead/tracing';
 import { Injectable, LoggerService } from '@nestjs/common';
 import pino, { Logger as Pino } from 'pino';
+import { errorLogSerializer } from './error-log.serializer';
 
 type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
@@ -30,6 +31,8 @@ export class AppLogger implements LoggerService {
           const trace = traceLogFields();
           return trace ? { ...fields, ...trace } : fields;
         },
+        // A failed statement's or command's values stay out of the line (see errorLogSerializer).
+        serializers: { err: errorLogSerializer },
         redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]'], censor: '[redacted]' },
       },
       pino.destination({ dest: 1, sync: false }),
