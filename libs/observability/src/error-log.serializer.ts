@@ -23,7 +23,9 @@ export function errorLogSerializer(error: unknown): unknown {
 const SERIALIZED_ERROR = Object.getPrototypeOf(pino.stdSerializers.err(new Error())) as object;
 
 function withoutData(value: unknown, depth: number): unknown {
-  if (typeof value !== 'object' || value === null || depth > 4) return value;
+  if (typeof value !== 'object' || value === null) return value;
+  // Deeper than any driver nests its errors: left out rather than logged unfiltered.
+  if (depth > 4) return '[nested too deep]';
   if (Array.isArray(value)) return value.map((item) => withoutData(item, depth + 1));
   const prototype = Object.getPrototypeOf(value) as object | null;
   // A Date, a Buffer or the like is a value, not a container of the statement's data.

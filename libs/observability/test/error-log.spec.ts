@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { compiledProcess } from '../../../test/support/platform-build';
+import { errorLogSerializer } from '../src/error-log.serializer';
 
 /** What the apps' log lines say of a failed statement or Redis command. */
 describe('error log lines', () => {
@@ -46,5 +47,13 @@ describe('error log lines', () => {
     const redis = lines.find((line) => line.msg === 'job enqueue failed');
     expect(redis?.err).toMatchObject({ type: 'ReplyError', message: 'probe refused', command: { name: 'eval' } });
     expect(redis?.err.command).not.toHaveProperty('args');
+  });
+
+  it('cut data however deep an error nests it, and leave values such as dates whole', () => {
+    const at = new Date('2026-11-28T00:00:00Z');
+    const deep = Object.assign(new Error('outer'), { at, level1: { level2: { level3: { level4: { level5: { email: 'alice@example.com' } } } } }, inner: { detail: 'alice' } });
+    const line = JSON.stringify(errorLogSerializer(deep));
+    expect(line).not.toContain('alice');
+    expect(JSON.parse(line)).toMatchObject({ message: 'outer', at: at.toISOString(), inner: {} });
   });
 });
