@@ -1,5 +1,5 @@
 import type { NodeSDK } from '@opentelemetry/sdk-node';
-import { outgoingUrlAttributes } from './outgoing-url';
+import { OutgoingUrlSpanProcessor } from './outgoing-url.processor';
 import { redisStatement } from './redis-statement';
 import { RequestSampler } from './request-sampler';
 import { statementShape } from './statement-shape';
@@ -35,7 +35,7 @@ export function startTracing(settings: TracingSettings, serviceName: string): No
     // The active context beside the unit of work, in the process's one AsyncLocalStorage.
     contextManager: createFrameContextManager(),
     sampler: new tracing.ParentBasedSampler({ root: new RequestSampler(new tracing.TraceIdRatioBasedSampler(settings.TRACING_SAMPLE_RATIO)) }),
-    spanProcessors: [new TenantSpanProcessor(), new tracing.BatchSpanProcessor(otlpExporter(), { scheduledDelayMillis: 1000 })],
+    spanProcessors: [new TenantSpanProcessor(), new OutgoingUrlSpanProcessor(), new tracing.BatchSpanProcessor(otlpExporter(), { scheduledDelayMillis: 1000 })],
     // Traces only. Left to its defaults the SDK also starts an OTLP metrics pipeline (and the
     // instrumentations then record their own histograms on every request, traced or not: measured
     // in the scoped GET's profile) beside prom-client's /metrics, and a logs pipeline nothing feeds.
@@ -50,8 +50,6 @@ export function startTracing(settings: TracingSettings, serviceName: string): No
         disableIncomingRequestInstrumentation: true,
         // A call made outside a traced request starts no trace of its own (the callee decides).
         requireParentforOutgoingSpans: true,
-        // The address without its query string: a domain's query strings can carry anything.
-        startOutgoingSpanHook: outgoingUrlAttributes,
       }),
       // A query span each; the pool's connect spans would double a traced request's spans for
       // nothing. Its text is the statement's shape: the values are inlined as literals.
